@@ -1,0 +1,426 @@
+// Lua module `case`: casegroups, the cases in them, and clients (paying and receiving
+// parents). Objects hold only an id; every property read goes to the store, so a script
+// never sees stale data.
+#include "bindings/modules.hpp"
+
+namespace casekit::lua {
+namespace {
+
+Casegroups& groups(Args& a) { return host(a.L).engine.casegroups; }
+
+void push_address(lua_State* L, const Address& addr) {
+  lua_createtable(L, 0, 5);
+  push_string(L, addr.line1);
+  lua_setfield(L, -2, "line1");
+  push_optional(L, addr.line2);
+  lua_setfield(L, -2, "line2");
+  push_optional(L, addr.town);
+  lua_setfield(L, -2, "town");
+  push_optional(L, addr.postcode);
+  lua_setfield(L, -2, "postcode");
+  push_string(L, addr.status);
+  lua_setfield(L, -2, "status");
+}
+
+// Reads the address table at stack index `at`.
+Address read_address(Args& a, int at, const char* name) {
+  a.table(at, name, {"line1", "line2", "town", "postcode", "status"});
+  Address addr;
+  addr.line1 = a.field_string(at, "line1");
+  addr.line2 = a.opt_field_string(at, "line2");
+  addr.town = a.opt_field_string(at, "town");
+  addr.postcode = a.opt_field_string(at, "postcode");
+  addr.status = a.opt_field_string(at, "status").value_or("confirmed");
+  return addr;
+}
+
+// ---- module functions -----------------------------------------------------------------------
+
+int w_get(Args& a) {
+  const Id id = a.integer(1, "id");
+  groups(a).get(id);
+  push_object(a.L, kCasegroupType, id);
+  return 1;
+}
+
+int w_find(Args& a) {
+  a.table(1, "query", {"csa_ref"});
+  const auto id = groups(a).find_by_csa_ref(a.field_string(1, "csa_ref"));
+  if (id) {
+    push_object(a.L, kCasegroupType, *id);
+  } else {
+    lua_pushnil(a.L);
+  }
+  return 1;
+}
+
+int w_list(Args& a) {
+  CasegroupFilter f;
+  if (!a.none(1)) {
+    a.table(1, "filter", {"segment", "flag", "after", "limit"});
+    f.segment = a.opt_field_string(1, "segment");
+    f.flag = a.opt_field_string(1, "flag");
+    f.after_id = a.opt_field_integer(1, "after").value_or(0);
+    const auto limit = a.opt_field_integer(1, "limit").value_or(100);
+    if (limit < 1 || limit > 10000) a.fail_field(1, "limit", "must be between 1 and 10000");
+    f.limit = static_cast<int>(limit);
+  }
+  const auto found = groups(a).list(f);
+  push_list(a.L, found, [&](const Casegroup& g) { push_object(a.L, kCasegroupType, g.id); });
+  return 1;
+}
+
+int w_client(Args& a) {
+  const Id id = a.integer(1, "id");
+  groups(a).client(id);
+  push_object(a.L, kClientType, id);
+  return 1;
+}
+
+int w_find_client(Args& a) {
+  a.table(1, "query", {"nino"});
+  const auto id = groups(a).find_client_by_nino(a.field_string(1, "nino"));
+  if (id) {
+    push_object(a.L, kClientType, *id);
+  } else {
+    lua_pushnil(a.L);
+  }
+  return 1;
+}
+
+int w_create_client(Args& a) {
+  a.table(1, "client",
+          {"name", "nino", "dob", "employment_status", "benefit_status", "address"});
+  NewClient c;
+  c.name = a.field_string(1, "name");
+  c.nino = a.opt_field_string(1, "nino");
+  c.dob = a.opt_field_date(1, "dob");
+  c.employment_status = a.opt_field_string(1, "employment_status");
+  c.benefit_status = a.opt_field_string(1, "benefit_status");
+  lua_settop(a.L, 1);
+  lua_getfield(a.L, 1, "address");
+  if (!lua_isnil(a.L, 2)) c.address = read_address(a, 2, "address");
+  push_object(a.L, kClientType, groups(a).create_client(c));
+  return 1;
+}
+
+int w_create_casegroup(Args& a) {
+  a.table(1, "casegroup",
+          {"paying_parent", "csa_ref", "segment", "service_type", "arrears_only", "region",
+           "review_date", "annual_review_date"});
+  NewCasegroup g;
+  g.paying_parent_id = a.field_object(1, "paying_parent", kClientType);
+  g.csa_ref = a.opt_field_string(1, "csa_ref");
+  g.segment = a.opt_field_string(1, "segment").value_or("Maintenance");
+  g.service_type = a.opt_field_string(1, "service_type").value_or("Collect & Pay");
+  g.arrears_only = a.opt_field_boolean(1, "arrears_only").value_or(false);
+  g.region = a.opt_field_string(1, "region").value_or("E&W");
+  g.review_date = a.opt_field_date(1, "review_date");
+  g.annual_review_date = a.opt_field_date(1, "annual_review_date");
+  push_object(a.L, kCasegroupType, groups(a).create(g));
+  return 1;
+}
+
+// ---- Casegroup --------------------------------------------------------------------------
+
+Casegroup self_group(Args& a) { return groups(a).get(a.object(1, kCasegroupType, "self")); }
+
+int p_cg_id(Args& a) {
+  lua_pushinteger(a.L, a.object(1, kCasegroupType, "self"));
+  return 1;
+}
+int p_cg_csa_ref(Args& a) {
+  push_optional(a.L, self_group(a).csa_ref);
+  return 1;
+}
+int p_cg_segment(Args& a) {
+  push_string(a.L, self_group(a).segment);
+  return 1;
+}
+int p_cg_service_type(Args& a) {
+  push_string(a.L, self_group(a).service_type);
+  return 1;
+}
+int p_cg_arrears_only(Args& a) {
+  lua_pushboolean(a.L, self_group(a).arrears_only);
+  return 1;
+}
+int p_cg_region(Args& a) {
+  push_string(a.L, self_group(a).region);
+  return 1;
+}
+int p_cg_review_date(Args& a) {
+  push_optional(a.L, self_group(a).review_date);
+  return 1;
+}
+int p_cg_annual_review_date(Args& a) {
+  push_optional(a.L, self_group(a).annual_review_date);
+  return 1;
+}
+int p_cg_paying_parent(Args& a) {
+  push_object(a.L, kClientType, self_group(a).paying_parent_id);
+  return 1;
+}
+
+int m_cg_cases(Args& a) {
+  const auto cases = groups(a).cases(a.object(1, kCasegroupType, "self"));
+  push_list(a.L, cases, [&](const Case& c) { push_object(a.L, kCaseType, c.id); });
+  return 1;
+}
+
+int m_cg_flags(Args& a) {
+  const auto flags = groups(a).flags(a.object(1, kCasegroupType, "self"));
+  push_list(a.L, flags, [&](const std::string& f) { push_string(a.L, f); });
+  return 1;
+}
+
+int m_cg_has_flag(Args& a) {
+  const Id id = a.object(1, kCasegroupType, "self");
+  lua_pushboolean(a.L, groups(a).has_flag(id, a.string(2, "flag")));
+  return 1;
+}
+
+int m_cg_set_flag(Args& a) {
+  const Id id = a.object(1, kCasegroupType, "self");
+  const std::string flag = a.string(2, "flag");
+  const bool on = a.none(3) ? true : a.boolean(3, "on");
+  groups(a).set_flag(id, flag, on);
+  return 0;
+}
+
+int m_cg_set_segment(Args& a) {
+  const Id id = a.object(1, kCasegroupType, "self");
+  groups(a).set_segment(id, a.string(2, "segment"));
+  return 0;
+}
+
+int m_cg_set_service_type(Args& a) {
+  const Id id = a.object(1, kCasegroupType, "self");
+  groups(a).set_service_type(id, a.string(2, "service_type"));
+  return 0;
+}
+
+int m_cg_set_review_date(Args& a) {
+  const Id id = a.object(1, kCasegroupType, "self");
+  groups(a).set_review_date(id, a.opt_date(2, "date"));
+  return 0;
+}
+
+int m_cg_add_case(Args& a) {
+  const Id id = a.object(1, kCasegroupType, "self");
+  a.table(2, "case", {"receiving_parent", "csa_scheme", "csa_case_ref"});
+  const Id rp = a.field_object(2, "receiving_parent", kClientType);
+  const Id case_id = groups(a).add_case(id, rp, a.opt_field_string(2, "csa_scheme"),
+                                        a.opt_field_string(2, "csa_case_ref"));
+  push_object(a.L, kCaseType, case_id);
+  return 1;
+}
+
+// ---- Case -----------------------------------------------------------------------------------
+
+Case self_case(Args& a) { return groups(a).get_case(a.object(1, kCaseType, "self")); }
+
+int p_case_id(Args& a) {
+  lua_pushinteger(a.L, a.object(1, kCaseType, "self"));
+  return 1;
+}
+int p_case_casegroup(Args& a) {
+  push_object(a.L, kCasegroupType, self_case(a).casegroup_id);
+  return 1;
+}
+int p_case_receiving_parent(Args& a) {
+  push_object(a.L, kClientType, self_case(a).receiving_parent_id);
+  return 1;
+}
+int p_case_status(Args& a) {
+  push_string(a.L, self_case(a).status);
+  return 1;
+}
+int p_case_csa_scheme(Args& a) {
+  push_optional(a.L, self_case(a).csa_scheme);
+  return 1;
+}
+int p_case_csa_case_ref(Args& a) {
+  push_optional(a.L, self_case(a).csa_case_ref);
+  return 1;
+}
+
+// ---- Client ---------------------------------------------------------------------------------
+
+Client self_client(Args& a) { return groups(a).client(a.object(1, kClientType, "self")); }
+
+int p_client_id(Args& a) {
+  lua_pushinteger(a.L, a.object(1, kClientType, "self"));
+  return 1;
+}
+int p_client_name(Args& a) {
+  push_string(a.L, self_client(a).name);
+  return 1;
+}
+int p_client_nino(Args& a) {
+  push_optional(a.L, self_client(a).nino);
+  return 1;
+}
+int p_client_dob(Args& a) {
+  push_optional(a.L, self_client(a).dob);
+  return 1;
+}
+int p_client_employment_status(Args& a) {
+  push_optional(a.L, self_client(a).employment_status);
+  return 1;
+}
+int p_client_benefit_status(Args& a) {
+  push_optional(a.L, self_client(a).benefit_status);
+  return 1;
+}
+int p_client_contact_suppressed(Args& a) {
+  lua_pushboolean(a.L, self_client(a).contact_suppressed);
+  return 1;
+}
+int p_client_deceased(Args& a) {
+  lua_pushboolean(a.L, self_client(a).deceased);
+  return 1;
+}
+int p_client_address(Args& a) {
+  const Client c = self_client(a);
+  if (c.address) {
+    push_address(a.L, *c.address);
+  } else {
+    lua_pushnil(a.L);
+  }
+  return 1;
+}
+
+int m_client_set_address(Args& a) {
+  const Id id = a.object(1, kClientType, "self");
+  groups(a).set_address(id, read_address(a, 2, "address"));
+  return 0;
+}
+
+// One setter for the client attributes; `name` is fixed per registered method.
+template <const char* Name, bool Boolean>
+int m_client_set(Args& a) {
+  const Id id = a.object(1, kClientType, "self");
+  std::optional<std::string> value;
+  if constexpr (Boolean) {
+    value = a.boolean(2, "value") ? "1" : "0";
+  } else {
+    value = a.opt_string(2, "value");
+  }
+  groups(a).set_client_attribute(id, Name, value);
+  return 0;
+}
+
+constexpr char kEmployment[] = "employment_status";
+constexpr char kBenefit[] = "benefit_status";
+constexpr char kSuppressed[] = "contact_suppressed";
+constexpr char kDeceased[] = "deceased";
+
+// ---- declarations ---------------------------------------------------------------------------
+
+const Function kFunctions[] = {
+    {"get", entry<w_get>, "case.get(id) -> Casegroup", "The casegroup with this id; error if none."},
+    {"find", entry<w_find>, "case.find{csa_ref=} -> Casegroup|nil",
+     "The casegroup with this CSA reference, or nil."},
+    {"list", entry<w_list>, "case.list{segment=, flag=, after=, limit=} -> {Casegroup}",
+     "Casegroups in id order, optionally in one segment or carrying one flag. `after` is the "
+     "last id of the previous page; `limit` defaults to 100 (at most 10000)."},
+    {"client", entry<w_client>, "case.client(id) -> Client", "The client with this id."},
+    {"find_client", entry<w_find_client>, "case.find_client{nino=} -> Client|nil",
+     "The client with this National Insurance number, or nil."},
+    {"create_client", entry<w_create_client>,
+     "case.create_client{name=, nino=, dob=, employment_status=, benefit_status=, address=} -> "
+     "Client",
+     "Creates a client. `address` is {line1=, line2=, town=, postcode=, status=} with status "
+     "one of confirmed, DLO, NFA, JPAC (default confirmed)."},
+    {"create_casegroup", entry<w_create_casegroup>,
+     "case.create_casegroup{paying_parent=, csa_ref=, segment=, service_type=, arrears_only=, "
+     "region=, review_date=, annual_review_date=} -> Casegroup",
+     "Creates a casegroup for a paying parent. Defaults: segment Maintenance, service_type "
+     "'Collect & Pay', region E&W."},
+};
+
+const Property kCasegroupProperties[] = {
+    {"id", entry<p_cg_id>, "integer", "Casegroup id."},
+    {"csa_ref", entry<p_cg_csa_ref>, "string|nil", "CSA reference, for transitioned casegroups."},
+    {"segment", entry<p_cg_segment>, "string",
+     "Maintenance, Arrears, Enforcement, Central Team or Arrears Only Categorised."},
+    {"service_type", entry<p_cg_service_type>, "string", "'Collect & Pay' or 'Direct Pay'."},
+    {"arrears_only", entry<p_cg_arrears_only>, "boolean", "An arrears-only casegroup."},
+    {"region", entry<p_cg_region>, "string", "Maintenance region: E&W, Scotland or NI."},
+    {"review_date", entry<p_cg_review_date>, "string|nil", "Next review date."},
+    {"annual_review_date", entry<p_cg_annual_review_date>, "string|nil", "Annual review date."},
+    {"paying_parent", entry<p_cg_paying_parent>, "Client", "The paying parent."},
+};
+
+const Function kCasegroupMethods[] = {
+    {"cases", entry<m_cg_cases>, "cg:cases() -> {Case}", "The cases in the casegroup."},
+    {"flags", entry<m_cg_flags>, "cg:flags() -> {string}", "Names of the flags that are set."},
+    {"has_flag", entry<m_cg_has_flag>, "cg:has_flag(name) -> boolean",
+     "Whether a flag is set. Flags: manual_allocation, lock_assignment, "
+     "disable_missed_payment_monitor, court_enforced_schedule, ever_in_enforcement, "
+     "deo_desire, transition_complete."},
+    {"set_flag", entry<m_cg_set_flag>, "cg:set_flag(name, on=true)", "Sets or clears a flag."},
+    {"set_segment", entry<m_cg_set_segment>, "cg:set_segment(segment)",
+     "Moves the casegroup to another segment."},
+    {"set_service_type", entry<m_cg_set_service_type>, "cg:set_service_type(service_type)",
+     "'Collect & Pay' or 'Direct Pay'."},
+    {"set_review_date", entry<m_cg_set_review_date>, "cg:set_review_date(date|nil)",
+     "Sets or clears the review date."},
+    {"add_case", entry<m_cg_add_case>,
+     "cg:add_case{receiving_parent=, csa_scheme=, csa_case_ref=} -> Case",
+     "Adds a case for a receiving parent."},
+};
+
+const Property kCaseProperties[] = {
+    {"id", entry<p_case_id>, "integer", "Case id."},
+    {"casegroup", entry<p_case_casegroup>, "Casegroup", "The casegroup the case is in."},
+    {"receiving_parent", entry<p_case_receiving_parent>, "Client", "The receiving parent."},
+    {"status", entry<p_case_status>, "string", "Open or Closed."},
+    {"csa_scheme", entry<p_case_csa_scheme>, "string|nil", "CSA scheme (1993, 2003)."},
+    {"csa_case_ref", entry<p_case_csa_case_ref>, "string|nil", "CSA case reference."},
+};
+
+const Property kClientProperties[] = {
+    {"id", entry<p_client_id>, "integer", "Client id."},
+    {"name", entry<p_client_name>, "string", "Full name."},
+    {"nino", entry<p_client_nino>, "string|nil", "National Insurance number."},
+    {"dob", entry<p_client_dob>, "string|nil", "Date of birth."},
+    {"employment_status", entry<p_client_employment_status>, "string|nil",
+     "Employment status (employed, self-employed, unemployed), nil when unknown."},
+    {"benefit_status", entry<p_client_benefit_status>, "string|nil", "Benefit status from CIS."},
+    {"contact_suppressed", entry<p_client_contact_suppressed>, "boolean",
+     "Outbound contact is suppressed."},
+    {"deceased", entry<p_client_deceased>, "boolean", "Recorded as deceased."},
+    {"address", entry<p_client_address>, "table|nil",
+     "Correspondence address {line1, line2, town, postcode, status}; status is confirmed, "
+     "DLO, NFA or JPAC."},
+};
+
+const Function kClientMethods[] = {
+    {"set_address", entry<m_client_set_address>, "client:set_address{line1=, ..., status=}",
+     "Replaces the correspondence address."},
+    {"set_employment_status", entry<m_client_set<kEmployment, false>>,
+     "client:set_employment_status(status|nil)", "Records the employment status."},
+    {"set_benefit_status", entry<m_client_set<kBenefit, false>>,
+     "client:set_benefit_status(status|nil)", "Records the benefit status."},
+    {"set_contact_suppressed", entry<m_client_set<kSuppressed, true>>,
+     "client:set_contact_suppressed(boolean)", "Sets or removes contact suppression."},
+    {"set_deceased", entry<m_client_set<kDeceased, true>>, "client:set_deceased(boolean)",
+     "Records the client as deceased or not."},
+};
+
+const Type* const kTypes[] = {&kCasegroupType, &kCaseType, &kClientType};
+
+}  // namespace
+
+const Type kCasegroupType{"Casegroup", "A casegroup: one paying parent and their cases.",
+                          kCasegroupMethods, kCasegroupProperties};
+const Type kCaseType{"Case", "A case: one receiving parent within a casegroup.", {},
+                     kCaseProperties};
+const Type kClientType{"Client", "A paying or receiving parent.", kClientMethods,
+                       kClientProperties};
+
+const Module kCaseModule{"case", "Casegroups, cases and clients.", kFunctions, kTypes};
+
+}  // namespace casekit::lua

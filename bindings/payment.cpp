@@ -1,0 +1,240 @@
+// Lua module `payment`: the paying parent's ledger account, dues, charges, payments and
+// payment schedules. Amounts are integer pence; a float is refused, even 2.0.
+#include "bindings/modules.hpp"
+
+namespace casekit::lua {
+namespace {
+
+Ledger& ledger(Args& a) { return host(a.L).engine.ledger; }
+
+void push_schedule(lua_State* L, const Schedule& s) {
+  lua_createtable(L, 0, 8);
+  lua_pushinteger(L, s.version);
+  lua_setfield(L, -2, "version");
+  lua_pushinteger(L, s.lump_sum);
+  lua_setfield(L, -2, "lump_sum");
+  lua_pushinteger(L, s.amount_per_period);
+  lua_setfield(L, -2, "amount_per_period");
+  push_string(L, s.frequency);
+  lua_setfield(L, -2, "frequency");
+  lua_pushinteger(L, s.periods);
+  lua_setfield(L, -2, "periods");
+  push_string(L, s.first_collection_date);
+  lua_setfield(L, -2, "first_collection_date");
+  lua_pushboolean(L, s.in_place);
+  lua_setfield(L, -2, "in_place");
+  if (s.acceptable) {
+    lua_pushboolean(L, *s.acceptable);
+    lua_setfield(L, -2, "acceptable");
+  }
+}
+
+int w_account(Args& a) {
+  const Id group = a.object_or_id(1, kCasegroupType, "casegroup");
+  push_object(a.L, kAccountType, ledger(a).account_of_casegroup(group).id);
+  return 1;
+}
+
+int w_open_account(Args& a) {
+  a.table(1, "account", {"client", "bancs_number", "method"});
+  const Id client = a.field_object(1, "client", kClientType);
+  const Id id = ledger(a).open_account(client, a.opt_field_string(1, "bancs_number"),
+                                       a.opt_field_string(1, "method"));
+  push_object(a.L, kAccountType, id);
+  return 1;
+}
+
+int w_add_due(Args& a) {
+  a.table(1, "due", {"casegroup", "case", "owed_to", "state", "amount", "origin"});
+  NewDue d;
+  d.casegroup_id = a.field_object(1, "casegroup", kCasegroupType);
+  d.case_id = a.opt_field_object(1, "case", kCaseType);
+  d.owed_to = a.field_string(1, "owed_to");
+  d.state = a.opt_field_string(1, "state").value_or("active");
+  d.amount = a.field_pence(1, "amount");
+  d.origin = a.opt_field_string(1, "origin");
+  lua_pushinteger(a.L, ledger(a).add_due(d));
+  return 1;
+}
+
+int w_dues(Args& a) {
+  const Id group = a.object_or_id(1, kCasegroupType, "casegroup");
+  const auto dues = ledger(a).dues(group);
+  push_list(a.L, dues, [&](const Due& d) {
+    lua_createtable(a.L, 0, 5);
+    lua_pushinteger(a.L, d.id);
+    lua_setfield(a.L, -2, "id");
+    if (d.case_id) {
+      push_object(a.L, kCaseType, *d.case_id);
+      lua_setfield(a.L, -2, "case");
+    }
+    push_string(a.L, d.owed_to);
+    lua_setfield(a.L, -2, "owed_to");
+    push_string(a.L, d.state);
+    lua_setfield(a.L, -2, "state");
+    lua_pushinteger(a.L, d.amount);
+    lua_setfield(a.L, -2, "amount");
+  });
+  return 1;
+}
+
+int w_balance(Args& a) {
+  a.table(1, "query", {"casegroup", "owed_to", "state"});
+  const Id group = a.field_object(1, "casegroup", kCasegroupType);
+  lua_pushinteger(a.L, ledger(a).balance(group, a.opt_field_string(1, "owed_to"),
+                                         a.opt_field_string(1, "state")));
+  return 1;
+}
+
+int w_set_due_state(Args& a) {
+  const Id due = a.integer(1, "due_id");
+  ledger(a).set_due_state(due, a.string(2, "state"));
+  return 0;
+}
+
+int w_add_charge(Args& a) {
+  a.table(1, "charge", {"casegroup", "kind", "amount"});
+  const Id group = a.field_object(1, "casegroup", kCasegroupType);
+  const std::string kind = a.field_string(1, "kind");
+  lua_pushinteger(a.L, ledger(a).add_charge(group, kind, a.field_pence(1, "amount")));
+  return 1;
+}
+
+int w_record(Args& a) {
+  a.table(1, "payment", {"account", "amount", "date", "method", "reference"});
+  const Id account = a.field_object(1, "account", kAccountType);
+  const Pence amount = a.field_pence(1, "amount");
+  const auto date = a.opt_field_date(1, "date");
+  if (!date) a.fail_field(1, "date", "date YYYY-MM-DD expected, got nil");
+  lua_pushinteger(a.L, ledger(a).record_payment(account, amount, *date,
+                                                a.opt_field_string(1, "method"),
+                                                a.opt_field_string(1, "reference")));
+  return 1;
+}
+
+int w_paid(Args& a) {
+  a.table(1, "query", {"account", "since"});
+  const Id account = a.field_object(1, "account", kAccountType);
+  lua_pushinteger(a.L, ledger(a).paid(account, a.opt_field_date(1, "since")));
+  return 1;
+}
+
+int w_issue_schedule(Args& a) {
+  a.table(1, "schedule",
+          {"casegroup", "lump_sum", "amount_per_period", "frequency", "periods",
+           "first_collection_date", "acceptable"});
+  NewSchedule s;
+  s.casegroup_id = a.field_object(1, "casegroup", kCasegroupType);
+  s.lump_sum = a.opt_field_pence(1, "lump_sum").value_or(0);
+  s.amount_per_period = a.field_pence(1, "amount_per_period");
+  s.frequency = a.opt_field_string(1, "frequency").value_or("monthly");
+  const auto periods = a.opt_field_integer(1, "periods");
+  if (!periods) a.fail_field(1, "periods", "integer expected, got nil");
+  s.periods = *periods;
+  const auto first = a.opt_field_date(1, "first_collection_date");
+  if (!first) a.fail_field(1, "first_collection_date", "date YYYY-MM-DD expected, got nil");
+  s.first_collection_date = *first;
+  s.acceptable = a.opt_field_boolean(1, "acceptable");
+  push_schedule(a.L, ledger(a).issue_schedule(s));
+  return 1;
+}
+
+int w_schedule(Args& a) {
+  const Id group = a.object_or_id(1, kCasegroupType, "casegroup");
+  const auto s = ledger(a).current_schedule(group);
+  if (s) {
+    push_schedule(a.L, *s);
+  } else {
+    lua_pushnil(a.L);
+  }
+  return 1;
+}
+
+// ---- Account ------------------------------------------------------------------------------
+
+Account self(Args& a) { return ledger(a).account(a.object(1, kAccountType, "self")); }
+
+int p_id(Args& a) {
+  lua_pushinteger(a.L, a.object(1, kAccountType, "self"));
+  return 1;
+}
+int p_bancs_number(Args& a) {
+  push_string(a.L, self(a).bancs_number);
+  return 1;
+}
+int p_method(Args& a) {
+  push_optional(a.L, self(a).mop);
+  return 1;
+}
+int p_method_status(Args& a) {
+  push_optional(a.L, self(a).mop_status);
+  return 1;
+}
+int p_client(Args& a) {
+  push_object(a.L, kClientType, self(a).client_id);
+  return 1;
+}
+
+int m_set_method(Args& a) {
+  const Id id = a.object(1, kAccountType, "self");
+  const auto mop = a.opt_string(2, "method");
+  ledger(a).set_method_of_payment(id, mop, a.opt_string(3, "status"));
+  return 0;
+}
+
+const Function kFunctions[] = {
+    {"account", entry<w_account>, "payment.account(casegroup) -> Account",
+     "The ledger account of the casegroup's paying parent."},
+    {"open_account", entry<w_open_account>,
+     "payment.open_account{client=, bancs_number=, method=} -> Account",
+     "Opens a paying parent's account. method is DD, SO, DEO or DFB."},
+    {"add_due", entry<w_add_due>,
+     "payment.add_due{casegroup=, case=, owed_to=, state=, amount=, origin=} -> integer",
+     "Adds a due (arrears or liability) in pence. owed_to is RP (needs `case`), SOS_GB or "
+     "SOS_NI; state is active (default), suspended, deferred or written_off. Returns its id."},
+    {"dues", entry<w_dues>, "payment.dues(casegroup) -> {{id, case, owed_to, state, amount}}",
+     "The casegroup's dues."},
+    {"balance", entry<w_balance>, "payment.balance{casegroup=, owed_to=, state=} -> integer",
+     "Sum of dues in pence, optionally narrowed by owed_to and state."},
+    {"set_due_state", entry<w_set_due_state>, "payment.set_due_state(due_id, state)",
+     "Moves a due to another state (suspend, reactivate, write off)."},
+    {"add_charge", entry<w_add_charge>, "payment.add_charge{casegroup=, kind=, amount=} -> integer",
+     "Adds a collection or enforcement charge."},
+    {"record", entry<w_record>,
+     "payment.record{account=, amount=, date=, method=, reference=} -> integer",
+     "Records a payment received (amount > 0)."},
+    {"paid", entry<w_paid>, "payment.paid{account=, since=} -> integer",
+     "Total paid into the account, optionally since a date."},
+    {"issue_schedule", entry<w_issue_schedule>,
+     "payment.issue_schedule{casegroup=, amount_per_period=, periods=, first_collection_date=, "
+     "frequency=, lump_sum=, acceptable=} -> schedule",
+     "Issues the next version of the casegroup's promise-to-pay schedule; the previous "
+     "version stops being in place. frequency: weekly, fortnightly, four_weekly, monthly."},
+    {"schedule", entry<w_schedule>, "payment.schedule(casegroup) -> schedule|nil",
+     "The schedule in place: {version, lump_sum, amount_per_period, frequency, periods, "
+     "first_collection_date, in_place, acceptable}."},
+};
+
+const Property kProperties[] = {
+    {"id", entry<p_id>, "integer", "Account id."},
+    {"bancs_number", entry<p_bancs_number>, "string", "BaNCS account number."},
+    {"method", entry<p_method>, "string|nil", "Method of payment from: DD, SO, DEO, DFB."},
+    {"method_status", entry<p_method_status>, "string|nil", "active or suspended."},
+    {"client", entry<p_client>, "Client", "The paying parent."},
+};
+
+const Function kMethods[] = {
+    {"set_method", entry<m_set_method>, "account:set_method(method|nil, status='active')",
+     "Changes the method of payment or its status (e.g. suspends a DD)."},
+};
+
+const Type* const kTypes[] = {&kAccountType};
+
+}  // namespace
+
+const Type kAccountType{"Account", "A paying parent's ledger (BaNCS) account.", kMethods,
+                        kProperties};
+const Module kPaymentModule{"payment", "The ledger: accounts, dues, payments and schedules.",
+                            kFunctions, kTypes};
+
+}  // namespace casekit::lua

@@ -1,0 +1,399 @@
+#include "bindings/support.hpp"
+
+#include <cmath>
+
+namespace casekit::lua {
+
+void set_host(lua_State* L, Host* h) { *static_cast<Host**>(lua_getextraspace(L)) = h; }
+
+Host& host(lua_State* L) {
+  Host* h = *static_cast<Host**>(lua_getextraspace(L));
+  if (!h) throw Error(ErrorCode::internal, "binding called outside an engine sandbox");
+  return *h;
+}
+
+// ---- errors ---------------------------------------------------------------------------------
+
+namespace {
+
+constexpr const char* kErrorMeta = "casekit.error";
+
+// The nearest Lua frame's "file:line:"; a binding may be a few C frames deep (a property
+// getter runs under the object's __index).
+void push_where(lua_State* L) {
+  lua_Debug ar;
+  for (int level = 1; lua_getstack(L, level, &ar); ++level) {
+    lua_getinfo(L, "Sl", &ar);
+    if (ar.currentline > 0) {
+      lua_pushfstring(L, "%s:%d:", ar.short_src, ar.currentline);
+      return;
+    }
+  }
+  lua_pushliteral(L, "");
+}
+
+int error_tostring(lua_State* L) {
+  lua_getfield(L, 1, "where");
+  lua_getfield(L, 1, "message");
+  const char* where = lua_tostring(L, -2);
+  const char* message = lua_tostring(L, -1);
+  if (where && *where) {
+    lua_pushfstring(L, "%s %s", where, message ? message : "?");
+  } else {
+    lua_pushstring(L, message ? message : "?");
+  }
+  return 1;
+}
+
+void ensure_error_metatable(lua_State* L) {
+  if (luaL_newmetatable(L, kErrorMeta)) {
+    lua_pushcfunction(L, error_tostring);
+    lua_setfield(L, -2, "__tostring");
+    lua_pushboolean(L, 0);
+    lua_setfield(L, -2, "__metatable");
+  }
+  lua_pop(L, 1);
+}
+
+}  // namespace
+
+void push_error(lua_State* L, ErrorCode code, const std::string& message) {
+  lua_createtable(L, 0, 3);
+  lua_pushstring(L, code_name(code));
+  lua_setfield(L, -2, "code");
+  push_string(L, message);
+  lua_setfield(L, -2, "message");
+  push_where(L);
+  lua_setfield(L, -2, "where");
+  ensure_error_metatable(L);
+  luaL_setmetatable(L, kErrorMeta);
+}
+
+std::string qualified_name(lua_State* L) {
+  const char* name = lua_tostring(L, lua_upvalueindex(1));
+  return name ? name : "?";
+}
+
+// ---- objects ------------------------------------------------------------------------------
+
+namespace {
+
+int object_index(lua_State* L) {
+  lua_pushvalue(L, 2);
+  if (lua_rawget(L, lua_upvalueindex(1)) != LUA_TNIL) return 1;  // a method
+  lua_pop(L, 1);
+  lua_pushvalue(L, 2);
+  if (lua_rawget(L, lua_upvalueindex(2)) != LUA_TNIL) {  // a property getter
+    lua_pushvalue(L, 1);
+    lua_call(L, 1, 1);
+    return 1;
+  }
+  lua_getfield(L, lua_upvalueindex(3), "name");
+  const char* type = lua_tostring(L, -1);
+  const char* key = lua_type(L, 2) == LUA_TSTRING ? lua_tostring(L, 2) : luaL_typename(L, 2);
+  push_error(L, ErrorCode::bad_argument,
+             std::string(type ? type : "object") + " has no field or method '" + key + "'");
+  return lua_error(L);
+}
+
+int object_newindex(lua_State* L) {
+  lua_getfield(L, lua_upvalueindex(1), "name");
+  push_error(L, ErrorCode::bad_argument,
+             std::string(lua_tostring(L, -1)) + " fields are read-only; use its methods");
+  return lua_error(L);
+}
+
+int object_tostring(lua_State* L) {
+  lua_getfield(L, lua_upvalueindex(1), "name");
+  lua_pushfstring(L, "%s %I", lua_tostring(L, -1),
+                  static_cast<LUAI_UACINT>(*static_cast<Id*>(lua_touserdata(L, 1))));
+  return 1;
+}
+
+int object_eq(lua_State* L) {
+  const bool same_type = lua_getmetatable(L, 1) && lua_getmetatable(L, 2) &&
+                         lua_rawequal(L, -1, -2);
+  lua_pushboolean(L, same_type && *static_cast<Id*>(lua_touserdata(L, 1)) ==
+                                      *static_cast<Id*>(lua_touserdata(L, 2)));
+  return 1;
+}
+
+void push_closure(lua_State* L, const std::string& qualified, lua_CFunction fn) {
+  push_string(L, qualified);
+  lua_pushcclosure(L, fn, 1);
+}
+
+void register_type(lua_State* L, const Type& type) {
+  if (!luaL_newmetatable(L, type.name)) {
+    lua_pop(L, 1);
+    return;
+  }
+  const int mt = lua_gettop(L);
+  lua_createtable(L, 0, 1);  // info table shared by the metamethods
+  lua_pushstring(L, type.name);
+  lua_setfield(L, -2, "name");
+  const int info = lua_gettop(L);
+
+  lua_createtable(L, 0, static_cast<int>(type.methods.size()));
+  for (const auto& m : type.methods) {
+    push_closure(L, std::string(type.name) + ":" + m.name, m.fn);
+    lua_setfield(L, -2, m.name);
+  }
+  lua_createtable(L, 0, static_cast<int>(type.properties.size()));
+  for (const auto& p : type.properties) {
+    push_closure(L, std::string(type.name) + "." + p.name, p.get);
+    lua_setfield(L, -2, p.name);
+  }
+  lua_pushvalue(L, info);
+  lua_pushcclosure(L, object_index, 3);
+  lua_setfield(L, mt, "__index");
+
+  lua_pushvalue(L, info);
+  lua_pushcclosure(L, object_newindex, 1);
+  lua_setfield(L, mt, "__newindex");
+  lua_pushvalue(L, info);
+  lua_pushcclosure(L, object_tostring, 1);
+  lua_setfield(L, mt, "__tostring");
+  lua_pushcfunction(L, object_eq);
+  lua_setfield(L, mt, "__eq");
+  lua_pushboolean(L, 0);
+  lua_setfield(L, mt, "__metatable");
+  lua_settop(L, mt - 1);
+}
+
+}  // namespace
+
+void push_module(lua_State* L, const Module& module) {
+  ensure_error_metatable(L);
+  for (const Type* type : module.types) register_type(L, *type);
+  lua_createtable(L, 0, static_cast<int>(module.functions.size()));
+  for (const auto& f : module.functions) {
+    push_closure(L, std::string(module.name) + "." + f.name, f.fn);
+    lua_setfield(L, -2, f.name);
+  }
+}
+
+void push_object(lua_State* L, const Type& type, Id id) {
+  auto* box = static_cast<Id*>(lua_newuserdatauv(L, sizeof(Id), 0));
+  *box = id;
+  luaL_setmetatable(L, type.name);
+}
+
+Id self_id(lua_State* L) { return *static_cast<Id*>(lua_touserdata(L, 1)); }
+
+void push_string(lua_State* L, std::string_view s) { lua_pushlstring(L, s.data(), s.size()); }
+
+void push_optional(lua_State* L, const std::optional<std::string>& s) {
+  if (s) {
+    push_string(L, *s);
+  } else {
+    lua_pushnil(L);
+  }
+}
+
+void push_optional(lua_State* L, const std::optional<std::int64_t>& n) {
+  if (n) {
+    lua_pushinteger(L, *n);
+  } else {
+    lua_pushnil(L);
+  }
+}
+
+// ---- arguments ----------------------------------------------------------------------------
+
+std::string Args::function_name() { return qualified_name(L); }
+
+const char* Args::type_name(int i) {
+  if (lua_type(L, i) == LUA_TUSERDATA && lua_getmetatable(L, i)) {
+    lua_getfield(L, -1, "__name");
+    const char* name = lua_tostring(L, -1);
+    lua_pop(L, 2);  // the name stays alive: the metatable is in the registry
+    if (name) return name;
+  }
+  if (lua_type(L, i) == LUA_TNUMBER) return lua_isinteger(L, i) ? "integer" : "float";
+  return luaL_typename(L, i);
+}
+
+void Args::fail(int i, const char* name, const std::string& message) {
+  throw ArgError("bad argument #" + std::to_string(i) + " '" + name + "' to '" + function_name() +
+                 "' (" + message + ")");
+}
+
+void Args::fail_field(int t, const char* key, const std::string& message) {
+  throw ArgError("bad argument #" + std::to_string(t) + " to '" + function_name() +
+                 "': field '" + key + "' (" + message + ")");
+}
+
+std::int64_t Args::integer(int i, const char* name) {
+  if (!lua_isinteger(L, i)) fail(i, name, std::string("integer expected, got ") + type_name(i));
+  return lua_tointeger(L, i);
+}
+
+Pence Args::pence(int i, const char* name) {
+  if (lua_type(L, i) == LUA_TNUMBER && !lua_isinteger(L, i)) {
+    fail(i, name, "pence must be an integer, got float " + std::to_string(lua_tonumber(L, i)));
+  }
+  return integer(i, name);
+}
+
+std::string Args::string(int i, const char* name) {
+  if (lua_type(L, i) != LUA_TSTRING) {
+    fail(i, name, std::string("string expected, got ") + type_name(i));
+  }
+  size_t len = 0;
+  const char* s = lua_tolstring(L, i, &len);
+  return std::string(s, len);
+}
+
+std::optional<std::string> Args::opt_string(int i, const char* name) {
+  if (none(i)) return std::nullopt;
+  return string(i, name);
+}
+
+bool Args::boolean(int i, const char* name) {
+  if (lua_type(L, i) != LUA_TBOOLEAN) {
+    fail(i, name, std::string("boolean expected, got ") + type_name(i));
+  }
+  return lua_toboolean(L, i) != 0;
+}
+
+std::string Args::date(int i, const char* name) {
+  std::string s = string(i, name);
+  if (!is_date(s)) fail(i, name, "date YYYY-MM-DD expected, got '" + s + "'");
+  return s;
+}
+
+std::optional<std::string> Args::opt_date(int i, const char* name) {
+  if (none(i)) return std::nullopt;
+  return date(i, name);
+}
+
+Id Args::object(int i, const Type& type, const char* name) {
+  void* p = luaL_testudata(L, i, type.name);
+  if (!p) fail(i, name, std::string(type.name) + " expected, got " + type_name(i));
+  return *static_cast<Id*>(p);
+}
+
+Id Args::object_or_id(int i, const Type& type, const char* name) {
+  if (lua_isinteger(L, i)) return lua_tointeger(L, i);
+  if (!luaL_testudata(L, i, type.name)) {
+    fail(i, name, std::string(type.name) + " or id expected, got " + type_name(i));
+  }
+  return object(i, type, name);
+}
+
+void Args::table(int i, const char* name, std::initializer_list<const char*> allowed) {
+  if (lua_type(L, i) != LUA_TTABLE) fail(i, name, std::string("table expected, got ") + type_name(i));
+  const int t = lua_absindex(L, i);
+  lua_pushnil(L);
+  while (lua_next(L, t)) {
+    lua_pop(L, 1);
+    bool known = false;
+    if (lua_type(L, -1) == LUA_TSTRING) {
+      const char* key = lua_tostring(L, -1);
+      for (const char* a : allowed) known = known || std::string_view(a) == key;
+    }
+    if (!known) {
+      std::string key = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : type_name(-1);
+      std::string expected;
+      for (const char* a : allowed) expected += (expected.empty() ? "" : ", ") + std::string(a);
+      lua_pop(L, 1);
+      fail(i, name, "unknown field '" + key + "'; expected: " + expected);
+    }
+  }
+}
+
+int Args::push_field(int t, const char* key) {
+  lua_pushstring(L, key);
+  return lua_rawget(L, t);
+}
+
+std::optional<std::string> Args::opt_field_string(int t, const char* key) {
+  const int type = push_field(t, key);
+  std::optional<std::string> out;
+  if (type == LUA_TSTRING) {
+    size_t len = 0;
+    const char* s = lua_tolstring(L, -1, &len);
+    out = std::string(s, len);
+  }
+  lua_pop(L, 1);
+  if (type != LUA_TNIL && type != LUA_TSTRING) {
+    fail_field(t, key, std::string("string expected, got ") + lua_typename(L, type));
+  }
+  return out;
+}
+
+std::string Args::field_string(int t, const char* key) {
+  auto s = opt_field_string(t, key);
+  if (!s) fail_field(t, key, "string expected, got nil");
+  return *s;
+}
+
+std::optional<std::string> Args::opt_field_date(int t, const char* key) {
+  auto s = opt_field_string(t, key);
+  if (s && !is_date(*s)) fail_field(t, key, "date YYYY-MM-DD expected, got '" + *s + "'");
+  return s;
+}
+
+std::optional<std::int64_t> Args::opt_field_integer(int t, const char* key) {
+  const int type = push_field(t, key);
+  std::optional<std::int64_t> out;
+  const bool ok = type == LUA_TNIL || lua_isinteger(L, -1);
+  if (type != LUA_TNIL && ok) out = lua_tointeger(L, -1);
+  const char* got = type == LUA_TNUMBER ? "float" : lua_typename(L, type);
+  lua_pop(L, 1);
+  if (!ok) fail_field(t, key, std::string("integer expected, got ") + got);
+  return out;
+}
+
+std::optional<Pence> Args::opt_field_pence(int t, const char* key) {
+  const int type = push_field(t, key);
+  const bool is_float = type == LUA_TNUMBER && !lua_isinteger(L, -1);
+  const double value = is_float ? lua_tonumber(L, -1) : 0;
+  lua_pop(L, 1);
+  if (is_float) fail_field(t, key, "pence must be an integer, got float " + std::to_string(value));
+  return opt_field_integer(t, key);
+}
+
+Pence Args::field_pence(int t, const char* key) {
+  auto p = opt_field_pence(t, key);
+  if (!p) fail_field(t, key, "integer pence expected, got nil");
+  return *p;
+}
+
+std::optional<bool> Args::opt_field_boolean(int t, const char* key) {
+  const int type = push_field(t, key);
+  std::optional<bool> out;
+  if (type == LUA_TBOOLEAN) out = lua_toboolean(L, -1) != 0;
+  lua_pop(L, 1);
+  if (type != LUA_TNIL && type != LUA_TBOOLEAN) {
+    fail_field(t, key, std::string("boolean expected, got ") + lua_typename(L, type));
+  }
+  return out;
+}
+
+std::optional<Id> Args::opt_field_object(int t, const char* key, const Type& type) {
+  const int lt = push_field(t, key);
+  std::optional<Id> out;
+  if (lt == LUA_TNUMBER && lua_isinteger(L, -1)) {
+    out = lua_tointeger(L, -1);
+  } else if (lt != LUA_TNIL) {
+    void* p = luaL_testudata(L, -1, type.name);
+    if (!p) {
+      std::string got = type_name(-1);
+      lua_pop(L, 1);
+      fail_field(t, key, std::string(type.name) + " or id expected, got " + got);
+    }
+    out = *static_cast<Id*>(p);
+  }
+  lua_pop(L, 1);
+  return out;
+}
+
+Id Args::field_object(int t, const char* key, const Type& type) {
+  auto id = opt_field_object(t, key, type);
+  if (!id) fail_field(t, key, std::string(type.name) + " expected, got nil");
+  return *id;
+}
+
+}  // namespace casekit::lua

@@ -1,0 +1,171 @@
+// The helper layer every binding file uses.
+//
+// A binding is a function `int w_<module>_<name>(Args& a)`: it reads its arguments through
+// Args (which raises a clear error naming the function, the argument and the script line),
+// calls the engine, and pushes its results. It is registered as `entry<w_...>`, the one
+// error boundary that turns C++ exceptions into Lua errors.
+//
+// Each module is a table of Function declarations with their signature and doc string;
+// the Lua reference (docs/lua-api.md) is generated from the same tables.
+#pragma once
+
+#include <lua.hpp>
+
+#include <functional>
+#include <initializer_list>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "engine/core/error.hpp"
+#include "engine/core/money.hpp"
+#include "engine/domain/engine.hpp"
+
+namespace casekit::lua {
+
+// What a binding needs from whoever runs the script. Reached through the state's extra
+// space, so it is never visible to scripts.
+struct Host {
+  Engine& engine;
+  std::string actor;                             // audit actor and SR note author
+  std::function<void(std::string_view)> print;  // where print() output goes
+};
+
+void set_host(lua_State* L, Host* host);
+Host& host(lua_State* L);
+
+// ---- declarations -------------------------------------------------------------------------
+
+struct Function {
+  const char* name;
+  lua_CFunction fn;
+  const char* signature;  // e.g. "case.get(id) -> Casegroup"
+  const char* doc;
+};
+
+struct Property {
+  const char* name;
+  lua_CFunction get;  // receives the object, returns one value
+  const char* type;
+  const char* doc;
+};
+
+struct Type {
+  const char* name;  // also the metatable name in the registry: "Casegroup"
+  const char* doc;
+  std::span<const Function> methods;
+  std::span<const Property> properties;
+};
+
+struct Module {
+  const char* name;
+  const char* doc;
+  std::span<const Function> functions;
+  std::span<const Type* const> types;
+};
+
+// Creates the module table (and its types' metatables) and leaves it on the stack.
+void push_module(lua_State* L, const Module& module);
+
+// ---- arguments ----------------------------------------------------------------------------
+
+class Args {
+ public:
+  explicit Args(lua_State* L) : L(L) {}
+  lua_State* const L;
+
+  int count() const { return lua_gettop(L); }
+  bool none(int i) const { return lua_isnoneornil(L, i); }
+
+  std::int64_t integer(int i, const char* name);
+  // Pence: an integer, never a float, even a whole one (2.0 is refused).
+  Pence pence(int i, const char* name);
+  std::string string(int i, const char* name);
+  std::optional<std::string> opt_string(int i, const char* name);
+  bool boolean(int i, const char* name);
+  // An ISO date string, checked.
+  std::string date(int i, const char* name);
+  std::optional<std::string> opt_date(int i, const char* name);
+  // The id inside a typed userdata (Casegroup, SR, ...).
+  Id object(int i, const Type& type, const char* name);
+  // Either an object of that type or its integer id.
+  Id object_or_id(int i, const Type& type, const char* name);
+
+  // Table arguments: check the table, refuse keys outside `allowed` (catches typos), then
+  // read fields by name.
+  void table(int i, const char* name, std::initializer_list<const char*> allowed);
+  std::string field_string(int t, const char* key);
+  std::optional<std::string> opt_field_string(int t, const char* key);
+  std::optional<std::string> opt_field_date(int t, const char* key);
+  std::optional<std::int64_t> opt_field_integer(int t, const char* key);
+  Pence field_pence(int t, const char* key);
+  std::optional<Pence> opt_field_pence(int t, const char* key);
+  std::optional<bool> opt_field_boolean(int t, const char* key);
+  std::optional<Id> opt_field_object(int t, const char* key, const Type& type);
+  Id field_object(int t, const char* key, const Type& type);
+
+  // Raises "bad argument #i 'name' to 'fn' (message)".
+  [[noreturn]] void fail(int i, const char* name, const std::string& message);
+  [[noreturn]] void fail_field(int t, const char* key, const std::string& message);
+
+ private:
+  const char* type_name(int i);
+  // Pushes t[key]; returns its Lua type. The caller pops.
+  int push_field(int t, const char* key);
+  std::string function_name();
+};
+
+// ---- results ------------------------------------------------------------------------------
+
+void push_object(lua_State* L, const Type& type, Id id);
+void push_string(lua_State* L, std::string_view s);
+void push_optional(lua_State* L, const std::optional<std::string>& s);
+void push_optional(lua_State* L, const std::optional<std::int64_t>& n);
+// Reads the id of the object at index i; the caller guarantees its type (methods).
+Id self_id(lua_State* L);
+// Runs `push_one` for each element and stores it in a new array table.
+template <typename Range, typename F>
+void push_list(lua_State* L, const Range& items, F push_one) {
+  lua_createtable(L, static_cast<int>(std::size(items)), 0);
+  lua_Integer n = 0;
+  for (const auto& item : items) {
+    luaL_checkstack(L, 4, "building a list");
+    push_one(item);
+    lua_rawseti(L, -2, ++n);
+  }
+}
+
+// ---- the error boundary ---------------------------------------------------------------------
+
+// Error objects are tables {code=, message=, where=} whose tostring is "where message".
+void push_error(lua_State* L, ErrorCode code, const std::string& message);
+
+// Thrown by Args: its message already names the function and argument.
+class ArgError : public Error {
+ public:
+  explicit ArgError(const std::string& message) : Error(ErrorCode::bad_argument, message) {}
+};
+
+std::string qualified_name(lua_State* L);
+
+template <int (*Impl)(Args&)>
+int entry(lua_State* L) {
+  {
+    try {
+      Args args(L);
+      return Impl(args);
+    } catch (const ArgError& e) {
+      push_error(L, e.code(), e.what());
+    } catch (const Error& e) {
+      push_error(L, e.code(), qualified_name(L) + ": " + e.what());
+    } catch (const std::exception& e) {
+      push_error(L, ErrorCode::internal, qualified_name(L) + ": " + e.what());
+    }
+  }
+  // Raised outside the catch blocks, so the C++ exception is finished with before Lua
+  // unwinds (and so this is correct for a longjmp build of Lua too).
+  return lua_error(L);
+}
+
+}  // namespace casekit::lua

@@ -1,0 +1,45 @@
+// Shared state of one `casekit` invocation: global options and the engine, opened on first
+// use so that `casekit --help` or `casekit check` need no database.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include <memory>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "engine/domain/engine.hpp"
+
+namespace casekit::cli {
+
+struct Context {
+  std::string db_path;
+  std::string home;
+  std::string log_level = "warn";
+
+  std::unique_ptr<Database> db;
+  std::unique_ptr<Clock> clock;
+  std::unique_ptr<Engine> engine;
+
+  // Opens the existing database (migrating it if older) and the engine over it.
+  Engine& open();
+  Home resolved_home() const;
+};
+
+// Each command group registers its subcommands; handlers run after parsing.
+void add_admin_commands(CLI::App& app, Context& ctx);
+void add_casegroup_commands(CLI::App& app, Context& ctx);
+void add_sr_commands(CLI::App& app, Context& ctx);
+void add_letters_commands(CLI::App& app, Context& ctx);
+void add_script_commands(CLI::App& app, Context& ctx);
+
+// ---- output helpers -------------------------------------------------------------------------
+
+void print_json(const nlohmann::json& j);
+// "-" for a missing value.
+std::string or_dash(const std::optional<std::string>& s);
+// Left-aligned columns, widths from the content; the first row is the header.
+void print_table(const std::vector<std::vector<std::string>>& rows);
+
+}  // namespace casekit::cli

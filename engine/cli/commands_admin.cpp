@@ -1,0 +1,63 @@
+// casekit init, casekit api-doc
+#include <iostream>
+
+#include "bindings/api_doc.hpp"
+#include "engine/cli/cli.hpp"
+#include "engine/core/error.hpp"
+#include "engine/runtime/sandbox.hpp"
+#include "engine/store/schema.hpp"
+
+namespace casekit::cli {
+namespace {
+
+void remove_database(const std::filesystem::path& path) {
+  for (const char* suffix : {"", "-wal", "-shm"}) {
+    std::filesystem::remove(path.string() + suffix);
+  }
+}
+
+void init(Context& ctx, const std::string& simulated, bool force) {
+  const std::filesystem::path path = ctx.db_path;
+  std::optional<Instant> start;
+  if (!simulated.empty()) start = parse_instant(simulated);
+  if (std::filesystem::exists(path)) {
+    if (!force) {
+      throw Error(ErrorCode::conflict,
+                  path.string() + " already exists; use --force to replace it");
+    }
+    remove_database(path);
+  }
+  try {
+    Database db(path, OpenMode::create);
+    SystemClock system;
+    db.set_clock(&system);
+    migrate(db);
+    if (start) save_simulated_clock(db, *start);
+    // Load the catalogues now so a broken procedures/ folder is reported at init.
+    auto clock = load_clock(db);
+    Engine engine(db, *clock, ctx.resolved_home());
+    std::cout << "initialised " << path.string() << " (schema version " << schema_version(db)
+              << ", " << (start ? "simulated clock at " + format_instant(*start) : "real-time clock")
+              << ")\n";
+  } catch (...) {
+    remove_database(path);
+    throw;
+  }
+}
+
+}  // namespace
+
+void add_admin_commands(CLI::App& app, Context& ctx) {
+  auto* cmd = app.add_subcommand("init", "Create a new, empty database");
+  auto simulated = std::make_shared<std::string>();
+  auto force = std::make_shared<bool>(false);
+  cmd->add_option("--simulated-clock", *simulated,
+                  "start a simulated clock at this date or instant (tests, demos)");
+  cmd->add_flag("--force", *force, "replace an existing database file");
+  cmd->callback([&ctx, simulated, force] { init(ctx, *simulated, *force); });
+
+  auto* doc = app.add_subcommand("api-doc", "Print the Lua API reference (docs/lua-api.md)");
+  doc->callback([] { std::cout << lua::api_reference_markdown(sandbox_globals()); });
+}
+
+}  // namespace casekit::cli

@@ -1,0 +1,35 @@
+// Engine errors carry a code so that callers (the CLI, the Lua boundary) can tell a
+// programmer mistake from a missing row from a broken database without parsing text.
+#pragma once
+
+#include <stdexcept>
+#include <string>
+
+namespace casekit {
+
+enum class ErrorCode {
+  bad_argument,  // a caller passed something malformed
+  not_found,     // a wrong id or reference
+  invalid,       // well-formed but not allowed by the domain rules
+  conflict,      // would duplicate or contradict existing data
+  storage,       // the database refused: locked, corrupt, full
+  script,        // a Lua script failed
+  limit,         // a sandbox limit was hit
+  template_error,
+  io,
+  internal,
+};
+
+// "BAD_ARGUMENT", "NOT_FOUND", ...: stable strings that scripts and JSON output see.
+const char* code_name(ErrorCode code);
+
+class Error : public std::runtime_error {
+ public:
+  Error(ErrorCode code, const std::string& message) : std::runtime_error(message), code_(code) {}
+  ErrorCode code() const { return code_; }
+
+ private:
+  ErrorCode code_;
+};
+
+}  // namespace casekit

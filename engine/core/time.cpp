@@ -1,0 +1,84 @@
+#include "engine/core/time.hpp"
+
+#include <date/date.h>
+
+#include <sstream>
+
+#include "engine/core/error.hpp"
+
+namespace casekit {
+
+Instant SystemClock::now() const {
+  return std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
+}
+
+std::string format_instant(Instant t) { return date::format("%Y-%m-%dT%H:%M:%SZ", t); }
+
+std::string format_date(Date d) { return date::format("%Y-%m-%d", d); }
+
+namespace {
+
+bool digits_at(std::string_view s, size_t pos, size_t count) {
+  if (s.size() < pos + count) return false;
+  for (size_t i = pos; i < pos + count; ++i) {
+    if (s[i] < '0' || s[i] > '9') return false;
+  }
+  return true;
+}
+
+// The shape check matters: date::parse accepts "2026-1-2" and trailing junk.
+bool date_shaped(std::string_view s) {
+  return s.size() >= 10 && digits_at(s, 0, 4) && s[4] == '-' && digits_at(s, 5, 2) &&
+         s[7] == '-' && digits_at(s, 8, 2);
+}
+
+}  // namespace
+
+bool is_date(std::string_view text) {
+  if (text.size() != 10 || !date_shaped(text)) return false;
+  const int y = std::stoi(std::string(text.substr(0, 4)));
+  const unsigned m = std::stoi(std::string(text.substr(5, 2)));
+  const unsigned d = std::stoi(std::string(text.substr(8, 2)));
+  return date::year_month_day{date::year{y}, date::month{m}, date::day{d}}.ok();
+}
+
+Date parse_date(std::string_view text) {
+  if (!is_date(text)) {
+    throw Error(ErrorCode::bad_argument,
+                "not a date (YYYY-MM-DD): '" + std::string(text) + "'");
+  }
+  const int y = std::stoi(std::string(text.substr(0, 4)));
+  const unsigned m = std::stoi(std::string(text.substr(5, 2)));
+  const unsigned d = std::stoi(std::string(text.substr(8, 2)));
+  return date::sys_days{date::year_month_day{date::year{y}, date::month{m}, date::day{d}}};
+}
+
+Instant parse_instant(std::string_view text) {
+  if (text.size() == 10) return parse_date(text);
+  const bool shaped = text.size() == 20 && date_shaped(text) && text[10] == 'T' &&
+                      digits_at(text, 11, 2) && text[13] == ':' && digits_at(text, 14, 2) &&
+                      text[16] == ':' && digits_at(text, 17, 2) && text[19] == 'Z';
+  if (!shaped || !is_date(text.substr(0, 10))) {
+    throw Error(ErrorCode::bad_argument,
+                "not a UTC instant (YYYY-MM-DDTHH:MM:SSZ): '" + std::string(text) + "'");
+  }
+  const int h = std::stoi(std::string(text.substr(11, 2)));
+  const int mi = std::stoi(std::string(text.substr(14, 2)));
+  const int s = std::stoi(std::string(text.substr(17, 2)));
+  if (h > 23 || mi > 59 || s > 59) {
+    throw Error(ErrorCode::bad_argument, "time of day out of range: '" + std::string(text) + "'");
+  }
+  return parse_date(text.substr(0, 10)) + std::chrono::hours{h} + std::chrono::minutes{mi} +
+         std::chrono::seconds{s};
+}
+
+Date add_days(Date d, long days) { return d + date::days{days}; }
+
+Date add_months(Date d, long months) {
+  date::year_month_day ymd{d};
+  date::year_month_day moved = ymd + date::months{months};
+  if (!moved.ok()) moved = moved.year() / moved.month() / date::last;
+  return date::sys_days{moved};
+}
+
+}  // namespace casekit

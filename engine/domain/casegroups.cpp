@@ -1,0 +1,331 @@
+#include "engine/domain/casegroups.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include "engine/core/error.hpp"
+
+namespace casekit {
+
+void require_one_of(std::string_view what, std::string_view value,
+                    std::span<const char* const> allowed) {
+  std::string list;
+  for (const char* a : allowed) {
+    if (value == a) return;
+    list += (list.empty() ? "" : ", ") + std::string(a);
+  }
+  throw Error(ErrorCode::bad_argument,
+              "unknown " + std::string(what) + " '" + std::string(value) + "' (one of: " + list +
+                  ")");
+}
+
+namespace {
+
+Client client_from_row(Statement& st) {
+  Client c;
+  c.id = st.integer(0);
+  c.nino = st.optional_text(1);
+  c.name = st.text(2);
+  c.dob = st.optional_text(3);
+  c.employment_status = st.optional_text(4);
+  c.benefit_status = st.optional_text(5);
+  c.contact_suppressed = st.integer(6) != 0;
+  c.deceased = st.integer(7) != 0;
+  return c;
+}
+
+Casegroup casegroup_from_row(Statement& st) {
+  Casegroup g;
+  g.id = st.integer(0);
+  g.csa_ref = st.optional_text(1);
+  g.paying_parent_id = st.integer(2);
+  g.segment = st.text(3);
+  g.service_type = st.text(4);
+  g.arrears_only = st.integer(5) != 0;
+  g.region = st.text(6);
+  g.review_date = st.optional_text(7);
+  g.annual_review_date = st.optional_text(8);
+  g.created_at = st.text(9);
+  return g;
+}
+
+constexpr const char* kCasegroupColumns =
+    "id, csa_ref, paying_parent_id, segment, service_type, arrears_only, region, review_date, "
+    "annual_review_date, created_at";
+
+Case case_from_row(Statement& st) {
+  return Case{st.integer(0),       st.integer(1), st.integer(2), st.text(3), st.optional_text(4),
+              st.optional_text(5)};
+}
+
+void require_date(std::string_view what, const std::optional<std::string>& value) {
+  if (value && !is_date(*value)) {
+    throw Error(ErrorCode::bad_argument,
+                std::string(what) + " is not a date (YYYY-MM-DD): '" + *value + "'");
+  }
+}
+
+}  // namespace
+
+Id Casegroups::create_client(const NewClient& c) {
+  if (c.name.empty()) throw Error(ErrorCode::bad_argument, "client name is empty");
+  require_date("date of birth", c.dob);
+  if (c.nino && find_client_by_nino(*c.nino)) {
+    throw Error(ErrorCode::conflict, "a client with NINO " + *c.nino + " already exists");
+  }
+  db_.prepare(
+         "INSERT INTO clients(nino, name, dob, employment_status, benefit_status, created_at) "
+         "VALUES (?1, ?2, ?3, ?4, ?5, ?6)")
+      .bind_all(c.nino, c.name, c.dob, c.employment_status, c.benefit_status, now())
+      .run();
+  const Id id = db_.last_insert_id();
+  if (c.address) set_address(id, *c.address);
+  return id;
+}
+
+Client Casegroups::client(Id id) {
+  auto st = db_.prepare(
+      "SELECT id, nino, name, dob, employment_status, benefit_status, contact_suppressed, "
+      "deceased FROM clients WHERE id = ?1");
+  st.bind(1, id);
+  if (!st.step()) throw Error(ErrorCode::not_found, "no client with id " + std::to_string(id));
+  Client c = client_from_row(st);
+  auto a = db_.prepare(
+      "SELECT line1, line2, town, postcode, status FROM addresses "
+      "WHERE client_id = ?1 AND is_correspondence = 1 ORDER BY id DESC LIMIT 1");
+  a.bind(1, id);
+  if (a.step()) {
+    c.address = Address{a.text(0), a.optional_text(1), a.optional_text(2), a.optional_text(3),
+                        a.text(4)};
+  }
+  return c;
+}
+
+std::optional<Id> Casegroups::find_client_by_nino(std::string_view nino) {
+  auto st = db_.prepare("SELECT id FROM clients WHERE nino = ?1");
+  st.bind(1, nino);
+  if (st.step()) return st.integer(0);
+  return std::nullopt;
+}
+
+void Casegroups::require_client(Id id) {
+  auto st = db_.prepare("SELECT 1 FROM clients WHERE id = ?1");
+  st.bind(1, id);
+  if (!st.step()) throw Error(ErrorCode::not_found, "no client with id " + std::to_string(id));
+}
+
+void Casegroups::set_address(Id client_id, const Address& address) {
+  require_client(client_id);
+  require_one_of("address status", address.status, kAddressStatuses);
+  if (address.line1.empty()) throw Error(ErrorCode::bad_argument, "address line1 is empty");
+  db_.prepare("UPDATE addresses SET is_correspondence = 0 WHERE client_id = ?1 "
+              "AND is_correspondence = 1")
+      .bind(1, client_id)
+      .run();
+  db_.prepare(
+         "INSERT INTO addresses(client_id, line1, line2, town, postcode, status, created_at) "
+         "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")
+      .bind_all(client_id, address.line1, address.line2, address.town, address.postcode,
+                address.status, now())
+      .run();
+}
+
+void Casegroups::set_client_attribute(Id client_id, std::string_view name,
+                                      const std::optional<std::string>& value) {
+  require_client(client_id);
+  static constexpr const char* kText[] = {"employment_status", "benefit_status"};
+  static constexpr const char* kBool[] = {"contact_suppressed", "deceased"};
+  for (const char* column : kText) {
+    if (name == column) {
+      db_.prepare(std::string("UPDATE clients SET ") + column + " = ?1 WHERE id = ?2")
+          .bind_all(value, client_id)
+          .run();
+      return;
+    }
+  }
+  for (const char* column : kBool) {
+    if (name == column) {
+      if (!value || (*value != "0" && *value != "1")) {
+        throw Error(ErrorCode::bad_argument, std::string(column) + " must be true or false");
+      }
+      db_.prepare(std::string("UPDATE clients SET ") + column + " = ?1 WHERE id = ?2")
+          .bind_all(std::stoll(*value), client_id)
+          .run();
+      return;
+    }
+  }
+  throw Error(ErrorCode::bad_argument,
+              "unknown client attribute '" + std::string(name) +
+                  "' (one of: employment_status, benefit_status, contact_suppressed, deceased)");
+}
+
+Id Casegroups::create(const NewCasegroup& g) {
+  require_client(g.paying_parent_id);
+  require_one_of("segment", g.segment, kSegments);
+  require_one_of("service type", g.service_type, kServiceTypes);
+  require_one_of("region", g.region, kRegions);
+  require_date("review date", g.review_date);
+  require_date("annual review date", g.annual_review_date);
+  if (g.csa_ref && find_by_csa_ref(*g.csa_ref)) {
+    throw Error(ErrorCode::conflict, "a casegroup with CSA reference " + *g.csa_ref +
+                                         " already exists");
+  }
+  db_.prepare(
+         "INSERT INTO casegroups(csa_ref, paying_parent_id, segment, service_type, arrears_only, "
+         "region, review_date, annual_review_date, created_at) "
+         "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)")
+      .bind_all(g.csa_ref, g.paying_parent_id, g.segment, g.service_type, g.arrears_only,
+                g.region, g.review_date, g.annual_review_date, now())
+      .run();
+  return db_.last_insert_id();
+}
+
+Casegroup Casegroups::get(Id id) {
+  auto st =
+      db_.prepare(std::string("SELECT ") + kCasegroupColumns + " FROM casegroups WHERE id = ?1");
+  st.bind(1, id);
+  if (!st.step()) throw Error(ErrorCode::not_found, "no casegroup with id " + std::to_string(id));
+  Casegroup g = casegroup_from_row(st);
+  g.flags = flags(id);
+  return g;
+}
+
+std::optional<Id> Casegroups::find_by_csa_ref(std::string_view csa_ref) {
+  auto st = db_.prepare("SELECT id FROM casegroups WHERE csa_ref = ?1");
+  st.bind(1, csa_ref);
+  if (st.step()) return st.integer(0);
+  return std::nullopt;
+}
+
+std::vector<Casegroup> Casegroups::list(const CasegroupFilter& filter) {
+  if (filter.segment) require_one_of("segment", *filter.segment, kSegments);
+  if (filter.flag) require_one_of("flag", *filter.flag, kFlags);
+  auto st = db_.prepare(
+      std::string("SELECT ") + kCasegroupColumns +
+      " FROM casegroups g WHERE id > ?1 AND (?2 IS NULL OR segment = ?2) AND (?3 IS NULL OR "
+      "EXISTS (SELECT 1 FROM casegroup_flags f WHERE f.casegroup_id = g.id AND f.flag = ?3)) "
+      "ORDER BY id LIMIT ?4");
+  st.bind_all(filter.after_id, filter.segment, filter.flag,
+              static_cast<std::int64_t>(filter.limit));
+  std::vector<Casegroup> out;
+  while (st.step()) out.push_back(casegroup_from_row(st));
+  for (auto& g : out) g.flags = flags(g.id);
+  return out;
+}
+
+void Casegroups::set_segment(Id id, std::string_view segment) {
+  require_one_of("segment", segment, kSegments);
+  get(id);
+  db_.prepare("UPDATE casegroups SET segment = ?1 WHERE id = ?2").bind_all(segment, id).run();
+}
+
+void Casegroups::set_service_type(Id id, std::string_view service_type) {
+  require_one_of("service type", service_type, kServiceTypes);
+  get(id);
+  db_.prepare("UPDATE casegroups SET service_type = ?1 WHERE id = ?2")
+      .bind_all(service_type, id)
+      .run();
+}
+
+void Casegroups::set_review_date(Id id, const std::optional<std::string>& date) {
+  require_date("review date", date);
+  get(id);
+  db_.prepare("UPDATE casegroups SET review_date = ?1 WHERE id = ?2").bind_all(date, id).run();
+}
+
+void Casegroups::set_flag(Id id, std::string_view flag, bool on) {
+  require_one_of("flag", flag, kFlags);
+  get(id);
+  if (on) {
+    db_.prepare("INSERT OR IGNORE INTO casegroup_flags(casegroup_id, flag) VALUES (?1, ?2)")
+        .bind_all(id, flag)
+        .run();
+  } else {
+    db_.prepare("DELETE FROM casegroup_flags WHERE casegroup_id = ?1 AND flag = ?2")
+        .bind_all(id, flag)
+        .run();
+  }
+}
+
+bool Casegroups::has_flag(Id id, std::string_view flag) {
+  require_one_of("flag", flag, kFlags);
+  auto st = db_.prepare("SELECT 1 FROM casegroup_flags WHERE casegroup_id = ?1 AND flag = ?2");
+  st.bind_all(id, flag);
+  return st.step();
+}
+
+std::vector<std::string> Casegroups::flags(Id id) {
+  auto st = db_.prepare("SELECT flag FROM casegroup_flags WHERE casegroup_id = ?1 ORDER BY flag");
+  st.bind(1, id);
+  std::vector<std::string> out;
+  while (st.step()) out.push_back(st.text(0));
+  return out;
+}
+
+Id Casegroups::add_case(Id casegroup_id, Id receiving_parent_id,
+                        const std::optional<std::string>& csa_scheme,
+                        const std::optional<std::string>& csa_case_ref) {
+  const Casegroup g = get(casegroup_id);
+  require_client(receiving_parent_id);
+  if (receiving_parent_id == g.paying_parent_id) {
+    throw Error(ErrorCode::invalid, "the receiving parent cannot be the casegroup's paying parent");
+  }
+  db_.prepare(
+         "INSERT INTO cases(casegroup_id, receiving_parent_id, csa_scheme, csa_case_ref, "
+         "created_at) VALUES (?1, ?2, ?3, ?4, ?5)")
+      .bind_all(casegroup_id, receiving_parent_id, csa_scheme, csa_case_ref, now())
+      .run();
+  return db_.last_insert_id();
+}
+
+Case Casegroups::get_case(Id id) {
+  auto st = db_.prepare(
+      "SELECT id, casegroup_id, receiving_parent_id, status, csa_scheme, csa_case_ref "
+      "FROM cases WHERE id = ?1");
+  st.bind(1, id);
+  if (!st.step()) throw Error(ErrorCode::not_found, "no case with id " + std::to_string(id));
+  return case_from_row(st);
+}
+
+std::vector<Case> Casegroups::cases(Id casegroup_id) {
+  auto st = db_.prepare(
+      "SELECT id, casegroup_id, receiving_parent_id, status, csa_scheme, csa_case_ref "
+      "FROM cases WHERE casegroup_id = ?1 ORDER BY id");
+  st.bind(1, casegroup_id);
+  std::vector<Case> out;
+  while (st.step()) out.push_back(case_from_row(st));
+  return out;
+}
+
+nlohmann::json to_json(const Address& a) {
+  return {{"line1", a.line1},
+          {"line2", a.line2 ? nlohmann::json(*a.line2) : nullptr},
+          {"town", a.town ? nlohmann::json(*a.town) : nullptr},
+          {"postcode", a.postcode ? nlohmann::json(*a.postcode) : nullptr},
+          {"status", a.status}};
+}
+
+nlohmann::json to_json(const Client& c) {
+  auto opt = [](const std::optional<std::string>& s) {
+    return s ? nlohmann::json(*s) : nlohmann::json(nullptr);
+  };
+  return {{"id", c.id},
+          {"nino", opt(c.nino)},
+          {"name", c.name},
+          {"dob", opt(c.dob)},
+          {"employment_status", opt(c.employment_status)},
+          {"benefit_status", opt(c.benefit_status)},
+          {"contact_suppressed", c.contact_suppressed},
+          {"deceased", c.deceased},
+          {"address", c.address ? to_json(*c.address) : nlohmann::json(nullptr)}};
+}
+
+nlohmann::json to_json(const Case& c) {
+  return {{"id", c.id},
+          {"casegroup_id", c.casegroup_id},
+          {"receiving_parent_id", c.receiving_parent_id},
+          {"status", c.status},
+          {"csa_scheme", c.csa_scheme ? nlohmann::json(*c.csa_scheme) : nullptr},
+          {"csa_case_ref", c.csa_case_ref ? nlohmann::json(*c.csa_case_ref) : nullptr}};
+}
+
+}  // namespace casekit

@@ -1,0 +1,64 @@
+// The policy catalogues kept in procedures/: the SR types a procedure may raise
+// (sr_catalogue.toml) and the letter templates it may send (letters/letters.toml).
+// Policy authors edit these files; the engine validates against them.
+#pragma once
+
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace casekit {
+
+struct SrType {
+  std::string process;
+  std::string area;
+  std::string sub_area;
+  std::string owner_team;
+};
+
+class SrCatalogue {
+ public:
+  static SrCatalogue load(const std::filesystem::path& file);
+
+  // Matches Process / Area / Sub Area case-insensitively (the source procedures are not
+  // consistent about capitals) and returns the catalogue's spelling.
+  std::optional<SrType> find(std::string_view process, std::string_view area,
+                             std::string_view sub_area) const;
+  // The same, but throws an error listing what the catalogue does have.
+  SrType require(std::string_view process, std::string_view area,
+                 std::string_view sub_area) const;
+  // Canonical spelling of a status, or nullopt if it is not one.
+  std::optional<std::string> status(std::string_view name) const;
+  const std::vector<SrType>& types() const { return types_; }
+  const std::vector<std::string>& statuses() const { return statuses_; }
+
+ private:
+  std::vector<SrType> types_;
+  std::vector<std::string> statuses_;
+};
+
+struct LetterTemplate {
+  std::string code;
+  std::string title;
+  std::string recipient;  // "paying_parent", "receiving_parent" or "any"
+  std::string purpose;
+  std::string body;       // mustache source
+};
+
+class LetterCatalogue {
+ public:
+  // Reads letters.toml and the CODE.mustache file beside it for each entry.
+  static LetterCatalogue load(const std::filesystem::path& dir);
+  const LetterTemplate* find(std::string_view code) const;
+  const LetterTemplate& require(std::string_view code) const;
+  const std::vector<LetterTemplate>& templates() const { return templates_; }
+
+ private:
+  std::vector<LetterTemplate> templates_;
+};
+
+bool iequals(std::string_view a, std::string_view b);
+
+}  // namespace casekit

@@ -1,0 +1,49 @@
+// The engine: one database, one clock, the policy catalogues and the domain services over
+// them. Bindings reach the domain only through this object.
+#pragma once
+
+#include <filesystem>
+#include <memory>
+
+#include "engine/domain/casegroups.hpp"
+#include "engine/domain/catalogue.hpp"
+#include "engine/domain/exceptions.hpp"
+#include "engine/domain/ledger.hpp"
+#include "engine/domain/letters.hpp"
+#include "engine/domain/service_requests.hpp"
+
+namespace casekit {
+
+// Where procedures/ and scripts/ live.
+struct Home {
+  std::filesystem::path root;
+  std::filesystem::path procedures() const { return root / "procedures"; }
+  std::filesystem::path scripts() const { return root / "scripts"; }
+  std::filesystem::path letters() const { return root / "procedures" / "letters"; }
+  std::filesystem::path sr_catalogue() const { return root / "procedures" / "sr_catalogue.toml"; }
+};
+
+class Engine {
+ public:
+  Engine(Database& db, const Clock& clock, Home home);
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  Database& db;
+  const Clock& clock;
+  const Home home;
+  const SrCatalogue sr_catalogue;
+  const LetterCatalogue letter_catalogue;
+  Casegroups casegroups;
+  Ledger ledger;
+  ServiceRequests srs;
+  Letters letters;
+  Exceptions exceptions;
+};
+
+// The clock a database was initialised with: simulated ("casekit init --simulated-clock")
+// or real time.
+std::unique_ptr<Clock> load_clock(Database& db);
+void save_simulated_clock(Database& db, Instant now);
+
+}  // namespace casekit

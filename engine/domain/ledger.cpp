@@ -1,0 +1,308 @@
+#include "engine/domain/ledger.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include "engine/core/error.hpp"
+
+namespace casekit {
+namespace {
+
+Account account_from_row(Statement& st) {
+  return Account{st.integer(0), st.integer(1), st.text(2), st.optional_text(3),
+                 st.optional_text(4)};
+}
+
+constexpr const char* kAccountColumns = "id, client_id, bancs_number, mop, mop_status";
+
+void require_amount(std::string_view what, Pence amount) {
+  if (amount < 0) {
+    throw Error(ErrorCode::bad_argument,
+                std::string(what) + " must not be negative (got " + std::to_string(amount) + ")");
+  }
+}
+
+Schedule schedule_from_row(Statement& st) {
+  Schedule s;
+  s.id = st.integer(0);
+  s.casegroup_id = st.integer(1);
+  s.version = st.integer(2);
+  s.lump_sum = st.integer(3);
+  s.amount_per_period = st.integer(4);
+  s.frequency = st.text(5);
+  s.periods = st.integer(6);
+  s.first_collection_date = st.text(7);
+  s.in_place = st.integer(8) != 0;
+  if (!st.is_null(9)) s.acceptable = st.integer(9) != 0;
+  return s;
+}
+
+constexpr const char* kScheduleColumns =
+    "id, casegroup_id, version, lump_sum, amount_per_period, frequency, periods, "
+    "first_collection_date, in_place, acceptable";
+
+}  // namespace
+
+Id Ledger::open_account(Id client_id, const std::optional<std::string>& bancs_number,
+                        const std::optional<std::string>& mop) {
+  if (mop) require_one_of("method of payment", *mop, kMethodsOfPayment);
+  if (account_of_client(client_id)) {
+    throw Error(ErrorCode::conflict,
+                "client " + std::to_string(client_id) + " already has a ledger account");
+  }
+  // Numbers are derived from the client id so that they are stable and unique without a
+  // random source (which replay could not reproduce).
+  std::string number = bancs_number.value_or("");
+  if (number.empty()) {
+    std::string digits = std::to_string(client_id);
+    number = "BN" + std::string(digits.size() < 8 ? 8 - digits.size() : 0, '0') + digits;
+  }
+  db_.prepare(
+         "INSERT INTO ledger_accounts(client_id, bancs_number, mop, mop_status, created_at) "
+         "VALUES (?1, ?2, ?3, ?4, ?5)")
+      .bind_all(client_id, number, mop, mop ? std::optional<std::string>("active") : std::nullopt,
+                now())
+      .run();
+  return db_.last_insert_id();
+}
+
+Account Ledger::account(Id id) {
+  auto st =
+      db_.prepare(std::string("SELECT ") + kAccountColumns + " FROM ledger_accounts WHERE id = ?1");
+  st.bind(1, id);
+  if (!st.step()) {
+    throw Error(ErrorCode::not_found, "no ledger account with id " + std::to_string(id));
+  }
+  return account_from_row(st);
+}
+
+std::optional<Account> Ledger::account_of_client(Id client_id) {
+  auto st = db_.prepare(std::string("SELECT ") + kAccountColumns +
+                        " FROM ledger_accounts WHERE client_id = ?1");
+  st.bind(1, client_id);
+  if (st.step()) return account_from_row(st);
+  return std::nullopt;
+}
+
+Account Ledger::account_of_casegroup(Id casegroup_id) {
+  auto st = db_.prepare("SELECT paying_parent_id FROM casegroups WHERE id = ?1");
+  st.bind(1, casegroup_id);
+  if (!st.step()) {
+    throw Error(ErrorCode::not_found, "no casegroup with id " + std::to_string(casegroup_id));
+  }
+  const Id client_id = st.integer(0);
+  if (auto a = account_of_client(client_id)) return *a;
+  throw Error(ErrorCode::not_found, "the paying parent of casegroup " +
+                                        std::to_string(casegroup_id) + " has no ledger account");
+}
+
+void Ledger::set_method_of_payment(Id account_id, const std::optional<std::string>& mop,
+                                   const std::optional<std::string>& status) {
+  if (mop) require_one_of("method of payment", *mop, kMethodsOfPayment);
+  if (status) require_one_of("method of payment status", *status, kMopStatuses);
+  if (!mop && status) {
+    throw Error(ErrorCode::invalid, "a method of payment status needs a method of payment");
+  }
+  account(account_id);
+  db_.prepare("UPDATE ledger_accounts SET mop = ?1, mop_status = ?2 WHERE id = ?3")
+      .bind_all(mop, mop ? std::optional<std::string>(status.value_or("active")) : std::nullopt,
+                account_id)
+      .run();
+}
+
+Id Ledger::add_due(const NewDue& due) {
+  require_one_of("owed_to", due.owed_to, kOwedTo);
+  require_one_of("due state", due.state, kDueStates);
+  require_amount("due amount", due.amount);
+  const Account acct = account_of_casegroup(due.casegroup_id);
+  if (due.owed_to == "RP" && !due.case_id) {
+    throw Error(ErrorCode::bad_argument, "a due owed to the receiving parent needs its case");
+  }
+  if (due.case_id) {
+    auto st = db_.prepare("SELECT casegroup_id FROM cases WHERE id = ?1");
+    st.bind(1, *due.case_id);
+    if (!st.step() || st.integer(0) != due.casegroup_id) {
+      throw Error(ErrorCode::bad_argument, "case " + std::to_string(*due.case_id) +
+                                               " is not in casegroup " +
+                                               std::to_string(due.casegroup_id));
+    }
+  }
+  db_.prepare(
+         "INSERT INTO dues(account_id, casegroup_id, case_id, owed_to, state, amount, origin, "
+         "created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)")
+      .bind_all(acct.id, due.casegroup_id, due.case_id, due.owed_to, due.state, due.amount,
+                due.origin, now())
+      .run();
+  return db_.last_insert_id();
+}
+
+std::vector<Due> Ledger::dues(Id casegroup_id) {
+  auto st = db_.prepare(
+      "SELECT id, account_id, casegroup_id, case_id, owed_to, state, amount, origin FROM dues "
+      "WHERE casegroup_id = ?1 ORDER BY id");
+  st.bind(1, casegroup_id);
+  std::vector<Due> out;
+  while (st.step()) {
+    out.push_back(Due{st.integer(0), st.integer(1), st.integer(2), st.optional_integer(3),
+                      st.text(4), st.text(5), st.integer(6), st.optional_text(7)});
+  }
+  return out;
+}
+
+Pence Ledger::balance(Id casegroup_id, const std::optional<std::string>& owed_to,
+                      const std::optional<std::string>& state) {
+  if (owed_to) require_one_of("owed_to", *owed_to, kOwedTo);
+  if (state) require_one_of("due state", *state, kDueStates);
+  Pence total = 0;
+  for (const Due& d : dues(casegroup_id)) {
+    if ((!owed_to || d.owed_to == *owed_to) && (!state || d.state == *state)) {
+      total = money::add(total, d.amount);
+    }
+  }
+  return total;
+}
+
+void Ledger::set_due_state(Id due_id, std::string_view state) {
+  require_one_of("due state", state, kDueStates);
+  db_.prepare("UPDATE dues SET state = ?1 WHERE id = ?2").bind_all(state, due_id).run();
+  if (db_.changes() == 0) {
+    throw Error(ErrorCode::not_found, "no due with id " + std::to_string(due_id));
+  }
+}
+
+Id Ledger::add_charge(Id casegroup_id, std::string_view kind, Pence amount) {
+  require_one_of("charge kind", kind, kChargeKinds);
+  require_amount("charge amount", amount);
+  const Account acct = account_of_casegroup(casegroup_id);
+  db_.prepare(
+         "INSERT INTO charges(account_id, casegroup_id, kind, amount, created_at) "
+         "VALUES (?1, ?2, ?3, ?4, ?5)")
+      .bind_all(acct.id, casegroup_id, kind, amount, now())
+      .run();
+  return db_.last_insert_id();
+}
+
+Id Ledger::record_payment(Id account_id, Pence amount, std::string_view received_on,
+                          const std::optional<std::string>& method,
+                          const std::optional<std::string>& reference) {
+  if (amount <= 0) {
+    throw Error(ErrorCode::bad_argument,
+                "payment amount must be positive (got " + std::to_string(amount) + ")");
+  }
+  parse_date(received_on);
+  account(account_id);
+  db_.prepare(
+         "INSERT INTO payments(account_id, amount, received_on, method, reference, created_at) "
+         "VALUES (?1, ?2, ?3, ?4, ?5, ?6)")
+      .bind_all(account_id, amount, received_on, method, reference, now())
+      .run();
+  return db_.last_insert_id();
+}
+
+std::vector<Payment> Ledger::payments(Id account_id, const std::optional<std::string>& since) {
+  if (since) parse_date(*since);
+  auto st = db_.prepare(
+      "SELECT id, account_id, amount, received_on, method, reference FROM payments "
+      "WHERE account_id = ?1 AND (?2 IS NULL OR received_on >= ?2) ORDER BY received_on, id");
+  st.bind_all(account_id, since);
+  std::vector<Payment> out;
+  while (st.step()) {
+    out.push_back(Payment{st.integer(0), st.integer(1), st.integer(2), st.text(3),
+                          st.optional_text(4), st.optional_text(5)});
+  }
+  return out;
+}
+
+Pence Ledger::paid(Id account_id, const std::optional<std::string>& since) {
+  Pence total = 0;
+  for (const Payment& p : payments(account_id, since)) total = money::add(total, p.amount);
+  return total;
+}
+
+Schedule Ledger::issue_schedule(const NewSchedule& s) {
+  require_one_of("frequency", s.frequency, kFrequencies);
+  require_amount("lump sum", s.lump_sum);
+  require_amount("amount per period", s.amount_per_period);
+  if (s.periods < 0) throw Error(ErrorCode::bad_argument, "periods must not be negative");
+  parse_date(s.first_collection_date);
+  account_of_casegroup(s.casegroup_id);
+  auto v = db_.prepare(
+      "SELECT coalesce(max(version), 0) + 1 FROM payment_schedules WHERE casegroup_id = ?1");
+  v.bind(1, s.casegroup_id);
+  v.step();
+  const std::int64_t version = v.integer(0);
+  db_.prepare("UPDATE payment_schedules SET in_place = 0 WHERE casegroup_id = ?1 AND in_place = 1")
+      .bind(1, s.casegroup_id)
+      .run();
+  db_.prepare(
+         "INSERT INTO payment_schedules(casegroup_id, version, lump_sum, amount_per_period, "
+         "frequency, periods, first_collection_date, in_place, acceptable, created_at) "
+         "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 1, ?8, ?9)")
+      .bind_all(s.casegroup_id, version, s.lump_sum, s.amount_per_period, s.frequency, s.periods,
+                s.first_collection_date, s.acceptable, now())
+      .run();
+  return schedule_by_version(s.casegroup_id, version);
+}
+
+Schedule Ledger::schedule_by_version(Id casegroup_id, std::int64_t version) {
+  auto st = db_.prepare(std::string("SELECT ") + kScheduleColumns +
+                        " FROM payment_schedules WHERE casegroup_id = ?1 AND version = ?2");
+  st.bind_all(casegroup_id, version);
+  if (!st.step()) throw Error(ErrorCode::not_found, "no such schedule version");
+  return schedule_from_row(st);
+}
+
+std::optional<Schedule> Ledger::current_schedule(Id casegroup_id) {
+  auto st = db_.prepare(std::string("SELECT ") + kScheduleColumns +
+                        " FROM payment_schedules WHERE casegroup_id = ?1 AND in_place = 1");
+  st.bind(1, casegroup_id);
+  if (st.step()) return schedule_from_row(st);
+  return std::nullopt;
+}
+
+std::vector<Schedule> Ledger::schedules(Id casegroup_id) {
+  auto st = db_.prepare(std::string("SELECT ") + kScheduleColumns +
+                        " FROM payment_schedules WHERE casegroup_id = ?1 ORDER BY version");
+  st.bind(1, casegroup_id);
+  std::vector<Schedule> out;
+  while (st.step()) out.push_back(schedule_from_row(st));
+  return out;
+}
+
+nlohmann::json to_json(const Account& a) {
+  return {{"id", a.id},
+          {"client_id", a.client_id},
+          {"bancs_number", a.bancs_number},
+          {"method_of_payment", a.mop ? nlohmann::json(*a.mop) : nullptr},
+          {"method_of_payment_status", a.mop_status ? nlohmann::json(*a.mop_status) : nullptr}};
+}
+
+nlohmann::json to_json(const Due& d) {
+  return {{"id", d.id},
+          {"case_id", d.case_id ? nlohmann::json(*d.case_id) : nullptr},
+          {"owed_to", d.owed_to},
+          {"state", d.state},
+          {"amount", d.amount},
+          {"origin", d.origin ? nlohmann::json(*d.origin) : nullptr}};
+}
+
+nlohmann::json to_json(const Payment& p) {
+  return {{"id", p.id},
+          {"account_id", p.account_id},
+          {"amount", p.amount},
+          {"received_on", p.received_on},
+          {"method", p.method ? nlohmann::json(*p.method) : nullptr},
+          {"reference", p.reference ? nlohmann::json(*p.reference) : nullptr}};
+}
+
+nlohmann::json to_json(const Schedule& s) {
+  return {{"version", s.version},
+          {"lump_sum", s.lump_sum},
+          {"amount_per_period", s.amount_per_period},
+          {"frequency", s.frequency},
+          {"periods", s.periods},
+          {"first_collection_date", s.first_collection_date},
+          {"in_place", s.in_place},
+          {"acceptable", s.acceptable ? nlohmann::json(*s.acceptable) : nullptr}};
+}
+
+}  // namespace casekit

@@ -1,0 +1,131 @@
+// The BaNCS side: an account per paying parent, dues owed to the receiving parent or the
+// Secretary of State, charges, payments, write-offs and versioned payment schedules.
+// Every amount is integer pence.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
+
+#include "engine/core/money.hpp"
+#include "engine/domain/casegroups.hpp"
+
+namespace casekit {
+
+inline constexpr const char* kOwedTo[] = {"RP", "SOS_GB", "SOS_NI"};
+inline constexpr const char* kDueStates[] = {"active", "suspended", "deferred", "written_off"};
+inline constexpr const char* kMethodsOfPayment[] = {"DD", "SO", "DEO", "DFB"};
+inline constexpr const char* kMopStatuses[] = {"active", "suspended"};
+inline constexpr const char* kChargeKinds[] = {"collection", "enforcement"};
+inline constexpr const char* kFrequencies[] = {"weekly", "fortnightly", "four_weekly", "monthly"};
+
+struct Account {
+  Id id = 0;
+  Id client_id = 0;
+  std::string bancs_number;
+  std::optional<std::string> mop;
+  std::optional<std::string> mop_status;
+};
+
+struct NewDue {
+  Id casegroup_id = 0;
+  std::optional<Id> case_id;  // required when owed to the receiving parent
+  std::string owed_to;
+  std::string state = "active";
+  Pence amount = 0;
+  std::optional<std::string> origin;
+};
+
+struct Due {
+  Id id = 0;
+  Id account_id = 0;
+  Id casegroup_id = 0;
+  std::optional<Id> case_id;
+  std::string owed_to;
+  std::string state;
+  Pence amount = 0;
+  std::optional<std::string> origin;
+};
+
+struct Payment {
+  Id id = 0;
+  Id account_id = 0;
+  Pence amount = 0;
+  std::string received_on;
+  std::optional<std::string> method;
+  std::optional<std::string> reference;
+};
+
+struct NewSchedule {
+  Id casegroup_id = 0;
+  Pence lump_sum = 0;
+  Pence amount_per_period = 0;
+  std::string frequency = "monthly";
+  std::int64_t periods = 0;
+  std::string first_collection_date;
+  std::optional<bool> acceptable;
+};
+
+struct Schedule {
+  Id id = 0;
+  Id casegroup_id = 0;
+  std::int64_t version = 0;
+  Pence lump_sum = 0;
+  Pence amount_per_period = 0;
+  std::string frequency;
+  std::int64_t periods = 0;
+  std::string first_collection_date;
+  bool in_place = true;
+  std::optional<bool> acceptable;
+};
+
+class Ledger {
+ public:
+  Ledger(Database& db, const Clock& clock) : db_(db), clock_(clock) {}
+
+  // Opens the paying parent's account; the BaNCS number is generated when not given.
+  Id open_account(Id client_id, const std::optional<std::string>& bancs_number,
+                  const std::optional<std::string>& mop);
+  Account account(Id id);
+  std::optional<Account> account_of_client(Id client_id);
+  // The account of the casegroup's paying parent; not_found if none is open.
+  Account account_of_casegroup(Id casegroup_id);
+  void set_method_of_payment(Id account_id, const std::optional<std::string>& mop,
+                             const std::optional<std::string>& status);
+
+  Id add_due(const NewDue& due);
+  std::vector<Due> dues(Id casegroup_id);
+  // Sum of dues, optionally narrowed to one owed_to and/or one state.
+  Pence balance(Id casegroup_id, const std::optional<std::string>& owed_to,
+                const std::optional<std::string>& state);
+  void set_due_state(Id due_id, std::string_view state);
+
+  Id add_charge(Id casegroup_id, std::string_view kind, Pence amount);
+
+  Id record_payment(Id account_id, Pence amount, std::string_view received_on,
+                    const std::optional<std::string>& method,
+                    const std::optional<std::string>& reference);
+  std::vector<Payment> payments(Id account_id, const std::optional<std::string>& since);
+  Pence paid(Id account_id, const std::optional<std::string>& since);
+
+  // Issues the next version of the casegroup's schedule; earlier versions stop being in place.
+  Schedule issue_schedule(const NewSchedule& s);
+  std::optional<Schedule> current_schedule(Id casegroup_id);
+  std::vector<Schedule> schedules(Id casegroup_id);
+
+ private:
+  std::string now() const { return format_instant(clock_.now()); }
+  Schedule schedule_by_version(Id casegroup_id, std::int64_t version);
+
+  Database& db_;
+  const Clock& clock_;
+};
+
+nlohmann::json to_json(const Account& a);
+nlohmann::json to_json(const Due& d);
+nlohmann::json to_json(const Payment& p);
+nlohmann::json to_json(const Schedule& s);
+
+}  // namespace casekit

@@ -1,0 +1,233 @@
+#include "engine/domain/letters.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <date/date.h>
+#include <kainjow/mustache.hpp>
+
+#include <cerrno>
+#include <cstring>
+
+#include "engine/core/error.hpp"
+
+namespace casekit {
+namespace {
+
+namespace mstch = kainjow::mustache;
+
+// kainjow renders an unknown name as empty text; a letter with a blank amount is worse than
+// no letter, so this context remembers the first name it could not resolve.
+class StrictContext : public mstch::context<std::string> {
+ public:
+  explicit StrictContext(const mstch::data* root) : mstch::context<std::string>(root) {}
+  const mstch::data* get(const std::string& name) const override {
+    const mstch::data* d = mstch::context<std::string>::get(name);
+    if (!d && missing_.empty()) missing_ = name;
+    return d;
+  }
+  const std::string& missing() const { return missing_; }
+
+ private:
+  mutable std::string missing_;
+};
+
+mstch::data to_mustache(const nlohmann::json& j) {
+  switch (j.type()) {
+    case nlohmann::json::value_t::object: {
+      mstch::data d{mstch::data::type::object};
+      for (const auto& [k, v] : j.items()) {
+        if (!v.is_null()) d.set(k, to_mustache(v));
+      }
+      return d;
+    }
+    case nlohmann::json::value_t::array: {
+      mstch::data d{mstch::data::type::list};
+      for (const auto& v : j) d.push_back(to_mustache(v));
+      return d;
+    }
+    case nlohmann::json::value_t::string:
+      return mstch::data{j.get<std::string>()};
+    case nlohmann::json::value_t::boolean:
+      return j.get<bool>() ? mstch::data{mstch::data::type::bool_true}
+                           : mstch::data{mstch::data::type::bool_false};
+    default:
+      return mstch::data{j.dump()};
+  }
+}
+
+std::string address_block(const Client& c) {
+  if (!c.address) return "";
+  std::string out = c.address->line1;
+  for (const auto& part : {c.address->line2, c.address->town, c.address->postcode}) {
+    if (part && !part->empty()) out += "\n" + *part;
+  }
+  return out;
+}
+
+Letter letter_from_row(Statement& st) {
+  Letter l;
+  l.id = st.integer(0);
+  l.template_code = st.text(1);
+  l.recipient_id = st.integer(2);
+  l.casegroup_id = st.optional_integer(3);
+  l.sr_id = st.optional_integer(4);
+  l.body = st.text(5);
+  l.status = st.text(6);
+  l.outbox_file = st.optional_text(7);
+  l.created_at = st.text(8);
+  l.fulfilled_at = st.optional_text(9);
+  return l;
+}
+
+constexpr const char* kLetterColumns =
+    "id, template_code, recipient_id, casegroup_id, sr_id, body, status, outbox_file, "
+    "created_at, fulfilled_at";
+
+[[noreturn]] void io_fail(const std::string& what, const std::filesystem::path& p) {
+  throw Error(ErrorCode::io, what + " " + p.string() + ": " + std::strerror(errno));
+}
+
+// Writes and fsyncs a file, then renames it into place: readers never see half a letter.
+void write_atomically(const std::filesystem::path& target, const std::string& content) {
+  const auto tmp = std::filesystem::path(target.string() + ".tmp");
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) io_fail("cannot create", tmp);
+  size_t written = 0;
+  while (written < content.size()) {
+    ssize_t n = ::write(fd, content.data() + written, content.size() - written);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      ::close(fd);
+      io_fail("cannot write", tmp);
+    }
+    written += static_cast<size_t>(n);
+  }
+  if (::fsync(fd) != 0) {
+    ::close(fd);
+    io_fail("cannot sync", tmp);
+  }
+  ::close(fd);
+  if (::rename(tmp.c_str(), target.c_str()) != 0) io_fail("cannot rename into", target);
+  int dir = ::open(target.parent_path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir >= 0) {
+    ::fsync(dir);
+    ::close(dir);
+  }
+}
+
+}  // namespace
+
+std::string Letters::render(const NewLetter& letter) {
+  const LetterTemplate& tpl = catalogue_.require(letter.template_code);
+  if (!letter.fields.is_object()) {
+    throw Error(ErrorCode::bad_argument, "letter fields must be a table of names to values");
+  }
+  Casegroups groups(db_, clock_);
+  const Client recipient = groups.client(letter.recipient_id);
+  nlohmann::json fields = letter.fields;
+  fields["recipient_name"] = recipient.name;
+  fields["recipient_address"] = address_block(recipient);
+  fields["date"] = date::format("%d %B %Y", clock_.today());
+  if (letter.casegroup_id) {
+    const Casegroup g = groups.get(*letter.casegroup_id);
+    fields["reference"] = g.csa_ref.value_or("CG-" + std::to_string(g.id));
+  }
+  mstch::mustache tmpl{tpl.body};
+  if (!tmpl.is_valid()) {
+    throw Error(ErrorCode::template_error,
+                "letter template " + tpl.code + ": " + tmpl.error_message());
+  }
+  mstch::data data = to_mustache(fields);
+  StrictContext ctx(&data);
+  std::string body = tmpl.render(ctx);
+  if (!ctx.missing().empty()) {
+    throw Error(ErrorCode::template_error, "letter template " + tpl.code + ": field '" +
+                                               ctx.missing() + "' has no value");
+  }
+  if (!tmpl.is_valid()) {
+    throw Error(ErrorCode::template_error,
+                "letter template " + tpl.code + ": " + tmpl.error_message());
+  }
+  return body;
+}
+
+Id Letters::queue(const NewLetter& letter) {
+  const std::string body = render(letter);
+  if (letter.sr_id) {
+    auto st = db_.prepare("SELECT 1 FROM service_requests WHERE id = ?1");
+    st.bind(1, *letter.sr_id);
+    if (!st.step()) {
+      throw Error(ErrorCode::not_found, "no SR with id " + std::to_string(*letter.sr_id));
+    }
+  }
+  db_.prepare(
+         "INSERT INTO letters(template_code, recipient_id, casegroup_id, sr_id, body, "
+         "created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")
+      .bind_all(letter.template_code, letter.recipient_id, letter.casegroup_id, letter.sr_id, body,
+                format_instant(clock_.now()))
+      .run();
+  return db_.last_insert_id();
+}
+
+Letter Letters::get(Id id) {
+  auto st = db_.prepare(std::string("SELECT ") + kLetterColumns + " FROM letters WHERE id = ?1");
+  st.bind(1, id);
+  if (!st.step()) throw Error(ErrorCode::not_found, "no letter with id " + std::to_string(id));
+  return letter_from_row(st);
+}
+
+std::vector<Letter> Letters::list(const std::optional<std::string>& status, int limit) {
+  static constexpr const char* kStatuses[] = {"queued", "fulfilled", "failed"};
+  if (status) require_one_of("letter status", *status, kStatuses);
+  auto st = db_.prepare(std::string("SELECT ") + kLetterColumns +
+                        " FROM letters WHERE (?1 IS NULL OR status = ?1) ORDER BY id LIMIT ?2");
+  st.bind_all(status, static_cast<std::int64_t>(limit));
+  std::vector<Letter> out;
+  while (st.step()) out.push_back(letter_from_row(st));
+  return out;
+}
+
+FulfilResult Letters::fulfil(const std::filesystem::path& dir,
+                             const std::function<void(const Letter&)>& after_write) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) throw Error(ErrorCode::io, "cannot create outbox " + dir.string() + ": " + ec.message());
+  FulfilResult result;
+  for (;;) {
+    // One letter per transaction: a crash loses at most the marking of one letter, and the
+    // next run rewrites that same file before marking it.
+    std::vector<Letter> batch = list(std::string("queued"), 1);
+    if (batch.empty()) break;
+    const Letter& letter = batch.front();
+    const auto file = dir / (std::to_string(letter.id) + "-" + letter.template_code + ".txt");
+    write_atomically(file, letter.body);
+    if (after_write) after_write(letter);
+    Transaction tx(db_);
+    db_.prepare("UPDATE letters SET status = 'fulfilled', outbox_file = ?1, fulfilled_at = ?2 "
+                "WHERE id = ?3 AND status = 'queued'")
+        .bind_all(file.string(), format_instant(clock_.now()), letter.id)
+        .run();
+    tx.commit();
+    ++result.fulfilled;
+    result.files.push_back(file.string());
+  }
+  return result;
+}
+
+nlohmann::json to_json(const Letter& l, bool with_body) {
+  auto opt = [](const auto& v) { return v ? nlohmann::json(*v) : nlohmann::json(nullptr); };
+  nlohmann::json j = {{"id", l.id},
+                      {"template", l.template_code},
+                      {"recipient_id", l.recipient_id},
+                      {"casegroup_id", opt(l.casegroup_id)},
+                      {"sr_id", opt(l.sr_id)},
+                      {"status", l.status},
+                      {"outbox_file", opt(l.outbox_file)},
+                      {"created_at", l.created_at},
+                      {"fulfilled_at", opt(l.fulfilled_at)}};
+  if (with_body) j["body"] = l.body;
+  return j;
+}
+
+}  // namespace casekit

@@ -1,0 +1,73 @@
+// Letters: rendered from mustache templates when a procedure sends them, stored queued,
+// and later written to an outbox folder by `casekit letters fulfil`.
+#pragma once
+
+#include <filesystem>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "engine/domain/casegroups.hpp"
+#include "engine/domain/catalogue.hpp"
+
+namespace casekit {
+
+struct NewLetter {
+  std::string template_code;
+  Id recipient_id = 0;
+  std::optional<Id> casegroup_id;
+  std::optional<Id> sr_id;
+  nlohmann::json fields = nlohmann::json::object();
+};
+
+struct Letter {
+  Id id = 0;
+  std::string template_code;
+  Id recipient_id = 0;
+  std::optional<Id> casegroup_id;
+  std::optional<Id> sr_id;
+  std::string body;
+  std::string status;
+  std::optional<std::string> outbox_file;
+  std::string created_at;
+  std::optional<std::string> fulfilled_at;
+};
+
+struct FulfilResult {
+  int fulfilled = 0;
+  std::vector<std::string> files;
+};
+
+class Letters {
+ public:
+  Letters(Database& db, const Clock& clock, const LetterCatalogue& catalogue)
+      : db_(db), clock_(clock), catalogue_(catalogue) {}
+
+  // Renders the template with the given fields plus the standard ones (recipient_name,
+  // recipient_address, date, reference). A field the template uses but nobody supplied is
+  // an error naming the template and the field.
+  std::string render(const NewLetter& letter);
+  // Renders and stores the letter as queued.
+  Id queue(const NewLetter& letter);
+  Letter get(Id id);
+  std::vector<Letter> list(const std::optional<std::string>& status, int limit);
+
+  // Writes each queued letter to dir/<id>-<code>.txt and marks it fulfilled. The file is
+  // written under a temporary name and renamed, and named by the letter's id, so a run that
+  // is interrupted and started again writes each letter exactly once.
+  // after_write (tests only) runs between the file landing and the row being marked.
+  FulfilResult fulfil(const std::filesystem::path& dir,
+                      const std::function<void(const Letter&)>& after_write = {});
+
+ private:
+  Database& db_;
+  const Clock& clock_;
+  const LetterCatalogue& catalogue_;
+};
+
+nlohmann::json to_json(const Letter& l, bool with_body);
+
+}  // namespace casekit

@@ -1,0 +1,281 @@
+#include "engine/domain/service_requests.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include "engine/core/error.hpp"
+
+namespace casekit {
+namespace {
+
+constexpr const char* kSrColumns =
+    "id, process, area, sub_area, status, sub_status, resolution_code, reason, casegroup_id, "
+    "case_id, parent_id, owner_team, created_at, updated_at, closed_at";
+
+ServiceRequest sr_from_row(Statement& st) {
+  ServiceRequest r;
+  r.id = st.integer(0);
+  r.process = st.text(1);
+  r.area = st.text(2);
+  r.sub_area = st.text(3);
+  r.status = st.text(4);
+  r.sub_status = st.optional_text(5);
+  r.resolution_code = st.optional_text(6);
+  r.reason = st.optional_text(7);
+  r.casegroup_id = st.optional_integer(8);
+  r.case_id = st.optional_integer(9);
+  r.parent_id = st.optional_integer(10);
+  r.owner_team = st.optional_text(11);
+  r.created_at = st.text(12);
+  r.updated_at = st.text(13);
+  r.closed_at = st.optional_text(14);
+  return r;
+}
+
+}  // namespace
+
+Id ServiceRequests::create(const NewServiceRequest& r) {
+  const SrType type = catalogue_.require(r.process, r.area, r.sub_area);
+  const auto status = catalogue_.status(r.status);
+  if (!status || *status == "Closed") {
+    throw Error(ErrorCode::bad_argument, "an SR cannot be created with status '" + r.status + "'");
+  }
+  std::optional<Id> casegroup = r.casegroup_id;
+  if (r.case_id) {
+    Casegroups groups(db_, clock_);
+    const Case c = groups.get_case(*r.case_id);
+    if (casegroup && *casegroup != c.casegroup_id) {
+      throw Error(ErrorCode::bad_argument, "case " + std::to_string(c.id) +
+                                               " is not in casegroup " +
+                                               std::to_string(*casegroup));
+    }
+    casegroup = c.casegroup_id;
+  }
+  if (casegroup) Casegroups(db_, clock_).get(*casegroup);
+  if (r.parent_id) get(*r.parent_id);
+  const std::string t = now();
+  db_.prepare(
+         "INSERT INTO service_requests(process, area, sub_area, status, sub_status, reason, "
+         "casegroup_id, case_id, parent_id, owner_team, created_at, updated_at) "
+         "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11)")
+      .bind_all(type.process, type.area, type.sub_area, *status, r.sub_status, r.reason, casegroup,
+                r.case_id, r.parent_id,
+                type.owner_team.empty() ? std::nullopt : std::optional(type.owner_team), t)
+      .run();
+  return db_.last_insert_id();
+}
+
+ServiceRequest ServiceRequests::get(Id id) {
+  auto st =
+      db_.prepare(std::string("SELECT ") + kSrColumns + " FROM service_requests WHERE id = ?1");
+  st.bind(1, id);
+  if (!st.step()) throw Error(ErrorCode::not_found, "no SR with id " + std::to_string(id));
+  return sr_from_row(st);
+}
+
+std::vector<ServiceRequest> ServiceRequests::list(const SrFilter& f) {
+  std::optional<std::string> status;
+  if (f.status) {
+    status = catalogue_.status(*f.status);
+    if (!status) throw Error(ErrorCode::bad_argument, "unknown SR status '" + *f.status + "'");
+  }
+  auto st = db_.prepare(std::string("SELECT ") + kSrColumns +
+                        " FROM service_requests WHERE (?1 IS NULL OR casegroup_id = ?1) "
+                        "AND (?2 IS NULL OR sub_area = ?2 COLLATE NOCASE) "
+                        "AND (?3 IS NULL OR status = ?3) AND (?4 = 0 OR status <> 'Closed') "
+                        "ORDER BY id LIMIT ?5");
+  st.bind_all(f.casegroup_id, f.sub_area, status, f.open_only,
+              static_cast<std::int64_t>(f.limit));
+  std::vector<ServiceRequest> out;
+  while (st.step()) out.push_back(sr_from_row(st));
+  return out;
+}
+
+std::vector<ServiceRequest> ServiceRequests::children(Id id) {
+  get(id);
+  auto st = db_.prepare(std::string("SELECT ") + kSrColumns +
+                        " FROM service_requests WHERE parent_id = ?1 ORDER BY id");
+  st.bind(1, id);
+  std::vector<ServiceRequest> out;
+  while (st.step()) out.push_back(sr_from_row(st));
+  return out;
+}
+
+ServiceRequest ServiceRequests::require_open(Id id) {
+  ServiceRequest r = get(id);
+  if (!r.open()) {
+    throw Error(ErrorCode::invalid, "SR " + std::to_string(id) + " is closed");
+  }
+  return r;
+}
+
+void ServiceRequests::touch(Id id) {
+  db_.prepare("UPDATE service_requests SET updated_at = ?1 WHERE id = ?2").bind_all(now(), id).run();
+}
+
+void ServiceRequests::set_status(Id id, std::string_view status,
+                                 const std::optional<std::string>& sub_status) {
+  const auto canonical = catalogue_.status(status);
+  if (!canonical) {
+    std::string known;
+    for (const auto& s : catalogue_.statuses()) known += (known.empty() ? "" : ", ") + s;
+    throw Error(ErrorCode::bad_argument,
+                "unknown SR status '" + std::string(status) + "' (one of: " + known + ")");
+  }
+  if (*canonical == "Closed") {
+    close(id, sub_status.value_or("Complete"), std::nullopt);
+    return;
+  }
+  require_open(id);
+  db_.prepare("UPDATE service_requests SET status = ?1, sub_status = ?2, updated_at = ?3 "
+              "WHERE id = ?4")
+      .bind_all(*canonical, sub_status, now(), id)
+      .run();
+}
+
+void ServiceRequests::set_reason(Id id, const std::optional<std::string>& reason) {
+  require_open(id);
+  db_.prepare("UPDATE service_requests SET reason = ?1, updated_at = ?2 WHERE id = ?3")
+      .bind_all(reason, now(), id)
+      .run();
+}
+
+void ServiceRequests::set_resolution_code(Id id, const std::optional<std::string>& code) {
+  require_open(id);
+  db_.prepare("UPDATE service_requests SET resolution_code = ?1, updated_at = ?2 WHERE id = ?3")
+      .bind_all(code, now(), id)
+      .run();
+}
+
+void ServiceRequests::close(Id id, std::string_view sub_status,
+                            const std::optional<std::string>& resolution) {
+  const ServiceRequest r = require_open(id);
+  const std::string t = now();
+  db_.prepare(
+         "UPDATE service_requests SET status = 'Closed', sub_status = ?1, resolution_code = ?2, "
+         "updated_at = ?3, closed_at = ?3 WHERE id = ?4")
+      .bind_all(sub_status, resolution ? resolution : r.resolution_code, t, id)
+      .run();
+}
+
+void ServiceRequests::add_note(Id id, std::string_view author, std::string_view body) {
+  get(id);
+  if (body.empty()) throw Error(ErrorCode::bad_argument, "an SR note cannot be empty");
+  db_.prepare("INSERT INTO sr_notes(sr_id, author, body, created_at) VALUES (?1, ?2, ?3, ?4)")
+      .bind_all(id, author, body, now())
+      .run();
+  touch(id);
+}
+
+std::vector<SrNote> ServiceRequests::notes(Id id) {
+  auto st =
+      db_.prepare("SELECT author, body, created_at FROM sr_notes WHERE sr_id = ?1 ORDER BY id");
+  st.bind(1, id);
+  std::vector<SrNote> out;
+  while (st.step()) out.push_back(SrNote{st.text(0), st.text(1), st.text(2)});
+  return out;
+}
+
+void ServiceRequests::set_field(Id id, std::string_view name,
+                                const std::optional<std::string>& value) {
+  require_open(id);
+  if (name.empty()) throw Error(ErrorCode::bad_argument, "an SR field needs a name");
+  if (value) {
+    db_.prepare("INSERT INTO sr_fields(sr_id, name, value) VALUES (?1, ?2, ?3) "
+                "ON CONFLICT(sr_id, name) DO UPDATE SET value = excluded.value")
+        .bind_all(id, name, *value)
+        .run();
+  } else {
+    db_.prepare("DELETE FROM sr_fields WHERE sr_id = ?1 AND name = ?2").bind_all(id, name).run();
+  }
+  touch(id);
+}
+
+std::optional<std::string> ServiceRequests::field(Id id, std::string_view name) {
+  auto st = db_.prepare("SELECT value FROM sr_fields WHERE sr_id = ?1 AND name = ?2");
+  st.bind_all(id, name);
+  if (st.step()) return st.text(0);
+  return std::nullopt;
+}
+
+std::vector<std::pair<std::string, std::string>> ServiceRequests::fields(Id id) {
+  auto st = db_.prepare("SELECT name, value FROM sr_fields WHERE sr_id = ?1 ORDER BY name");
+  st.bind(1, id);
+  std::vector<std::pair<std::string, std::string>> out;
+  while (st.step()) out.emplace_back(st.text(0), st.text(1));
+  return out;
+}
+
+void ServiceRequests::add_step(Id id, std::string_view name) {
+  require_open(id);
+  if (name.empty()) throw Error(ErrorCode::bad_argument, "an activity step needs a name");
+  db_.prepare(
+         "INSERT INTO sr_steps(sr_id, seq, name) VALUES "
+         "(?1, (SELECT coalesce(max(seq), 0) + 1 FROM sr_steps WHERE sr_id = ?1), ?2)")
+      .bind_all(id, name)
+      .run();
+  touch(id);
+}
+
+void ServiceRequests::set_step(Id id, std::string_view name, std::string_view status) {
+  static constexpr const char* kStepStatuses[] = {"pending", "done", "skipped"};
+  require_one_of("activity step status", status, kStepStatuses);
+  require_open(id);
+  db_.prepare("UPDATE sr_steps SET status = ?1, completed_at = CASE WHEN ?1 = 'pending' THEN "
+              "NULL ELSE ?2 END WHERE sr_id = ?3 AND name = ?4")
+      .bind_all(status, now(), id, name)
+      .run();
+  if (db_.changes() == 0) {
+    throw Error(ErrorCode::not_found, "SR " + std::to_string(id) + " has no activity step '" +
+                                          std::string(name) + "'");
+  }
+  touch(id);
+}
+
+std::vector<SrStep> ServiceRequests::steps(Id id) {
+  auto st = db_.prepare(
+      "SELECT seq, name, status, completed_at FROM sr_steps WHERE sr_id = ?1 ORDER BY seq");
+  st.bind(1, id);
+  std::vector<SrStep> out;
+  while (st.step()) out.push_back(SrStep{st.integer(0), st.text(1), st.text(2), st.optional_text(3)});
+  return out;
+}
+
+void ServiceRequests::relate(Id id, Id other) {
+  get(id);
+  get(other);
+  if (id == other) throw Error(ErrorCode::bad_argument, "an SR cannot be related to itself");
+  // Stored both ways so that either SR lists the other.
+  db_.prepare("INSERT OR IGNORE INTO sr_relations(sr_id, related_sr_id) VALUES (?1, ?2), (?2, ?1)")
+      .bind_all(id, other)
+      .run();
+}
+
+std::vector<Id> ServiceRequests::related(Id id) {
+  auto st = db_.prepare(
+      "SELECT related_sr_id FROM sr_relations WHERE sr_id = ?1 ORDER BY related_sr_id");
+  st.bind(1, id);
+  std::vector<Id> out;
+  while (st.step()) out.push_back(st.integer(0));
+  return out;
+}
+
+nlohmann::json to_json(const ServiceRequest& r) {
+  auto opt = [](const auto& v) { return v ? nlohmann::json(*v) : nlohmann::json(nullptr); };
+  return {{"id", r.id},
+          {"process", r.process},
+          {"area", r.area},
+          {"sub_area", r.sub_area},
+          {"status", r.status},
+          {"sub_status", opt(r.sub_status)},
+          {"resolution_code", opt(r.resolution_code)},
+          {"reason", opt(r.reason)},
+          {"casegroup_id", opt(r.casegroup_id)},
+          {"case_id", opt(r.case_id)},
+          {"parent_id", opt(r.parent_id)},
+          {"owner_team", opt(r.owner_team)},
+          {"created_at", r.created_at},
+          {"updated_at", r.updated_at},
+          {"closed_at", opt(r.closed_at)}};
+}
+
+}  // namespace casekit

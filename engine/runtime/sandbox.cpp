@@ -1,0 +1,390 @@
+#include "engine/runtime/sandbox.hpp"
+
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+#include "bindings/modules.hpp"
+#include "engine/runtime/safe_stdlib.hpp"
+
+namespace casekit {
+
+struct Sandbox::Budget {
+  std::size_t used = 0;
+  std::size_t limit = 0;
+  bool memory_exceeded = false;
+  std::uint64_t instructions = 0;
+  std::uint64_t instruction_limit = 0;
+  // Set once a limit has killed the script; the hook then fails every instruction.
+  std::string killed;
+  std::vector<LibraryDir> libraries;
+};
+
+namespace {
+
+// Instructions between two hook calls: small enough to stop a loop promptly, large enough
+// that the hook costs nothing measurable.
+constexpr int kHookInterval = 1000;
+// Room left after the cap is hit so that the error and its traceback can still be built.
+constexpr std::size_t kHeadroom = 1u << 20;
+constexpr std::size_t kMaxScriptBytes = 4u << 20;
+
+void* budget_alloc(void* ud, void* ptr, std::size_t osize, std::size_t nsize) {
+  auto* b = static_cast<Sandbox::Budget*>(ud);
+  const std::size_t old = ptr ? osize : 0;
+  if (nsize == 0) {
+    std::free(ptr);
+    b->used -= old;
+    return nullptr;
+  }
+  if (nsize > old) {
+    const std::size_t cap = b->memory_exceeded ? b->limit + kHeadroom : b->limit;
+    if (b->used - old + nsize > cap) {
+      b->memory_exceeded = true;
+      return nullptr;
+    }
+  }
+  void* p = std::realloc(ptr, nsize);
+  if (!p) return nullptr;
+  b->used = b->used - old + nsize;
+  return p;
+}
+
+Sandbox::Budget& budget_of(lua_State* L) {
+  void* ud = nullptr;
+  lua_getallocf(L, &ud);
+  return *static_cast<Sandbox::Budget*>(ud);
+}
+
+void push_position(lua_State* L) {
+  lua_Debug ar;
+  if (lua_getstack(L, 0, &ar) && lua_getinfo(L, "Sl", &ar) && ar.currentline > 0) {
+    lua_pushfstring(L, "%s:%d: ", ar.short_src, ar.currentline);
+  } else {
+    lua_pushliteral(L, "");
+  }
+}
+
+void count_hook(lua_State* L, lua_Debug*) {
+  auto& b = budget_of(L);
+  if (b.killed.empty()) {
+    b.instructions += kHookInterval;
+    if (b.memory_exceeded) {
+      b.killed = "memory limit of " + std::to_string(b.limit >> 20) + " MiB exceeded";
+    } else if (b.instructions > b.instruction_limit) {
+      b.killed = "instruction budget of " + std::to_string(b.instruction_limit) + " exhausted";
+    }
+    if (b.killed.empty()) return;
+    // From now on every instruction fails, so a pcall that catches this error gets
+    // nowhere: the next instruction after it raises again.
+    lua_sethook(L, count_hook, LUA_MASKCOUNT, 1);
+  }
+  push_position(L);
+  lua_pushstring(L, b.killed.c_str());
+  lua_concat(L, 2);
+  lua_error(L);
+}
+
+int traceback_handler(lua_State* L) {
+  luaL_tolstring(L, 1, nullptr);
+  luaL_traceback(L, L, lua_tostring(L, -1), 1);
+  return 1;
+}
+
+bool valid_module_name(std::string_view name) {
+  if (name.empty() || name.size() > 128 || name.front() == '.' || name.back() == '.') return false;
+  char prev = '.';
+  for (char c : name) {
+    const bool word = std::isalnum(static_cast<unsigned char>(c)) || c == '_';
+    if (!word && c != '.') return false;
+    if (c == '.' && prev == '.') return false;
+    prev = c;
+  }
+  return true;
+}
+
+// require(name): only modules under the sandbox's library folders, as source text.
+int sandbox_require(lua_State* L) {
+  const char* name = luaL_checkstring(L, 1);
+  if (!valid_module_name(name)) {
+    return luaL_error(L, "require: bad module name '%s' (use letters, digits, _ and dots)", name);
+  }
+  lua_getfield(L, LUA_REGISTRYINDEX, "casekit.loaded");
+  if (lua_getfield(L, -1, name) != LUA_TNIL) {
+    if (lua_type(L, -1) == LUA_TLIGHTUSERDATA) return luaL_error(L, "require: '%s' requires itself", name);
+    return 1;
+  }
+  lua_pop(L, 1);
+  const int loaded = lua_gettop(L);
+  std::string relative(name);
+  for (char& c : relative) {
+    if (c == '.') c = '/';
+  }
+  relative += ".lua";
+  auto& b = budget_of(L);
+  std::string tried;
+  for (const auto& lib : b.libraries) {
+    const auto file = lib.dir / relative;
+    if (!std::filesystem::is_regular_file(file)) {
+      tried += "\n\tno file " + lib.display + "/" + relative;
+      continue;
+    }
+    std::string source;
+    try {
+      source = read_script(file);
+    } catch (const std::exception& e) {
+      return luaL_error(L, "require: %s", e.what());
+    }
+    const std::string chunkname = "@" + lib.display + "/" + relative;
+    if (luaL_loadbufferx(L, source.data(), source.size(), chunkname.c_str(), "t") != LUA_OK) {
+      return lua_error(L);
+    }
+    lua_pushlightuserdata(L, &b);  // a marker: "being loaded", to catch cycles
+    lua_setfield(L, loaded, name);
+    lua_pushstring(L, name);
+    lua_call(L, 1, 1);
+    if (lua_isnil(L, -1)) {
+      lua_pop(L, 1);
+      lua_pushboolean(L, 1);
+    }
+    lua_pushvalue(L, -1);
+    lua_setfield(L, loaded, name);
+    return 1;
+  }
+  return luaL_error(L, "require: module '%s' not found:%s", name, tried.c_str());
+}
+
+int sandbox_print(lua_State* L) {
+  const int n = lua_gettop(L);
+  luaL_Buffer buf;
+  luaL_buffinit(L, &buf);
+  for (int i = 1; i <= n; ++i) {
+    if (i > 1) luaL_addchar(&buf, '\t');
+    luaL_tolstring(L, i, nullptr);
+    luaL_addvalue(&buf);
+  }
+  luaL_pushresult(&buf);
+  lua::Host* h = *static_cast<lua::Host**>(lua_getextraspace(L));
+  if (h && h->print) h->print(lua_tostring(L, -1));
+  return 0;
+}
+
+// A read-only view of a library table: reads pass through, writes raise.
+int readonly_newindex(lua_State* L) {
+  return luaL_error(L, "attempt to modify read-only table '%s'",
+                    lua_tostring(L, lua_upvalueindex(1)));
+}
+
+int readonly_pairs(lua_State* L) {
+  lua_getglobal(L, "next");
+  lua_pushvalue(L, lua_upvalueindex(1));
+  lua_pushnil(L);
+  return 3;
+}
+
+// Replaces the table at the top of the stack with a read-only proxy of it.
+void make_readonly(lua_State* L, const char* name) {
+  const int real = lua_gettop(L);
+  lua_createtable(L, 0, 0);
+  lua_createtable(L, 0, 4);
+  lua_pushvalue(L, real);
+  lua_setfield(L, -2, "__index");
+  lua_pushstring(L, name);
+  lua_pushcclosure(L, readonly_newindex, 1);
+  lua_setfield(L, -2, "__newindex");
+  lua_pushvalue(L, real);
+  lua_pushcclosure(L, readonly_pairs, 1);
+  lua_setfield(L, -2, "__pairs");
+  lua_pushboolean(L, 0);
+  lua_setfield(L, -2, "__metatable");
+  lua_setmetatable(L, -2);
+  lua_replace(L, real);
+}
+
+// Unknown globals are errors, both ways: a typo in a policy script fails at the line with
+// the typo rather than quietly reading nil.
+int strict_index(lua_State* L) {
+  return luaL_error(L, "unknown global '%s'", luaL_tolstring(L, 2, nullptr));
+}
+
+int strict_newindex(lua_State* L) {
+  return luaL_error(L, "assignment to global '%s'; declare it local",
+                    luaL_tolstring(L, 2, nullptr));
+}
+
+const lua::GlobalDoc kGlobals[] = {
+    {"assert, error, pcall, xpcall", "As in Lua 5.4. A sandbox limit cannot be caught by pcall."},
+    {"ipairs, pairs, next, select, type", "As in Lua 5.4."},
+    {"tonumber, tostring", "As in Lua 5.4."},
+    {"rawequal, rawget, rawlen", "As in Lua 5.4 (no rawset)."},
+    {"getmetatable, setmetatable", "As in Lua 5.4, but a metatable with `__gc` is refused."},
+    {"print", "Writes to the script's output (stdout for `casekit exec`)."},
+    {"require", "Loads `name` from procedures/lib or scripts/lib as source text; dots are folders."},
+    {"string", "Read-only. No `dump`. `rep` refuses results over the memory cap; `find`, `match`, "
+               "`gmatch` and `gsub` refuse patterns whose worst-case cost on that subject is too high."},
+    {"table", "Read-only library table, as in Lua 5.4."},
+    {"math", "Read-only. No `random` or `randomseed` (procedures must be deterministic)."},
+    {"utf8", "Read-only, as in Lua 5.4."},
+    {"_VERSION", "\"Lua 5.4\"."},
+};
+
+}  // namespace
+
+std::span<const lua::GlobalDoc> sandbox_globals() { return kGlobals; }
+
+std::string read_script(const std::filesystem::path& file) {
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(file, ec)) {
+    throw Error(ErrorCode::not_found, "script not found: " + file.string());
+  }
+  if (std::filesystem::file_size(file, ec) > kMaxScriptBytes) {
+    throw Error(ErrorCode::bad_argument, file.string() + ": script larger than 4 MiB");
+  }
+  std::ifstream in(file, std::ios::binary);
+  if (!in) throw Error(ErrorCode::io, "cannot read " + file.string());
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+Sandbox::Sandbox(const SandboxLimits& limits, std::vector<LibraryDir> libraries, lua::Host* host)
+    : budget_(std::make_unique<Budget>()) {
+  budget_->limit = limits.memory_bytes;
+  budget_->instruction_limit = limits.instructions;
+  budget_->libraries = std::move(libraries);
+  L_ = lua_newstate(budget_alloc, budget_.get());
+  if (!L_) throw Error(ErrorCode::limit, "cannot create a Lua state within the memory limit");
+  lua::set_host(L_, host);
+  try {
+    install_globals(host);
+  } catch (...) {
+    lua_close(L_);
+    throw;
+  }
+  lua_sethook(L_, count_hook, LUA_MASKCOUNT, kHookInterval);
+}
+
+Sandbox::~Sandbox() {
+  if (L_) {
+    // Finalizers are refused, but closing still runs Lua-free cleanup only; no hook needed.
+    lua_sethook(L_, nullptr, 0, 0);
+    lua_close(L_);
+  }
+}
+
+void Sandbox::install_globals(lua::Host* host) {
+  lua_State* L = L_;
+  // Setup runs unprotected; with the C++ build of Lua, an allocation failure here
+  // surfaces as an exception that the constructor turns into a clean failure.
+  luaL_requiref(L, "_G", luaopen_base, 0);
+  const int base = lua_gettop(L);
+  luaL_requiref(L, "string", luaopen_string, 0);
+  luaL_requiref(L, "table", luaopen_table, 0);
+  luaL_requiref(L, "math", luaopen_math, 0);
+  luaL_requiref(L, "utf8", luaopen_utf8, 0);
+  const int string_lib = base + 1;
+
+  harden_string_library(L, string_lib, budget_->limit);
+  lua_pushnil(L);
+  lua_setfield(L, base + 3, "random");
+  lua_pushnil(L);
+  lua_setfield(L, base + 3, "randomseed");
+  lua_newtable(L);
+  lua_setfield(L, LUA_REGISTRYINDEX, "casekit.loaded");
+
+  // The new global environment: only what is listed here.
+  lua_createtable(L, 0, 32);
+  const int env = lua_gettop(L);
+  static constexpr const char* kBase[] = {
+      "assert", "error",  "ipairs",   "next",     "pairs",   "pcall",    "select",
+      "tonumber", "tostring", "type", "xpcall", "rawequal", "rawget", "rawlen",
+      "getmetatable", "_VERSION"};
+  for (const char* name : kBase) {
+    lua_getfield(L, base, name);
+    lua_setfield(L, env, name);
+  }
+  lua_getfield(L, base, "setmetatable");
+  lua_pushcclosure(L, safe_setmetatable, 1);
+  lua_setfield(L, env, "setmetatable");
+  lua_pushcfunction(L, sandbox_print);
+  lua_setfield(L, env, "print");
+  lua_pushcfunction(L, sandbox_require);
+  lua_setfield(L, env, "require");
+
+  static constexpr const char* kLibraries[] = {"string", "table", "math", "utf8"};
+  for (int i = 0; i < 4; ++i) {
+    lua_pushvalue(L, string_lib + i);
+    make_readonly(L, kLibraries[i]);
+    lua_setfield(L, env, kLibraries[i]);
+  }
+  if (host) {
+    for (const lua::Module* m : lua::all_modules()) {
+      lua::push_module(L, *m);
+      make_readonly(L, m->name);
+      lua_setfield(L, env, m->name);
+    }
+  }
+  lua_pushvalue(L, env);
+  lua_setfield(L, env, "_G");
+
+  lua_createtable(L, 0, 3);
+  lua_pushcfunction(L, strict_index);
+  lua_setfield(L, -2, "__index");
+  lua_pushcfunction(L, strict_newindex);
+  lua_setfield(L, -2, "__newindex");
+  lua_pushboolean(L, 0);
+  lua_setfield(L, -2, "__metatable");
+  lua_setmetatable(L, env);
+
+  // Chunks loaded from now on see `env` as _ENV; the original globals become unreachable.
+  lua_pushvalue(L, env);
+  lua_rawseti(L, LUA_REGISTRYINDEX, LUA_RIDX_GLOBALS);
+  lua_settop(L, base - 1);
+}
+
+void Sandbox::load(std::string_view source, const std::string& chunkname) {
+  const std::string name = "@" + chunkname;
+  const int rc = luaL_loadbufferx(L_, source.data(), source.size(), name.c_str(), "t");
+  if (rc != LUA_OK) {
+    std::string message = lua_tostring(L_, -1) ? lua_tostring(L_, -1) : "cannot load script";
+    lua_pop(L_, 1);
+    if (message.find("attempt to load a binary chunk") != std::string::npos) {
+      message = chunkname + ": binary (precompiled) chunks are refused; load source text";
+    }
+    throw ScriptError(rc == LUA_ERRMEM ? ErrorCode::limit : ErrorCode::script, message, "");
+  }
+}
+
+void Sandbox::call(int nargs, int nresults) {
+  const int func = lua_gettop(L_) - nargs;
+  lua_pushcfunction(L_, traceback_handler);
+  lua_insert(L_, func);
+  const int rc = lua_pcall(L_, nargs, nresults, func);
+  lua_remove(L_, func);
+  if (rc == LUA_OK) return;
+  std::string traceback = lua_tostring(L_, -1) ? lua_tostring(L_, -1) : "";
+  lua_pop(L_, 1);
+  std::string message = traceback.substr(0, traceback.find("\nstack traceback:"));
+  ErrorCode code = ErrorCode::script;
+  if (!budget_->killed.empty() || budget_->memory_exceeded || rc == LUA_ERRMEM) {
+    code = ErrorCode::limit;
+    if (budget_->killed.empty()) {
+      budget_->killed = "memory limit of " + std::to_string(budget_->limit >> 20) + " MiB exceeded";
+    }
+    if (message.find(budget_->killed) == std::string::npos) message = budget_->killed;
+  } else if (message.find("stack overflow") != std::string::npos) {
+    code = ErrorCode::limit;
+  }
+  throw ScriptError(code, message, traceback);
+}
+
+void Sandbox::run_file(const std::filesystem::path& file, const std::string& display) {
+  load(read_script(file), display);
+  call(0, 0);
+}
+
+std::size_t Sandbox::memory_used() const { return budget_->used; }
+
+std::uint64_t Sandbox::instructions_used() const { return budget_->instructions; }
+
+}  // namespace casekit

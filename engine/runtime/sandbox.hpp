@@ -1,0 +1,80 @@
+// The sandbox a script runs in: one fresh Lua state per activation, holding only
+// allow-listed globals, with a memory cap (through the state's allocator) and an
+// instruction budget (through a count hook that re-arms, so pcall cannot swallow the kill).
+//
+// This is the only part of the engine, with bindings/, that talks to the Lua API.
+#pragma once
+
+#include <lua.hpp>
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "bindings/api_doc.hpp"
+#include "bindings/support.hpp"
+#include "engine/core/error.hpp"
+
+namespace casekit {
+
+struct SandboxLimits {
+  std::size_t memory_bytes = 64u << 20;
+  std::uint64_t instructions = 200'000'000;
+};
+
+// Where `require "x.y"` may look: dir/x/y.lua, shown in errors as display/x/y.lua.
+struct LibraryDir {
+  std::filesystem::path dir;
+  std::string display;
+};
+
+// A script failed: the message names file and line; the traceback says how it got there.
+class ScriptError : public Error {
+ public:
+  ScriptError(ErrorCode code, const std::string& message, std::string traceback)
+      : Error(code, message), traceback_(std::move(traceback)) {}
+  const std::string& traceback() const { return traceback_; }
+
+ private:
+  std::string traceback_;
+};
+
+class Sandbox {
+ public:
+  // host may be null for a sandbox without bindings (the linter, benchmarks).
+  Sandbox(const SandboxLimits& limits, std::vector<LibraryDir> libraries, lua::Host* host);
+  ~Sandbox();
+  Sandbox(const Sandbox&) = delete;
+  Sandbox& operator=(const Sandbox&) = delete;
+
+  lua_State* state() { return L_; }
+
+  // Compiles source text (binary chunks are refused) and pushes the function.
+  void load(std::string_view source, const std::string& chunkname);
+  // Calls the function below nargs arguments on the stack, leaving nresults results.
+  // Failures throw ScriptError with the script position and a traceback.
+  void call(int nargs, int nresults);
+  // Loads and runs a file; `display` is the name errors use (e.g. scripts/demo.lua).
+  void run_file(const std::filesystem::path& file, const std::string& display);
+
+  std::size_t memory_used() const;
+  std::uint64_t instructions_used() const;
+
+  struct Budget;  // allocator and hook state; public so the C callbacks can name it
+
+ private:
+  void install_globals(lua::Host* host);
+
+  std::unique_ptr<Budget> budget_;
+  lua_State* L_ = nullptr;
+};
+
+// Reads a script file, refusing unreadable or oversized files with one clear message.
+std::string read_script(const std::filesystem::path& file);
+
+// The globals every sandbox has besides the binding modules, with a line of doc each.
+std::span<const lua::GlobalDoc> sandbox_globals();
+
+}  // namespace casekit

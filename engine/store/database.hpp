@@ -1,0 +1,145 @@
+// A small RAII layer over SQLite: one connection, cached prepared statements, and
+// transactions that roll back unless committed. Every SQLite failure becomes a
+// casekit::Error with code storage, naming the database file.
+#pragma once
+
+#include <sqlite3.h>
+
+#include <concepts>
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+#include "engine/core/time.hpp"
+
+namespace casekit {
+
+class Database;
+
+// A prepared statement borrowed from the connection's cache; reset when it goes out of scope.
+class Statement {
+ public:
+  Statement(Database& db, sqlite3_stmt* stmt) : db_(&db), stmt_(stmt) {}
+  Statement(Statement&& other) noexcept : db_(other.db_), stmt_(other.stmt_) {
+    other.stmt_ = nullptr;
+  }
+  Statement(const Statement&) = delete;
+  Statement& operator=(const Statement&) = delete;
+  Statement& operator=(Statement&&) = delete;
+  ~Statement();
+
+  // Parameters are 1-based, as in SQLite.
+  Statement& bind(int index, std::int64_t value);
+  // Every other integer type (int, long long, bool, ...) binds as a 64-bit integer.
+  template <std::integral T>
+    requires(!std::same_as<T, std::int64_t>)
+  Statement& bind(int index, T value) {
+    return bind(index, static_cast<std::int64_t>(value));
+  }
+  Statement& bind(int index, std::string_view value);
+  Statement& bind(int index, const char* value) { return bind(index, std::string_view(value)); }
+  Statement& bind(int index, const std::string& value) {
+    return bind(index, std::string_view(value));
+  }
+  Statement& bind_null(int index);
+  template <typename T>
+  Statement& bind(int index, const std::optional<T>& value) {
+    return value ? bind(index, *value) : bind_null(index);
+  }
+  // Binds each argument in order, from parameter 1.
+  template <typename... Args>
+  Statement& bind_all(const Args&... args) {
+    int i = 0;
+    (bind(++i, args), ...);
+    return *this;
+  }
+
+  // Advances to the next row; false when done.
+  bool step();
+  // Runs a statement that returns no rows.
+  void run();
+
+  std::int64_t integer(int column) const;
+  std::string text(int column) const;
+  bool is_null(int column) const;
+  std::optional<std::string> optional_text(int column) const;
+  std::optional<std::int64_t> optional_integer(int column) const;
+
+ private:
+  Database* db_;
+  sqlite3_stmt* stmt_;
+};
+
+enum class OpenMode { create, existing };
+
+class Database {
+ public:
+  // Opens (or with OpenMode::create, creates) the file, sets WAL and foreign keys, and
+  // checks the file really is a SQLite database.
+  Database(const std::filesystem::path& path, OpenMode mode);
+  ~Database();
+  Database(const Database&) = delete;
+  Database& operator=(const Database&) = delete;
+
+  void exec(std::string_view sql);
+  Statement prepare(std::string_view sql);
+  std::int64_t last_insert_id() const;
+  int changes() const;
+  const std::filesystem::path& path() const { return path_; }
+  sqlite3* handle() { return db_; }
+
+  // Who and when for the audit triggers: SQL functions casekit_actor() and casekit_now().
+  void set_actor(std::string actor) { actor_ = std::move(actor); }
+  const std::string& actor() const { return actor_; }
+  void set_clock(const Clock* clock) { clock_ = clock; }
+  const Clock* clock() const { return clock_; }
+
+  [[noreturn]] void fail(int rc, std::string_view what) const;
+
+ private:
+  void register_functions();
+
+  std::filesystem::path path_;
+  sqlite3* db_ = nullptr;
+  std::string actor_ = "system";
+  const Clock* clock_ = nullptr;
+  struct Finalize {
+    void operator()(sqlite3_stmt* s) const { sqlite3_finalize(s); }
+  };
+  std::unordered_map<std::string, std::unique_ptr<sqlite3_stmt, Finalize>> cache_;
+};
+
+// BEGIN IMMEDIATE on construction; ROLLBACK on destruction unless commit() was called.
+class Transaction {
+ public:
+  explicit Transaction(Database& db);
+  ~Transaction();
+  Transaction(const Transaction&) = delete;
+  Transaction& operator=(const Transaction&) = delete;
+  void commit();
+
+ private:
+  Database& db_;
+  bool done_ = false;
+};
+
+// Sets the audit actor for a scope and restores the previous one.
+class ActorScope {
+ public:
+  ActorScope(Database& db, std::string actor) : db_(db), previous_(db.actor()) {
+    db_.set_actor(std::move(actor));
+  }
+  ~ActorScope() { db_.set_actor(previous_); }
+  ActorScope(const ActorScope&) = delete;
+  ActorScope& operator=(const ActorScope&) = delete;
+
+ private:
+  Database& db_;
+  std::string previous_;
+};
+
+}  // namespace casekit

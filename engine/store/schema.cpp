@@ -1,0 +1,393 @@
+#include "engine/store/schema.hpp"
+
+#include <string>
+#include <vector>
+
+#include "engine/core/error.hpp"
+
+namespace casekit {
+namespace {
+
+struct Migration {
+  int version;
+  const char* name;
+  const char* sql;
+};
+
+// Money columns carry CHECK(typeof(x) = 'integer'): SQLite would otherwise store 12.5 happily.
+constexpr const char* kV1 = R"sql(
+CREATE TABLE settings (
+  key   TEXT PRIMARY KEY,
+  value TEXT NOT NULL
+);
+
+CREATE TABLE clients (
+  id                 INTEGER PRIMARY KEY,
+  nino               TEXT UNIQUE,
+  name               TEXT NOT NULL,
+  dob                TEXT,
+  employment_status  TEXT,
+  benefit_status     TEXT,
+  contact_suppressed INTEGER NOT NULL DEFAULT 0 CHECK (contact_suppressed IN (0, 1)),
+  deceased           INTEGER NOT NULL DEFAULT 0 CHECK (deceased IN (0, 1)),
+  created_at         TEXT NOT NULL
+);
+
+CREATE TABLE addresses (
+  id                INTEGER PRIMARY KEY,
+  client_id         INTEGER NOT NULL REFERENCES clients(id),
+  line1             TEXT NOT NULL,
+  line2             TEXT,
+  town              TEXT,
+  postcode          TEXT,
+  status            TEXT NOT NULL CHECK (status IN ('confirmed', 'DLO', 'NFA', 'JPAC')),
+  is_correspondence INTEGER NOT NULL DEFAULT 1 CHECK (is_correspondence IN (0, 1)),
+  created_at        TEXT NOT NULL
+);
+CREATE INDEX addresses_client ON addresses(client_id);
+
+CREATE TABLE casegroups (
+  id                 INTEGER PRIMARY KEY,
+  csa_ref            TEXT UNIQUE,
+  paying_parent_id   INTEGER NOT NULL REFERENCES clients(id),
+  segment            TEXT NOT NULL CHECK (segment IN ('Maintenance', 'Arrears', 'Enforcement',
+                       'Central Team', 'Arrears Only Categorised')),
+  service_type       TEXT NOT NULL DEFAULT 'Collect & Pay'
+                       CHECK (service_type IN ('Collect & Pay', 'Direct Pay')),
+  arrears_only       INTEGER NOT NULL DEFAULT 0 CHECK (arrears_only IN (0, 1)),
+  region             TEXT NOT NULL CHECK (region IN ('E&W', 'Scotland', 'NI')),
+  review_date        TEXT,
+  annual_review_date TEXT,
+  created_at         TEXT NOT NULL
+);
+CREATE INDEX casegroups_paying_parent ON casegroups(paying_parent_id);
+
+CREATE TABLE casegroup_flags (
+  casegroup_id INTEGER NOT NULL REFERENCES casegroups(id),
+  flag         TEXT NOT NULL CHECK (flag IN ('manual_allocation', 'lock_assignment',
+                 'disable_missed_payment_monitor', 'court_enforced_schedule',
+                 'ever_in_enforcement', 'deo_desire', 'transition_complete')),
+  PRIMARY KEY (casegroup_id, flag)
+) WITHOUT ROWID;
+
+CREATE TABLE cases (
+  id                  INTEGER PRIMARY KEY,
+  casegroup_id        INTEGER NOT NULL REFERENCES casegroups(id),
+  receiving_parent_id INTEGER NOT NULL REFERENCES clients(id),
+  status              TEXT NOT NULL DEFAULT 'Open' CHECK (status IN ('Open', 'Closed')),
+  csa_scheme          TEXT,
+  csa_case_ref        TEXT,
+  created_at          TEXT NOT NULL,
+  UNIQUE (casegroup_id, receiving_parent_id)
+);
+CREATE INDEX cases_receiving_parent ON cases(receiving_parent_id);
+
+CREATE TABLE ledger_accounts (
+  id           INTEGER PRIMARY KEY,
+  client_id    INTEGER NOT NULL UNIQUE REFERENCES clients(id),
+  bancs_number TEXT NOT NULL UNIQUE,
+  mop          TEXT CHECK (mop IN ('DD', 'SO', 'DEO', 'DFB')),
+  mop_status   TEXT CHECK (mop_status IN ('active', 'suspended')),
+  created_at   TEXT NOT NULL
+);
+
+CREATE TABLE dues (
+  id           INTEGER PRIMARY KEY,
+  account_id   INTEGER NOT NULL REFERENCES ledger_accounts(id),
+  casegroup_id INTEGER NOT NULL REFERENCES casegroups(id),
+  case_id      INTEGER REFERENCES cases(id),
+  owed_to      TEXT NOT NULL CHECK (owed_to IN ('RP', 'SOS_GB', 'SOS_NI')),
+  state        TEXT NOT NULL CHECK (state IN ('active', 'suspended', 'deferred', 'written_off')),
+  amount       INTEGER NOT NULL CHECK (typeof(amount) = 'integer' AND amount >= 0),
+  origin       TEXT,
+  created_at   TEXT NOT NULL,
+  CHECK (owed_to <> 'RP' OR case_id IS NOT NULL)
+);
+CREATE INDEX dues_casegroup ON dues(casegroup_id);
+
+CREATE TABLE charges (
+  id           INTEGER PRIMARY KEY,
+  account_id   INTEGER NOT NULL REFERENCES ledger_accounts(id),
+  casegroup_id INTEGER NOT NULL REFERENCES casegroups(id),
+  kind         TEXT NOT NULL CHECK (kind IN ('collection', 'enforcement')),
+  state        TEXT NOT NULL DEFAULT 'active' CHECK (state IN ('active', 'written_off')),
+  amount       INTEGER NOT NULL CHECK (typeof(amount) = 'integer' AND amount >= 0),
+  created_at   TEXT NOT NULL
+);
+CREATE INDEX charges_casegroup ON charges(casegroup_id);
+
+CREATE TABLE payments (
+  id          INTEGER PRIMARY KEY,
+  account_id  INTEGER NOT NULL REFERENCES ledger_accounts(id),
+  amount      INTEGER NOT NULL CHECK (typeof(amount) = 'integer' AND amount > 0),
+  received_on TEXT NOT NULL,
+  method      TEXT,
+  reference   TEXT,
+  created_at  TEXT NOT NULL
+);
+CREATE INDEX payments_account ON payments(account_id, received_on);
+
+CREATE TABLE write_offs (
+  id             INTEGER PRIMARY KEY,
+  account_id     INTEGER NOT NULL REFERENCES ledger_accounts(id),
+  casegroup_id   INTEGER NOT NULL REFERENCES casegroups(id),
+  journal_number TEXT NOT NULL UNIQUE,
+  written_off_on TEXT NOT NULL,
+  arrears_amount INTEGER NOT NULL CHECK (typeof(arrears_amount) = 'integer' AND arrears_amount >= 0),
+  charges_amount INTEGER NOT NULL DEFAULT 0
+                   CHECK (typeof(charges_amount) = 'integer' AND charges_amount >= 0),
+  created_at     TEXT NOT NULL
+);
+
+CREATE TABLE payment_schedules (
+  id                    INTEGER PRIMARY KEY,
+  casegroup_id          INTEGER NOT NULL REFERENCES casegroups(id),
+  version               INTEGER NOT NULL CHECK (version >= 1),
+  lump_sum              INTEGER NOT NULL DEFAULT 0
+                          CHECK (typeof(lump_sum) = 'integer' AND lump_sum >= 0),
+  amount_per_period     INTEGER NOT NULL
+                          CHECK (typeof(amount_per_period) = 'integer' AND amount_per_period >= 0),
+  frequency             TEXT NOT NULL
+                          CHECK (frequency IN ('weekly', 'fortnightly', 'four_weekly', 'monthly')),
+  periods               INTEGER NOT NULL CHECK (periods >= 0),
+  first_collection_date TEXT NOT NULL,
+  in_place              INTEGER NOT NULL DEFAULT 1 CHECK (in_place IN (0, 1)),
+  acceptable            INTEGER CHECK (acceptable IN (0, 1)),
+  created_at            TEXT NOT NULL,
+  UNIQUE (casegroup_id, version)
+);
+
+CREATE TABLE service_requests (
+  id              INTEGER PRIMARY KEY,
+  process         TEXT NOT NULL,
+  area            TEXT NOT NULL,
+  sub_area        TEXT NOT NULL,
+  status          TEXT NOT NULL,
+  sub_status      TEXT,
+  resolution_code TEXT,
+  reason          TEXT,
+  casegroup_id    INTEGER REFERENCES casegroups(id),
+  case_id         INTEGER REFERENCES cases(id),
+  parent_id       INTEGER REFERENCES service_requests(id),
+  owner_team      TEXT,
+  created_at      TEXT NOT NULL,
+  updated_at      TEXT NOT NULL,
+  closed_at       TEXT
+);
+CREATE INDEX service_requests_casegroup ON service_requests(casegroup_id, sub_area);
+CREATE INDEX service_requests_parent ON service_requests(parent_id);
+
+CREATE TABLE sr_fields (
+  sr_id INTEGER NOT NULL REFERENCES service_requests(id),
+  name  TEXT NOT NULL,
+  value TEXT NOT NULL,
+  PRIMARY KEY (sr_id, name)
+) WITHOUT ROWID;
+
+CREATE TABLE sr_notes (
+  id         INTEGER PRIMARY KEY,
+  sr_id      INTEGER NOT NULL REFERENCES service_requests(id),
+  author     TEXT NOT NULL,
+  body       TEXT NOT NULL,
+  created_at TEXT NOT NULL
+);
+CREATE INDEX sr_notes_sr ON sr_notes(sr_id);
+
+CREATE TABLE sr_steps (
+  id           INTEGER PRIMARY KEY,
+  sr_id        INTEGER NOT NULL REFERENCES service_requests(id),
+  seq          INTEGER NOT NULL,
+  name         TEXT NOT NULL,
+  status       TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'done', 'skipped')),
+  completed_at TEXT,
+  UNIQUE (sr_id, name)
+);
+
+CREATE TABLE sr_relations (
+  sr_id         INTEGER NOT NULL REFERENCES service_requests(id),
+  related_sr_id INTEGER NOT NULL REFERENCES service_requests(id),
+  PRIMARY KEY (sr_id, related_sr_id),
+  CHECK (sr_id <> related_sr_id)
+) WITHOUT ROWID;
+
+CREATE TABLE payment_requests (
+  id              INTEGER PRIMARY KEY,
+  sr_id           INTEGER NOT NULL REFERENCES service_requests(id),
+  kind            TEXT NOT NULL,
+  amount          INTEGER CHECK (amount IS NULL OR typeof(amount) = 'integer'),
+  rp_written_off  INTEGER CHECK (rp_written_off IS NULL OR typeof(rp_written_off) = 'integer'),
+  cmg_written_off INTEGER CHECK (cmg_written_off IS NULL OR typeof(cmg_written_off) = 'integer'),
+  bancs_status    TEXT,
+  message         TEXT,
+  updated_at      TEXT NOT NULL,
+  UNIQUE (sr_id, kind)
+);
+
+CREATE TABLE work_items (
+  id           INTEGER PRIMARY KEY,
+  inbox        TEXT NOT NULL,
+  kind         TEXT NOT NULL,
+  sr_id        INTEGER REFERENCES service_requests(id),
+  title        TEXT NOT NULL,
+  outcomes     TEXT NOT NULL CHECK (json_valid(outcomes)),
+  fields       TEXT CHECK (fields IS NULL OR json_valid(fields)),
+  assignee     TEXT,
+  submitted_by TEXT,
+  due_date     TEXT,
+  status       TEXT NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'completed', 'cancelled')),
+  outcome      TEXT,
+  completed_by TEXT,
+  completed_at TEXT,
+  created_at   TEXT NOT NULL
+);
+CREATE INDEX work_items_inbox ON work_items(inbox, status);
+
+CREATE TABLE letters (
+  id            INTEGER PRIMARY KEY,
+  template_code TEXT NOT NULL,
+  recipient_id  INTEGER NOT NULL REFERENCES clients(id),
+  casegroup_id  INTEGER REFERENCES casegroups(id),
+  sr_id         INTEGER REFERENCES service_requests(id),
+  body          TEXT NOT NULL,
+  status        TEXT NOT NULL DEFAULT 'queued' CHECK (status IN ('queued', 'fulfilled', 'failed')),
+  outbox_file   TEXT,
+  created_at    TEXT NOT NULL,
+  fulfilled_at  TEXT
+);
+CREATE INDEX letters_status ON letters(status);
+
+CREATE TABLE exceptions (
+  id          INTEGER PRIMARY KEY,
+  report_date TEXT NOT NULL,
+  csa_ref     TEXT,
+  reason      TEXT NOT NULL,
+  created_at  TEXT NOT NULL
+);
+CREATE INDEX exceptions_date ON exceptions(report_date);
+
+CREATE TABLE audit (
+  id        INTEGER PRIMARY KEY,
+  at        TEXT NOT NULL,
+  actor     TEXT NOT NULL,
+  entity    TEXT NOT NULL,
+  entity_id INTEGER,
+  action    TEXT NOT NULL CHECK (action IN ('insert', 'update', 'delete')),
+  before    TEXT,
+  after     TEXT
+);
+CREATE INDEX audit_entity ON audit(entity, entity_id);
+)sql";
+
+const std::vector<Migration>& migrations() {
+  static const std::vector<Migration> all = {
+      {1, "domain model", kV1},
+  };
+  return all;
+}
+
+// Tables whose changes are not audited: the audit itself, and engine settings.
+bool audited(const std::string& table) {
+  return table != "audit" && table != "settings" && table.rfind("sqlite_", 0) != 0;
+}
+
+struct Column {
+  std::string name;
+  bool primary_key;
+};
+
+std::vector<Column> columns_of(Database& db, const std::string& table) {
+  std::vector<Column> columns;
+  auto st = db.prepare("SELECT name, pk FROM pragma_table_info(?1) ORDER BY cid");
+  st.bind(1, table);
+  while (st.step()) columns.push_back({st.text(0), st.integer(1) == 1});
+  return columns;
+}
+
+std::string json_of_row(const std::vector<Column>& columns, const char* row) {
+  std::string sql = "json_object(";
+  for (size_t i = 0; i < columns.size(); ++i) {
+    if (i) sql += ", ";
+    sql += "'" + columns[i].name + "', " + row + "." + columns[i].name;
+  }
+  return sql + ")";
+}
+
+// The audit triggers are generated from the live column lists, so a migration that adds a
+// column is audited without anyone remembering to edit a trigger.
+void create_audit_triggers(Database& db) {
+  std::vector<std::string> tables;
+  {
+    auto st = db.prepare("SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name");
+    while (st.step()) tables.push_back(st.text(0));
+  }
+  {
+    std::vector<std::string> old;
+    auto st = db.prepare(
+        "SELECT name FROM sqlite_schema WHERE type = 'trigger' AND name LIKE 'audit\\_%' "
+        "ESCAPE '\\'");
+    while (st.step()) old.push_back(st.text(0));
+    for (const auto& name : old) db.exec("DROP TRIGGER \"" + name + "\"");
+  }
+  for (const auto& table : tables) {
+    if (!audited(table)) continue;
+    auto columns = columns_of(db, table);
+    std::string id_column = columns.front().name;
+    for (const auto& c : columns) {
+      if (c.primary_key) {
+        id_column = c.name;
+        break;
+      }
+    }
+    struct Event {
+      const char* action;
+      const char* when;
+      const char* row;
+      bool before;
+      bool after;
+    };
+    const Event events[] = {{"insert", "INSERT", "NEW", false, true},
+                            {"update", "UPDATE", "NEW", true, true},
+                            {"delete", "DELETE", "OLD", true, false}};
+    for (const auto& e : events) {
+      std::string sql = "CREATE TRIGGER audit_" + table + "_" + e.action + " AFTER " + e.when +
+                        " ON " + table +
+                        " BEGIN INSERT INTO audit(at, actor, entity, entity_id, action, before, "
+                        "after) VALUES (casekit_now(), casekit_actor(), '" +
+                        table + "', " + e.row + "." + id_column + ", '" + e.action + "', " +
+                        (e.before ? json_of_row(columns, "OLD") : "NULL") + ", " +
+                        (e.after ? json_of_row(columns, "NEW") : "NULL") + "); END";
+      db.exec(sql);
+    }
+  }
+}
+
+}  // namespace
+
+int latest_schema_version() { return migrations().back().version; }
+
+int schema_version(Database& db) {
+  auto st = db.prepare("PRAGMA user_version");
+  st.step();
+  return static_cast<int>(st.integer(0));
+}
+
+void migrate(Database& db) {
+  const int current = schema_version(db);
+  if (current > latest_schema_version()) {
+    throw Error(ErrorCode::storage,
+                db.path().string() + ": database schema version " + std::to_string(current) +
+                    " is newer than this casekit understands (" +
+                    std::to_string(latest_schema_version()) + "); upgrade casekit");
+  }
+  if (current == latest_schema_version()) return;
+  for (const auto& m : migrations()) {
+    if (m.version <= current) continue;
+    Transaction tx(db);
+    db.exec(m.sql);
+    create_audit_triggers(db);
+    db.exec("PRAGMA user_version = " + std::to_string(m.version));
+    tx.commit();
+  }
+}
+
+}  // namespace casekit

@@ -1,0 +1,15 @@
+// Versioned schema migrations. PRAGMA user_version holds the version a database is at;
+// migrate() applies each newer migration in its own transaction and refuses a database
+// written by a newer casekit.
+#pragma once
+
+#include "engine/store/database.hpp"
+
+namespace casekit {
+
+int latest_schema_version();
+int schema_version(Database& db);
+// Applies pending migrations and (re)creates the audit triggers. Idempotent.
+void migrate(Database& db);
+
+}  // namespace casekit
