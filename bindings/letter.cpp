@@ -109,7 +109,7 @@ int p_recipient(Args& a) {
 const Function kFunctions[] = {
     {"send", entry<w_send>, "letter.send{template=, to=, casegroup=, sr=, fields=} -> Letter",
      "Renders the template for the recipient (a Client) and queues the letter. The template "
-     "always has recipient_name, recipient_address, date and (with a casegroup) reference; "
+     "always has recipient_name, recipient_address, date and reference (the casegroup's, or the client's); "
      "`fields` supplies the rest. A field the template uses that has no value is an error "
      "naming the template and the field."},
     {"get", entry<w_get>, "letter.get(id) -> Letter", "The letter with this id."},

@@ -1,1 +1,27 @@
-#include <catch2/catch.hpp>
+#include <fstream>
+
+#include "bindings/api_doc.hpp"
+#include "bindings/modules.hpp"
+#include "test_support.hpp"
+
+using namespace casekit;
+
+TEST_CASE("docs/lua-api.md matches the binding tables (regenerate with: make docs)") {
+  std::ifstream in(casekit::test::kSourceDir / "docs" / "lua-api.md");
+  REQUIRE(in);
+  const std::string on_disk{std::istreambuf_iterator<char>(in), {}};
+  const std::string generated = lua::api_reference_markdown(sandbox_globals());
+  CHECK(on_disk == generated);
+}
+
+TEST_CASE("the reference names every module function, method and property") {
+  const std::string doc = lua::api_reference_markdown(sandbox_globals());
+  for (const lua::Module* m : lua::all_modules()) {
+    CHECK_THAT(doc, Catch::Contains("## " + std::string(m->name) + "\n"));
+    for (const auto& f : m->functions) CHECK_THAT(doc, Catch::Contains(f.signature));
+    for (const lua::Type* t : m->types) {
+      for (const auto& meth : t->methods) CHECK_THAT(doc, Catch::Contains(meth.signature));
+      for (const auto& p : t->properties) CHECK_THAT(doc, Catch::Contains("| `" + std::string(p.name) + "` |"));
+    }
+  }
+}

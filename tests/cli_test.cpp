@@ -1,1 +1,220 @@
-#include <catch2/catch.hpp>
+// The casekit binary end to end: exit codes, JSON shapes, and bad input leaving the
+// database as it was.
+#include <fstream>
+
+#include <nlohmann/json.hpp>
+
+#include "test_support.hpp"
+
+using casekit::test::TempDir;
+
+namespace {
+
+struct Result {
+  int status;
+  std::string out;
+  std::string err;
+};
+
+std::string slurp(const std::filesystem::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+class Cli {
+ public:
+  Cli() {
+    std::filesystem::copy(casekit::test::kSourceDir / "scripts", dir.path() / "scripts",
+                          std::filesystem::copy_options::recursive);
+  }
+
+  Result run(const std::string& args) {
+    const auto out = dir.path() / "stdout";
+    const auto err = dir.path() / "stderr";
+    const std::string cmd = "cd '" + dir.path().string() + "' && CASEKIT_HOME='" +
+                            casekit::test::kSourceDir.string() + "' '" CASEKIT_BINARY "' " + args +
+                            " >'" + out.string() + "' 2>'" + err.string() + "'";
+    const int raw = std::system(cmd.c_str());
+    return {WIFEXITED(raw) ? WEXITSTATUS(raw) : -1, slurp(out), slurp(err)};
+  }
+
+  nlohmann::json json(const std::string& args) {
+    const Result r = run(args);
+    INFO(args << "\n" << r.err);
+    REQUIRE(r.status == 0);
+    return nlohmann::json::parse(r.out);
+  }
+
+  void seeded() {
+    REQUIRE(run("init --simulated-clock 2026-11-20T07:00:00Z").status == 0);
+    const Result seed = run("exec scripts/demo_seed.lua");
+    INFO(seed.err);
+    REQUIRE(seed.status == 0);
+  }
+
+  std::filesystem::path db() const { return dir.path() / "casekit.db"; }
+
+  TempDir dir;
+};
+
+int lines(const std::string& s) { return static_cast<int>(std::count(s.begin(), s.end(), '\n')); }
+
+}  // namespace
+
+TEST_CASE("cli: init makes a database once, and --force replaces it") {
+  Cli cli;
+  const Result first = cli.run("init");
+  CHECK(first.status == 0);
+  CHECK_THAT(first.out, Catch::Contains("initialised casekit.db (schema version 1"));
+  const Result again = cli.run("init");
+  CHECK(again.status == 1);
+  CHECK(again.err == "casekit: casekit.db already exists; use --force to replace it\n");
+  CHECK(cli.run("init --force --simulated-clock 2026-11-20").status == 0);
+  CHECK(cli.run("init --force --simulated-clock 2026-13-20").status == 1);
+}
+
+TEST_CASE("cli: casegroup show --json has segment, flags, cases and dues in pence") {
+  Cli cli;
+  cli.seeded();
+  const auto j = cli.json("casegroup show --csa-ref CSA-1004 --json");
+  CHECK(j["segment"] == "Arrears Only Categorised");
+  CHECK(j["region"] == "Scotland");
+  CHECK(j["flags"]["transition_complete"] == false);
+  CHECK(j["cases"].size() == 1);
+  CHECK(j["cases"][0]["receiving_parent"]["name"] == "Fiona Campbell");
+  REQUIRE(j["dues"].size() == 2);
+  CHECK(j["dues"][0]["owed_to"] == "RP");
+  CHECK(j["dues"][0]["state"] == "active");
+  CHECK(j["dues"][0]["amount"].is_number_integer());
+  CHECK(j["dues"][0]["amount"] == 84250);
+  CHECK(j["dues"][1]["owed_to"] == "SOS_GB");
+  CHECK(j["dues"][1]["state"] == "deferred");
+  CHECK(j["dues"][1]["amount"] == 12000);
+  const auto by_id = cli.json("casegroup show 3 --json");
+  CHECK(by_id["csa_ref"] == "CSA-1003");
+  CHECK(by_id["flags"]["disable_missed_payment_monitor"] == true);
+}
+
+TEST_CASE("cli: the monitor raises one SR per missed casegroup, once, and letters fulfil once") {
+  Cli cli;
+  cli.seeded();
+  const Result run1 = cli.run("exec scripts/missed_payment_monitor.lua");
+  INFO(run1.err);
+  REQUIRE(run1.status == 0);
+  CHECK_THAT(run1.out, Catch::Contains("3 schedules checked, 2 SRs raised, 3 letters queued"));
+  const Result run2 = cli.run("exec scripts/missed_payment_monitor.lua");
+  CHECK_THAT(run2.out, Catch::Contains("0 SRs raised"));
+  const auto srs = cli.json("sr list --json");
+  REQUIRE(srs.size() == 2);
+  CHECK(srs[0]["casegroup_id"] == 1);
+  CHECK(srs[0]["sub_area"] == "Action Missed Payment");
+  CHECK(srs[1]["casegroup_id"] == 5);
+  const auto sr = cli.json("sr show 2 --json");
+  CHECK(sr["fields"]["shortfall"] == "3500");
+  CHECK(sr["steps"].size() == 3);
+  CHECK_THAT(sr["notes"][0]["text"].get<std::string>(), Catch::Contains("paid £115.00 of £150.00"));
+  CHECK(cli.json("letters list --status queued --json").size() == 3);
+  const auto fulfil = cli.json("letters fulfil --outbox out --json");
+  CHECK(fulfil["fulfilled"] == 3);
+  CHECK(cli.json("letters fulfil --outbox out --json")["fulfilled"] == 0);
+  const auto letter = cli.json("letters show 1 --json");
+  CHECK(letter["status"] == "fulfilled");
+  CHECK(slurp(cli.dir.path() / "out" / "1-CMSL6000.txt") == letter["body"]);
+  CHECK(cli.json("casegroup list --json").size() == 5);
+  CHECK(cli.json("casegroup list --segment Arrears --json").size() == 2);
+}
+
+TEST_CASE("cli: a wrong id is one line on stderr and exit 1") {
+  Cli cli;
+  cli.seeded();
+  for (const char* args : {"casegroup show 999", "sr show 42", "letters show 7",
+                           "casegroup show --csa-ref NOPE"}) {
+    const Result r = cli.run(args);
+    INFO(args);
+    CHECK(r.status == 1);
+    CHECK(lines(r.err) == 1);
+    CHECK_THAT(r.err, Catch::StartsWith("casekit: no "));
+  }
+}
+
+TEST_CASE("cli: usage errors exit 2") {
+  Cli cli;
+  cli.seeded();
+  for (const char* args : {"", "casegroup", "casegroup frob", "casegroup show",
+                           "casegroup show 1 --csa-ref X", "--log-level loud sr list",
+                           "sr list --limit 0", "exec"}) {
+    INFO(args);
+    CHECK(cli.run(args).status == 2);
+  }
+  CHECK(cli.run("--help").status == 0);
+}
+
+TEST_CASE("cli: a missing or corrupt database is reported and left alone") {
+  Cli cli;
+  const Result missing = cli.run("casegroup list");
+  CHECK(missing.status == 1);
+  CHECK_THAT(missing.err, Catch::Contains("no database at casekit.db (create one with: casekit init)"));
+  CHECK_FALSE(std::filesystem::exists(cli.db()));
+  {
+    std::ofstream out(cli.db(), std::ios::binary);
+    out << std::string(4096, '\x42');
+  }
+  const Result corrupt = cli.run("casegroup list");
+  CHECK(corrupt.status == 1);
+  CHECK(lines(corrupt.err) == 1);
+  CHECK_THAT(corrupt.err, Catch::Contains("corrupt or not a casekit database"));
+  CHECK(slurp(cli.db()) == std::string(4096, '\x42'));
+}
+
+TEST_CASE("cli: a failing script changes nothing and names its line") {
+  Cli cli;
+  cli.seeded();
+  {
+    std::ofstream out(cli.dir.path() / "half.lua");
+    out << "case.create_client{name = 'Half Done'}\nsr.create{process = 'Arrears', area = 'x', "
+           "sub_area = 'y'}\n";
+  }
+  const Result r = cli.run("exec half.lua");
+  CHECK(r.status == 1);
+  CHECK_THAT(r.err, Catch::StartsWith("casekit: half.lua:2: sr.create: unknown SR type"));
+  CHECK_THAT(r.err, Catch::Contains("stack traceback:"));
+  // The client created on line 1 was rolled back with the rest.
+  const auto groups = cli.json("casegroup list --json");
+  CHECK(groups.size() == 5);
+  {
+    std::ofstream out(cli.dir.path() / "count.lua");
+    out << "print(case.find_client{nino = 'JH482913A'} ~= nil)\n";
+  }
+  CHECK(cli.run("exec count.lua").out == "true\n");
+  CHECK(cli.run("exec no-such-script.lua").err == "casekit: script not found: no-such-script.lua\n");
+}
+
+TEST_CASE("cli: check lints scripts and fails on problems") {
+  Cli cli;
+  const Result good = cli.run("check scripts/missed_payment_monitor.lua scripts/demo_seed.lua");
+  INFO(good.err);
+  CHECK(good.status == 0);
+  CHECK(good.out == "2 files OK\n");
+  {
+    std::ofstream out(cli.dir.path() / "bad.lua");
+    out << "local s = sr.create{process = 'Arrears', area = 'Arrears Management', "
+           "sub_area = 'Tea'}\nletter.send{template = 'XX1', to = 1}\n";
+  }
+  const Result bad = cli.run("check bad.lua");
+  CHECK(bad.status == 1);
+  CHECK_THAT(bad.err, Catch::Contains("bad.lua:1: unknown SR type"));
+  CHECK_THAT(bad.err, Catch::Contains("bad.lua:2: unknown letter template 'XX1'"));
+  const auto j = nlohmann::json::parse(cli.run("check bad.lua --json").out);
+  CHECK(j.size() == 2);
+  CHECK(j[0]["line"] == 1);
+}
+
+TEST_CASE("cli: a database locked by another writer fails cleanly") {
+  Cli cli;
+  cli.seeded();
+  casekit::Database holder(cli.db(), casekit::OpenMode::existing);
+  casekit::Transaction hold(holder);
+  const Result r = cli.run("exec scripts/missed_payment_monitor.lua");
+  CHECK(r.status == 1);
+  CHECK_THAT(r.err, Catch::Contains("database is locked"));
+}

@@ -1,1 +1,163 @@
-#include <catch2/catch.hpp>
+#include <fstream>
+
+#include "engine/core/error.hpp"
+#include "test_support.hpp"
+
+using namespace casekit;
+using casekit::test::TestEngine;
+
+TEST_CASE("the SR catalogue validates Process / Area / Sub Area and keeps its spelling") {
+  TestEngine t;
+  const auto& cat = t.engine.sr_catalogue;
+  const auto type = cat.find("arrears", "ARREARS MANAGEMENT", "action missed payment");
+  REQUIRE(type);
+  CHECK(type->sub_area == "Action Missed Payment");
+  CHECK_FALSE(cat.find("Arrears", "Arrears Management", "Make Tea"));
+  CHECK_THROWS_WITH(cat.require("Arrears", "Arrears Management", "Make Tea"),
+                    Catch::Contains("sub areas of that area are") &&
+                        Catch::Contains("Action Missed Payment"));
+  CHECK(cat.status("in progress") == std::optional<std::string>("In Progress"));
+  CHECK_FALSE(cat.status("Sleeping"));
+}
+
+TEST_CASE("a broken catalogue names its file and line") {
+  casekit::test::TempDir dir;
+  const auto file = dir.path() / "sr_catalogue.toml";
+  {
+    std::ofstream out(file);
+    out << "statuses = [\"Open\"]\n[[sr]]\nprocess = \"A\"\narea = \n";
+  }
+  CHECK_THROWS_WITH(SrCatalogue::load(file), Catch::Contains("sr_catalogue.toml:4"));
+  {
+    std::ofstream out(file);
+    out << "statuses = [\"Open\"]\n[[sr]]\nprocess = \"A\"\narea = \"B\"\n";
+  }
+  CHECK_THROWS_WITH(SrCatalogue::load(file), Catch::Contains("missing 'sub_area'"));
+}
+
+TEST_CASE("clients, casegroups and cases") {
+  TestEngine t;
+  const auto f = t.family();
+  const Casegroup g = t.engine.casegroups.get(f.casegroup);
+  CHECK(g.segment == "Maintenance");
+  CHECK(g.region == "E&W");
+  CHECK(g.csa_ref == std::optional<std::string>("CSA-0000001"));
+  CHECK(t.engine.casegroups.find_by_csa_ref("CSA-0000001") == f.casegroup);
+  CHECK(t.engine.casegroups.cases(f.casegroup).size() == 1);
+  CHECK(t.engine.casegroups.client(f.paying_parent).address->postcode ==
+        std::optional<std::string>("LS1 1AA"));
+
+  SECTION("bad values are refused with the allowed ones listed") {
+    CHECK_THROWS_WITH(t.engine.casegroups.set_segment(f.casegroup, "Limbo"),
+                      Catch::Contains("Enforcement"));
+    CHECK_THROWS_WITH(t.engine.casegroups.set_flag(f.casegroup, "sparkly", true),
+                      Catch::Contains("unknown flag 'sparkly'"));
+    CHECK_THROWS_AS(t.engine.casegroups.get(999), Error);
+    CHECK_THROWS_WITH(t.family("CSA-0000001"), Catch::Contains("already exists"));
+  }
+  SECTION("flags set and clear idempotently") {
+    t.engine.casegroups.set_flag(f.casegroup, "transition_complete", true);
+    t.engine.casegroups.set_flag(f.casegroup, "transition_complete", true);
+    CHECK(t.engine.casegroups.flags(f.casegroup) ==
+          std::vector<std::string>{"transition_complete"});
+    t.engine.casegroups.set_flag(f.casegroup, "transition_complete", false);
+    CHECK(t.engine.casegroups.flags(f.casegroup).empty());
+  }
+  SECTION("a new correspondence address replaces the old one") {
+    t.engine.casegroups.set_address(f.paying_parent, Address{"PO Box 1", {}, {}, {}, "DLO"});
+    CHECK(t.engine.casegroups.client(f.paying_parent).address->status == "DLO");
+  }
+}
+
+TEST_CASE("dues mirror balances by owed-to and state, in pence") {
+  TestEngine t;
+  const auto f = t.family();
+  auto& ledger = t.engine.ledger;
+  ledger.add_due({f.casegroup, f.case_id, "RP", "active", 125000, "CSA"});
+  ledger.add_due({f.casegroup, f.case_id, "RP", "deferred", 2500, "CSA"});
+  ledger.add_due({f.casegroup, std::nullopt, "SOS_GB", "suspended", 700, "CSA"});
+  CHECK(ledger.balance(f.casegroup, std::nullopt, std::nullopt) == 128200);
+  CHECK(ledger.balance(f.casegroup, std::string("RP"), std::nullopt) == 127500);
+  CHECK(ledger.balance(f.casegroup, std::nullopt, std::string("suspended")) == 700);
+  CHECK_THROWS_WITH(ledger.add_due({f.casegroup, std::nullopt, "RP", "active", 1, {}}),
+                    Catch::Contains("needs its case"));
+  CHECK_THROWS_WITH(ledger.add_due({f.casegroup, f.case_id, "RP", "active", -1, {}}),
+                    Catch::Contains("must not be negative"));
+  CHECK_THROWS_WITH(ledger.add_due({f.casegroup, f.case_id, "HMRC", "active", 1, {}}),
+                    Catch::Contains("unknown owed_to"));
+  const Id due = ledger.dues(f.casegroup).front().id;
+  ledger.set_due_state(due, "written_off");
+  CHECK(ledger.balance(f.casegroup, std::nullopt, std::string("written_off")) == 125000);
+}
+
+TEST_CASE("payments and versioned schedules") {
+  TestEngine t;
+  const auto f = t.family();
+  auto& ledger = t.engine.ledger;
+  const Id account = ledger.account_of_casegroup(f.casegroup).id;
+  ledger.record_payment(account, 5000, "2026-11-01", std::string("SO"), std::nullopt);
+  ledger.record_payment(account, 2500, "2026-11-15", std::nullopt, std::nullopt);
+  CHECK(ledger.paid(account, std::nullopt) == 7500);
+  CHECK(ledger.paid(account, std::string("2026-11-10")) == 2500);
+  CHECK_THROWS_AS(ledger.record_payment(account, 0, "2026-11-01", {}, {}), Error);
+  CHECK_THROWS_AS(ledger.record_payment(account, 5, "2026-13-01", {}, {}), Error);
+
+  const Schedule v1 = ledger.issue_schedule({f.casegroup, 0, 5000, "monthly", 25, "2026-12-01", true});
+  const Schedule v2 = ledger.issue_schedule({f.casegroup, 10000, 4000, "monthly", 29, "2027-01-01", true});
+  CHECK(v1.version == 1);
+  CHECK(v2.version == 2);
+  CHECK(ledger.current_schedule(f.casegroup)->version == 2);
+  const auto all = ledger.schedules(f.casegroup);
+  REQUIRE(all.size() == 2);
+  CHECK_FALSE(all[0].in_place);
+  CHECK(all[1].in_place);
+}
+
+TEST_CASE("service requests: status, notes, fields, activity plan, links") {
+  TestEngine t;
+  const auto f = t.family();
+  auto& srs = t.engine.srs;
+  const Id id = srs.create({"Arrears", "Arrears management", "Reverse write off arrears", "Open",
+                            {}, std::string("CMG error"), f.casegroup, {}, {}});
+  const ServiceRequest r = srs.get(id);
+  CHECK(r.area == "Arrears Management");
+  CHECK(r.owner_team == std::optional<std::string>("Arrears"));
+  srs.set_status(id, "pending approval", std::string("Pending Approval TL"));
+  CHECK(srs.get(id).status == "Pending Approval");
+  srs.add_note(id, "tester", "checked journal");
+  srs.set_field(id, "journal_number", std::string("J-1"));
+  srs.set_field(id, "journal_number", std::string("J-2"));
+  CHECK(srs.field(id, "journal_number") == std::optional<std::string>("J-2"));
+  srs.add_step(id, "Display written off arrears");
+  srs.add_step(id, "Approve");
+  srs.set_step(id, "Approve", "done");
+  const auto steps = srs.steps(id);
+  REQUIRE(steps.size() == 2);
+  CHECK(steps[1].seq == 2);
+  CHECK(steps[1].status == "done");
+  const Id child = srs.create({"Payments", "Manage liabilities", "Unsuspend liabilities", "Open",
+                               {}, {}, f.casegroup, {}, id});
+  CHECK(srs.children(id).front().id == child);
+  const Id other = srs.create({"Arrears", "Arrears Management", "Write off arrears", "Open", {},
+                               {}, f.casegroup, {}, {}});
+  srs.relate(id, other);
+  CHECK(srs.related(other) == std::vector<Id>{id});
+  srs.close(id, "Complete", std::string("Reverse write off arrears"));
+  CHECK_FALSE(srs.get(id).open());
+  CHECK_THROWS_WITH(srs.set_status(id, "In Progress", {}), Catch::Contains("is closed"));
+  CHECK_THROWS_WITH(srs.set_status(other, "Sleeping", {}), Catch::Contains("unknown SR status"));
+  CHECK_THROWS_WITH(srs.create({"Arrears", "Nope", "Nope", "Open", {}, {}, {}, {}, {}}),
+                    Catch::Contains("unknown SR type"));
+  CHECK_THROWS_AS(srs.create({"Arrears", "Arrears Management", "Arrears Review", "Open", {}, {},
+                              f.casegroup, 999, {}}),
+                  Error);
+}
+
+TEST_CASE("exceptions are reported by day") {
+  TestEngine t;
+  t.engine.exceptions.record(std::string("CSA-1"), "missing NINO");
+  const auto today = t.engine.exceptions.report("2026-11-20");
+  REQUIRE(today.size() == 1);
+  CHECK(today[0].reason == "missing NINO");
+  CHECK(t.engine.exceptions.report("2026-11-21").empty());
+}

@@ -1,1 +1,98 @@
-#include <catch2/catch.hpp>
+#include <fstream>
+
+#include "engine/core/error.hpp"
+#include "test_support.hpp"
+
+using namespace casekit;
+using casekit::test::TestEngine;
+
+namespace {
+
+NewLetter missed_payment(const TestEngine::Family& f) {
+  return {"CMSL6000", f.receiving_parent, f.casegroup, std::nullopt,
+          {{"amount_missed", "£50.00"}, {"due_date", "2026-11-01"}}};
+}
+
+std::string read(const std::filesystem::path& p) {
+  std::ifstream in(p);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+}  // namespace
+
+TEST_CASE("the letter catalogue has the templates the source procedures name") {
+  TestEngine t;
+  for (const char* code :
+       {"CMSL6000", "CMSL6051", "CMSL6056", "CMEL7402", "CMEL9271", "CMEL9116", "CMSB046"}) {
+    INFO(code);
+    CHECK(t.engine.letter_catalogue.find(code) != nullptr);
+  }
+}
+
+TEST_CASE("a letter renders with the standard and the given fields") {
+  TestEngine t;
+  const auto f = t.family();
+  const std::string body = t.engine.letters.render(missed_payment(f));
+  CHECK_THAT(body, Catch::StartsWith("Alex Receiver\n2 Low Rd\nYork\nYO1 1BB\n"));
+  CHECK_THAT(body, Catch::Contains("20 November 2026"));
+  CHECK_THAT(body, Catch::Contains("Our reference: CSA-0000001"));
+  CHECK_THAT(body, Catch::Contains("payment of £50.00 that was due on\n2026-11-01"));
+}
+
+TEST_CASE("a missing template field names the template and the field, and queues nothing") {
+  TestEngine t;
+  const auto f = t.family();
+  NewLetter l = missed_payment(f);
+  l.fields.erase("due_date");
+  CHECK_THROWS_WITH(t.engine.letters.queue(l),
+                    Catch::Contains("CMSL6000") && Catch::Contains("'due_date'"));
+  CHECK(t.count("letters") == 0);
+  l.template_code = "CMXX0000";
+  CHECK_THROWS_WITH(t.engine.letters.queue(l), Catch::Contains("unknown letter template"));
+}
+
+TEST_CASE("fulfil writes each queued letter once and marks it fulfilled") {
+  TestEngine t;
+  const auto f = t.family();
+  for (int i = 0; i < 3; ++i) t.engine.letters.queue(missed_payment(f));
+  const auto outbox = t.dir.path() / "outbox";
+  const auto result = t.engine.letters.fulfil(outbox);
+  CHECK(result.fulfilled == 3);
+  CHECK(t.engine.letters.list(std::string("queued"), 100).empty());
+  CHECK(t.engine.letters.fulfil(outbox).fulfilled == 0);
+  int files = 0;
+  for (const auto& e : std::filesystem::directory_iterator(outbox)) {
+    ++files;
+    CHECK(e.path().extension() == ".txt");
+  }
+  CHECK(files == 3);
+}
+
+TEST_CASE("fulfil interrupted between writing and marking finishes the job without doubles") {
+  TestEngine t;
+  const auto f = t.family();
+  for (int i = 0; i < 4; ++i) t.engine.letters.queue(missed_payment(f));
+  const auto outbox = t.dir.path() / "outbox";
+  int written = 0;
+  struct Crash {};
+  // The "crash" comes after the second letter's file lands but before its row is marked.
+  CHECK_THROWS_AS(t.engine.letters.fulfil(outbox,
+                                          [&](const Letter&) {
+                                            if (++written == 2) throw Crash{};
+                                          }),
+                  Crash);
+  CHECK(t.engine.letters.list(std::string("fulfilled"), 100).size() == 1);
+  const auto again = t.engine.letters.fulfil(outbox);
+  CHECK(again.fulfilled == 3);
+  std::vector<std::string> names;
+  for (const auto& e : std::filesystem::directory_iterator(outbox)) {
+    names.push_back(e.path().filename().string());
+  }
+  std::sort(names.begin(), names.end());
+  CHECK(names == std::vector<std::string>{"1-CMSL6000.txt", "2-CMSL6000.txt", "3-CMSL6000.txt",
+                                          "4-CMSL6000.txt"});
+  for (const auto& l : t.engine.letters.list(std::nullopt, 100)) {
+    CHECK(l.status == "fulfilled");
+    CHECK(read(*l.outbox_file) == l.body);
+  }
+}

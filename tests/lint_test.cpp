@@ -1,1 +1,89 @@
-#include <catch2/catch.hpp>
+#include "engine/runtime/lint.hpp"
+#include "test_support.hpp"
+
+using namespace casekit;
+
+namespace {
+
+struct Catalogues {
+  SrCatalogue sr = SrCatalogue::load(casekit::test::kSourceDir / "procedures" / "sr_catalogue.toml");
+  LetterCatalogue letters = LetterCatalogue::load(casekit::test::kSourceDir / "procedures" / "letters");
+};
+
+std::vector<std::string> lint(const std::string& source) {
+  static const Catalogues c;
+  std::vector<std::string> out;
+  for (const auto& d : lint_source(source, "x.lua", {&c.sr, &c.letters})) {
+    out.push_back(std::to_string(d.line) + ": " + d.message);
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("clean scripts pass") {
+  CHECK(lint(R"lua(
+local M = {}
+local function helper(a, b) return a + b end
+function M.run(cg, ...)
+  for i, v in ipairs({1, 2}) do helper(i, v) end
+  for k = 1, 3 do print(k) end
+  local t = { name = "x", [1] = 2, nested = { inner = true } }
+  if t.name then local y = 1 print(y) elseif t.nested then print(t) else print(3) end
+  repeat local z = 1 until z == 1
+  while false do end
+  local s = sr.create{process = "Arrears", area = "Arrears management",
+    sub_area = "Action Missed Payment", casegroup = cg}
+  letter.send{template = "CMSL6000", to = cg.paying_parent, fields = { amount = money.format(1) }}
+  local text = [[ long string with unknown_name inside ]] -- and a comment: os.exit()
+  --[==[ a long comment: io.open() ]==]
+  return string.format("%d", 1), math.floor(1.5), self_check
+end
+return M
+)lua") == std::vector<std::string>{"16: unknown global 'self_check'"});
+}
+
+TEST_CASE("unknown globals, global assignments and unknown functions are reported by line") {
+  CHECK(lint("local x = 1\nprnt(x)\ncount = 2\nfunction helper() end\nos.exit()\n") ==
+        std::vector<std::string>{"2: unknown global 'prnt'", "3: assignment to global 'count'; declare it local",
+                                 "4: assignment to global 'helper'; declare it with `local function`",
+                                 "5: unknown global 'os'"});
+  CHECK(lint("case.gett(1)\nlocal r = math.random(3)\nstring.dump(print)\n") ==
+        std::vector<std::string>{"1: unknown function 'case.gett'",
+                                 "2: 'math.random' is not available in the sandbox",
+                                 "3: 'string.dump' is not available in the sandbox"});
+}
+
+TEST_CASE("literal SR types and letter codes are checked against the catalogues") {
+  CHECK(lint("sr.create{process = 'Arrears', area = 'Arrears Management',\n"
+             "  sub_area = 'Make Tea'}\n") ==
+        std::vector<std::string>{"2: unknown SR type 'Arrears / Arrears Management / Make Tea' "
+                                 "(not in procedures/sr_catalogue.toml)"});
+  CHECK(lint("sr.find{sub_area = 'Teatime'}\nsr.find{sub_area = 'action missed payment'}\n") ==
+        std::vector<std::string>{"1: unknown SR sub area 'Teatime'"});
+  CHECK(lint("sr.create{process = 'Arrears', area = 'Arrears Management', "
+             "sub_area = 'Arrears Review', status = 'Asleep'}\n") ==
+        std::vector<std::string>{"1: unknown SR status 'Asleep'"});
+  CHECK(lint("letter.send{template = 'CMSL9999', to = 1}\nletter.send{template = 'CMEL9271', to = 1}\n") ==
+        std::vector<std::string>{
+            "1: unknown letter template 'CMSL9999' (not in procedures/letters/letters.toml)"});
+  // Values that are not literals cannot be checked statically, and are not reported.
+  CHECK(lint("local sub = 'x'\nsr.create{process = 'Arrears', area = 'Arrears Management', sub_area = sub}\n")
+            .empty());
+}
+
+TEST_CASE("a syntax error is reported alone, with its line") {
+  const auto out = lint("local x = 1\nif x then\n  prnt(x)\n");
+  REQUIRE(out.size() == 1);
+  CHECK_THAT(out[0], Catch::StartsWith("4: syntax error: 'end' expected"));
+}
+
+TEST_CASE("the shipped scripts lint clean") {
+  for (const char* dir : {"scripts", "procedures"}) {
+    for (const auto& e : std::filesystem::recursive_directory_iterator(casekit::test::kSourceDir / dir)) {
+      if (e.path().extension() != ".lua") continue;
+      INFO(e.path());
+      CHECK(lint(read_script(e.path())).empty());
+    }
+  }
+}

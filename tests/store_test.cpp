@@ -1,1 +1,158 @@
-#include <catch2/catch.hpp>
+#include <fstream>
+
+#include "engine/core/error.hpp"
+#include "test_support.hpp"
+
+using namespace casekit;
+using casekit::test::TempDir;
+using casekit::test::TestEngine;
+
+namespace {
+
+std::string pragma(Database& db, const std::string& name) {
+  auto st = db.prepare("PRAGMA " + name);
+  st.step();
+  return st.text(0);
+}
+
+}  // namespace
+
+TEST_CASE("a new database is migrated to the latest schema in WAL mode with foreign keys") {
+  TempDir dir;
+  SystemClock clock;
+  Database db(dir.path() / "x.db", OpenMode::create);
+  db.set_clock(&clock);
+  CHECK(schema_version(db) == 0);
+  migrate(db);
+  CHECK(schema_version(db) == latest_schema_version());
+  CHECK(pragma(db, "journal_mode") == "wal");
+  CHECK(pragma(db, "foreign_keys") == "1");
+  // Every domain table named by the design exists.
+  for (const char* table :
+       {"clients", "addresses", "casegroups", "casegroup_flags", "cases", "ledger_accounts", "dues",
+        "charges", "payments", "write_offs", "payment_schedules", "service_requests", "sr_fields",
+        "sr_notes", "sr_steps", "sr_relations", "payment_requests", "work_items", "letters",
+        "exceptions", "audit"}) {
+    auto st = db.prepare("SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = ?1");
+    st.bind(1, table);
+    st.step();
+    INFO(table);
+    CHECK(st.integer(0) == 1);
+  }
+}
+
+TEST_CASE("migrating twice changes nothing") {
+  TempDir dir;
+  SystemClock clock;
+  Database db(dir.path() / "x.db", OpenMode::create);
+  db.set_clock(&clock);
+  migrate(db);
+  auto count_objects = [&] {
+    auto st = db.prepare("SELECT count(*) FROM sqlite_schema");
+    st.step();
+    return st.integer(0);
+  };
+  const auto before = count_objects();
+  migrate(db);
+  CHECK(count_objects() == before);
+  CHECK(schema_version(db) == latest_schema_version());
+}
+
+TEST_CASE("a database from a newer casekit is refused, untouched") {
+  TempDir dir;
+  SystemClock clock;
+  Database db(dir.path() / "x.db", OpenMode::create);
+  db.set_clock(&clock);
+  db.exec("PRAGMA user_version = 999");
+  CHECK_THROWS_WITH(migrate(db), Catch::Contains("newer than this casekit"));
+  CHECK(schema_version(db) == 999);
+}
+
+TEST_CASE("opening a missing database without create says how to make one") {
+  TempDir dir;
+  CHECK_THROWS_WITH(Database(dir.path() / "none.db", OpenMode::existing),
+                    Catch::Contains("casekit init"));
+  CHECK_FALSE(std::filesystem::exists(dir.path() / "none.db"));
+}
+
+TEST_CASE("a file that is not a database is reported as such") {
+  TempDir dir;
+  const auto path = dir.path() / "junk.db";
+  {
+    std::ofstream out(path);
+    out << std::string(8192, 'j');
+  }
+  CHECK_THROWS_WITH(Database(path, OpenMode::existing), Catch::Contains("not a casekit database"));
+  CHECK(std::filesystem::file_size(path) == 8192);
+}
+
+TEST_CASE("every change leaves an audit row with actor, time, before and after") {
+  TestEngine t;
+  ActorScope actor(t.db, "tester");
+  const auto f = t.family();
+  t.engine.casegroups.set_segment(f.casegroup, "Arrears");
+  auto st = t.db.prepare(
+      "SELECT at, actor, action, json_extract(before, '$.segment'), json_extract(after, "
+      "'$.segment') FROM audit WHERE entity = 'casegroups' AND entity_id = ?1 ORDER BY id");
+  st.bind(1, f.casegroup);
+  REQUIRE(st.step());
+  CHECK(st.text(2) == "insert");
+  CHECK(st.text(1) == "tester");
+  CHECK(st.text(0) == "2026-11-20T09:00:00Z");
+  REQUIRE(st.step());
+  CHECK(st.text(2) == "update");
+  CHECK(st.text(3) == "Maintenance");
+  CHECK(st.text(4) == "Arrears");
+  CHECK_FALSE(st.step());
+  // Deletions are audited too (clearing a flag deletes its row).
+  t.engine.casegroups.set_flag(f.casegroup, "lock_assignment", true);
+  t.engine.casegroups.set_flag(f.casegroup, "lock_assignment", false);
+  auto del = t.db.prepare(
+      "SELECT count(*) FROM audit WHERE entity = 'casegroup_flags' AND action = 'delete'");
+  del.step();
+  CHECK(del.integer(0) == 1);
+}
+
+TEST_CASE("money columns refuse floats and negatives at the database itself") {
+  TestEngine t;
+  const auto f = t.family();
+  const auto account = t.engine.ledger.account_of_casegroup(f.casegroup).id;
+  auto insert = [&](const std::string& amount) {
+    t.db.exec("INSERT INTO dues(account_id, casegroup_id, case_id, owed_to, state, amount, "
+              "created_at) VALUES (" + std::to_string(account) + ", " +
+              std::to_string(f.casegroup) + ", " + std::to_string(f.case_id) +
+              ", 'RP', 'active', " + amount + ", 'now')");
+  };
+  CHECK_THROWS_AS(insert("12.5"), Error);
+  CHECK_THROWS_AS(insert("-1"), Error);
+  CHECK_NOTHROW(insert("1250"));
+  CHECK(t.count("dues") == 1);
+}
+
+TEST_CASE("a transaction that is not committed leaves nothing behind") {
+  TestEngine t;
+  {
+    Transaction tx(t.db);
+    t.family();
+    CHECK(t.count("clients") == 2);
+  }
+  CHECK(t.count("clients") == 0);
+  CHECK(t.count("audit") == 0);
+}
+
+TEST_CASE("foreign keys are enforced") {
+  TestEngine t;
+  CHECK_THROWS_AS(t.db.exec("INSERT INTO cases(casegroup_id, receiving_parent_id, created_at) "
+                            "VALUES (42, 43, 'now')"),
+                  Error);
+}
+
+TEST_CASE("a database locked by another writer is reported, not waited on forever") {
+  TestEngine t;
+  Database other(t.dir.path() / "casekit.db", OpenMode::existing);
+  other.exec("PRAGMA busy_timeout = 0");
+  Transaction hold(t.db);
+  t.family();
+  other.set_clock(&t.clock);
+  CHECK_THROWS_WITH(other.exec("BEGIN IMMEDIATE"), Catch::Contains("locked"));
+}

@@ -132,6 +132,8 @@ std::string Letters::render(const NewLetter& letter) {
   if (letter.casegroup_id) {
     const Casegroup g = groups.get(*letter.casegroup_id);
     fields["reference"] = g.csa_ref.value_or("CG-" + std::to_string(g.id));
+  } else {
+    fields["reference"] = "CL-" + std::to_string(recipient.id);
   }
   mstch::mustache tmpl{tpl.body};
   if (!tmpl.is_valid()) {

@@ -306,7 +306,15 @@ class Linter {
       close_scope();
       return open_scope();
     }
-    if (k == "elseif" || k == "end" || k == "until") return close_scope();
+    if (k == "elseif" || k == "end") return close_scope();
+    if (k == "until") {
+      // The condition after `until` still sees the loop body's locals. Where it ends is
+      // not known to a token scanner, so the body's names stay visible in the enclosing
+      // block: that can only hide a mistake, never report a false one.
+      auto body = std::move(scopes_.back());
+      close_scope();
+      scopes_.back().insert(body.begin(), body.end());
+    }
     if (k == "goto") ++p_;
   }
 

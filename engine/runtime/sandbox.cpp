@@ -154,6 +154,32 @@ int sandbox_require(lua_State* L) {
   return luaL_error(L, "require: module '%s' not found:%s", name, tried.c_str());
 }
 
+// xpcall(f, handler, ...): Lua runs a message handler before unwinding, and if the error
+// was raised by a hook it runs with hooks switched off (Lua clears allowhook while a hook
+// runs and only pcall restores it), so a looping handler could escape the instruction
+// budget. This version runs f under pcall and calls the handler afterwards, as ordinary
+// code; after a sandbox kill it does not call the handler at all.
+int sandbox_xpcall(lua_State* L) {
+  luaL_checktype(L, 2, LUA_TFUNCTION);
+  lua_pushvalue(L, 2);
+  lua_insert(L, 1);  // handler below f
+  lua_pushvalue(L, lua_upvalueindex(1));
+  lua_insert(L, 2);  // pcall below f: [handler, pcall, f, handler(dup), args...]
+  lua_remove(L, 4);
+  lua_call(L, lua_gettop(L) - 2, LUA_MULTRET);
+  if (lua_toboolean(L, 2)) return lua_gettop(L) - 1;
+  if (!budget_of(L).killed.empty()) {
+    lua_pushvalue(L, 3);
+    return lua_error(L);
+  }
+  lua_pushvalue(L, 1);
+  lua_pushvalue(L, 3);
+  lua_call(L, 1, 1);
+  lua_pushboolean(L, 0);
+  lua_insert(L, -2);
+  return 2;
+}
+
 int sandbox_print(lua_State* L) {
   const int n = lua_gettop(L);
   luaL_Buffer buf;
@@ -213,7 +239,10 @@ int strict_newindex(lua_State* L) {
 }
 
 const lua::GlobalDoc kGlobals[] = {
-    {"assert, error, pcall, xpcall", "As in Lua 5.4. A sandbox limit cannot be caught by pcall."},
+    {"assert, error, pcall", "As in Lua 5.4. A sandbox limit cannot be caught by pcall."},
+    {"xpcall", "As in Lua 5.4, except that the handler runs after the stack has unwound "
+               "(there is no debug library to inspect it with anyway), and not after a sandbox "
+               "limit."},
     {"ipairs, pairs, next, select, type", "As in Lua 5.4."},
     {"tonumber, tostring", "As in Lua 5.4."},
     {"rawequal, rawget, rawlen", "As in Lua 5.4 (no rawset)."},
@@ -297,7 +326,7 @@ void Sandbox::install_globals(lua::Host* host) {
   const int env = lua_gettop(L);
   static constexpr const char* kBase[] = {
       "assert", "error",  "ipairs",   "next",     "pairs",   "pcall",    "select",
-      "tonumber", "tostring", "type", "xpcall", "rawequal", "rawget", "rawlen",
+      "tonumber", "tostring", "type", "rawequal", "rawget", "rawlen",
       "getmetatable", "_VERSION"};
   for (const char* name : kBase) {
     lua_getfield(L, base, name);
@@ -306,6 +335,9 @@ void Sandbox::install_globals(lua::Host* host) {
   lua_getfield(L, base, "setmetatable");
   lua_pushcclosure(L, safe_setmetatable, 1);
   lua_setfield(L, env, "setmetatable");
+  lua_getfield(L, base, "pcall");
+  lua_pushcclosure(L, sandbox_xpcall, 1);
+  lua_setfield(L, env, "xpcall");
   lua_pushcfunction(L, sandbox_print);
   lua_setfield(L, env, "print");
   lua_pushcfunction(L, sandbox_require);

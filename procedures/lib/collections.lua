@@ -1,0 +1,34 @@
+-- Collection dates of a payment schedule: shared by the missed-payment monitor and the
+-- procedures that negotiate schedules.
+local M = {}
+
+local step_days = { weekly = 7, fortnightly = 14, four_weekly = 28 }
+
+-- The k-th collection date (k = 0 for the first) of a schedule table from payment.schedule.
+function M.date(schedule, k)
+  if schedule.frequency == "monthly" then
+    return clock.add_months(schedule.first_collection_date, k)
+  end
+  return clock.add_days(schedule.first_collection_date, k * step_days[schedule.frequency])
+end
+
+-- How many collections fell due on or before `day`, and the latest of them (nil if none).
+function M.due_by(schedule, day)
+  local count, last = 0, nil
+  while count < schedule.periods do
+    local d = M.date(schedule, count)
+    if d > day then break end -- ISO dates compare correctly as strings
+    count = count + 1
+    last = d
+  end
+  return count, last
+end
+
+-- What the paying parent should have paid by `day`: lump sum plus each collection due.
+function M.expected_by(schedule, day)
+  local count, last = M.due_by(schedule, day)
+  local expected = money.add(schedule.lump_sum, money.mul(schedule.amount_per_period, count))
+  return expected, count, last
+end
+
+return M

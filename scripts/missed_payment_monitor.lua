@@ -1,0 +1,59 @@
+-- Missed-payment monitor (operator job).
+--
+-- For each casegroup with a payment schedule in place, compares what the paying parent has
+-- paid since the schedule began with what had fallen due by today. A shortfall raises one
+-- Action Missed Payment SR and tells each receiving parent with CMSL6000 (source 000,
+-- "We haven't received a child maintenance payment"), unless the casegroup has the
+-- disable_missed_payment_monitor flag or already has an open Action Missed Payment SR,
+-- so running the job twice raises nothing twice.
+local collections = require("collections")
+
+local PAGE = 500
+local today = clock.today()
+local checked, raised, letters = 0, 0, 0
+
+local function open_missed_payment_sr(cg)
+  return #sr.find{casegroup = cg, sub_area = "Action Missed Payment", open = true} > 0
+end
+
+local function raise(cg, schedule, expected, paid, last_due)
+  local shortfall = money.sub(expected, paid)
+  local s = sr.create{process = "Arrears", area = "Arrears Management",
+    sub_area = "Action Missed Payment", casegroup = cg, reason = "Missed Payment"}
+  s:set_field("schedule_version", schedule.version)
+  s:set_field("shortfall", shortfall)
+  s:add_note(string.format("Collection due %s not received in full: paid %s of %s expected.",
+    last_due, money.format(paid), money.format(expected)))
+  s:add_step("Determine reason for missed payment")
+  s:add_step("Call paying parent")
+  s:add_step("Negotiate new arrears payment schedule")
+  for _, c in ipairs(cg:cases()) do
+    letter.send{template = "CMSL6000", to = c.receiving_parent, casegroup = cg, sr = s,
+      fields = {amount_missed = money.format(shortfall), due_date = last_due}}
+    letters = letters + 1
+  end
+  raised = raised + 1
+  print(string.format("casegroup %d (%s): missed payment, SR %d raised", cg.id,
+    cg.csa_ref or "-", s.id))
+end
+
+local after = 0
+repeat
+  local page = case.list{after = after, limit = PAGE}
+  for _, cg in ipairs(page) do
+    after = cg.id
+    local schedule = payment.schedule(cg)
+    if schedule and not cg:has_flag("disable_missed_payment_monitor") then
+      checked = checked + 1
+      local expected, _, last_due = collections.expected_by(schedule, today)
+      local paid = payment.paid{account = payment.account(cg),
+        since = schedule.first_collection_date}
+      if paid < expected and not open_missed_payment_sr(cg) then
+        raise(cg, schedule, expected, paid, last_due)
+      end
+    end
+  end
+until #page < PAGE
+
+print(string.format("missed-payment monitor %s: %d schedules checked, %d SRs raised, %d letters queued",
+  today, checked, raised, letters))

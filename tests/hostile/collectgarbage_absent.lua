@@ -1,0 +1,2 @@
+-- expect: unknown global 'collectgarbage'
+collectgarbage("stop")

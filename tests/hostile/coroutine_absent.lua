@@ -1,0 +1,2 @@
+-- expect: unknown global 'coroutine'
+coroutine.wrap(function() end)()

@@ -1,0 +1,2 @@
+-- expect: unknown global 'debug'
+debug.sethook()

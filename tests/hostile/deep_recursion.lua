@@ -1,0 +1,3 @@
+-- expect: stack overflow
+local function down(n) return 1 + down(n + 1) end
+down(1)

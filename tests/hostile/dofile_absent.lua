@@ -1,0 +1,2 @@
+-- expect: unknown global 'dofile'
+dofile("/etc/passwd")

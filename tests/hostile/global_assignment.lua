@@ -1,0 +1,2 @@
+-- expect: assignment to global 'helper'; declare it local
+helper = 1

@@ -1,0 +1,2 @@
+-- expect: unknown global 'io'
+local f = io.open("/etc/passwd")

@@ -1,0 +1,2 @@
+-- expect: unknown global 'load'
+load("return 1")()

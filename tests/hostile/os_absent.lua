@@ -1,0 +1,2 @@
+-- expect: unknown global 'os'
+os.execute("touch /tmp/casekit-pwned")

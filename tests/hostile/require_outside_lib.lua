@@ -1,0 +1,2 @@
+-- expect: module 'os' not found
+require('os')

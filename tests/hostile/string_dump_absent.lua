@@ -1,0 +1,2 @@
+-- expect: attempt to call a nil value (field 'dump')
+string.dump(function() return 1 end)

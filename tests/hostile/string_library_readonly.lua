@@ -1,0 +1,2 @@
+-- expect: attempt to modify read-only table 'string'
+string.upper = function() return 'pwned' end
