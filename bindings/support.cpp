@@ -118,8 +118,9 @@ int object_eq(lua_State* L) {
   return 1;
 }
 
-void push_closure(lua_State* L, const std::string& qualified, lua_CFunction fn) {
-  push_string(L, qualified);
+void push_closure(lua_State* L, const char* type, const char* separator, const char* name,
+                  lua_CFunction fn) {
+  lua_pushfstring(L, "%s%s%s", type, separator, name);
   lua_pushcclosure(L, fn, 1);
 }
 
@@ -136,12 +137,12 @@ void register_type(lua_State* L, const Type& type) {
 
   lua_createtable(L, 0, static_cast<int>(type.methods.size()));
   for (const auto& m : type.methods) {
-    push_closure(L, std::string(type.name) + ":" + m.name, m.fn);
+    push_closure(L, type.name, ":", m.name, m.fn);
     lua_setfield(L, -2, m.name);
   }
   lua_createtable(L, 0, static_cast<int>(type.properties.size()));
   for (const auto& p : type.properties) {
-    push_closure(L, std::string(type.name) + "." + p.name, p.get);
+    push_closure(L, type.name, ".", p.name, p.get);
     lua_setfield(L, -2, p.name);
   }
   lua_pushvalue(L, info);
@@ -164,11 +165,10 @@ void register_type(lua_State* L, const Type& type) {
 }  // namespace
 
 void push_module(lua_State* L, const Module& module) {
-  ensure_error_metatable(L);
-  for (const Type* type : module.types) register_type(L, *type);
   lua_createtable(L, 0, static_cast<int>(module.functions.size()));
   for (const auto& f : module.functions) {
-    push_closure(L, std::string(module.name) + "." + f.name, f.fn);
+    lua_pushfstring(L, "%s.%s", module.name, f.name);
+    lua_pushcclosure(L, f.fn, 1);
     lua_setfield(L, -2, f.name);
   }
 }
@@ -176,7 +176,14 @@ void push_module(lua_State* L, const Module& module) {
 void push_object(lua_State* L, const Type& type, Id id) {
   auto* box = static_cast<Id*>(lua_newuserdatauv(L, sizeof(Id), 0));
   *box = id;
-  luaL_setmetatable(L, type.name);
+  // A type's metatable is built the first time an object of it is pushed, so an
+  // activation pays only for the types it meets.
+  if (luaL_getmetatable(L, type.name) == LUA_TNIL) {
+    lua_pop(L, 1);
+    register_type(L, type);
+    luaL_getmetatable(L, type.name);
+  }
+  lua_setmetatable(L, -2);
 }
 
 Id self_id(lua_State* L) { return *static_cast<Id*>(lua_touserdata(L, 1)); }

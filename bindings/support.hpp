@@ -65,7 +65,8 @@ struct Module {
   std::span<const Type* const> types;
 };
 
-// Creates the module table (and its types' metatables) and leaves it on the stack.
+// Creates the module table and leaves it on the stack. Object types register themselves
+// the first time push_object meets them.
 void push_module(lua_State* L, const Module& module);
 
 // ---- arguments ----------------------------------------------------------------------------

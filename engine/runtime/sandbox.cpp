@@ -1,6 +1,7 @@
 #include "engine/runtime/sandbox.hpp"
 
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <sstream>
 
@@ -227,9 +228,54 @@ void make_readonly(lua_State* L, const char* name) {
   lua_replace(L, real);
 }
 
+constexpr const char* kStringLibrary = "casekit.string";
+
+// Pushes the library or binding module a global name stands for; false if none.
+bool push_library(lua_State* L, const char* name) {
+  if (std::strcmp(name, "string") == 0) {
+    lua_getfield(L, LUA_REGISTRYINDEX, kStringLibrary);
+    return true;
+  }
+  static constexpr struct {
+    const char* name;
+    lua_CFunction open;
+  } kLazy[] = {{"table", luaopen_table}, {"math", luaopen_math}, {"utf8", luaopen_utf8}};
+  for (const auto& lib : kLazy) {
+    if (std::strcmp(name, lib.name) != 0) continue;
+    lua_pushcfunction(L, lib.open);
+    lua_call(L, 0, 1);
+    if (lib.open == luaopen_math) {
+      // Procedures must replay identically; randomness will come from the engine.
+      lua_pushnil(L);
+      lua_setfield(L, -2, "random");
+      lua_pushnil(L);
+      lua_setfield(L, -2, "randomseed");
+    }
+    return true;
+  }
+  if (!*static_cast<lua::Host**>(lua_getextraspace(L))) return false;
+  for (const lua::Module* m : lua::all_modules()) {
+    if (std::strcmp(m->name, name) == 0) {
+      lua::push_module(L, *m);
+      return true;
+    }
+  }
+  return false;
+}
+
 // Unknown globals are errors, both ways: a typo in a policy script fails at the line with
 // the typo rather than quietly reading nil.
+//
+// Libraries and binding modules are built here, the first time a script names one, and
+// then stored in the environment (read-only): an activation pays only for what it uses.
 int strict_index(lua_State* L) {
+  if (lua_type(L, 2) == LUA_TSTRING && push_library(L, lua_tostring(L, 2))) {
+    make_readonly(L, lua_tostring(L, 2));
+    lua_pushvalue(L, 2);
+    lua_pushvalue(L, -2);
+    lua_rawset(L, 1);  // env[name] = library, so the next use is a plain lookup
+    return 1;
+  }
   return luaL_error(L, "unknown global '%s'", luaL_tolstring(L, 2, nullptr));
 }
 
@@ -285,7 +331,7 @@ Sandbox::Sandbox(const SandboxLimits& limits, std::vector<LibraryDir> libraries,
   if (!L_) throw Error(ErrorCode::limit, "cannot create a Lua state within the memory limit");
   lua::set_host(L_, host);
   try {
-    install_globals(host);
+    install_globals();
   } catch (...) {
     lua_close(L_);
     throw;
@@ -301,28 +347,27 @@ Sandbox::~Sandbox() {
   }
 }
 
-void Sandbox::install_globals(lua::Host* host) {
+void Sandbox::install_globals() {
   lua_State* L = L_;
+  // Setup allocates a few hundred small objects that all stay alive; collecting while
+  // building them is wasted work.
+  lua_gc(L, LUA_GCSTOP);
   // Setup runs unprotected; with the C++ build of Lua, an allocation failure here
   // surfaces as an exception that the constructor turns into a clean failure.
-  luaL_requiref(L, "_G", luaopen_base, 0);
+  lua_pushcfunction(L, luaopen_base);
+  lua_call(L, 0, 1);
   const int base = lua_gettop(L);
-  luaL_requiref(L, "string", luaopen_string, 0);
-  luaL_requiref(L, "table", luaopen_table, 0);
-  luaL_requiref(L, "math", luaopen_math, 0);
-  luaL_requiref(L, "utf8", luaopen_utf8, 0);
-  const int string_lib = base + 1;
-
-  harden_string_library(L, string_lib, budget_->limit);
-  lua_pushnil(L);
-  lua_setfield(L, base + 3, "random");
-  lua_pushnil(L);
-  lua_setfield(L, base + 3, "randomseed");
+  // The string library is opened now because it also gives strings their methods.
+  lua_pushcfunction(L, luaopen_string);
+  lua_call(L, 0, 1);
+  harden_string_library(L, -1, budget_->limit);
+  lua_setfield(L, LUA_REGISTRYINDEX, kStringLibrary);
   lua_newtable(L);
   lua_setfield(L, LUA_REGISTRYINDEX, "casekit.loaded");
 
-  // The new global environment: only what is listed here.
-  lua_createtable(L, 0, 32);
+  // The new global environment: only what is listed here, plus the libraries and modules
+  // strict_index adds on first use.
+  lua_createtable(L, 0, 24);
   const int env = lua_gettop(L);
   static constexpr const char* kBase[] = {
       "assert", "error",  "ipairs",   "next",     "pairs",   "pcall",    "select",
@@ -342,20 +387,6 @@ void Sandbox::install_globals(lua::Host* host) {
   lua_setfield(L, env, "print");
   lua_pushcfunction(L, sandbox_require);
   lua_setfield(L, env, "require");
-
-  static constexpr const char* kLibraries[] = {"string", "table", "math", "utf8"};
-  for (int i = 0; i < 4; ++i) {
-    lua_pushvalue(L, string_lib + i);
-    make_readonly(L, kLibraries[i]);
-    lua_setfield(L, env, kLibraries[i]);
-  }
-  if (host) {
-    for (const lua::Module* m : lua::all_modules()) {
-      lua::push_module(L, *m);
-      make_readonly(L, m->name);
-      lua_setfield(L, env, m->name);
-    }
-  }
   lua_pushvalue(L, env);
   lua_setfield(L, env, "_G");
 
@@ -372,6 +403,7 @@ void Sandbox::install_globals(lua::Host* host) {
   lua_pushvalue(L, env);
   lua_rawseti(L, LUA_REGISTRYINDEX, LUA_RIDX_GLOBALS);
   lua_settop(L, base - 1);
+  lua_gc(L, LUA_GCRESTART);
 }
 
 void Sandbox::load(std::string_view source, const std::string& chunkname) {

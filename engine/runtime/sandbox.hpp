@@ -65,7 +65,7 @@ class Sandbox {
   struct Budget;  // allocator and hook state; public so the C callbacks can name it
 
  private:
-  void install_globals(lua::Host* host);
+  void install_globals();
 
   std::unique_ptr<Budget> budget_;
   lua_State* L_ = nullptr;
