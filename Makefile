@@ -1,4 +1,5 @@
 # A thin layer over CMake. `make demo` and `make test` are the two set-up commands.
+MAKEFLAGS += --no-print-directory
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
 JOBS       ?= $(shell nproc)

@@ -100,6 +100,23 @@ int w_add_charge(Args& a) {
   return 1;
 }
 
+int w_charges(Args& a) {
+  const Id group = a.object_or_id(1, kCasegroupType, "casegroup");
+  const auto charges = ledger(a).charges(group);
+  push_list(a.L, charges, [&](const Charge& c) {
+    lua_createtable(a.L, 0, 4);
+    lua_pushinteger(a.L, c.id);
+    lua_setfield(a.L, -2, "id");
+    push_string(a.L, c.kind);
+    lua_setfield(a.L, -2, "kind");
+    push_string(a.L, c.state);
+    lua_setfield(a.L, -2, "state");
+    lua_pushinteger(a.L, c.amount);
+    lua_setfield(a.L, -2, "amount");
+  });
+  return 1;
+}
+
 int w_record(Args& a) {
   a.table(1, "payment", {"account", "amount", "date", "method", "reference"});
   const Id account = a.field_object(1, "account", kAccountType);
@@ -200,6 +217,8 @@ const Function kFunctions[] = {
      "Moves a due to another state (suspend, reactivate, write off)."},
     {"add_charge", entry<w_add_charge>, "payment.add_charge{casegroup=, kind=, amount=} -> integer",
      "Adds a collection or enforcement charge."},
+    {"charges", entry<w_charges>, "payment.charges(casegroup) -> {{id, kind, state, amount}}",
+     "The casegroup's collection and enforcement charges, oldest first."},
     {"record", entry<w_record>,
      "payment.record{account=, amount=, date=, method=, reference=} -> integer",
      "Records a payment received (amount > 0)."},

@@ -67,4 +67,4 @@ family{ref = "CSA-1005", segment = "Maintenance", pp = "Kevin Doyle", pp_nino = 
   schedule = {per_period = 7500, periods = 8, from = "2026-10-05"},
   payments = {{"2026-10-05", 7500}, {"2026-11-05", 4000}}}
 
-print("demo data: 5 casegroups, 11 clients, " .. #case.list{} .. " casegroups in the database")
+print(string.format("demo data: %d casegroups with their parents, dues, schedules and payments", #case.list{}))

@@ -223,6 +223,10 @@ TEST_CASE("payment: good calls") {
     payment.set_due_state(d, "suspended")
     assert(payment.balance{casegroup = cg, state = "suspended"} == 125000)
     assert(math.type(payment.add_charge{casegroup = cg, kind = "collection", amount = 400}) == "integer")
+    payment.add_charge{casegroup = cg, kind = "enforcement", amount = 3000}
+    local charges = payment.charges(cg)
+    assert(#charges == 2 and charges[1].kind == "collection" and charges[1].amount == 400)
+    assert(charges[2].kind == "enforcement" and charges[2].state == "active")
     payment.record{account = acct, amount = 5000, date = "2026-11-01", method = "SO", reference = "R1"}
     payment.record{account = acct, amount = 2000, date = "2026-11-10"}
     assert(payment.paid{account = acct} == 7000 and payment.paid{account = acct, since = "2026-11-05"} == 2000)
@@ -263,6 +267,9 @@ TEST_CASE("payment: bad arguments") {
              {"payment.add_due{casegroup = 1, case = 1, owed_to = 'RP', state = 'frozen', amount = 1}",
               "unknown due state 'frozen'"},
              {"payment.dues()", "bad argument #1 'casegroup' to 'payment.dues'"},
+             {"payment.charges(99)", "payment.charges: no casegroup with id 99"},
+             {"payment.dues(99)", "payment.dues: no casegroup with id 99"},
+             {"payment.charges('CSA-1')", "bad argument #1 'casegroup' to 'payment.charges' (Casegroup or id expected, got string)"},
              {"payment.balance{casegroup = 1, state = 'x'}", "unknown due state 'x'"},
              {"payment.set_due_state(99, 'active')", "no due with id 99"},
              {"payment.add_charge{casegroup = 1, kind = 'late', amount = 1}", "unknown charge kind 'late'"},

@@ -135,7 +135,16 @@ Id Ledger::add_due(const NewDue& due) {
   return db_.last_insert_id();
 }
 
+void Ledger::require_casegroup(Id casegroup_id) {
+  auto st = db_.prepare("SELECT 1 FROM casegroups WHERE id = ?1");
+  st.bind(1, casegroup_id);
+  if (!st.step()) {
+    throw Error(ErrorCode::not_found, "no casegroup with id " + std::to_string(casegroup_id));
+  }
+}
+
 std::vector<Due> Ledger::dues(Id casegroup_id) {
+  require_casegroup(casegroup_id);
   auto st = db_.prepare(
       "SELECT id, account_id, casegroup_id, case_id, owed_to, state, amount, origin FROM dues "
       "WHERE casegroup_id = ?1 ORDER BY id");
@@ -179,6 +188,16 @@ Id Ledger::add_charge(Id casegroup_id, std::string_view kind, Pence amount) {
       .bind_all(acct.id, casegroup_id, kind, amount, now())
       .run();
   return db_.last_insert_id();
+}
+
+std::vector<Charge> Ledger::charges(Id casegroup_id) {
+  require_casegroup(casegroup_id);
+  auto st = db_.prepare(
+      "SELECT id, kind, state, amount FROM charges WHERE casegroup_id = ?1 ORDER BY id");
+  st.bind(1, casegroup_id);
+  std::vector<Charge> out;
+  while (st.step()) out.push_back(Charge{st.integer(0), st.text(1), st.text(2), st.integer(3)});
+  return out;
 }
 
 Id Ledger::record_payment(Id account_id, Pence amount, std::string_view received_on,

@@ -49,6 +49,13 @@ struct Due {
   std::optional<std::string> origin;
 };
 
+struct Charge {
+  Id id = 0;
+  std::string kind;   // collection or enforcement
+  std::string state;  // active or written_off
+  Pence amount = 0;
+};
+
 struct Payment {
   Id id = 0;
   Id account_id = 0;
@@ -103,6 +110,7 @@ class Ledger {
   void set_due_state(Id due_id, std::string_view state);
 
   Id add_charge(Id casegroup_id, std::string_view kind, Pence amount);
+  std::vector<Charge> charges(Id casegroup_id);
 
   Id record_payment(Id account_id, Pence amount, std::string_view received_on,
                     const std::optional<std::string>& method,
@@ -117,6 +125,7 @@ class Ledger {
 
  private:
   std::string now() const { return format_instant(clock_.now()); }
+  void require_casegroup(Id casegroup_id);
   Schedule schedule_by_version(Id casegroup_id, std::int64_t version);
 
   Database& db_;
