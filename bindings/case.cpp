@@ -123,44 +123,7 @@ int w_create_casegroup(Args& a) {
 
 // ---- Casegroup --------------------------------------------------------------------------
 
-Casegroup self_group(Args& a) { return groups(a).get(a.object(1, kCasegroupType, "self")); }
-
-int p_cg_id(Args& a) {
-  lua_pushinteger(a.L, a.object(1, kCasegroupType, "self"));
-  return 1;
-}
-int p_cg_csa_ref(Args& a) {
-  push_optional(a.L, self_group(a).csa_ref);
-  return 1;
-}
-int p_cg_segment(Args& a) {
-  push_string(a.L, self_group(a).segment);
-  return 1;
-}
-int p_cg_service_type(Args& a) {
-  push_string(a.L, self_group(a).service_type);
-  return 1;
-}
-int p_cg_arrears_only(Args& a) {
-  lua_pushboolean(a.L, self_group(a).arrears_only);
-  return 1;
-}
-int p_cg_region(Args& a) {
-  push_string(a.L, self_group(a).region);
-  return 1;
-}
-int p_cg_review_date(Args& a) {
-  push_optional(a.L, self_group(a).review_date);
-  return 1;
-}
-int p_cg_annual_review_date(Args& a) {
-  push_optional(a.L, self_group(a).annual_review_date);
-  return 1;
-}
-int p_cg_paying_parent(Args& a) {
-  push_object(a.L, kClientType, self_group(a).paying_parent_id);
-  return 1;
-}
+Casegroup load_casegroup(Args& a) { return groups(a).get(a.object(1, kCasegroupType, "self")); }
 
 int m_cg_cases(Args& a) {
   const auto cases = groups(a).cases(a.object(1, kCasegroupType, "self"));
@@ -218,71 +181,14 @@ int m_cg_add_case(Args& a) {
 
 // ---- Case -----------------------------------------------------------------------------------
 
-Case self_case(Args& a) { return groups(a).get_case(a.object(1, kCaseType, "self")); }
-
-int p_case_id(Args& a) {
-  lua_pushinteger(a.L, a.object(1, kCaseType, "self"));
-  return 1;
-}
-int p_case_casegroup(Args& a) {
-  push_object(a.L, kCasegroupType, self_case(a).casegroup_id);
-  return 1;
-}
-int p_case_receiving_parent(Args& a) {
-  push_object(a.L, kClientType, self_case(a).receiving_parent_id);
-  return 1;
-}
-int p_case_status(Args& a) {
-  push_string(a.L, self_case(a).status);
-  return 1;
-}
-int p_case_csa_scheme(Args& a) {
-  push_optional(a.L, self_case(a).csa_scheme);
-  return 1;
-}
-int p_case_csa_case_ref(Args& a) {
-  push_optional(a.L, self_case(a).csa_case_ref);
-  return 1;
-}
+Case load_case(Args& a) { return groups(a).get_case(a.object(1, kCaseType, "self")); }
 
 // ---- Client ---------------------------------------------------------------------------------
 
-Client self_client(Args& a) { return groups(a).client(a.object(1, kClientType, "self")); }
+Client load_client(Args& a) { return groups(a).client(a.object(1, kClientType, "self")); }
 
-int p_client_id(Args& a) {
-  lua_pushinteger(a.L, a.object(1, kClientType, "self"));
-  return 1;
-}
-int p_client_name(Args& a) {
-  push_string(a.L, self_client(a).name);
-  return 1;
-}
-int p_client_nino(Args& a) {
-  push_optional(a.L, self_client(a).nino);
-  return 1;
-}
-int p_client_dob(Args& a) {
-  push_optional(a.L, self_client(a).dob);
-  return 1;
-}
-int p_client_employment_status(Args& a) {
-  push_optional(a.L, self_client(a).employment_status);
-  return 1;
-}
-int p_client_benefit_status(Args& a) {
-  push_optional(a.L, self_client(a).benefit_status);
-  return 1;
-}
-int p_client_contact_suppressed(Args& a) {
-  lua_pushboolean(a.L, self_client(a).contact_suppressed);
-  return 1;
-}
-int p_client_deceased(Args& a) {
-  lua_pushboolean(a.L, self_client(a).deceased);
-  return 1;
-}
 int p_client_address(Args& a) {
-  const Client c = self_client(a);
+  const Client c = load_client(a);
   if (c.address) {
     push_address(a.L, *c.address);
   } else {
@@ -341,16 +247,23 @@ const Function kFunctions[] = {
 };
 
 const Property kCasegroupProperties[] = {
-    {"id", entry<p_cg_id>, "integer", "Casegroup id."},
-    {"csa_ref", entry<p_cg_csa_ref>, "string|nil", "CSA reference, for transitioned casegroups."},
-    {"segment", entry<p_cg_segment>, "string",
+    {"id", entry<object_id<kCasegroupType>>, "integer", "Casegroup id."},
+    {"csa_ref", entry<field<load_casegroup, &Casegroup::csa_ref>>, "string|nil",
+     "CSA reference, for transitioned casegroups."},
+    {"segment", entry<field<load_casegroup, &Casegroup::segment>>, "string",
      "Maintenance, Arrears, Enforcement, Central Team or Arrears Only Categorised."},
-    {"service_type", entry<p_cg_service_type>, "string", "'Collect & Pay' or 'Direct Pay'."},
-    {"arrears_only", entry<p_cg_arrears_only>, "boolean", "An arrears-only casegroup."},
-    {"region", entry<p_cg_region>, "string", "Maintenance region: E&W, Scotland or NI."},
-    {"review_date", entry<p_cg_review_date>, "string|nil", "Next review date."},
-    {"annual_review_date", entry<p_cg_annual_review_date>, "string|nil", "Annual review date."},
-    {"paying_parent", entry<p_cg_paying_parent>, "Client", "The paying parent."},
+    {"service_type", entry<field<load_casegroup, &Casegroup::service_type>>, "string",
+     "'Collect & Pay' or 'Direct Pay'."},
+    {"arrears_only", entry<field<load_casegroup, &Casegroup::arrears_only>>, "boolean",
+     "An arrears-only casegroup."},
+    {"region", entry<field<load_casegroup, &Casegroup::region>>, "string",
+     "Maintenance region: E&W, Scotland or NI."},
+    {"review_date", entry<field<load_casegroup, &Casegroup::review_date>>, "string|nil",
+     "Next review date."},
+    {"annual_review_date", entry<field<load_casegroup, &Casegroup::annual_review_date>>,
+     "string|nil", "Annual review date."},
+    {"paying_parent", entry<object_field<load_casegroup, &Casegroup::paying_parent_id, kClientType>>,
+     "Client", "The paying parent."},
 };
 
 const Function kCasegroupMethods[] = {
@@ -373,25 +286,30 @@ const Function kCasegroupMethods[] = {
 };
 
 const Property kCaseProperties[] = {
-    {"id", entry<p_case_id>, "integer", "Case id."},
-    {"casegroup", entry<p_case_casegroup>, "Casegroup", "The casegroup the case is in."},
-    {"receiving_parent", entry<p_case_receiving_parent>, "Client", "The receiving parent."},
-    {"status", entry<p_case_status>, "string", "Open or Closed."},
-    {"csa_scheme", entry<p_case_csa_scheme>, "string|nil", "CSA scheme (1993, 2003)."},
-    {"csa_case_ref", entry<p_case_csa_case_ref>, "string|nil", "CSA case reference."},
+    {"id", entry<object_id<kCaseType>>, "integer", "Case id."},
+    {"casegroup", entry<object_field<load_case, &Case::casegroup_id, kCasegroupType>>, "Casegroup",
+     "The casegroup the case is in."},
+    {"receiving_parent", entry<object_field<load_case, &Case::receiving_parent_id, kClientType>>,
+     "Client", "The receiving parent."},
+    {"status", entry<field<load_case, &Case::status>>, "string", "Open or Closed."},
+    {"csa_scheme", entry<field<load_case, &Case::csa_scheme>>, "string|nil",
+     "CSA scheme (1993, 2003)."},
+    {"csa_case_ref", entry<field<load_case, &Case::csa_case_ref>>, "string|nil",
+     "CSA case reference."},
 };
 
 const Property kClientProperties[] = {
-    {"id", entry<p_client_id>, "integer", "Client id."},
-    {"name", entry<p_client_name>, "string", "Full name."},
-    {"nino", entry<p_client_nino>, "string|nil", "National Insurance number."},
-    {"dob", entry<p_client_dob>, "string|nil", "Date of birth."},
-    {"employment_status", entry<p_client_employment_status>, "string|nil",
+    {"id", entry<object_id<kClientType>>, "integer", "Client id."},
+    {"name", entry<field<load_client, &Client::name>>, "string", "Full name."},
+    {"nino", entry<field<load_client, &Client::nino>>, "string|nil", "National Insurance number."},
+    {"dob", entry<field<load_client, &Client::dob>>, "string|nil", "Date of birth."},
+    {"employment_status", entry<field<load_client, &Client::employment_status>>, "string|nil",
      "Employment status (employed, self-employed, unemployed), nil when unknown."},
-    {"benefit_status", entry<p_client_benefit_status>, "string|nil", "Benefit status from CIS."},
-    {"contact_suppressed", entry<p_client_contact_suppressed>, "boolean",
+    {"benefit_status", entry<field<load_client, &Client::benefit_status>>, "string|nil",
+     "Benefit status from CIS."},
+    {"contact_suppressed", entry<field<load_client, &Client::contact_suppressed>>, "boolean",
      "Outbound contact is suppressed."},
-    {"deceased", entry<p_client_deceased>, "boolean", "Recorded as deceased."},
+    {"deceased", entry<field<load_client, &Client::deceased>>, "boolean", "Recorded as deceased."},
     {"address", entry<p_client_address>, "table|nil",
      "Correspondence address {line1, line2, town, postcode, status}; status is confirmed, "
      "DLO, NFA or JPAC."},

@@ -83,28 +83,7 @@ int w_templates(Args& a) {
   return 1;
 }
 
-Letter self(Args& a) { return letters(a).get(a.object(1, kLetterType, "self")); }
-
-int p_id(Args& a) {
-  lua_pushinteger(a.L, a.object(1, kLetterType, "self"));
-  return 1;
-}
-int p_template(Args& a) {
-  push_string(a.L, self(a).template_code);
-  return 1;
-}
-int p_status(Args& a) {
-  push_string(a.L, self(a).status);
-  return 1;
-}
-int p_body(Args& a) {
-  push_string(a.L, self(a).body);
-  return 1;
-}
-int p_recipient(Args& a) {
-  push_object(a.L, kClientType, self(a).recipient_id);
-  return 1;
-}
+Letter load_letter(Args& a) { return letters(a).get(a.object(1, kLetterType, "self")); }
 
 const Function kFunctions[] = {
     {"send", entry<w_send>, "letter.send{template=, to=, casegroup=, sr=, fields=} -> Letter",
@@ -118,11 +97,13 @@ const Function kFunctions[] = {
 };
 
 const Property kProperties[] = {
-    {"id", entry<p_id>, "integer", "Letter id."},
-    {"template", entry<p_template>, "string", "Template code, e.g. CMSL6000."},
-    {"status", entry<p_status>, "string", "queued, fulfilled or failed."},
-    {"body", entry<p_body>, "string", "The rendered text."},
-    {"recipient", entry<p_recipient>, "Client", "Who it is addressed to."},
+    {"id", entry<object_id<kLetterType>>, "integer", "Letter id."},
+    {"template", entry<field<load_letter, &Letter::template_code>>, "string",
+     "Template code, e.g. CMSL6000."},
+    {"status", entry<field<load_letter, &Letter::status>>, "string", "queued, fulfilled or failed."},
+    {"body", entry<field<load_letter, &Letter::body>>, "string", "The rendered text."},
+    {"recipient", entry<object_field<load_letter, &Letter::recipient_id, kClientType>>, "Client",
+     "Who it is addressed to."},
 };
 
 const Type* const kTypes[] = {&kLetterType};

@@ -169,28 +169,7 @@ int w_schedule(Args& a) {
 
 // ---- Account ------------------------------------------------------------------------------
 
-Account self(Args& a) { return ledger(a).account(a.object(1, kAccountType, "self")); }
-
-int p_id(Args& a) {
-  lua_pushinteger(a.L, a.object(1, kAccountType, "self"));
-  return 1;
-}
-int p_bancs_number(Args& a) {
-  push_string(a.L, self(a).bancs_number);
-  return 1;
-}
-int p_method(Args& a) {
-  push_optional(a.L, self(a).mop);
-  return 1;
-}
-int p_method_status(Args& a) {
-  push_optional(a.L, self(a).mop_status);
-  return 1;
-}
-int p_client(Args& a) {
-  push_object(a.L, kClientType, self(a).client_id);
-  return 1;
-}
+Account load_account(Args& a) { return ledger(a).account(a.object(1, kAccountType, "self")); }
 
 int m_set_method(Args& a) {
   const Id id = a.object(1, kAccountType, "self");
@@ -235,11 +214,15 @@ const Function kFunctions[] = {
 };
 
 const Property kProperties[] = {
-    {"id", entry<p_id>, "integer", "Account id."},
-    {"bancs_number", entry<p_bancs_number>, "string", "BaNCS account number."},
-    {"method", entry<p_method>, "string|nil", "Method of payment from: DD, SO, DEO, DFB."},
-    {"method_status", entry<p_method_status>, "string|nil", "active or suspended."},
-    {"client", entry<p_client>, "Client", "The paying parent."},
+    {"id", entry<object_id<kAccountType>>, "integer", "Account id."},
+    {"bancs_number", entry<field<load_account, &Account::bancs_number>>, "string",
+     "BaNCS account number."},
+    {"method", entry<field<load_account, &Account::mop>>, "string|nil",
+     "Method of payment from: DD, SO, DEO, DFB."},
+    {"method_status", entry<field<load_account, &Account::mop_status>>, "string|nil",
+     "active or suspended."},
+    {"client", entry<object_field<load_account, &Account::client_id, kClientType>>, "Client",
+     "The paying parent."},
 };
 
 const Function kMethods[] = {

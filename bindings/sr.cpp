@@ -56,85 +56,7 @@ int w_find(Args& a) {
   return 1;
 }
 
-// ---- SR properties ------------------------------------------------------------------------
-
-ServiceRequest self(Args& a) { return srs(a).get(a.object(1, kSrType, "self")); }
-
-int p_id(Args& a) {
-  lua_pushinteger(a.L, a.object(1, kSrType, "self"));
-  return 1;
-}
-int p_process(Args& a) {
-  push_string(a.L, self(a).process);
-  return 1;
-}
-int p_area(Args& a) {
-  push_string(a.L, self(a).area);
-  return 1;
-}
-int p_sub_area(Args& a) {
-  push_string(a.L, self(a).sub_area);
-  return 1;
-}
-int p_status(Args& a) {
-  push_string(a.L, self(a).status);
-  return 1;
-}
-int p_sub_status(Args& a) {
-  push_optional(a.L, self(a).sub_status);
-  return 1;
-}
-int p_resolution_code(Args& a) {
-  push_optional(a.L, self(a).resolution_code);
-  return 1;
-}
-int p_reason(Args& a) {
-  push_optional(a.L, self(a).reason);
-  return 1;
-}
-int p_owner_team(Args& a) {
-  push_optional(a.L, self(a).owner_team);
-  return 1;
-}
-int p_created_at(Args& a) {
-  push_string(a.L, self(a).created_at);
-  return 1;
-}
-int p_closed_at(Args& a) {
-  push_optional(a.L, self(a).closed_at);
-  return 1;
-}
-int p_is_open(Args& a) {
-  lua_pushboolean(a.L, self(a).open());
-  return 1;
-}
-int p_casegroup(Args& a) {
-  const auto id = self(a).casegroup_id;
-  if (id) {
-    push_object(a.L, kCasegroupType, *id);
-  } else {
-    lua_pushnil(a.L);
-  }
-  return 1;
-}
-int p_case(Args& a) {
-  const auto id = self(a).case_id;
-  if (id) {
-    push_object(a.L, kCaseType, *id);
-  } else {
-    lua_pushnil(a.L);
-  }
-  return 1;
-}
-int p_parent(Args& a) {
-  const auto id = self(a).parent_id;
-  if (id) {
-    push_object(a.L, kSrType, *id);
-  } else {
-    lua_pushnil(a.L);
-  }
-  return 1;
-}
+ServiceRequest load_sr(Args& a) { return srs(a).get(a.object(1, kSrType, "self")); }
 
 // ---- SR methods -----------------------------------------------------------------------------
 
@@ -271,21 +193,31 @@ const Function kFunctions[] = {
 };
 
 const Property kProperties[] = {
-    {"id", entry<p_id>, "integer", "SR id."},
-    {"process", entry<p_process>, "string", "Process, as spelled in the catalogue."},
-    {"area", entry<p_area>, "string", "Area."},
-    {"sub_area", entry<p_sub_area>, "string", "Sub Area."},
-    {"status", entry<p_status>, "string", "Status (see `statuses` in the SR catalogue)."},
-    {"sub_status", entry<p_sub_status>, "string|nil", "Sub Status."},
-    {"resolution_code", entry<p_resolution_code>, "string|nil", "Resolution code."},
-    {"reason", entry<p_reason>, "string|nil", "Reason, e.g. Automated Financial Transition."},
-    {"owner_team", entry<p_owner_team>, "string|nil", "Team that owns this SR type."},
-    {"created_at", entry<p_created_at>, "string", "When it was raised (engine clock)."},
-    {"closed_at", entry<p_closed_at>, "string|nil", "When it was closed."},
-    {"is_open", entry<p_is_open>, "boolean", "Not yet Closed."},
-    {"casegroup", entry<p_casegroup>, "Casegroup|nil", "The casegroup it is about."},
-    {"case", entry<p_case>, "Case|nil", "The case it is linked to."},
-    {"parent", entry<p_parent>, "SR|nil", "The parent SR of a child SR."},
+    {"id", entry<object_id<kSrType>>, "integer", "SR id."},
+    {"process", entry<field<load_sr, &ServiceRequest::process>>, "string",
+     "Process, as spelled in the catalogue."},
+    {"area", entry<field<load_sr, &ServiceRequest::area>>, "string", "Area."},
+    {"sub_area", entry<field<load_sr, &ServiceRequest::sub_area>>, "string", "Sub Area."},
+    {"status", entry<field<load_sr, &ServiceRequest::status>>, "string",
+     "Status (see `statuses` in the SR catalogue)."},
+    {"sub_status", entry<field<load_sr, &ServiceRequest::sub_status>>, "string|nil", "Sub Status."},
+    {"resolution_code", entry<field<load_sr, &ServiceRequest::resolution_code>>, "string|nil",
+     "Resolution code."},
+    {"reason", entry<field<load_sr, &ServiceRequest::reason>>, "string|nil",
+     "Reason, e.g. Automated Financial Transition."},
+    {"owner_team", entry<field<load_sr, &ServiceRequest::owner_team>>, "string|nil",
+     "Team that owns this SR type."},
+    {"created_at", entry<field<load_sr, &ServiceRequest::created_at>>, "string",
+     "When it was raised (engine clock)."},
+    {"closed_at", entry<field<load_sr, &ServiceRequest::closed_at>>, "string|nil",
+     "When it was closed."},
+    {"is_open", entry<field<load_sr, &ServiceRequest::open>>, "boolean", "Not yet Closed."},
+    {"casegroup", entry<object_field<load_sr, &ServiceRequest::casegroup_id, kCasegroupType>>,
+     "Casegroup|nil", "The casegroup it is about."},
+    {"case", entry<object_field<load_sr, &ServiceRequest::case_id, kCaseType>>, "Case|nil",
+     "The case it is linked to."},
+    {"parent", entry<object_field<load_sr, &ServiceRequest::parent_id, kSrType>>, "SR|nil",
+     "The parent SR of a child SR."},
 };
 
 const Function kMethods[] = {

@@ -12,6 +12,7 @@
 #include <lua.hpp>
 
 #include <functional>
+#include <type_traits>
 #include <initializer_list>
 #include <optional>
 #include <span>
@@ -125,6 +126,46 @@ void push_optional(lua_State* L, const std::optional<std::string>& s);
 void push_optional(lua_State* L, const std::optional<std::int64_t>& n);
 // Reads the id of the object at index i; the caller guarantees its type (methods).
 Id self_id(lua_State* L);
+
+inline void push_value(lua_State* L, const std::string& s) { push_string(L, s); }
+inline void push_value(lua_State* L, bool b) { lua_pushboolean(L, b); }
+inline void push_value(lua_State* L, std::int64_t n) { lua_pushinteger(L, n); }
+inline void push_value(lua_State* L, const std::optional<std::string>& s) { push_optional(L, s); }
+
+// ---- property getters -------------------------------------------------------------------------
+//
+// Most properties are one field of the record behind the object. `Load` is the type's
+// `Record load(Args&)` (it checks `self` and reads the store):
+//   {"segment", entry<field<load_casegroup, &Casegroup::segment>>, "string", "..."}
+
+template <auto Load, auto Member>
+int field(Args& a) {
+  push_value(a.L, std::invoke(Member, Load(a)));
+  return 1;
+}
+
+// A field holding another object's id (or an optional one, pushed as nil when absent).
+template <auto Load, auto Member, const Type& Target>
+int object_field(Args& a) {
+  const auto& id = std::invoke(Member, Load(a));
+  if constexpr (std::is_same_v<std::decay_t<decltype(id)>, std::optional<Id>>) {
+    if (!id) {
+      lua_pushnil(a.L);
+      return 1;
+    }
+    push_object(a.L, Target, *id);
+  } else {
+    push_object(a.L, Target, id);
+  }
+  return 1;
+}
+
+// The object's own id, without a trip to the store.
+template <const Type& Self>
+int object_id(Args& a) {
+  lua_pushinteger(a.L, a.object(1, Self, "self"));
+  return 1;
+}
 // Runs `push_one` for each element and stores it in a new array table.
 template <typename Range, typename F>
 void push_list(lua_State* L, const Range& items, F push_one) {

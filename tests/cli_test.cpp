@@ -70,7 +70,12 @@ TEST_CASE("cli: init makes a database once, and --force replaces it") {
   CHECK(again.status == 1);
   CHECK(again.err == "casekit: casekit.db already exists; use --force to replace it\n");
   CHECK(cli.run("init --force --simulated-clock 2026-11-20").status == 0);
+  CHECK(cli.run("exec scripts/demo_seed.lua").status == 0);
+  // A failed re-init leaves the existing database and its data alone.
   CHECK(cli.run("init --force --simulated-clock 2026-13-20").status == 1);
+  CHECK(cli.run("--home /nonexistent init --force").status == 1);
+  CHECK(cli.json("casegroup list --json").size() == 5);
+  CHECK_FALSE(std::filesystem::exists(cli.db().string() + ".new"));
 }
 
 TEST_CASE("cli: casegroup show --json has segment, flags, cases and dues in pence") {

@@ -94,6 +94,25 @@ TEST_CASE("a binary chunk is refused") {
                     Catch::Contains("binary (precompiled) chunks are refused"));
 }
 
+TEST_CASE("a memory cap too small for the sandbox itself is a clean error, at any size") {
+  int refused = 0;
+  int built = 0;
+  for (std::size_t cap = 1024; cap <= 64 * 1024; cap += 512) {
+    SandboxLimits tiny;
+    tiny.memory_bytes = cap;
+    try {
+      Sandbox sandbox(tiny, {}, nullptr);
+      ++built;
+    } catch (const Error& e) {
+      CHECK(e.code() == ErrorCode::limit);
+      ++refused;
+    }
+  }
+  // Both outcomes occur in this range, so the setup-failure path really ran.
+  CHECK(refused > 2);
+  CHECK(built > 2);
+}
+
 TEST_CASE("string.rep with an empty result returns at once instead of looping in C") {
   TestEngine t;
   CHECK(t.run("print(#string.rep('', 1 << 50), #('x'):rep(0), ('ab'):rep(3, '-'))") ==

@@ -16,19 +16,20 @@ void remove_database(const std::filesystem::path& path) {
   }
 }
 
+// The new database is built beside the target and renamed over it only when complete, so
+// a failed `init --force` leaves the old database as it was.
 void init(Context& ctx, const std::string& simulated, bool force) {
   const std::filesystem::path path = ctx.db_path;
   std::optional<Instant> start;
   if (!simulated.empty()) start = parse_instant(simulated);
-  if (std::filesystem::exists(path)) {
-    if (!force) {
-      throw Error(ErrorCode::conflict,
-                  path.string() + " already exists; use --force to replace it");
-    }
-    remove_database(path);
+  if (std::filesystem::exists(path) && !force) {
+    throw Error(ErrorCode::conflict, path.string() + " already exists; use --force to replace it");
   }
+  const std::filesystem::path fresh = path.string() + ".new";
+  remove_database(fresh);
+  int version = 0;
   try {
-    Database db(path, OpenMode::create);
+    Database db(fresh, OpenMode::create);
     SystemClock system;
     db.set_clock(&system);
     migrate(db);
@@ -36,13 +37,18 @@ void init(Context& ctx, const std::string& simulated, bool force) {
     // Load the catalogues now so a broken procedures/ folder is reported at init.
     auto clock = load_clock(db);
     Engine engine(db, *clock, ctx.resolved_home());
-    std::cout << "initialised " << path.string() << " (schema version " << schema_version(db)
-              << ", " << (start ? "simulated clock at " + format_instant(*start) : "real-time clock")
-              << ")\n";
+    version = schema_version(db);
+    db.exec("PRAGMA wal_checkpoint(TRUNCATE)");
   } catch (...) {
-    remove_database(path);
+    remove_database(fresh);
     throw;
   }
+  remove_database(path);
+  std::filesystem::rename(fresh, path);
+  remove_database(fresh);  // the emptied -wal and -shm beside it
+  std::cout << "initialised " << path.string() << " (schema version " << version << ", "
+            << (start ? "simulated clock at " + format_instant(*start) : "real-time clock")
+            << ")\n";
 }
 
 }  // namespace

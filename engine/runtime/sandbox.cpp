@@ -333,18 +333,18 @@ Sandbox::Sandbox(const SandboxLimits& limits, std::vector<LibraryDir> libraries,
   try {
     install_globals();
   } catch (...) {
+    // With the C++ build of Lua, a failed allocation during setup arrives here as Lua's own
+    // exception type, which no caller knows; report it as the limit it is.
     lua_close(L_);
-    throw;
+    L_ = nullptr;
+    throw Error(ErrorCode::limit, "cannot set up a sandbox within the memory limit of " +
+                                      std::to_string(limits.memory_bytes) + " bytes");
   }
   lua_sethook(L_, count_hook, LUA_MASKCOUNT, kHookInterval);
 }
 
 Sandbox::~Sandbox() {
-  if (L_) {
-    // Finalizers are refused, but closing still runs Lua-free cleanup only; no hook needed.
-    lua_sethook(L_, nullptr, 0, 0);
-    lua_close(L_);
-  }
+  if (L_) lua_close(L_);  // runs no script code: __gc metamethods are refused
 }
 
 void Sandbox::install_globals() {
