@@ -96,3 +96,31 @@ TEST_CASE("fulfil interrupted between writing and marking finishes the job witho
     CHECK(read(*l.outbox_file) == l.body);
   }
 }
+
+TEST_CASE("a malformed template is a template error naming the template") {
+  casekit::test::TempDir dir;
+  {
+    std::ofstream(dir.path() / "letters.toml")
+        << "[[letter]]\ncode = \"BROKEN1\"\ntitle = \"Broken\"\nrecipient = \"any\"\n";
+    std::ofstream(dir.path() / "BROKEN1.mustache") << "Dear {{recipient_name}},\n{{#open}} never closed\n";
+  }
+  TestEngine t;
+  const auto f = t.family();
+  const LetterCatalogue catalogue = LetterCatalogue::load(dir.path());
+  Letters letters(t.db, t.clock, catalogue);
+  try {
+    letters.queue({"BROKEN1", f.receiving_parent, std::nullopt, std::nullopt, {{"open", true}}});
+    FAIL("rendered a broken template");
+  } catch (const Error& e) {
+    CHECK(e.code() == ErrorCode::template_error);
+    CHECK_THAT(e.what(), Catch::StartsWith("letter template BROKEN1: "));
+  }
+  CHECK(t.count("letters") == 0);
+}
+
+TEST_CASE("a letter catalogue entry without its template file is reported at load") {
+  casekit::test::TempDir dir;
+  std::ofstream(dir.path() / "letters.toml")
+      << "[[letter]]\ncode = \"GONE1\"\ntitle = \"Gone\"\nrecipient = \"any\"\n";
+  CHECK_THROWS_WITH(LetterCatalogue::load(dir.path()), Catch::Contains("GONE1.mustache"));
+}

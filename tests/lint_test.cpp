@@ -87,3 +87,12 @@ TEST_CASE("the shipped scripts lint clean") {
     }
   }
 }
+
+TEST_CASE("the linter survives any prefix of a real script") {
+  const std::string source =
+      read_script(casekit::test::kSourceDir / "scripts" / "missed_payment_monitor.lua");
+  for (size_t n = 0; n <= source.size(); n += 3) {
+    INFO("prefix of " << n << " bytes");
+    CHECK_NOTHROW(lint(source.substr(0, n)));
+  }
+}
