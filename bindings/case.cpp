@@ -6,7 +6,9 @@
 namespace casekit::lua {
 namespace {
 
-Casegroups& groups(Args& a) { return host(a.L).engine.casegroups; }
+Casegroups& groups(Args& a) {
+  return host(a.L).engine.casegroups;
+}
 
 void push_address(lua_State* L, const Address& addr) {
   lua_createtable(L, 0, 5);
@@ -89,8 +91,7 @@ int w_find_client(Args& a) {
 }
 
 int w_create_client(Args& a) {
-  a.table(1, "client",
-          {"name", "nino", "dob", "employment_status", "benefit_status", "address"});
+  a.table(1, "client", {"name", "nino", "dob", "employment_status", "benefit_status", "address"});
   NewClient c;
   c.name = a.field_string(1, "name");
   c.nino = a.opt_field_string(1, "nino");
@@ -123,7 +124,9 @@ int w_create_casegroup(Args& a) {
 
 // ---- Casegroup --------------------------------------------------------------------------
 
-Casegroup load_casegroup(Args& a) { return groups(a).get(a.object(1, kCasegroupType, "self")); }
+Casegroup load_casegroup(Args& a) {
+  return groups(a).get(a.object(1, kCasegroupType, "self"));
+}
 
 int m_cg_cases(Args& a) {
   const auto cases = groups(a).cases(a.object(1, kCasegroupType, "self"));
@@ -181,11 +184,15 @@ int m_cg_add_case(Args& a) {
 
 // ---- Case -----------------------------------------------------------------------------------
 
-Case load_case(Args& a) { return groups(a).get_case(a.object(1, kCaseType, "self")); }
+Case load_case(Args& a) {
+  return groups(a).get_case(a.object(1, kCaseType, "self"));
+}
 
 // ---- Client ---------------------------------------------------------------------------------
 
-Client load_client(Args& a) { return groups(a).client(a.object(1, kClientType, "self")); }
+Client load_client(Args& a) {
+  return groups(a).client(a.object(1, kClientType, "self"));
+}
 
 int p_client_address(Args& a) {
   const Client c = load_client(a);
@@ -225,7 +232,8 @@ constexpr char kDeceased[] = "deceased";
 // ---- declarations ---------------------------------------------------------------------------
 
 const Function kFunctions[] = {
-    {"get", entry<w_get>, "case.get(id) -> Casegroup", "The casegroup with this id; error if none."},
+    {"get", entry<w_get>, "case.get(id) -> Casegroup",
+     "The casegroup with this id; error if none."},
     {"find", entry<w_find>, "case.find{csa_ref=} -> Casegroup|nil",
      "The casegroup with this CSA reference, or nil."},
     {"list", entry<w_list>, "case.list{segment=, flag=, after=, limit=} -> {Casegroup}",
@@ -262,8 +270,9 @@ const Property kCasegroupProperties[] = {
      "Next review date."},
     {"annual_review_date", entry<field<load_casegroup, &Casegroup::annual_review_date>>,
      "string|nil", "Annual review date."},
-    {"paying_parent", entry<object_field<load_casegroup, &Casegroup::paying_parent_id, kClientType>>,
-     "Client", "The paying parent."},
+    {"paying_parent",
+     entry<object_field<load_casegroup, &Casegroup::paying_parent_id, kClientType>>, "Client",
+     "The paying parent."},
 };
 
 const Function kCasegroupMethods[] = {
@@ -334,8 +343,8 @@ const Type* const kTypes[] = {&kCasegroupType, &kCaseType, &kClientType};
 
 const Type kCasegroupType{"Casegroup", "A casegroup: one paying parent and their cases.",
                           kCasegroupMethods, kCasegroupProperties};
-const Type kCaseType{"Case", "A case: one receiving parent within a casegroup.", {},
-                     kCaseProperties};
+const Type kCaseType{
+    "Case", "A case: one receiving parent within a casegroup.", {}, kCaseProperties};
 const Type kClientType{"Client", "A paying or receiving parent.", kClientMethods,
                        kClientProperties};
 

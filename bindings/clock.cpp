@@ -5,7 +5,9 @@
 namespace casekit::lua {
 namespace {
 
-const Clock& engine_clock(Args& a) { return host(a.L).engine.clock; }
+const Clock& engine_clock(Args& a) {
+  return host(a.L).engine.clock;
+}
 
 int w_now(Args& a) {
   push_string(a.L, format_instant(engine_clock(a).now()));

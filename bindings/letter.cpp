@@ -6,7 +6,9 @@
 namespace casekit::lua {
 namespace {
 
-Letters& letters(Args& a) { return host(a.L).engine.letters; }
+Letters& letters(Args& a) {
+  return host(a.L).engine.letters;
+}
 
 // Template fields: strings, integers, booleans, and lists/tables of them, at most a few
 // levels deep (letters are not data dumps).
@@ -83,12 +85,15 @@ int w_templates(Args& a) {
   return 1;
 }
 
-Letter load_letter(Args& a) { return letters(a).get(a.object(1, kLetterType, "self")); }
+Letter load_letter(Args& a) {
+  return letters(a).get(a.object(1, kLetterType, "self"));
+}
 
 const Function kFunctions[] = {
     {"send", entry<w_send>, "letter.send{template=, to=, casegroup=, sr=, fields=} -> Letter",
      "Renders the template for the recipient (a Client) and queues the letter. The template "
-     "always has recipient_name, recipient_address, date and reference (the casegroup's, or the client's); "
+     "always has recipient_name, recipient_address, date and reference (the casegroup's, or the "
+     "client's); "
      "`fields` supplies the rest. A field the template uses that has no value is an error "
      "naming the template and the field."},
     {"get", entry<w_get>, "letter.get(id) -> Letter", "The letter with this id."},
@@ -100,7 +105,8 @@ const Property kProperties[] = {
     {"id", entry<object_id<kLetterType>>, "integer", "Letter id."},
     {"template", entry<field<load_letter, &Letter::template_code>>, "string",
      "Template code, e.g. CMSL6000."},
-    {"status", entry<field<load_letter, &Letter::status>>, "string", "queued, fulfilled or failed."},
+    {"status", entry<field<load_letter, &Letter::status>>, "string",
+     "queued, fulfilled or failed."},
     {"body", entry<field<load_letter, &Letter::body>>, "string", "The rendered text."},
     {"recipient", entry<object_field<load_letter, &Letter::recipient_id, kClientType>>, "Client",
      "Who it is addressed to."},

@@ -5,7 +5,9 @@
 namespace casekit::lua {
 namespace {
 
-Ledger& ledger(Args& a) { return host(a.L).engine.ledger; }
+Ledger& ledger(Args& a) {
+  return host(a.L).engine.ledger;
+}
 
 void push_schedule(lua_State* L, const Schedule& s) {
   lua_createtable(L, 0, 8);
@@ -123,9 +125,9 @@ int w_record(Args& a) {
   const Pence amount = a.field_pence(1, "amount");
   const auto date = a.opt_field_date(1, "date");
   if (!date) a.fail_field(1, "date", "date YYYY-MM-DD expected, got nil");
-  lua_pushinteger(a.L, ledger(a).record_payment(account, amount, *date,
-                                                a.opt_field_string(1, "method"),
-                                                a.opt_field_string(1, "reference")));
+  lua_pushinteger(a.L,
+                  ledger(a).record_payment(account, amount, *date, a.opt_field_string(1, "method"),
+                                           a.opt_field_string(1, "reference")));
   return 1;
 }
 
@@ -169,7 +171,9 @@ int w_schedule(Args& a) {
 
 // ---- Account ------------------------------------------------------------------------------
 
-Account load_account(Args& a) { return ledger(a).account(a.object(1, kAccountType, "self")); }
+Account load_account(Args& a) {
+  return ledger(a).account(a.object(1, kAccountType, "self"));
+}
 
 int m_set_method(Args& a) {
   const Id id = a.object(1, kAccountType, "self");

@@ -8,7 +8,9 @@ const Module* const kAll[] = {&kCaseModule,   &kSrModule,    &kPaymentModule, &k
 
 }  // namespace
 
-std::span<const Module* const> all_modules() { return kAll; }
+std::span<const Module* const> all_modules() {
+  return kAll;
+}
 
 void open_modules(lua_State* L) {
   for (const Module* m : all_modules()) {

@@ -4,7 +4,9 @@
 namespace casekit::lua {
 namespace {
 
-ServiceRequests& srs(Args& a) { return host(a.L).engine.srs; }
+ServiceRequests& srs(Args& a) {
+  return host(a.L).engine.srs;
+}
 
 void push_sr_list(lua_State* L, const std::vector<ServiceRequest>& list) {
   push_list(L, list, [&](const ServiceRequest& r) { push_object(L, kSrType, r.id); });
@@ -56,7 +58,9 @@ int w_find(Args& a) {
   return 1;
 }
 
-ServiceRequest load_sr(Args& a) { return srs(a).get(a.object(1, kSrType, "self")); }
+ServiceRequest load_sr(Args& a) {
+  return srs(a).get(a.object(1, kSrType, "self"));
+}
 
 // ---- SR methods -----------------------------------------------------------------------------
 

@@ -4,7 +4,9 @@
 
 namespace casekit::lua {
 
-void set_host(lua_State* L, Host* h) { *static_cast<Host**>(lua_getextraspace(L)) = h; }
+void set_host(lua_State* L, Host* h) {
+  *static_cast<Host**>(lua_getextraspace(L)) = h;
+}
 
 Host& host(lua_State* L) {
   Host* h = *static_cast<Host**>(lua_getextraspace(L));
@@ -111,8 +113,8 @@ int object_tostring(lua_State* L) {
 }
 
 int object_eq(lua_State* L) {
-  const bool same_type = lua_getmetatable(L, 1) && lua_getmetatable(L, 2) &&
-                         lua_rawequal(L, -1, -2);
+  const bool same_type =
+      lua_getmetatable(L, 1) && lua_getmetatable(L, 2) && lua_rawequal(L, -1, -2);
   lua_pushboolean(L, same_type && *static_cast<Id*>(lua_touserdata(L, 1)) ==
                                       *static_cast<Id*>(lua_touserdata(L, 2)));
   return 1;
@@ -186,9 +188,13 @@ void push_object(lua_State* L, const Type& type, Id id) {
   lua_setmetatable(L, -2);
 }
 
-Id self_id(lua_State* L) { return *static_cast<Id*>(lua_touserdata(L, 1)); }
+Id self_id(lua_State* L) {
+  return *static_cast<Id*>(lua_touserdata(L, 1));
+}
 
-void push_string(lua_State* L, std::string_view s) { lua_pushlstring(L, s.data(), s.size()); }
+void push_string(lua_State* L, std::string_view s) {
+  lua_pushlstring(L, s.data(), s.size());
+}
 
 void push_optional(lua_State* L, const std::optional<std::string>& s) {
   if (s) {
@@ -208,7 +214,9 @@ void push_optional(lua_State* L, const std::optional<std::int64_t>& n) {
 
 // ---- arguments ----------------------------------------------------------------------------
 
-std::string Args::function_name() { return qualified_name(L); }
+std::string Args::function_name() {
+  return qualified_name(L);
+}
 
 const char* Args::type_name(int i) {
   if (lua_type(L, i) == LUA_TUSERDATA && lua_getmetatable(L, i)) {
@@ -227,8 +235,8 @@ void Args::fail(int i, const char* name, const std::string& message) {
 }
 
 void Args::fail_field(int t, const char* key, const std::string& message) {
-  throw ArgError("bad argument #" + std::to_string(t) + " to '" + function_name() +
-                 "': field '" + key + "' (" + message + ")");
+  throw ArgError("bad argument #" + std::to_string(t) + " to '" + function_name() + "': field '" +
+                 key + "' (" + message + ")");
 }
 
 std::int64_t Args::integer(int i, const char* name) {
@@ -290,7 +298,8 @@ Id Args::object_or_id(int i, const Type& type, const char* name) {
 }
 
 void Args::table(int i, const char* name, std::initializer_list<const char*> allowed) {
-  if (lua_type(L, i) != LUA_TTABLE) fail(i, name, std::string("table expected, got ") + type_name(i));
+  if (lua_type(L, i) != LUA_TTABLE)
+    fail(i, name, std::string("table expected, got ") + type_name(i));
   const int t = lua_absindex(L, i);
   lua_pushnil(L);
   while (lua_next(L, t)) {

@@ -12,12 +12,12 @@
 #include <lua.hpp>
 
 #include <functional>
-#include <type_traits>
 #include <initializer_list>
 #include <optional>
 #include <span>
 #include <string>
 #include <string_view>
+#include <type_traits>
 
 #include "engine/core/error.hpp"
 #include "engine/core/money.hpp"
@@ -29,7 +29,7 @@ namespace casekit::lua {
 // space, so it is never visible to scripts.
 struct Host {
   Engine& engine;
-  std::string actor;                             // audit actor and SR note author
+  std::string actor;                            // audit actor and SR note author
   std::function<void(std::string_view)> print;  // where print() output goes
 };
 
@@ -127,10 +127,18 @@ void push_optional(lua_State* L, const std::optional<std::int64_t>& n);
 // Reads the id of the object at index i; the caller guarantees its type (methods).
 Id self_id(lua_State* L);
 
-inline void push_value(lua_State* L, const std::string& s) { push_string(L, s); }
-inline void push_value(lua_State* L, bool b) { lua_pushboolean(L, b); }
-inline void push_value(lua_State* L, std::int64_t n) { lua_pushinteger(L, n); }
-inline void push_value(lua_State* L, const std::optional<std::string>& s) { push_optional(L, s); }
+inline void push_value(lua_State* L, const std::string& s) {
+  push_string(L, s);
+}
+inline void push_value(lua_State* L, bool b) {
+  lua_pushboolean(L, b);
+}
+inline void push_value(lua_State* L, std::int64_t n) {
+  lua_pushinteger(L, n);
+}
+inline void push_value(lua_State* L, const std::optional<std::string>& s) {
+  push_optional(L, s);
+}
 
 // ---- property getters -------------------------------------------------------------------------
 //

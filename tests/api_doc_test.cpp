@@ -21,7 +21,8 @@ TEST_CASE("the reference names every module function, method and property") {
     for (const auto& f : m->functions) CHECK_THAT(doc, Catch::Contains(f.signature));
     for (const lua::Type* t : m->types) {
       for (const auto& meth : t->methods) CHECK_THAT(doc, Catch::Contains(meth.signature));
-      for (const auto& p : t->properties) CHECK_THAT(doc, Catch::Contains("| `" + std::string(p.name) + "` |"));
+      for (const auto& p : t->properties)
+        CHECK_THAT(doc, Catch::Contains("| `" + std::string(p.name) + "` |"));
     }
   }
 }

@@ -79,40 +79,41 @@ TEST_CASE("case: bad arguments") {
   TestEngine t;
   t.run(kFamily);
   check_errors(
-      t, {
-             {"case.get('1')", "bad argument #1 'id' to 'case.get' (integer expected, got string)"},
-             {"case.get(1.5)", "(integer expected, got float)"},
-             {"case.get(99)", "case.get: no casegroup with id 99"},
-             {"case.find{ref = 'x'}", "unknown field 'ref'; expected: csa_ref"},
-             {"case.find('x')", "bad argument #1 'query' to 'case.find' (table expected, got string)"},
-             {"case.list{limit = 0}", "field 'limit' (must be between 1 and 10000)"},
-             {"case.list{segment = 'Nowhere'}", "unknown segment 'Nowhere'"},
-             {"case.client(true)", "bad argument #1 'id' to 'case.client'"},
-             {"case.find_client{nino = 5}", "field 'nino' (string expected, got number)"},
-             {"case.create_client{}", "field 'name' (string expected, got nil)"},
-             {"case.create_client{name = 'X', dob = '1980-13-01'}", "field 'dob' (date YYYY-MM-DD"},
-             {"case.create_client{name = 'X', address = {line1 = 'a', status = 'moon'}}",
-              "unknown address status 'moon'"},
-             {"case.create_client{name = 'X', nino = 'AB123456C'}", "already exists"},
-             {"case.create_casegroup{paying_parent = case.get(1)}",
-              "field 'paying_parent' (Client or id expected, got Casegroup)"},
-             {"case.create_casegroup{paying_parent = 1, region = 'Wales'}", "unknown region 'Wales'"},
-             {"case.get(1):set_flag('shiny')", "Casegroup:set_flag: unknown flag 'shiny'"},
-             {"case.get(1):set_flag('lock_assignment', 'yes')",
-              "bad argument #3 'on' to 'Casegroup:set_flag' (boolean expected, got string)"},
-             {"case.get(1):has_flag()", "bad argument #2 'flag'"},
-             {"case.get(1):set_segment(7)", "bad argument #2 'segment'"},
-             {"case.get(1):set_service_type('Pigeon')", "unknown service type 'Pigeon'"},
-             {"case.get(1):set_review_date('soon')", "bad argument #2 'date'"},
-             {"case.get(1):add_case{receiving_parent = case.get(1).paying_parent}",
-              "cannot be the casegroup's paying parent"},
-             {"case.get(1).set_segment(case.client(1), 'Arrears')",
-              "bad argument #1 'self' to 'Casegroup:set_segment' (Casegroup expected, got Client)"},
-             {"local x = case.get(1).segmnt", "Casegroup has no field or method 'segmnt'"},
-             {"case.get(1).segment = 'x'", "Casegroup fields are read-only"},
-             {"case.client(1):set_deceased('no')", "bad argument #2 'value'"},
-             {"case.client(1):set_address{line2 = 'x'}", "field 'line1' (string expected, got nil)"},
-         });
+      t,
+      {
+          {"case.get('1')", "bad argument #1 'id' to 'case.get' (integer expected, got string)"},
+          {"case.get(1.5)", "(integer expected, got float)"},
+          {"case.get(99)", "case.get: no casegroup with id 99"},
+          {"case.find{ref = 'x'}", "unknown field 'ref'; expected: csa_ref"},
+          {"case.find('x')", "bad argument #1 'query' to 'case.find' (table expected, got string)"},
+          {"case.list{limit = 0}", "field 'limit' (must be between 1 and 10000)"},
+          {"case.list{segment = 'Nowhere'}", "unknown segment 'Nowhere'"},
+          {"case.client(true)", "bad argument #1 'id' to 'case.client'"},
+          {"case.find_client{nino = 5}", "field 'nino' (string expected, got number)"},
+          {"case.create_client{}", "field 'name' (string expected, got nil)"},
+          {"case.create_client{name = 'X', dob = '1980-13-01'}", "field 'dob' (date YYYY-MM-DD"},
+          {"case.create_client{name = 'X', address = {line1 = 'a', status = 'moon'}}",
+           "unknown address status 'moon'"},
+          {"case.create_client{name = 'X', nino = 'AB123456C'}", "already exists"},
+          {"case.create_casegroup{paying_parent = case.get(1)}",
+           "field 'paying_parent' (Client or id expected, got Casegroup)"},
+          {"case.create_casegroup{paying_parent = 1, region = 'Wales'}", "unknown region 'Wales'"},
+          {"case.get(1):set_flag('shiny')", "Casegroup:set_flag: unknown flag 'shiny'"},
+          {"case.get(1):set_flag('lock_assignment', 'yes')",
+           "bad argument #3 'on' to 'Casegroup:set_flag' (boolean expected, got string)"},
+          {"case.get(1):has_flag()", "bad argument #2 'flag'"},
+          {"case.get(1):set_segment(7)", "bad argument #2 'segment'"},
+          {"case.get(1):set_service_type('Pigeon')", "unknown service type 'Pigeon'"},
+          {"case.get(1):set_review_date('soon')", "bad argument #2 'date'"},
+          {"case.get(1):add_case{receiving_parent = case.get(1).paying_parent}",
+           "cannot be the casegroup's paying parent"},
+          {"case.get(1).set_segment(case.client(1), 'Arrears')",
+           "bad argument #1 'self' to 'Casegroup:set_segment' (Casegroup expected, got Client)"},
+          {"local x = case.get(1).segmnt", "Casegroup has no field or method 'segmnt'"},
+          {"case.get(1).segment = 'x'", "Casegroup fields are read-only"},
+          {"case.client(1):set_deceased('no')", "bad argument #2 'value'"},
+          {"case.client(1):set_address{line2 = 'x'}", "field 'line1' (string expected, got nil)"},
+      });
 }
 
 TEST_CASE("sr: good calls") {
@@ -165,39 +166,40 @@ TEST_CASE("sr: bad arguments") {
   t.run(kFamily);
   t.run("sr.create{process='Arrears', area='Arrears Management', sub_area='Arrears Review'}");
   check_errors(
-      t, {
-             {"sr.create{process='Arrears', area='Arrears Management', sub_area='Tea'}",
-              "sr.create: unknown SR type 'Arrears / Arrears Management / Tea'"},
-             {"sr.create{process='Arrears', area='X'}", "field 'sub_area' (string expected, got nil)"},
-             {"sr.create{process='Arrears', area='Arrears Management', sub_area='Arrears Review', "
-              "casegroup = 'one'}",
-              "field 'casegroup' (Casegroup or id expected, got string)"},
-             {"sr.create{process='Arrears', area='Arrears Management', sub_area='Arrears Review', "
-              "status = 'Closed'}",
-              "cannot be created with status 'Closed'"},
-             {"sr.create{process='Arrears', area='Arrears Management', sub_area='Arrears Review', "
-              "colour = 'red'}",
-              "unknown field 'colour'"},
-             {"sr.get(-1)", "sr.get: no SR with id -1"},
-             {"sr.get()", "bad argument #1 'id' to 'sr.get' (integer expected, got no value)"},
-             {"sr.find{open = 'yes'}", "field 'open' (boolean expected, got string)"},
-             {"sr.find{status = 'Snoozing'}", "unknown SR status 'Snoozing'"},
-             {"sr.get(1):set_status('Dozing')", "SR:set_status: unknown SR status 'Dozing'"},
-             {"sr.get(1):set_status(1)", "bad argument #2 'status' to 'SR:set_status'"},
-             {"sr.get(1):close()", "bad argument #2 'sub_status' to 'SR:close'"},
-             {"sr.get(1):add_note('')", "an SR note cannot be empty"},
-             {"sr.get(1):add_note()", "bad argument #2 'text'"},
-             {"sr.get(1):set_field('x', {})", "bad argument #3 'value'"},
-             {"sr.get(1):field()", "bad argument #2 'name'"},
-             {"sr.get(1):complete_step('Nope')", "has no activity step 'Nope'"},
-             {"sr.get(1):relate(sr.get(1))", "cannot be related to itself"},
-             {"sr.get(1):relate('x')", "bad argument #2 'other' to 'SR:relate' (SR or id expected"},
-             {"sr.get(1):set_reason(false)", "bad argument #2 'reason'"},
-             {"sr.get(1):set_resolution_code(3)", "bad argument #2 'code'"},
-             {"sr.get(1):add_step('')", "needs a name"},
-             {"sr.get(1):skip_step()", "bad argument #2 'name'"},
-             {"sr.get(1).children(case.get(1))", "(SR expected, got Casegroup)"},
-         });
+      t,
+      {
+          {"sr.create{process='Arrears', area='Arrears Management', sub_area='Tea'}",
+           "sr.create: unknown SR type 'Arrears / Arrears Management / Tea'"},
+          {"sr.create{process='Arrears', area='X'}", "field 'sub_area' (string expected, got nil)"},
+          {"sr.create{process='Arrears', area='Arrears Management', sub_area='Arrears Review', "
+           "casegroup = 'one'}",
+           "field 'casegroup' (Casegroup or id expected, got string)"},
+          {"sr.create{process='Arrears', area='Arrears Management', sub_area='Arrears Review', "
+           "status = 'Closed'}",
+           "cannot be created with status 'Closed'"},
+          {"sr.create{process='Arrears', area='Arrears Management', sub_area='Arrears Review', "
+           "colour = 'red'}",
+           "unknown field 'colour'"},
+          {"sr.get(-1)", "sr.get: no SR with id -1"},
+          {"sr.get()", "bad argument #1 'id' to 'sr.get' (integer expected, got no value)"},
+          {"sr.find{open = 'yes'}", "field 'open' (boolean expected, got string)"},
+          {"sr.find{status = 'Snoozing'}", "unknown SR status 'Snoozing'"},
+          {"sr.get(1):set_status('Dozing')", "SR:set_status: unknown SR status 'Dozing'"},
+          {"sr.get(1):set_status(1)", "bad argument #2 'status' to 'SR:set_status'"},
+          {"sr.get(1):close()", "bad argument #2 'sub_status' to 'SR:close'"},
+          {"sr.get(1):add_note('')", "an SR note cannot be empty"},
+          {"sr.get(1):add_note()", "bad argument #2 'text'"},
+          {"sr.get(1):set_field('x', {})", "bad argument #3 'value'"},
+          {"sr.get(1):field()", "bad argument #2 'name'"},
+          {"sr.get(1):complete_step('Nope')", "has no activity step 'Nope'"},
+          {"sr.get(1):relate(sr.get(1))", "cannot be related to itself"},
+          {"sr.get(1):relate('x')", "bad argument #2 'other' to 'SR:relate' (SR or id expected"},
+          {"sr.get(1):set_reason(false)", "bad argument #2 'reason'"},
+          {"sr.get(1):set_resolution_code(3)", "bad argument #2 'code'"},
+          {"sr.get(1):add_step('')", "needs a name"},
+          {"sr.get(1):skip_step()", "bad argument #2 'name'"},
+          {"sr.get(1).children(case.get(1))", "(SR expected, got Casegroup)"},
+      });
   t.run("sr.get(1):close('Cancelled')");
   check_errors(t, {{"sr.get(1):set_status('In Progress')", "SR 1 is closed"},
                    {"sr.get(1):add_step('x')", "SR 1 is closed"}});
@@ -248,43 +250,54 @@ TEST_CASE("payment: bad arguments") {
   t.run(kFamily);
   t.run("case.create_casegroup{paying_parent = case.client(2)}");
   check_errors(
-      t, {
-             {"payment.account(2)", "payment.account: the paying parent of casegroup 2 has no ledger account"},
-             {"payment.account('x')", "bad argument #1 'casegroup' to 'payment.account' (Casegroup or id expected"},
-             {"payment.open_account{client = case.client(1)}", "already has a ledger account"},
-             {"payment.open_account{client = case.client(2), method = 'Cheque'}",
-              "unknown method of payment 'Cheque'"},
-             {"payment.add_due{casegroup = 1, owed_to = 'RP', amount = 100}", "needs its case"},
-             {"payment.add_due{casegroup = 1, case = 1, owed_to = 'RP', amount = 12.5}",
-              "field 'amount' (pence must be an integer, got float 12.5"},
-             {"payment.add_due{casegroup = 1, case = 1, owed_to = 'RP', amount = 2.0}",
-              "pence must be an integer, got float 2"},
-             {"payment.add_due{casegroup = 1, case = 1, owed_to = 'RP', amount = '100'}",
-              "field 'amount' (integer expected, got string)"},
-             {"payment.add_due{casegroup = 1, case = 1, owed_to = 'RP', amount = -1}",
-              "must not be negative"},
-             {"payment.add_due{casegroup = 1, owed_to = 'SOS_XX', amount = 1}", "unknown owed_to 'SOS_XX'"},
-             {"payment.add_due{casegroup = 1, case = 1, owed_to = 'RP', state = 'frozen', amount = 1}",
-              "unknown due state 'frozen'"},
-             {"payment.dues()", "bad argument #1 'casegroup' to 'payment.dues'"},
-             {"payment.charges(99)", "payment.charges: no casegroup with id 99"},
-             {"payment.dues(99)", "payment.dues: no casegroup with id 99"},
-             {"payment.charges('CSA-1')", "bad argument #1 'casegroup' to 'payment.charges' (Casegroup or id expected, got string)"},
-             {"payment.balance{casegroup = 1, state = 'x'}", "unknown due state 'x'"},
-             {"payment.set_due_state(99, 'active')", "no due with id 99"},
-             {"payment.add_charge{casegroup = 1, kind = 'late', amount = 1}", "unknown charge kind 'late'"},
-             {"payment.record{account = 1, amount = 0, date = '2026-11-01'}", "must be positive"},
-             {"payment.record{account = 1, amount = 10}", "field 'date' (date YYYY-MM-DD expected, got nil)"},
-             {"payment.record{account = 99, amount = 10, date = '2026-11-01'}", "no ledger account with id 99"},
-             {"payment.paid{account = 1, since = 'yesterday'}", "field 'since' (date YYYY-MM-DD"},
-             {"payment.issue_schedule{casegroup = 1, amount_per_period = 100, first_collection_date = '2026-12-01'}",
-              "field 'periods' (integer expected, got nil)"},
-             {"payment.issue_schedule{casegroup = 1, amount_per_period = 100, periods = 2, "
-              "first_collection_date = '2026-12-01', frequency = 'daily'}",
-              "unknown frequency 'daily'"},
-             {"payment.schedule({})", "bad argument #1 'casegroup' to 'payment.schedule'"},
-             {"payment.account(1):set_method('DD', 'paused')", "unknown method of payment status 'paused'"},
-         });
+      t,
+      {
+          {"payment.account(2)",
+           "payment.account: the paying parent of casegroup 2 has no ledger account"},
+          {"payment.account('x')",
+           "bad argument #1 'casegroup' to 'payment.account' (Casegroup or id expected"},
+          {"payment.open_account{client = case.client(1)}", "already has a ledger account"},
+          {"payment.open_account{client = case.client(2), method = 'Cheque'}",
+           "unknown method of payment 'Cheque'"},
+          {"payment.add_due{casegroup = 1, owed_to = 'RP', amount = 100}", "needs its case"},
+          {"payment.add_due{casegroup = 1, case = 1, owed_to = 'RP', amount = 12.5}",
+           "field 'amount' (pence must be an integer, got float 12.5"},
+          {"payment.add_due{casegroup = 1, case = 1, owed_to = 'RP', amount = 2.0}",
+           "pence must be an integer, got float 2"},
+          {"payment.add_due{casegroup = 1, case = 1, owed_to = 'RP', amount = '100'}",
+           "field 'amount' (integer expected, got string)"},
+          {"payment.add_due{casegroup = 1, case = 1, owed_to = 'RP', amount = -1}",
+           "must not be negative"},
+          {"payment.add_due{casegroup = 1, owed_to = 'SOS_XX', amount = 1}",
+           "unknown owed_to 'SOS_XX'"},
+          {"payment.add_due{casegroup = 1, case = 1, owed_to = 'RP', state = 'frozen', amount = 1}",
+           "unknown due state 'frozen'"},
+          {"payment.dues()", "bad argument #1 'casegroup' to 'payment.dues'"},
+          {"payment.charges(99)", "payment.charges: no casegroup with id 99"},
+          {"payment.dues(99)", "payment.dues: no casegroup with id 99"},
+          {"payment.charges('CSA-1')",
+           "bad argument #1 'casegroup' to 'payment.charges' (Casegroup or id expected, got "
+           "string)"},
+          {"payment.balance{casegroup = 1, state = 'x'}", "unknown due state 'x'"},
+          {"payment.set_due_state(99, 'active')", "no due with id 99"},
+          {"payment.add_charge{casegroup = 1, kind = 'late', amount = 1}",
+           "unknown charge kind 'late'"},
+          {"payment.record{account = 1, amount = 0, date = '2026-11-01'}", "must be positive"},
+          {"payment.record{account = 1, amount = 10}",
+           "field 'date' (date YYYY-MM-DD expected, got nil)"},
+          {"payment.record{account = 99, amount = 10, date = '2026-11-01'}",
+           "no ledger account with id 99"},
+          {"payment.paid{account = 1, since = 'yesterday'}", "field 'since' (date YYYY-MM-DD"},
+          {"payment.issue_schedule{casegroup = 1, amount_per_period = 100, first_collection_date = "
+           "'2026-12-01'}",
+           "field 'periods' (integer expected, got nil)"},
+          {"payment.issue_schedule{casegroup = 1, amount_per_period = 100, periods = 2, "
+           "first_collection_date = '2026-12-01', frequency = 'daily'}",
+           "unknown frequency 'daily'"},
+          {"payment.schedule({})", "bad argument #1 'casegroup' to 'payment.schedule'"},
+          {"payment.account(1):set_method('DD', 'paused')",
+           "unknown method of payment status 'paused'"},
+      });
 }
 
 TEST_CASE("money: checked arithmetic") {
@@ -292,17 +305,20 @@ TEST_CASE("money: checked arithmetic") {
   CHECK(t.run("print(money.add(1, 2), money.sub(5, 7), money.mul(2500, 12), money.sum{1, 2, 3}, "
               "money.div_ceil(100001, 5000), money.format(125050))") ==
         "3\t-2\t30000\t6\t21\t£1,250.50\n");
-  check_errors(t, {
-                      {"money.add(math.maxinteger, 1)", "money.add: money overflow in add"},
-                      {"money.sub(math.mininteger, 1)", "money overflow in sub"},
-                      {"money.mul(math.maxinteger, 2)", "money overflow in mul"},
-                      {"money.add(1.5, 1)", "bad argument #1 'a' to 'money.add' (pence must be an integer"},
-                      {"money.add(1, '1')", "bad argument #2 'b' to 'money.add' (integer expected, got string)"},
-                      {"money.sum{1, 2.5}", "element 2 is not integer pence"},
-                      {"money.sum(5)", "bad argument #1 'amounts'"},
-                      {"money.div_ceil(10, 0)", "bad argument #2 'divisor' to 'money.div_ceil' (must be positive)"},
-                      {"money.format(0.5)", "pence must be an integer"},
-                  });
+  check_errors(
+      t, {
+             {"money.add(math.maxinteger, 1)", "money.add: money overflow in add"},
+             {"money.sub(math.mininteger, 1)", "money overflow in sub"},
+             {"money.mul(math.maxinteger, 2)", "money overflow in mul"},
+             {"money.add(1.5, 1)", "bad argument #1 'a' to 'money.add' (pence must be an integer"},
+             {"money.add(1, '1')",
+              "bad argument #2 'b' to 'money.add' (integer expected, got string)"},
+             {"money.sum{1, 2.5}", "element 2 is not integer pence"},
+             {"money.sum(5)", "bad argument #1 'amounts'"},
+             {"money.div_ceil(10, 0)",
+              "bad argument #2 'divisor' to 'money.div_ceil' (must be positive)"},
+             {"money.format(0.5)", "pence must be an integer"},
+         });
 }
 
 TEST_CASE("letter: send, get, templates") {
@@ -325,7 +341,8 @@ TEST_CASE("letter: send, get, templates") {
   CHECK(out == "CMSL6000,CMSL6051,CMSL6056,CMEL7402,CMEL9271,CMEL9116,CMSB046\n");
   check_errors(
       t, {
-             {"letter.send{template = 'CMSL6000', to = case.client(2), fields = {amount_missed = '£1'}}",
+             {"letter.send{template = 'CMSL6000', to = case.client(2), fields = {amount_missed = "
+              "'£1'}}",
               "letter.send: letter template CMSL6000: field"},
              {"letter.send{template = 'NOPE', to = 1}", "unknown letter template 'NOPE'"},
              {"letter.send{template = 'CMEL9271', to = case.get(1), fields = {free_text = 'x'}}",
@@ -344,24 +361,27 @@ TEST_CASE("letter: send, get, templates") {
 
 TEST_CASE("clock: engine time and calendar arithmetic") {
   TestEngine t;
-  CHECK(t.run("print(clock.now(), clock.today(), clock.add_days('2026-12-25', 14), "
-              "clock.add_months('2026-01-31', 1), clock.days_between('2026-11-20', '2026-12-04'))") ==
-        "2026-11-20T09:00:00Z\t2026-11-20\t2027-01-08\t2026-02-28\t14\n");
+  CHECK(
+      t.run("print(clock.now(), clock.today(), clock.add_days('2026-12-25', 14), "
+            "clock.add_months('2026-01-31', 1), clock.days_between('2026-11-20', '2026-12-04'))") ==
+      "2026-11-20T09:00:00Z\t2026-11-20\t2027-01-08\t2026-02-28\t14\n");
   t.clock.set(parse_instant("2027-03-01T12:00:00Z"));
   CHECK(t.run("print(clock.today())") == "2027-03-01\n");
-  check_errors(t, {
-                      {"clock.add_days('2026-02-30', 1)", "bad argument #1 'date' to 'clock.add_days'"},
-                      {"clock.add_days('2026-02-01', 1.5)", "bad argument #2 'days'"},
-                      {"clock.add_months('2026-02-01', 10^6 // 1)", "bad argument #2 'months'"},
-                      {"clock.days_between('2026-02-01')", "bad argument #2 'to'"},
-                  });
+  check_errors(
+      t, {
+             {"clock.add_days('2026-02-30', 1)", "bad argument #1 'date' to 'clock.add_days'"},
+             {"clock.add_days('2026-02-01', 1.5)", "bad argument #2 'days'"},
+             {"clock.add_months('2026-02-01', 10^6 // 1)", "bad argument #2 'months'"},
+             {"clock.days_between('2026-02-01')", "bad argument #2 'to'"},
+         });
 }
 
 TEST_CASE("log: messages go to the engine log") {
   TestEngine t;
   CHECK_NOTHROW(t.run("log.debug('d') log.info('i') log.warn('w') log.error('e')"));
-  check_errors(t, {{"log.info(nil)", "bad argument #1 'message' to 'log.info' (string expected, got nil)"},
-                   {"log.warn({})", "bad argument #1 'message' to 'log.warn'"}});
+  check_errors(
+      t, {{"log.info(nil)", "bad argument #1 'message' to 'log.info' (string expected, got nil)"},
+          {"log.warn({})", "bad argument #1 'message' to 'log.warn'"}});
 }
 
 TEST_CASE("binding errors carry a code that scripts can branch on") {
@@ -371,8 +391,9 @@ TEST_CASE("binding errors carry a code that scripts can branch on") {
     print(ok, err.code, err.message, tostring(err))
     ok, err = pcall(case.get, "x")
     print(err.code)
-  )lua") == "false\tNOT_FOUND\tcase.get: no casegroup with id 42\ttest.lua:2: case.get: no "
-            "casegroup with id 42\nBAD_ARGUMENT\n");
+  )lua") ==
+        "false\tNOT_FOUND\tcase.get: no casegroup with id 42\ttest.lua:2: case.get: no "
+        "casegroup with id 42\nBAD_ARGUMENT\n");
 }
 
 TEST_CASE("every module function and type is declared with a signature and a doc") {

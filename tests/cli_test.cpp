@@ -57,7 +57,9 @@ class Cli {
   TempDir dir;
 };
 
-int lines(const std::string& s) { return static_cast<int>(std::count(s.begin(), s.end(), '\n')); }
+int lines(const std::string& s) {
+  return static_cast<int>(std::count(s.begin(), s.end(), '\n'));
+}
 
 }  // namespace
 
@@ -132,8 +134,8 @@ TEST_CASE("cli: the monitor raises one SR per missed casegroup, once, and letter
 TEST_CASE("cli: a wrong id is one line on stderr and exit 1") {
   Cli cli;
   cli.seeded();
-  for (const char* args : {"casegroup show 999", "sr show 42", "letters show 7",
-                           "casegroup show --csa-ref NOPE"}) {
+  for (const char* args :
+       {"casegroup show 999", "sr show 42", "letters show 7", "casegroup show --csa-ref NOPE"}) {
     const Result r = cli.run(args);
     INFO(args);
     CHECK(r.status == 1);
@@ -145,9 +147,9 @@ TEST_CASE("cli: a wrong id is one line on stderr and exit 1") {
 TEST_CASE("cli: usage errors exit 2") {
   Cli cli;
   cli.seeded();
-  for (const char* args : {"", "casegroup", "casegroup frob", "casegroup show",
-                           "casegroup show 1 --csa-ref X", "--log-level loud sr list",
-                           "sr list --limit 0", "exec"}) {
+  for (const char* args :
+       {"", "casegroup", "casegroup frob", "casegroup show", "casegroup show 1 --csa-ref X",
+        "--log-level loud sr list", "sr list --limit 0", "exec"}) {
     INFO(args);
     CHECK(cli.run(args).status == 2);
   }
@@ -158,7 +160,8 @@ TEST_CASE("cli: a missing or corrupt database is reported and left alone") {
   Cli cli;
   const Result missing = cli.run("casegroup list");
   CHECK(missing.status == 1);
-  CHECK_THAT(missing.err, Catch::Contains("no database at casekit.db (create one with: casekit init)"));
+  CHECK_THAT(missing.err,
+             Catch::Contains("no database at casekit.db (create one with: casekit init)"));
   CHECK_FALSE(std::filesystem::exists(cli.db()));
   {
     std::ofstream out(cli.db(), std::ios::binary);
@@ -191,7 +194,8 @@ TEST_CASE("cli: a failing script changes nothing and names its line") {
     out << "print(case.find_client{nino = 'JH482913A'} ~= nil)\n";
   }
   CHECK(cli.run("exec count.lua").out == "true\n");
-  CHECK(cli.run("exec no-such-script.lua").err == "casekit: script not found: no-such-script.lua\n");
+  CHECK(cli.run("exec no-such-script.lua").err ==
+        "casekit: script not found: no-such-script.lua\n");
 }
 
 TEST_CASE("cli: check lints scripts and fails on problems") {

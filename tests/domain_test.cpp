@@ -13,9 +13,9 @@ TEST_CASE("the SR catalogue validates Process / Area / Sub Area and keeps its sp
   REQUIRE(type);
   CHECK(type->sub_area == "Action Missed Payment");
   CHECK_FALSE(cat.find("Arrears", "Arrears Management", "Make Tea"));
-  CHECK_THROWS_WITH(cat.require("Arrears", "Arrears Management", "Make Tea"),
-                    Catch::Contains("sub areas of that area are") &&
-                        Catch::Contains("Action Missed Payment"));
+  CHECK_THROWS_WITH(
+      cat.require("Arrears", "Arrears Management", "Make Tea"),
+      Catch::Contains("sub areas of that area are") && Catch::Contains("Action Missed Payment"));
   CHECK(cat.status("in progress") == std::optional<std::string>("In Progress"));
   CHECK_FALSE(cat.status("Sleeping"));
 }
@@ -102,8 +102,10 @@ TEST_CASE("payments and versioned schedules") {
   CHECK_THROWS_AS(ledger.record_payment(account, 0, "2026-11-01", {}, {}), Error);
   CHECK_THROWS_AS(ledger.record_payment(account, 5, "2026-13-01", {}, {}), Error);
 
-  const Schedule v1 = ledger.issue_schedule({f.casegroup, 0, 5000, "monthly", 25, "2026-12-01", true});
-  const Schedule v2 = ledger.issue_schedule({f.casegroup, 10000, 4000, "monthly", 29, "2027-01-01", true});
+  const Schedule v1 =
+      ledger.issue_schedule({f.casegroup, 0, 5000, "monthly", 25, "2026-12-01", true});
+  const Schedule v2 =
+      ledger.issue_schedule({f.casegroup, 10000, 4000, "monthly", 29, "2027-01-01", true});
   CHECK(v1.version == 1);
   CHECK(v2.version == 2);
   CHECK(ledger.current_schedule(f.casegroup)->version == 2);
@@ -117,8 +119,15 @@ TEST_CASE("service requests: status, notes, fields, activity plan, links") {
   TestEngine t;
   const auto f = t.family();
   auto& srs = t.engine.srs;
-  const Id id = srs.create({"Arrears", "Arrears management", "Reverse write off arrears", "Open",
-                            {}, std::string("CMG error"), f.casegroup, {}, {}});
+  const Id id = srs.create({"Arrears",
+                            "Arrears management",
+                            "Reverse write off arrears",
+                            "Open",
+                            {},
+                            std::string("CMG error"),
+                            f.casegroup,
+                            {},
+                            {}});
   const ServiceRequest r = srs.get(id);
   CHECK(r.area == "Arrears Management");
   CHECK(r.owner_team == std::optional<std::string>("Arrears"));
@@ -135,11 +144,18 @@ TEST_CASE("service requests: status, notes, fields, activity plan, links") {
   REQUIRE(steps.size() == 2);
   CHECK(steps[1].seq == 2);
   CHECK(steps[1].status == "done");
-  const Id child = srs.create({"Payments", "Manage liabilities", "Unsuspend liabilities", "Open",
-                               {}, {}, f.casegroup, {}, id});
+  const Id child = srs.create({"Payments",
+                               "Manage liabilities",
+                               "Unsuspend liabilities",
+                               "Open",
+                               {},
+                               {},
+                               f.casegroup,
+                               {},
+                               id});
   CHECK(srs.children(id).front().id == child);
-  const Id other = srs.create({"Arrears", "Arrears Management", "Write off arrears", "Open", {},
-                               {}, f.casegroup, {}, {}});
+  const Id other = srs.create(
+      {"Arrears", "Arrears Management", "Write off arrears", "Open", {}, {}, f.casegroup, {}, {}});
   srs.relate(id, other);
   CHECK(srs.related(other) == std::vector<Id>{id});
   srs.close(id, "Complete", std::string("Reverse write off arrears"));
@@ -148,8 +164,15 @@ TEST_CASE("service requests: status, notes, fields, activity plan, links") {
   CHECK_THROWS_WITH(srs.set_status(other, "Sleeping", {}), Catch::Contains("unknown SR status"));
   CHECK_THROWS_WITH(srs.create({"Arrears", "Nope", "Nope", "Open", {}, {}, {}, {}, {}}),
                     Catch::Contains("unknown SR type"));
-  CHECK_THROWS_AS(srs.create({"Arrears", "Arrears Management", "Arrears Review", "Open", {}, {},
-                              f.casegroup, 999, {}}),
+  CHECK_THROWS_AS(srs.create({"Arrears",
+                              "Arrears Management",
+                              "Arrears Review",
+                              "Open",
+                              {},
+                              {},
+                              f.casegroup,
+                              999,
+                              {}}),
                   Error);
 }
 

@@ -9,7 +9,10 @@ using casekit::test::TestEngine;
 namespace {
 
 NewLetter missed_payment(const TestEngine::Family& f) {
-  return {"CMSL6000", f.receiving_parent, f.casegroup, std::nullopt,
+  return {"CMSL6000",
+          f.receiving_parent,
+          f.casegroup,
+          std::nullopt,
           {{"amount_missed", "£50.00"}, {"due_date", "2026-11-01"}}};
 }
 
@@ -102,7 +105,8 @@ TEST_CASE("a malformed template is a template error naming the template") {
   {
     std::ofstream(dir.path() / "letters.toml")
         << "[[letter]]\ncode = \"BROKEN1\"\ntitle = \"Broken\"\nrecipient = \"any\"\n";
-    std::ofstream(dir.path() / "BROKEN1.mustache") << "Dear {{recipient_name}},\n{{#open}} never closed\n";
+    std::ofstream(dir.path() / "BROKEN1.mustache")
+        << "Dear {{recipient_name}},\n{{#open}} never closed\n";
   }
   TestEngine t;
   const auto f = t.family();

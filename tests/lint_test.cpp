@@ -6,8 +6,10 @@ using namespace casekit;
 namespace {
 
 struct Catalogues {
-  SrCatalogue sr = SrCatalogue::load(casekit::test::kSourceDir / "procedures" / "sr_catalogue.toml");
-  LetterCatalogue letters = LetterCatalogue::load(casekit::test::kSourceDir / "procedures" / "letters");
+  SrCatalogue sr =
+      SrCatalogue::load(casekit::test::kSourceDir / "procedures" / "sr_catalogue.toml");
+  LetterCatalogue letters =
+      LetterCatalogue::load(casekit::test::kSourceDir / "procedures" / "letters");
 };
 
 std::vector<std::string> lint(const std::string& source) {
@@ -45,9 +47,10 @@ return M
 
 TEST_CASE("unknown globals, global assignments and unknown functions are reported by line") {
   CHECK(lint("local x = 1\nprnt(x)\ncount = 2\nfunction helper() end\nos.exit()\n") ==
-        std::vector<std::string>{"2: unknown global 'prnt'", "3: assignment to global 'count'; declare it local",
-                                 "4: assignment to global 'helper'; declare it with `local function`",
-                                 "5: unknown global 'os'"});
+        std::vector<std::string>{
+            "2: unknown global 'prnt'", "3: assignment to global 'count'; declare it local",
+            "4: assignment to global 'helper'; declare it with `local function`",
+            "5: unknown global 'os'"});
   CHECK(lint("case.gett(1)\nlocal r = math.random(3)\nstring.dump(print)\n") ==
         std::vector<std::string>{"1: unknown function 'case.gett'",
                                  "2: 'math.random' is not available in the sandbox",
@@ -64,11 +67,13 @@ TEST_CASE("literal SR types and letter codes are checked against the catalogues"
   CHECK(lint("sr.create{process = 'Arrears', area = 'Arrears Management', "
              "sub_area = 'Arrears Review', status = 'Asleep'}\n") ==
         std::vector<std::string>{"1: unknown SR status 'Asleep'"});
-  CHECK(lint("letter.send{template = 'CMSL9999', to = 1}\nletter.send{template = 'CMEL9271', to = 1}\n") ==
+  CHECK(lint("letter.send{template = 'CMSL9999', to = 1}\nletter.send{template = 'CMEL9271', to = "
+             "1}\n") ==
         std::vector<std::string>{
             "1: unknown letter template 'CMSL9999' (not in procedures/letters/letters.toml)"});
   // Values that are not literals cannot be checked statically, and are not reported.
-  CHECK(lint("local sub = 'x'\nsr.create{process = 'Arrears', area = 'Arrears Management', sub_area = sub}\n")
+  CHECK(lint("local sub = 'x'\nsr.create{process = 'Arrears', area = 'Arrears Management', "
+             "sub_area = sub}\n")
             .empty());
 }
 
@@ -80,7 +85,8 @@ TEST_CASE("a syntax error is reported alone, with its line") {
 
 TEST_CASE("the shipped scripts lint clean") {
   for (const char* dir : {"scripts", "procedures"}) {
-    for (const auto& e : std::filesystem::recursive_directory_iterator(casekit::test::kSourceDir / dir)) {
+    for (const auto& e :
+         std::filesystem::recursive_directory_iterator(casekit::test::kSourceDir / dir)) {
       if (e.path().extension() != ".lua") continue;
       INFO(e.path());
       CHECK(lint(read_script(e.path())).empty());

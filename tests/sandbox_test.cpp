@@ -180,14 +180,15 @@ TEST_CASE("require loads source modules from the library folders only") {
   sandbox.load("require('fails')", "main.lua");
   CHECK_THROWS_WITH(sandbox.call(0, 0), Catch::StartsWith("procedures/lib/fails.lua:2:"));
   sandbox.load("require('policy.missing')", "main.lua");
-  CHECK_THROWS_WITH(sandbox.call(0, 0), Catch::Contains("no file procedures/lib/policy/missing.lua"));
+  CHECK_THROWS_WITH(sandbox.call(0, 0),
+                    Catch::Contains("no file procedures/lib/policy/missing.lua"));
 }
 
 TEST_CASE("read-only library tables still iterate and index") {
   TestEngine t;
   CHECK(t.run("local n = 0 for k in pairs(string) do n = n + 1 end print(n > 10, "
-              "string.format('%05d', 42), ('abc'):upper(), math.max(3, 9), table.concat({1, 2}, '+'))") ==
-        "true\t00042\tABC\t9\t1+2\n");
+              "string.format('%05d', 42), ('abc'):upper(), math.max(3, 9), table.concat({1, 2}, "
+              "'+'))") == "true\t00042\tABC\t9\t1+2\n");
 }
 
 TEST_CASE("each activation gets a fresh environment") {

@@ -28,11 +28,27 @@ TEST_CASE("a new database is migrated to the latest schema in WAL mode with fore
   CHECK(pragma(db, "journal_mode") == "wal");
   CHECK(pragma(db, "foreign_keys") == "1");
   // Every domain table named by the design exists.
-  for (const char* table :
-       {"clients", "addresses", "casegroups", "casegroup_flags", "cases", "ledger_accounts", "dues",
-        "charges", "payments", "write_offs", "payment_schedules", "service_requests", "sr_fields",
-        "sr_notes", "sr_steps", "sr_relations", "payment_requests", "work_items", "letters",
-        "exceptions", "audit"}) {
+  for (const char* table : {"clients",
+                            "addresses",
+                            "casegroups",
+                            "casegroup_flags",
+                            "cases",
+                            "ledger_accounts",
+                            "dues",
+                            "charges",
+                            "payments",
+                            "write_offs",
+                            "payment_schedules",
+                            "service_requests",
+                            "sr_fields",
+                            "sr_notes",
+                            "sr_steps",
+                            "sr_relations",
+                            "payment_requests",
+                            "work_items",
+                            "letters",
+                            "exceptions",
+                            "audit"}) {
     auto st = db.prepare("SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = ?1");
     st.bind(1, table);
     st.step();
@@ -118,10 +134,11 @@ TEST_CASE("money columns refuse floats and negatives at the database itself") {
   const auto f = t.family();
   const auto account = t.engine.ledger.account_of_casegroup(f.casegroup).id;
   auto insert = [&](const std::string& amount) {
-    t.db.exec("INSERT INTO dues(account_id, casegroup_id, case_id, owed_to, state, amount, "
-              "created_at) VALUES (" + std::to_string(account) + ", " +
-              std::to_string(f.casegroup) + ", " + std::to_string(f.case_id) +
-              ", 'RP', 'active', " + amount + ", 'now')");
+    t.db.exec(
+        "INSERT INTO dues(account_id, casegroup_id, case_id, owed_to, state, amount, "
+        "created_at) VALUES (" +
+        std::to_string(account) + ", " + std::to_string(f.casegroup) + ", " +
+        std::to_string(f.case_id) + ", 'RP', 'active', " + amount + ", 'now')");
   };
   CHECK_THROWS_AS(insert("12.5"), Error);
   CHECK_THROWS_AS(insert("-1"), Error);

@@ -89,9 +89,18 @@ struct TestEngine {
     Id case_id;
   };
   Family family(const std::string& csa_ref = "CSA-0000001") {
-    NewClient pp{"AB" + csa_ref.substr(csa_ref.size() - 6) + "C", "Sam Payer", "1980-02-03", {}, {},
-                 Address{"1 High St", {}, std::string("Leeds"), std::string("LS1 1AA"), "confirmed"}};
-    NewClient rp{"CD" + csa_ref.substr(csa_ref.size() - 6) + "A", "Alex Receiver", {}, {}, {},
+    NewClient pp{
+        "AB" + csa_ref.substr(csa_ref.size() - 6) + "C",
+        "Sam Payer",
+        "1980-02-03",
+        {},
+        {},
+        Address{"1 High St", {}, std::string("Leeds"), std::string("LS1 1AA"), "confirmed"}};
+    NewClient rp{"CD" + csa_ref.substr(csa_ref.size() - 6) + "A",
+                 "Alex Receiver",
+                 {},
+                 {},
+                 {},
                  Address{"2 Low Rd", {}, std::string("York"), std::string("YO1 1BB"), "confirmed"}};
     Family f{};
     f.paying_parent = engine.casegroups.create_client(pp);

@@ -73,8 +73,8 @@ void print_casegroup(Engine& e, const Casegroup& g) {
                {"  flags", flags.empty() ? "-" : flags},
                {"  paying parent", describe_client(e.casegroups.client(g.paying_parent_id))}});
   if (const auto a = e.ledger.account_of_client(g.paying_parent_id)) {
-    std::cout << "  account        " << a->bancs_number << ", method of payment "
-              << or_dash(a->mop) << (a->mop_status ? " (" + *a->mop_status + ")" : "") << "\n";
+    std::cout << "  account        " << a->bancs_number << ", method of payment " << or_dash(a->mop)
+              << (a->mop_status ? " (" + *a->mop_status + ")" : "") << "\n";
   }
   std::cout << "Cases\n";
   for (const Case& c : e.casegroups.cases(g.id)) {

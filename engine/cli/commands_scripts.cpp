@@ -28,9 +28,8 @@ void add_script_commands(CLI::App& app, Context& ctx) {
     SandboxLimits limits;
     limits.instructions = eo->max_instructions;
     limits.memory_bytes = eo->max_memory_mb << 20;
-    const ExecStats stats = exec_script(e, eo->script, limits, [](std::string_view line) {
-      std::cout << line << "\n";
-    });
+    const ExecStats stats = exec_script(e, eo->script, limits,
+                                        [](std::string_view line) { std::cout << line << "\n"; });
     spdlog::info("{}: done ({} instructions, {} KiB)", eo->script, stats.instructions,
                  stats.memory_bytes >> 10);
   });
@@ -41,8 +40,9 @@ void add_script_commands(CLI::App& app, Context& ctx) {
   };
   auto co = std::make_shared<CheckOptions>();
   auto* check = app.add_subcommand(
-      "check", "Compile and lint scripts: syntax, unknown globals and functions, unknown SR "
-               "types and letter codes written as literals");
+      "check",
+      "Compile and lint scripts: syntax, unknown globals and functions, unknown SR "
+      "types and letter codes written as literals");
   check->add_option("files", co->files, "the .lua files")->required();
   check->add_flag("--json", co->json, "print JSON");
   check->callback([&ctx, co] {
@@ -61,8 +61,8 @@ void add_script_commands(CLI::App& app, Context& ctx) {
     }
     if (co->json) print_json(out);
     if (problems) {
-      throw Error(ErrorCode::invalid, std::to_string(problems) + " problem" +
-                                          (problems == 1 ? "" : "s") + " found");
+      throw Error(ErrorCode::invalid,
+                  std::to_string(problems) + " problem" + (problems == 1 ? "" : "s") + " found");
     }
     if (!co->json) {
       std::cout << co->files.size() << " file" << (co->files.size() == 1 ? "" : "s") << " OK\n";

@@ -43,8 +43,7 @@ void add_sr_commands(CLI::App& app, Context& ctx) {
     std::vector<std::vector<std::string>> rows = {
         {"id", "casegroup", "process / area / sub area", "status", "sub status", "reason"}};
     for (const auto& r : srs) {
-      rows.push_back({std::to_string(r.id),
-                      r.casegroup_id ? std::to_string(*r.casegroup_id) : "-",
+      rows.push_back({std::to_string(r.id), r.casegroup_id ? std::to_string(*r.casegroup_id) : "-",
                       r.process + " / " + r.area + " / " + r.sub_area, r.status,
                       or_dash(r.sub_status), or_dash(r.reason)});
     }
@@ -71,7 +70,8 @@ void add_sr_commands(CLI::App& app, Context& ctx) {
       nlohmann::json j = to_json(r);
       j["notes"] = nlohmann::json::array();
       for (const auto& n : notes) {
-        j["notes"].push_back({{"author", n.author}, {"text", n.body}, {"created_at", n.created_at}});
+        j["notes"].push_back(
+            {{"author", n.author}, {"text", n.body}, {"created_at", n.created_at}});
       }
       j["fields"] = nlohmann::json::object();
       for (const auto& [k, v] : fields) j["fields"][k] = v;
@@ -118,7 +118,8 @@ void add_sr_commands(CLI::App& app, Context& ctx) {
     if (!related.empty() || !children.empty()) {
       std::cout << "Links\n";
       for (Id id : related) std::cout << "  related SR " << id << "\n";
-      for (const auto& c : children) std::cout << "  child SR " << c.id << " " << c.sub_area << "\n";
+      for (const auto& c : children)
+        std::cout << "  child SR " << c.id << " " << c.sub_area << "\n";
     }
   });
 }

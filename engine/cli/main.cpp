@@ -47,8 +47,7 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   app.option_defaults()->always_capture_default();
   app.add_option("--db", ctx.db_path, "SQLite database file (env CASEKIT_DB)");
-  app.add_option("--home", ctx.home,
-                 "folder holding procedures/ and scripts/ (env CASEKIT_HOME)");
+  app.add_option("--home", ctx.home, "folder holding procedures/ and scripts/ (env CASEKIT_HOME)");
   app.add_option("--log-level", ctx.log_level, "trace, debug, info, warn, error or off")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}));
   app.parse_complete_callback([&] { spdlog::set_level(spdlog::level::from_str(ctx.log_level)); });

@@ -4,9 +4,13 @@
 
 namespace casekit::cli {
 
-void print_json(const nlohmann::json& j) { std::cout << j.dump(2) << "\n"; }
+void print_json(const nlohmann::json& j) {
+  std::cout << j.dump(2) << "\n";
+}
 
-std::string or_dash(const std::optional<std::string>& s) { return s && !s->empty() ? *s : "-"; }
+std::string or_dash(const std::optional<std::string>& s) {
+  return s && !s->empty() ? *s : "-";
+}
 
 namespace {
 

@@ -12,9 +12,13 @@ Instant SystemClock::now() const {
   return std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
 }
 
-std::string format_instant(Instant t) { return date::format("%Y-%m-%dT%H:%M:%SZ", t); }
+std::string format_instant(Instant t) {
+  return date::format("%Y-%m-%dT%H:%M:%SZ", t);
+}
 
-std::string format_date(Date d) { return date::format("%Y-%m-%d", d); }
+std::string format_date(Date d) {
+  return date::format("%Y-%m-%d", d);
+}
 
 namespace {
 
@@ -28,8 +32,8 @@ bool digits_at(std::string_view s, size_t pos, size_t count) {
 
 // The shape check matters: date::parse accepts "2026-1-2" and trailing junk.
 bool date_shaped(std::string_view s) {
-  return s.size() >= 10 && digits_at(s, 0, 4) && s[4] == '-' && digits_at(s, 5, 2) &&
-         s[7] == '-' && digits_at(s, 8, 2);
+  return s.size() >= 10 && digits_at(s, 0, 4) && s[4] == '-' && digits_at(s, 5, 2) && s[7] == '-' &&
+         digits_at(s, 8, 2);
 }
 
 }  // namespace
@@ -44,8 +48,7 @@ bool is_date(std::string_view text) {
 
 Date parse_date(std::string_view text) {
   if (!is_date(text)) {
-    throw Error(ErrorCode::bad_argument,
-                "not a date (YYYY-MM-DD): '" + std::string(text) + "'");
+    throw Error(ErrorCode::bad_argument, "not a date (YYYY-MM-DD): '" + std::string(text) + "'");
   }
   const int y = std::stoi(std::string(text.substr(0, 4)));
   const unsigned m = std::stoi(std::string(text.substr(5, 2)));
@@ -72,7 +75,9 @@ Instant parse_instant(std::string_view text) {
          std::chrono::seconds{s};
 }
 
-Date add_days(Date d, long days) { return d + date::days{days}; }
+Date add_days(Date d, long days) {
+  return d + date::days{days};
+}
 
 Date add_months(Date d, long months) {
   date::year_month_day ymd{d};

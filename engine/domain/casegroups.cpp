@@ -13,9 +13,8 @@ void require_one_of(std::string_view what, std::string_view value,
     if (value == a) return;
     list += (list.empty() ? "" : ", ") + std::string(a);
   }
-  throw Error(ErrorCode::bad_argument,
-              "unknown " + std::string(what) + " '" + std::string(value) + "' (one of: " + list +
-                  ")");
+  throw Error(ErrorCode::bad_argument, "unknown " + std::string(what) + " '" + std::string(value) +
+                                           "' (one of: " + list + ")");
 }
 
 namespace {
@@ -53,8 +52,8 @@ constexpr const char* kCasegroupColumns =
     "annual_review_date, created_at";
 
 Case case_from_row(Statement& st) {
-  return Case{st.integer(0),       st.integer(1), st.integer(2), st.text(3), st.optional_text(4),
-              st.optional_text(5)};
+  return Case{st.integer(0), st.integer(1),       st.integer(2),
+              st.text(3),    st.optional_text(4), st.optional_text(5)};
 }
 
 void require_date(std::string_view what, const std::optional<std::string>& value) {
@@ -94,8 +93,8 @@ Client Casegroups::client(Id id) {
       "WHERE client_id = ?1 AND is_correspondence = 1 ORDER BY id DESC LIMIT 1");
   a.bind(1, id);
   if (a.step()) {
-    c.address = Address{a.text(0), a.optional_text(1), a.optional_text(2), a.optional_text(3),
-                        a.text(4)};
+    c.address =
+        Address{a.text(0), a.optional_text(1), a.optional_text(2), a.optional_text(3), a.text(4)};
   }
   return c;
 }
@@ -117,8 +116,9 @@ void Casegroups::set_address(Id client_id, const Address& address) {
   require_client(client_id);
   require_one_of("address status", address.status, kAddressStatuses);
   if (address.line1.empty()) throw Error(ErrorCode::bad_argument, "address line1 is empty");
-  db_.prepare("UPDATE addresses SET is_correspondence = 0 WHERE client_id = ?1 "
-              "AND is_correspondence = 1")
+  db_.prepare(
+         "UPDATE addresses SET is_correspondence = 0 WHERE client_id = ?1 "
+         "AND is_correspondence = 1")
       .bind(1, client_id)
       .run();
   db_.prepare(
@@ -166,15 +166,15 @@ Id Casegroups::create(const NewCasegroup& g) {
   require_date("review date", g.review_date);
   require_date("annual review date", g.annual_review_date);
   if (g.csa_ref && find_by_csa_ref(*g.csa_ref)) {
-    throw Error(ErrorCode::conflict, "a casegroup with CSA reference " + *g.csa_ref +
-                                         " already exists");
+    throw Error(ErrorCode::conflict,
+                "a casegroup with CSA reference " + *g.csa_ref + " already exists");
   }
   db_.prepare(
          "INSERT INTO casegroups(csa_ref, paying_parent_id, segment, service_type, arrears_only, "
          "region, review_date, annual_review_date, created_at) "
          "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)")
-      .bind_all(g.csa_ref, g.paying_parent_id, g.segment, g.service_type, g.arrears_only,
-                g.region, g.review_date, g.annual_review_date, now())
+      .bind_all(g.csa_ref, g.paying_parent_id, g.segment, g.service_type, g.arrears_only, g.region,
+                g.review_date, g.annual_review_date, now())
       .run();
   return db_.last_insert_id();
 }

@@ -16,8 +16,8 @@ namespace casekit {
 
 using Id = std::int64_t;
 
-inline constexpr const char* kSegments[] = {"Maintenance", "Arrears", "Enforcement",
-                                            "Central Team", "Arrears Only Categorised"};
+inline constexpr const char* kSegments[] = {"Maintenance", "Arrears", "Enforcement", "Central Team",
+                                            "Arrears Only Categorised"};
 inline constexpr const char* kFlags[] = {
     "manual_allocation",       "lock_assignment",     "disable_missed_payment_monitor",
     "court_enforced_schedule", "ever_in_enforcement", "deo_desire",

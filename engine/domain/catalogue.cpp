@@ -1,8 +1,8 @@
 #include "engine/domain/catalogue.hpp"
 
+#include <toml++/toml.h>
 #include <fstream>
 #include <sstream>
-#include <toml++/toml.h>
 
 #include "engine/core/error.hpp"
 
@@ -24,8 +24,8 @@ std::string required_string(const toml::table& t, const char* key,
   auto value = t[key].value<std::string>();
   if (!value || value->empty()) {
     const auto line = t.source().begin.line;
-    throw Error(ErrorCode::invalid, file.string() + ":" + std::to_string(line) +
-                                        ": entry is missing '" + key + "'");
+    throw Error(ErrorCode::invalid,
+                file.string() + ":" + std::to_string(line) + ": entry is missing '" + key + "'");
   }
   return *value;
 }
@@ -72,10 +72,9 @@ SrCatalogue SrCatalogue::load(const std::filesystem::path& file) {
   for (const auto& node : *types) {
     const auto* t = node.as_table();
     if (!t) throw Error(ErrorCode::invalid, file.string() + ": [[sr]] entries must be tables");
-    catalogue.types_.push_back({required_string(*t, "process", file),
-                                required_string(*t, "area", file),
-                                required_string(*t, "sub_area", file),
-                                (*t)["owner_team"].value_or(std::string())});
+    catalogue.types_.push_back(
+        {required_string(*t, "process", file), required_string(*t, "area", file),
+         required_string(*t, "sub_area", file), (*t)["owner_team"].value_or(std::string())});
   }
   return catalogue;
 }

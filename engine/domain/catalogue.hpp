@@ -27,8 +27,7 @@ class SrCatalogue {
   std::optional<SrType> find(std::string_view process, std::string_view area,
                              std::string_view sub_area) const;
   // The same, but throws an error listing what the catalogue does have.
-  SrType require(std::string_view process, std::string_view area,
-                 std::string_view sub_area) const;
+  SrType require(std::string_view process, std::string_view area, std::string_view sub_area) const;
   // Canonical spelling of a status, or nullopt if it is not one.
   std::optional<std::string> status(std::string_view name) const;
   const std::vector<SrType>& types() const { return types_; }
@@ -44,7 +43,7 @@ struct LetterTemplate {
   std::string title;
   std::string recipient;  // "paying_parent", "receiving_parent" or "any"
   std::string purpose;
-  std::string body;       // mustache source
+  std::string body;  // mustache source
 };
 
 class LetterCatalogue {

@@ -25,8 +25,9 @@ std::unique_ptr<Clock> load_clock(Database& db) {
 }
 
 void save_simulated_clock(Database& db, Instant now) {
-  db.prepare("INSERT INTO settings(key, value) VALUES ('simulated_clock', ?1) "
-             "ON CONFLICT(key) DO UPDATE SET value = excluded.value")
+  db.prepare(
+        "INSERT INTO settings(key, value) VALUES ('simulated_clock', ?1) "
+        "ON CONFLICT(key) DO UPDATE SET value = excluded.value")
       .bind(1, format_instant(now))
       .run();
 }

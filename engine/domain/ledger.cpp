@@ -296,12 +296,9 @@ nlohmann::json to_json(const Account& a) {
 }
 
 nlohmann::json to_json(const Due& d) {
-  return {{"id", d.id},
-          {"case_id", d.case_id ? nlohmann::json(*d.case_id) : nullptr},
-          {"owed_to", d.owed_to},
-          {"state", d.state},
-          {"amount", d.amount},
-          {"origin", d.origin ? nlohmann::json(*d.origin) : nullptr}};
+  return {{"id", d.id},           {"case_id", d.case_id ? nlohmann::json(*d.case_id) : nullptr},
+          {"owed_to", d.owed_to}, {"state", d.state},
+          {"amount", d.amount},   {"origin", d.origin ? nlohmann::json(*d.origin) : nullptr}};
 }
 
 nlohmann::json to_json(const Payment& p) {

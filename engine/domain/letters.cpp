@@ -144,8 +144,8 @@ std::string Letters::render(const NewLetter& letter) {
   StrictContext ctx(&data);
   std::string body = tmpl.render(ctx);
   if (!ctx.missing().empty()) {
-    throw Error(ErrorCode::template_error, "letter template " + tpl.code + ": field '" +
-                                               ctx.missing() + "' has no value");
+    throw Error(ErrorCode::template_error,
+                "letter template " + tpl.code + ": field '" + ctx.missing() + "' has no value");
   }
   if (!tmpl.is_valid()) {
     throw Error(ErrorCode::template_error,
@@ -206,8 +206,9 @@ FulfilResult Letters::fulfil(const std::filesystem::path& dir,
     write_atomically(file, letter.body);
     if (after_write) after_write(letter);
     Transaction tx(db_);
-    db_.prepare("UPDATE letters SET status = 'fulfilled', outbox_file = ?1, fulfilled_at = ?2 "
-                "WHERE id = ?3 AND status = 'queued'")
+    db_.prepare(
+           "UPDATE letters SET status = 'fulfilled', outbox_file = ?1, fulfilled_at = ?2 "
+           "WHERE id = ?3 AND status = 'queued'")
         .bind_all(file.string(), format_instant(clock_.now()), letter.id)
         .run();
     tx.commit();

@@ -48,8 +48,8 @@ class Letters {
 
   // Renders the template with the given fields plus the standard ones (recipient_name,
   // recipient_address, date, reference: the casegroup's CSA reference or CG-<id>, or
-  // CL-<client id> for a letter about no casegroup). A field the template uses but nobody supplied is
-  // an error naming the template and the field.
+  // CL-<client id> for a letter about no casegroup). A field the template uses but nobody supplied
+  // is an error naming the template and the field.
   std::string render(const NewLetter& letter);
   // Renders and stores the letter as queued.
   Id queue(const NewLetter& letter);

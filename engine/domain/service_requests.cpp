@@ -44,9 +44,9 @@ Id ServiceRequests::create(const NewServiceRequest& r) {
     Casegroups groups(db_, clock_);
     const Case c = groups.get_case(*r.case_id);
     if (casegroup && *casegroup != c.casegroup_id) {
-      throw Error(ErrorCode::bad_argument, "case " + std::to_string(c.id) +
-                                               " is not in casegroup " +
-                                               std::to_string(*casegroup));
+      throw Error(
+          ErrorCode::bad_argument,
+          "case " + std::to_string(c.id) + " is not in casegroup " + std::to_string(*casegroup));
     }
     casegroup = c.casegroup_id;
   }
@@ -83,8 +83,7 @@ std::vector<ServiceRequest> ServiceRequests::list(const SrFilter& f) {
                         "AND (?2 IS NULL OR sub_area = ?2 COLLATE NOCASE) "
                         "AND (?3 IS NULL OR status = ?3) AND (?4 = 0 OR status <> 'Closed') "
                         "ORDER BY id LIMIT ?5");
-  st.bind_all(f.casegroup_id, f.sub_area, status, f.open_only,
-              static_cast<std::int64_t>(f.limit));
+  st.bind_all(f.casegroup_id, f.sub_area, status, f.open_only, static_cast<std::int64_t>(f.limit));
   std::vector<ServiceRequest> out;
   while (st.step()) out.push_back(sr_from_row(st));
   return out;
@@ -109,7 +108,9 @@ ServiceRequest ServiceRequests::require_open(Id id) {
 }
 
 void ServiceRequests::touch(Id id) {
-  db_.prepare("UPDATE service_requests SET updated_at = ?1 WHERE id = ?2").bind_all(now(), id).run();
+  db_.prepare("UPDATE service_requests SET updated_at = ?1 WHERE id = ?2")
+      .bind_all(now(), id)
+      .run();
 }
 
 void ServiceRequests::set_status(Id id, std::string_view status,
@@ -126,8 +127,9 @@ void ServiceRequests::set_status(Id id, std::string_view status,
     return;
   }
   require_open(id);
-  db_.prepare("UPDATE service_requests SET status = ?1, sub_status = ?2, updated_at = ?3 "
-              "WHERE id = ?4")
+  db_.prepare(
+         "UPDATE service_requests SET status = ?1, sub_status = ?2, updated_at = ?3 "
+         "WHERE id = ?4")
       .bind_all(*canonical, sub_status, now(), id)
       .run();
 }
@@ -180,8 +182,9 @@ void ServiceRequests::set_field(Id id, std::string_view name,
   require_open(id);
   if (name.empty()) throw Error(ErrorCode::bad_argument, "an SR field needs a name");
   if (value) {
-    db_.prepare("INSERT INTO sr_fields(sr_id, name, value) VALUES (?1, ?2, ?3) "
-                "ON CONFLICT(sr_id, name) DO UPDATE SET value = excluded.value")
+    db_.prepare(
+           "INSERT INTO sr_fields(sr_id, name, value) VALUES (?1, ?2, ?3) "
+           "ON CONFLICT(sr_id, name) DO UPDATE SET value = excluded.value")
         .bind_all(id, name, *value)
         .run();
   } else {
@@ -220,13 +223,14 @@ void ServiceRequests::set_step(Id id, std::string_view name, std::string_view st
   static constexpr const char* kStepStatuses[] = {"pending", "done", "skipped"};
   require_one_of("activity step status", status, kStepStatuses);
   require_open(id);
-  db_.prepare("UPDATE sr_steps SET status = ?1, completed_at = CASE WHEN ?1 = 'pending' THEN "
-              "NULL ELSE ?2 END WHERE sr_id = ?3 AND name = ?4")
+  db_.prepare(
+         "UPDATE sr_steps SET status = ?1, completed_at = CASE WHEN ?1 = 'pending' THEN "
+         "NULL ELSE ?2 END WHERE sr_id = ?3 AND name = ?4")
       .bind_all(status, now(), id, name)
       .run();
   if (db_.changes() == 0) {
-    throw Error(ErrorCode::not_found, "SR " + std::to_string(id) + " has no activity step '" +
-                                          std::string(name) + "'");
+    throw Error(ErrorCode::not_found,
+                "SR " + std::to_string(id) + " has no activity step '" + std::string(name) + "'");
   }
   touch(id);
 }
@@ -236,7 +240,8 @@ std::vector<SrStep> ServiceRequests::steps(Id id) {
       "SELECT seq, name, status, completed_at FROM sr_steps WHERE sr_id = ?1 ORDER BY seq");
   st.bind(1, id);
   std::vector<SrStep> out;
-  while (st.step()) out.push_back(SrStep{st.integer(0), st.text(1), st.text(2), st.optional_text(3)});
+  while (st.step())
+    out.push_back(SrStep{st.integer(0), st.text(1), st.text(2), st.optional_text(3)});
   return out;
 }
 
@@ -251,8 +256,8 @@ void ServiceRequests::relate(Id id, Id other) {
 }
 
 std::vector<Id> ServiceRequests::related(Id id) {
-  auto st = db_.prepare(
-      "SELECT related_sr_id FROM sr_relations WHERE sr_id = ?1 ORDER BY related_sr_id");
+  auto st =
+      db_.prepare("SELECT related_sr_id FROM sr_relations WHERE sr_id = ?1 ORDER BY related_sr_id");
   st.bind(1, id);
   std::vector<Id> out;
   while (st.step()) out.push_back(st.integer(0));

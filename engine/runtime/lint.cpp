@@ -23,8 +23,9 @@ struct Token {
 };
 
 const std::set<std::string, std::less<>> kKeywords = {
-    "and", "break", "do",  "else", "elseif", "end",   "false", "for",  "function", "goto", "if",
-    "in",  "local", "nil", "not",  "or",     "repeat", "return", "then", "true",    "until", "while"};
+    "and",      "break",  "do",   "else", "elseif", "end",  "false", "for",
+    "function", "goto",   "if",   "in",   "local",  "nil",  "not",   "or",
+    "repeat",   "return", "then", "true", "until",  "while"};
 
 // Length of a long bracket opener "[[", "[=[", ... at s[i], or 0.
 size_t long_bracket(std::string_view s, size_t i, int* level) {
@@ -94,7 +95,8 @@ class Lexer {
     const char c = s_[i_];
     if (std::isalpha(static_cast<unsigned char>(c)) || c == '_') {
       size_t j = i_;
-      while (j < s_.size() && (std::isalnum(static_cast<unsigned char>(s_[j])) || s_[j] == '_')) ++j;
+      while (j < s_.size() && (std::isalnum(static_cast<unsigned char>(s_[j])) || s_[j] == '_'))
+        ++j;
       std::string word(s_.substr(i_, j - i_));
       i_ = j;
       return {kKeywords.count(word) ? Tok::keyword : Tok::name, word, line};
@@ -102,10 +104,10 @@ class Lexer {
     if (std::isdigit(static_cast<unsigned char>(c)) ||
         (c == '.' && i_ + 1 < s_.size() && std::isdigit(static_cast<unsigned char>(s_[i_ + 1])))) {
       size_t j = i_;
-      while (j < s_.size() && (std::isalnum(static_cast<unsigned char>(s_[j])) || s_[j] == '.' ||
-                               ((s_[j] == '+' || s_[j] == '-') &&
-                                (s_[j - 1] == 'e' || s_[j - 1] == 'E' || s_[j - 1] == 'p' ||
-                                 s_[j - 1] == 'P')))) {
+      while (j < s_.size() &&
+             (std::isalnum(static_cast<unsigned char>(s_[j])) || s_[j] == '.' ||
+              ((s_[j] == '+' || s_[j] == '-') &&
+               (s_[j - 1] == 'e' || s_[j - 1] == 'E' || s_[j - 1] == 'p' || s_[j - 1] == 'P')))) {
         ++j;
       }
       std::string num(s_.substr(i_, j - i_));
@@ -134,7 +136,8 @@ class Lexer {
       const size_t len = i_ - start >= static_cast<size_t>(level) + 2 ? i_ - start - level - 2 : 0;
       return {Tok::string, std::string(s_.substr(start, len)), line};
     }
-    static const char* const kLong[] = {"...", "..", "==", "~=", "<=", ">=", "//", "::", "<<", ">>"};
+    static const char* const kLong[] = {
+        "...", "..", "==", "~=", "<=", ">=", "//", "::", "<<", ">>"};
     for (const char* sym : kLong) {
       if (s_.substr(i_, std::strlen(sym)) == sym) {
         i_ += std::strlen(sym);
@@ -153,19 +156,19 @@ class Lexer {
 // ---- what the sandbox offers --------------------------------------------------------------
 
 const std::set<std::string, std::less<>> kStandardGlobals = {
-    "assert", "error", "ipairs", "next", "pairs", "pcall", "select", "tonumber", "tostring",
-    "type", "xpcall", "rawequal", "rawget", "rawlen", "getmetatable", "setmetatable", "print",
-    "require", "string", "table", "math", "utf8", "_G", "_ENV", "_VERSION"};
+    "assert",       "error",        "ipairs", "next",    "pairs",    "pcall",  "select",
+    "tonumber",     "tostring",     "type",   "xpcall",  "rawequal", "rawget", "rawlen",
+    "getmetatable", "setmetatable", "print",  "require", "string",   "table",  "math",
+    "utf8",         "_G",           "_ENV",   "_VERSION"};
 
 const std::map<std::string, std::set<std::string, std::less<>>, std::less<>> kLibraryMembers = {
     {"string",
      {"byte", "char", "find", "format", "gmatch", "gsub", "len", "lower", "match", "pack",
       "packsize", "rep", "reverse", "sub", "unpack", "upper"}},
     {"table", {"concat", "insert", "move", "pack", "remove", "sort", "unpack"}},
-    {"math",
-     {"abs", "ceil", "cos", "deg", "exp", "floor", "fmod", "huge", "log", "max", "maxinteger",
-      "min", "mininteger", "modf", "pi", "rad", "sin", "sqrt", "tan", "tointeger", "type", "ult",
-      "atan", "asin", "acos"}},
+    {"math", {"abs", "ceil",       "cos",  "deg",        "exp",  "floor", "fmod", "huge", "log",
+              "max", "maxinteger", "min",  "mininteger", "modf", "pi",    "rad",  "sin",  "sqrt",
+              "tan", "tointeger",  "type", "ult",        "atan", "asin",  "acos"}},
     {"utf8", {"char", "charpattern", "codes", "codepoint", "len", "offset"}},
 };
 
@@ -280,8 +283,8 @@ class Linter {
           j += 2;
         }
         if (!declared(root.text) && !dotted) {
-          report(root.line, "assignment to global '" + root.text +
-                                "'; declare it with `local function`");
+          report(root.line,
+                 "assignment to global '" + root.text + "'; declare it with `local function`");
         } else if (!declared(root.text) && !known_global(root.text)) {
           report(root.line, "unknown global '" + root.text + "'");
         }
@@ -330,7 +333,8 @@ class Linter {
     if (i > 0 && (sym(i - 1, ".") || sym(i - 1, ":"))) return true;
     // { key = value }: a name before '=' directly inside a table constructor.
     const bool in_table = !brackets_.empty() && brackets_.back() == '{';
-    return in_table && sym(i + 1, "=") && i > 0 && (sym(i - 1, "{") || sym(i - 1, ",") || sym(i - 1, ";"));
+    return in_table && sym(i + 1, "=") && i > 0 &&
+           (sym(i - 1, "{") || sym(i - 1, ",") || sym(i - 1, ";"));
   }
 
   void name(const Token& tok) {
@@ -368,7 +372,8 @@ class Linter {
       if (sym(j, "}") || sym(j, ")") || sym(j, "]")) {
         if (--depth == 0) break;
       }
-      if (depth == 1 && at(j).kind == Tok::name && sym(j + 1, "=") && at(j + 2).kind == Tok::string &&
+      if (depth == 1 && at(j).kind == Tok::name && sym(j + 1, "=") &&
+          at(j + 2).kind == Tok::string &&
           (sym(j + 3, ",") || sym(j + 3, ";") || sym(j + 3, "}"))) {
         fields[at(j).text] = {at(j + 2).text, at(j + 2).line};
       }

@@ -112,7 +112,8 @@ int sandbox_require(lua_State* L) {
   }
   lua_getfield(L, LUA_REGISTRYINDEX, "casekit.loaded");
   if (lua_getfield(L, -1, name) != LUA_TNIL) {
-    if (lua_type(L, -1) == LUA_TLIGHTUSERDATA) return luaL_error(L, "require: '%s' requires itself", name);
+    if (lua_type(L, -1) == LUA_TLIGHTUSERDATA)
+      return luaL_error(L, "require: '%s' requires itself", name);
     return 1;
   }
   lua_pop(L, 1);
@@ -286,17 +287,20 @@ int strict_newindex(lua_State* L) {
 
 const lua::GlobalDoc kGlobals[] = {
     {"assert, error, pcall", "As in Lua 5.4. A sandbox limit cannot be caught by pcall."},
-    {"xpcall", "As in Lua 5.4, except that the handler runs after the stack has unwound "
-               "(there is no debug library to inspect it with anyway), and not after a sandbox "
-               "limit."},
+    {"xpcall",
+     "As in Lua 5.4, except that the handler runs after the stack has unwound "
+     "(there is no debug library to inspect it with anyway), and not after a sandbox "
+     "limit."},
     {"ipairs, pairs, next, select, type", "As in Lua 5.4."},
     {"tonumber, tostring", "As in Lua 5.4."},
     {"rawequal, rawget, rawlen", "As in Lua 5.4 (no rawset)."},
     {"getmetatable, setmetatable", "As in Lua 5.4, but a metatable with `__gc` is refused."},
     {"print", "Writes to the script's output (stdout for `casekit exec`)."},
-    {"require", "Loads `name` from procedures/lib or scripts/lib as source text; dots are folders."},
-    {"string", "Read-only. No `dump`. `rep` refuses results over the memory cap; `find`, `match`, "
-               "`gmatch` and `gsub` refuse patterns whose worst-case cost on that subject is too high."},
+    {"require",
+     "Loads `name` from procedures/lib or scripts/lib as source text; dots are folders."},
+    {"string",
+     "Read-only. No `dump`. `rep` refuses results over the memory cap; `find`, `match`, "
+     "`gmatch` and `gsub` refuse patterns whose worst-case cost on that subject is too high."},
     {"table", "Read-only library table, as in Lua 5.4."},
     {"math", "Read-only. No `random` or `randomseed` (procedures must be deterministic)."},
     {"utf8", "Read-only, as in Lua 5.4."},
@@ -305,7 +309,9 @@ const lua::GlobalDoc kGlobals[] = {
 
 }  // namespace
 
-std::span<const lua::GlobalDoc> sandbox_globals() { return kGlobals; }
+std::span<const lua::GlobalDoc> sandbox_globals() {
+  return kGlobals;
+}
 
 std::string read_script(const std::filesystem::path& file) {
   std::error_code ec;
@@ -370,9 +376,8 @@ void Sandbox::install_globals() {
   lua_createtable(L, 0, 24);
   const int env = lua_gettop(L);
   static constexpr const char* kBase[] = {
-      "assert", "error",  "ipairs",   "next",     "pairs",   "pcall",    "select",
-      "tonumber", "tostring", "type", "rawequal", "rawget", "rawlen",
-      "getmetatable", "_VERSION"};
+      "assert",   "error", "ipairs",   "next",   "pairs",  "pcall",        "select",  "tonumber",
+      "tostring", "type",  "rawequal", "rawget", "rawlen", "getmetatable", "_VERSION"};
   for (const char* name : kBase) {
     lua_getfield(L, base, name);
     lua_setfield(L, env, name);
@@ -447,8 +452,12 @@ void Sandbox::run_file(const std::filesystem::path& file, const std::string& dis
   call(0, 0);
 }
 
-std::size_t Sandbox::memory_used() const { return budget_->used; }
+std::size_t Sandbox::memory_used() const {
+  return budget_->used;
+}
 
-std::uint64_t Sandbox::instructions_used() const { return budget_->instructions; }
+std::uint64_t Sandbox::instructions_used() const {
+  return budget_->instructions;
+}
 
 }  // namespace casekit

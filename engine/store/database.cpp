@@ -42,7 +42,9 @@ void Statement::run() {
   }
 }
 
-std::int64_t Statement::integer(int column) const { return sqlite3_column_int64(stmt_, column); }
+std::int64_t Statement::integer(int column) const {
+  return sqlite3_column_int64(stmt_, column);
+}
 
 std::string Statement::text(int column) const {
   const unsigned char* p = sqlite3_column_text(stmt_, column);
@@ -136,9 +138,13 @@ Statement Database::prepare(std::string_view sql) {
   return Statement(*this, it->second.get());
 }
 
-std::int64_t Database::last_insert_id() const { return sqlite3_last_insert_rowid(db_); }
+std::int64_t Database::last_insert_id() const {
+  return sqlite3_last_insert_rowid(db_);
+}
 
-int Database::changes() const { return sqlite3_changes(db_); }
+int Database::changes() const {
+  return sqlite3_changes(db_);
+}
 
 void Database::register_functions() {
   auto actor = [](sqlite3_context* ctx, int, sqlite3_value**) {
@@ -155,15 +161,17 @@ void Database::register_functions() {
     std::string t = format_instant(self->clock_->now());
     sqlite3_result_text(ctx, t.c_str(), static_cast<int>(t.size()), SQLITE_TRANSIENT);
   };
-  int rc = sqlite3_create_function(db_, "casekit_actor", 0, SQLITE_UTF8, this, actor, nullptr,
-                                   nullptr);
+  int rc =
+      sqlite3_create_function(db_, "casekit_actor", 0, SQLITE_UTF8, this, actor, nullptr, nullptr);
   if (rc == SQLITE_OK) {
     rc = sqlite3_create_function(db_, "casekit_now", 0, SQLITE_UTF8, this, now, nullptr, nullptr);
   }
   if (rc != SQLITE_OK) fail(rc, "register functions");
 }
 
-Transaction::Transaction(Database& db) : db_(db) { db_.exec("BEGIN IMMEDIATE"); }
+Transaction::Transaction(Database& db) : db_(db) {
+  db_.exec("BEGIN IMMEDIATE");
+}
 
 Transaction::~Transaction() {
   if (!done_) {

@@ -36,8 +36,7 @@ class Statement {
   Statement& bind(int index, std::int64_t value);
   // Every other integer type (int, long long, bool, ...) binds as a 64-bit integer.
   template <std::integral T>
-    requires(!std::same_as<T, std::int64_t>)
-  Statement& bind(int index, T value) {
+  requires(!std::same_as<T, std::int64_t>) Statement& bind(int index, T value) {
     return bind(index, static_cast<std::int64_t>(value));
   }
   Statement& bind(int index, std::string_view value);

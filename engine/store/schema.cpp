@@ -363,7 +363,9 @@ void create_audit_triggers(Database& db) {
 
 }  // namespace
 
-int latest_schema_version() { return migrations().back().version; }
+int latest_schema_version() {
+  return migrations().back().version;
+}
 
 int schema_version(Database& db) {
   auto st = db.prepare("PRAGMA user_version");

@@ -30,8 +30,8 @@ double median(std::vector<double> v) {
 // Median nanoseconds per iteration of `loop_body` (a Lua statement run `n` times).
 double lua_ns_per_call(Sandbox& sandbox, const std::string& setup, const std::string& body,
                        long n) {
-  const std::string code = setup + "\nreturn function() for i = 1, " + std::to_string(n) +
-                           " do " + body + " end end";
+  const std::string code =
+      setup + "\nreturn function() for i = 1, " + std::to_string(n) + " do " + body + " end end";
   sandbox.load(code, "bench.lua");
   sandbox.call(0, 1);
   std::vector<double> rounds;
@@ -79,10 +79,10 @@ int main() {
     // Both callees are locals, so the loop measures the call and nothing else.
     const double lua_call = lua_ns_per_call(
         sandbox, "local function add(a, b) return a + b end local x = 0", "x = add(i, 1)", kCalls);
-    const double binding_call = lua_ns_per_call(sandbox, "local add = money.add local x = 0",
-                                                "x = add(i, 1)", kCalls);
-    const double binding_via_module = lua_ns_per_call(sandbox, "local x = 0",
-                                                      "x = money.add(i, 1)", kCalls);
+    const double binding_call =
+        lua_ns_per_call(sandbox, "local add = money.add local x = 0", "x = add(i, 1)", kCalls);
+    const double binding_via_module =
+        lua_ns_per_call(sandbox, "local x = 0", "x = money.add(i, 1)", kCalls);
     const double ratio = binding_call / lua_call;
 
     const double activation = us_per_activation(
@@ -101,9 +101,11 @@ int main() {
                 ratio <= 2.0 ? "(met)" : "(MISSED)");
     std::printf("| binding call through module table (money.add) | %.1f ns | |\n",
                 binding_via_module);
-    std::printf("| fresh sandboxed activation (new state and environment, run a chunk that uses one module, close) "
-                "| %.1f us | <= 50 us %s |\n",
-                activation, activation <= 50.0 ? "(met)" : "(MISSED)");
+    std::printf(
+        "| fresh sandboxed activation (new state and environment, run a chunk that uses one "
+        "module, close) "
+        "| %.1f us | <= 50 us %s |\n",
+        activation, activation <= 50.0 ? "(met)" : "(MISSED)");
   }
   std::filesystem::remove_all(dir);
   return status;
