@@ -227,3 +227,22 @@ TEST_CASE("cli: a database locked by another writer fails cleanly") {
   CHECK(r.status == 1);
   CHECK_THAT(r.err, Catch::Contains("database is locked"));
 }
+
+TEST_CASE("cli: schedule next prints UTC instants, one per line, and names a bad field") {
+  Cli cli;
+  const Result r = cli.run("schedule next '30 1 * * *' --after 2026-03-28T12:00:00Z --count 3");
+  INFO(r.err);
+  CHECK(r.status == 0);
+  CHECK(r.out == "2026-03-29T01:00:00Z\n2026-03-30T00:30:00Z\n2026-03-31T00:30:00Z\n");
+  CHECK(cli.run("schedule next '0 9 * * *' --tz America/New_York --after 2026-11-20T00:00:00Z "
+                "--count 1")
+            .out == "2026-11-20T14:00:00Z\n");
+  CHECK(lines(cli.run("schedule next '*/5 * * * *'").out) == 5);  // default: after now
+  const Result bad = cli.run("schedule next '0 25 * * *'");
+  CHECK(bad.status == 1);
+  CHECK(bad.err == "casekit: hour field '25': 25 is out of range (0-23)\n");
+  CHECK(cli.run("schedule next '0 0 * * *' --tz Nowhere/Land").err ==
+        "casekit: unknown time zone 'Nowhere/Land' (use an IANA name such as Europe/London)\n");
+  CHECK(cli.run("schedule next '0 0 30 2 *'").status == 1);
+  CHECK(cli.run("schedule next '0 0 * * *' --count 0").status == 2);
+}

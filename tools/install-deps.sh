@@ -15,6 +15,7 @@ packages=(
   libkainjow-mustache-dev
   libtomlplusplus-dev
   libhowardhinnant-date-dev
+  tzdata                   # the IANA zones schedules run in
 )
 
 missing=()

@@ -33,6 +33,7 @@ void add_casegroup_commands(CLI::App& app, Context& ctx);
 void add_sr_commands(CLI::App& app, Context& ctx);
 void add_letters_commands(CLI::App& app, Context& ctx);
 void add_script_commands(CLI::App& app, Context& ctx);
+void add_schedule_commands(CLI::App& app, Context& ctx);
 
 // ---- output helpers -------------------------------------------------------------------------
 

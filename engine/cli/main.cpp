@@ -57,6 +57,7 @@ int main(int argc, char** argv) {
   cli::add_sr_commands(app, ctx);
   cli::add_letters_commands(app, ctx);
   cli::add_script_commands(app, ctx);
+  cli::add_schedule_commands(app, ctx);
 
   try {
     app.parse(argc, argv);
