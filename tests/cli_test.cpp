@@ -67,7 +67,7 @@ TEST_CASE("cli: init makes a database once, and --force replaces it") {
   Cli cli;
   const Result first = cli.run("init");
   CHECK(first.status == 0);
-  CHECK_THAT(first.out, Catch::Contains("initialised casekit.db (schema version 1"));
+  CHECK_THAT(first.out, Catch::Contains("initialised casekit.db (schema version 2"));
   const Result again = cli.run("init");
   CHECK(again.status == 1);
   CHECK(again.err == "casekit: casekit.db already exists; use --force to replace it\n");
@@ -245,4 +245,42 @@ TEST_CASE("cli: schedule next prints UTC instants, one per line, and names a bad
         "casekit: unknown time zone 'Nowhere/Land' (use an IANA name such as Europe/London)\n");
   CHECK(cli.run("schedule next '0 0 30 2 *'").status == 1);
   CHECK(cli.run("schedule next '0 0 * * *' --count 0").status == 2);
+}
+
+TEST_CASE("cli: schedules list, pause, resume, run, and the clock advances through them") {
+  Cli cli;
+  cli.seeded();
+  auto list = cli.json("schedule list --json");
+  REQUIRE(list.size() == 1);
+  CHECK(list[0]["name"] == "missed-payment-monitor");
+  CHECK(list[0]["next"] == "2026-11-21T06:00:00Z");
+  CHECK(cli.run("clock show").out == "2026-11-20T07:00:00Z (simulated)\n");
+
+  const Result advanced = cli.run("clock advance 2d");
+  INFO(advanced.err);
+  CHECK(advanced.status == 0);
+  CHECK_THAT(advanced.out, Catch::Contains("2 SRs raised"));
+  CHECK_THAT(advanced.out, Catch::EndsWith("clock now 2026-11-22T07:00:00Z (2 runs, 0 failed)\n"));
+  auto runs = cli.json("runs list --json");
+  REQUIRE(runs.size() == 2);
+  CHECK(runs[0]["scheduled_for"] == "2026-11-22T06:00:00Z");
+  CHECK(runs[0]["status"] == "succeeded");
+  CHECK(cli.json("sr list --json").size() == 2);
+
+  CHECK(cli.run("schedule pause missed-payment-monitor").status == 0);
+  CHECK(cli.json("schedule list --json")[0]["next"].is_null());
+  CHECK_THAT(cli.run("clock advance 1d").out, Catch::Contains("(0 runs, 0 failed)"));
+  CHECK(cli.run("schedule resume missed-payment-monitor").status == 0);
+  const Result manual = cli.run("schedule run missed-payment-monitor");
+  CHECK(manual.status == 0);
+  CHECK_THAT(manual.out, Catch::EndsWith("run 3 succeeded\n"));
+  CHECK(cli.json("runs list --schedule missed-payment-monitor --json")[0]["trigger"] == "manual");
+
+  CHECK(cli.run("schedule pause nothing-here").err ==
+        "casekit: no schedule named 'nothing-here'\n");
+  CHECK(cli.run("clock advance 3 days").status == 2);
+  CHECK(cli.run("clock advance 3y").err ==
+        "casekit: not a duration unit: 'y' in '3y' (w, d, h, m or s)\n");
+  CHECK(cli.run("init --force").status == 0);
+  CHECK_THAT(cli.run("clock advance 1d").err, Catch::Contains("runs on real time"));
 }

@@ -278,9 +278,33 @@ CREATE TABLE audit (
 CREATE INDEX audit_entity ON audit(entity, entity_id);
 )sql";
 
+// Operator schedules: their pause state and the last fire handled, and the history of
+// every run (scheduled or by hand), kept even when the script fails.
+constexpr const char* kV2 = R"sql(
+CREATE TABLE schedule_state (
+  name      TEXT PRIMARY KEY,
+  paused    INTEGER NOT NULL DEFAULT 0 CHECK (paused IN (0, 1)),
+  last_fire TEXT
+) WITHOUT ROWID;
+
+CREATE TABLE runs (
+  id            INTEGER PRIMARY KEY,
+  schedule      TEXT,
+  script        TEXT NOT NULL,
+  trigger       TEXT NOT NULL CHECK (trigger IN ('schedule', 'manual', 'catch_up')),
+  scheduled_for TEXT,
+  started_at    TEXT NOT NULL,
+  finished_at   TEXT,
+  status        TEXT NOT NULL CHECK (status IN ('running', 'succeeded', 'failed')),
+  message       TEXT
+);
+CREATE INDEX runs_schedule ON runs(schedule, id);
+)sql";
+
 const std::vector<Migration>& migrations() {
   static const std::vector<Migration> all = {
       {1, "domain model", kV1},
+      {2, "schedules and runs", kV2},
   };
   return all;
 }
@@ -373,7 +397,8 @@ int schema_version(Database& db) {
   return static_cast<int>(st.integer(0));
 }
 
-void migrate(Database& db) {
+void migrate(Database& db, int target) {
+  if (target == 0) target = latest_schema_version();
   const int current = schema_version(db);
   if (current > latest_schema_version()) {
     throw Error(ErrorCode::storage,
@@ -381,9 +406,8 @@ void migrate(Database& db) {
                     " is newer than this casekit understands (" +
                     std::to_string(latest_schema_version()) + "); upgrade casekit");
   }
-  if (current == latest_schema_version()) return;
   for (const auto& m : migrations()) {
-    if (m.version <= current) continue;
+    if (m.version <= current || m.version > target) continue;
     Transaction tx(db);
     db.exec(m.sql);
     create_audit_triggers(db);

@@ -1,0 +1,84 @@
+// Operator schedules: what scripts/schedules.toml declares, what the store remembers about
+// them (paused, last fire handled) and their run history.
+#pragma once
+
+#include <filesystem>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "engine/domain/engine.hpp"
+#include "engine/runtime/sandbox.hpp"
+#include "engine/schedule/cron.hpp"
+
+namespace casekit {
+
+struct ScheduleDef {
+  std::string name;
+  std::filesystem::path script;  // resolved under scripts/
+  std::string script_name;       // as written in the file
+  CronExpression cron;
+  std::string zone_name;
+  const date::time_zone* zone = nullptr;
+  std::string overlap = "skip";   // skip | queue_one | allow
+  std::string catch_up = "skip";  // skip | once
+  bool enabled = true;
+};
+
+// Reads and checks the whole file; the first problem is an error naming file and line.
+std::vector<ScheduleDef> load_schedules(const std::filesystem::path& file,
+                                        const std::filesystem::path& scripts_dir);
+
+struct Run {
+  Id id = 0;
+  std::optional<std::string> schedule;
+  std::string script;
+  std::string trigger;  // schedule | manual | catch_up
+  std::optional<std::string> scheduled_for;
+  std::string started_at;
+  std::optional<std::string> finished_at;
+  std::string status;  // running | succeeded | failed
+  std::optional<std::string> message;
+};
+
+struct ScheduleStatus {
+  const ScheduleDef* def = nullptr;
+  bool paused = false;
+  std::optional<Instant> next;
+  std::optional<Run> last_run;
+};
+
+class Schedules {
+ public:
+  Schedules(Engine& engine, std::vector<ScheduleDef> defs, SandboxLimits limits = {});
+
+  const ScheduleDef& find(std::string_view name) const;
+  std::vector<ScheduleStatus> status();
+  void pause(std::string_view name);
+  void resume(std::string_view name);
+
+  // Runs a schedule's script now, recording the run whatever its outcome. A failed script
+  // rolls back its own changes; the run row keeps the error.
+  Run run(const ScheduleDef& def, std::string_view trigger, std::optional<Instant> scheduled_for,
+          const std::function<void(std::string_view)>& print);
+
+  // Moves a simulated clock forward to `until`, stopping at each schedule fire on the way
+  // (in time order, then by name) to run it with the clock at that instant.
+  std::vector<Run> advance(SimulatedClock& clock, Instant until,
+                           const std::function<void(std::string_view)>& print);
+
+  std::vector<Run> runs(const std::optional<std::string>& schedule, int limit);
+
+ private:
+  bool paused(const std::string& name);
+  std::optional<Instant> last_fire(const std::string& name);
+  void set_last_fire(const std::string& name, Instant t);
+  Run get_run(Id id);
+
+  Engine& engine_;
+  std::vector<ScheduleDef> defs_;
+  SandboxLimits limits_;
+};
+
+}  // namespace casekit
