@@ -148,14 +148,16 @@ inline void push_value(lua_State* L, const std::optional<std::string>& s) {
 
 template <auto Load, auto Member>
 int field(Args& a) {
-  push_value(a.L, std::invoke(Member, Load(a)));
+  const auto record = Load(a);
+  push_value(a.L, std::invoke(Member, record));
   return 1;
 }
 
 // A field holding another object's id (or an optional one, pushed as nil when absent).
 template <auto Load, auto Member, const Type& Target>
 int object_field(Args& a) {
-  const auto& id = std::invoke(Member, Load(a));
+  const auto record = Load(a);  // the id below refers into it
+  const auto& id = std::invoke(Member, record);
   if constexpr (std::is_same_v<std::decay_t<decltype(id)>, std::optional<Id>>) {
     if (!id) {
       lua_pushnil(a.L);
