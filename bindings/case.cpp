@@ -12,16 +12,11 @@ Casegroups& groups(Args& a) {
 
 void push_address(lua_State* L, const Address& addr) {
   lua_createtable(L, 0, 5);
-  push_string(L, addr.line1);
-  lua_setfield(L, -2, "line1");
-  push_optional(L, addr.line2);
-  lua_setfield(L, -2, "line2");
-  push_optional(L, addr.town);
-  lua_setfield(L, -2, "town");
-  push_optional(L, addr.postcode);
-  lua_setfield(L, -2, "postcode");
-  push_string(L, addr.status);
-  lua_setfield(L, -2, "status");
+  set_field(L, "line1", addr.line1);
+  set_field(L, "line2", addr.line2);
+  set_field(L, "town", addr.town);
+  set_field(L, "postcode", addr.postcode);
+  set_field(L, "status", addr.status);
 }
 
 // Reads the address table at stack index `at`.

@@ -11,23 +11,15 @@ Ledger& ledger(Args& a) {
 
 void push_schedule(lua_State* L, const Schedule& s) {
   lua_createtable(L, 0, 8);
-  lua_pushinteger(L, s.version);
-  lua_setfield(L, -2, "version");
-  lua_pushinteger(L, s.lump_sum);
-  lua_setfield(L, -2, "lump_sum");
-  lua_pushinteger(L, s.amount_per_period);
-  lua_setfield(L, -2, "amount_per_period");
-  push_string(L, s.frequency);
-  lua_setfield(L, -2, "frequency");
-  lua_pushinteger(L, s.periods);
-  lua_setfield(L, -2, "periods");
-  push_string(L, s.first_collection_date);
-  lua_setfield(L, -2, "first_collection_date");
-  lua_pushboolean(L, s.in_place);
-  lua_setfield(L, -2, "in_place");
+  set_field(L, "version", s.version);
+  set_field(L, "lump_sum", s.lump_sum);
+  set_field(L, "amount_per_period", s.amount_per_period);
+  set_field(L, "frequency", s.frequency);
+  set_field(L, "periods", s.periods);
+  set_field(L, "first_collection_date", s.first_collection_date);
+  set_field(L, "in_place", s.in_place);
   if (s.acceptable) {
-    lua_pushboolean(L, *s.acceptable);
-    lua_setfield(L, -2, "acceptable");
+    set_field(L, "acceptable", *s.acceptable);
   }
 }
 
@@ -64,18 +56,14 @@ int w_dues(Args& a) {
   const auto dues = ledger(a).dues(group);
   push_list(a.L, dues, [&](const Due& d) {
     lua_createtable(a.L, 0, 5);
-    lua_pushinteger(a.L, d.id);
-    lua_setfield(a.L, -2, "id");
+    set_field(a.L, "id", d.id);
     if (d.case_id) {
       push_object(a.L, kCaseType, *d.case_id);
       lua_setfield(a.L, -2, "case");
     }
-    push_string(a.L, d.owed_to);
-    lua_setfield(a.L, -2, "owed_to");
-    push_string(a.L, d.state);
-    lua_setfield(a.L, -2, "state");
-    lua_pushinteger(a.L, d.amount);
-    lua_setfield(a.L, -2, "amount");
+    set_field(a.L, "owed_to", d.owed_to);
+    set_field(a.L, "state", d.state);
+    set_field(a.L, "amount", d.amount);
   });
   return 1;
 }
@@ -107,14 +95,10 @@ int w_charges(Args& a) {
   const auto charges = ledger(a).charges(group);
   push_list(a.L, charges, [&](const Charge& c) {
     lua_createtable(a.L, 0, 4);
-    lua_pushinteger(a.L, c.id);
-    lua_setfield(a.L, -2, "id");
-    push_string(a.L, c.kind);
-    lua_setfield(a.L, -2, "kind");
-    push_string(a.L, c.state);
-    lua_setfield(a.L, -2, "state");
-    lua_pushinteger(a.L, c.amount);
-    lua_setfield(a.L, -2, "amount");
+    set_field(a.L, "id", c.id);
+    set_field(a.L, "kind", c.kind);
+    set_field(a.L, "state", c.state);
+    set_field(a.L, "amount", c.amount);
   });
   return 1;
 }

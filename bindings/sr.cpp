@@ -100,12 +100,9 @@ int m_notes(Args& a) {
   const auto notes = srs(a).notes(a.object(1, kSrType, "self"));
   push_list(a.L, notes, [&](const SrNote& n) {
     lua_createtable(a.L, 0, 3);
-    push_string(a.L, n.author);
-    lua_setfield(a.L, -2, "author");
-    push_string(a.L, n.body);
-    lua_setfield(a.L, -2, "text");
-    push_string(a.L, n.created_at);
-    lua_setfield(a.L, -2, "created_at");
+    set_field(a.L, "author", n.author);
+    set_field(a.L, "text", n.body);
+    set_field(a.L, "created_at", n.created_at);
   });
   return 1;
 }
@@ -155,12 +152,9 @@ int m_steps(Args& a) {
   const auto steps = srs(a).steps(a.object(1, kSrType, "self"));
   push_list(a.L, steps, [&](const SrStep& s) {
     lua_createtable(a.L, 0, 3);
-    lua_pushinteger(a.L, s.seq);
-    lua_setfield(a.L, -2, "seq");
-    push_string(a.L, s.name);
-    lua_setfield(a.L, -2, "name");
-    push_string(a.L, s.status);
-    lua_setfield(a.L, -2, "status");
+    set_field(a.L, "seq", s.seq);
+    set_field(a.L, "name", s.name);
+    set_field(a.L, "status", s.status);
   });
   return 1;
 }

@@ -140,6 +140,13 @@ inline void push_value(lua_State* L, const std::optional<std::string>& s) {
   push_optional(L, s);
 }
 
+// t[key] = value for the table on top of the stack.
+template <typename T>
+void set_field(lua_State* L, const char* key, const T& value) {
+  push_value(L, value);
+  lua_setfield(L, -2, key);
+}
+
 // ---- property getters -------------------------------------------------------------------------
 //
 // Most properties are one field of the record behind the object. `Load` is the type's
