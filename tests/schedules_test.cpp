@@ -142,7 +142,7 @@ cron = "0 6,18 * * *"
                     Catch::Contains("only moves forward"));
 }
 
-TEST_CASE("paused and disabled schedules do not fire; resuming brings them back") {
+TEST_CASE("paused and disabled schedules do not fire, and resuming brings them back") {
   Fixture f;
   Schedules schedules(f.t.engine, f.load(R"(
 [[schedule]]
