@@ -26,7 +26,6 @@ Engine& Context::open() {
   db = std::make_unique<Database>(db_path, OpenMode::existing);
   migrate(*db);
   clock = load_clock(*db);
-  db->set_clock(clock.get());
   engine = std::make_unique<Engine>(*db, *clock, resolved_home());
   return *engine;
 }
