@@ -8,6 +8,7 @@
 #include <set>
 
 #include "bindings/modules.hpp"
+#include "engine/runtime/sandbox.hpp"
 
 namespace casekit {
 namespace {
@@ -155,23 +156,6 @@ class Lexer {
 
 // ---- what the sandbox offers --------------------------------------------------------------
 
-const std::set<std::string, std::less<>> kStandardGlobals = {
-    "assert",       "error",        "ipairs", "next",    "pairs",    "pcall",  "select",
-    "tonumber",     "tostring",     "type",   "xpcall",  "rawequal", "rawget", "rawlen",
-    "getmetatable", "setmetatable", "print",  "require", "string",   "table",  "math",
-    "utf8",         "_G",           "_ENV",   "_VERSION"};
-
-const std::map<std::string, std::set<std::string, std::less<>>, std::less<>> kLibraryMembers = {
-    {"string",
-     {"byte", "char", "find", "format", "gmatch", "gsub", "len", "lower", "match", "pack",
-      "packsize", "rep", "reverse", "sub", "unpack", "upper"}},
-    {"table", {"concat", "insert", "move", "pack", "remove", "sort", "unpack"}},
-    {"math", {"abs", "ceil",       "cos",  "deg",        "exp",  "floor", "fmod", "huge", "log",
-              "max", "maxinteger", "min",  "mininteger", "modf", "pi",    "rad",  "sin",  "sqrt",
-              "tan", "tointeger",  "type", "ult",        "atan", "asin",  "acos"}},
-    {"utf8", {"char", "charpattern", "codes", "codepoint", "len", "offset"}},
-};
-
 const lua::Module* binding_module(std::string_view name) {
   for (const lua::Module* m : lua::all_modules()) {
     if (name == m->name) return m;
@@ -183,8 +167,8 @@ const lua::Module* binding_module(std::string_view name) {
 
 class Linter {
  public:
-  Linter(std::vector<Token> tokens, const LintCatalogues& catalogues)
-      : t_(std::move(tokens)), cat_(catalogues) {}
+  Linter(std::vector<Token> tokens, const LintCatalogues& catalogues, const SandboxSurface& surface)
+      : t_(std::move(tokens)), cat_(catalogues), surface_(surface) {}
 
   std::vector<Diagnostic> run() {
     scopes_.emplace_back();
@@ -326,7 +310,8 @@ class Linter {
   }
 
   bool known_global(const std::string& n) const {
-    return kStandardGlobals.count(n) || binding_module(n) != nullptr;
+    // _ENV is the chunk's environment upvalue, not a global, but reads like one.
+    return n == "_ENV" || surface_.globals.count(n) || binding_module(n) != nullptr;
   }
 
   bool is_field_name(size_t i) const {
@@ -354,7 +339,7 @@ class Linter {
                                      [&](const lua::Function& f) { return member == f.name; });
       if (!found) report(tok.line, "unknown function '" + tok.text + "." + member + "'");
       if (found) check_literals(tok.text, member, p_ + 3);
-    } else if (auto lib = kLibraryMembers.find(tok.text); lib != kLibraryMembers.end()) {
+    } else if (auto lib = surface_.libraries.find(tok.text); lib != surface_.libraries.end()) {
       if (!lib->second.count(member)) {
         report(tok.line, "'" + tok.text + "." + member + "' is not available in the sandbox");
       }
@@ -414,6 +399,7 @@ class Linter {
 
   std::vector<Token> t_;
   const LintCatalogues& cat_;
+  const SandboxSurface& surface_;
   size_t p_ = 0;
   std::vector<std::set<std::string>> scopes_;
   std::vector<std::string> pending_;  // for-loop variables waiting for their `do`
@@ -442,7 +428,7 @@ std::vector<Diagnostic> lint_source(std::string_view source, const std::string& 
     }
     return {{line, "syntax error: " + message}};
   }
-  return Linter(Lexer(source).run(), catalogues).run();
+  return Linter(Lexer(source).run(), catalogues, sandbox_surface()).run();
 }
 
 }  // namespace casekit

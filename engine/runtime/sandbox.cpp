@@ -231,18 +231,23 @@ void make_readonly(lua_State* L, const char* name) {
 
 constexpr const char* kStringLibrary = "casekit.string";
 
+// The standard libraries a script may name. `string` is opened at setup (it also gives
+// strings their methods); the others on first use.
+struct Library {
+  const char* name;
+  lua_CFunction open;  // nullptr: already open, kept in the registry
+};
+constexpr Library kLibraries[] = {
+    {"string", nullptr}, {"table", luaopen_table}, {"math", luaopen_math}, {"utf8", luaopen_utf8}};
+
 // Pushes the library or binding module a global name stands for; false if none.
 bool push_library(lua_State* L, const char* name) {
-  if (std::strcmp(name, "string") == 0) {
-    lua_getfield(L, LUA_REGISTRYINDEX, kStringLibrary);
-    return true;
-  }
-  static constexpr struct {
-    const char* name;
-    lua_CFunction open;
-  } kLazy[] = {{"table", luaopen_table}, {"math", luaopen_math}, {"utf8", luaopen_utf8}};
-  for (const auto& lib : kLazy) {
+  for (const auto& lib : kLibraries) {
     if (std::strcmp(name, lib.name) != 0) continue;
+    if (!lib.open) {
+      lua_getfield(L, LUA_REGISTRYINDEX, kStringLibrary);
+      return true;
+    }
     lua_pushcfunction(L, lib.open);
     lua_call(L, 0, 1);
     if (lib.open == luaopen_math) {
@@ -311,6 +316,46 @@ const lua::GlobalDoc kGlobals[] = {
 
 std::span<const lua::GlobalDoc> sandbox_globals() {
   return kGlobals;
+}
+
+SandboxSurface sandbox_surface() {
+  // Asked of a real sandbox, so the linter cannot drift from the allow-list.
+  Sandbox sandbox({}, {}, nullptr);
+  lua_State* L = sandbox.state();
+  sandbox.load(R"lua(
+    for _, name in ipairs({...}) do local _ = _G[name] end  -- open each lazy library
+    local out = {}
+    for name, value in pairs(_G) do
+      local members = {}
+      if type(value) == "table" and name ~= "_G" then
+        for member in pairs(value) do members[#members + 1] = member end
+      end
+      out[#out + 1] = {name, members}
+    end
+    return out
+  )lua",
+               "surface.lua");
+  for (const auto& lib : kLibraries) lua_pushstring(L, lib.name);
+  sandbox.call(static_cast<int>(std::size(kLibraries)), 1);
+  SandboxSurface surface;
+  const lua_Integer n = static_cast<lua_Integer>(lua_rawlen(L, -1));
+  for (lua_Integer i = 1; i <= n; ++i) {
+    lua_rawgeti(L, -1, i);
+    lua_rawgeti(L, -1, 1);
+    const std::string name = lua_tostring(L, -1);
+    lua_pop(L, 1);
+    surface.globals.insert(name);
+    lua_rawgeti(L, -1, 2);
+    const lua_Integer m = static_cast<lua_Integer>(lua_rawlen(L, -1));
+    for (lua_Integer j = 1; j <= m; ++j) {
+      lua_rawgeti(L, -1, j);
+      if (lua_type(L, -1) == LUA_TSTRING) surface.libraries[name].insert(lua_tostring(L, -1));
+      lua_pop(L, 1);
+    }
+    lua_pop(L, 2);
+  }
+  lua_pop(L, 1);
+  return surface;
 }
 
 std::string read_script(const std::filesystem::path& file) {

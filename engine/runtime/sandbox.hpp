@@ -9,7 +9,9 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -76,5 +78,13 @@ std::string read_script(const std::filesystem::path& file);
 
 // The globals every sandbox has besides the binding modules, with a line of doc each.
 std::span<const lua::GlobalDoc> sandbox_globals();
+
+// What a script can name, besides the binding modules: the global names, and for each
+// library table (string, math, ...) its members. Read from a real sandbox.
+struct SandboxSurface {
+  std::set<std::string, std::less<>> globals;
+  std::map<std::string, std::set<std::string, std::less<>>, std::less<>> libraries;
+};
+SandboxSurface sandbox_surface();
 
 }  // namespace casekit
