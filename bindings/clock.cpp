@@ -45,11 +45,12 @@ int w_days_between(Args& a) {
 const Function kFunctions[] = {
     {"now", entry<w_now>, "clock.now() -> string", "Current instant, '2026-11-22T09:30:00Z'."},
     {"today", entry<w_today>, "clock.today() -> string", "Today's date (UTC), '2026-11-22'."},
-    {"add_days", entry<w_add_days>, "clock.add_days(date, n) -> string", "Calendar days later."},
+    {"add_days", entry<w_add_days>, "clock.add_days(date, n) -> string", "Calendar days later.",
+     Replay::pure},
     {"add_months", entry<w_add_months>, "clock.add_months(date, n) -> string",
-     "Calendar months later; the 31st becomes the month's last day."},
+     "Calendar months later; the 31st becomes the month's last day.", Replay::pure},
     {"days_between", entry<w_days_between>, "clock.days_between(from, to) -> integer",
-     "Days from `from` to `to` (negative if `to` is earlier)."},
+     "Days from `from` to `to` (negative if `to` is earlier).", Replay::pure},
 };
 
 }  // namespace

@@ -21,11 +21,14 @@ int w_log(Args& a) {
 }
 
 const Function kFunctions[] = {
-    {"debug", entry<w_log<spdlog::level::debug>>, "log.debug(message)", "Logs at debug level."},
-    {"info", entry<w_log<spdlog::level::info>>, "log.info(message)", "Logs at info level."},
-    {"warn", entry<w_log<spdlog::level::warn>>, "log.warn(message)", "Logs a warning."},
+    {"debug", entry<w_log<spdlog::level::debug>>, "log.debug(message)", "Logs at debug level.",
+     Replay::skip},
+    {"info", entry<w_log<spdlog::level::info>>, "log.info(message)", "Logs at info level.",
+     Replay::skip},
+    {"warn", entry<w_log<spdlog::level::warn>>, "log.warn(message)", "Logs a warning.",
+     Replay::skip},
     {"error", entry<w_log<spdlog::level::err>>, "log.error(message)",
-     "Logs an error (does not stop the script; use error() for that)."},
+     "Logs an error (does not stop the script; use error() for that).", Replay::skip},
 };
 
 }  // namespace

@@ -23,8 +23,15 @@ extern const Module kMoneyModule;
 extern const Module kLetterModule;
 extern const Module kClockModule;
 extern const Module kLogModule;
+extern const Module kTaskModule;
+extern const Module kEventModule;
 
 std::span<const Module* const> all_modules();
+// The object type with this metatable name, or nullptr.
+const Type* find_type(std::string_view name);
+
+// Sets the globals `procedure` and `wait` in the environment table at `env`.
+void open_procedure_globals(lua_State* L, int env);
 
 // Installs every module as a global of the state (the sandbox then freezes them).
 void open_modules(lua_State* L);

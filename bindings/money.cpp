@@ -53,14 +53,18 @@ int w_format(Args& a) {
 }
 
 const Function kFunctions[] = {
-    {"add", entry<w_add>, "money.add(a, b) -> integer", "a + b in pence; error on overflow."},
-    {"sub", entry<w_sub>, "money.sub(a, b) -> integer", "a - b in pence; error on overflow."},
+    {"add", entry<w_add>, "money.add(a, b) -> integer", "a + b in pence; error on overflow.",
+     Replay::pure},
+    {"sub", entry<w_sub>, "money.sub(a, b) -> integer", "a - b in pence; error on overflow.",
+     Replay::pure},
     {"mul", entry<w_mul>, "money.mul(amount, factor) -> integer",
-     "amount * factor (an integer); error on overflow."},
-    {"sum", entry<w_sum>, "money.sum({amounts}) -> integer", "Sum of a list of pence."},
+     "amount * factor (an integer); error on overflow.", Replay::pure},
+    {"sum", entry<w_sum>, "money.sum({amounts}) -> integer", "Sum of a list of pence.",
+     Replay::pure},
     {"div_ceil", entry<w_div_ceil>, "money.div_ceil(amount, divisor) -> integer",
-     "amount / divisor rounded up (e.g. the number of periods to clear arrears)."},
-    {"format", entry<w_format>, "money.format(amount) -> string", "125050 -> '£1,250.50'."},
+     "amount / divisor rounded up (e.g. the number of periods to clear arrears).", Replay::pure},
+    {"format", entry<w_format>, "money.format(amount) -> string", "125050 -> '£1,250.50'.",
+     Replay::pure},
 };
 
 }  // namespace

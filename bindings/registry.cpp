@@ -3,13 +3,23 @@
 namespace casekit::lua {
 namespace {
 
-const Module* const kAll[] = {&kCaseModule,   &kSrModule,    &kPaymentModule, &kMoneyModule,
-                              &kLetterModule, &kClockModule, &kLogModule};
+const Module* const kAll[] = {&kCaseModule,  &kSrModule,     &kPaymentModule,
+                              &kMoneyModule, &kLetterModule, &kTaskModule,
+                              &kEventModule, &kClockModule,  &kLogModule};
 
 }  // namespace
 
 std::span<const Module* const> all_modules() {
   return kAll;
+}
+
+const Type* find_type(std::string_view name) {
+  for (const Module* m : all_modules()) {
+    for (const Type* t : m->types) {
+      if (name == t->name) return t;
+    }
+  }
+  return nullptr;
 }
 
 void open_modules(lua_State* L) {

@@ -2,6 +2,8 @@
 
 #include <cmath>
 
+#include "bindings/journal.hpp"
+
 namespace casekit::lua {
 
 void set_host(lua_State* L, Host* h) {
@@ -60,8 +62,12 @@ void ensure_error_metatable(lua_State* L) {
 }  // namespace
 
 void push_error(lua_State* L, ErrorCode code, const std::string& message) {
+  push_error(L, code_name(code), message);
+}
+
+void push_error(lua_State* L, const char* code, const std::string& message) {
   lua_createtable(L, 0, 3);
-  lua_pushstring(L, code_name(code));
+  lua_pushstring(L, code);
   lua_setfield(L, -2, "code");
   push_string(L, message);
   lua_setfield(L, -2, "message");
@@ -74,6 +80,181 @@ void push_error(lua_State* L, ErrorCode code, const std::string& message) {
 std::string qualified_name(lua_State* L) {
   const char* name = lua_tostring(L, lua_upvalueindex(1));
   return name ? name : "?";
+}
+
+// ---- the dispatcher ---------------------------------------------------------------------------
+
+namespace {
+
+// A binding's outcome: its result count, or the error to raise once the C++ exception is
+// finished with.
+struct Outcome {
+  int results = 0;
+  std::optional<std::pair<std::string, std::string>> error;  // code name, message
+};
+
+template <typename F>
+Outcome guarded(lua_State* L, F&& run) {
+  try {
+    return {run(), std::nullopt};
+  } catch (const ArgError& e) {
+    return {0, std::pair{std::string(code_name(e.code())), std::string(e.what())}};
+  } catch (const Error& e) {
+    return {0, std::pair{std::string(code_name(e.code())), qualified_name(L) + ": " + e.what()}};
+  } catch (const std::exception& e) {
+    return {0, std::pair{std::string(code_name(ErrorCode::internal)),
+                         qualified_name(L) + ": " + e.what()}};
+  }
+}
+
+// Raised outside any catch block, so the C++ exception is finished with before Lua unwinds
+// (and so this is correct for a longjmp build of Lua too).
+int raise(lua_State* L, const std::pair<std::string, std::string>& error) {
+  push_error(L, error.first.c_str(), error.second);
+  return lua_error(L);
+}
+
+Replay replay_mode(lua_State* L) {
+  // Module functions carry their mode as a second upvalue; object methods and properties
+  // read the store and are always recorded.
+  return lua_isinteger(L, lua_upvalueindex(2))
+             ? static_cast<Replay>(lua_tointeger(L, lua_upvalueindex(2)))
+             : Replay::record;
+}
+
+Journal* journal_of(lua_State* L) {
+  Host* h = *static_cast<Host**>(lua_getextraspace(L));
+  return h ? h->journal : nullptr;
+}
+
+// "procedures/x.lua:12": the nearest Lua frame.
+std::string script_line(lua_State* L) {
+  lua_Debug ar;
+  for (int level = 1; lua_getstack(L, level, &ar); ++level) {
+    lua_getinfo(L, "Sl", &ar);
+    if (ar.currentline > 0) return std::string(ar.short_src) + ":" + std::to_string(ar.currentline);
+  }
+  return "?";
+}
+
+int raise_halted(lua_State* L, const Journal& journal) {
+  return raise(L, {code_name(ErrorCode::script), journal.halt_message()});
+}
+
+// Pushes a recorded result (an array of values) or raises the recorded error.
+int push_recorded(lua_State* L, const std::string& result) {
+  const auto values = nlohmann::json::parse(result);
+  if (values.is_object()) {
+    push_json(L, values);  // an error table
+    return lua_error(L);
+  }
+  luaL_checkstack(L, static_cast<int>(values.size()) + 4, "replaying results");
+  for (const auto& v : values) push_json(L, v);
+  return static_cast<int>(values.size());
+}
+
+std::string encoded_args(lua_State* L) {
+  return dump(values_to_json(L, 1));
+}
+
+int journaled_call(lua_State* L, Journal& journal, int (*impl)(Args&)) {
+  if (journal.halted()) return raise_halted(L, journal);
+  std::string name = qualified_name(L);
+  std::string encoded;
+  Outcome args = guarded(L, [&] {
+    encoded = encoded_args(L);
+    return 0;
+  });
+  if (args.error) return raise(L, *args.error);
+  std::string line = script_line(L);
+  if (journal.replaying()) {
+    const Command* recorded = journal.match(name, encoded, line);
+    if (!recorded) return raise_halted(L, journal);
+    return push_recorded(L, recorded->result.value_or("[]"));
+  }
+  if (journal.verify_only()) {
+    journal.stop_at_end();
+    return raise_halted(L, journal);
+  }
+  Outcome out = guarded(L, [&] {
+    Args a(L);
+    return impl(a);
+  });
+  if (out.error) {
+    const nlohmann::json e = {
+        {"$error", {{"code", out.error->first}, {"message", out.error->second}}}};
+    journal.record(std::move(name), std::move(encoded), dump(e), std::move(line));
+    return raise(L, *out.error);
+  }
+  Outcome recorded = guarded(L, [&] {
+    journal.record(std::move(name), std::move(encoded),
+                   dump(values_to_json(L, lua_gettop(L) - out.results + 1)), std::move(line));
+    return 0;
+  });
+  if (recorded.error) return raise(L, *recorded.error);
+  return out.results;
+}
+
+}  // namespace
+
+int call_binding(lua_State* L, int (*impl)(Args&)) {
+  if (Journal* journal = journal_of(L)) {
+    switch (replay_mode(L)) {
+      case Replay::record:
+        return journaled_call(L, *journal, impl);
+      case Replay::skip:
+        if (journal->replaying()) return 0;
+        break;
+      case Replay::pure:
+        break;
+    }
+  }
+  Outcome out = guarded(L, [&] {
+    Args a(L);
+    return impl(a);
+  });
+  if (out.error) return raise(L, *out.error);
+  return out.results;
+}
+
+int call_wait(lua_State* L, PendingWait (*impl)(Args&)) {
+  Journal* journal = journal_of(L);
+  if (!journal) {
+    return raise(L, {code_name(ErrorCode::invalid), qualified_name(L) +
+                                                        ": only a procedure instance can wait "
+                                                        "(this script is not running as one)"});
+  }
+  if (journal->halted()) return raise_halted(L, *journal);
+  std::string name = qualified_name(L);
+  std::string encoded;
+  Outcome args = guarded(L, [&] {
+    encoded = encoded_args(L);
+    return 0;
+  });
+  if (args.error) return raise(L, *args.error);
+  std::string line = script_line(L);
+  if (journal->replaying()) {
+    const Command* recorded = journal->match(name, encoded, line);
+    if (!recorded) return raise_halted(L, *journal);
+    if (recorded->result) return push_recorded(L, *recorded->result);
+    // Still pending: the instance is waiting here, exactly as a warm one would be.
+    return lua_yield(L, 0);
+  }
+  if (journal->verify_only()) {
+    journal->stop_at_end();
+    return raise_halted(L, *journal);
+  }
+  PendingWait wait;
+  Outcome out = guarded(L, [&] {
+    Args a(L);
+    wait = impl(a);
+    return 0;
+  });
+  if (out.error) return raise(L, *out.error);
+  journal->record(std::move(name), std::move(encoded), std::nullopt, std::move(line));
+  wait.seq = journal->history().back().seq;
+  journal->pending = std::move(wait);
+  return lua_yield(L, 0);
 }
 
 // ---- objects ------------------------------------------------------------------------------
@@ -170,7 +351,8 @@ void push_module(lua_State* L, const Module& module) {
   lua_createtable(L, 0, static_cast<int>(module.functions.size()));
   for (const auto& f : module.functions) {
     lua_pushfstring(L, "%s.%s", module.name, f.name);
-    lua_pushcclosure(L, f.fn, 1);
+    lua_pushinteger(L, static_cast<lua_Integer>(f.replay));
+    lua_pushcclosure(L, f.fn, 2);
     lua_setfield(L, -2, f.name);
   }
 }

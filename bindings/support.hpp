@@ -27,10 +27,16 @@ namespace casekit::lua {
 
 // What a binding needs from whoever runs the script. Reached through the state's extra
 // space, so it is never visible to scripts.
+class Journal;
+struct PendingWait;
+
 struct Host {
   Engine& engine;
   std::string actor;                            // audit actor and SR note author
   std::function<void(std::string_view)> print;  // where print() output goes
+  // Set when the script is a procedure instance: every binding call is journaled.
+  Journal* journal = nullptr;
+  std::int64_t instance = 0;
 };
 
 void set_host(lua_State* L, Host* host);
@@ -38,11 +44,19 @@ Host& host(lua_State* L);
 
 // ---- declarations -------------------------------------------------------------------------
 
+// How a call behaves when a procedure instance is replayed (bindings/journal.hpp).
+enum class Replay {
+  record,  // reads or writes the store, or the clock: journaled, its result replayed
+  pure,    // depends only on its arguments: runs again, never journaled
+  skip,    // an effect outside the store (logging): runs live, not at all on replay
+};
+
 struct Function {
   const char* name;
   lua_CFunction fn;
   const char* signature;  // e.g. "case.get(id) -> Casegroup"
   const char* doc;
+  Replay replay = Replay::record;
 };
 
 struct Property {
@@ -199,6 +213,7 @@ void push_list(lua_State* L, const Range& items, F push_one) {
 
 // Error objects are tables {code=, message=, where=} whose tostring is "where message".
 void push_error(lua_State* L, ErrorCode code, const std::string& message);
+void push_error(lua_State* L, const char* code, const std::string& message);
 
 // Thrown by Args: its message already names the function and argument.
 class ArgError : public Error {
@@ -208,23 +223,23 @@ class ArgError : public Error {
 
 std::string qualified_name(lua_State* L);
 
+// Runs a binding: journaled when a procedure instance is running (replayed calls return
+// their recorded result without running), and with C++ errors turned into Lua errors.
+int call_binding(lua_State* L, int (*impl)(Args&));
+
 template <int (*Impl)(Args&)>
 int entry(lua_State* L) {
-  {
-    try {
-      Args args(L);
-      return Impl(args);
-    } catch (const ArgError& e) {
-      push_error(L, e.code(), e.what());
-    } catch (const Error& e) {
-      push_error(L, e.code(), qualified_name(L) + ": " + e.what());
-    } catch (const std::exception& e) {
-      push_error(L, ErrorCode::internal, qualified_name(L) + ": " + e.what());
-    }
-  }
-  // Raised outside the catch blocks, so the C++ exception is finished with before Lua
-  // unwinds (and so this is correct for a longjmp build of Lua too).
-  return lua_error(L);
+  return call_binding(L, Impl);
+}
+
+// A wait: live, `impl` does the wait's own work (a work item, say) and says what ends it;
+// the call is journaled as pending and the coroutine yields. The value the instance is
+// resumed with (or, on replay, the recorded one) is what the wait returns.
+int call_wait(lua_State* L, PendingWait (*impl)(Args&));
+
+template <PendingWait (*Impl)(Args&)>
+int wait_entry(lua_State* L) {
+  return call_wait(L, Impl);
 }
 
 }  // namespace casekit::lua

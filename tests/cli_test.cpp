@@ -71,7 +71,7 @@ TEST_CASE("cli: init makes a database once, and --force replaces it") {
   Cli cli;
   const Result first = cli.run("init");
   CHECK(first.status == 0);
-  CHECK_THAT(first.out, Catch::Contains("initialised casekit.db (schema version 2"));
+  CHECK_THAT(first.out, Catch::Contains("initialised casekit.db (schema version 3"));
   const Result again = cli.run("init");
   CHECK(again.status == 1);
   CHECK(again.err == "casekit: casekit.db already exists; use --force to replace it\n");
@@ -257,7 +257,9 @@ TEST_CASE("cli: schedules list, pause, resume, run, and the clock advances throu
   INFO(advanced.err);
   CHECK(advanced.status == 0);
   CHECK_THAT(advanced.out, Catch::Contains("2 SRs raised"));
-  CHECK_THAT(advanced.out, Catch::EndsWith("clock now 2026-11-22T07:00:00Z (2 runs, 0 failed)\n"));
+  CHECK_THAT(advanced.out,
+             Catch::EndsWith(
+                 "clock now 2026-11-22T07:00:00Z (2 runs, 0 failed; 0 instance activations)\n"));
   auto runs = cli.json("runs list --json");
   REQUIRE(runs.size() == 2);
   CHECK(runs[0]["scheduled_for"] == "2026-11-22T06:00:00Z");
@@ -266,7 +268,7 @@ TEST_CASE("cli: schedules list, pause, resume, run, and the clock advances throu
 
   CHECK(cli.run("schedule pause missed-payment-monitor").status == 0);
   CHECK(cli.json("schedule list --json")[0]["next"].is_null());
-  CHECK_THAT(cli.run("clock advance 1d").out, Catch::Contains("(0 runs, 0 failed)"));
+  CHECK_THAT(cli.run("clock advance 1d").out, Catch::Contains("(0 runs, 0 failed;"));
   CHECK(cli.run("schedule resume missed-payment-monitor").status == 0);
   const Result manual = cli.run("schedule run missed-payment-monitor");
   CHECK(manual.status == 0);

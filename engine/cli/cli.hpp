@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/domain/engine.hpp"
+#include "engine/durable/runtime.hpp"
 
 namespace casekit::cli {
 
@@ -21,9 +22,12 @@ struct Context {
   std::unique_ptr<Database> db;
   std::unique_ptr<Clock> clock;
   std::unique_ptr<Engine> engine;
+  std::unique_ptr<ProcedureRuntime> procedures;
 
   // Opens the existing database (migrating it if older) and the engine over it.
   Engine& open();
+  // The procedure runtime over the opened engine; script output goes to stdout.
+  ProcedureRuntime& runtime();
   Home resolved_home() const;
 };
 
@@ -34,6 +38,14 @@ void add_sr_commands(CLI::App& app, Context& ctx);
 void add_letters_commands(CLI::App& app, Context& ctx);
 void add_script_commands(CLI::App& app, Context& ctx);
 void add_schedule_commands(CLI::App& app, Context& ctx);
+void add_procedure_commands(CLI::App& app, Context& ctx);
+void add_work_commands(CLI::App& app, Context& ctx);
+void add_serve_command(CLI::App& app, Context& ctx);
+
+// "k=v" options (--param, --field) into a map; a malformed one is a usage error.
+std::map<std::string, std::string> key_values(const std::vector<std::string>& items,
+                                              const char* option);
+void print_line(std::string_view line);
 
 // ---- output helpers -------------------------------------------------------------------------
 

@@ -15,10 +15,6 @@ Schedules open_schedules(Context& ctx) {
   return Schedules(e, load_schedules(e.home.scripts() / "schedules.toml", e.home.scripts()));
 }
 
-void print_line(std::string_view line) {
-  std::cout << line << "\n";
-}
-
 nlohmann::json run_json(const Run& r) {
   auto opt = [](const std::optional<std::string>& s) {
     return s ? nlohmann::json(*s) : nlohmann::json(nullptr);
@@ -207,7 +203,8 @@ void add_clock(CLI::App& app, Context& ctx) {
   auto duration = std::make_shared<std::string>();
   auto* advance = group->add_subcommand(
       "advance",
-      "Move a simulated clock forward, running every schedule that falls due on the way");
+      "Move a simulated clock forward, firing every timer and schedule that falls due on the "
+      "way, in time order");
   advance->add_option("duration", *duration, "e.g. 14d, 36h, 90m, 2w")->required();
   advance->callback([&ctx, duration] {
     const auto by = parse_duration(*duration);
@@ -218,15 +215,19 @@ void add_clock(CLI::App& app, Context& ctx) {
                   "this database runs on real time; only a database made with "
                   "`casekit init --simulated-clock DATE` has a clock to advance");
     }
-    const auto runs = schedules.advance(*clock, clock->now() + by, print_line);
+    ProcedureRuntime& runtime = ctx.runtime();
+    runtime.drain();  // anything left runnable by an interrupted command runs first
+    const auto runs = schedules.advance(*clock, clock->now() + by, print_line, &runtime);
     int failed = 0;
     for (const auto& r : runs) {
       failed += r.status == "failed";
       std::cout << "ran " << r.schedule.value_or("-") << " at " << r.scheduled_for.value_or("-")
                 << ": " << r.status << (r.message ? " (" + *r.message + ")" : "") << "\n";
     }
+    const auto activations = runtime.stats().activations;
     std::cout << "clock now " << format_instant(clock->now()) << " (" << runs.size() << " run"
-              << (runs.size() == 1 ? "" : "s") << ", " << failed << " failed)\n";
+              << (runs.size() == 1 ? "" : "s") << ", " << failed << " failed; " << activations
+              << " instance activation" << (activations == 1 ? "" : "s") << ")\n";
   });
 }
 

@@ -30,6 +30,12 @@ Engine& Context::open() {
   return *engine;
 }
 
+ProcedureRuntime& Context::runtime() {
+  if (!procedures)
+    procedures = std::make_unique<ProcedureRuntime>(open(), RuntimeOptions{}, print_line);
+  return *procedures;
+}
+
 }  // namespace casekit::cli
 
 int main(int argc, char** argv) {
@@ -57,6 +63,9 @@ int main(int argc, char** argv) {
   cli::add_letters_commands(app, ctx);
   cli::add_script_commands(app, ctx);
   cli::add_schedule_commands(app, ctx);
+  cli::add_procedure_commands(app, ctx);
+  cli::add_work_commands(app, ctx);
+  cli::add_serve_command(app, ctx);
 
   try {
     app.parse(argc, argv);

@@ -8,6 +8,23 @@ void print_json(const nlohmann::json& j) {
   std::cout << j.dump(2) << "\n";
 }
 
+void print_line(std::string_view line) {
+  std::cout << line << "\n";
+}
+
+std::map<std::string, std::string> key_values(const std::vector<std::string>& items,
+                                              const char* option) {
+  std::map<std::string, std::string> out;
+  for (const auto& item : items) {
+    const auto eq = item.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      throw CLI::ValidationError(option, "expected KEY=VALUE, got '" + item + "'");
+    }
+    out[item.substr(0, eq)] = item.substr(eq + 1);
+  }
+  return out;
+}
+
 std::string or_dash(const std::optional<std::string>& s) {
   return s && !s->empty() ? *s : "-";
 }

@@ -1,6 +1,7 @@
 #include "engine/domain/catalogue.hpp"
 
 #include <toml++/toml.h>
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 
@@ -150,6 +151,57 @@ const LetterTemplate* LetterCatalogue::find(std::string_view code) const {
 const LetterTemplate& LetterCatalogue::require(std::string_view code) const {
   if (const auto* t = find(code)) return *t;
   throw Error(ErrorCode::bad_argument, "unknown letter template '" + std::string(code) + "'");
+}
+
+InboxCatalogue InboxCatalogue::load(const std::filesystem::path& file) {
+  if (!std::filesystem::exists(file)) {
+    throw Error(ErrorCode::io, "inbox catalogue not found: " + file.string());
+  }
+  toml::table doc = parse_toml(file);
+  InboxCatalogue catalogue;
+  for (const auto& [key, node] : doc) {
+    const auto* t = node.as_table();
+    const auto line = std::to_string(node.source().begin.line);
+    if (!t)
+      throw Error(ErrorCode::invalid, file.string() + ":" + line + ": expected [inbox] table");
+    Inbox inbox{
+        std::string(key.str()),
+        t->get_as<std::string>("description") ? t->get_as<std::string>("description")->get() : "",
+        {}};
+    if (const auto* roles = (*t)["roles"].as_array()) {
+      for (const auto& r : *roles) {
+        const auto role = r.value<std::string>();
+        const bool known =
+            role && std::find(std::begin(kRoles), std::end(kRoles), *role) != std::end(kRoles);
+        if (!known) {
+          throw Error(ErrorCode::invalid, file.string() + ":" + line + ": inbox '" + inbox.name +
+                                              "' names an unknown role");
+        }
+        inbox.roles.push_back(*role);
+      }
+    }
+    if (inbox.roles.empty()) {
+      throw Error(ErrorCode::invalid,
+                  file.string() + ":" + line + ": inbox '" + inbox.name + "' needs roles = [...]");
+    }
+    catalogue.inboxes_.push_back(std::move(inbox));
+  }
+  return catalogue;
+}
+
+const Inbox* InboxCatalogue::find(std::string_view name) const {
+  for (const auto& i : inboxes_) {
+    if (i.name == name) return &i;
+  }
+  return nullptr;
+}
+
+const Inbox& InboxCatalogue::require(std::string_view name) const {
+  if (const Inbox* i = find(name)) return *i;
+  std::string known;
+  for (const auto& i : inboxes_) known += (known.empty() ? "" : ", ") + i.name;
+  throw Error(ErrorCode::not_found, "unknown inbox '" + std::string(name) +
+                                        "' (procedures/inboxes.toml has: " + known + ")");
 }
 
 }  // namespace casekit

@@ -58,6 +58,28 @@ class LetterCatalogue {
   std::vector<LetterTemplate> templates_;
 };
 
+// Work item inboxes (procedures/inboxes.toml) and the roles whose users may complete
+// their items.
+struct Inbox {
+  std::string name;
+  std::string description;
+  std::vector<std::string> roles;
+};
+
+class InboxCatalogue {
+ public:
+  static InboxCatalogue load(const std::filesystem::path& file);
+  const Inbox* find(std::string_view name) const;
+  const Inbox& require(std::string_view name) const;
+  const std::vector<Inbox>& inboxes() const { return inboxes_; }
+
+ private:
+  std::vector<Inbox> inboxes_;
+};
+
+// The roles a user can have.
+inline constexpr const char* kRoles[] = {"caseworker", "team_leader", "operator", "policy_author"};
+
 bool iequals(std::string_view a, std::string_view b);
 
 }  // namespace casekit

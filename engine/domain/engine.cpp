@@ -10,11 +10,14 @@ Engine::Engine(Database& db_, const Clock& clock_, Home home_)
       home(std::move(home_)),
       sr_catalogue(SrCatalogue::load(home.sr_catalogue())),
       letter_catalogue(LetterCatalogue::load(home.letters())),
+      inboxes(InboxCatalogue::load(home.inboxes())),
       casegroups(db, clock),
       ledger(db, clock),
       srs(db, clock, sr_catalogue),
       letters(db, clock, letter_catalogue),
-      exceptions(db, clock) {
+      exceptions(db, clock),
+      users(db, clock),
+      work_items(db, clock, inboxes) {
   db.set_clock(&clock);
 }
 

@@ -11,6 +11,7 @@
 #include "engine/domain/ledger.hpp"
 #include "engine/domain/letters.hpp"
 #include "engine/domain/service_requests.hpp"
+#include "engine/domain/work_items.hpp"
 
 namespace casekit {
 
@@ -21,6 +22,7 @@ struct Home {
   std::filesystem::path scripts() const { return root / "scripts"; }
   std::filesystem::path letters() const { return root / "procedures" / "letters"; }
   std::filesystem::path sr_catalogue() const { return root / "procedures" / "sr_catalogue.toml"; }
+  std::filesystem::path inboxes() const { return root / "procedures" / "inboxes.toml"; }
 };
 
 class Engine {
@@ -34,11 +36,14 @@ class Engine {
   const Home home;
   const SrCatalogue sr_catalogue;
   const LetterCatalogue letter_catalogue;
+  const InboxCatalogue inboxes;
   Casegroups casegroups;
   Ledger ledger;
   ServiceRequests srs;
   Letters letters;
   Exceptions exceptions;
+  Users users;
+  WorkItems work_items;
 };
 
 // The clock a database was initialised with: simulated ("casekit init --simulated-clock")

@@ -5,7 +5,9 @@
 #include <fstream>
 #include <sstream>
 
+#include "bindings/journal.hpp"
 #include "bindings/modules.hpp"
+#include "engine/runtime/deterministic.hpp"
 #include "engine/runtime/safe_stdlib.hpp"
 
 namespace casekit {
@@ -160,15 +162,10 @@ int sandbox_require(lua_State* L) {
 // was raised by a hook it runs with hooks switched off (Lua clears allowhook while a hook
 // runs and only pcall restores it), so a looping handler could escape the instruction
 // budget. This version runs f under pcall and calls the handler afterwards, as ordinary
-// code; after a sandbox kill it does not call the handler at all.
-int sandbox_xpcall(lua_State* L) {
-  luaL_checktype(L, 2, LUA_TFUNCTION);
-  lua_pushvalue(L, 2);
-  lua_insert(L, 1);  // handler below f
-  lua_pushvalue(L, lua_upvalueindex(1));
-  lua_insert(L, 2);  // pcall below f: [handler, pcall, f, handler(dup), args...]
-  lua_remove(L, 4);
-  lua_call(L, lua_gettop(L) - 2, LUA_MULTRET);
+// code; after a sandbox kill it does not call the handler at all. It is yieldable (a
+// procedure may wait inside it), hence the continuation.
+int xpcall_finish(lua_State* L, int, lua_KContext) {
+  // Stack: [handler, ok, results or error...]
   if (lua_toboolean(L, 2)) return lua_gettop(L) - 1;
   if (!budget_of(L).killed.empty()) {
     lua_pushvalue(L, 3);
@@ -182,6 +179,17 @@ int sandbox_xpcall(lua_State* L) {
   return 2;
 }
 
+int sandbox_xpcall(lua_State* L) {
+  luaL_checktype(L, 2, LUA_TFUNCTION);
+  lua_pushvalue(L, 2);
+  lua_insert(L, 1);  // handler below f
+  lua_pushvalue(L, lua_upvalueindex(1));
+  lua_insert(L, 2);  // pcall below f: [handler, pcall, f, handler(dup), args...]
+  lua_remove(L, 4);
+  lua_callk(L, lua_gettop(L) - 2, LUA_MULTRET, 0, xpcall_finish);
+  return xpcall_finish(L, LUA_OK, 0);
+}
+
 int sandbox_print(lua_State* L) {
   const int n = lua_gettop(L);
   luaL_Buffer buf;
@@ -193,6 +201,8 @@ int sandbox_print(lua_State* L) {
   }
   luaL_pushresult(&buf);
   lua::Host* h = *static_cast<lua::Host**>(lua_getextraspace(L));
+  // A replayed instance printed this already, when it ran live; an upgrade check only replays.
+  if (h && h->journal && (h->journal->replaying() || h->journal->verify_only())) return 0;
   if (h && h->print) h->print(lua_tostring(L, -1));
   return 0;
 }
@@ -204,10 +214,7 @@ int readonly_newindex(lua_State* L) {
 }
 
 int readonly_pairs(lua_State* L) {
-  lua_getglobal(L, "next");
-  lua_pushvalue(L, lua_upvalueindex(1));
-  lua_pushnil(L);
-  return 3;
+  return push_ordered_iteration(L, lua_upvalueindex(1));
 }
 
 // Replaces the table at the top of the stack with a read-only proxy of it.
@@ -250,6 +257,10 @@ bool push_library(lua_State* L, const char* name) {
     }
     lua_pushcfunction(L, lib.open);
     lua_call(L, 0, 1);
+    if (lib.open == luaopen_table) {
+      lua_pushcfunction(L, stable_sort);
+      lua_setfield(L, -2, "sort");
+    }
     if (lib.open == luaopen_math) {
       // Procedures must replay identically; randomness will come from the engine.
       lua_pushnil(L);
@@ -296,7 +307,11 @@ const lua::GlobalDoc kGlobals[] = {
      "As in Lua 5.4, except that the handler runs after the stack has unwound "
      "(there is no debug library to inspect it with anyway), and not after a sandbox "
      "limit."},
-    {"ipairs, pairs, next, select, type", "As in Lua 5.4."},
+    {"ipairs, select, type", "As in Lua 5.4."},
+    {"pairs, next",
+     "Visit keys in a fixed order: numbers ascending, then strings (bytewise), then false, "
+     "true, then engine objects by type and id; the same in every run and process, so "
+     "procedures replay. A table keyed by tables or functions cannot be iterated."},
     {"tonumber, tostring", "As in Lua 5.4."},
     {"rawequal, rawget, rawlen", "As in Lua 5.4 (no rawset)."},
     {"getmetatable, setmetatable", "As in Lua 5.4, but a metatable with `__gc` is refused."},
@@ -306,7 +321,15 @@ const lua::GlobalDoc kGlobals[] = {
     {"string",
      "Read-only. No `dump`. `rep` refuses results over the memory cap; `find`, `match`, "
      "`gmatch` and `gsub` refuse patterns whose worst-case cost on that subject is too high."},
-    {"table", "Read-only library table, as in Lua 5.4."},
+    {"table",
+     "Read-only, as in Lua 5.4, except that `sort` is a stable merge sort (equal elements "
+     "keep their order; the result never depends on chance)."},
+    {"procedure{...}",
+     "Declares a procedure: `return procedure{name=, run=function(ctx) ... end}` "
+     "(docs/procedures-guide.md)."},
+    {"wait{days=} / wait{until=}",
+     "In a procedure instance: waits N calendar days, or until a date (midnight UTC) or "
+     "instant. Returns `{fired_at=}`."},
     {"math", "Read-only. No `random` or `randomseed` (procedures must be deterministic)."},
     {"utf8", "Read-only, as in Lua 5.4."},
     {"_VERSION", "\"Lua 5.4\"."},
@@ -421,12 +444,17 @@ void Sandbox::install_globals() {
   lua_createtable(L, 0, 24);
   const int env = lua_gettop(L);
   static constexpr const char* kBase[] = {
-      "assert",   "error", "ipairs",   "next",   "pairs",  "pcall",        "select",  "tonumber",
-      "tostring", "type",  "rawequal", "rawget", "rawlen", "getmetatable", "_VERSION"};
+      "assert", "error",    "ipairs", "pcall",  "select",       "tonumber", "tostring",
+      "type",   "rawequal", "rawget", "rawlen", "getmetatable", "_VERSION"};
   for (const char* name : kBase) {
     lua_getfield(L, base, name);
     lua_setfield(L, env, name);
   }
+  lua_pushcfunction(L, ordered_pairs);
+  lua_setfield(L, env, "pairs");
+  lua_pushcfunction(L, ordered_next);
+  lua_setfield(L, env, "next");
+  lua::open_procedure_globals(L, env);
   lua_getfield(L, base, "setmetatable");
   lua_pushcclosure(L, safe_setmetatable, 1);
   lua_setfield(L, env, "setmetatable");
@@ -478,6 +506,32 @@ void Sandbox::call(int nargs, int nresults) {
   if (rc == LUA_OK) return;
   std::string traceback = lua_tostring(L_, -1) ? lua_tostring(L_, -1) : "";
   lua_pop(L_, 1);
+  fail(rc, std::move(traceback));
+}
+
+lua_State* Sandbox::new_thread() {
+  lua_State* co = lua_newthread(L_);
+  // Anchored in the registry for the sandbox's lifetime.
+  lua_rawsetp(L_, LUA_REGISTRYINDEX, co);
+  return co;
+}
+
+Sandbox::Resume Sandbox::resume(lua_State* co, int nargs, int* nresults) {
+  const int rc = lua_resume(co, nullptr, nargs, nresults);
+  if (rc == LUA_YIELD) return Resume::yielded;
+  if (rc == LUA_OK) return Resume::finished;
+  luaL_traceback(L_, co, luaL_tolstring(co, -1, nullptr), 0);
+  std::string traceback = lua_tostring(L_, -1) ? lua_tostring(L_, -1) : "";
+  lua_pop(L_, 1);
+  lua_settop(co, 0);
+  fail(rc, std::move(traceback));
+}
+
+void Sandbox::start_activation() {
+  budget_->instructions = 0;
+}
+
+void Sandbox::fail(int rc, std::string traceback) {
   std::string message = traceback.substr(0, traceback.find("\nstack traceback:"));
   ErrorCode code = ErrorCode::script;
   if (!budget_->killed.empty() || budget_->memory_exceeded || rc == LUA_ERRMEM) {

@@ -58,6 +58,16 @@ class Sandbox {
   // Calls the function below nargs arguments on the stack, leaving nresults results.
   // Failures throw ScriptError with the script position and a traceback.
   void call(int nargs, int nresults);
+  // A coroutine for a procedure instance, anchored for the sandbox's lifetime. It inherits
+  // the instruction hook.
+  lua_State* new_thread();
+  enum class Resume { yielded, finished };
+  // Resumes `co` with nargs values on its stack; `nresults` are left on it. Failures throw
+  // ScriptError as call() does.
+  Resume resume(lua_State* co, int nargs, int* nresults);
+  // A new activation of a kept (warm) sandbox gets a fresh instruction budget.
+  void start_activation();
+
   // Loads and runs a file; `display` is the name errors use (e.g. scripts/demo.lua).
   void run_file(const std::filesystem::path& file, const std::string& display);
 
@@ -68,6 +78,7 @@ class Sandbox {
 
  private:
   void install_globals();
+  [[noreturn]] void fail(int rc, std::string traceback);
 
   std::unique_ptr<Budget> budget_;
   lua_State* L_ = nullptr;

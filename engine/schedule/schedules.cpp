@@ -239,7 +239,8 @@ Run Schedules::run(const ScheduleDef& def, std::string_view trigger,
 }
 
 std::vector<Run> Schedules::advance(SimulatedClock& clock, Instant until,
-                                    const std::function<void(std::string_view)>& print) {
+                                    const std::function<void(std::string_view)>& print,
+                                    TimerSource* timers) {
   if (until < clock.now()) {
     throw Error(ErrorCode::bad_argument, "the clock only moves forward");
   }
@@ -256,18 +257,90 @@ std::vector<Run> Schedules::advance(SimulatedClock& clock, Instant until,
   for (const auto& d : defs_) {
     if (d.enabled && !paused(d.name)) queue_next(d, clock.now());
   }
+  auto move_clock = [&](Instant at) {
+    clock.set(std::max(at, clock.now()));
+    save_simulated_clock(engine_.db, clock.now());
+  };
   std::vector<Run> out;
-  while (!due.empty()) {
+  for (;;) {
+    const auto timer = timers ? timers->next_timer() : std::nullopt;
+    const bool timer_due = timer && *timer <= until && (due.empty() || *timer <= due.top().first);
+    if (timer_due) {
+      move_clock(*timer);
+      timers->fire_timers();
+      continue;
+    }
+    if (due.empty()) break;
     const auto [at, def] = due.top();
     due.pop();
-    clock.set(at);
-    save_simulated_clock(engine_.db, at);
+    move_clock(at);
     out.push_back(run(*def, "schedule", at, print));
+    if (timers) timers->fire_timers();  // runs whatever the script made runnable
     queue_next(*def, at);
   }
-  clock.set(until);
-  save_simulated_clock(engine_.db, until);
+  move_clock(until);
   return out;
+}
+
+std::vector<Instant> Schedules::fires_between(const ScheduleDef& def, Instant after,
+                                              Instant until) {
+  std::vector<Instant> out;
+  while (out.size() < 1000) {
+    const auto next = def.cron.next(after, *def.zone, 1);
+    if (next.empty() || next.front() > until) break;
+    out.push_back(next.front());
+    after = next.front();
+  }
+  return out;
+}
+
+std::vector<Run> Schedules::tick(Instant now, bool after_downtime,
+                                 const std::function<void(std::string_view)>& print) {
+  std::vector<Run> out;
+  for (const auto& d : defs_) {
+    if (!d.enabled || paused(d.name)) continue;
+    const auto last = last_fire(d.name);
+    if (!last) {
+      Transaction tx(engine_.db);
+      set_last_fire(d.name, now);
+      tx.commit();
+      continue;
+    }
+    const auto due = fires_between(d, *last, now);
+    if (due.empty()) continue;
+    if (after_downtime) {
+      if (d.catch_up == "once") {
+        out.push_back(run(d, "catch_up", due.back(), print));
+      } else {
+        Transaction tx(engine_.db);
+        set_last_fire(d.name, due.back());
+        tx.commit();
+      }
+      continue;
+    }
+    out.push_back(run(d, "schedule", due.front(), print));
+    // Fires that came due while that run was going.
+    const auto during = fires_between(d, due.front(), engine_.clock.now());
+    if (during.empty() || d.overlap == "allow") continue;  // allow: the next tick runs them
+    if (d.overlap == "queue_one") {
+      out.push_back(run(d, "schedule", during.back(), print));
+    } else {
+      Transaction tx(engine_.db);
+      set_last_fire(d.name, during.back());
+      tx.commit();
+    }
+  }
+  return out;
+}
+
+std::optional<Instant> Schedules::next_fire(Instant now) {
+  std::optional<Instant> best;
+  for (const auto& d : defs_) {
+    if (!d.enabled || paused(d.name)) continue;
+    const auto next = d.cron.next(std::max(now, last_fire(d.name).value_or(now)), *d.zone, 1);
+    if (!next.empty() && (!best || next.front() < *best)) best = next.front();
+  }
+  return best;
 }
 
 std::vector<Run> Schedules::runs(const std::optional<std::string>& schedule, int limit) {

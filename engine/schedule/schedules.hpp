@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "engine/domain/engine.hpp"
+#include "engine/durable/runtime.hpp"
 #include "engine/runtime/sandbox.hpp"
 #include "engine/schedule/cron.hpp"
 
@@ -63,10 +64,21 @@ class Schedules {
   Run run(const ScheduleDef& def, std::string_view trigger, std::optional<Instant> scheduled_for,
           const std::function<void(std::string_view)>& print);
 
-  // Moves a simulated clock forward to `until`, stopping at each schedule fire on the way
-  // (in time order, then by name) to run it with the clock at that instant.
+  // Moves a simulated clock forward to `until`, stopping at each schedule fire and each of
+  // `timers`' timers on the way (in time order; at the same instant timers first, then
+  // schedules by name) to run it with the clock at that instant.
   std::vector<Run> advance(SimulatedClock& clock, Instant until,
-                           const std::function<void(std::string_view)>& print);
+                           const std::function<void(std::string_view)>& print,
+                           TimerSource* timers = nullptr);
+
+  // For `casekit serve`: runs what fell due by `now`. After downtime (`after_downtime`, the
+  // first tick of a server) missed fires follow each schedule's catch_up policy; otherwise
+  // fires that came due while a run was going follow its overlap policy. A schedule seen
+  // for the first time starts counting from now.
+  std::vector<Run> tick(Instant now, bool after_downtime,
+                        const std::function<void(std::string_view)>& print);
+  // The earliest fire of any enabled, unpaused schedule after `now`.
+  std::optional<Instant> next_fire(Instant now);
 
   std::vector<Run> runs(const std::optional<std::string>& schedule, int limit);
 
@@ -75,6 +87,8 @@ class Schedules {
   std::optional<Instant> last_fire(const std::string& name);
   void set_last_fire(const std::string& name, Instant t);
   Run get_run(Id id);
+  // Fires of `def` strictly after `after`, up to and including `until` (at most 1000).
+  std::vector<Instant> fires_between(const ScheduleDef& def, Instant after, Instant until);
 
   Engine& engine_;
   std::vector<ScheduleDef> defs_;

@@ -185,4 +185,20 @@ void Transaction::commit() {
   done_ = true;
 }
 
+Savepoint::Savepoint(Database& db) : db_(db) {
+  db_.exec("SAVEPOINT activation");
+}
+
+Savepoint::~Savepoint() {
+  if (!done_) {
+    sqlite3_exec(db_.handle(), "ROLLBACK TO activation; RELEASE activation", nullptr, nullptr,
+                 nullptr);
+  }
+}
+
+void Savepoint::release() {
+  db_.exec("RELEASE activation");
+  done_ = true;
+}
+
 }  // namespace casekit

@@ -126,6 +126,22 @@ class Transaction {
   bool done_ = false;
 };
 
+// A nested unit inside a transaction: SAVEPOINT on construction, ROLLBACK TO (and RELEASE)
+// on destruction unless release() was called. Lets one activation in a batch fail without
+// losing the others.
+class Savepoint {
+ public:
+  explicit Savepoint(Database& db);
+  ~Savepoint();
+  Savepoint(const Savepoint&) = delete;
+  Savepoint& operator=(const Savepoint&) = delete;
+  void release();
+
+ private:
+  Database& db_;
+  bool done_ = false;
+};
+
 // Sets the audit actor for a scope and restores the previous one.
 class ActorScope {
  public:

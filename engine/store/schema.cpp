@@ -1,5 +1,6 @@
 #include "engine/store/schema.hpp"
 
+#include <set>
 #include <string>
 #include <vector>
 
@@ -301,17 +302,116 @@ CREATE TABLE runs (
 CREATE INDEX runs_schedule ON runs(schedule, id);
 )sql";
 
+// Durable procedures: users and their roles, procedure sources kept by hash (each instance
+// stays on the source it started with), instances and their command history, incidents.
+// A waiting instance's wait lives on its row (wait_kind, wake_at, wait_ref, wait_seq) so
+// that the timer, work item or payment that ends it is one indexed lookup away.
+constexpr const char* kV3 = R"sql(
+CREATE TABLE users (
+  id         INTEGER PRIMARY KEY,
+  name       TEXT NOT NULL UNIQUE,
+  role       TEXT NOT NULL CHECK (role IN ('caseworker', 'team_leader', 'operator', 'policy_author')),
+  created_at TEXT NOT NULL
+);
+
+CREATE TABLE procedure_sources (
+  hash       TEXT PRIMARY KEY,
+  name       TEXT NOT NULL,
+  file       TEXT NOT NULL,
+  source     TEXT NOT NULL,
+  created_at TEXT NOT NULL
+) WITHOUT ROWID;
+
+CREATE TABLE instances (
+  id           INTEGER PRIMARY KEY,
+  procedure    TEXT NOT NULL,
+  source_hash  TEXT NOT NULL REFERENCES procedure_sources(hash),
+  casegroup_id INTEGER REFERENCES casegroups(id),
+  input        TEXT NOT NULL CHECK (json_valid(input)),
+  status       TEXT NOT NULL CHECK (status IN ('runnable', 'waiting', 'completed', 'failed',
+                                               'cancelled')),
+  wait_kind    TEXT CHECK (wait_kind IS NULL OR wait_kind IN ('timer', 'task', 'payment')),
+  wait_seq     INTEGER,
+  wake_at      TEXT,
+  wait_ref     INTEGER,
+  result       TEXT,
+  error        TEXT,
+  started_by   TEXT NOT NULL,
+  created_at   TEXT NOT NULL,
+  updated_at   TEXT NOT NULL
+);
+CREATE INDEX instances_runnable ON instances(id) WHERE status = 'runnable';
+CREATE INDEX instances_wake ON instances(wake_at) WHERE status = 'waiting' AND wake_at IS NOT NULL;
+CREATE INDEX instances_wait_ref ON instances(wait_kind, wait_ref) WHERE status = 'waiting';
+CREATE INDEX instances_casegroup ON instances(casegroup_id);
+
+CREATE TABLE instance_history (
+  instance_id INTEGER NOT NULL REFERENCES instances(id),
+  seq         INTEGER NOT NULL,
+  command     TEXT NOT NULL,
+  args        TEXT NOT NULL,
+  result      TEXT,
+  line        TEXT NOT NULL,
+  recorded_at TEXT NOT NULL,
+  resolved_at TEXT,
+  PRIMARY KEY (instance_id, seq)
+) WITHOUT ROWID;
+
+CREATE TABLE incidents (
+  id          INTEGER PRIMARY KEY,
+  instance_id INTEGER NOT NULL REFERENCES instances(id),
+  kind        TEXT NOT NULL CHECK (kind IN ('divergence', 'error')),
+  position    INTEGER,
+  expected    TEXT,
+  found       TEXT,
+  line        TEXT,
+  message     TEXT NOT NULL,
+  created_at  TEXT NOT NULL,
+  resolved_at TEXT,
+  resolution  TEXT
+);
+CREATE INDEX incidents_open ON incidents(instance_id) WHERE resolved_at IS NULL;
+
+ALTER TABLE work_items ADD COLUMN instance_id INTEGER REFERENCES instances(id);
+ALTER TABLE work_items ADD COLUMN required_fields TEXT;
+ALTER TABLE work_items ADD COLUMN field_values TEXT;
+CREATE INDEX work_items_instance ON work_items(instance_id);
+
+-- A payment ends every wait on its account, whichever path recorded it (the CLI, a script,
+-- an import): the waiting instance gets the payment as its wait's result and becomes runnable.
+CREATE TRIGGER payments_wake_waiters AFTER INSERT ON payments
+BEGIN
+  UPDATE instance_history
+     SET result = json_array(json_object('kind', 'payment', 'payment',
+                                         json_object('id', NEW.id, 'amount', NEW.amount,
+                                                     'date', NEW.received_on))),
+         resolved_at = casekit_now()
+   WHERE (instance_id, seq) IN (SELECT id, wait_seq FROM instances
+                                 WHERE status = 'waiting' AND wait_kind = 'payment'
+                                   AND wait_ref = NEW.account_id);
+  UPDATE instances
+     SET status = 'runnable', wait_kind = NULL, wait_seq = NULL, wake_at = NULL,
+         wait_ref = NULL, updated_at = casekit_now()
+   WHERE status = 'waiting' AND wait_kind = 'payment' AND wait_ref = NEW.account_id;
+END;
+)sql";
+
 const std::vector<Migration>& migrations() {
   static const std::vector<Migration> all = {
       {1, "domain model", kV1},
       {2, "schedules and runs", kV2},
+      {3, "durable procedures", kV3},
   };
   return all;
 }
 
-// Tables whose changes are not audited: the audit itself, and engine settings.
+// Tables whose changes are not audited: the audit itself, engine settings, and the durable
+// runtime's own bookkeeping (an instance's history is already an append-only record of what
+// it did, and auditing it would double the cost of every command).
 bool audited(const std::string& table) {
-  return table != "audit" && table != "settings" && table.rfind("sqlite_", 0) != 0;
+  static const std::set<std::string, std::less<>> kUnaudited = {
+      "audit", "settings", "procedure_sources", "instances", "instance_history"};
+  return !kUnaudited.contains(table) && table.rfind("sqlite_", 0) != 0;
 }
 
 struct Column {

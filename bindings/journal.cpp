@@ -1,0 +1,275 @@
+#include "bindings/journal.hpp"
+
+#include <algorithm>
+#include <cstring>
+
+#include "bindings/modules.hpp"
+
+namespace casekit::lua {
+
+Journal::Journal(std::vector<Command> history, bool verify_only)
+    : history_(std::move(history)), unsaved_from_(history_.size()), verify_only_(verify_only) {}
+
+std::string Journal::halt_message() const {
+  if (divergence_) return "instance stopped: " + divergence_->message;
+  return "instance stopped: end of the recorded history";
+}
+
+namespace {
+
+std::string describe(const std::string& name, const std::string& args) {
+  return name + " " + args;
+}
+
+}  // namespace
+
+const Command* Journal::match(const std::string& name, const std::string& args,
+                              const std::string& line) {
+  const Command& recorded = history_[cursor_];
+  if (recorded.name == name && recorded.args == args) {
+    ++cursor_;
+    return &recorded;
+  }
+  Divergence d;
+  d.position = recorded.seq;
+  d.expected = describe(recorded.name, recorded.args);
+  d.found = describe(name, args);
+  d.line = line;
+  d.message = "replay diverged at command " + std::to_string(recorded.seq) + ": expected " +
+              d.expected + " (recorded at " + recorded.line + "), found " + d.found + " at " + line;
+  divergence_ = std::move(d);
+  return nullptr;
+}
+
+void Journal::check_consumed(const std::string& how_it_ended) {
+  if (divergence_ || cursor_ >= history_.size()) return;
+  const Command& next = history_[cursor_];
+  Divergence d;
+  d.position = next.seq;
+  d.expected = describe(next.name, next.args);
+  d.found = how_it_ended;
+  d.line = next.line;
+  d.message = "replay diverged at command " + std::to_string(next.seq) + ": expected " +
+              d.expected + " (recorded at " + next.line + "), but " + how_it_ended;
+  divergence_ = std::move(d);
+}
+
+void Journal::record(std::string name, std::string args, std::optional<std::string> result,
+                     std::string line) {
+  const std::int64_t seq = history_.empty() ? 1 : history_.back().seq + 1;
+  history_.push_back({seq, std::move(name), std::move(args), std::move(result), std::move(line)});
+  cursor_ = history_.size();
+}
+
+void Journal::resolve_last(std::string result) {
+  history_.back().result = std::move(result);
+}
+
+std::vector<Command> Journal::take_new() {
+  std::vector<Command> out(history_.begin() + static_cast<std::ptrdiff_t>(unsaved_from_),
+                           history_.end());
+  unsaved_from_ = history_.size();
+  return out;
+}
+
+// ---- values ---------------------------------------------------------------------------------
+
+namespace {
+
+constexpr int kMaxDepth = 32;
+
+[[noreturn]] void unrecordable(const std::string& what) {
+  throw Error(ErrorCode::bad_argument, "cannot record " + what +
+                                           " in a procedure's history (use strings, numbers, "
+                                           "booleans, tables of them, and engine objects)");
+}
+
+bool is_error_table(lua_State* L, int index) {
+  if (!lua_getmetatable(L, index)) return false;
+  luaL_getmetatable(L, "casekit.error");
+  const bool same = lua_rawequal(L, -1, -2);
+  lua_pop(L, 2);
+  return same;
+}
+
+nlohmann::json encode(lua_State* L, int index, int depth);
+
+nlohmann::json encode_table(lua_State* L, int t, int depth) {
+  if (depth > kMaxDepth) unrecordable("a table nested more than 32 deep (or a cycle)");
+  luaL_checkstack(L, 6, "recording a table");
+  if (is_error_table(L, t)) {
+    lua_getfield(L, t, "code");
+    lua_getfield(L, t, "message");
+    nlohmann::json e = {{"code", lua_tostring(L, -2) ? lua_tostring(L, -2) : "SCRIPT"},
+                        {"message", lua_tostring(L, -1) ? lua_tostring(L, -1) : ""}};
+    lua_pop(L, 2);
+    return {{"$error", std::move(e)}};
+  }
+  // One pass to classify the keys, then encode in a deterministic order.
+  std::size_t count = 0;
+  bool all_strings = true;
+  lua_Integer max_int = 0;
+  bool all_positive_ints = true;
+  lua_pushnil(L);
+  while (lua_next(L, t)) {
+    lua_pop(L, 1);
+    ++count;
+    if (lua_type(L, -1) != LUA_TSTRING) all_strings = false;
+    if (lua_isinteger(L, -1) && lua_tointeger(L, -1) > 0) {
+      max_int = std::max(max_int, lua_tointeger(L, -1));
+    } else {
+      all_positive_ints = false;
+    }
+  }
+  if (count == 0) return nlohmann::json::object();
+  if (all_positive_ints && static_cast<std::size_t>(max_int) == count) {
+    auto out = nlohmann::json::array();
+    for (lua_Integer i = 1; i <= max_int; ++i) {
+      lua_rawgeti(L, t, i);
+      out.push_back(encode(L, -1, depth + 1));
+      lua_pop(L, 1);
+    }
+    return out;
+  }
+  if (all_strings) {
+    auto out = nlohmann::json::object();  // std::map: keys come out sorted
+    lua_pushnil(L);
+    while (lua_next(L, t)) {
+      size_t len = 0;
+      const char* k = lua_tolstring(L, -2, &len);
+      out[std::string(k, len)] = encode(L, -1, depth + 1);
+      lua_pop(L, 1);
+    }
+    return out;
+  }
+  std::vector<std::pair<std::string, nlohmann::json>> pairs;
+  lua_pushnil(L);
+  while (lua_next(L, t)) {
+    nlohmann::json key = encode(L, -2, depth + 1);
+    pairs.emplace_back(dump(key), nlohmann::json::array({key, encode(L, -1, depth + 1)}));
+    lua_pop(L, 1);
+  }
+  std::sort(pairs.begin(), pairs.end(),
+            [](const auto& a, const auto& b) { return a.first < b.first; });
+  auto list = nlohmann::json::array();
+  for (auto& p : pairs) list.push_back(std::move(p.second));
+  return {{"$pairs", std::move(list)}};
+}
+
+nlohmann::json encode(lua_State* L, int index, int depth) {
+  index = lua_absindex(L, index);
+  switch (lua_type(L, index)) {
+    case LUA_TNIL:
+    case LUA_TNONE:
+      return nullptr;
+    case LUA_TBOOLEAN:
+      return lua_toboolean(L, index) != 0;
+    case LUA_TNUMBER:
+      if (lua_isinteger(L, index)) return static_cast<std::int64_t>(lua_tointeger(L, index));
+      return lua_tonumber(L, index);
+    case LUA_TSTRING: {
+      size_t len = 0;
+      const char* s = lua_tolstring(L, index, &len);
+      return std::string(s, len);
+    }
+    case LUA_TTABLE:
+      return encode_table(L, index, depth);
+    case LUA_TUSERDATA: {
+      if (lua_getmetatable(L, index)) {
+        lua_getfield(L, -1, "__name");
+        const char* type = lua_tostring(L, -1);
+        std::string name = type ? type : "";
+        lua_pop(L, 2);
+        if (find_type(name)) {
+          return {{"$object", name},
+                  {"id", static_cast<std::int64_t>(*static_cast<Id*>(lua_touserdata(L, index)))}};
+        }
+      }
+      unrecordable("a userdata");
+    }
+    default:
+      unrecordable(std::string("a ") + luaL_typename(L, index));
+  }
+}
+
+}  // namespace
+
+nlohmann::json to_json(lua_State* L, int index) {
+  return encode(L, index, 0);
+}
+
+nlohmann::json values_to_json(lua_State* L, int first) {
+  auto out = nlohmann::json::array();
+  for (int i = first; i <= lua_gettop(L); ++i) out.push_back(encode(L, i, 0));
+  return out;
+}
+
+void push_json(lua_State* L, const nlohmann::json& v) {
+  luaL_checkstack(L, 4, "replaying a result");
+  switch (v.type()) {
+    case nlohmann::json::value_t::null:
+    case nlohmann::json::value_t::discarded:
+      lua_pushnil(L);
+      return;
+    case nlohmann::json::value_t::boolean:
+      lua_pushboolean(L, v.get<bool>());
+      return;
+    case nlohmann::json::value_t::number_integer:
+    case nlohmann::json::value_t::number_unsigned:
+      lua_pushinteger(L, v.get<std::int64_t>());
+      return;
+    case nlohmann::json::value_t::number_float:
+      lua_pushnumber(L, v.get<double>());
+      return;
+    case nlohmann::json::value_t::string: {
+      const auto& s = v.get_ref<const std::string&>();
+      lua_pushlstring(L, s.data(), s.size());
+      return;
+    }
+    case nlohmann::json::value_t::array: {
+      lua_createtable(L, static_cast<int>(v.size()), 0);
+      lua_Integer i = 0;
+      for (const auto& item : v) {
+        push_json(L, item);
+        lua_rawseti(L, -2, ++i);
+      }
+      return;
+    }
+    case nlohmann::json::value_t::object: {
+      if (auto it = v.find("$object"); it != v.end() && v.size() == 2) {
+        const Type* type = find_type(it->get<std::string>());
+        if (!type) throw Error(ErrorCode::internal, "history names unknown type " + it->dump());
+        push_object(L, *type, v.at("id").get<Id>());
+        return;
+      }
+      if (auto it = v.find("$error"); it != v.end() && v.size() == 1) {
+        push_error(L, it->value("code", "SCRIPT").c_str(), it->value("message", ""));
+        return;
+      }
+      if (auto it = v.find("$pairs"); it != v.end() && v.size() == 1) {
+        lua_createtable(L, 0, static_cast<int>(it->size()));
+        for (const auto& kv : *it) {
+          push_json(L, kv.at(0));
+          push_json(L, kv.at(1));
+          lua_rawset(L, -3);
+        }
+        return;
+      }
+      lua_createtable(L, 0, static_cast<int>(v.size()));
+      for (const auto& [key, value] : v.items()) {
+        lua_pushlstring(L, key.data(), key.size());
+        push_json(L, value);
+        lua_rawset(L, -3);
+      }
+      return;
+    }
+    default:
+      lua_pushnil(L);
+  }
+}
+
+std::string dump(const nlohmann::json& value) {
+  return value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+}  // namespace casekit::lua

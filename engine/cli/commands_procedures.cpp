@@ -1,0 +1,216 @@
+// casekit start | instance list|show|history|retry|cancel|upgrade | incident list
+#include <iostream>
+
+#include "engine/cli/cli.hpp"
+
+namespace casekit::cli {
+namespace {
+
+std::string describe_wait(const Instance& i) {
+  if (!i.wait_kind) return "-";
+  std::string out = *i.wait_kind;
+  if (*i.wait_kind == "task" && i.wait_ref)
+    out += " (work item " + std::to_string(*i.wait_ref) + ")";
+  if (*i.wait_kind == "payment" && i.wait_ref)
+    out += " (account " + std::to_string(*i.wait_ref) + ")";
+  if (i.wake_at) out += (*i.wait_kind == "timer" ? " until " : ", timeout ") + *i.wake_at;
+  return out;
+}
+
+// One line on what happened to an instance, for start/retry/task complete.
+void report(ProcedureRuntime& runtime, Id id) {
+  const Instance i = runtime.store().get(id);
+  std::cout << "instance " << i.id << " (" << i.procedure << "): " << i.status;
+  if (i.status == "waiting") std::cout << " on " << describe_wait(i);
+  if (i.status == "failed") std::cout << ": " << i.error.value_or("");
+  std::cout << "\n";
+  if (i.status == "failed") {
+    throw Error(ErrorCode::script,
+                "instance " + std::to_string(id) + " failed; see `casekit incident list`");
+  }
+}
+
+void add_start(CLI::App& app, Context& ctx) {
+  struct Options {
+    std::string procedure;
+    std::optional<std::int64_t> casegroup;
+    std::vector<std::string> params;
+    std::string as = "operator";
+  };
+  auto o = std::make_shared<Options>();
+  auto* start =
+      app.add_subcommand("start", "Start a procedure instance and run it to its first wait");
+  start->add_option("procedure", o->procedure, "procedure name (procedures/NAME.lua)")->required();
+  start->add_option("--casegroup", o->casegroup, "the casegroup it works on (ctx.casegroup)");
+  start->add_option("--param", o->params, "KEY=VALUE, repeatable (ctx.params)");
+  start->add_option("--as", o->as, "who starts it (recorded as started_by)");
+  start->callback([&ctx, o] {
+    ProcedureRuntime& runtime = ctx.runtime();
+    const Id id =
+        runtime.start(o->procedure, o->casegroup, key_values(o->params, "--param"), o->as);
+    report(runtime, id);
+  });
+}
+
+void add_instance(CLI::App& app, Context& ctx) {
+  auto* group = app.add_subcommand("instance", "Procedure instances");
+  group->require_subcommand(1);
+
+  struct ListOptions {
+    std::string status;
+    std::string procedure;
+    int limit = 1000;
+    bool json = false;
+  };
+  auto lo = std::make_shared<ListOptions>();
+  auto* list = group->add_subcommand("list", "Instances in id order");
+  list->add_option("--status", lo->status, "runnable, waiting, completed, failed or cancelled")
+      ->check(CLI::IsMember({"runnable", "waiting", "completed", "failed", "cancelled"}));
+  list->add_option("--procedure", lo->procedure, "only this procedure's");
+  list->add_option("--limit", lo->limit, "at most this many")->check(CLI::Range(1, 10000000));
+  list->add_flag("--json", lo->json, "print JSON");
+  list->callback([&ctx, lo] {
+    auto& store = ctx.runtime().store();
+    const auto all =
+        store.list(lo->status.empty() ? std::nullopt : std::optional(lo->status),
+                   lo->procedure.empty() ? std::nullopt : std::optional(lo->procedure), lo->limit);
+    if (lo->json) {
+      nlohmann::json out = nlohmann::json::array();
+      for (const auto& i : all) out.push_back(to_json(i));
+      print_json(out);
+      return;
+    }
+    std::vector<std::vector<std::string>> rows = {
+        {"id", "procedure", "casegroup", "status", "waiting on", "updated"}};
+    for (const auto& i : all) {
+      rows.push_back({std::to_string(i.id), i.procedure,
+                      i.casegroup ? std::to_string(*i.casegroup) : "-", i.status, describe_wait(i),
+                      i.updated_at});
+    }
+    print_table(rows);
+  });
+
+  struct IdOptions {
+    std::int64_t id = 0;
+    bool json = false;
+  };
+  auto so = std::make_shared<IdOptions>();
+  auto* show = group->add_subcommand("show", "One instance: status, wait, source, incidents");
+  show->add_option("id", so->id, "instance id")->required();
+  show->add_flag("--json", so->json, "print JSON");
+  show->callback([&ctx, so] {
+    auto& store = ctx.runtime().store();
+    const Instance i = store.get(so->id);
+    const auto incidents = store.incidents(true, i.id);
+    if (so->json) {
+      nlohmann::json out = to_json(i);
+      out["history_length"] = store.last_seq(i.id);
+      out["incidents"] = nlohmann::json::array();
+      for (const auto& inc : incidents) out["incidents"].push_back(to_json(inc));
+      print_json(out);
+      return;
+    }
+    std::cout << "instance " << i.id << ": " << i.procedure << " (source " << i.source_hash << ")\n"
+              << "status:     " << i.status << "\n"
+              << "waiting on: " << describe_wait(i) << "\n"
+              << "casegroup:  " << (i.casegroup ? std::to_string(*i.casegroup) : "-") << "\n"
+              << "params:     " << i.input.value("params", nlohmann::json::object()).dump() << "\n"
+              << "started:    " << i.created_at << " by " << i.started_by << "\n"
+              << "updated:    " << i.updated_at << "\n"
+              << "commands:   " << store.last_seq(i.id) << "\n";
+    if (i.result) std::cout << "result:     " << *i.result << "\n";
+    if (i.error) std::cout << "error:      " << *i.error << "\n";
+    for (const auto& inc : incidents) {
+      std::cout << "incident " << inc.id << " (" << inc.kind << ", "
+                << inc.resolution.value_or("open") << "): " << inc.message << "\n";
+    }
+  });
+
+  auto ho = std::make_shared<IdOptions>();
+  auto* history = group->add_subcommand("history", "Every recorded command, with its result");
+  history->add_option("id", ho->id, "instance id")->required();
+  history->add_flag("--json", ho->json, "print JSON");
+  history->callback([&ctx, ho] {
+    auto& store = ctx.runtime().store();
+    store.get(ho->id);
+    const auto commands = store.history(ho->id);
+    if (ho->json) {
+      nlohmann::json out = nlohmann::json::array();
+      for (const auto& c : commands) out.push_back(to_json(c));
+      print_json(out);
+      return;
+    }
+    std::vector<std::vector<std::string>> rows = {{"seq", "command", "args", "result", "line"}};
+    for (const auto& c : commands) {
+      rows.push_back(
+          {std::to_string(c.seq), c.name, c.args, c.result.value_or("(pending)"), c.line});
+    }
+    print_table(rows);
+  });
+
+  auto id = std::make_shared<std::int64_t>(0);
+  auto* retry =
+      group->add_subcommand("retry", "Resolve a failed instance's incident and run it again");
+  retry->add_option("id", *id, "instance id")->required();
+  retry->callback([&ctx, id] {
+    ctx.runtime().retry(*id);
+    report(ctx.runtime(), *id);
+  });
+  auto* cancel =
+      group->add_subcommand("cancel", "Stop an instance for good (its open work items too)");
+  cancel->add_option("id", *id, "instance id")->required();
+  cancel->callback([&ctx, id] {
+    ctx.runtime().cancel(*id);
+    std::cout << "instance " << *id << " cancelled\n";
+  });
+  auto* upgrade = group->add_subcommand(
+      "upgrade", "Move an instance to its procedure's current source, if its history replays");
+  upgrade->add_option("id", *id, "instance id")->required();
+  upgrade->callback([&ctx, id] {
+    const UpgradeReport r = ctx.runtime().upgrade(*id);
+    std::cout << r.message << "\n";
+    if (r.divergence)
+      throw Error(ErrorCode::conflict, "the current source diverges from the history");
+  });
+}
+
+void add_incidents(CLI::App& app, Context& ctx) {
+  auto* group =
+      app.add_subcommand("incident", "Instances stopped by an error or a replay divergence");
+  group->require_subcommand(1);
+  struct Options {
+    bool all = false;
+    bool json = false;
+  };
+  auto o = std::make_shared<Options>();
+  auto* list = group->add_subcommand("list", "Open incidents (with --all, resolved ones too)");
+  list->add_flag("--all", o->all, "include resolved incidents");
+  list->add_flag("--json", o->json, "print JSON");
+  list->callback([&ctx, o] {
+    const auto all = ctx.runtime().store().incidents(o->all, std::nullopt);
+    if (o->json) {
+      nlohmann::json out = nlohmann::json::array();
+      for (const auto& i : all) out.push_back(to_json(i));
+      print_json(out);
+      return;
+    }
+    std::vector<std::vector<std::string>> rows = {
+        {"id", "instance", "kind", "position", "line", "status", "message"}};
+    for (const auto& i : all) {
+      rows.push_back({std::to_string(i.id), std::to_string(i.instance), i.kind,
+                      i.position ? std::to_string(*i.position) : "-", or_dash(i.line),
+                      i.resolution.value_or("open"), i.message});
+    }
+    print_table(rows);
+  });
+}
+
+}  // namespace
+
+void add_procedure_commands(CLI::App& app, Context& ctx) {
+  add_start(app, ctx);
+  add_instance(app, ctx);
+  add_incidents(app, ctx);
+}
+
+}  // namespace casekit::cli

@@ -1,0 +1,171 @@
+// casekit task list|show|complete | user add|list | payment record
+#include <iostream>
+
+#include "engine/cli/cli.hpp"
+
+namespace casekit::cli {
+namespace {
+
+std::string joined(const std::vector<std::string>& v) {
+  std::string out;
+  for (const auto& s : v) out += (out.empty() ? "" : ", ") + s;
+  return out;
+}
+
+void add_task(CLI::App& app, Context& ctx) {
+  auto* group = app.add_subcommand("task", "Work items: the human steps procedures wait on");
+  group->require_subcommand(1);
+
+  struct ListOptions {
+    std::string inbox;
+    bool all = false;
+    bool json = false;
+  };
+  auto lo = std::make_shared<ListOptions>();
+  auto* list = group->add_subcommand("list", "Open work items (with --all, closed ones too)");
+  list->add_option("--inbox", lo->inbox, "only this inbox (procedures/inboxes.toml)");
+  list->add_flag("--all", lo->all, "include completed and cancelled items");
+  list->add_flag("--json", lo->json, "print JSON");
+  list->callback([&ctx, lo] {
+    Engine& e = ctx.open();
+    const auto items =
+        e.work_items.list(lo->inbox.empty() ? std::nullopt : std::optional(lo->inbox), lo->all);
+    if (lo->json) {
+      nlohmann::json out = nlohmann::json::array();
+      for (const auto& w : items) out.push_back(to_json(w));
+      print_json(out);
+      return;
+    }
+    std::vector<std::vector<std::string>> rows = {
+        {"id", "inbox", "kind", "title", "outcomes", "due", "instance", "status"}};
+    for (const auto& w : items) {
+      rows.push_back({std::to_string(w.id), w.spec.inbox, w.spec.kind, w.spec.title,
+                      joined(w.spec.outcomes), or_dash(w.spec.due_date),
+                      w.spec.instance_id ? std::to_string(*w.spec.instance_id) : "-", w.status});
+    }
+    print_table(rows);
+  });
+
+  struct ShowOptions {
+    std::int64_t id = 0;
+    bool json = false;
+  };
+  auto so = std::make_shared<ShowOptions>();
+  auto* show = group->add_subcommand("show", "One work item: outcomes, fields, what is required");
+  show->add_option("id", so->id, "work item id")->required();
+  show->add_flag("--json", so->json, "print JSON");
+  show->callback([&ctx, so] {
+    const WorkItem w = ctx.open().work_items.get(so->id);
+    if (so->json) {
+      print_json(to_json(w));
+      return;
+    }
+    std::cout << "work item " << w.id << ": " << w.spec.title << "\n"
+              << "inbox:     " << w.spec.inbox << " (" << w.spec.kind << ")\n"
+              << "outcomes:  " << joined(w.spec.outcomes) << "\n"
+              << "fields:    " << (w.spec.fields.empty() ? "-" : joined(w.spec.fields)) << "\n";
+    for (const auto& [outcome, names] : w.spec.required) {
+      std::cout << "required:  " << joined(names)
+                << (outcome == "*" ? "" : " (when " + outcome + ")") << "\n";
+    }
+    std::cout << "submitted: " << or_dash(w.spec.submitted_by) << "\n"
+              << "due:       " << or_dash(w.spec.due_date) << "\n"
+              << "status:    " << w.status;
+    if (w.outcome) std::cout << " (" << *w.outcome << " by " << or_dash(w.completed_by) << ")";
+    std::cout << "\n";
+  });
+
+  struct CompleteOptions {
+    std::int64_t id = 0;
+    std::string outcome;
+    std::vector<std::string> fields;
+    std::string as;
+  };
+  auto co = std::make_shared<CompleteOptions>();
+  auto* complete = group->add_subcommand(
+      "complete", "Complete a work item; the procedure waiting on it resumes");
+  complete->add_option("id", co->id, "work item id")->required();
+  complete->add_option("--outcome", co->outcome, "one of the item's outcomes")->required();
+  complete->add_option("--field", co->fields, "KEY=VALUE, repeatable");
+  complete->add_option("--as", co->as, "the user completing it (casekit user add)")->required();
+  complete->callback([&ctx, co] {
+    ProcedureRuntime& runtime = ctx.runtime();
+    const WorkItem w =
+        runtime.complete_task(co->id, co->outcome, key_values(co->fields, "--field"), co->as);
+    std::cout << "work item " << w.id << " completed: " << co->outcome << " by " << co->as << "\n";
+    if (w.spec.instance_id) {
+      const Instance i = runtime.store().get(*w.spec.instance_id);
+      std::cout << "instance " << i.id << " (" << i.procedure << "): " << i.status << "\n";
+    }
+  });
+}
+
+void add_user(CLI::App& app, Context& ctx) {
+  auto* group = app.add_subcommand("user", "Users and their roles");
+  group->require_subcommand(1);
+  struct AddOptions {
+    std::string name;
+    std::string role;
+  };
+  auto ao = std::make_shared<AddOptions>();
+  auto* add = group->add_subcommand("add", "Add a user");
+  add->add_option("name", ao->name, "user name (no spaces)")->required();
+  add->add_option("--role", ao->role, "caseworker, team_leader, operator or policy_author")
+      ->required();
+  add->callback([&ctx, ao] {
+    Engine& e = ctx.open();
+    Transaction tx(e.db);
+    const User u = e.users.add(ao->name, ao->role);
+    tx.commit();
+    std::cout << "user " << u.name << " (" << u.role << ") added\n";
+  });
+  auto json = std::make_shared<bool>(false);
+  auto* list = group->add_subcommand("list", "Users by name");
+  list->add_flag("--json", *json, "print JSON");
+  list->callback([&ctx, json] {
+    const auto users = ctx.open().users.list();
+    if (*json) {
+      nlohmann::json out = nlohmann::json::array();
+      for (const auto& u : users) out.push_back({{"id", u.id}, {"name", u.name}, {"role", u.role}});
+      print_json(out);
+      return;
+    }
+    std::vector<std::vector<std::string>> rows = {{"name", "role"}};
+    for (const auto& u : users) rows.push_back({u.name, u.role});
+    print_table(rows);
+  });
+}
+
+void add_payment(CLI::App& app, Context& ctx) {
+  auto* group = app.add_subcommand("payment", "The payments ledger");
+  group->require_subcommand(1);
+  struct Options {
+    std::int64_t account = 0;
+    std::int64_t amount = 0;
+    std::string date;
+  };
+  auto o = std::make_shared<Options>();
+  auto* record = group->add_subcommand(
+      "record", "Record a payment; procedures waiting for one on the account resume");
+  record->add_option("--account", o->account, "ledger account id")->required();
+  record->add_option("--amount", o->amount, "integer pence")->required();
+  record->add_option("--date", o->date, "date received, YYYY-MM-DD")->required();
+  record->callback([&ctx, o] {
+    ProcedureRuntime& runtime = ctx.runtime();
+    const auto before = runtime.stats().activations;
+    const Id id = runtime.record_payment(o->account, o->amount, o->date);
+    std::cout << "payment " << id << " recorded: " << money::format(o->amount) << " to account "
+              << o->account << " (" << runtime.stats().activations - before
+              << " instance(s) resumed)\n";
+  });
+}
+
+}  // namespace
+
+void add_work_commands(CLI::App& app, Context& ctx) {
+  add_task(app, ctx);
+  add_user(app, ctx);
+  add_payment(app, ctx);
+}
+
+}  // namespace casekit::cli

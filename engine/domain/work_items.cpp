@@ -1,0 +1,219 @@
+#include "engine/domain/work_items.hpp"
+
+#include <algorithm>
+
+#include "engine/core/error.hpp"
+
+namespace casekit {
+
+// ---- users ----------------------------------------------------------------------------------
+
+User Users::add(const std::string& name, const std::string& role) {
+  if (name.empty() || name.size() > 64 || name.find_first_of(" \t\n\r") != std::string::npos) {
+    throw Error(ErrorCode::bad_argument, "user name must be 1-64 characters without spaces");
+  }
+  if (std::find(std::begin(kRoles), std::end(kRoles), role) == std::end(kRoles)) {
+    throw Error(
+        ErrorCode::bad_argument,
+        "unknown role '" + role + "' (roles: caseworker, team_leader, operator, policy_author)");
+  }
+  auto exists = db_.prepare("SELECT 1 FROM users WHERE name = ?1");
+  exists.bind(1, name);
+  if (exists.step()) throw Error(ErrorCode::conflict, "user '" + name + "' already exists");
+  db_.prepare("INSERT INTO users(name, role, created_at) VALUES (?1, ?2, ?3)")
+      .bind_all(name, role, format_instant(clock_.now()))
+      .run();
+  return {db_.last_insert_id(), name, role};
+}
+
+User Users::require(const std::string& name) {
+  auto st = db_.prepare("SELECT id, name, role FROM users WHERE name = ?1");
+  st.bind(1, name);
+  if (!st.step()) {
+    throw Error(ErrorCode::not_found,
+                "no user '" + name + "' (add one with: casekit user add NAME --role ROLE)");
+  }
+  return {st.integer(0), st.text(1), st.text(2)};
+}
+
+std::vector<User> Users::list() {
+  auto st = db_.prepare("SELECT id, name, role FROM users ORDER BY name");
+  std::vector<User> out;
+  while (st.step()) out.push_back({st.integer(0), st.text(1), st.text(2)});
+  return out;
+}
+
+// ---- work items -----------------------------------------------------------------------------
+
+namespace {
+
+constexpr const char* kColumns =
+    "id, inbox, kind, sr_id, title, outcomes, fields, required_fields, due_date, submitted_by, "
+    "instance_id, status, outcome, field_values, completed_by, completed_at, created_at";
+
+WorkItem from_row(const Statement& st) {
+  WorkItem w;
+  w.id = st.integer(0);
+  w.spec.inbox = st.text(1);
+  w.spec.kind = st.text(2);
+  w.spec.sr_id = st.optional_integer(3);
+  w.spec.title = st.text(4);
+  w.spec.outcomes = nlohmann::json::parse(st.text(5)).get<std::vector<std::string>>();
+  if (auto f = st.optional_text(6)) w.spec.fields = nlohmann::json::parse(*f);
+  if (auto r = st.optional_text(7)) w.spec.required = nlohmann::json::parse(*r);
+  w.spec.due_date = st.optional_text(8);
+  w.spec.submitted_by = st.optional_text(9);
+  w.spec.instance_id = st.optional_integer(10);
+  w.status = st.text(11);
+  w.outcome = st.optional_text(12);
+  w.field_values = st.is_null(13) ? nlohmann::json::object() : nlohmann::json::parse(st.text(13));
+  w.completed_by = st.optional_text(14);
+  w.completed_at = st.optional_text(15);
+  w.created_at = st.text(16);
+  return w;
+}
+
+bool contains(const std::vector<std::string>& v, const std::string& s) {
+  return std::find(v.begin(), v.end(), s) != v.end();
+}
+
+std::string joined(const std::vector<std::string>& v) {
+  std::string out;
+  for (const auto& s : v) out += (out.empty() ? "" : ", ") + s;
+  return out;
+}
+
+}  // namespace
+
+Id WorkItems::create(const WorkItemSpec& spec) {
+  inboxes_.require(spec.inbox);
+  if (spec.title.empty()) throw Error(ErrorCode::bad_argument, "a work item needs a title");
+  if (spec.outcomes.empty()) {
+    throw Error(ErrorCode::bad_argument, "a work item needs at least one outcome");
+  }
+  for (const auto& [outcome, names] : spec.required) {
+    if (outcome != "*" && !contains(spec.outcomes, outcome)) {
+      throw Error(ErrorCode::bad_argument,
+                  "required fields name outcome '" + outcome + "', which is not an outcome");
+    }
+    for (const auto& n : names) {
+      if (!contains(spec.fields, n)) {
+        throw Error(ErrorCode::bad_argument,
+                    "required field '" + n + "' is not in the work item's fields");
+      }
+    }
+  }
+  db_.prepare(
+         "INSERT INTO work_items(inbox, kind, sr_id, title, outcomes, fields, required_fields, "
+         "due_date, submitted_by, instance_id, created_at) "
+         "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)")
+      .bind_all(spec.inbox, spec.kind, spec.sr_id, spec.title, nlohmann::json(spec.outcomes).dump(),
+                nlohmann::json(spec.fields).dump(), nlohmann::json(spec.required).dump(),
+                spec.due_date, spec.submitted_by, spec.instance_id, format_instant(clock_.now()))
+      .run();
+  return db_.last_insert_id();
+}
+
+WorkItem WorkItems::get(Id id) {
+  auto st = db_.prepare(std::string("SELECT ") + kColumns + " FROM work_items WHERE id = ?1");
+  st.bind(1, id);
+  if (!st.step()) throw Error(ErrorCode::not_found, "no work item " + std::to_string(id));
+  return from_row(st);
+}
+
+std::vector<WorkItem> WorkItems::list(const std::optional<std::string>& inbox,
+                                      bool include_closed) {
+  if (inbox) inboxes_.require(*inbox);
+  auto st = db_.prepare(std::string("SELECT ") + kColumns +
+                        " FROM work_items WHERE (?1 IS NULL OR inbox = ?1) "
+                        "AND (?2 OR status = 'open') ORDER BY id");
+  st.bind_all(inbox, static_cast<std::int64_t>(include_closed));
+  std::vector<WorkItem> out;
+  while (st.step()) out.push_back(from_row(st));
+  return out;
+}
+
+WorkItem WorkItems::complete(Id id, const std::string& outcome,
+                             const std::map<std::string, std::string>& fields,
+                             const std::string& user_name) {
+  const WorkItem item = get(id);
+  const std::string what = "work item " + std::to_string(id);
+  if (item.status != "open") throw Error(ErrorCode::invalid, what + " is already " + item.status);
+  const User user = users_.require(user_name);
+  const Inbox& inbox = inboxes_.require(item.spec.inbox);
+  if (!contains(inbox.roles, user.role)) {
+    throw Error(ErrorCode::invalid, user.name + " is a " + user.role + "; inbox '" + inbox.name +
+                                        "' needs: " + joined(inbox.roles));
+  }
+  if (!contains(item.spec.outcomes, outcome)) {
+    throw Error(ErrorCode::bad_argument, "unknown outcome '" + outcome + "' for " + what +
+                                             " (outcomes: " + joined(item.spec.outcomes) + ")");
+  }
+  for (const auto& [name, value] : fields) {
+    if (!contains(item.spec.fields, name)) {
+      throw Error(ErrorCode::bad_argument,
+                  "unknown field '" + name + "' for " + what + " (fields: " +
+                      (item.spec.fields.empty() ? "none" : joined(item.spec.fields)) + ")");
+    }
+  }
+  for (const char* key : {"*", outcome.c_str()}) {
+    auto it = item.spec.required.find(key);
+    if (it == item.spec.required.end()) continue;
+    for (const auto& name : it->second) {
+      auto f = fields.find(name);
+      if (f == fields.end() || f->second.empty()) {
+        throw Error(ErrorCode::bad_argument, "outcome '" + outcome + "' needs field '" + name +
+                                                 "' (--field " + name + "=...)");
+      }
+    }
+  }
+  if (item.spec.kind == "approval" && item.spec.submitted_by == user.name) {
+    throw Error(ErrorCode::invalid, user.name + " submitted this request and cannot approve it " +
+                                        "(segregation of duties); another team leader must");
+  }
+  db_.prepare(
+         "UPDATE work_items SET status = 'completed', outcome = ?1, field_values = ?2, "
+         "completed_by = ?3, completed_at = ?4 WHERE id = ?5 AND status = 'open'")
+      .bind_all(outcome, nlohmann::json(fields).dump(), user.name, format_instant(clock_.now()), id)
+      .run();
+  return get(id);
+}
+
+void WorkItems::cancel_for_instance(Id instance_id) {
+  db_.prepare(
+         "UPDATE work_items SET status = 'cancelled' WHERE instance_id = ?1 AND status = 'open'")
+      .bind(1, instance_id)
+      .run();
+}
+
+std::optional<std::string> WorkItems::last_completed_by(Id instance_id) {
+  auto st = db_.prepare(
+      "SELECT completed_by FROM work_items WHERE instance_id = ?1 AND status = 'completed' "
+      "ORDER BY completed_at DESC, id DESC LIMIT 1");
+  st.bind(1, instance_id);
+  if (!st.step()) return std::nullopt;
+  return st.optional_text(0);
+}
+
+nlohmann::json to_json(const WorkItem& w) {
+  return {{"id", w.id},
+          {"inbox", w.spec.inbox},
+          {"kind", w.spec.kind},
+          {"title", w.spec.title},
+          {"sr", w.spec.sr_id ? nlohmann::json(*w.spec.sr_id) : nlohmann::json()},
+          {"instance", w.spec.instance_id ? nlohmann::json(*w.spec.instance_id) : nlohmann::json()},
+          {"outcomes", w.spec.outcomes},
+          {"fields", w.spec.fields},
+          {"required", w.spec.required},
+          {"due_date", w.spec.due_date ? nlohmann::json(*w.spec.due_date) : nlohmann::json()},
+          {"submitted_by",
+           w.spec.submitted_by ? nlohmann::json(*w.spec.submitted_by) : nlohmann::json()},
+          {"status", w.status},
+          {"outcome", w.outcome ? nlohmann::json(*w.outcome) : nlohmann::json()},
+          {"field_values", w.field_values},
+          {"completed_by", w.completed_by ? nlohmann::json(*w.completed_by) : nlohmann::json()},
+          {"completed_at", w.completed_at ? nlohmann::json(*w.completed_at) : nlohmann::json()},
+          {"created_at", w.created_at}};
+}
+
+}  // namespace casekit

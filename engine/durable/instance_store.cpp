@@ -1,0 +1,329 @@
+#include "engine/durable/instance_store.hpp"
+
+#include <cstdio>
+
+#include "engine/core/error.hpp"
+
+namespace casekit {
+
+std::string source_hash(std::string_view source) {
+  std::uint64_t h = 14695981039346656037ull;
+  for (unsigned char c : source) {
+    h ^= c;
+    h *= 1099511628211ull;
+  }
+  char out[17];
+  std::snprintf(out, sizeof out, "%016llx", static_cast<unsigned long long>(h));
+  return out;
+}
+
+std::string InstanceStore::keep_source(const std::string& procedure, const std::string& file,
+                                       const std::string& source) {
+  const std::string hash = source_hash(source);
+  auto st = db_.prepare("SELECT source FROM procedure_sources WHERE hash = ?1");
+  st.bind(1, hash);
+  if (st.step()) {
+    if (st.text(0) != source) {
+      throw Error(ErrorCode::conflict, "two procedure sources share hash " + hash +
+                                           "; change the new source (even a comment) and retry");
+    }
+    return hash;
+  }
+  db_.prepare(
+         "INSERT INTO procedure_sources(hash, name, file, source, created_at) "
+         "VALUES (?1, ?2, ?3, ?4, ?5)")
+      .bind_all(hash, procedure, file, source, now())
+      .run();
+  return hash;
+}
+
+std::string InstanceStore::source(const std::string& hash) {
+  auto st = db_.prepare("SELECT source FROM procedure_sources WHERE hash = ?1");
+  st.bind(1, hash);
+  if (!st.step()) throw Error(ErrorCode::not_found, "no procedure source with hash " + hash);
+  return st.text(0);
+}
+
+namespace {
+
+constexpr const char* kColumns =
+    "id, procedure, source_hash, casegroup_id, input, status, wait_kind, wait_seq, wake_at, "
+    "wait_ref, result, error, started_by, created_at, updated_at";
+
+Instance from_row(const Statement& st) {
+  Instance i;
+  i.id = st.integer(0);
+  i.procedure = st.text(1);
+  i.source_hash = st.text(2);
+  i.casegroup = st.optional_integer(3);
+  i.input = nlohmann::json::parse(st.text(4));
+  i.status = st.text(5);
+  i.wait_kind = st.optional_text(6);
+  i.wait_seq = st.optional_integer(7);
+  i.wake_at = st.optional_text(8);
+  i.wait_ref = st.optional_integer(9);
+  i.result = st.optional_text(10);
+  i.error = st.optional_text(11);
+  i.started_by = st.text(12);
+  i.created_at = st.text(13);
+  i.updated_at = st.text(14);
+  return i;
+}
+
+constexpr const char* kIncidentColumns =
+    "id, instance_id, kind, position, expected, found, line, message, created_at, resolved_at, "
+    "resolution";
+
+Incident incident_from_row(const Statement& st) {
+  return {st.integer(0),       st.integer(1),       st.text(2),          st.optional_integer(3),
+          st.optional_text(4), st.optional_text(5), st.optional_text(6), st.text(7),
+          st.text(8),          st.optional_text(9), st.optional_text(10)};
+}
+
+}  // namespace
+
+Id InstanceStore::create(const std::string& procedure, const std::string& hash,
+                         std::optional<Id> casegroup, const nlohmann::json& input,
+                         const std::string& started_by) {
+  db_.prepare(
+         "INSERT INTO instances(procedure, source_hash, casegroup_id, input, status, started_by, "
+         "created_at, updated_at) VALUES (?1, ?2, ?3, ?4, 'runnable', ?5, ?6, ?6)")
+      .bind_all(procedure, hash, casegroup, input.dump(), started_by, now())
+      .run();
+  return db_.last_insert_id();
+}
+
+Instance InstanceStore::get(Id id) {
+  auto st = db_.prepare(std::string("SELECT ") + kColumns + " FROM instances WHERE id = ?1");
+  st.bind(1, id);
+  if (!st.step()) throw Error(ErrorCode::not_found, "no procedure instance " + std::to_string(id));
+  return from_row(st);
+}
+
+std::vector<Instance> InstanceStore::list(const std::optional<std::string>& status,
+                                          const std::optional<std::string>& procedure, int limit) {
+  auto st = db_.prepare(std::string("SELECT ") + kColumns +
+                        " FROM instances WHERE (?1 IS NULL OR status = ?1) "
+                        "AND (?2 IS NULL OR procedure = ?2) ORDER BY id LIMIT ?3");
+  st.bind_all(status, procedure, static_cast<std::int64_t>(limit));
+  std::vector<Instance> out;
+  while (st.step()) out.push_back(from_row(st));
+  return out;
+}
+
+std::vector<Id> InstanceStore::runnable(int limit) {
+  auto st = db_.prepare("SELECT id FROM instances WHERE status = 'runnable' ORDER BY id LIMIT ?1");
+  st.bind(1, static_cast<std::int64_t>(limit));
+  std::vector<Id> out;
+  while (st.step()) out.push_back(st.integer(0));
+  return out;
+}
+
+std::vector<lua::Command> InstanceStore::history(Id id) {
+  auto st = db_.prepare(
+      "SELECT seq, command, args, result, line FROM instance_history WHERE instance_id = ?1 "
+      "ORDER BY seq");
+  st.bind(1, id);
+  std::vector<lua::Command> out;
+  while (st.step()) {
+    out.push_back({st.integer(0), st.text(1), st.text(2), st.optional_text(3), st.text(4)});
+  }
+  return out;
+}
+
+std::int64_t InstanceStore::last_seq(Id id) {
+  auto st =
+      db_.prepare("SELECT coalesce(max(seq), 0) FROM instance_history WHERE instance_id = ?1");
+  st.bind(1, id);
+  st.step();
+  return st.integer(0);
+}
+
+std::optional<std::string> InstanceStore::command_result(Id id, std::int64_t seq) {
+  auto st = db_.prepare("SELECT result FROM instance_history WHERE instance_id = ?1 AND seq = ?2");
+  st.bind_all(id, seq);
+  if (!st.step()) return std::nullopt;
+  return st.optional_text(0);
+}
+
+void InstanceStore::append(Id id, const std::vector<lua::Command>& commands) {
+  const std::string at = now();
+  for (const auto& c : commands) {
+    db_.prepare(
+           "INSERT INTO instance_history(instance_id, seq, command, args, result, line, "
+           "recorded_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")
+        .bind_all(id, c.seq, c.name, c.args, c.result, c.line, at)
+        .run();
+  }
+}
+
+void InstanceStore::set_waiting(Id id, const lua::PendingWait& wait) {
+  db_.prepare(
+         "UPDATE instances SET status = 'waiting', wait_kind = ?1, wait_seq = ?2, wake_at = ?3, "
+         "wait_ref = ?4, updated_at = ?5 WHERE id = ?6")
+      .bind_all(wait.kind, wait.seq,
+                wait.wake_at ? std::optional(format_instant(*wait.wake_at)) : std::nullopt,
+                wait.ref, now(), id)
+      .run();
+}
+
+namespace {
+constexpr const char* kClearWait =
+    "wait_kind = NULL, wait_seq = NULL, wake_at = NULL, wait_ref = NULL";
+}
+
+void InstanceStore::set_completed(Id id, const std::optional<std::string>& result) {
+  db_.prepare(
+         std::string("UPDATE instances SET status = 'completed', result = ?1, error = NULL, ") +
+         kClearWait + ", updated_at = ?2 WHERE id = ?3")
+      .bind_all(result, now(), id)
+      .run();
+}
+
+void InstanceStore::set_failed(Id id, const std::string& message) {
+  // The wait columns stay: a retry replays to the same point.
+  db_.prepare("UPDATE instances SET status = 'failed', error = ?1, updated_at = ?2 WHERE id = ?3")
+      .bind_all(message, now(), id)
+      .run();
+}
+
+void InstanceStore::set_runnable(Id id) {
+  db_.prepare(
+         "UPDATE instances SET status = 'runnable', error = NULL, updated_at = ?1 WHERE id = ?2")
+      .bind_all(now(), id)
+      .run();
+}
+
+void InstanceStore::set_cancelled(Id id) {
+  db_.prepare(std::string("UPDATE instances SET status = 'cancelled', ") + kClearWait +
+              ", updated_at = ?1 WHERE id = ?2")
+      .bind_all(now(), id)
+      .run();
+}
+
+void InstanceStore::set_source(Id id, const std::string& hash) {
+  db_.prepare("UPDATE instances SET source_hash = ?1, updated_at = ?2 WHERE id = ?3")
+      .bind_all(hash, now(), id)
+      .run();
+}
+
+void InstanceStore::resolve_wait(const Instance& instance, const nlohmann::json& result) {
+  if (instance.status != "waiting" || !instance.wait_seq) {
+    throw Error(ErrorCode::invalid, "instance " + std::to_string(instance.id) + " is " +
+                                        instance.status + ", not waiting");
+  }
+  db_.prepare(
+         "UPDATE instance_history SET result = ?1, resolved_at = ?2 "
+         "WHERE instance_id = ?3 AND seq = ?4")
+      .bind_all(result.dump(), now(), instance.id, *instance.wait_seq)
+      .run();
+  db_.prepare(std::string("UPDATE instances SET status = 'runnable', ") + kClearWait +
+              ", updated_at = ?1 WHERE id = ?2")
+      .bind_all(now(), instance.id)
+      .run();
+}
+
+int InstanceStore::fire_due_timers(Instant at) {
+  const std::string t = format_instant(at);
+  db_.prepare(
+         "UPDATE instance_history SET resolved_at = ?1, result = ("
+         "  SELECT CASE i.wait_kind"
+         "    WHEN 'timer' THEN json_array(json_object('fired_at', i.wake_at))"
+         "    ELSE json_array(json_object('kind', 'timeout', 'timeout', json('true'))) END"
+         "  FROM instances i WHERE i.id = instance_history.instance_id) "
+         "WHERE (instance_id, seq) IN (SELECT id, wait_seq FROM instances "
+         "  WHERE status = 'waiting' AND wake_at IS NOT NULL AND wake_at <= ?1)")
+      .bind(1, t)
+      .run();
+  db_.prepare(
+         std::string("UPDATE instances SET status = 'runnable', ") + kClearWait +
+         ", updated_at = ?1 WHERE status = 'waiting' AND wake_at IS NOT NULL AND wake_at <= ?1")
+      .bind(1, t)
+      .run();
+  return db_.changes();
+}
+
+std::optional<Instant> InstanceStore::next_wake() {
+  auto st = db_.prepare(
+      "SELECT min(wake_at) FROM instances WHERE status = 'waiting' AND wake_at IS NOT NULL");
+  if (!st.step() || st.is_null(0)) return std::nullopt;
+  return parse_instant(st.text(0));
+}
+
+Id InstanceStore::record_incident(const Incident& i) {
+  db_.prepare(
+         "INSERT INTO incidents(instance_id, kind, position, expected, found, line, message, "
+         "created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)")
+      .bind_all(i.instance, i.kind, i.position, i.expected, i.found, i.line, i.message, now())
+      .run();
+  return db_.last_insert_id();
+}
+
+std::vector<Incident> InstanceStore::incidents(bool include_resolved, std::optional<Id> instance) {
+  auto st = db_.prepare(std::string("SELECT ") + kIncidentColumns +
+                        " FROM incidents WHERE (?1 OR resolved_at IS NULL) "
+                        "AND (?2 IS NULL OR instance_id = ?2) ORDER BY id");
+  st.bind_all(static_cast<std::int64_t>(include_resolved), instance);
+  std::vector<Incident> out;
+  while (st.step()) out.push_back(incident_from_row(st));
+  return out;
+}
+
+void InstanceStore::resolve_incidents(Id instance, const std::string& resolution) {
+  db_.prepare(
+         "UPDATE incidents SET resolved_at = ?1, resolution = ?2 "
+         "WHERE instance_id = ?3 AND resolved_at IS NULL")
+      .bind_all(now(), resolution, instance)
+      .run();
+}
+
+namespace {
+template <typename T>
+nlohmann::json opt(const std::optional<T>& v) {
+  return v ? nlohmann::json(*v) : nlohmann::json();
+}
+}  // namespace
+
+nlohmann::json to_json(const Instance& i) {
+  return {{"id", i.id},
+          {"procedure", i.procedure},
+          {"source_hash", i.source_hash},
+          {"casegroup", opt(i.casegroup)},
+          {"input", i.input},
+          {"status", i.status},
+          {"wait", i.wait_kind ? nlohmann::json{{"kind", *i.wait_kind},
+                                                {"seq", opt(i.wait_seq)},
+                                                {"wake_at", opt(i.wake_at)},
+                                                {"ref", opt(i.wait_ref)}}
+                               : nlohmann::json()},
+          {"result", i.result ? nlohmann::json::parse(*i.result) : nlohmann::json()},
+          {"error", opt(i.error)},
+          {"started_by", i.started_by},
+          {"created_at", i.created_at},
+          {"updated_at", i.updated_at}};
+}
+
+nlohmann::json to_json(const Incident& i) {
+  return {{"id", i.id},
+          {"instance", i.instance},
+          {"kind", i.kind},
+          {"position", opt(i.position)},
+          {"expected", opt(i.expected)},
+          {"found", opt(i.found)},
+          {"line", opt(i.line)},
+          {"message", i.message},
+          {"created_at", i.created_at},
+          {"resolved_at", opt(i.resolved_at)},
+          {"resolution", opt(i.resolution)}};
+}
+
+nlohmann::json to_json(const lua::Command& c) {
+  return {{"seq", c.seq},
+          {"command", c.name},
+          {"args", nlohmann::json::parse(c.args)},
+          {"result", c.result ? nlohmann::json::parse(*c.result) : nlohmann::json()},
+          {"pending", !c.result.has_value()},
+          {"line", c.line}};
+}
+
+}  // namespace casekit

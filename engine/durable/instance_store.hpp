@@ -1,0 +1,100 @@
+// What the store keeps about procedure instances: the sources they are pinned to (by hash),
+// their rows (status and current wait), their command histories and their incidents.
+// No Lua here; engine/durable/runtime.hpp runs the instances.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "bindings/journal.hpp"
+#include "engine/domain/casegroups.hpp"
+#include "engine/store/database.hpp"
+
+namespace casekit {
+
+struct Instance {
+  Id id = 0;
+  std::string procedure;
+  std::string source_hash;
+  std::optional<Id> casegroup;
+  nlohmann::json input;  // {"params": {...}}
+  std::string status;    // runnable | waiting | completed | failed | cancelled
+  std::optional<std::string> wait_kind;
+  std::optional<std::int64_t> wait_seq;
+  std::optional<std::string> wake_at;
+  std::optional<Id> wait_ref;
+  std::optional<std::string> result;
+  std::optional<std::string> error;
+  std::string started_by;
+  std::string created_at;
+  std::string updated_at;
+};
+
+struct Incident {
+  Id id = 0;
+  Id instance = 0;
+  std::string kind;  // divergence | error
+  std::optional<std::int64_t> position;
+  std::optional<std::string> expected, found, line;
+  std::string message;
+  std::string created_at;
+  std::optional<std::string> resolved_at, resolution;
+};
+
+// 64-bit FNV-1a of the source, as 16 hex digits. Not cryptographic: the store also compares
+// the text when a hash is already known, so a collision is an error, never a mix-up.
+std::string source_hash(std::string_view source);
+
+class InstanceStore {
+ public:
+  InstanceStore(Database& db, const Clock& clock) : db_(db), clock_(clock) {}
+
+  // Keeps a procedure's source and returns its hash.
+  std::string keep_source(const std::string& procedure, const std::string& file,
+                          const std::string& source);
+  std::string source(const std::string& hash);
+
+  Id create(const std::string& procedure, const std::string& hash, std::optional<Id> casegroup,
+            const nlohmann::json& input, const std::string& started_by);
+  Instance get(Id id);
+  std::vector<Instance> list(const std::optional<std::string>& status,
+                             const std::optional<std::string>& procedure, int limit);
+  std::vector<Id> runnable(int limit);
+
+  std::vector<lua::Command> history(Id id);
+  std::int64_t last_seq(Id id);
+  std::optional<std::string> command_result(Id id, std::int64_t seq);
+  void append(Id id, const std::vector<lua::Command>& commands);
+
+  void set_waiting(Id id, const lua::PendingWait& wait);
+  void set_completed(Id id, const std::optional<std::string>& result);
+  void set_failed(Id id, const std::string& message);
+  void set_runnable(Id id);
+  void set_cancelled(Id id);
+  void set_source(Id id, const std::string& hash);
+  // Ends the instance's wait with `result` (a JSON array of the values the wait returns)
+  // and makes it runnable.
+  void resolve_wait(const Instance& instance, const nlohmann::json& result);
+
+  // Ends every timer (waits and event timeouts) due at `now`; returns how many.
+  int fire_due_timers(Instant now);
+  std::optional<Instant> next_wake();
+
+  Id record_incident(const Incident& incident);
+  std::vector<Incident> incidents(bool include_resolved, std::optional<Id> instance);
+  void resolve_incidents(Id instance, const std::string& resolution);
+
+ private:
+  std::string now() const { return format_instant(clock_.now()); }
+  Database& db_;
+  const Clock& clock_;
+};
+
+nlohmann::json to_json(const Instance& i);
+nlohmann::json to_json(const Incident& i);
+nlohmann::json to_json(const lua::Command& c);
+
+}  // namespace casekit

@@ -1,0 +1,444 @@
+#include "engine/durable/runtime.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include "bindings/journal.hpp"
+#include "bindings/modules.hpp"
+#include "engine/runtime/script_runner.hpp"
+
+namespace casekit {
+
+// A sandbox with an instance's coroutine in it. Member order matters: the host points at
+// the journal, and the sandbox at the host.
+struct ProcedureRuntime::Live {
+  Live(Engine& engine, const Instance& instance, std::vector<lua::Command> history,
+       bool verify_only, const std::function<void(std::string_view)>& print,
+       const SandboxLimits& limits)
+      : journal(std::move(history), verify_only),
+        host{engine, instance.procedure + "#" + std::to_string(instance.id), print, &journal,
+             instance.id},
+        sandbox(std::make_unique<Sandbox>(limits, library_dirs(engine.home), &host)) {}
+
+  lua::Journal journal;
+  lua::Host host;
+  std::unique_ptr<Sandbox> sandbox;
+  lua_State* co = nullptr;
+  std::string hash;
+};
+
+namespace {
+
+std::string display_file(const std::string& procedure) {
+  return "procedures/" + procedure + ".lua";
+}
+
+bool valid_procedure_name(const std::string& name) {
+  if (name.empty() || name.size() > 64) return false;
+  for (char c : name) {
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_') return false;
+  }
+  return true;
+}
+
+// "procedures/x.lua:12" from "procedures/x.lua:12: message", when the message has one.
+std::optional<std::string> line_of(const std::string& message) {
+  const auto lua = message.find(".lua:");
+  if (lua == std::string::npos) return std::nullopt;
+  const auto end = message.find(':', lua + 5);
+  if (end == std::string::npos) return std::nullopt;
+  return message.substr(0, end);
+}
+
+// Loads the procedure chunk in `sandbox` and leaves its declaration on the stack.
+void load_declaration(Sandbox& sandbox, const std::string& source, const std::string& procedure) {
+  lua_State* L = sandbox.state();
+  const std::string file = display_file(procedure);
+  sandbox.load(source, file);
+  try {
+    sandbox.call(0, 1);
+  } catch (const ScriptError& e) {
+    const std::string what = e.what();
+    if (what.find("instance stopped") != std::string::npos) {
+      throw Error(ErrorCode::script, file +
+                                         ": the top level of a procedure may only declare it; "
+                                         "call engine functions inside run(ctx)");
+    }
+    throw;
+  }
+  if (!lua_istable(L, -1)) {
+    lua_pop(L, 1);
+    throw Error(ErrorCode::script, file + ": must end with `return procedure{...}`");
+  }
+  lua_getfield(L, -1, "name");
+  const char* name = lua_tostring(L, -1);
+  const std::string declared = name ? name : "";
+  lua_pop(L, 1);
+  lua_getfield(L, -1, "run");
+  const bool has_run = lua_isfunction(L, -1);
+  lua_pop(L, 1);
+  if (!has_run) throw Error(ErrorCode::script, file + ": the procedure has no run function");
+  if (declared != procedure) {
+    throw Error(ErrorCode::script, file + ": declares procedure '" + declared +
+                                       "'; the file name says '" + procedure + "'");
+  }
+}
+
+void push_ctx(lua_State* co, const Instance& instance) {
+  lua_createtable(co, 0, 5);
+  lua_pushinteger(co, instance.id);
+  lua_setfield(co, -2, "instance");
+  lua::push_string(co, instance.procedure);
+  lua_setfield(co, -2, "procedure");
+  lua::push_string(co, instance.started_by);
+  lua_setfield(co, -2, "started_by");
+  if (instance.casegroup) {
+    lua::push_object(co, lua::kCasegroupType, *instance.casegroup);
+    lua_setfield(co, -2, "casegroup");
+  }
+  lua::push_json(co, instance.input.value("params", nlohmann::json::object()));
+  lua_setfield(co, -2, "params");
+}
+
+}  // namespace
+
+ProcedureRuntime::ProcedureRuntime(Engine& engine, RuntimeOptions options,
+                                   std::function<void(std::string_view)> print)
+    : engine_(engine),
+      store_(engine.db, engine.clock),
+      options_(options),
+      print_(std::move(print)) {}
+
+ProcedureRuntime::~ProcedureRuntime() = default;
+
+std::filesystem::path ProcedureRuntime::procedure_file(const std::string& procedure) const {
+  if (!valid_procedure_name(procedure)) {
+    throw Error(ErrorCode::bad_argument,
+                "bad procedure name '" + procedure + "' (letters, digits and _ only)");
+  }
+  return engine_.home.procedures() / (procedure + ".lua");
+}
+
+const std::string& ProcedureRuntime::source_of(const std::string& hash) {
+  auto it = sources_.find(hash);
+  if (it == sources_.end()) it = sources_.emplace(hash, store_.source(hash)).first;
+  return it->second;
+}
+
+Id ProcedureRuntime::create(const std::string& procedure, std::optional<Id> casegroup,
+                            const std::map<std::string, std::string>& params,
+                            const std::string& started_by) {
+  const auto file = procedure_file(procedure);
+  if (!std::filesystem::exists(file)) {
+    throw Error(ErrorCode::not_found, "no procedure '" + procedure + "' (" +
+                                          display_file(procedure) + " does not exist)");
+  }
+  const std::string source = read_script(file);
+  {
+    // Check the declaration before anything is stored. A journal that has nothing to
+    // replay and may not run live makes any engine call at the top level an error.
+    lua::Journal journal({}, true);
+    lua::Host host{engine_, "check", {}, &journal, 0};
+    Sandbox sandbox(options_.limits, library_dirs(engine_.home), &host);
+    load_declaration(sandbox, source, procedure);
+  }
+  if (casegroup) engine_.casegroups.get(*casegroup);
+  const std::string hash = store_.keep_source(procedure, display_file(procedure), source);
+  return store_.create(procedure, hash, casegroup, {{"params", params}}, started_by);
+}
+
+Id ProcedureRuntime::start(const std::string& procedure, std::optional<Id> casegroup,
+                           const std::map<std::string, std::string>& params,
+                           const std::string& started_by) {
+  Id id = 0;
+  {
+    ActorScope actor(engine_.db, started_by);
+    Transaction tx(engine_.db);
+    id = create(procedure, casegroup, params, started_by);
+    tx.commit();
+  }
+  drain();
+  return id;
+}
+
+std::unique_ptr<ProcedureRuntime::Live> ProcedureRuntime::build(const Instance& instance,
+                                                                std::vector<lua::Command> history,
+                                                                bool verify_only) {
+  auto live = std::make_unique<Live>(engine_, instance, std::move(history), verify_only, print_,
+                                     options_.limits);
+  live->hash = instance.source_hash;
+  Sandbox& sandbox = *live->sandbox;
+  load_declaration(sandbox, source_of(instance.source_hash), instance.procedure);
+  lua_State* L = sandbox.state();
+  live->co = sandbox.new_thread();
+  lua_getfield(L, -1, "run");
+  lua_xmove(L, live->co, 1);
+  lua_pop(L, 1);
+  push_ctx(live->co, instance);
+  return live;
+}
+
+std::unique_ptr<ProcedureRuntime::Live> ProcedureRuntime::take_warm(const Instance& instance) {
+  auto it = cache_index_.find(instance.id);
+  if (it == cache_index_.end()) return nullptr;
+  std::unique_ptr<Live> live = std::move(it->second->second);
+  cache_.erase(it->second);
+  cache_index_.erase(it);
+  // Usable only if it stopped exactly where the stored history ends (another process may
+  // have moved the instance on) and on the same source.
+  const auto& history = live->journal.history();
+  if (live->hash != instance.source_hash || history.empty() || history.back().result ||
+      history.back().seq != store_.last_seq(instance.id)) {
+    return nullptr;
+  }
+  return live;
+}
+
+void ProcedureRuntime::keep_warm(Id id, std::unique_ptr<Live> live) {
+  if (options_.cache_size == 0) return;
+  forget(id);
+  cache_.emplace_back(id, std::move(live));
+  cache_index_[id] = std::prev(cache_.end());
+  while (cache_.size() > options_.cache_size) {
+    cache_index_.erase(cache_.front().first);
+    cache_.pop_front();
+  }
+}
+
+void ProcedureRuntime::forget(Id id) {
+  auto it = cache_index_.find(id);
+  if (it == cache_index_.end()) return;
+  cache_.erase(it->second);
+  cache_index_.erase(it);
+}
+
+void ProcedureRuntime::activate(Id id) {
+  const Instance instance = store_.get(id);
+  if (instance.status != "runnable") return;
+  ++stats_.activations;
+  ActorScope actor(engine_.db, instance.procedure + "#" + std::to_string(id));
+  std::unique_ptr<Live> live;
+  std::optional<Incident> failure;
+  {
+    Savepoint savepoint(engine_.db);
+    try {
+      int nargs = 1;
+      live = take_warm(instance);
+      if (live) {
+        ++stats_.warm_resumes;
+        const auto result = store_.command_result(id, live->journal.history().back().seq);
+        if (!result) throw Error(ErrorCode::internal, "runnable instance's wait has no result");
+        live->journal.resolve_last(*result);
+        const auto values = nlohmann::json::parse(*result);
+        nargs = static_cast<int>(values.size());
+        for (const auto& v : values) lua::push_json(live->co, v);
+      } else {
+        auto history = store_.history(id);
+        if (!history.empty()) ++stats_.replays;
+        live = build(instance, std::move(history), false);
+      }
+      live->sandbox->start_activation();
+      int nresults = 0;
+      const auto how = live->sandbox->resume(live->co, nargs, &nresults);
+      if (how == Sandbox::Resume::finished) live->journal.check_consumed("the script ended");
+      if (live->journal.divergence()) throw Error(ErrorCode::script, live->journal.halt_message());
+      store_.append(id, live->journal.take_new());
+      if (how == Sandbox::Resume::yielded) {
+        if (!live->journal.pending) {
+          throw Error(ErrorCode::internal, "replay stopped at a wait that has not ended");
+        }
+        store_.set_waiting(id, *live->journal.pending);
+        live->journal.pending.reset();
+      } else {
+        std::optional<std::string> result;
+        if (nresults > 0) {
+          try {
+            result = lua::dump(lua::to_json(live->co, -nresults));
+          } catch (const Error&) {
+            result = std::nullopt;  // a return value that cannot be stored is dropped
+          }
+        }
+        store_.set_completed(id, result);
+      }
+      savepoint.release();
+      if (how == Sandbox::Resume::yielded) keep_warm(id, std::move(live));
+    } catch (const Error& e) {
+      Incident incident;
+      incident.instance = id;
+      if (live && live->journal.divergence()) {
+        const auto& d = *live->journal.divergence();
+        incident.kind = "divergence";
+        incident.position = d.position;
+        incident.expected = d.expected;
+        incident.found = d.found;
+        incident.line = d.line;
+        incident.message = d.message;
+      } else {
+        incident.kind = "error";
+        incident.message = e.what();
+        incident.line = line_of(incident.message);
+      }
+      failure = std::move(incident);
+    }
+  }
+  if (failure) {
+    // The savepoint has rolled the activation back; what is left to record is the failure.
+    forget(id);
+    store_.set_failed(id, failure->message);
+    store_.record_incident(*failure);
+    spdlog::warn("instance {} ({}) failed: {}", id, instance.procedure, failure->message);
+  }
+}
+
+std::size_t ProcedureRuntime::drain() {
+  std::size_t total = 0;
+  for (;;) {
+    std::vector<Id> ids;
+    try {
+      Transaction tx(engine_.db);
+      ids = store_.runnable(options_.batch_size);
+      for (Id id : ids) activate(id);
+      tx.commit();
+    } catch (...) {
+      // The batch rolled back, so cached states may be ahead of the store.
+      cache_.clear();
+      cache_index_.clear();
+      throw;
+    }
+    if (ids.empty()) break;
+    total += ids.size();
+  }
+  return total;
+}
+
+WorkItem ProcedureRuntime::complete_task(Id item_id, const std::string& outcome,
+                                         const std::map<std::string, std::string>& fields,
+                                         const std::string& user) {
+  WorkItem item;
+  {
+    ActorScope actor(engine_.db, "user:" + user);
+    Transaction tx(engine_.db);
+    item = engine_.work_items.complete(item_id, outcome, fields, user);
+    if (item.spec.instance_id) {
+      const Instance instance = store_.get(*item.spec.instance_id);
+      if (instance.status == "waiting" && instance.wait_kind == "task" &&
+          instance.wait_ref == item.id) {
+        nlohmann::json result = {{"outcome", outcome},
+                                 {"fields", item.field_values},
+                                 {"by", user},
+                                 {"at", item.completed_at.value_or("")},
+                                 {"work_item", item.id}};
+        store_.resolve_wait(instance, nlohmann::json::array({result}));
+      }
+    }
+    tx.commit();
+  }
+  drain();
+  return item;
+}
+
+Id ProcedureRuntime::record_payment(Id account, Pence amount, const std::string& date) {
+  Id id = 0;
+  {
+    Transaction tx(engine_.db);
+    id = engine_.ledger.record_payment(account, amount, date, std::nullopt, std::nullopt);
+    tx.commit();
+  }
+  drain();
+  return id;
+}
+
+void ProcedureRuntime::retry(Id id) {
+  {
+    Transaction tx(engine_.db);
+    const Instance instance = store_.get(id);
+    if (instance.status != "failed") {
+      throw Error(ErrorCode::invalid, "instance " + std::to_string(id) + " is " + instance.status +
+                                          "; only a failed instance can be retried");
+    }
+    store_.resolve_incidents(id, "retried");
+    store_.set_runnable(id);
+    tx.commit();
+  }
+  drain();
+}
+
+void ProcedureRuntime::cancel(Id id) {
+  Transaction tx(engine_.db);
+  const Instance instance = store_.get(id);
+  if (instance.status == "completed" || instance.status == "cancelled") {
+    throw Error(ErrorCode::invalid,
+                "instance " + std::to_string(id) + " is already " + instance.status);
+  }
+  engine_.work_items.cancel_for_instance(id);
+  store_.set_cancelled(id);
+  store_.resolve_incidents(id, "cancelled");
+  tx.commit();
+  forget(id);
+}
+
+UpgradeReport ProcedureRuntime::upgrade(Id id) {
+  Instance instance = store_.get(id);
+  if (instance.status == "completed" || instance.status == "cancelled") {
+    throw Error(ErrorCode::invalid, "instance " + std::to_string(id) + " is " + instance.status +
+                                        "; nothing to upgrade");
+  }
+  const auto file = procedure_file(instance.procedure);
+  const std::string source = read_script(file);
+  const std::string hash = source_hash(source);
+  UpgradeReport report;
+  if (hash == instance.source_hash) {
+    report.message =
+        "instance " + std::to_string(id) + " already runs the current source (" + hash + ")";
+    return report;
+  }
+  auto history = store_.history(id);
+  const std::size_t commands = history.size();
+  sources_.emplace(hash, source);
+  Instance candidate = instance;
+  candidate.source_hash = hash;
+  std::unique_ptr<Live> live;
+  std::string failure;
+  try {
+    live = build(candidate, std::move(history), true);
+    int nresults = 0;
+    const auto how = live->sandbox->resume(live->co, 1, &nresults);
+    if (how == Sandbox::Resume::finished) live->journal.check_consumed("the new source ended");
+  } catch (const Error& e) {
+    if (!live || (!live->journal.halted())) failure = e.what();
+  }
+  if (live && live->journal.divergence()) {
+    report.divergence = live->journal.divergence();
+    report.message = "not upgraded: " + report.divergence->message;
+    return report;
+  }
+  if (!failure.empty()) {
+    report.message = "not upgraded: the current source fails while replaying: " + failure;
+    return report;
+  }
+  {
+    Transaction tx(engine_.db);
+    store_.keep_source(instance.procedure, display_file(instance.procedure), source);
+    store_.set_source(id, hash);
+    tx.commit();
+  }
+  forget(id);
+  report.switched = true;
+  report.message = "instance " + std::to_string(id) + " upgraded from " + instance.source_hash +
+                   " to " + hash + " (" + std::to_string(commands) + " commands replayed)";
+  return report;
+}
+
+std::optional<Instant> ProcedureRuntime::next_timer() {
+  return store_.next_wake();
+}
+
+void ProcedureRuntime::fire_timers() {
+  {
+    Transaction tx(engine_.db);
+    store_.fire_due_timers(engine_.clock.now());
+    tx.commit();
+  }
+  drain();
+}
+
+}  // namespace casekit

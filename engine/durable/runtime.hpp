@@ -1,0 +1,115 @@
+// Runs procedure instances durably (DESIGN.md, "Durable execution").
+//
+// An activation takes a runnable instance to its next wait or its end: its domain writes,
+// its new history and its new status commit together. Activations run in batches, one
+// transaction per batch and a savepoint per activation, so a failing instance rolls back
+// alone and a large wake-up does not cost one fsync per instance.
+//
+// An instance's Lua state is rebuilt by replaying its pinned source against its history,
+// unless the warm cache still holds it (suspended at its wait); both give the same result.
+#pragma once
+
+#include <functional>
+#include <list>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+
+#include "engine/domain/engine.hpp"
+#include "engine/durable/instance_store.hpp"
+#include "engine/runtime/sandbox.hpp"
+
+namespace casekit {
+
+struct RuntimeOptions {
+  SandboxLimits limits;
+  std::size_t cache_size = 1000;  // warm Lua states kept; 0 disables the cache
+  int batch_size = 256;           // activations per transaction
+};
+
+struct RuntimeStats {
+  std::uint64_t activations = 0;
+  std::uint64_t warm_resumes = 0;
+  std::uint64_t replays = 0;
+};
+
+struct UpgradeReport {
+  bool switched = false;
+  std::string message;
+  std::optional<lua::Divergence> divergence;
+};
+
+// Something whose timers a simulated clock must fire on its way (Schedules::advance).
+class TimerSource {
+ public:
+  virtual ~TimerSource() = default;
+  virtual std::optional<Instant> next_timer() = 0;
+  // Fires every timer due at the clock's time and runs what that woke.
+  virtual void fire_timers() = 0;
+};
+
+class ProcedureRuntime : public TimerSource {
+ public:
+  ProcedureRuntime(Engine& engine, RuntimeOptions options = {},
+                   std::function<void(std::string_view)> print = {});
+  ~ProcedureRuntime() override;
+  ProcedureRuntime(const ProcedureRuntime&) = delete;
+  ProcedureRuntime& operator=(const ProcedureRuntime&) = delete;
+
+  InstanceStore& store() { return store_; }
+
+  // Checks procedures/NAME.lua declares procedure NAME, pins its source and creates a
+  // runnable instance (in the caller's transaction, if any). Nothing runs yet.
+  Id create(const std::string& procedure, std::optional<Id> casegroup,
+            const std::map<std::string, std::string>& params, const std::string& started_by);
+  // create() then drain(): the instance runs to its first wait.
+  Id start(const std::string& procedure, std::optional<Id> casegroup,
+           const std::map<std::string, std::string>& params, const std::string& started_by);
+
+  // Runs every runnable instance (and any that running them makes runnable); returns the
+  // number of activations.
+  std::size_t drain();
+
+  // Completes a work item (checks in WorkItems::complete) and resumes its instance.
+  WorkItem complete_task(Id item, const std::string& outcome,
+                         const std::map<std::string, std::string>& fields, const std::string& user);
+  // Records a payment (waking whoever waits on its account) and runs the woken instances.
+  Id record_payment(Id account, Pence amount, const std::string& date);
+
+  void retry(Id id);
+  void cancel(Id id);
+  UpgradeReport upgrade(Id id);
+
+  std::optional<Instant> next_timer() override;
+  void fire_timers() override;
+
+  const RuntimeStats& stats() const { return stats_; }
+  std::size_t cached() const { return cache_index_.size(); }
+
+  struct Live;  // a sandbox with an instance suspended in it
+
+ private:
+  void activate(Id id);
+  void run_activation(const Instance& instance, Live& live, int nargs);
+  std::unique_ptr<Live> take_warm(const Instance& instance);
+  std::unique_ptr<Live> build(const Instance& instance, std::vector<lua::Command> history,
+                              bool verify_only);
+  void keep_warm(Id id, std::unique_ptr<Live> live);
+  void forget(Id id);
+  const std::string& source_of(const std::string& hash);
+  std::filesystem::path procedure_file(const std::string& procedure) const;
+
+  Engine& engine_;
+  InstanceStore store_;
+  RuntimeOptions options_;
+  std::function<void(std::string_view)> print_;
+  RuntimeStats stats_;
+  std::unordered_map<std::string, std::string> sources_;  // hash -> source text
+  // The warm cache: least recently used first.
+  std::list<std::pair<Id, std::unique_ptr<Live>>> cache_;
+  std::unordered_map<Id, decltype(cache_)::iterator> cache_index_;
+};
+
+}  // namespace casekit
