@@ -29,10 +29,16 @@ Instant days_from_now(Args& a, int t, const char* key, std::int64_t days) {
 }
 
 PendingWait w_wait(Args& a) {
-  a.table(1, "spec", {"days", "until"});
+  // `until` is a Lua keyword, so wait{until = d} does not parse; wait{["until"] = d} does,
+  // and wait{at = d} says the same more readably.
+  a.table(1, "spec", {"days", "until", "at"});
   const auto days = a.opt_field_integer(1, "days");
-  const auto until = a.opt_field_string(1, "until");
-  if (days.has_value() == until.has_value()) a.fail(1, "spec", "give exactly one of days, until");
+  auto until = a.opt_field_string(1, "until");
+  const auto at = a.opt_field_string(1, "at");
+  if (int(days.has_value()) + int(until.has_value()) + int(at.has_value()) != 1) {
+    a.fail(1, "spec", "give exactly one of days, at");
+  }
+  if (at) until = at;
   PendingWait w;
   w.kind = "timer";
   if (days) {
@@ -43,7 +49,8 @@ PendingWait w_wait(Args& a) {
     try {
       w.wake_at = parse_instant(*until);
     } catch (const Error&) {
-      a.fail_field(1, "until", "date YYYY-MM-DD or instant YYYY-MM-DDTHH:MM:SSZ expected");
+      a.fail_field(1, at ? "at" : "until",
+                   "date YYYY-MM-DD or instant YYYY-MM-DDTHH:MM:SSZ expected");
     }
   }
   return w;

@@ -8,7 +8,7 @@ using casekit::test::TestEngine;
 
 namespace {
 
-NewLetter missed_payment(const TestEngine::Family& f) {
+NewLetter missed_payment(const test::Family& f) {
   return {"CMSL6000",
           f.receiving_parent,
           f.casegroup,

@@ -6,6 +6,7 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <string>
 
 #include "engine/domain/engine.hpp"
@@ -36,10 +37,58 @@ class TempDir {
   std::filesystem::path path_;
 };
 
+// A home folder of the test's own: a copy of the repository's procedures/ and scripts/, so
+// a test can add procedure files.
+inline Home copied_home(const std::filesystem::path& root) {
+  std::filesystem::copy(kSourceDir / "procedures", root / "procedures",
+                        std::filesystem::copy_options::recursive);
+  std::filesystem::copy(kSourceDir / "scripts", root / "scripts",
+                        std::filesystem::copy_options::recursive);
+  return Home{root};
+}
+
+inline void write_file(const std::filesystem::path& file, const std::string& text) {
+  std::ofstream out(file, std::ios::binary | std::ios::trunc);
+  out << text;
+}
+
 inline Database& migrated(Database& db, const Clock& clock) {
   db.set_clock(&clock);
   migrate(db);
   return db;
+}
+
+// A casegroup with a paying parent (with an SO account) and one receiving parent.
+struct Family {
+  Id paying_parent;
+  Id receiving_parent;
+  Id casegroup;
+  Id case_id;
+};
+
+inline Family make_family(Engine& engine, const std::string& csa_ref) {
+  NewClient pp{"AB" + csa_ref.substr(csa_ref.size() - 6) + "C",
+               "Sam Payer",
+               "1980-02-03",
+               {},
+               {},
+               Address{"1 High St", {}, std::string("Leeds"), std::string("LS1 1AA"), "confirmed"}};
+  NewClient rp{"CD" + csa_ref.substr(csa_ref.size() - 6) + "A",
+               "Alex Receiver",
+               {},
+               {},
+               {},
+               Address{"2 Low Rd", {}, std::string("York"), std::string("YO1 1BB"), "confirmed"}};
+  Family f{};
+  f.paying_parent = engine.casegroups.create_client(pp);
+  f.receiving_parent = engine.casegroups.create_client(rp);
+  NewCasegroup g;
+  g.csa_ref = csa_ref;
+  g.paying_parent_id = f.paying_parent;
+  f.casegroup = engine.casegroups.create(g);
+  f.case_id = engine.casegroups.add_case(f.casegroup, f.receiving_parent);
+  engine.ledger.open_account(f.paying_parent, std::nullopt, std::string("SO"));
+  return f;
 }
 
 struct TestEngine {
@@ -81,38 +130,7 @@ struct TestEngine {
     return st.integer(0);
   }
 
-  // A casegroup with a paying parent (with an SO account) and one receiving parent.
-  struct Family {
-    Id paying_parent;
-    Id receiving_parent;
-    Id casegroup;
-    Id case_id;
-  };
-  Family family(const std::string& csa_ref = "CSA-0000001") {
-    NewClient pp{
-        "AB" + csa_ref.substr(csa_ref.size() - 6) + "C",
-        "Sam Payer",
-        "1980-02-03",
-        {},
-        {},
-        Address{"1 High St", {}, std::string("Leeds"), std::string("LS1 1AA"), "confirmed"}};
-    NewClient rp{"CD" + csa_ref.substr(csa_ref.size() - 6) + "A",
-                 "Alex Receiver",
-                 {},
-                 {},
-                 {},
-                 Address{"2 Low Rd", {}, std::string("York"), std::string("YO1 1BB"), "confirmed"}};
-    Family f{};
-    f.paying_parent = engine.casegroups.create_client(pp);
-    f.receiving_parent = engine.casegroups.create_client(rp);
-    NewCasegroup g;
-    g.csa_ref = csa_ref;
-    g.paying_parent_id = f.paying_parent;
-    f.casegroup = engine.casegroups.create(g);
-    f.case_id = engine.casegroups.add_case(f.casegroup, f.receiving_parent);
-    engine.ledger.open_account(f.paying_parent, std::nullopt, std::string("SO"));
-    return f;
-  }
+  Family family(const std::string& csa_ref = "CSA-0000001") { return make_family(engine, csa_ref); }
 };
 
 }  // namespace casekit::test

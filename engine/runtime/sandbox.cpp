@@ -327,9 +327,10 @@ const lua::GlobalDoc kGlobals[] = {
     {"procedure{...}",
      "Declares a procedure: `return procedure{name=, run=function(ctx) ... end}` "
      "(docs/procedures-guide.md)."},
-    {"wait{days=} / wait{until=}",
+    {"wait{days=} / wait{at=}",
      "In a procedure instance: waits N calendar days, or until a date (midnight UTC) or "
-     "instant. Returns `{fired_at=}`."},
+     "instant. Returns `{fired_at=}`. (`until` is a Lua keyword: `wait{[\"until\"]=d}` "
+     "also works.)"},
     {"math", "Read-only. No `random` or `randomseed` (procedures must be deterministic)."},
     {"utf8", "Read-only, as in Lua 5.4."},
     {"_VERSION", "\"Lua 5.4\"."},

@@ -52,6 +52,10 @@ std::string Statement::text(int column) const {
   return std::string(reinterpret_cast<const char*>(p), sqlite3_column_bytes(stmt_, column));
 }
 
+int Statement::columns() const {
+  return sqlite3_column_count(stmt_);
+}
+
 bool Statement::is_null(int column) const {
   return sqlite3_column_type(stmt_, column) == SQLITE_NULL;
 }

@@ -1,0 +1,368 @@
+// Durable procedures: instances run to their waits, resume on timers, work items and
+// payments, replay identically, stop as incidents when replay diverges, and upgrade only
+// when their history replays against the new source.
+#include "tests/durable_support.hpp"
+
+using namespace casekit;
+using namespace casekit::test;
+using namespace std::chrono_literals;
+
+namespace {
+
+// Writes an SR and notes around two timer waits.
+constexpr const char* kTimers = R"lua(
+return procedure {
+  name = "timers",
+  run = function(ctx)
+    local s = sr.create{casegroup = ctx.casegroup, process = "Arrears",
+                        area = "Arrears management", sub_area = "Action Missed Payment",
+                        reason = ctx.params.reason}
+    s:add_note("started at " .. clock.now())
+    local w = wait{days = 14}
+    s:add_note("woke at " .. w.fired_at)
+    wait{at = "2026-12-25"}
+    s:add_note("christmas " .. clock.now())
+    s:set_status("Closed")
+    return {sr = s.id, notes = #s:notes()}
+  end,
+}
+)lua";
+
+constexpr const char* kApproval = R"lua(
+return procedure {
+  name = "approval",
+  run = function(ctx)
+    local s = sr.create{casegroup = ctx.casegroup, process = "Arrears",
+                        area = "Arrears management", sub_area = "Reverse write off arrears"}
+    local submitted = task.await{inbox = "caseworker", title = "Prepare the reversal",
+                                 outcomes = {"submitted"}, fields = {"journal"},
+                                 required = {"journal"}, sr = s}
+    s:set_field("journal_number", submitted.fields.journal)
+    while true do
+      local d = task.await{inbox = "team_leader", kind = "approval", title = "Approve",
+                           outcomes = {"approved", "rejected"}, fields = {"reason"},
+                           required = {rejected = {"reason"}}, sr = s}
+      if d.outcome == "approved" then break end
+      s:add_note("rejected by " .. d.by .. ": " .. d.fields.reason)
+    end
+    s:set_status("Closed")
+    return "approved"
+  end,
+}
+)lua";
+
+constexpr const char* kPayment = R"lua(
+return procedure {
+  name = "payment_wait",
+  run = function(ctx)
+    local got = event.await{kind = "payment", account = payment.account(ctx.casegroup),
+                            timeout_days = 5}
+    if got.timeout then return "timeout" end
+    return "paid " .. got.payment.amount
+  end,
+}
+)lua";
+
+}  // namespace
+
+TEST_CASE("a procedure runs to its wait, and timers resume it at their instants") {
+  DurableEngine d;
+  const auto f = d.family();
+  d.procedure("timers", kTimers);
+  const Id id = d.runtime.start("timers", f.casegroup, {{"reason", "test"}}, "alice");
+  Instance i = d.instance(id);
+  CHECK(i.status == "waiting");
+  CHECK(i.wait_kind == "timer");
+  CHECK(i.wake_at == "2026-12-04T09:00:00Z");
+  CHECK(d.count("SELECT count(*) FROM service_requests") == 1);
+
+  d.advance(13 * 24h);  // not yet due
+  CHECK(d.instance(id).status == "waiting");
+  d.advance(24h);
+  i = d.instance(id);
+  CHECK(i.status == "waiting");
+  CHECK(i.wake_at == "2026-12-25T00:00:00Z");
+  d.clock.set(parse_instant("2026-12-25T00:00:00Z"));
+  d.runtime.fire_timers();
+  i = d.instance(id);
+  REQUIRE(i.status == "completed");
+  CHECK(i.result == R"({"notes":3,"sr":1})");
+  const auto notes = d.engine.srs.notes(1);
+  REQUIRE(notes.size() == 3);
+  CHECK(notes[0].body == "started at 2026-11-20T09:00:00Z");
+  CHECK(notes[1].body == "woke at 2026-12-04T09:00:00Z");
+  CHECK(notes[2].body == "christmas 2026-12-25T00:00:00Z");
+  CHECK(notes[0].author == "timers#1");
+}
+
+TEST_CASE("replay equals live: warm, always-replayed and restarted runtimes leave the same data") {
+  auto scenario = [](RuntimeOptions options, bool restart_each_step) {
+    auto d = std::make_unique<DurableEngine>(options);
+    const auto f = d->family();
+    d->procedure("approval", kApproval);
+    d->engine.users.add("carol", "caseworker");
+    d->engine.users.add("tina", "team_leader");
+    d->engine.users.add("tom", "team_leader");
+    std::unique_ptr<ProcedureRuntime> fresh;
+    auto runtime = [&]() -> ProcedureRuntime& {
+      if (!restart_each_step) return d->runtime;
+      fresh = std::make_unique<ProcedureRuntime>(d->engine, options);
+      return *fresh;
+    };
+    const Id id = runtime().start("approval", f.casegroup, {}, "carol");
+    runtime().complete_task(1, "submitted", {{"journal", "J-77"}}, "carol");
+    runtime().complete_task(2, "rejected", {{"reason", "wrong amount"}}, "tina");
+    runtime().complete_task(3, "approved", {}, "tom");
+    REQUIRE(d->instance(id).status == "completed");
+    std::string all;
+    for (const char* t : {"service_requests", "sr_notes", "sr_fields", "work_items",
+                          "instance_history", "instances", "audit"}) {
+      all += d->dump(t);
+    }
+    return std::pair{all, d->runtime.stats()};
+  };
+  const auto [warm, warm_stats] = scenario({}, false);
+  const auto [cold, cold_stats] = scenario({.cache_size = 0}, false);
+  const auto [restarted, restarted_stats] = scenario({}, true);
+  CHECK(warm_stats.warm_resumes == 3);
+  CHECK(warm_stats.replays == 0);
+  CHECK(cold_stats.warm_resumes == 0);
+  CHECK(cold_stats.replays == 3);
+  CHECK(warm == cold);
+  CHECK(warm == restarted);
+}
+
+TEST_CASE("work items check the user's role, the outcome, required fields and the submitter") {
+  DurableEngine d;
+  const auto f = d.family();
+  d.procedure("approval", kApproval);
+  d.engine.users.add("carol", "caseworker");
+  d.engine.users.add("tina", "team_leader");
+  const Id id = d.runtime.start("approval", f.casegroup, {}, "carol");
+  const auto before = d.dump("instance_history") + d.dump("instances") + d.dump("work_items");
+
+  CHECK_THROWS_WITH(d.runtime.complete_task(1, "submitted", {}, "carol"),
+                    "outcome 'submitted' needs field 'journal' (--field journal=...)");
+  CHECK_THROWS_WITH(d.runtime.complete_task(1, "done", {{"journal", "J"}}, "carol"),
+                    Catch::Contains("unknown outcome 'done'") && Catch::Contains("submitted"));
+  CHECK_THROWS_WITH(
+      d.runtime.complete_task(1, "submitted", {{"journal", "J"}, {"x", "1"}}, "carol"),
+      Catch::Contains("unknown field 'x'"));
+  CHECK_THROWS_WITH(d.runtime.complete_task(1, "submitted", {{"journal", "J"}}, "nobody"),
+                    Catch::Contains("no user 'nobody'"));
+  CHECK(before == d.dump("instance_history") + d.dump("instances") + d.dump("work_items"));
+
+  d.runtime.complete_task(1, "submitted", {{"journal", "J-1"}}, "tina");  // a team leader may
+  CHECK_THROWS_WITH(d.runtime.complete_task(2, "approved", {}, "carol"),
+                    "carol is a caseworker; inbox 'team_leader' needs: team_leader");
+  // tina completed the submission, so she is the approval's submitter.
+  CHECK(d.engine.work_items.get(2).spec.submitted_by == "tina");
+  CHECK_THROWS_WITH(d.runtime.complete_task(2, "approved", {}, "tina"),
+                    Catch::Contains("segregation of duties"));
+  CHECK(d.instance(id).status == "waiting");
+  d.engine.users.add("tom", "team_leader");
+  d.runtime.complete_task(2, "approved", {}, "tom");
+  CHECK(d.instance(id).status == "completed");
+  CHECK_THROWS_WITH(d.runtime.complete_task(2, "approved", {}, "tom"),
+                    "work item 2 is already completed");
+}
+
+TEST_CASE("a payment wakes the instance waiting on its account, and the timeout fires otherwise") {
+  DurableEngine d;
+  const auto paid = d.family("CSA-0000001");
+  const auto unpaid = d.family("CSA-0000002");
+  d.procedure("payment_wait", kPayment);
+  const Id a = d.runtime.start("payment_wait", paid.casegroup, {}, "op");
+  const Id b = d.runtime.start("payment_wait", unpaid.casegroup, {}, "op");
+  const Id account = d.engine.ledger.account_of_client(paid.paying_parent)->id;
+  d.runtime.record_payment(account, 1234, "2026-11-21");
+  CHECK(d.instance(a).status == "completed");
+  CHECK(d.instance(a).result == R"("paid 1234")");
+  CHECK(d.instance(b).status == "waiting");
+  d.advance(5 * 24h);
+  CHECK(d.instance(b).result == R"("timeout")");
+  // A payment made after the wait ended wakes nobody.
+  d.runtime.record_payment(account, 100, "2026-11-26");
+  CHECK(d.instance(a).result == R"("paid 1234")");
+}
+
+TEST_CASE(
+    "a replay that diverges stops the instance as an incident naming position, commands and line") {
+  DurableEngine d({.cache_size = 0});
+  const auto f = d.family();
+  d.procedure("timers", kTimers);
+  const Id id = d.runtime.start("timers", f.casegroup, {{"reason", "first"}}, "op");
+  // Rewrite the pinned source behind the engine's back: the replay makes a different call.
+  d.db.exec(
+      "UPDATE procedure_sources SET source = replace(source, 'reason = ctx.params.reason', "
+      "'reason = \"other\"')");
+  ProcedureRuntime restarted(d.engine, {.cache_size = 0});  // its source cache is empty
+  d.clock.set(d.clock.now() + 14 * 24h);
+  restarted.fire_timers();
+  const Instance i = d.instance(id);
+  CHECK(i.status == "failed");
+  const auto incidents = restarted.store().incidents(false, id);
+  REQUIRE(incidents.size() == 1);
+  const Incident& inc = incidents.front();
+  CHECK(inc.kind == "divergence");
+  CHECK(inc.position == 1);
+  CHECK_THAT(*inc.expected, Catch::StartsWith("sr.create ") && Catch::Contains("\"first\""));
+  CHECK_THAT(*inc.found, Catch::StartsWith("sr.create ") && Catch::Contains("\"other\""));
+  CHECK(inc.line == std::optional<std::string>("procedures/timers.lua:5"));
+  // Nothing ran: still one SR with one note, and the history is as it was.
+  CHECK(d.count("SELECT count(*) FROM sr_notes") == 1);
+  CHECK(d.count("SELECT count(*) FROM instance_history") ==
+        4);  // sr.create, clock.now, SR:add_note, wait
+
+  // Retrying replays the same pinned source, so it diverges again; cancelling ends it.
+  restarted.retry(id);
+  CHECK(d.instance(id).status == "failed");
+  CHECK(restarted.store().incidents(false, id).size() == 1);
+  CHECK(restarted.store().incidents(true, id).size() == 2);
+  restarted.cancel(id);
+  CHECK(d.instance(id).status == "cancelled");
+  CHECK(restarted.store().incidents(false, id).empty());
+  CHECK_THROWS_WITH(restarted.cancel(id), "instance 1 is already cancelled");
+}
+
+TEST_CASE("a script error rolls back the activation, records an incident, and retry resumes") {
+  DurableEngine d;
+  const auto f = d.family();
+  d.procedure("fails", R"lua(
+return procedure {
+  name = "fails",
+  run = function(ctx)
+    local s = sr.create{casegroup = ctx.casegroup, process = "Arrears",
+                        area = "Arrears management", sub_area = "Action Missed Payment"}
+    wait{days = 1}
+    s:add_note("after the wait")
+    if s:field("ready") == nil then error("not ready yet") end
+    s:set_status("Closed")
+  end,
+}
+)lua");
+  const Id id = d.runtime.start("fails", f.casegroup, {}, "op");
+  d.advance(24h);
+  CHECK(d.instance(id).status == "failed");
+  CHECK(d.count("SELECT count(*) FROM sr_notes") == 0);  // the note was rolled back
+  const auto incidents = d.runtime.store().incidents(false, id);
+  REQUIRE(incidents.size() == 1);
+  CHECK(incidents[0].kind == "error");
+  CHECK(incidents[0].line == "procedures/fails.lua:9");
+  CHECK_THAT(incidents[0].message, Catch::Contains("not ready yet"));
+
+  // Fix the data, retry: it replays to the wait and carries on, once.
+  d.engine.srs.set_field(1, "ready", std::string("yes"));
+  d.runtime.retry(id);
+  CHECK(d.instance(id).status == "completed");
+  CHECK(d.count("SELECT count(*) FROM sr_notes") == 1);
+  CHECK(d.runtime.store().incidents(false, id).empty());
+  CHECK_THROWS_WITH(d.runtime.retry(id), Catch::Contains("only a failed instance can be retried"));
+}
+
+TEST_CASE("upgrade switches an instance to the current source only when its history replays") {
+  DurableEngine d;
+  const auto f = d.family();
+  d.procedure("timers", kTimers);
+  const Id id = d.runtime.start("timers", f.casegroup, {{"reason", "r"}}, "op");
+  const std::string pinned = d.instance(id).source_hash;
+
+  // A compatible edit: the recorded steps are the same, what follows the wait differs.
+  std::string compatible = kTimers;
+  compatible.replace(compatible.find("\"woke at \""), 10, "\"resumed \"");
+  d.procedure("timers", compatible);
+  // New instances take the current file; the running one keeps its pin.
+  const Id second = d.runtime.start("timers", f.casegroup, {{"reason", "r"}}, "op");
+  CHECK(d.instance(second).source_hash != pinned);
+  CHECK(d.instance(id).source_hash == pinned);
+
+  // An incompatible edit: a different first command.
+  std::string incompatible = kTimers;
+  incompatible.replace(incompatible.find("ctx.params.reason"), 17, "\"changed\"");
+  d.procedure("timers", incompatible);
+  const UpgradeReport refused = d.runtime.upgrade(id);
+  CHECK_FALSE(refused.switched);
+  REQUIRE(refused.divergence);
+  CHECK(refused.divergence->position == 1);
+  CHECK(refused.divergence->line == "procedures/timers.lua:5");
+  CHECK(d.instance(id).source_hash == pinned);
+
+  d.procedure("timers", compatible);
+  const UpgradeReport ok = d.runtime.upgrade(id);
+  CHECK(ok.switched);
+  CHECK(d.instance(id).source_hash == d.instance(second).source_hash);
+  d.advance(14 * 24h);
+  CHECK(d.engine.srs.notes(1).back().body == "resumed 2026-12-04T09:00:00Z");
+}
+
+TEST_CASE("starting refuses a bad procedure and stores nothing") {
+  DurableEngine d;
+  const auto f = d.family();
+  CHECK_THROWS_WITH(d.runtime.start("missing", f.casegroup, {}, "op"),
+                    "no procedure 'missing' (procedures/missing.lua does not exist)");
+  CHECK_THROWS_WITH(d.runtime.start("../x", f.casegroup, {}, "op"),
+                    Catch::Contains("bad procedure name"));
+  d.procedure("misnamed", "return procedure{name = 'other', run = function() end}");
+  CHECK_THROWS_WITH(d.runtime.start("misnamed", f.casegroup, {}, "op"),
+                    Catch::Contains("declares procedure 'other'"));
+  d.procedure("noreturn", "local x = 1");
+  CHECK_THROWS_WITH(d.runtime.start("noreturn", f.casegroup, {}, "op"),
+                    Catch::Contains("must end with `return procedure{...}`"));
+  d.procedure("toplevel",
+              "local s = sr.get(1)\nreturn procedure{name = 'toplevel', run = function() end}");
+  CHECK_THROWS_WITH(d.runtime.start("toplevel", f.casegroup, {}, "op"),
+                    Catch::Contains("the top level of a procedure may only declare it"));
+  d.procedure("typo", "return procedure{name = 'typo', rn = function() end}");
+  CHECK_THROWS_WITH(d.runtime.start("typo", f.casegroup, {}, "op"),
+                    Catch::Contains("unknown field 'rn'"));
+  d.procedure("ok", "return procedure{name = 'ok', run = function() end}");
+  CHECK_THROWS_WITH(d.runtime.start("ok", 999, {}, "op"), Catch::Contains("999"));
+  CHECK(d.count("SELECT count(*) FROM instances") == 0);
+  CHECK(d.count("SELECT count(*) FROM procedure_sources") == 0);
+}
+
+TEST_CASE("waits outside a procedure instance, and bad wait arguments, are refused") {
+  TestEngine t;
+  CHECK_THAT(t.error_of("wait{days = 1}"), Catch::Contains("only a procedure instance can wait"));
+  DurableEngine d;
+  const auto f = d.family();
+  auto failure_of = [&](const std::string& name, const std::string& body) {
+    d.procedure(name,
+                "return procedure{name = '" + name + "', run = function(ctx) " + body + " end}");
+    const Id id = d.runtime.start(name, f.casegroup, {}, "op");
+    return d.instance(id).error.value_or("");
+  };
+  CHECK_THAT(failure_of("w1", "wait{days = 1, at = '2027-01-01'}"),
+             Catch::Contains("give exactly one of days, at"));
+  CHECK_THAT(failure_of("w2", "wait{days = -1}"), Catch::Contains("must be 0 to 3660 days"));
+  CHECK_THAT(failure_of("w3", "wait{['until'] = 'soon'}"),
+             Catch::Contains("field 'until' (date YYYY-MM-DD or instant"));
+  CHECK_THAT(failure_of("w4", "task.await{inbox = 'nowhere', title = 't', outcomes = {'ok'}}"),
+             Catch::Contains("unknown inbox 'nowhere'"));
+  CHECK_THAT(failure_of("w5", "task.await{inbox = 'caseworker', title = 't', outcomes = {}}"),
+             Catch::Contains("at least one outcome"));
+  CHECK_THAT(failure_of("w6", "event.await{kind = 'letter', account = 1}"),
+             Catch::Contains("only \"payment\" events"));
+  CHECK_THAT(failure_of("w7", "event.await{kind = 'payment', account = 999}"),
+             Catch::Contains("999"));
+  CHECK(d.count("SELECT count(*) FROM work_items") == 0);
+}
+
+TEST_CASE("a procedure may wait inside pcall and xpcall") {
+  DurableEngine d({.cache_size = 0});
+  const auto f = d.family();
+  d.procedure("guarded", R"lua(
+return procedure {
+  name = "guarded",
+  run = function(ctx)
+    local ok, w = pcall(wait, {days = 1})
+    local ok2, w2 = xpcall(function() return wait{days = 2} end, function(e) return e end)
+    return {ok, w.fired_at, ok2, w2.fired_at}
+  end,
+}
+)lua");
+  const Id id = d.runtime.start("guarded", f.casegroup, {}, "op");
+  d.advance(24h);
+  d.advance(48h);
+  CHECK(d.instance(id).result == R"([true,"2026-11-21T09:00:00Z",true,"2026-11-23T09:00:00Z"])");
+}
