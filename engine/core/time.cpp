@@ -1,5 +1,7 @@
 #include "engine/core/time.hpp"
 
+#include <cstdio>
+
 #include <date/date.h>
 
 #include <sstream>
@@ -12,12 +14,26 @@ Instant SystemClock::now() const {
   return std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
 }
 
+// Formatted by hand rather than with date::format (a stream per call): the engine stamps
+// every row it writes, so this is on the hot path of every activation.
 std::string format_instant(Instant t) {
-  return date::format("%Y-%m-%dT%H:%M:%SZ", t);
+  const Date day = std::chrono::floor<std::chrono::days>(t);
+  const date::year_month_day ymd(day);
+  const date::hh_mm_ss hms(t - day);
+  char out[32];
+  std::snprintf(out, sizeof out, "%04d-%02u-%02uT%02d:%02d:%02dZ", static_cast<int>(ymd.year()),
+                static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
+                static_cast<int>(hms.hours().count()), static_cast<int>(hms.minutes().count()),
+                static_cast<int>(hms.seconds().count()));
+  return out;
 }
 
 std::string format_date(Date d) {
-  return date::format("%Y-%m-%d", d);
+  const date::year_month_day ymd(d);
+  char out[16];
+  std::snprintf(out, sizeof out, "%04d-%02u-%02u", static_cast<int>(ymd.year()),
+                static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()));
+  return out;
 }
 
 namespace {

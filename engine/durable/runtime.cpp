@@ -13,11 +13,11 @@ namespace casekit {
 struct ProcedureRuntime::Live {
   Live(Engine& engine, const Instance& instance, std::vector<lua::Command> history,
        bool verify_only, const std::function<void(std::string_view)>& print,
-       const SandboxLimits& limits)
+       const SandboxLimits& limits, const std::vector<LibraryDir>& libraries)
       : journal(std::move(history), verify_only),
         host{engine, instance.procedure + "#" + std::to_string(instance.id), print, &journal,
              instance.id},
-        sandbox(std::make_unique<Sandbox>(limits, library_dirs(engine.home), &host)) {}
+        sandbox(std::make_unique<Sandbox>(limits, libraries, &host)) {}
 
   lua::Journal journal;
   lua::Host host;
@@ -49,11 +49,10 @@ std::optional<std::string> line_of(const std::string& message) {
   return message.substr(0, end);
 }
 
-// Loads the procedure chunk in `sandbox` and leaves its declaration on the stack.
-void load_declaration(Sandbox& sandbox, const std::string& source, const std::string& procedure) {
+// Runs the procedure chunk on top of the stack and leaves its declaration there.
+void load_declaration(Sandbox& sandbox, const std::string& procedure) {
   lua_State* L = sandbox.state();
   const std::string file = display_file(procedure);
-  sandbox.load(source, file);
   try {
     sandbox.call(0, 1);
   } catch (const ScriptError& e) {
@@ -106,7 +105,8 @@ ProcedureRuntime::ProcedureRuntime(Engine& engine, RuntimeOptions options,
     : engine_(engine),
       store_(engine.db, engine.clock),
       options_(options),
-      print_(std::move(print)) {}
+      print_(std::move(print)),
+      libraries_(library_dirs(engine.home)) {}
 
 ProcedureRuntime::~ProcedureRuntime() = default;
 
@@ -118,9 +118,9 @@ std::filesystem::path ProcedureRuntime::procedure_file(const std::string& proced
   return engine_.home.procedures() / (procedure + ".lua");
 }
 
-const std::string& ProcedureRuntime::source_of(const std::string& hash) {
-  auto it = sources_.find(hash);
-  if (it == sources_.end()) it = sources_.emplace(hash, store_.source(hash)).first;
+ProcedureRuntime::Compiled& ProcedureRuntime::compiled_of(const std::string& hash) {
+  auto it = compiled_.find(hash);
+  if (it == compiled_.end()) it = compiled_.emplace(hash, Compiled{store_.source(hash), {}}).first;
   return it->second;
 }
 
@@ -138,8 +138,9 @@ Id ProcedureRuntime::create(const std::string& procedure, std::optional<Id> case
     // replay and may not run live makes any engine call at the top level an error.
     lua::Journal journal({}, true);
     lua::Host host{engine_, "check", {}, &journal, 0};
-    Sandbox sandbox(options_.limits, library_dirs(engine_.home), &host);
-    load_declaration(sandbox, source, procedure);
+    Sandbox sandbox(options_.limits, libraries_, &host);
+    sandbox.load(source, display_file(procedure));
+    load_declaration(sandbox, procedure);
   }
   if (casegroup) engine_.casegroups.get(*casegroup);
   const std::string hash = store_.keep_source(procedure, display_file(procedure), source);
@@ -164,10 +165,17 @@ std::unique_ptr<ProcedureRuntime::Live> ProcedureRuntime::build(const Instance& 
                                                                 std::vector<lua::Command> history,
                                                                 bool verify_only) {
   auto live = std::make_unique<Live>(engine_, instance, std::move(history), verify_only, print_,
-                                     options_.limits);
+                                     options_.limits, libraries_);
   live->hash = instance.source_hash;
   Sandbox& sandbox = *live->sandbox;
-  load_declaration(sandbox, source_of(instance.source_hash), instance.procedure);
+  Compiled& compiled = compiled_of(instance.source_hash);
+  if (compiled.bytecode.empty()) {
+    sandbox.load(compiled.source, display_file(instance.procedure));
+    compiled.bytecode = sandbox.dump_function();
+  } else {
+    sandbox.load_own_bytecode(compiled.bytecode, display_file(instance.procedure));
+  }
+  load_declaration(sandbox, instance.procedure);
   lua_State* L = sandbox.state();
   live->co = sandbox.new_thread();
   lua_getfield(L, -1, "run");
@@ -393,7 +401,7 @@ UpgradeReport ProcedureRuntime::upgrade(Id id) {
   }
   auto history = store_.history(id);
   const std::size_t commands = history.size();
-  sources_.emplace(hash, source);
+  compiled_.emplace(hash, Compiled{source, {}});
   Instance candidate = instance;
   candidate.source_hash = hash;
   std::unique_ptr<Live> live;

@@ -26,7 +26,7 @@ namespace casekit {
 struct RuntimeOptions {
   SandboxLimits limits;
   std::size_t cache_size = 1000;  // warm Lua states kept; 0 disables the cache
-  int batch_size = 256;           // activations per transaction
+  int batch_size = 1000;          // activations per transaction (one fsync each)
 };
 
 struct RuntimeStats {
@@ -98,7 +98,12 @@ class ProcedureRuntime : public TimerSource {
                               bool verify_only);
   void keep_warm(Id id, std::unique_ptr<Live> live);
   void forget(Id id);
-  const std::string& source_of(const std::string& hash);
+  // A pinned source and, once compiled here, its bytecode (so replays skip the compiler).
+  struct Compiled {
+    std::string source;
+    std::string bytecode;
+  };
+  Compiled& compiled_of(const std::string& hash);
   std::filesystem::path procedure_file(const std::string& procedure) const;
 
   Engine& engine_;
@@ -106,7 +111,8 @@ class ProcedureRuntime : public TimerSource {
   RuntimeOptions options_;
   std::function<void(std::string_view)> print_;
   RuntimeStats stats_;
-  std::unordered_map<std::string, std::string> sources_;  // hash -> source text
+  std::vector<LibraryDir> libraries_;
+  std::unordered_map<std::string, Compiled> compiled_;  // by source hash
   // The warm cache: least recently used first.
   std::list<std::pair<Id, std::unique_ptr<Live>>> cache_;
   std::unordered_map<Id, decltype(cache_)::iterator> cache_index_;

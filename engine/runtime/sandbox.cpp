@@ -498,6 +498,31 @@ void Sandbox::load(std::string_view source, const std::string& chunkname) {
   }
 }
 
+std::string Sandbox::dump_function() {
+  std::string out;
+  lua_dump(
+      L_,
+      [](lua_State*, const void* p, size_t n, void* ud) {
+        static_cast<std::string*>(ud)->append(static_cast<const char*>(p), n);
+        return 0;
+      },
+      &out, 0);
+  return out;
+}
+
+void Sandbox::load_own_bytecode(std::string_view bytecode, const std::string& chunkname) {
+  const std::string name = "@" + chunkname;
+  if (luaL_loadbufferx(L_, bytecode.data(), bytecode.size(), name.c_str(), "b") != LUA_OK) {
+    std::string message = lua_tostring(L_, -1) ? lua_tostring(L_, -1) : "cannot load chunk";
+    lua_pop(L_, 1);
+    throw ScriptError(ErrorCode::limit, message, "");
+  }
+  // A loaded main chunk's first upvalue is its _ENV: point it at the sandbox's globals, as
+  // loading from source does.
+  lua_rawgeti(L_, LUA_REGISTRYINDEX, LUA_RIDX_GLOBALS);
+  if (!lua_setupvalue(L_, -2, 1)) lua_pop(L_, 1);
+}
+
 void Sandbox::call(int nargs, int nresults) {
   const int func = lua_gettop(L_) - nargs;
   lua_pushcfunction(L_, traceback_handler);

@@ -55,6 +55,11 @@ class Sandbox {
 
   // Compiles source text (binary chunks are refused) and pushes the function.
   void load(std::string_view source, const std::string& chunkname);
+  // The compiled form of the function on top of the stack (with line information), and
+  // loading it back. Only for chunks this process compiled from source itself: it saves
+  // recompiling a procedure on every replay. Bytecode from anywhere else is refused (load).
+  std::string dump_function();
+  void load_own_bytecode(std::string_view bytecode, const std::string& chunkname);
   // Calls the function below nargs arguments on the stack, leaving nresults results.
   // Failures throw ScriptError with the script position and a traceback.
   void call(int nargs, int nresults);

@@ -1,0 +1,129 @@
+// Exactly-once under SIGKILL: 1,000 instances with waits, the engine killed at random
+// points and restarted each time, must leave the same database as an uninterrupted run.
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <random>
+#include <thread>
+
+#include "tests/test_support.hpp"
+
+using namespace casekit;
+using namespace casekit::test;
+
+namespace {
+
+constexpr const char* kCrashDemo = R"lua(
+return procedure {
+  name = "crash_demo",
+  run = function(ctx)
+    local s = sr.create{casegroup = ctx.casegroup, process = "Arrears",
+                        area = "Arrears management", sub_area = "Action Missed Payment",
+                        reason = "crash test"}
+    for step = 1, 3 do
+      s:add_note("step " .. step .. " at " .. clock.now())
+      s:set_field("step", tostring(step))
+      wait{days = ctx.casegroup.id % 3 + step}
+    end
+    s:set_status("Closed")
+    return s.id
+  end,
+}
+)lua";
+
+// Starts the worker; returns its pid.
+pid_t spawn(const std::vector<std::string>& args) {
+  const pid_t pid = fork();
+  if (pid == 0) {
+    std::vector<char*> argv;
+    argv.push_back(const_cast<char*>(CASEKIT_CRASH_WORKER));
+    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    execv(CASEKIT_CRASH_WORKER, argv.data());
+    _exit(127);
+  }
+  return pid;
+}
+
+int run_to_end(const std::vector<std::string>& args) {
+  int status = 0;
+  waitpid(spawn(args), &status, 0);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+std::string dump(const std::filesystem::path& file) {
+  SimulatedClock clock(parse_instant("2026-11-20T09:00:00Z"));
+  Database db(file, OpenMode::existing);
+  db.set_clock(&clock);
+  std::string out;
+  for (const char* table : {"clients", "casegroups", "cases", "service_requests", "sr_notes",
+                            "sr_fields", "instances", "instance_history", "incidents", "audit"}) {
+    out += std::string("== ") + table + "\n";
+    auto st = db.prepare(std::string("SELECT * FROM ") + table + " ORDER BY 1, 2");
+    while (st.step()) {
+      for (int c = 0; c < st.columns(); ++c) out += (st.is_null(c) ? "NULL" : st.text(c)) + "|";
+      out += "\n";
+    }
+  }
+  return out;
+}
+
+std::int64_t scalar(const std::filesystem::path& file, const std::string& sql) {
+  Database db(file, OpenMode::existing);
+  auto st = db.prepare(sql);
+  st.step();
+  return st.integer(0);
+}
+
+}  // namespace
+
+TEST_CASE("crash: SIGKILL at random points loses and doubles nothing") {
+  constexpr int kInstances = 1000;
+  TempDir dir;
+  std::filesystem::create_directory(dir.path() / "home");
+  const Home home = copied_home(dir.path() / "home");
+  write_file(home.procedures() / "crash_demo.lua", kCrashDemo);
+  const auto calm = (dir.path() / "calm.db").string();
+  const auto killed = (dir.path() / "killed.db").string();
+  const std::string root = home.root.string();
+  REQUIRE(run_to_end({calm, root, "setup", std::to_string(kInstances)}) == 0);
+  REQUIRE(run_to_end({killed, root, "setup", std::to_string(kInstances)}) == 0);
+
+  REQUIRE(run_to_end({calm, root, "run"}) == 0);
+
+  const unsigned seed = std::random_device{}();
+  INFO("seed " << seed);
+  std::mt19937 random(seed);
+  std::uniform_int_distribution<int> delay_ms(30, 250);
+  int kills = 0;
+  bool finished = false;
+  while (!finished && kills < 12) {
+    const pid_t pid = spawn({killed, root, "run"});
+    std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms(random)));
+    kill(pid, SIGKILL);
+    int status = 0;
+    waitpid(pid, &status, 0);
+    if (WIFSIGNALED(status)) {
+      ++kills;
+    } else {
+      REQUIRE(WIFEXITED(status));
+      REQUIRE(WEXITSTATUS(status) == 0);
+      finished = true;
+    }
+  }
+  CHECK(kills >= 10);
+  // Work was still left when the kills ended, so they landed mid-run.
+  CHECK(scalar(killed, "SELECT count(*) FROM instances WHERE status != 'completed'") > 0);
+  REQUIRE(run_to_end({killed, root, "run"}) == 0);
+
+  CHECK(scalar(killed, "SELECT count(*) FROM instances WHERE status = 'completed'") == kInstances);
+  CHECK(scalar(killed, "SELECT count(*) FROM service_requests") == kInstances);
+  CHECK(scalar(killed, "SELECT count(*) FROM sr_notes") == 3 * kInstances);
+  CHECK(scalar(killed, "SELECT count(*) FROM incidents") == 0);
+  const std::string a = dump(calm);
+  const std::string b = dump(killed);
+  CHECK(a.size() == b.size());
+  CHECK(a == b);
+}
