@@ -88,3 +88,127 @@ TEST_CASE("cli: replay survives pairs() and table.sort across separate processes
   CHECK(sr["notes"][1]["text"] == "resumed");
   CHECK(sr["fields"].size() == 300);
 }
+
+TEST_CASE("cli: start, task complete with checks, payment record, history, incidents, cancel") {
+  ProcedureCli p;
+  p.cli.seeded();
+  p.procedure("approve_then_pay", R"lua(
+return procedure {
+  name = "approve_then_pay",
+  run = function(ctx)
+    local d = task.await{inbox = "team_leader", kind = "approval", title = "Approve " .. ctx.params.what,
+                         outcomes = {"approved", "rejected"}, fields = {"reason"},
+                         required = {rejected = {"reason"}}, submitted_by = ctx.started_by}
+    if d.outcome == "rejected" then return "rejected: " .. d.fields.reason end
+    local got = event.await{kind = "payment", account = payment.account(ctx.casegroup), timeout_days = 7}
+    if got.timeout then error("no payment within 7 days") end
+    return "paid " .. got.payment.amount
+  end,
+}
+)lua");
+  REQUIRE(p.run("user add tina --role team_leader").status == 0);
+  REQUIRE(p.run("user add carl --role caseworker").status == 0);
+  CHECK(p.run("user add tina --role team_leader").err == "casekit: user 'tina' already exists\n");
+  CHECK(p.run("user add x --role boss").status == 1);
+
+  const Result started =
+      p.run("start approve_then_pay --casegroup 1 --param what=refund --as tina");
+  INFO(started.err);
+  CHECK(started.out == "instance 1 (approve_then_pay): waiting on task (work item 1)\n");
+  CHECK(p.run("start approve_then_pay --param broken").status == 2);
+
+  const auto items = p.cli.json("task list --inbox team_leader --json");
+  REQUIRE(items.size() == 1);
+  CHECK(items[0]["title"] == "Approve refund");
+  CHECK(items[0]["submitted_by"] == "tina");
+
+  const auto before = p.cli.json("instance show 1 --json");
+  CHECK(p.run("task complete 1 --outcome approved --as carl").err ==
+        "casekit: carl is a caseworker; inbox 'team_leader' needs: team_leader\n");
+  CHECK(p.run("task complete 1 --outcome maybe --as tina").err ==
+        "casekit: unknown outcome 'maybe' for work item 1 (outcomes: approved, rejected)\n");
+  CHECK(p.run("task complete 1 --outcome rejected --as tina").err ==
+        "casekit: outcome 'rejected' needs field 'reason' (--field reason=...)\n");
+  CHECK_THAT(p.run("task complete 1 --outcome approved --as tina").err,
+             Catch::Contains("segregation of duties"));
+  CHECK(p.run("task complete 1 --outcome approved --field bad --as tina").status == 2);
+  CHECK(p.cli.json("instance show 1 --json") == before);
+
+  REQUIRE(p.run("user add tom --role team_leader").status == 0);
+  const Result done = p.run("task complete 1 --outcome approved --as tom");
+  CHECK(done.out ==
+        "work item 1 completed: approved by tom\ninstance 1 (approve_then_pay): waiting\n");
+  const auto account = p.cli.json("casegroup show 1 --json")["account"]["id"].get<int>();
+  const Result paid = p.run("payment record --account " + std::to_string(account) +
+                            " --amount 2500 --date 2026-11-21");
+  CHECK_THAT(paid.out, Catch::EndsWith(" recorded: £25.00 to account " + std::to_string(account) +
+                                       " (1 instance(s) resumed)\n"));
+  const auto shown = p.cli.json("instance show 1 --json");
+  CHECK(shown["status"] == "completed");
+  CHECK(shown["result"] == "paid 2500");
+  const auto history = p.cli.json("instance history 1 --json");
+  REQUIRE(history.size() == 3);  // task.await, payment.account, event.await
+  CHECK(history[0]["seq"] == 1);
+  CHECK(history[0]["command"] == "task.await");
+  CHECK(history[0]["result"][0]["by"] == "tom");
+  CHECK(history[2]["command"] == "event.await");
+  CHECK(history[2]["result"][0]["payment"]["amount"] == 2500);
+
+  // The second instance times out and fails: an incident, then cancelled.
+  REQUIRE(p.run("start approve_then_pay --casegroup 1 --param what=x --as tina").status == 0);
+  REQUIRE(p.run("task complete 2 --outcome approved --as tom").status == 0);
+  const Result timed_out = p.run("clock advance 8d");
+  CHECK(timed_out.status == 0);
+  const auto incidents = p.cli.json("incident list --json");
+  REQUIRE(incidents.size() == 1);
+  CHECK(incidents[0]["instance"] == 2);
+  CHECK(incidents[0]["kind"] == "error");
+  CHECK(incidents[0]["line"] == "procedures/approve_then_pay.lua:10");
+  CHECK(p.run("instance retry 2").status == 1);  // fails the same way again
+  CHECK(p.run("instance cancel 2").out == "instance 2 cancelled\n");
+  CHECK(p.cli.json("incident list --json").empty());
+  CHECK(p.cli.json("incident list --all --json").size() == 2);
+  CHECK(p.run("instance show 99").err == "casekit: no procedure instance 99\n");
+  CHECK(p.cli.json("instance list --status cancelled --json").size() == 1);
+}
+
+TEST_CASE("cli: serve fires a timer on real time and stops cleanly on SIGTERM") {
+  ProcedureCli p;
+  REQUIRE(p.run("init").status == 0);
+  p.procedure("soon", R"lua(
+return procedure {
+  name = "soon",
+  run = function(ctx)
+    local w = wait{at = ctx.params.at}
+    return w.fired_at
+  end,
+}
+)lua");
+  const auto at = std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now()) +
+                  std::chrono::seconds(2);
+  const std::string when = format_instant(at);
+  REQUIRE(p.run("start soon --param at=" + when).status == 0);
+
+  const pid_t pid = fork();
+  if (pid == 0) {
+    if (chdir(p.cli.dir.path().c_str()) != 0) _exit(127);
+    setenv("CASEKIT_HOME", p.home.root.c_str(), 1);
+    execl(CASEKIT_BINARY, CASEKIT_BINARY, "serve", "--poll", "1", nullptr);
+    _exit(127);
+  }
+  std::string status;
+  for (int i = 0; i < 100 && status != "completed"; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    status = p.cli.json("instance show 1 --json")["status"];
+  }
+  kill(pid, SIGTERM);
+  int exit_status = 0;
+  waitpid(pid, &exit_status, 0);
+  CHECK(status == "completed");
+  CHECK(p.cli.json("instance show 1 --json")["result"] == when);
+  REQUIRE(WIFEXITED(exit_status));
+  CHECK(WEXITSTATUS(exit_status) == 0);
+  // A simulated database is moved by command only.
+  REQUIRE(p.run("init --force --simulated-clock 2026-11-20").status == 0);
+  CHECK_THAT(p.run("serve").err, Catch::Contains("has a simulated clock"));
+}

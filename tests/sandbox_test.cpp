@@ -199,3 +199,57 @@ TEST_CASE("each activation gets a fresh environment") {
   CHECK_THAT(t.error_of("leftover = 1"), Catch::Contains("assignment to global"));
   CHECK(t.run("print(rawget(_G, 'leftover'))") == "nil\n");
 }
+
+TEST_CASE("pairs and next visit keys in one canonical order") {
+  TestEngine t;
+  CHECK(t.run(R"lua(
+    local t = {zeta = 1, alpha = 2, [10] = 3, [2] = 4, [1.5] = 5, [true] = 6, [false] = 7, Beta = 8}
+    local seen = {}
+    for k in pairs(t) do seen[#seen + 1] = tostring(k) end
+    print(table.concat(seen, " "))
+    local walked, k = {}, nil
+    repeat
+      k = next(t, k)
+      if k ~= nil then walked[#walked + 1] = tostring(k) end
+    until k == nil
+    print(table.concat(walked, " "))
+    print(next({}))
+  )lua") == "1.5 2 10 Beta alpha zeta false true\n1.5 2 10 Beta alpha zeta false true\nnil\n");
+  // Removing keys during a traversal is allowed, as in Lua.
+  CHECK(t.run("local t = {a = 1, b = 2, c = 3} for k in pairs(t) do t.b = nil print(k) end") ==
+        "a\nc\n");
+  // Engine objects order by type and id.
+  const auto f = t.family();
+  CHECK(t.run("local t = {[case.get(" + std::to_string(f.casegroup) +
+              ")] = 1, z = 2} for k in pairs(t) do print(k) end") ==
+        "z\nCasegroup " + std::to_string(f.casegroup) + "\n");
+  CHECK_THAT(t.error_of("for k in pairs({[{}] = 1}) do end"),
+             Catch::Contains("cannot iterate over a table keyed by a table"));
+  CHECK_THAT(t.error_of("next({[print] = 1})"),
+             Catch::Contains("cannot iterate over a table keyed by a function"));
+}
+
+TEST_CASE("table.sort is stable and deterministic, also beyond 100 elements") {
+  TestEngine t;
+  // 300 records in 3 ranks: a stable sort keeps each rank in its original order.
+  CHECK(t.run(R"lua(
+    local recs = {}
+    for i = 1, 300 do recs[i] = {rank = (i * 7) % 3, id = i} end
+    table.sort(recs, function(a, b) return a.rank < b.rank end)
+    local ok = true
+    for i = 2, #recs do
+      local a, b = recs[i - 1], recs[i]
+      if a.rank > b.rank or (a.rank == b.rank and a.id > b.id) then ok = false end
+    end
+    print(ok, recs[1].id, recs[300].id)
+    local words = {"pear", "apple", "fig", "apple"}
+    table.sort(words)
+    print(table.concat(words, ","))
+    local n = {5, 3, 9, 1}
+    table.sort(n, function(a, b) return a > b end)
+    print(table.concat(n, ","))
+  )lua") == "true\t3\t299\napple,apple,fig,pear\n9,5,3,1\n");
+  CHECK_THAT(t.error_of("table.sort({1, 'a'})"), Catch::Contains("attempt to compare"));
+  CHECK_THAT(t.error_of("table.sort({3, 2, 1}, function(a, b) error('cmp failed') end)"),
+             Catch::Contains("cmp failed"));
+}
