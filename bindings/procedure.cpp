@@ -104,7 +104,7 @@ std::map<std::string, std::vector<std::string>> required_fields(Args& a, int t) 
 PendingWait w_task_await(Args& a) {
   a.table(1, "spec",
           {"inbox", "kind", "title", "outcomes", "fields", "required", "sr", "due_in_days",
-           "submitted_by"});
+           "submitted_by", "timeout_days"});
   Host& h = host(a.L);
   WorkItemSpec spec;
   spec.inbox = a.field_string(1, "inbox");
@@ -124,6 +124,9 @@ PendingWait w_task_await(Args& a) {
   if (!spec.submitted_by) spec.submitted_by = h.engine.work_items.last_completed_by(h.instance);
   PendingWait w;
   w.kind = "task";
+  if (auto days = a.opt_field_integer(1, "timeout_days")) {
+    w.wake_at = days_from_now(a, 1, "timeout_days", *days);
+  }
   w.ref = h.engine.work_items.create(spec);
   return w;
 }
@@ -145,12 +148,15 @@ PendingWait w_event_await(Args& a) {
 const Function kTaskFunctions[] = {
     {"await", wait_entry<w_task_await>,
      "task.await{inbox=, title=, outcomes={...}, kind=, fields={...}, required=, sr=, "
-     "due_in_days=, submitted_by=} -> {outcome=, fields={...}, by=, at=, work_item=}",
+     "due_in_days=, submitted_by=, timeout_days=} -> {outcome=, fields={...}, by=, at=, "
+     "work_item=} or {kind=\"timeout\", timeout=true}",
      "Creates a work item in `inbox` (procedures/inboxes.toml) and waits until a user whose "
      "role fits the inbox completes it with one of `outcomes`. `fields` names what the person "
      "may fill in; `required` lists the fields every outcome needs, or per outcome "
      "(`{rejected={\"reason\"}}`). With `kind=\"approval\"` the submitter (`submitted_by`, by "
-     "default whoever completed this instance's previous work item) cannot complete it."},
+     "default whoever completed this instance's previous work item) cannot complete it. With "
+     "`timeout_days`, an item nobody completes in time is cancelled and the wait returns "
+     "`{kind=\"timeout\", timeout=true}`."},
 };
 
 const Function kEventFunctions[] = {

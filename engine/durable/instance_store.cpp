@@ -225,6 +225,13 @@ void InstanceStore::resolve_wait(const Instance& instance, const nlohmann::json&
 
 int InstanceStore::fire_due_timers(Instant at) {
   const std::string t = format_instant(at);
+  // A work item nobody completed in time can no longer be completed.
+  db_.prepare(
+         "UPDATE work_items SET status = 'cancelled' WHERE status = 'open' AND id IN ("
+         "  SELECT wait_ref FROM instances WHERE status = 'waiting' AND wait_kind = 'task' "
+         "  AND wake_at IS NOT NULL AND wake_at <= ?1)")
+      .bind(1, t)
+      .run();
   db_.prepare(
          "UPDATE instance_history SET resolved_at = ?1, result = ("
          "  SELECT CASE i.wait_kind"

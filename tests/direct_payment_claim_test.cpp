@@ -1,0 +1,99 @@
+// procedures/direct_payment_claim.lua against source 000, step 5, branch by branch.
+#include "tests/durable_support.hpp"
+
+using namespace casekit;
+using namespace casekit::test;
+using namespace std::chrono_literals;
+
+namespace {
+
+struct Claim {
+  DurableEngine d;
+  Family f = d.family();
+  Id sr = 0;
+  Id instance = 0;
+
+  Claim() {
+    d.engine.users.add("carl", "caseworker");
+    NewServiceRequest r;
+    r.process = "Arrears";
+    r.area = "Arrears Management";
+    r.sub_area = "Action Missed Payment";
+    r.status = "In Progress";
+    r.casegroup_id = f.casegroup;
+    sr = d.engine.srs.create(r);
+    instance =
+        d.runtime.start("direct_payment_claim", f.casegroup, {{"sr", std::to_string(sr)}}, "carl");
+  }
+
+  // The open work item's id and title.
+  std::pair<Id, std::string> open_item() {
+    const auto items = d.engine.work_items.list(std::nullopt, false);
+    REQUIRE(items.size() == 1);
+    return {items[0].id, items[0].spec.title};
+  }
+  void complete(const std::string& outcome, std::map<std::string, std::string> fields = {}) {
+    d.runtime.complete_task(open_item().first, outcome, fields, "carl");
+  }
+  std::vector<std::string> notes() {
+    std::vector<std::string> out;
+    for (const auto& n : d.engine.srs.notes(sr)) out.push_back(n.body);
+    return out;
+  }
+  std::string status() { return d.engine.srs.get(sr).status; }
+  std::optional<std::string> result() { return d.instance(instance).result; }
+};
+
+}  // namespace
+
+TEST_CASE("direct payment claim: the receiving parent confirms, and Direct Pay is offered") {
+  Claim c;
+  CHECK_THAT(c.notes()[0], Catch::Contains("evidence (e.g. bank statements) within 14 days"));
+  CHECK_THAT(c.open_item().second, Catch::Contains("Call the receiving parent"));
+  c.complete("confirmed");
+  CHECK_THAT(c.open_item().second, Catch::Contains("change service type to Direct Pay"));
+  c.complete("agreed");
+  CHECK(c.result() == R"("confirmed")");
+  CHECK(c.notes().back() ==
+        "Paying parent agreed to change service type to Direct Pay: refer to Change - Service "
+        "Type - To Direct Pay");
+  CHECK(c.status() == "In Progress");  // never put to Wait: no verification needed
+}
+
+TEST_CASE("direct payment claim: denied, the SR waits for evidence, acceptable evidence arrives") {
+  Claim c;
+  c.complete("denied");
+  CHECK(c.status() == "Wait");
+  CHECK_THROWS_WITH(c.complete("acceptable"), Catch::Contains("needs field 'evidence'"));
+  c.complete("acceptable", {{"evidence", "bank statement March"}});
+  CHECK(c.status() == "In Progress");
+  c.complete("declined");
+  CHECK(c.result() == R"("evidenced")");
+  const auto notes = c.notes();
+  CHECK(notes[notes.size() - 2] == "Acceptable evidence received: bank statement March");
+  CHECK(notes.back() == "Paying parent declined a change to Direct Pay");
+}
+
+TEST_CASE("direct payment claim: no contact and no evidence in 14 days returns to negotiation") {
+  Claim c;
+  c.complete("no_contact");
+  const Id evidence_item = c.open_item().first;
+  c.d.advance(13 * 24h);
+  CHECK(c.d.instance(c.instance).status == "waiting");
+  c.d.advance(24h);
+  CHECK(c.result() == R"("negotiate")");
+  CHECK(c.notes().back() == "No evidence within 14 days; continue negotiation");
+  CHECK(c.d.engine.work_items.get(evidence_item).status == "cancelled");
+  CHECK_THROWS_WITH(
+      c.d.runtime.complete_task(evidence_item, "acceptable", {{"evidence", "x"}}, "carl"),
+      "work item " + std::to_string(evidence_item) + " is already cancelled");
+}
+
+TEST_CASE("direct payment claim: evidence that is not acceptable returns to negotiation") {
+  Claim c;
+  c.complete("denied");
+  c.complete("not_acceptable");
+  CHECK(c.result() == R"("negotiate")");
+  CHECK(c.notes().back() == "Evidence not acceptable; continue negotiation");
+  CHECK(c.status() == "In Progress");
+}
