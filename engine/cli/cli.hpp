@@ -46,6 +46,8 @@ void add_serve_command(CLI::App& app, Context& ctx);
 std::map<std::string, std::string> key_values(const std::vector<std::string>& items,
                                               const char* option);
 void print_line(std::string_view line);
+// "task (work item 3)", "timer until 2026-12-04T09:00:00Z", or "-".
+std::string describe_wait(const Instance& instance);
 
 // ---- output helpers -------------------------------------------------------------------------
 

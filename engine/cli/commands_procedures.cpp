@@ -4,7 +4,6 @@
 #include "engine/cli/cli.hpp"
 
 namespace casekit::cli {
-namespace {
 
 std::string describe_wait(const Instance& i) {
   if (!i.wait_kind) return "-";
@@ -15,6 +14,16 @@ std::string describe_wait(const Instance& i) {
     out += " (account " + std::to_string(*i.wait_ref) + ")";
   if (i.wake_at) out += (*i.wait_kind == "timer" ? " until " : ", timeout ") + *i.wake_at;
   return out;
+}
+
+namespace {
+
+// Long arguments and results are cut for the table; --json has them whole.
+std::string clipped(const std::string& s, std::size_t width = 60) {
+  if (s.size() <= width) return s;
+  std::size_t cut = width - 3;
+  while (cut > 0 && (static_cast<unsigned char>(s[cut]) & 0xC0) == 0x80) --cut;  // UTF-8
+  return s.substr(0, cut) + "...";
 }
 
 // One line on what happened to an instance, for start/retry/task complete.

@@ -95,7 +95,8 @@ void add_task(CLI::App& app, Context& ctx) {
     std::cout << "work item " << w.id << " completed: " << co->outcome << " by " << co->as << "\n";
     if (w.spec.instance_id) {
       const Instance i = runtime.store().get(*w.spec.instance_id);
-      std::cout << "instance " << i.id << " (" << i.procedure << "): " << i.status << "\n";
+      std::cout << "instance " << i.id << " (" << i.procedure << "): " << i.status
+                << (i.status == "waiting" ? " on " + describe_wait(i) : "") << "\n";
     }
   });
 }
