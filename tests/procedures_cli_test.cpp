@@ -137,7 +137,8 @@ return procedure {
   REQUIRE(p.run("user add tom --role team_leader").status == 0);
   const Result done = p.run("task complete 1 --outcome approved --as tom");
   CHECK(done.out ==
-        "work item 1 completed: approved by tom\ninstance 1 (approve_then_pay): waiting on payment (account 1), timeout 2026-11-27T07:00:00Z\n");
+        "work item 1 completed: approved by tom\ninstance 1 (approve_then_pay): waiting on payment "
+        "(account 1), timeout 2026-11-27T07:00:00Z\n");
   const auto account = p.cli.json("casegroup show 1 --json")["account"]["id"].get<int>();
   const Result paid = p.run("payment record --account " + std::to_string(account) +
                             " --amount 2500 --date 2026-11-21");
