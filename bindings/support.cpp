@@ -153,20 +153,30 @@ int push_recorded(lua_State* L, const std::string& result) {
   return static_cast<int>(values.size());
 }
 
-std::string encoded_args(lua_State* L) {
-  return dump(values_to_json(L, 1));
+// What identifies a call in the journal: the function, its arguments (as JSON) and the
+// script line it was made from.
+struct Call {
+  std::string name;
+  std::string args;
+  std::string line;
+};
+
+Outcome describe(lua_State* L, Call& call) {
+  return guarded(L, [&] {
+    call.name = qualified_name(L);
+    call.args = dump(values_to_json(L, 1));  // throws for a value that cannot be recorded
+    call.line = script_line(L);
+    return 0;
+  });
 }
 
 int journaled_call(lua_State* L, Journal& journal, int (*impl)(Args&)) {
   if (journal.halted()) return raise_halted(L, journal);
-  std::string name = qualified_name(L);
-  std::string encoded;
-  Outcome args = guarded(L, [&] {
-    encoded = encoded_args(L);
-    return 0;
-  });
-  if (args.error) return raise(L, *args.error);
-  std::string line = script_line(L);
+  Call call;
+  if (const auto error = describe(L, call).error) return raise(L, *error);
+  std::string& name = call.name;
+  std::string& encoded = call.args;
+  std::string& line = call.line;
   if (journal.replaying()) {
     const Command* recorded = journal.match(name, encoded, line);
     if (!recorded) return raise_halted(L, journal);
@@ -225,14 +235,11 @@ int call_wait(lua_State* L, PendingWait (*impl)(Args&)) {
                                                         "(this script is not running as one)"});
   }
   if (journal->halted()) return raise_halted(L, *journal);
-  std::string name = qualified_name(L);
-  std::string encoded;
-  Outcome args = guarded(L, [&] {
-    encoded = encoded_args(L);
-    return 0;
-  });
-  if (args.error) return raise(L, *args.error);
-  std::string line = script_line(L);
+  Call call;
+  if (const auto error = describe(L, call).error) return raise(L, *error);
+  std::string& name = call.name;
+  std::string& encoded = call.args;
+  std::string& line = call.line;
   if (journal->replaying()) {
     const Command* recorded = journal->match(name, encoded, line);
     if (!recorded) return raise_halted(L, *journal);
