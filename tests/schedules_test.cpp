@@ -197,3 +197,77 @@ cron = "30 1 * * *"
   CHECK(*runs[0].scheduled_for == "2027-03-28T01:00:00Z");
   CHECK(*runs[1].scheduled_for == "2027-03-29T00:30:00Z");
 }
+
+TEST_CASE(
+    "serve ticks: catch-up after downtime follows catch_up, and a new schedule starts from now") {
+  Fixture f;
+  Schedules schedules(f.t.engine, f.load(R"(
+[[schedule]]
+name = "once"
+script = "note.lua"
+cron = "0 6 * * *"
+catch_up = "once"
+
+[[schedule]]
+name = "skipped"
+script = "note.lua"
+cron = "0 7 * * *"
+catch_up = "skip"
+)"));
+  // First sight (20 Nov 09:00): nothing runs, both start counting from now.
+  CHECK(schedules.tick(f.t.clock.now(), true, ignore).empty());
+  // Three days of downtime: 'once' runs once, for the latest missed fire; 'skipped' not.
+  f.t.clock.set(parse_instant("2026-11-23T09:00:00Z"));
+  const auto caught = schedules.tick(f.t.clock.now(), true, ignore);
+  REQUIRE(caught.size() == 1);
+  CHECK(*caught[0].schedule == "once");
+  CHECK(caught[0].trigger == "catch_up");
+  CHECK(caught[0].scheduled_for == "2026-11-23T06:00:00Z");
+  // Running normally from then on: the next day's fires, each once.
+  CHECK(schedules.tick(f.t.clock.now(), false, ignore).empty());
+  f.t.clock.set(parse_instant("2026-11-24T07:30:00Z"));
+  const auto next_day = schedules.tick(f.t.clock.now(), false, ignore);
+  REQUIRE(next_day.size() == 2);
+  CHECK(next_day[0].scheduled_for == "2026-11-24T06:00:00Z");
+  CHECK(next_day[1].scheduled_for == "2026-11-24T07:00:00Z");
+  CHECK(next_day[1].trigger == "schedule");
+  CHECK(schedules.next_fire(f.t.clock.now()) == parse_instant("2026-11-25T06:00:00Z"));
+}
+
+TEST_CASE("serve ticks: fires that come due during a long run follow the overlap policy") {
+  for (const auto& [policy, expected_runs] :
+       std::vector<std::pair<std::string, int>>{{"skip", 1}, {"queue_one", 2}, {"allow", 1}}) {
+    Fixture f;
+    f.write("slow.lua",
+            "print('working')\nlocal s = sr.find{sub_area = 'Arrears Review'}[1] or "
+            "sr.create{process = 'Arrears', area = 'Arrears Management', "
+            "sub_area = 'Arrears Review'}\ns:add_note(clock.now())\n");
+    Schedules schedules(f.t.engine, f.load("[[schedule]]\nname = \"slow\"\nscript = \"slow.lua\"\n"
+                                           "cron = \"*/10 * * * *\"\noverlap = \"" +
+                                           policy + "\"\n"));
+    schedules.tick(f.t.clock.now(), true, ignore);  // starts counting at 09:00
+    f.t.clock.set(parse_instant("2026-11-20T09:10:00Z"));
+    // The run "takes" 25 minutes: the clock moves on while the script prints.
+    bool first = true;
+    auto slow = [&](std::string_view) {
+      if (first) f.t.clock.set(parse_instant("2026-11-20T09:35:00Z"));
+      first = false;
+    };
+    INFO(policy);
+    const auto runs = schedules.tick(f.t.clock.now(), false, slow);
+    CHECK(static_cast<int>(runs.size()) == expected_runs);
+    CHECK(runs[0].scheduled_for == "2026-11-20T09:10:00Z");
+    if (policy == "queue_one") CHECK(runs[1].scheduled_for == "2026-11-20T09:30:00Z");
+    const auto later = schedules.tick(f.t.clock.now(), false, ignore);
+    if (policy == "allow") {
+      // Every missed fire still runs, one per tick: 09:20 now, then 09:30.
+      REQUIRE(later.size() == 1);
+      CHECK(later[0].scheduled_for == "2026-11-20T09:20:00Z");
+      CHECK(schedules.tick(f.t.clock.now(), false, ignore)[0].scheduled_for ==
+            "2026-11-20T09:30:00Z");
+    } else {
+      CHECK(later.empty());  // 09:20 and 09:30 were skipped or folded into one run
+      CHECK(schedules.next_fire(f.t.clock.now()) == parse_instant("2026-11-20T09:40:00Z"));
+    }
+  }
+}
