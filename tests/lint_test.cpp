@@ -10,12 +10,14 @@ struct Catalogues {
       SrCatalogue::load(casekit::test::kSourceDir / "procedures" / "sr_catalogue.toml");
   LetterCatalogue letters =
       LetterCatalogue::load(casekit::test::kSourceDir / "procedures" / "letters");
+  InboxCatalogue inboxes =
+      InboxCatalogue::load(casekit::test::kSourceDir / "procedures" / "inboxes.toml");
 };
 
 std::vector<std::string> lint(const std::string& source) {
   static const Catalogues c;
   std::vector<std::string> out;
-  for (const auto& d : lint_source(source, "x.lua", {&c.sr, &c.letters})) {
+  for (const auto& d : lint_source(source, "x.lua", {&c.sr, &c.letters, &c.inboxes})) {
     out.push_back(std::to_string(d.line) + ": " + d.message);
   }
   return out;
@@ -101,4 +103,12 @@ TEST_CASE("the linter survives any prefix of a real script") {
     INFO("prefix of " << n << " bytes");
     CHECK_NOTHROW(lint(source.substr(0, n)));
   }
+}
+
+TEST_CASE("task.await inboxes written as literals must be in procedures/inboxes.toml") {
+  CHECK(
+      lint("local d = task.await{inbox = 'team_leader', title = 't', outcomes = {'ok'}}").empty());
+  CHECK(
+      lint("local d = task.await{inbox = 'team_leaders', title = 't', outcomes = {'ok'}}") ==
+      std::vector<std::string>{"1: unknown inbox 'team_leaders' (not in procedures/inboxes.toml)"});
 }

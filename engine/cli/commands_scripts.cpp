@@ -42,18 +42,19 @@ void add_script_commands(CLI::App& app, Context& ctx) {
   auto* check = app.add_subcommand(
       "check",
       "Compile and lint scripts: syntax, unknown globals and functions, unknown SR "
-      "types and letter codes written as literals");
+      "types, letter codes and inboxes written as literals");
   check->add_option("files", co->files, "the .lua files")->required();
   check->add_flag("--json", co->json, "print JSON");
   check->callback([&ctx, co] {
     const Home home = ctx.resolved_home();
     const SrCatalogue sr = SrCatalogue::load(home.sr_catalogue());
     const LetterCatalogue letters = LetterCatalogue::load(home.letters());
+    const InboxCatalogue inboxes = InboxCatalogue::load(home.inboxes());
     nlohmann::json out = nlohmann::json::array();
     int problems = 0;
     for (const auto& file : co->files) {
       const std::string name = display_name(file);
-      for (const auto& d : lint_source(read_script(file), name, {&sr, &letters})) {
+      for (const auto& d : lint_source(read_script(file), name, {&sr, &letters, &inboxes})) {
         ++problems;
         out.push_back({{"file", name}, {"line", d.line}, {"message", d.message}});
         if (!co->json) std::cerr << name << ":" << d.line << ": " << d.message << "\n";

@@ -387,6 +387,14 @@ class Linter {
         report(status->second.second, "unknown SR status '" + status->second.first + "'");
       }
     }
+    if (module == "task" && fn == "await" && cat_.inboxes) {
+      auto f = literal_fields(args);
+      auto inbox = f.find("inbox");
+      if (inbox != f.end() && !cat_.inboxes->find(inbox->second.first)) {
+        report(inbox->second.second,
+               "unknown inbox '" + inbox->second.first + "' (not in procedures/inboxes.toml)");
+      }
+    }
     if (module == "letter" && fn == "send" && cat_.letters) {
       auto f = literal_fields(args);
       auto code = f.find("template");

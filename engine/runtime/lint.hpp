@@ -19,6 +19,7 @@ struct Diagnostic {
 struct LintCatalogues {
   const SrCatalogue* sr = nullptr;
   const LetterCatalogue* letters = nullptr;
+  const InboxCatalogue* inboxes = nullptr;
 };
 
 // Diagnostics in line order; a syntax error is reported alone.
