@@ -235,3 +235,26 @@ TEST_CASE("cli: schedules list, pause, resume, run, and the clock advances throu
   CHECK(cli.run("init --force").status == 0);
   CHECK_THAT(cli.run("clock advance 1d").err, Catch::Contains("runs on real time"));
 }
+
+TEST_CASE("cli: exceptions report lists a day's entries with csa_ref and reason") {
+  Cli cli;
+  REQUIRE(cli.run("init --simulated-clock 2026-11-20T07:00:00Z").status == 0);
+  {
+    casekit::SimulatedClock clock(casekit::parse_instant("2026-11-20T07:00:00Z"));
+    casekit::Database db(cli.db(), casekit::OpenMode::existing);
+    db.set_clock(&clock);
+    casekit::Exceptions exceptions(db, clock);
+    exceptions.record(std::string("CSA-0000007"), "missing NINO for the paying parent");
+    exceptions.record(std::nullopt, "line 9: not valid JSON");
+  }
+  const auto today = cli.json("exceptions report --json");
+  REQUIRE(today.size() == 2);
+  CHECK(today[0]["csa_ref"] == "CSA-0000007");
+  CHECK(today[0]["reason"] == "missing NINO for the paying parent");
+  CHECK(today[1]["csa_ref"].is_null());
+  CHECK(cli.run("exceptions report")
+            .out.rfind("exceptions report 2026-11-20: 2 casegroups not transitioned\n", 0) == 0);
+  CHECK(cli.json("exceptions report --date 2026-11-19 --json").empty());
+  CHECK(cli.run("exceptions report --date 19/11/2026").err ==
+        "casekit: --date: expected YYYY-MM-DD, got '19/11/2026'\n");
+}

@@ -66,6 +66,7 @@ int main(int argc, char** argv) {
   cli::add_procedure_commands(app, ctx);
   cli::add_work_commands(app, ctx);
   cli::add_serve_command(app, ctx);
+  cli::add_transition_commands(app, ctx);
 
   try {
     app.parse(argc, argv);
