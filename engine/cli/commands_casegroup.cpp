@@ -3,6 +3,7 @@
 
 #include "engine/cli/cli.hpp"
 #include "engine/core/error.hpp"
+#include "engine/core/json.hpp"
 
 namespace casekit::cli {
 namespace {
@@ -16,17 +17,14 @@ nlohmann::json flags_json(const std::vector<std::string>& set) {
 }
 
 nlohmann::json casegroup_json(Engine& e, const Casegroup& g) {
-  auto opt = [](const std::optional<std::string>& s) {
-    return s ? nlohmann::json(*s) : nlohmann::json(nullptr);
-  };
   nlohmann::json j = {{"id", g.id},
-                      {"csa_ref", opt(g.csa_ref)},
+                      {"csa_ref", or_null(g.csa_ref)},
                       {"segment", g.segment},
                       {"service_type", g.service_type},
                       {"arrears_only", g.arrears_only},
                       {"region", g.region},
-                      {"review_date", opt(g.review_date)},
-                      {"annual_review_date", opt(g.annual_review_date)},
+                      {"review_date", or_null(g.review_date)},
+                      {"annual_review_date", or_null(g.annual_review_date)},
                       {"created_at", g.created_at},
                       {"flags", flags_json(g.flags)},
                       {"paying_parent", to_json(e.casegroups.client(g.paying_parent_id))}};

@@ -4,6 +4,7 @@
 
 #include "engine/cli/cli.hpp"
 #include "engine/core/error.hpp"
+#include "engine/core/json.hpp"
 #include "engine/schedule/cron.hpp"
 #include "engine/schedule/schedules.hpp"
 
@@ -16,18 +17,15 @@ Schedules open_schedules(Context& ctx) {
 }
 
 nlohmann::json run_json(const Run& r) {
-  auto opt = [](const std::optional<std::string>& s) {
-    return s ? nlohmann::json(*s) : nlohmann::json(nullptr);
-  };
   return {{"id", r.id},
-          {"schedule", opt(r.schedule)},
+          {"schedule", or_null(r.schedule)},
           {"script", r.script},
           {"trigger", r.trigger},
-          {"scheduled_for", opt(r.scheduled_for)},
+          {"scheduled_for", or_null(r.scheduled_for)},
           {"started_at", r.started_at},
-          {"finished_at", opt(r.finished_at)},
+          {"finished_at", or_null(r.finished_at)},
           {"status", r.status},
-          {"message", opt(r.message)}};
+          {"message", or_null(r.message)}};
 }
 
 // "14d", "36h", "90m", "2w", "1d12h": calendar-free durations on the UTC time line.

@@ -2,6 +2,7 @@
 #include <iostream>
 
 #include "engine/cli/cli.hpp"
+#include "engine/core/json.hpp"
 
 namespace casekit::cli {
 
@@ -80,8 +81,7 @@ void add_sr_commands(CLI::App& app, Context& ctx) {
         j["steps"].push_back({{"seq", s.seq},
                               {"name", s.name},
                               {"status", s.status},
-                              {"completed_at", s.completed_at ? nlohmann::json(*s.completed_at)
-                                                              : nlohmann::json(nullptr)}});
+                              {"completed_at", or_null(s.completed_at)}});
       }
       j["related"] = related;
       j["children"] = nlohmann::json::array();

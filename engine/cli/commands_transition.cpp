@@ -2,6 +2,7 @@
 #include <iostream>
 
 #include "engine/cli/cli.hpp"
+#include "engine/core/json.hpp"
 
 namespace casekit::cli {
 
@@ -29,7 +30,7 @@ void add_transition_commands(CLI::App& app, Context& ctx) {
       for (const auto& x : entries) {
         out.push_back({{"id", x.id},
                        {"report_date", x.report_date},
-                       {"csa_ref", x.csa_ref ? nlohmann::json(*x.csa_ref) : nlohmann::json()},
+                       {"csa_ref", or_null(x.csa_ref)},
                        {"reason", x.reason}});
       }
       print_json(out);

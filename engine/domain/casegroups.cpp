@@ -1,4 +1,5 @@
 #include "engine/domain/casegroups.hpp"
+#include "engine/core/json.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -298,22 +299,19 @@ std::vector<Case> Casegroups::cases(Id casegroup_id) {
 
 nlohmann::json to_json(const Address& a) {
   return {{"line1", a.line1},
-          {"line2", a.line2 ? nlohmann::json(*a.line2) : nullptr},
-          {"town", a.town ? nlohmann::json(*a.town) : nullptr},
-          {"postcode", a.postcode ? nlohmann::json(*a.postcode) : nullptr},
+          {"line2", or_null(a.line2)},
+          {"town", or_null(a.town)},
+          {"postcode", or_null(a.postcode)},
           {"status", a.status}};
 }
 
 nlohmann::json to_json(const Client& c) {
-  auto opt = [](const std::optional<std::string>& s) {
-    return s ? nlohmann::json(*s) : nlohmann::json(nullptr);
-  };
   return {{"id", c.id},
-          {"nino", opt(c.nino)},
+          {"nino", or_null(c.nino)},
           {"name", c.name},
-          {"dob", opt(c.dob)},
-          {"employment_status", opt(c.employment_status)},
-          {"benefit_status", opt(c.benefit_status)},
+          {"dob", or_null(c.dob)},
+          {"employment_status", or_null(c.employment_status)},
+          {"benefit_status", or_null(c.benefit_status)},
           {"contact_suppressed", c.contact_suppressed},
           {"deceased", c.deceased},
           {"address", c.address ? to_json(*c.address) : nlohmann::json(nullptr)}};

@@ -1,4 +1,5 @@
 #include "engine/domain/letters.hpp"
+#include "engine/core/json.hpp"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -219,16 +220,15 @@ FulfilResult Letters::fulfil(const std::filesystem::path& dir,
 }
 
 nlohmann::json to_json(const Letter& l, bool with_body) {
-  auto opt = [](const auto& v) { return v ? nlohmann::json(*v) : nlohmann::json(nullptr); };
   nlohmann::json j = {{"id", l.id},
                       {"template", l.template_code},
                       {"recipient_id", l.recipient_id},
-                      {"casegroup_id", opt(l.casegroup_id)},
-                      {"sr_id", opt(l.sr_id)},
+                      {"casegroup_id", or_null(l.casegroup_id)},
+                      {"sr_id", or_null(l.sr_id)},
                       {"status", l.status},
-                      {"outbox_file", opt(l.outbox_file)},
+                      {"outbox_file", or_null(l.outbox_file)},
                       {"created_at", l.created_at},
-                      {"fulfilled_at", opt(l.fulfilled_at)}};
+                      {"fulfilled_at", or_null(l.fulfilled_at)}};
   if (with_body) j["body"] = l.body;
   return j;
 }

@@ -1,4 +1,5 @@
 #include "engine/domain/service_requests.hpp"
+#include "engine/core/json.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -265,22 +266,21 @@ std::vector<Id> ServiceRequests::related(Id id) {
 }
 
 nlohmann::json to_json(const ServiceRequest& r) {
-  auto opt = [](const auto& v) { return v ? nlohmann::json(*v) : nlohmann::json(nullptr); };
   return {{"id", r.id},
           {"process", r.process},
           {"area", r.area},
           {"sub_area", r.sub_area},
           {"status", r.status},
-          {"sub_status", opt(r.sub_status)},
-          {"resolution_code", opt(r.resolution_code)},
-          {"reason", opt(r.reason)},
-          {"casegroup_id", opt(r.casegroup_id)},
-          {"case_id", opt(r.case_id)},
-          {"parent_id", opt(r.parent_id)},
-          {"owner_team", opt(r.owner_team)},
+          {"sub_status", or_null(r.sub_status)},
+          {"resolution_code", or_null(r.resolution_code)},
+          {"reason", or_null(r.reason)},
+          {"casegroup_id", or_null(r.casegroup_id)},
+          {"case_id", or_null(r.case_id)},
+          {"parent_id", or_null(r.parent_id)},
+          {"owner_team", or_null(r.owner_team)},
           {"created_at", r.created_at},
           {"updated_at", r.updated_at},
-          {"closed_at", opt(r.closed_at)}};
+          {"closed_at", or_null(r.closed_at)}};
 }
 
 }  // namespace casekit

@@ -1,4 +1,5 @@
 #include "engine/domain/work_items.hpp"
+#include "engine/core/json.hpp"
 
 #include <algorithm>
 
@@ -200,19 +201,18 @@ nlohmann::json to_json(const WorkItem& w) {
           {"inbox", w.spec.inbox},
           {"kind", w.spec.kind},
           {"title", w.spec.title},
-          {"sr", w.spec.sr_id ? nlohmann::json(*w.spec.sr_id) : nlohmann::json()},
-          {"instance", w.spec.instance_id ? nlohmann::json(*w.spec.instance_id) : nlohmann::json()},
+          {"sr", or_null(w.spec.sr_id)},
+          {"instance", or_null(w.spec.instance_id)},
           {"outcomes", w.spec.outcomes},
           {"fields", w.spec.fields},
           {"required", w.spec.required},
-          {"due_date", w.spec.due_date ? nlohmann::json(*w.spec.due_date) : nlohmann::json()},
-          {"submitted_by",
-           w.spec.submitted_by ? nlohmann::json(*w.spec.submitted_by) : nlohmann::json()},
+          {"due_date", or_null(w.spec.due_date)},
+          {"submitted_by", or_null(w.spec.submitted_by)},
           {"status", w.status},
-          {"outcome", w.outcome ? nlohmann::json(*w.outcome) : nlohmann::json()},
+          {"outcome", or_null(w.outcome)},
           {"field_values", w.field_values},
-          {"completed_by", w.completed_by ? nlohmann::json(*w.completed_by) : nlohmann::json()},
-          {"completed_at", w.completed_at ? nlohmann::json(*w.completed_at) : nlohmann::json()},
+          {"completed_by", or_null(w.completed_by)},
+          {"completed_at", or_null(w.completed_at)},
           {"created_at", w.created_at}};
 }
 

@@ -1,4 +1,5 @@
 #include "engine/durable/instance_store.hpp"
+#include "engine/core/json.hpp"
 
 #include <cstdio>
 
@@ -284,27 +285,20 @@ void InstanceStore::resolve_incidents(Id instance, const std::string& resolution
       .run();
 }
 
-namespace {
-template <typename T>
-nlohmann::json opt(const std::optional<T>& v) {
-  return v ? nlohmann::json(*v) : nlohmann::json();
-}
-}  // namespace
-
 nlohmann::json to_json(const Instance& i) {
   return {{"id", i.id},
           {"procedure", i.procedure},
           {"source_hash", i.source_hash},
-          {"casegroup", opt(i.casegroup)},
+          {"casegroup", or_null(i.casegroup)},
           {"input", i.input},
           {"status", i.status},
           {"wait", i.wait_kind ? nlohmann::json{{"kind", *i.wait_kind},
-                                                {"seq", opt(i.wait_seq)},
-                                                {"wake_at", opt(i.wake_at)},
-                                                {"ref", opt(i.wait_ref)}}
+                                                {"seq", or_null(i.wait_seq)},
+                                                {"wake_at", or_null(i.wake_at)},
+                                                {"ref", or_null(i.wait_ref)}}
                                : nlohmann::json()},
           {"result", i.result ? nlohmann::json::parse(*i.result) : nlohmann::json()},
-          {"error", opt(i.error)},
+          {"error", or_null(i.error)},
           {"started_by", i.started_by},
           {"created_at", i.created_at},
           {"updated_at", i.updated_at}};
@@ -314,14 +308,14 @@ nlohmann::json to_json(const Incident& i) {
   return {{"id", i.id},
           {"instance", i.instance},
           {"kind", i.kind},
-          {"position", opt(i.position)},
-          {"expected", opt(i.expected)},
-          {"found", opt(i.found)},
-          {"line", opt(i.line)},
+          {"position", or_null(i.position)},
+          {"expected", or_null(i.expected)},
+          {"found", or_null(i.found)},
+          {"line", or_null(i.line)},
           {"message", i.message},
           {"created_at", i.created_at},
-          {"resolved_at", opt(i.resolved_at)},
-          {"resolution", opt(i.resolution)}};
+          {"resolved_at", or_null(i.resolved_at)},
+          {"resolution", or_null(i.resolution)}};
 }
 
 nlohmann::json to_json(const lua::Command& c) {
