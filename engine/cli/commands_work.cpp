@@ -6,12 +6,6 @@
 namespace casekit::cli {
 namespace {
 
-std::string joined(const std::vector<std::string>& v) {
-  std::string out;
-  for (const auto& s : v) out += (out.empty() ? "" : ", ") + s;
-  return out;
-}
-
 void add_task(CLI::App& app, Context& ctx) {
   auto* group = app.add_subcommand("task", "Work items: the human steps procedures wait on");
   group->require_subcommand(1);

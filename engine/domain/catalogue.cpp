@@ -52,6 +52,12 @@ bool iequals(std::string_view a, std::string_view b) {
   return true;
 }
 
+std::string joined(const std::vector<std::string>& items) {
+  std::string out;
+  for (const auto& s : items) out += (out.empty() ? "" : ", ") + s;
+  return out;
+}
+
 SrCatalogue SrCatalogue::load(const std::filesystem::path& file) {
   if (!std::filesystem::exists(file)) {
     throw Error(ErrorCode::io, "SR catalogue not found: " + file.string());
@@ -198,10 +204,10 @@ const Inbox* InboxCatalogue::find(std::string_view name) const {
 
 const Inbox& InboxCatalogue::require(std::string_view name) const {
   if (const Inbox* i = find(name)) return *i;
-  std::string known;
-  for (const auto& i : inboxes_) known += (known.empty() ? "" : ", ") + i.name;
+  std::vector<std::string> known;
+  for (const auto& i : inboxes_) known.push_back(i.name);
   throw Error(ErrorCode::not_found, "unknown inbox '" + std::string(name) +
-                                        "' (procedures/inboxes.toml has: " + known + ")");
+                                        "' (procedures/inboxes.toml has: " + joined(known) + ")");
 }
 
 }  // namespace casekit

@@ -81,5 +81,7 @@ class InboxCatalogue {
 inline constexpr const char* kRoles[] = {"caseworker", "team_leader", "operator", "policy_author"};
 
 bool iequals(std::string_view a, std::string_view b);
+// "a, b, c": lists in messages and tables.
+std::string joined(const std::vector<std::string>& items);
 
 }  // namespace casekit

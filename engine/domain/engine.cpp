@@ -17,7 +17,7 @@ Engine::Engine(Database& db_, const Clock& clock_, Home home_)
       letters(db, clock, letter_catalogue),
       exceptions(db, clock),
       users(db, clock),
-      work_items(db, clock, inboxes) {
+      work_items(db, clock, inboxes, users) {
   db.set_clock(&clock);
 }
 

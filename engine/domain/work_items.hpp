@@ -62,8 +62,8 @@ struct WorkItem {
 
 class WorkItems {
  public:
-  WorkItems(Database& db, const Clock& clock, const InboxCatalogue& inboxes)
-      : db_(db), clock_(clock), inboxes_(inboxes) {}
+  WorkItems(Database& db, const Clock& clock, const InboxCatalogue& inboxes, Users& users)
+      : db_(db), clock_(clock), inboxes_(inboxes), users_(users) {}
 
   Id create(const WorkItemSpec& spec);
   WorkItem get(Id id);
@@ -81,7 +81,7 @@ class WorkItems {
   Database& db_;
   const Clock& clock_;
   const InboxCatalogue& inboxes_;
-  Users users_{db_, clock_};
+  Users& users_;
 };
 
 nlohmann::json to_json(const WorkItem& w);
