@@ -22,18 +22,20 @@ namespace {
 
 constexpr const char* kErrorMeta = "casekit.error";
 
-// The nearest Lua frame's "file:line:"; a binding may be a few C frames deep (a property
-// getter runs under the object's __index).
-void push_where(lua_State* L) {
+// "file:line" of the nearest Lua frame, or "" when there is none; a binding may be a few C
+// frames deep (a property getter runs under the object's __index).
+std::string script_line(lua_State* L) {
   lua_Debug ar;
   for (int level = 1; lua_getstack(L, level, &ar); ++level) {
     lua_getinfo(L, "Sl", &ar);
-    if (ar.currentline > 0) {
-      lua_pushfstring(L, "%s:%d:", ar.short_src, ar.currentline);
-      return;
-    }
+    if (ar.currentline > 0) return std::string(ar.short_src) + ":" + std::to_string(ar.currentline);
   }
-  lua_pushliteral(L, "");
+  return "";
+}
+
+void push_where(lua_State* L) {
+  const std::string line = script_line(L);
+  push_string(L, line.empty() ? line : line + ":");
 }
 
 int error_tostring(lua_State* L) {
@@ -127,16 +129,6 @@ Journal* journal_of(lua_State* L) {
   return h ? h->journal : nullptr;
 }
 
-// "procedures/x.lua:12": the nearest Lua frame.
-std::string script_line(lua_State* L) {
-  lua_Debug ar;
-  for (int level = 1; lua_getstack(L, level, &ar); ++level) {
-    lua_getinfo(L, "Sl", &ar);
-    if (ar.currentline > 0) return std::string(ar.short_src) + ":" + std::to_string(ar.currentline);
-  }
-  return "?";
-}
-
 int raise_halted(lua_State* L, const Journal& journal) {
   return raise(L, {code_name(ErrorCode::script), journal.halt_message()});
 }
@@ -166,26 +158,37 @@ Outcome describe(lua_State* L, Call& call) {
     call.name = qualified_name(L);
     call.args = dump(values_to_json(L, 1));  // throws for a value that cannot be recorded
     call.line = script_line(L);
+    if (call.line.empty()) call.line = "?";
     return 0;
   });
+}
+
+// Where a call stands against the journal: replayed (its recorded twin), halted (a
+// divergence, or the end of a verify-only replay), or neither: run it live.
+struct Step {
+  const Command* recorded = nullptr;
+  bool halted = false;
+};
+
+Step step_of(Journal& journal, const Call& call) {
+  if (journal.replaying()) {
+    const Command* recorded = journal.match(call.name, call.args, call.line);
+    return {recorded, recorded == nullptr};
+  }
+  if (journal.verify_only()) {
+    journal.stop_at_end();
+    return {nullptr, true};
+  }
+  return {};
 }
 
 int journaled_call(lua_State* L, Journal& journal, int (*impl)(Args&)) {
   if (journal.halted()) return raise_halted(L, journal);
   Call call;
   if (const auto error = describe(L, call).error) return raise(L, *error);
-  std::string& name = call.name;
-  std::string& encoded = call.args;
-  std::string& line = call.line;
-  if (journal.replaying()) {
-    const Command* recorded = journal.match(name, encoded, line);
-    if (!recorded) return raise_halted(L, journal);
-    return push_recorded(L, recorded->result.value_or("[]"));
-  }
-  if (journal.verify_only()) {
-    journal.stop_at_end();
-    return raise_halted(L, journal);
-  }
+  const Step step = step_of(journal, call);
+  if (step.halted) return raise_halted(L, journal);
+  if (step.recorded) return push_recorded(L, step.recorded->result.value_or("[]"));
   Outcome out = guarded(L, [&] {
     Args a(L);
     return impl(a);
@@ -193,12 +196,12 @@ int journaled_call(lua_State* L, Journal& journal, int (*impl)(Args&)) {
   if (out.error) {
     const nlohmann::json e = {
         {"$error", {{"code", out.error->first}, {"message", out.error->second}}}};
-    journal.record(std::move(name), std::move(encoded), dump(e), std::move(line));
+    journal.record(std::move(call.name), std::move(call.args), dump(e), std::move(call.line));
     return raise(L, *out.error);
   }
   Outcome recorded = guarded(L, [&] {
-    journal.record(std::move(name), std::move(encoded),
-                   dump(values_to_json(L, lua_gettop(L) - out.results + 1)), std::move(line));
+    journal.record(std::move(call.name), std::move(call.args),
+                   dump(values_to_json(L, lua_gettop(L) - out.results + 1)), std::move(call.line));
     return 0;
   });
   if (recorded.error) return raise(L, *recorded.error);
@@ -237,19 +240,12 @@ int call_wait(lua_State* L, PendingWait (*impl)(Args&)) {
   if (journal->halted()) return raise_halted(L, *journal);
   Call call;
   if (const auto error = describe(L, call).error) return raise(L, *error);
-  std::string& name = call.name;
-  std::string& encoded = call.args;
-  std::string& line = call.line;
-  if (journal->replaying()) {
-    const Command* recorded = journal->match(name, encoded, line);
-    if (!recorded) return raise_halted(L, *journal);
-    if (recorded->result) return push_recorded(L, *recorded->result);
+  const Step step = step_of(*journal, call);
+  if (step.halted) return raise_halted(L, *journal);
+  if (step.recorded) {
+    if (step.recorded->result) return push_recorded(L, *step.recorded->result);
     // Still pending: the instance is waiting here, exactly as a warm one would be.
     return lua_yield(L, 0);
-  }
-  if (journal->verify_only()) {
-    journal->stop_at_end();
-    return raise_halted(L, *journal);
   }
   PendingWait wait;
   Outcome out = guarded(L, [&] {
@@ -258,7 +254,7 @@ int call_wait(lua_State* L, PendingWait (*impl)(Args&)) {
     return 0;
   });
   if (out.error) return raise(L, *out.error);
-  journal->record(std::move(name), std::move(encoded), std::nullopt, std::move(line));
+  journal->record(std::move(call.name), std::move(call.args), std::nullopt, std::move(call.line));
   wait.seq = journal->history().back().seq;
   journal->pending = std::move(wait);
   return lua_yield(L, 0);
