@@ -53,6 +53,17 @@ std::string describe_wait(const Instance& instance);
 // ---- output helpers -------------------------------------------------------------------------
 
 void print_json(const nlohmann::json& j);
+// A --json listing: a JSON array of convert(item) for each item (by default to_json(item)).
+template <typename Range, typename Convert>
+void print_json_list(const Range& items, Convert convert) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& item : items) out.push_back(convert(item));
+  print_json(out);
+}
+template <typename Range>
+void print_json_list(const Range& items) {
+  print_json_list(items, [](const auto& item) { return to_json(item); });
+}
 // "-" for a missing value.
 std::string or_dash(const std::optional<std::string>& s);
 // Left-aligned columns, widths from the content; the first row is the header.

@@ -24,9 +24,7 @@ void add_letters_commands(CLI::App& app, Context& ctx) {
     const auto letters =
         e.letters.list(lo->status.empty() ? std::nullopt : std::optional(lo->status), lo->limit);
     if (lo->json) {
-      nlohmann::json out = nlohmann::json::array();
-      for (const auto& l : letters) out.push_back(to_json(l, false));
-      print_json(out);
+      print_json_list(letters, [](const auto& l) { return to_json(l, false); });
       return;
     }
     std::vector<std::vector<std::string>> rows = {

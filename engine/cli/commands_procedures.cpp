@@ -84,9 +84,7 @@ void add_instance(CLI::App& app, Context& ctx) {
         store.list(lo->status.empty() ? std::nullopt : std::optional(lo->status),
                    lo->procedure.empty() ? std::nullopt : std::optional(lo->procedure), lo->limit);
     if (lo->json) {
-      nlohmann::json out = nlohmann::json::array();
-      for (const auto& i : all) out.push_back(to_json(i));
-      print_json(out);
+      print_json_list(all);
       return;
     }
     std::vector<std::vector<std::string>> rows = {
@@ -144,9 +142,7 @@ void add_instance(CLI::App& app, Context& ctx) {
     store.get(ho->id);
     const auto commands = store.history(ho->id);
     if (ho->json) {
-      nlohmann::json out = nlohmann::json::array();
-      for (const auto& c : commands) out.push_back(to_json(c));
-      print_json(out);
+      print_json_list(commands);
       return;
     }
     std::vector<std::vector<std::string>> rows = {{"seq", "command", "args", "result", "line"}};
@@ -198,9 +194,7 @@ void add_incidents(CLI::App& app, Context& ctx) {
   list->callback([&ctx, o] {
     const auto all = ctx.runtime().store().incidents(o->all, std::nullopt);
     if (o->json) {
-      nlohmann::json out = nlohmann::json::array();
-      for (const auto& i : all) out.push_back(to_json(i));
-      print_json(out);
+      print_json_list(all);
       return;
     }
     std::vector<std::vector<std::string>> rows = {

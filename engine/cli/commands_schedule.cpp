@@ -173,9 +173,7 @@ void add_runs(CLI::App& app, Context& ctx) {
     const auto runs =
         schedules.runs(o->schedule.empty() ? std::nullopt : std::optional(o->schedule), o->limit);
     if (o->json) {
-      nlohmann::json out = nlohmann::json::array();
-      for (const auto& r : runs) out.push_back(run_json(r));
-      print_json(out);
+      print_json_list(runs, [](const auto& r) { return run_json(r); });
       return;
     }
     std::vector<std::vector<std::string>> rows = {

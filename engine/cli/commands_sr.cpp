@@ -36,9 +36,7 @@ void add_sr_commands(CLI::App& app, Context& ctx) {
     f.limit = lo->limit;
     const auto srs = e.srs.list(f);
     if (lo->json) {
-      nlohmann::json out = nlohmann::json::array();
-      for (const auto& r : srs) out.push_back(to_json(r));
-      print_json(out);
+      print_json_list(srs);
       return;
     }
     std::vector<std::vector<std::string>> rows = {

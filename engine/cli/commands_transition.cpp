@@ -26,14 +26,12 @@ void add_transition_commands(CLI::App& app, Context& ctx) {
     }
     const auto entries = e.exceptions.report(date);
     if (o->json) {
-      nlohmann::json out = nlohmann::json::array();
-      for (const auto& x : entries) {
-        out.push_back({{"id", x.id},
-                       {"report_date", x.report_date},
-                       {"csa_ref", or_null(x.csa_ref)},
-                       {"reason", x.reason}});
-      }
-      print_json(out);
+      print_json_list(entries, [](const TransitionException& x) {
+        return nlohmann::json{{"id", x.id},
+                              {"report_date", x.report_date},
+                              {"csa_ref", or_null(x.csa_ref)},
+                              {"reason", x.reason}};
+      });
       return;
     }
     std::cout << "exceptions report " << date << ": " << entries.size() << " casegroup"

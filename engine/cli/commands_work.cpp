@@ -25,9 +25,7 @@ void add_task(CLI::App& app, Context& ctx) {
     const auto items =
         e.work_items.list(lo->inbox.empty() ? std::nullopt : std::optional(lo->inbox), lo->all);
     if (lo->json) {
-      nlohmann::json out = nlohmann::json::array();
-      for (const auto& w : items) out.push_back(to_json(w));
-      print_json(out);
+      print_json_list(items);
       return;
     }
     std::vector<std::vector<std::string>> rows = {
@@ -120,9 +118,9 @@ void add_user(CLI::App& app, Context& ctx) {
   list->callback([&ctx, json] {
     const auto users = ctx.open().users.list();
     if (*json) {
-      nlohmann::json out = nlohmann::json::array();
-      for (const auto& u : users) out.push_back({{"id", u.id}, {"name", u.name}, {"role", u.role}});
-      print_json(out);
+      print_json_list(users, [](const auto& u) {
+        return nlohmann::json{{"id", u.id}, {"name", u.name}, {"role", u.role}};
+      });
       return;
     }
     std::vector<std::vector<std::string>> rows = {{"name", "role"}};

@@ -8,6 +8,15 @@
 
 namespace casekit {
 
+namespace {
+
+// Who an instance's changes are audited as, and its SR notes signed by: "timers#12".
+std::string actor_of(const Instance& instance) {
+  return instance.procedure + "#" + std::to_string(instance.id);
+}
+
+}  // namespace
+
 // A sandbox with an instance's coroutine in it. Member order matters: the host points at
 // the journal, and the sandbox at the host.
 struct ProcedureRuntime::Live {
@@ -15,8 +24,7 @@ struct ProcedureRuntime::Live {
        bool verify_only, const std::function<void(std::string_view)>& print,
        const SandboxLimits& limits, const std::vector<LibraryDir>& libraries)
       : journal(std::move(history), verify_only),
-        host{engine, instance.procedure + "#" + std::to_string(instance.id), print, &journal,
-             instance.id},
+        host{engine, actor_of(instance), print, &journal, instance.id},
         sandbox(std::make_unique<Sandbox>(limits, libraries, &host)) {}
 
   lua::Journal journal;
@@ -223,7 +231,7 @@ void ProcedureRuntime::activate(Id id) {
   const Instance instance = store_.get(id);
   if (instance.status != "runnable") return;
   ++stats_.activations;
-  ActorScope actor(engine_.db, instance.procedure + "#" + std::to_string(id));
+  ActorScope actor(engine_.db, actor_of(instance));
   std::unique_ptr<Live> live;
   std::optional<Incident> failure;
   {
