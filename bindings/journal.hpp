@@ -56,8 +56,6 @@ class Journal {
 
   bool replaying() const { return cursor_ < history_.size(); }
   bool verify_only() const { return verify_only_; }
-  // Set when the replay of a verify-only journal reached the end of the history.
-  bool reached_end() const { return reached_end_; }
   const std::optional<Divergence>& divergence() const { return divergence_; }
   bool halted() const { return divergence_ || reached_end_; }
   // The message every call raises once the journal has halted.
@@ -79,7 +77,6 @@ class Journal {
   std::optional<PendingWait> pending;  // set by a live wait, taken by the runtime
 
   const std::vector<Command>& history() const { return history_; }
-  std::size_t cursor() const { return cursor_; }
   // Commands appended since the last call (to be written with the activation's commit).
   std::vector<Command> take_new();
 

@@ -141,6 +141,7 @@ Id ProcedureRuntime::create(const std::string& procedure, std::optional<Id> case
                                           display_file(procedure) + " does not exist)");
   }
   const std::string source = read_script(file);
+  std::string bytecode;
   {
     // Check the declaration before anything is stored. A journal that has nothing to
     // replay and may not run live makes any engine call at the top level an error.
@@ -148,10 +149,13 @@ Id ProcedureRuntime::create(const std::string& procedure, std::optional<Id> case
     lua::Host host{engine_, "check", {}, &journal, 0};
     Sandbox sandbox(options_.limits, libraries_, &host);
     sandbox.load(source, display_file(procedure));
+    bytecode = sandbox.dump_function();
     load_declaration(sandbox, procedure);
   }
   if (casegroup) engine_.casegroups.get(*casegroup);
   const std::string hash = store_.keep_source(procedure, display_file(procedure), source);
+  // The first activation loads what the check just compiled.
+  compiled_.try_emplace(hash, Compiled{source, std::move(bytecode)});
   return store_.create(procedure, hash, casegroup, {{"params", params}}, started_by);
 }
 
