@@ -41,8 +41,11 @@ int w_get(Args& a) {
 }
 
 int w_find(Args& a) {
-  a.table(1, "query", {"csa_ref"});
-  const auto id = groups(a).find_by_csa_ref(a.field_string(1, "csa_ref"));
+  a.table(1, "query", {"csa_ref", "paying_parent"});
+  const auto ref = a.opt_field_string(1, "csa_ref");
+  const auto pp = a.opt_field_object(1, "paying_parent", kClientType);
+  if (ref.has_value() == pp.has_value()) a.fail(1, "query", "give one of csa_ref, paying_parent");
+  const auto id = ref ? groups(a).find_by_csa_ref(*ref) : groups(a).find_by_paying_parent(*pp);
   if (id) {
     push_object(a.L, kCasegroupType, *id);
   } else {
@@ -177,10 +180,28 @@ int m_cg_add_case(Args& a) {
   return 1;
 }
 
+int m_cg_case_of(Args& a) {
+  const Id id = a.object(1, kCasegroupType, "self");
+  const auto found = groups(a).find_case(id, a.object_or_id(2, kClientType, "receiving_parent"));
+  if (found) {
+    push_object(a.L, kCaseType, *found);
+  } else {
+    lua_pushnil(a.L);
+  }
+  return 1;
+}
+
 // ---- Case -----------------------------------------------------------------------------------
 
 Case load_case(Args& a) {
   return groups(a).get_case(a.object(1, kCaseType, "self"));
+}
+
+int m_case_set_csa_details(Args& a) {
+  const Id id = a.object(1, kCaseType, "self");
+  a.table(2, "details", {"scheme", "ref"});
+  groups(a).set_csa_details(id, a.opt_field_string(2, "scheme"), a.opt_field_string(2, "ref"));
+  return 0;
 }
 
 // ---- Client ---------------------------------------------------------------------------------
@@ -229,8 +250,9 @@ constexpr char kDeceased[] = "deceased";
 const Function kFunctions[] = {
     {"get", entry<w_get>, "case.get(id) -> Casegroup",
      "The casegroup with this id; error if none."},
-    {"find", entry<w_find>, "case.find{csa_ref=} -> Casegroup|nil",
-     "The casegroup with this CSA reference, or nil."},
+    {"find", entry<w_find>, "case.find{csa_ref=} or case.find{paying_parent=} -> Casegroup|nil",
+     "The casegroup with this CSA reference, or the paying parent's casegroup (a Client or "
+     "its id); nil if none."},
     {"list", entry<w_list>, "case.list{segment=, flag=, after=, limit=} -> {Casegroup}",
      "Casegroups in id order, optionally in one segment or carrying one flag. `after` is the "
      "last id of the previous page; `limit` defaults to 100 (at most 10000)."},
@@ -287,6 +309,13 @@ const Function kCasegroupMethods[] = {
     {"add_case", entry<m_cg_add_case>,
      "cg:add_case{receiving_parent=, csa_scheme=, csa_case_ref=} -> Case",
      "Adds a case for a receiving parent."},
+    {"case_of", entry<m_cg_case_of>, "cg:case_of(receiving_parent) -> Case|nil",
+     "The casegroup's case for this receiving parent (a Client or its id), or nil."},
+};
+
+const Function kCaseMethods[] = {
+    {"set_csa_details", entry<m_case_set_csa_details>, "case:set_csa_details{scheme=, ref=}",
+     "Records the CSA scheme and the CSA case reference the case came from (nil clears)."},
 };
 
 const Property kCaseProperties[] = {
@@ -338,8 +367,8 @@ const Type* const kTypes[] = {&kCasegroupType, &kCaseType, &kClientType};
 
 const Type kCasegroupType{"Casegroup", "A casegroup: one paying parent and their cases.",
                           kCasegroupMethods, kCasegroupProperties};
-const Type kCaseType{
-    "Case", "A case: one receiving parent within a casegroup.", {}, kCaseProperties};
+const Type kCaseType{"Case", "A case: one receiving parent within a casegroup.", kCaseMethods,
+                     kCaseProperties};
 const Type kClientType{"Client", "A paying or receiving parent.", kClientMethods,
                        kClientProperties};
 

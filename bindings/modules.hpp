@@ -25,6 +25,8 @@ extern const Module kClockModule;
 extern const Module kLogModule;
 extern const Module kTaskModule;
 extern const Module kEventModule;
+extern const Module kProceduresModule;
+extern const Module kExceptionsModule;
 
 std::span<const Module* const> all_modules();
 // The object type with this metatable name, or nullptr.

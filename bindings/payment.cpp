@@ -29,6 +29,16 @@ int w_account(Args& a) {
   return 1;
 }
 
+int w_find_account(Args& a) {
+  const auto account = ledger(a).account_of_client(a.object_or_id(1, kClientType, "client"));
+  if (account) {
+    push_object(a.L, kAccountType, account->id);
+  } else {
+    lua_pushnil(a.L);
+  }
+  return 1;
+}
+
 int w_open_account(Args& a) {
   a.table(1, "account", {"client", "bancs_number", "method"});
   const Id client = a.field_object(1, "client", kClientType);
@@ -169,6 +179,8 @@ int m_set_method(Args& a) {
 const Function kFunctions[] = {
     {"account", entry<w_account>, "payment.account(casegroup) -> Account",
      "The ledger account of the casegroup's paying parent."},
+    {"find_account", entry<w_find_account>, "payment.find_account(client) -> Account|nil",
+     "The paying parent's account (a Client or its id), or nil if none is open."},
     {"open_account", entry<w_open_account>,
      "payment.open_account{client=, bancs_number=, method=} -> Account",
      "Opens a paying parent's account. method is DD, SO, DEO or DFB."},

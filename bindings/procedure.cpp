@@ -101,10 +101,8 @@ std::map<std::string, std::vector<std::string>> required_fields(Args& a, int t) 
   return out;
 }
 
-PendingWait w_task_await(Args& a) {
-  a.table(1, "spec",
-          {"inbox", "kind", "title", "outcomes", "fields", "required", "sr", "due_in_days",
-           "submitted_by", "timeout_days"});
+// The fields task.await and task.create share, from the table at index 1.
+WorkItemSpec read_work_item(Args& a) {
   Host& h = host(a.L);
   WorkItemSpec spec;
   spec.inbox = a.field_string(1, "inbox");
@@ -119,16 +117,38 @@ PendingWait w_task_await(Args& a) {
     spec.due_date = format_date(
         std::chrono::floor<std::chrono::days>(days_from_now(a, 1, "due_in_days", *days)));
   }
-  spec.instance_id = h.instance;
   spec.submitted_by = a.opt_field_string(1, "submitted_by");
-  if (!spec.submitted_by) spec.submitted_by = h.engine.work_items.last_completed_by(h.instance);
+  if (h.instance) {
+    spec.instance_id = h.instance;
+    if (!spec.submitted_by) spec.submitted_by = h.engine.work_items.last_completed_by(h.instance);
+  }
+  return spec;
+}
+
+PendingWait w_task_await(Args& a) {
+  a.table(1, "spec",
+          {"inbox", "kind", "title", "outcomes", "fields", "required", "sr", "due_in_days",
+           "submitted_by", "timeout_days"});
+  const WorkItemSpec spec = read_work_item(a);
   PendingWait w;
   w.kind = "task";
   if (auto days = a.opt_field_integer(1, "timeout_days")) {
     w.wake_at = days_from_now(a, 1, "timeout_days", *days);
   }
-  w.ref = h.engine.work_items.create(spec);
+  w.ref = host(a.L).engine.work_items.create(spec);
   return w;
+}
+
+int w_task_create(Args& a) {
+  a.table(1, "spec",
+          {"inbox", "kind", "title", "outcomes", "fields", "required", "sr", "due_in_days",
+           "submitted_by", "key"});
+  WorkItemSpec spec = read_work_item(a);
+  // Nobody waits on it, so the item is not the instance's: completing it resumes nothing.
+  spec.instance_id.reset();
+  spec.key = a.opt_field_string(1, "key");
+  lua_pushinteger(a.L, host(a.L).engine.work_items.create(spec));
+  return 1;
 }
 
 PendingWait w_event_await(Args& a) {
@@ -157,6 +177,12 @@ const Function kTaskFunctions[] = {
      "default whoever completed this instance's previous work item) cannot complete it. With "
      "`timeout_days`, an item nobody completes in time is cancelled and the wait returns "
      "`{kind=\"timeout\", timeout=true}`."},
+    {"create", entry<w_task_create>,
+     "task.create{inbox=, title=, outcomes={...}, kind=, fields={...}, required=, sr=, "
+     "due_in_days=, submitted_by=, key=} -> integer",
+     "Creates a work item nobody waits on (a scheduled job's, or a procedure's that carries "
+     "on) and returns its id. With `key`, at most one item is ever created per key: a second "
+     "call returns the first item's id, so a job that runs twice creates its work once."},
 };
 
 const Function kEventFunctions[] = {

@@ -3,9 +3,10 @@
 namespace casekit::lua {
 namespace {
 
-const Module* const kAll[] = {&kCaseModule,  &kSrModule,     &kPaymentModule,
-                              &kMoneyModule, &kLetterModule, &kTaskModule,
-                              &kEventModule, &kClockModule,  &kLogModule};
+const Module* const kAll[] = {&kCaseModule,  &kSrModule,         &kPaymentModule,
+                              &kMoneyModule, &kLetterModule,     &kTaskModule,
+                              &kEventModule, &kProceduresModule, &kExceptionsModule,
+                              &kClockModule, &kLogModule};
 
 }  // namespace
 

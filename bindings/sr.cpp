@@ -136,6 +136,21 @@ int m_add_step(Args& a) {
   return 0;
 }
 
+int m_add_steps(Args& a) {
+  const Id id = a.object(1, kSrType, "self");
+  if (!lua_istable(a.L, 2)) a.fail(2, "names", "list of step names expected");
+  std::vector<std::string> names;
+  const lua_Integer n = static_cast<lua_Integer>(lua_rawlen(a.L, 2));
+  for (lua_Integer i = 1; i <= n; ++i) {
+    if (lua_rawgeti(a.L, 2, i) != LUA_TSTRING) a.fail(2, "names", "list of step names expected");
+    names.emplace_back(lua_tostring(a.L, -1));
+    lua_pop(a.L, 1);
+  }
+  const std::string status = a.none(3) ? "pending" : a.string(3, "status");
+  srs(a).add_steps(id, names, status);
+  return 0;
+}
+
 int m_complete_step(Args& a) {
   const Id id = a.object(1, kSrType, "self");
   srs(a).set_step(id, a.string(2, "name"), "done");
@@ -234,6 +249,9 @@ const Function kMethods[] = {
     {"field", entry<m_field>, "sr:field(name) -> string|nil", "A named field's value."},
     {"fields", entry<m_fields>, "sr:fields() -> {name = value}", "All named fields."},
     {"add_step", entry<m_add_step>, "sr:add_step(name)", "Appends an activity-plan step."},
+    {"add_steps", entry<m_add_steps>, "sr:add_steps({names}, status='pending')",
+     "Appends activity-plan steps in order. Status `done` (or `skipped`) records steps the "
+     "system has already taken, in one write."},
     {"complete_step", entry<m_complete_step>, "sr:complete_step(name)",
      "Marks an activity-plan step done."},
     {"skip_step", entry<m_skip_step>, "sr:skip_step(name)", "Marks an activity-plan step skipped."},

@@ -13,6 +13,7 @@
 
 #include <functional>
 #include <initializer_list>
+#include <map>
 #include <optional>
 #include <span>
 #include <string>
@@ -30,6 +31,18 @@ namespace casekit::lua {
 class Journal;
 struct PendingWait;
 
+// Starts procedure instances for the `procedures` module. The durable runtime implements
+// it; the bindings cannot see the runtime, which is built on top of them.
+class ProcedureStarter {
+ public:
+  virtual ~ProcedureStarter() = default;
+  virtual bool procedure_exists(const std::string& procedure) = 0;
+  // Creates a runnable instance (in the caller's transaction); it runs at the next drain.
+  virtual Id create_instance(const std::string& procedure, std::optional<Id> casegroup,
+                             const std::map<std::string, std::string>& params,
+                             const std::string& started_by) = 0;
+};
+
 struct Host {
   Engine& engine;
   std::string actor;                            // audit actor and SR note author
@@ -37,6 +50,8 @@ struct Host {
   // Set when the script is a procedure instance: every binding call is journaled.
   Journal* journal = nullptr;
   std::int64_t instance = 0;
+  // Set where scripts may start procedures (instances, and scripts run by the scheduler).
+  ProcedureStarter* procedures = nullptr;
 };
 
 void set_host(lua_State* L, Host* host);

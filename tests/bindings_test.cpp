@@ -338,7 +338,7 @@ TEST_CASE("letter: send, get, templates") {
     local codes = table.concat(letter.templates(), ",")
     print(codes)
   )lua");
-  CHECK(out == "CMSL6000,CMSL6051,CMSL6056,CMEL7402,CMEL9271,CMEL9116,CMSB046\n");
+  CHECK(out == "CMSL6000,CMSL6051,CMSL6056,CMEL7402,CMEL9271,CMEL9116,CMSB046,CKTR001,CKTR002\n");
   check_errors(
       t, {
              {"letter.send{template = 'CMSL6000', to = case.client(2), fields = {amount_missed = "

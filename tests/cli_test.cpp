@@ -23,7 +23,7 @@ TEST_CASE("cli: init makes a database once, and --force replaces it") {
   Cli cli;
   const Result first = cli.run("init");
   CHECK(first.status == 0);
-  CHECK_THAT(first.out, Catch::Contains("initialised casekit.db (schema version 3"));
+  CHECK_THAT(first.out, Catch::Contains("initialised casekit.db (schema version 4"));
   const Result again = cli.run("init");
   CHECK(again.status == 1);
   CHECK(again.err == "casekit: casekit.db already exists; use --force to replace it\n");
@@ -200,9 +200,11 @@ TEST_CASE("cli: schedules list, pause, resume, run, and the clock advances throu
   Cli cli;
   cli.seeded();
   auto list = cli.json("schedule list --json");
-  REQUIRE(list.size() == 1);
+  REQUIRE(list.size() == 2);
   CHECK(list[0]["name"] == "missed-payment-monitor");
   CHECK(list[0]["next"] == "2026-11-21T06:00:00Z");
+  CHECK(list[1]["name"] == "transition-exceptions");
+  CHECK(list[1]["next"] == "2026-11-20T18:00:00Z");
   CHECK(cli.run("clock show").out == "2026-11-20T07:00:00Z (simulated)\n");
 
   const Result advanced = cli.run("clock advance 2d");
@@ -211,20 +213,21 @@ TEST_CASE("cli: schedules list, pause, resume, run, and the clock advances throu
   CHECK_THAT(advanced.out, Catch::Contains("2 SRs raised"));
   CHECK_THAT(advanced.out,
              Catch::EndsWith(
-                 "clock now 2026-11-22T07:00:00Z (2 runs, 0 failed; 0 instance activations)\n"));
+                 "clock now 2026-11-22T07:00:00Z (4 runs, 0 failed; 0 instance activations)\n"));
   auto runs = cli.json("runs list --json");
-  REQUIRE(runs.size() == 2);
+  REQUIRE(runs.size() == 4);
   CHECK(runs[0]["scheduled_for"] == "2026-11-22T06:00:00Z");
   CHECK(runs[0]["status"] == "succeeded");
   CHECK(cli.json("sr list --json").size() == 2);
 
   CHECK(cli.run("schedule pause missed-payment-monitor").status == 0);
   CHECK(cli.json("schedule list --json")[0]["next"].is_null());
+  CHECK(cli.run("schedule pause transition-exceptions").status == 0);
   CHECK_THAT(cli.run("clock advance 1d").out, Catch::Contains("(0 runs, 0 failed;"));
   CHECK(cli.run("schedule resume missed-payment-monitor").status == 0);
   const Result manual = cli.run("schedule run missed-payment-monitor");
   CHECK(manual.status == 0);
-  CHECK_THAT(manual.out, Catch::EndsWith("run 3 succeeded\n"));
+  CHECK_THAT(manual.out, Catch::EndsWith("run 5 succeeded\n"));
   CHECK(cli.json("runs list --schedule missed-payment-monitor --json")[0]["trigger"] == "manual");
 
   CHECK(cli.run("schedule pause nothing-here").err ==
@@ -257,4 +260,42 @@ TEST_CASE("cli: exceptions report lists a day's entries with csa_ref and reason"
   CHECK(cli.json("exceptions report --date 2026-11-19 --json").empty());
   CHECK(cli.run("exceptions report --date 19/11/2026").err ==
         "casekit: --date: expected YYYY-MM-DD, got '19/11/2026'\n");
+}
+
+TEST_CASE("cli: dw generate and import dw, with counts as JSON and a re-import of duplicates") {
+  Cli cli;
+  REQUIRE(cli.run("init --simulated-clock 2026-11-20T07:00:00Z").status == 0);
+  const Result gen = cli.run("dw generate --count 120 --seed 5 --bad-ratio 0.1 -o extract.jsonl");
+  INFO(gen.err);
+  REQUIRE(gen.status == 0);
+  CHECK_THAT(gen.err, Catch::StartsWith("wrote 120 rows ("));
+  // Standard output gets the same rows; the extract date defaults to the engine's today.
+  const Result stdout_gen = cli.run("dw generate --count 120 --seed 5 --bad-ratio 0.1");
+  CHECK(stdout_gen.out == slurp(cli.dir.path() / "extract.jsonl"));
+  CHECK_THAT(stdout_gen.out, Catch::Contains("\"extract_date\":\"2026-11-20\""));
+
+  const auto first = cli.json("import dw extract.jsonl --json");
+  for (const char* key : {"read", "transitioned", "exceptions", "duplicates"}) {
+    CHECK(first[key].is_number_integer());
+  }
+  CHECK(first["read"] == 120);
+  CHECK(first["exceptions"].get<int>() > 0);
+  CHECK(first["transitioned"].get<int>() + first["exceptions"].get<int>() == 120);
+  CHECK(first["duplicates"] == 0);
+  const auto report = cli.json("exceptions report --json");
+  CHECK(report.size() == first["exceptions"].get<std::size_t>());
+
+  const auto again = cli.json("import dw extract.jsonl --json");
+  CHECK(again["read"] == 120);
+  CHECK(again["duplicates"] == 120);
+  CHECK(again["transitioned"] == 0);
+  CHECK(again["exceptions"] == 0);
+
+  const Result text = cli.run("import dw extract.jsonl");
+  CHECK(text.out == "read 120 rows: 0 transitioned, 0 exceptions, 120 duplicates\n");
+  const Result missing = cli.run("import dw nowhere.jsonl");
+  CHECK(missing.status == 1);
+  CHECK(missing.err == "casekit: no extract file nowhere.jsonl\n");
+  CHECK(cli.run("dw generate --count 5 --bad-ratio 2").err ==
+        "casekit: --bad-ratio must be between 0 and 1\n");
 }

@@ -197,6 +197,14 @@ std::optional<Id> Casegroups::find_by_csa_ref(std::string_view csa_ref) {
   return std::nullopt;
 }
 
+std::optional<Id> Casegroups::find_by_paying_parent(Id client_id) {
+  auto st =
+      db_.prepare("SELECT id FROM casegroups WHERE paying_parent_id = ?1 ORDER BY id LIMIT 1");
+  st.bind(1, client_id);
+  if (st.step()) return st.integer(0);
+  return std::nullopt;
+}
+
 std::vector<Casegroup> Casegroups::list(const CasegroupFilter& filter) {
   if (filter.segment) require_one_of("segment", *filter.segment, kSegments);
   if (filter.flag) require_one_of("flag", *filter.flag, kFlags);
@@ -276,6 +284,22 @@ Id Casegroups::add_case(Id casegroup_id, Id receiving_parent_id,
       .bind_all(casegroup_id, receiving_parent_id, csa_scheme, csa_case_ref, now())
       .run();
   return db_.last_insert_id();
+}
+
+std::optional<Id> Casegroups::find_case(Id casegroup_id, Id receiving_parent_id) {
+  auto st =
+      db_.prepare("SELECT id FROM cases WHERE casegroup_id = ?1 AND receiving_parent_id = ?2");
+  st.bind_all(casegroup_id, receiving_parent_id);
+  if (st.step()) return st.integer(0);
+  return std::nullopt;
+}
+
+void Casegroups::set_csa_details(Id case_id, const std::optional<std::string>& csa_scheme,
+                                 const std::optional<std::string>& csa_case_ref) {
+  get_case(case_id);
+  db_.prepare("UPDATE cases SET csa_scheme = ?2, csa_case_ref = ?3 WHERE id = ?1")
+      .bind_all(case_id, csa_scheme, csa_case_ref)
+      .run();
 }
 
 Case Casegroups::get_case(Id id) {

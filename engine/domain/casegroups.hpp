@@ -115,6 +115,8 @@ class Casegroups {
   Id create(const NewCasegroup& g);
   Casegroup get(Id id);
   std::optional<Id> find_by_csa_ref(std::string_view csa_ref);
+  // The paying parent's casegroup (the first, should there be more than one).
+  std::optional<Id> find_by_paying_parent(Id client_id);
   std::vector<Casegroup> list(const CasegroupFilter& filter);
   void set_segment(Id id, std::string_view segment);
   void set_service_type(Id id, std::string_view service_type);
@@ -127,6 +129,9 @@ class Casegroups {
               const std::optional<std::string>& csa_scheme = std::nullopt,
               const std::optional<std::string>& csa_case_ref = std::nullopt);
   Case get_case(Id id);
+  std::optional<Id> find_case(Id casegroup_id, Id receiving_parent_id);
+  void set_csa_details(Id case_id, const std::optional<std::string>& csa_scheme,
+                       const std::optional<std::string>& csa_case_ref);
   std::vector<Case> cases(Id casegroup_id);
 
  private:

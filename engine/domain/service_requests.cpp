@@ -210,13 +210,24 @@ std::vector<std::pair<std::string, std::string>> ServiceRequests::fields(Id id) 
 }
 
 void ServiceRequests::add_step(Id id, std::string_view name) {
+  add_steps(id, std::vector<std::string>{std::string(name)}, "pending");
+}
+
+void ServiceRequests::add_steps(Id id, const std::vector<std::string>& names,
+                                std::string_view status) {
+  static constexpr const char* kStepStatuses[] = {"pending", "done", "skipped"};
+  require_one_of("activity step status", status, kStepStatuses);
   require_open(id);
-  if (name.empty()) throw Error(ErrorCode::bad_argument, "an activity step needs a name");
-  db_.prepare(
-         "INSERT INTO sr_steps(sr_id, seq, name) VALUES "
-         "(?1, (SELECT coalesce(max(seq), 0) + 1 FROM sr_steps WHERE sr_id = ?1), ?2)")
-      .bind_all(id, name)
-      .run();
+  const std::string at = now();
+  for (const auto& name : names) {
+    if (name.empty()) throw Error(ErrorCode::bad_argument, "an activity step needs a name");
+    db_.prepare(
+           "INSERT INTO sr_steps(sr_id, seq, name, status, completed_at) VALUES "
+           "(?1, (SELECT coalesce(max(seq), 0) + 1 FROM sr_steps WHERE sr_id = ?1), ?2, ?3, "
+           "CASE WHEN ?3 = 'pending' THEN NULL ELSE ?4 END)")
+        .bind_all(id, name, status, at)
+        .run();
+  }
   touch(id);
 }
 

@@ -92,6 +92,8 @@ class ServiceRequests {
 
   // Activity plan: steps are appended in order and marked done or skipped by name.
   void add_step(Id id, std::string_view name);
+  // Appends several steps at once; status "done" or "skipped" records steps already taken.
+  void add_steps(Id id, const std::vector<std::string>& names, std::string_view status);
   void set_step(Id id, std::string_view name, std::string_view status);
   std::vector<SrStep> steps(Id id);
 

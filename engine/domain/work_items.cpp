@@ -50,7 +50,8 @@ namespace {
 
 constexpr const char* kColumns =
     "id, inbox, kind, sr_id, title, outcomes, fields, required_fields, due_date, submitted_by, "
-    "instance_id, status, outcome, field_values, completed_by, completed_at, created_at";
+    "instance_id, status, outcome, field_values, completed_by, completed_at, created_at, "
+    "dedupe_key";
 
 WorkItem from_row(const Statement& st) {
   WorkItem w;
@@ -71,6 +72,7 @@ WorkItem from_row(const Statement& st) {
   w.completed_by = st.optional_text(14);
   w.completed_at = st.optional_text(15);
   w.created_at = st.text(16);
+  w.spec.key = st.optional_text(17);
   return w;
 }
 
@@ -98,13 +100,19 @@ Id WorkItems::create(const WorkItemSpec& spec) {
       }
     }
   }
+  if (spec.key) {
+    auto st = db_.prepare("SELECT id FROM work_items WHERE dedupe_key = ?1");
+    st.bind(1, *spec.key);
+    if (st.step()) return st.integer(0);
+  }
   db_.prepare(
          "INSERT INTO work_items(inbox, kind, sr_id, title, outcomes, fields, required_fields, "
-         "due_date, submitted_by, instance_id, created_at) "
-         "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)")
+         "due_date, submitted_by, instance_id, dedupe_key, created_at) "
+         "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)")
       .bind_all(spec.inbox, spec.kind, spec.sr_id, spec.title, nlohmann::json(spec.outcomes).dump(),
                 nlohmann::json(spec.fields).dump(), nlohmann::json(spec.required).dump(),
-                spec.due_date, spec.submitted_by, spec.instance_id, format_instant(clock_.now()))
+                spec.due_date, spec.submitted_by, spec.instance_id, spec.key,
+                format_instant(clock_.now()))
       .run();
   return db_.last_insert_id();
 }
@@ -207,7 +215,8 @@ nlohmann::json to_json(const WorkItem& w) {
           {"field_values", w.field_values},
           {"completed_by", or_null(w.completed_by)},
           {"completed_at", or_null(w.completed_at)},
-          {"created_at", w.created_at}};
+          {"created_at", w.created_at},
+          {"key", or_null(w.spec.key)}};
 }
 
 }  // namespace casekit

@@ -47,6 +47,9 @@ struct WorkItemSpec {
   std::optional<std::string> due_date;
   std::optional<std::string> submitted_by;
   std::optional<Id> instance_id;
+  // At most one item per key: creating another with the same key returns the first. Lets
+  // a scheduled job run twice without giving anyone the same work twice.
+  std::optional<std::string> key;
 };
 
 struct WorkItem {

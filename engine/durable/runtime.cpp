@@ -22,9 +22,10 @@ std::string actor_of(const Instance& instance) {
 struct ProcedureRuntime::Live {
   Live(Engine& engine, const Instance& instance, std::vector<lua::Command> history,
        bool verify_only, const std::function<void(std::string_view)>& print,
-       const SandboxLimits& limits, const std::vector<LibraryDir>& libraries)
+       const SandboxLimits& limits, const std::vector<LibraryDir>& libraries,
+       lua::ProcedureStarter* starter)
       : journal(std::move(history), verify_only),
-        host{engine, actor_of(instance), print, &journal, instance.id},
+        host{engine, actor_of(instance), print, &journal, instance.id, starter},
         sandbox(std::make_unique<Sandbox>(limits, libraries, &host)) {}
 
   lua::Journal journal;
@@ -104,6 +105,10 @@ void push_ctx(lua_State* co, const Instance& instance) {
   }
   lua::push_json(co, instance.input.value("params", nlohmann::json::object()));
   lua_setfield(co, -2, "params");
+  if (const auto it = instance.input.find("input"); it != instance.input.end()) {
+    lua::push_json(co, *it);
+    lua_setfield(co, -2, "input");
+  }
 }
 
 }  // namespace
@@ -132,9 +137,7 @@ ProcedureRuntime::Compiled& ProcedureRuntime::compiled_of(const std::string& has
   return it->second;
 }
 
-Id ProcedureRuntime::create(const std::string& procedure, std::optional<Id> casegroup,
-                            const std::map<std::string, std::string>& params,
-                            const std::string& started_by) {
+std::string ProcedureRuntime::pin(const std::string& procedure) {
   const auto file = procedure_file(procedure);
   if (!std::filesystem::exists(file)) {
     throw Error(ErrorCode::not_found, "no procedure '" + procedure + "' (" +
@@ -152,11 +155,34 @@ Id ProcedureRuntime::create(const std::string& procedure, std::optional<Id> case
     bytecode = sandbox.dump_function();
     load_declaration(sandbox, procedure);
   }
-  if (casegroup) engine_.casegroups.get(*casegroup);
   const std::string hash = store_.keep_source(procedure, display_file(procedure), source);
   // The first activation loads what the check just compiled.
   compiled_.try_emplace(hash, Compiled{source, std::move(bytecode)});
-  return store_.create(procedure, hash, casegroup, {{"params", params}}, started_by);
+  return hash;
+}
+
+Id ProcedureRuntime::create_pinned(const std::string& procedure, const std::string& hash,
+                                   std::optional<Id> casegroup, const nlohmann::json& input,
+                                   const std::string& started_by) {
+  if (casegroup) engine_.casegroups.get(*casegroup);
+  return store_.create(procedure, hash, casegroup, input, started_by);
+}
+
+Id ProcedureRuntime::create(const std::string& procedure, std::optional<Id> casegroup,
+                            const std::map<std::string, std::string>& params,
+                            const std::string& started_by) {
+  const std::string hash = pin(procedure);
+  return create_pinned(procedure, hash, casegroup, {{"params", params}}, started_by);
+}
+
+bool ProcedureRuntime::procedure_exists(const std::string& procedure) {
+  return std::filesystem::exists(procedure_file(procedure));
+}
+
+Id ProcedureRuntime::create_instance(const std::string& procedure, std::optional<Id> casegroup,
+                                     const std::map<std::string, std::string>& params,
+                                     const std::string& started_by) {
+  return create(procedure, casegroup, params, started_by);
 }
 
 Id ProcedureRuntime::start(const std::string& procedure, std::optional<Id> casegroup,
@@ -177,7 +203,7 @@ std::unique_ptr<ProcedureRuntime::Live> ProcedureRuntime::build(const Instance& 
                                                                 std::vector<lua::Command> history,
                                                                 bool verify_only) {
   auto live = std::make_unique<Live>(engine_, instance, std::move(history), verify_only, print_,
-                                     options_.limits, libraries_);
+                                     options_.limits, libraries_, this);
   live->hash = instance.source_hash;
   Sandbox& sandbox = *live->sandbox;
   Compiled& compiled = compiled_of(instance.source_hash);
@@ -219,6 +245,14 @@ void ProcedureRuntime::keep_warm(Id id, std::unique_ptr<Live> live) {
   cache_.emplace_back(id, std::move(live));
   cache_index_[id] = std::prev(cache_.end());
   while (cache_.size() > options_.cache_size) {
+    cache_index_.erase(cache_.front().first);
+    cache_.pop_front();
+  }
+}
+
+void ProcedureRuntime::set_cache_size(std::size_t size) {
+  options_.cache_size = size;
+  while (cache_.size() > size) {
     cache_index_.erase(cache_.front().first);
     cache_.pop_front();
   }

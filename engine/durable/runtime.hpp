@@ -50,7 +50,7 @@ class TimerSource {
   virtual void fire_timers() = 0;
 };
 
-class ProcedureRuntime : public TimerSource {
+class ProcedureRuntime : public TimerSource, public lua::ProcedureStarter {
  public:
   ProcedureRuntime(Engine& engine, RuntimeOptions options = {},
                    std::function<void(std::string_view)> print = {});
@@ -64,6 +64,21 @@ class ProcedureRuntime : public TimerSource {
   // runnable instance (in the caller's transaction, if any). Nothing runs yet.
   Id create(const std::string& procedure, std::optional<Id> casegroup,
             const std::map<std::string, std::string>& params, const std::string& started_by);
+  // The two halves of create(), for callers creating many instances of one procedure (an
+  // import): pin() checks the file once and keeps its source; create_pinned() stores an
+  // instance on it with any JSON input (ctx.input is input["input"], ctx.params
+  // input["params"]).
+  std::string pin(const std::string& procedure);
+  Id create_pinned(const std::string& procedure, const std::string& hash,
+                   std::optional<Id> casegroup, const nlohmann::json& input,
+                   const std::string& started_by);
+
+  // lua::ProcedureStarter, for the `procedures` module.
+  bool procedure_exists(const std::string& procedure) override;
+  Id create_instance(const std::string& procedure, std::optional<Id> casegroup,
+                     const std::map<std::string, std::string>& params,
+                     const std::string& started_by) override;
+
   // create() then drain(): the instance runs to its first wait.
   Id start(const std::string& procedure, std::optional<Id> casegroup,
            const std::map<std::string, std::string>& params, const std::string& started_by);
@@ -86,6 +101,9 @@ class ProcedureRuntime : public TimerSource {
   void fire_timers() override;
 
   const RuntimeStats& stats() const { return stats_; }
+  // Shrinks (or grows) the warm cache. An import sets it low: the instances it leaves
+  // waiting wait on people for days, and keeping their states warm only costs memory.
+  void set_cache_size(std::size_t size);
   std::size_t cached() const { return cache_index_.size(); }
 
   struct Live;  // a sandbox with an instance suspended in it

@@ -70,7 +70,22 @@ std::optional<std::int64_t> Statement::optional_integer(int column) const {
   return integer(column);
 }
 
+namespace {
+
+// Process-wide SQLite settings, applied once before the first connection opens. Memory
+// statistics cost a mutex and a counter on every allocation, and nothing here reads them.
+void configure_sqlite_once() {
+  static const bool configured = [] {
+    sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+    return true;
+  }();
+  (void)configured;
+}
+
+}  // namespace
+
 Database::Database(const std::filesystem::path& path, OpenMode mode) : path_(path) {
+  configure_sqlite_once();
   if (mode == OpenMode::existing && !std::filesystem::exists(path)) {
     throw Error(ErrorCode::not_found,
                 "no database at " + path.string() + " (create one with: casekit init)");
@@ -95,6 +110,9 @@ Database::Database(const std::filesystem::path& path, OpenMode mode) : path_(pat
     // 32 MiB of page cache (the default is 2 MiB): a wake-up of many instances touches rows
     // all over the instances table.
     exec("PRAGMA cache_size = -32768");
+    // Statement journals and the scratch tables SQLite builds for INSERT ... SELECT and
+    // triggers stay in memory: as files they cost a create, writes and a delete per statement.
+    exec("PRAGMA temp_store = MEMORY");
     register_functions();
   } catch (...) {
     cache_.clear();

@@ -396,21 +396,41 @@ BEGIN
 END;
 )sql";
 
+// Phase-2 transition: every Data Warehouse extract row the engine has taken in, so that a
+// re-import counts it as a duplicate instead of transitioning it twice; and work items that
+// a scheduled job may create once per key (the day's exceptions allocation).
+constexpr const char* kV4 = R"sql(
+CREATE TABLE dw_rows (
+  row_key      TEXT PRIMARY KEY,
+  csa_ref      TEXT,
+  extract_date TEXT,
+  outcome      TEXT NOT NULL CHECK (outcome IN ('transitioned', 'exception')),
+  instance_id  INTEGER REFERENCES instances(id),
+  exception_id INTEGER REFERENCES exceptions(id),
+  imported_at  TEXT NOT NULL
+) WITHOUT ROWID;
+
+ALTER TABLE work_items ADD COLUMN dedupe_key TEXT;
+CREATE UNIQUE INDEX work_items_dedupe_key ON work_items(dedupe_key) WHERE dedupe_key IS NOT NULL;
+)sql";
+
 const std::vector<Migration>& migrations() {
   static const std::vector<Migration> all = {
       {1, "domain model", kV1},
       {2, "schedules and runs", kV2},
       {3, "durable procedures", kV3},
+      {4, "phase-2 transition", kV4},
   };
   return all;
 }
 
 // Tables whose changes are not audited: the audit itself, engine settings, and the durable
 // runtime's own bookkeeping (an instance's history is already an append-only record of what
-// it did, and auditing it would double the cost of every command).
+// it did, and auditing it would double the cost of every command; dw_rows only says which
+// extract rows were seen, and what they became is audited where it was written).
 bool audited(const std::string& table) {
   static const std::set<std::string, std::less<>> kUnaudited = {
-      "audit", "settings", "procedure_sources", "instances", "instance_history"};
+      "audit", "settings", "procedure_sources", "instances", "instance_history", "dw_rows"};
   return !kUnaudited.contains(table) && table.rfind("sqlite_", 0) != 0;
 }
 

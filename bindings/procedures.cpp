@@ -1,0 +1,64 @@
+// Lua module `procedures`: starting procedure instances from a procedure (the phase-2
+// transition hands a casegroup to arrears negotiation) or from a scheduled job (monitors).
+// The instance is created in the caller's transaction and runs at the engine's next drain,
+// so a caller that rolls back starts nothing.
+#include "bindings/modules.hpp"
+
+namespace casekit::lua {
+namespace {
+
+ProcedureStarter& starter(Args& a) {
+  ProcedureStarter* s = host(a.L).procedures;
+  if (!s) throw Error(ErrorCode::invalid, "procedures cannot be started from here");
+  return *s;
+}
+
+int w_exists(Args& a) {
+  lua_pushboolean(a.L, starter(a).procedure_exists(a.string(1, "name")));
+  return 1;
+}
+
+int w_start(Args& a) {
+  a.table(1, "spec", {"name", "casegroup", "params"});
+  const std::string name = a.field_string(1, "name");
+  const auto casegroup = a.opt_field_object(1, "casegroup", kCasegroupType);
+  std::map<std::string, std::string> params;
+  lua_getfield(a.L, 1, "params");
+  if (!lua_isnil(a.L, -1)) {
+    if (!lua_istable(a.L, -1)) a.fail_field(1, "params", "table of names to values expected");
+    const int t = lua_gettop(a.L);
+    lua_pushnil(a.L);
+    while (lua_next(a.L, t)) {
+      const int kt = lua_type(a.L, -2);
+      const int vt = lua_type(a.L, -1);
+      if (kt != LUA_TSTRING || (vt != LUA_TSTRING && vt != LUA_TNUMBER)) {
+        a.fail_field(1, "params", "names must be strings and values strings or numbers");
+      }
+      // lua_tostring would turn a number key into a string in place and confuse lua_next;
+      // copying the value first keeps the key untouched.
+      lua_pushvalue(a.L, -1);
+      params[lua_tostring(a.L, -3)] = lua_tostring(a.L, -1);
+      lua_pop(a.L, 2);
+    }
+  }
+  lua_pushinteger(a.L, starter(a).create_instance(name, casegroup, params, host(a.L).actor));
+  return 1;
+}
+
+const Function kFunctions[] = {
+    {"exists", entry<w_exists>, "procedures.exists(name) -> boolean",
+     "Whether procedures/NAME.lua exists, so a procedure can hand work to another that may "
+     "not have been written yet."},
+    {"start", entry<w_start>, "procedures.start{name=, casegroup=, params={...}} -> integer",
+     "Starts an instance of procedure `name` on `casegroup` (optional) with string `params` "
+     "(its ctx.params) and returns the instance id. The instance is stored with the caller's "
+     "other changes and runs once they commit; an error if the procedure does not exist or "
+     "does not load."},
+};
+
+}  // namespace
+
+const Module kProceduresModule{
+    "procedures", "Starting other procedures' instances.", kFunctions, {}};
+
+}  // namespace casekit::lua

@@ -1,0 +1,113 @@
+#include "engine/transition/dw_import.hpp"
+
+#include <algorithm>
+#include <vector>
+
+#include "engine/transition/dw_extract.hpp"
+
+namespace casekit {
+namespace {
+
+bool seen(Database& db, const std::string& key) {
+  auto st = db.prepare("SELECT 1 FROM dw_rows WHERE row_key = ?1");
+  st.bind(1, key);
+  return st.step();
+}
+
+void remember(Database& db, const Clock& clock, const std::string& key,
+              const std::optional<std::string>& csa_ref,
+              const std::optional<std::string>& extract_date, const char* outcome,
+              std::optional<Id> instance, std::optional<Id> exception) {
+  db.prepare(
+        "INSERT INTO dw_rows(row_key, csa_ref, extract_date, outcome, instance_id, exception_id, "
+        "imported_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")
+      .bind_all(key, csa_ref, extract_date, outcome, instance, exception,
+                format_instant(clock.now()))
+      .run();
+}
+
+// Takes one batch of lines in: bad rows to the exceptions report, good ones to new
+// instances (returned, in order), duplicates counted. One transaction.
+std::vector<Id> take_in(Engine& engine, ProcedureRuntime& runtime, const std::string& hash,
+                        const std::vector<std::string>& lines, const std::string& actor,
+                        DwImportCounts& counts) {
+  std::vector<Id> created;
+  ActorScope scope(engine.db, actor);
+  Transaction tx(engine.db);
+  for (const auto& line : lines) {
+    ++counts.read;
+    auto parsed = parse_dw_row(line);
+    if (auto* bad = std::get_if<DwRowError>(&parsed)) {
+      const std::string key = "line:" + source_hash(line);
+      if (seen(engine.db, key)) {
+        ++counts.duplicates;
+        continue;
+      }
+      const Id exception = engine.exceptions.record(bad->csa_ref, bad->reason);
+      remember(engine.db, engine.clock, key, bad->csa_ref, std::nullopt, "exception", std::nullopt,
+               exception);
+      ++counts.exceptions;
+      continue;
+    }
+    auto& row = std::get<DwRow>(parsed);
+    const std::string key = "csa:" + row.csa_ref;
+    if (seen(engine.db, key)) {
+      ++counts.duplicates;
+      continue;
+    }
+    const Id instance = runtime.create_pinned(
+        kTransitionProcedure, hash, std::nullopt,
+        {{"params", nlohmann::json::object()}, {"input", std::move(row.json)}}, actor);
+    remember(engine.db, engine.clock, key, row.csa_ref, row.extract_date, "transitioned", instance,
+             std::nullopt);
+    created.push_back(instance);
+  }
+  tx.commit();
+  return created;
+}
+
+// After the batch's instances ran: how many got through and how many stopped.
+void count_outcomes(Engine& engine, const std::vector<Id>& created, DwImportCounts& counts) {
+  if (created.empty()) return;
+  auto st = engine.db.prepare(
+      "SELECT status = 'failed', count(*) FROM dw_rows d JOIN instances i "
+      "ON i.id = d.instance_id WHERE d.instance_id BETWEEN ?1 AND ?2 GROUP BY 1");
+  st.bind_all(created.front(), created.back());
+  while (st.step()) {
+    (st.integer(0) ? counts.failed : counts.transitioned) += st.integer(1);
+  }
+}
+
+}  // namespace
+
+DwImportCounts import_dw_extract(Engine& engine, ProcedureRuntime& runtime, std::istream& in,
+                                 const DwImportOptions& options) {
+  // Checked and pinned once: every row of this import runs the same source.
+  const std::string hash = runtime.pin(kTransitionProcedure);
+  runtime.set_cache_size(std::min<std::size_t>(options.warm_states, 1000));
+  DwImportCounts counts;
+  std::int64_t next_progress = options.progress_every;
+  std::vector<std::string> lines;
+  std::string line;
+  const auto flush = [&] {
+    const auto created = take_in(engine, runtime, hash, lines, options.actor, counts);
+    lines.clear();
+    runtime.drain();
+    count_outcomes(engine, created, counts);
+    if (options.progress && counts.read >= next_progress) {
+      options.progress(counts);
+      next_progress = counts.read + options.progress_every;
+    }
+  };
+  while (std::getline(in, line)) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line.find_first_not_of(" \t") == std::string::npos) continue;
+    lines.push_back(std::move(line));
+    if (static_cast<std::int64_t>(lines.size()) >= options.batch_rows) flush();
+  }
+  if (in.bad()) throw Error(ErrorCode::io, "could not read the extract");
+  if (!lines.empty()) flush();
+  return counts;
+}
+
+}  // namespace casekit
