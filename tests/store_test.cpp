@@ -149,6 +149,60 @@ TEST_CASE("every change leaves an audit row with actor, time, before and after")
   CHECK(del.integer(0) == 1);
 }
 
+TEST_CASE("the audit follows the transaction: rolled-back changes leave no audit rows") {
+  TestEngine t;
+  const auto f = t.family();
+  const auto audit_rows = [&] {
+    auto st = t.db.prepare("SELECT count(*) FROM audit");
+    st.step();
+    return st.integer(0);
+  };
+  const auto start = audit_rows();
+  {
+    Transaction tx(t.db);
+    {
+      Savepoint kept(t.db);
+      t.engine.casegroups.set_segment(f.casegroup, "Arrears");
+      kept.release();
+    }
+    {
+      Savepoint undone(t.db);
+      t.engine.casegroups.set_segment(f.casegroup, "Enforcement");
+    }
+    tx.commit();
+  }
+  CHECK(t.engine.casegroups.get(f.casegroup).segment == "Arrears");
+  auto st = t.db.prepare(
+      "SELECT json_extract(after, '$.segment') FROM audit WHERE entity = 'casegroups' "
+      "AND action = 'update'");
+  REQUIRE(st.step());
+  CHECK(st.text(0) == "Arrears");
+  CHECK_FALSE(st.step());
+  CHECK(audit_rows() == start + 1);
+  {
+    Transaction tx(t.db);
+    t.engine.casegroups.set_segment(f.casegroup, "Maintenance");
+  }  // rolled back
+  CHECK(audit_rows() == start + 1);
+  // A change outside any transaction is audited in one of its own, with the row's values
+  // (text escaped as JSON would have it).
+  t.db.prepare("UPDATE clients SET name = ?1 WHERE id = ?2")
+      .bind_all("Sam \"the\" Payer\n", f.paying_parent)
+      .run();
+  CHECK(audit_rows() == start + 2);
+  auto name = t.db.prepare(
+      "SELECT json_extract(after, '$.name'), entity_id FROM audit ORDER BY id DESC LIMIT 1");
+  REQUIRE(name.step());
+  CHECK(name.text(0) == "Sam \"the\" Payer\n");
+  CHECK(name.integer(1) == f.paying_parent);
+  // A COMMIT run past Transaction would commit an unaudited change, so it is refused.
+  t.db.exec("BEGIN");
+  t.db.prepare("UPDATE clients SET name = 'Nobody' WHERE id = ?1").bind(1, f.paying_parent).run();
+  CHECK_THROWS(t.db.exec("COMMIT"));
+  if (!sqlite3_get_autocommit(t.db.handle())) t.db.exec("ROLLBACK");
+  CHECK(t.engine.casegroups.client(f.paying_parent).name == "Sam \"the\" Payer\n");
+}
+
 TEST_CASE("money columns refuse floats and negatives at the database itself") {
   TestEngine t;
   const auto f = t.family();

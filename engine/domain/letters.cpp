@@ -9,6 +9,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <unordered_map>
 
 #include "engine/core/error.hpp"
 
@@ -119,6 +120,17 @@ void write_atomically(const std::filesystem::path& target, const std::string& co
 
 }  // namespace
 
+struct Letters::Parsed {
+  std::unordered_map<std::string, mstch::mustache> templates;
+  Date day{};
+  std::string day_text;
+};
+
+Letters::Letters(Database& db, const Clock& clock, const LetterCatalogue& catalogue)
+    : db_(db), clock_(clock), catalogue_(catalogue), parsed_(std::make_unique<Parsed>()) {}
+
+Letters::~Letters() = default;
+
 std::string Letters::render(const NewLetter& letter) {
   const LetterTemplate& tpl = catalogue_.require(letter.template_code);
   if (!letter.fields.is_object()) {
@@ -129,14 +141,28 @@ std::string Letters::render(const NewLetter& letter) {
   nlohmann::json fields = letter.fields;
   fields["recipient_name"] = recipient.name;
   fields["recipient_address"] = address_block(recipient);
-  fields["date"] = date::format("%d %B %Y", clock_.today());
+  if (parsed_->day_text.empty() || parsed_->day != clock_.today()) {
+    parsed_->day = clock_.today();
+    parsed_->day_text = date::format("%d %B %Y", parsed_->day);
+  }
+  fields["date"] = parsed_->day_text;
   if (letter.casegroup_id) {
-    const Casegroup g = groups.get(*letter.casegroup_id);
-    fields["reference"] = g.csa_ref.value_or("CG-" + std::to_string(g.id));
+    auto st = db_.prepare("SELECT csa_ref FROM casegroups WHERE id = ?1");
+    st.bind(1, *letter.casegroup_id);
+    if (!st.step()) {
+      throw Error(ErrorCode::not_found,
+                  "no casegroup with id " + std::to_string(*letter.casegroup_id));
+    }
+    fields["reference"] =
+        st.optional_text(0).value_or("CG-" + std::to_string(*letter.casegroup_id));
   } else {
     fields["reference"] = "CL-" + std::to_string(recipient.id);
   }
-  mstch::mustache tmpl{tpl.body};
+  auto it = parsed_->templates.find(tpl.code);
+  if (it == parsed_->templates.end()) {
+    it = parsed_->templates.emplace(tpl.code, mstch::mustache{tpl.body}).first;
+  }
+  mstch::mustache& tmpl = it->second;
   if (!tmpl.is_valid()) {
     throw Error(ErrorCode::template_error,
                 "letter template " + tpl.code + ": " + tmpl.error_message());

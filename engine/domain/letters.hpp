@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -43,8 +44,10 @@ struct FulfilResult {
 
 class Letters {
  public:
-  Letters(Database& db, const Clock& clock, const LetterCatalogue& catalogue)
-      : db_(db), clock_(clock), catalogue_(catalogue) {}
+  Letters(Database& db, const Clock& clock, const LetterCatalogue& catalogue);
+  ~Letters();
+  Letters(const Letters&) = delete;
+  Letters& operator=(const Letters&) = delete;
 
   // Renders the template with the given fields plus the standard ones (recipient_name,
   // recipient_address, date, reference: the casegroup's CSA reference or CG-<id>, or
@@ -67,6 +70,10 @@ class Letters {
   Database& db_;
   const Clock& clock_;
   const LetterCatalogue& catalogue_;
+  // Templates parsed once, and the day's date as letters print it: an import sends letters
+  // by the hundred thousand, and parsing or formatting each again dominated their cost.
+  struct Parsed;
+  std::unique_ptr<Parsed> parsed_;
 };
 
 nlohmann::json to_json(const Letter& l, bool with_body);

@@ -219,13 +219,16 @@ void ServiceRequests::add_steps(Id id, const std::vector<std::string>& names,
   require_one_of("activity step status", status, kStepStatuses);
   require_open(id);
   const std::string at = now();
+  auto last = db_.prepare("SELECT coalesce(max(seq), 0) FROM sr_steps WHERE sr_id = ?1");
+  last.bind(1, id);
+  last.step();
+  std::int64_t seq = last.integer(0);
   for (const auto& name : names) {
     if (name.empty()) throw Error(ErrorCode::bad_argument, "an activity step needs a name");
     db_.prepare(
            "INSERT INTO sr_steps(sr_id, seq, name, status, completed_at) VALUES "
-           "(?1, (SELECT coalesce(max(seq), 0) + 1 FROM sr_steps WHERE sr_id = ?1), ?2, ?3, "
-           "CASE WHEN ?3 = 'pending' THEN NULL ELSE ?4 END)")
-        .bind_all(id, name, status, at)
+           "(?1, ?2, ?3, ?4, CASE WHEN ?4 = 'pending' THEN NULL ELSE ?5 END)")
+        .bind_all(id, ++seq, name, status, at)
         .run();
   }
   touch(id);

@@ -1,8 +1,30 @@
 #include "engine/store/database.hpp"
 
+#include <cctype>
+#include <cstring>
+
 #include "engine/core/error.hpp"
 
 namespace casekit {
+
+namespace {
+
+// Statements that must not (or cannot) run inside a transaction opened for their audit.
+bool controls_transactions(std::string_view sql) {
+  const auto start = sql.find_first_not_of(" \t\n");
+  if (start == std::string_view::npos) return true;
+  std::string word;
+  for (auto i = start; i < sql.size() && std::isalpha(static_cast<unsigned char>(sql[i])); ++i) {
+    word += static_cast<char>(std::toupper(static_cast<unsigned char>(sql[i])));
+  }
+  for (const char* w :
+       {"BEGIN", "COMMIT", "END", "ROLLBACK", "SAVEPOINT", "RELEASE", "PRAGMA", "VACUUM"}) {
+    if (word == w) return true;
+  }
+  return false;
+}
+
+}  // namespace
 
 Statement::~Statement() {
   if (stmt_) {
@@ -31,6 +53,17 @@ Statement& Statement::bind_null(int index) {
 }
 
 bool Statement::step() {
+  // A change made outside any transaction gets one of its own, so that its audit rows
+  // commit with it (transaction control statements count as read-only).
+  if (!db_->audited_.empty() && !sqlite3_stmt_readonly(stmt_) &&
+      sqlite3_get_autocommit(db_->handle()) && !controls_transactions(sqlite3_sql(stmt_))) {
+    Transaction tx(*db_);
+    int rc = sqlite3_step(stmt_);
+    while (rc == SQLITE_ROW) rc = sqlite3_step(stmt_);
+    if (rc != SQLITE_DONE) db_->fail(rc, sqlite3_sql(stmt_));
+    tx.commit();
+    return false;
+  }
   int rc = sqlite3_step(stmt_);
   if (rc == SQLITE_ROW) return true;
   if (rc == SQLITE_DONE) return false;
@@ -144,6 +177,12 @@ void Database::fail(int rc, std::string_view what) const {
 }
 
 void Database::exec(std::string_view sql) {
+  if (!audited_.empty() && sqlite3_get_autocommit(db_) && !controls_transactions(sql)) {
+    Transaction tx(*this);
+    exec(sql);
+    tx.commit();
+    return;
+  }
   char* err = nullptr;
   int rc = sqlite3_exec(db_, std::string(sql).c_str(), nullptr, nullptr, &err);
   if (err) sqlite3_free(err);
@@ -169,6 +208,152 @@ std::int64_t Database::last_insert_id() const {
 
 int Database::changes() const {
   return sqlite3_changes(db_);
+}
+
+namespace {
+
+// One SQL value as JSON, as SQLite's json_object() would write it.
+void append_json(std::string& out, sqlite3_value* v) {
+  switch (sqlite3_value_type(v)) {
+    case SQLITE_INTEGER:
+      out += std::to_string(sqlite3_value_int64(v));
+      return;
+    case SQLITE_FLOAT: {
+      char buf[32];
+      std::snprintf(buf, sizeof buf, "%.17g", sqlite3_value_double(v));
+      out += buf;
+      return;
+    }
+    case SQLITE_TEXT: {
+      const auto* p = reinterpret_cast<const char*>(sqlite3_value_text(v));
+      const int n = sqlite3_value_bytes(v);
+      out += '"';
+      for (int i = 0; i < n; ++i) {
+        const unsigned char c = static_cast<unsigned char>(p[i]);
+        if (c == '"' || c == '\\') {
+          out += '\\';
+          out += static_cast<char>(c);
+        } else if (c == '\n') {
+          out += "\\n";
+        } else if (c < 0x20) {
+          char esc[8];
+          std::snprintf(esc, sizeof esc, "\\u%04x", c);
+          out += esc;
+        } else {
+          out += static_cast<char>(c);
+        }
+      }
+      out += '"';
+      return;
+    }
+    default:  // NULL; audited tables hold no BLOBs
+      out += "null";
+  }
+}
+
+}  // namespace
+
+void Database::audit(std::vector<AuditedTable> tables) {
+  flush_audit();
+  audited_ = std::move(tables);
+  sqlite3_preupdate_hook(db_, audited_.empty() ? nullptr : &Database::on_preupdate, this);
+  sqlite3_commit_hook(db_, audited_.empty() ? nullptr : &Database::on_commit, this);
+}
+
+void Database::on_preupdate(void* self_ptr, sqlite3* db, int op, const char* schema,
+                            const char* table, sqlite3_int64, sqlite3_int64) {
+  auto* self = static_cast<Database*>(self_ptr);
+  if (std::strcmp(schema, "main") != 0) return;
+  const AuditedTable* t = nullptr;
+  for (const auto& candidate : self->audited_) {
+    if (candidate.name == table) {
+      t = &candidate;
+      break;
+    }
+  }
+  if (!t) return;
+  const auto row_json = [&](bool old_row) {
+    std::string out = "{";
+    for (std::size_t i = 0; i < t->columns.size(); ++i) {
+      sqlite3_value* v = nullptr;
+      const int rc = old_row ? sqlite3_preupdate_old(db, static_cast<int>(i), &v)
+                             : sqlite3_preupdate_new(db, static_cast<int>(i), &v);
+      if (i) out += ',';
+      out += '"' + t->columns[i] + "\":";
+      if (rc == SQLITE_OK && v) {
+        append_json(out, v);
+      } else {
+        out += "null";
+      }
+    }
+    return out + "}";
+  };
+  CapturedChange change;
+  if (self->clock_) {
+    const Instant now = self->clock_->now();
+    if (self->audit_at_.empty() || now != self->audit_instant_) {
+      self->audit_instant_ = now;
+      self->audit_at_ = format_instant(now);
+    }
+    change.at = self->audit_at_;
+  }
+  change.actor = self->actor_;
+  change.table = t;
+  change.action = op == SQLITE_INSERT ? "insert" : op == SQLITE_DELETE ? "delete" : "update";
+  if (op != SQLITE_INSERT) change.before = row_json(true);
+  if (op != SQLITE_DELETE) change.after = row_json(false);
+  sqlite3_value* id = nullptr;
+  const int rc = op == SQLITE_DELETE ? sqlite3_preupdate_old(db, t->id_column, &id)
+                                     : sqlite3_preupdate_new(db, t->id_column, &id);
+  if (rc == SQLITE_OK && id) {
+    if (sqlite3_value_type(id) == SQLITE_INTEGER) {
+      change.entity_id = static_cast<std::int64_t>(sqlite3_value_int64(id));
+    } else if (sqlite3_value_type(id) == SQLITE_TEXT) {
+      change.entity_id = std::string(reinterpret_cast<const char*>(sqlite3_value_text(id)));
+    }
+  }
+  self->pending_.push_back(std::move(change));
+}
+
+// The last line of defence: a commit with captured changes still unwritten (a COMMIT run
+// by hand, past Transaction) is turned into a rollback.
+int Database::on_commit(void* self_ptr) {
+  auto* self = static_cast<Database*>(self_ptr);
+  if (self->pending_.empty()) return 0;
+  self->pending_.clear();
+  return 1;
+}
+
+void Database::flush_audit() {
+  if (pending_.empty() || flushing_) return;
+  flushing_ = true;
+  // Callers read last_insert_id() after the write that was audited, not after its audit.
+  const sqlite3_int64 last_insert = sqlite3_last_insert_rowid(db_);
+  try {
+    for (const auto& c : pending_) {
+      auto st = prepare(
+          "INSERT INTO audit(at, actor, entity, entity_id, action, before, after) "
+          "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+      st.bind_all(c.at, c.actor, c.table->name);
+      if (const auto* n = std::get_if<std::int64_t>(&c.entity_id)) {
+        st.bind(4, *n);
+      } else if (const auto* text = std::get_if<std::string>(&c.entity_id)) {
+        st.bind(4, *text);
+      } else {
+        st.bind_null(4);
+      }
+      st.bind(5, c.action).bind(6, c.before).bind(7, c.after);
+      int rc = sqlite3_step(st.stmt_);
+      if (rc != SQLITE_DONE) fail(rc, "write audit");
+    }
+  } catch (...) {
+    sqlite3_set_last_insert_rowid(db_, last_insert);
+    flushing_ = false;
+    throw;
+  }
+  sqlite3_set_last_insert_rowid(db_, last_insert);
+  pending_.clear();
+  flushing_ = false;
 }
 
 void Database::register_functions() {
@@ -202,16 +387,21 @@ Transaction::~Transaction() {
   if (!done_) {
     // A failed rollback leaves SQLite to roll back on close; nothing useful to throw here.
     sqlite3_exec(db_.handle(), "ROLLBACK", nullptr, nullptr, nullptr);
+    db_.discard_audit();
   }
 }
 
 void Transaction::commit() {
+  db_.flush_audit();
   db_.exec("COMMIT");
   done_ = true;
 }
 
-// Prepared (and so cached) rather than exec'd: a batch opens one per activation.
+// Prepared (and so cached) rather than exec'd: a batch opens one per activation. The audit
+// captured before the savepoint is written first, so that rolling the savepoint back
+// forgets exactly the changes it undoes.
 Savepoint::Savepoint(Database& db) : db_(db) {
+  db_.flush_audit();
   db_.prepare("SAVEPOINT activation").run();
 }
 
@@ -219,10 +409,12 @@ Savepoint::~Savepoint() {
   if (!done_) {
     sqlite3_exec(db_.handle(), "ROLLBACK TO activation; RELEASE activation", nullptr, nullptr,
                  nullptr);
+    db_.discard_audit();
   }
 }
 
 void Savepoint::release() {
+  db_.flush_audit();
   db_.prepare("RELEASE activation").run();
   done_ = true;
 }

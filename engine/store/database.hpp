@@ -13,6 +13,8 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <variant>
+#include <vector>
 
 #include "engine/core/time.hpp"
 
@@ -70,11 +72,20 @@ class Statement {
   std::optional<std::int64_t> optional_integer(int column) const;
 
  private:
+  friend class Database;
   Database* db_;
   sqlite3_stmt* stmt_;
 };
 
 enum class OpenMode { create, existing };
+
+// A table whose every change is written to the audit table: its columns in order, and the
+// one whose value names the row (the primary key, or its first column).
+struct AuditedTable {
+  std::string name;
+  std::vector<std::string> columns;
+  int id_column = 0;
+};
 
 class Database {
  public:
@@ -92,7 +103,18 @@ class Database {
   const std::filesystem::path& path() const { return path_; }
   sqlite3* handle() { return db_; }
 
-  // Who and when for the audit triggers: SQL functions casekit_actor() and casekit_now().
+  // Audit: from now on every insert, update and delete on these tables is captured as it
+  // happens (SQLite's pre-update hook: the row before and after, who, when) and written to
+  // the audit table in the same transaction, when the transaction or savepoint that made
+  // it commits. A write outside any transaction is wrapped in one of its own, and a commit
+  // that would leave captured changes unwritten is refused, so no change commits unaudited.
+  void audit(std::vector<AuditedTable> tables);
+  // Writes the captured changes (Transaction and Savepoint call this before they commit).
+  void flush_audit();
+  // Forgets captured changes whose writes were rolled back.
+  void discard_audit() { pending_.clear(); }
+
+  // Who and when for the audit and for SQL functions casekit_actor() and casekit_now().
   void set_actor(std::string actor) { actor_ = std::move(actor); }
   const std::string& actor() const { return actor_; }
   void set_clock(const Clock* clock) { clock_ = clock; }
@@ -102,6 +124,10 @@ class Database {
 
  private:
   void register_functions();
+  static void on_preupdate(void* self, sqlite3* db, int op, const char* schema, const char* table,
+                           sqlite3_int64 old_key, sqlite3_int64 new_key);
+  static int on_commit(void* self);
+  friend class Statement;
 
   std::filesystem::path path_;
   sqlite3* db_ = nullptr;
@@ -111,6 +137,21 @@ class Database {
     void operator()(sqlite3_stmt* s) const { sqlite3_finalize(s); }
   };
   std::unordered_map<std::string, std::unique_ptr<sqlite3_stmt, Finalize>> cache_;
+
+  struct CapturedChange {
+    std::string at;
+    std::string actor;
+    const AuditedTable* table;
+    std::variant<std::monostate, std::int64_t, std::string> entity_id;
+    const char* action;
+    std::optional<std::string> before;
+    std::optional<std::string> after;
+  };
+  std::vector<AuditedTable> audited_;
+  Instant audit_instant_{};  // the last instant formatted for the audit, and its text
+  std::string audit_at_;
+  std::vector<CapturedChange> pending_;
+  bool flushing_ = false;
 };
 
 // BEGIN IMMEDIATE on construction; ROLLBACK on destruction unless commit() was called.

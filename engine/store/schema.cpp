@@ -434,75 +434,46 @@ bool audited(const std::string& table) {
   return !kUnaudited.contains(table) && table.rfind("sqlite_", 0) != 0;
 }
 
-struct Column {
-  std::string name;
-  bool primary_key;
-};
-
-std::vector<Column> columns_of(Database& db, const std::string& table) {
-  std::vector<Column> columns;
-  auto st = db.prepare("SELECT name, pk FROM pragma_table_info(?1) ORDER BY cid");
-  st.bind(1, table);
-  while (st.step()) columns.push_back({st.text(0), st.integer(1) == 1});
-  return columns;
-}
-
-std::string json_of_row(const std::vector<Column>& columns, const char* row) {
-  std::string sql = "json_object(";
-  for (size_t i = 0; i < columns.size(); ++i) {
-    if (i) sql += ", ";
-    sql += "'" + columns[i].name + "', " + row + "." + columns[i].name;
-  }
-  return sql + ")";
-}
-
-// The audit triggers are generated from the live column lists, so a migration that adds a
-// column is audited without anyone remembering to edit a trigger.
-void create_audit_triggers(Database& db) {
-  std::vector<std::string> tables;
+// The audited tables and their columns, read from the live schema, so a migration that adds
+// a column is audited without anyone remembering to list it.
+std::vector<AuditedTable> audited_tables(Database& db) {
+  std::vector<AuditedTable> out;
+  std::vector<std::string> names;
   {
     auto st = db.prepare("SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name");
-    while (st.step()) tables.push_back(st.text(0));
+    while (st.step()) names.push_back(st.text(0));
   }
+  for (const auto& name : names) {
+    if (!audited(name)) continue;
+    AuditedTable t;
+    t.name = name;
+    auto st = db.prepare("SELECT name, pk FROM pragma_table_info(?1) ORDER BY cid");
+    st.bind(1, name);
+    int first_pk = -1;
+    while (st.step()) {
+      if (st.integer(1) == 1 && first_pk < 0) first_pk = static_cast<int>(t.columns.size());
+      t.columns.push_back(st.text(0));
+    }
+    t.id_column = first_pk < 0 ? 0 : first_pk;
+    out.push_back(std::move(t));
+  }
+  return out;
+}
+
+// Databases from before schema version 5 audited through triggers; the engine now captures
+// changes itself (Database::audit), so the triggers go.
+void drop_audit_triggers(Database& db) {
+  std::vector<std::string> old;
   {
-    std::vector<std::string> old;
     auto st = db.prepare(
         "SELECT name FROM sqlite_schema WHERE type = 'trigger' AND name LIKE 'audit\\_%' "
         "ESCAPE '\\'");
     while (st.step()) old.push_back(st.text(0));
-    for (const auto& name : old) db.exec("DROP TRIGGER \"" + name + "\"");
   }
-  for (const auto& table : tables) {
-    if (!audited(table)) continue;
-    auto columns = columns_of(db, table);
-    std::string id_column = columns.front().name;
-    for (const auto& c : columns) {
-      if (c.primary_key) {
-        id_column = c.name;
-        break;
-      }
-    }
-    struct Event {
-      const char* action;
-      const char* when;
-      const char* row;
-      bool before;
-      bool after;
-    };
-    const Event events[] = {{"insert", "INSERT", "NEW", false, true},
-                            {"update", "UPDATE", "NEW", true, true},
-                            {"delete", "DELETE", "OLD", true, false}};
-    for (const auto& e : events) {
-      std::string sql = "CREATE TRIGGER audit_" + table + "_" + e.action + " AFTER " + e.when +
-                        " ON " + table +
-                        " BEGIN INSERT INTO audit(at, actor, entity, entity_id, action, before, "
-                        "after) VALUES (casekit_now(), casekit_actor(), '" +
-                        table + "', " + e.row + "." + id_column + ", '" + e.action + "', " +
-                        (e.before ? json_of_row(columns, "OLD") : "NULL") + ", " +
-                        (e.after ? json_of_row(columns, "NEW") : "NULL") + "); END";
-      db.exec(sql);
-    }
-  }
+  if (old.empty()) return;
+  Transaction tx(db);
+  for (const auto& name : old) db.exec("DROP TRIGGER \"" + name + "\"");
+  tx.commit();
 }
 
 }  // namespace
@@ -530,10 +501,11 @@ void migrate(Database& db, int target) {
     if (m.version <= current || m.version > target) continue;
     Transaction tx(db);
     db.exec(m.sql);
-    create_audit_triggers(db);
     db.exec("PRAGMA user_version = " + std::to_string(m.version));
     tx.commit();
   }
+  drop_audit_triggers(db);
+  db.audit(audited_tables(db));
 }
 
 }  // namespace casekit

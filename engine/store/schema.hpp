@@ -9,8 +9,8 @@ namespace casekit {
 
 int latest_schema_version();
 int schema_version(Database& db);
-// Applies pending migrations up to `target` (default: the latest) and (re)creates the
-// audit triggers. Idempotent.
+// Applies pending migrations up to `target` (default: the latest) and turns on the audit of
+// every domain table (Database::audit). Idempotent.
 void migrate(Database& db, int target = 0);
 
 }  // namespace casekit

@@ -17,6 +17,9 @@
 #include "engine/runtime/sandbox.hpp"
 #include "engine/runtime/script_runner.hpp"
 #include "engine/store/schema.hpp"
+#include "engine/transition/dw_generate.hpp"
+#include "engine/transition/dw_import.hpp"
+#include "tests/bench/plain_transition.hpp"
 
 using namespace casekit;
 using Stopwatch = std::chrono::steady_clock;
@@ -72,6 +75,12 @@ double peak_rss_mib() {
     }
   }
   return 0;
+}
+
+// Forgets the peak so far (Linux: writing 5 to clear_refs resets VmHWM), so that the next
+// peak_rss_mib() is the peak of what ran in between.
+void reset_peak_rss() {
+  std::ofstream("/proc/self/clear_refs") << "5";
 }
 
 struct ResumeFigures {
@@ -173,14 +182,108 @@ void durable_figures(const std::filesystem::path& dir) {
   }
 }
 
+struct TransitionRun {
+  double seconds;
+  double peak_mib;
+  std::int64_t transitioned;
+};
+
+// A fresh durable database with the engine over it, for one measured run.
+struct FreshEngine {
+  FreshEngine(const std::filesystem::path& dir, const std::string& name, const Clock& clock)
+      : db((std::filesystem::remove(dir / name), dir / name), OpenMode::create) {
+    db.set_clock(&clock);
+    migrate(db);
+  }
+  Database db;
+};
+
+TransitionRun import_run(const std::filesystem::path& dir, const std::filesystem::path& extract,
+                         const Clock& clock) {
+  FreshEngine fresh(dir, "import.db", clock);
+  Engine engine(fresh.db, clock, Home{dir});
+  ProcedureRuntime runtime(engine);
+  std::ifstream in(extract);
+  reset_peak_rss();
+  const auto t0 = Stopwatch::now();
+  const auto counts = import_dw_extract(engine, runtime, in);
+  const auto t1 = Stopwatch::now();
+  if (counts.failed) {
+    std::fprintf(stderr, "bench: %lld transitions failed\n", static_cast<long long>(counts.failed));
+    std::exit(1);
+  }
+  return {std::chrono::duration<double>(t1 - t0).count(), peak_rss_mib(), counts.transitioned};
+}
+
+TransitionRun plain_run(const std::filesystem::path& dir, const std::filesystem::path& extract,
+                        const Clock& clock) {
+  FreshEngine fresh(dir, "plain.db", clock);
+  Engine engine(fresh.db, clock, Home{dir});
+  std::ifstream in(extract);
+  reset_peak_rss();
+  const auto t0 = Stopwatch::now();
+  const auto counts = bench::plain_transition(engine, in);
+  const auto t1 = Stopwatch::now();
+  return {std::chrono::duration<double>(t1 - t0).count(), peak_rss_mib(), counts.transitioned};
+}
+
+// Phase-2 transition: `import dw` of `rows` generated casegroups into a durable SQLite file,
+// against the plain loop writing the same rows in the same run.
+void transition_figures(const std::filesystem::path& dir, const std::vector<std::int64_t>& sizes) {
+  if (!std::filesystem::exists(dir / "procedures")) {
+    std::filesystem::copy(std::filesystem::path(CASEKIT_DEFAULT_HOME) / "procedures",
+                          dir / "procedures", std::filesystem::copy_options::recursive);
+  }
+  const SimulatedClock clock(parse_instant("2026-11-20T09:00:00Z"));
+  std::printf("\n### Phase-2 transition (import dw)\n\n");
+  std::printf(
+      "| casegroups | plain loop | import dw | import / plain | peak memory (import) | "
+      "targets |\n|---|---|---|---|---|---|\n");
+  for (const std::int64_t rows : sizes) {
+    const auto extract = dir / "extract.jsonl";
+    {
+      std::ofstream out(extract);
+      generate_dw_extract(out, {rows, 1, 0.02, "2026-11-20"});
+    }
+    const auto plain = plain_run(dir, extract, clock);
+    const auto import = import_run(dir, extract, clock);
+    if (plain.transitioned != import.transitioned) {
+      std::fprintf(stderr, "bench: the plain loop transitioned %lld rows, the import %lld\n",
+                   static_cast<long long>(plain.transitioned),
+                   static_cast<long long>(import.transitioned));
+      std::exit(1);
+    }
+    const double rate = static_cast<double>(rows) / import.seconds;
+    const double ratio = import.seconds / plain.seconds;
+    std::printf(
+        "| %lld | %.0f /s (%.1f s) | %.0f /s (%.1f s) | %.2fx | %.0f MiB | "
+        ">= 5,000/s %s, <= 2.5x %s, < 300 MiB %s |\n",
+        static_cast<long long>(rows), rows / plain.seconds, plain.seconds, rate, import.seconds,
+        ratio, import.peak_mib, rate >= 5000 ? "(met)" : "(MISSED)",
+        ratio <= 2.5 ? "(met)" : "(MISSED)", import.peak_mib < 300 ? "(met)" : "(MISSED)");
+    std::fflush(stdout);
+    std::filesystem::remove(extract);
+  }
+}
+
 }  // namespace
 
-// `casekit_bench durable` runs only the durable-instance figures.
+// `casekit_bench durable` runs only the durable-instance figures; `casekit_bench transition
+// [N...]` only the phase-2 transition (default 10,000 and 100,000 casegroups).
 int main(int argc, char** argv) {
-  const bool durable_only = argc > 1 && std::string(argv[1]) == "durable";
+  const std::string only = argc > 1 ? argv[1] : "";
+  const bool durable_only = only == "durable";
   char tmpl[] = "/tmp/casekit-bench-XXXXXX";
   if (!mkdtemp(tmpl)) return 1;
   const std::filesystem::path dir = tmpl;
+  if (only == "transition") {
+    std::vector<std::int64_t> sizes;
+    for (int i = 2; i < argc; ++i) sizes.push_back(std::atoll(argv[i]));
+    if (sizes.empty()) sizes = {10'000, 100'000};
+    transition_figures(dir, sizes);
+    std::filesystem::remove_all(dir);
+    return 0;
+  }
   SimulatedClock clock(parse_instant("2026-11-20T09:00:00Z"));
   int status = 0;
   if (!durable_only) {
@@ -226,6 +329,7 @@ int main(int argc, char** argv) {
         activation, activation <= 50.0 ? "(met)" : "(MISSED)");
   }
   durable_figures(dir);
+  if (!durable_only) transition_figures(dir, {10'000, 100'000});
   std::filesystem::remove_all(dir);
   return status;
 }

@@ -1,0 +1,21 @@
+// The limit the transition benchmark measures against: the rows procedures/
+// phase2_transition.lua writes for each extract row, written by a plain C++ loop of prepared
+// statements in batches of 1,000 rows a transaction. No Lua, no instances, no history; the
+// same validation, duplicate check, letters (rendered by the same templates) and audit.
+#pragma once
+
+#include <istream>
+
+#include "engine/domain/engine.hpp"
+
+namespace casekit::bench {
+
+struct PlainCounts {
+  std::int64_t read = 0;
+  std::int64_t transitioned = 0;
+  std::int64_t exceptions = 0;
+};
+
+PlainCounts plain_transition(Engine& engine, std::istream& in);
+
+}  // namespace casekit::bench
