@@ -27,6 +27,7 @@ extern const Module kTaskModule;
 extern const Module kEventModule;
 extern const Module kProceduresModule;
 extern const Module kExceptionsModule;
+extern const Module kBancsModule;
 
 std::span<const Module* const> all_modules();
 // The object type with this metatable name, or nullptr.

@@ -29,6 +29,18 @@ int w_account(Args& a) {
   return 1;
 }
 
+int w_write_off(Args& a) {
+  a.table(1, "write_off", {"casegroup", "journal", "date", "arrears", "charges"});
+  const Id group = a.field_object(1, "casegroup", kCasegroupType);
+  const auto date = a.opt_field_date(1, "date");
+  if (!date) a.fail_field(1, "date", "date YYYY-MM-DD expected");
+  const Id id =
+      ledger(a).write_off(group, a.field_string(1, "journal"), *date, a.field_pence(1, "arrears"),
+                          a.opt_field_pence(1, "charges").value_or(0));
+  lua_pushinteger(a.L, id);
+  return 1;
+}
+
 int w_find_account(Args& a) {
   const auto account = ledger(a).account_of_client(a.object_or_id(1, kClientType, "client"));
   if (account) {
@@ -179,6 +191,11 @@ int m_set_method(Args& a) {
 const Function kFunctions[] = {
     {"account", entry<w_account>, "payment.account(casegroup) -> Account",
      "The ledger account of the casegroup's paying parent."},
+    {"write_off", entry<w_write_off>,
+     "payment.write_off{casegroup=, journal=, date=, arrears=, charges=0} -> integer",
+     "Writes off `arrears` pence of the casegroup's active dues (oldest first) and `charges` "
+     "of its active charges under a journal number, as the Write off arrears process does; "
+     "refused if there is less to write off."},
     {"find_account", entry<w_find_account>, "payment.find_account(client) -> Account|nil",
      "The paying parent's account (a Client or its id), or nil if none is open."},
     {"open_account", entry<w_open_account>,

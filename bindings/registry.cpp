@@ -6,7 +6,7 @@ namespace {
 const Module* const kAll[] = {&kCaseModule,  &kSrModule,         &kPaymentModule,
                               &kMoneyModule, &kLetterModule,     &kTaskModule,
                               &kEventModule, &kProceduresModule, &kExceptionsModule,
-                              &kClockModule, &kLogModule};
+                              &kBancsModule, &kClockModule,      &kLogModule};
 
 }  // namespace
 

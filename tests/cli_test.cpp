@@ -23,7 +23,7 @@ TEST_CASE("cli: init makes a database once, and --force replaces it") {
   Cli cli;
   const Result first = cli.run("init");
   CHECK(first.status == 0);
-  CHECK_THAT(first.out, Catch::Contains("initialised casekit.db (schema version 4"));
+  CHECK_THAT(first.out, Catch::Contains("initialised casekit.db (schema version 5"));
   const Result again = cli.run("init");
   CHECK(again.status == 1);
   CHECK(again.err == "casekit: casekit.db already exists; use --force to replace it\n");

@@ -17,7 +17,8 @@ Engine::Engine(Database& db_, const Clock& clock_, Home home_)
       letters(db, clock, letter_catalogue),
       exceptions(db, clock),
       users(db, clock),
-      work_items(db, clock, inboxes, users) {
+      work_items(db, clock, inboxes, users),
+      bancs(db, clock, srs, ledger) {
   db.set_clock(&clock);
 }
 

@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <memory>
 
+#include "engine/domain/bancs.hpp"
 #include "engine/domain/casegroups.hpp"
 #include "engine/domain/catalogue.hpp"
 #include "engine/domain/exceptions.hpp"
@@ -44,6 +45,7 @@ class Engine {
   Exceptions exceptions;
   Users users;
   WorkItems work_items;
+  BancsInterface bancs;
 };
 
 // The clock a database was initialised with: simulated ("casekit init --simulated-clock")

@@ -5,6 +5,45 @@
 #include "engine/core/error.hpp"
 
 namespace casekit {
+
+Pence move_liabilities(Database& db, const std::string& now, LiabilityTable table,
+                       const char* match_column, Id match, const char* from, const char* to,
+                       Pence amount, std::optional<Id> write_off) {
+  const bool dues = table == LiabilityTable::dues;
+  const std::string name = dues ? "dues" : "charges";
+  const std::string copied = dues ? "account_id, casegroup_id, case_id, owed_to, origin"
+                                  : "account_id, casegroup_id, kind";
+  std::vector<std::pair<Id, Pence>> rows;
+  {
+    auto st = db.prepare("SELECT id, amount FROM " + name + " WHERE " + match_column +
+                         " = ?1 AND state = ?2 ORDER BY id");
+    st.bind_all(match, from);
+    while (st.step()) rows.emplace_back(st.integer(0), st.integer(1));
+  }
+  Pence left = amount;
+  for (const auto& [id, row_amount] : rows) {
+    if (left == 0) break;
+    if (row_amount <= left) {
+      db.prepare("UPDATE " + name +
+                 " SET state = ?2, write_off_id = coalesce(?3, write_off_id) WHERE id = ?1")
+          .bind_all(id, to, write_off)
+          .run();
+      left -= row_amount;
+      continue;
+    }
+    // Only part of this row moves: it keeps the rest, and a new row takes the part.
+    db.prepare("UPDATE " + name + " SET amount = amount - ?2 WHERE id = ?1")
+        .bind_all(id, left)
+        .run();
+    db.prepare("INSERT INTO " + name + "(" + copied +
+               ", state, amount, created_at, write_off_id) SELECT " + copied +
+               ", ?2, ?3, ?4, coalesce(?5, write_off_id) FROM " + name + " WHERE id = ?1")
+        .bind_all(id, to, left, now, write_off)
+        .run();
+    left = 0;
+  }
+  return left;
+}
 namespace {
 
 Account account_from_row(Statement& st) {
@@ -188,6 +227,43 @@ Id Ledger::add_charge(Id casegroup_id, std::string_view kind, Pence amount) {
       .bind_all(acct.id, casegroup_id, kind, amount, now())
       .run();
   return db_.last_insert_id();
+}
+
+Id Ledger::write_off(Id casegroup_id, const std::string& journal, const std::string& date,
+                     Pence arrears, Pence charges) {
+  require_amount("arrears to write off", arrears);
+  require_amount("charges to write off", charges);
+  if (journal.empty()) throw Error(ErrorCode::bad_argument, "a write-off needs a journal number");
+  if (!is_date(date)) {
+    throw Error(ErrorCode::bad_argument, "write-off date: expected YYYY-MM-DD, got '" + date + "'");
+  }
+  const Account acct = account_of_casegroup(casegroup_id);
+  if (balance(casegroup_id, std::nullopt, "active") < arrears) {
+    throw Error(ErrorCode::invalid, "casegroup " + std::to_string(casegroup_id) +
+                                        " has less active arrears than the write-off takes");
+  }
+  Pence active_charges = 0;
+  for (const Charge& c : this->charges(casegroup_id)) {
+    if (c.state == "active") active_charges = money::add(active_charges, c.amount);
+  }
+  if (active_charges < charges) {
+    throw Error(ErrorCode::invalid, "casegroup " + std::to_string(casegroup_id) +
+                                        " has less active charges than the write-off takes");
+  }
+  db_.prepare(
+         "INSERT INTO write_offs(account_id, casegroup_id, journal_number, written_off_on, "
+         "arrears_amount, charges_amount, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")
+      .bind_all(acct.id, casegroup_id, journal, date, arrears, charges, now())
+      .run();
+  const Id id = db_.last_insert_id();
+  const Pence short_dues = move_liabilities(db_, now(), LiabilityTable::dues, "casegroup_id",
+                                            casegroup_id, "active", "written_off", arrears, id);
+  const Pence short_charges = move_liabilities(db_, now(), LiabilityTable::charges, "casegroup_id",
+                                               casegroup_id, "active", "written_off", charges, id);
+  if (short_dues || short_charges) {
+    throw Error(ErrorCode::internal, "write-off " + journal + " found less than it counted");
+  }
+  return id;
 }
 
 std::vector<Charge> Ledger::charges(Id casegroup_id) {

@@ -110,6 +110,12 @@ class Ledger {
   void set_due_state(Id due_id, std::string_view state);
 
   Id add_charge(Id casegroup_id, std::string_view kind, Pence amount);
+
+  // Writes off `arrears` of the casegroup's active dues (oldest first; the last one taken is
+  // split when only part of it goes) and `charges` of its active charges, under a journal
+  // number. Refused, changing nothing, if the casegroup has less than that to write off.
+  Id write_off(Id casegroup_id, const std::string& journal, const std::string& date, Pence arrears,
+               Pence charges);
   std::vector<Charge> charges(Id casegroup_id);
 
   Id record_payment(Id account_id, Pence amount, std::string_view received_on,
@@ -131,6 +137,15 @@ class Ledger {
   Database& db_;
   const Clock& clock_;
 };
+
+// Moves `amount` pence of a casegroup's dues or charges (the rows whose `match_column`
+// equals `match`) from state `from` to state `to`, oldest first, splitting the last row
+// taken when only part of it moves; stamps the moved rows with `write_off` when given.
+// Returns the part of `amount` there was nothing to move for.
+enum class LiabilityTable { dues, charges };
+Pence move_liabilities(Database& db, const std::string& now, LiabilityTable table,
+                       const char* match_column, Id match, const char* from, const char* to,
+                       Pence amount, std::optional<Id> write_off);
 
 nlohmann::json to_json(const Account& a);
 nlohmann::json to_json(const Due& d);

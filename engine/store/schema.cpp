@@ -414,12 +414,25 @@ ALTER TABLE work_items ADD COLUMN dedupe_key TEXT;
 CREATE UNIQUE INDEX work_items_dedupe_key ON work_items(dedupe_key) WHERE dedupe_key IS NOT NULL;
 )sql";
 
+// Write-off reversal (source 004): which dues and charges each write-off took, and what a
+// reversal brought back, so that BaNCS (engine/domain/bancs.hpp) can reverse exactly them.
+constexpr const char* kV5 = R"sql(
+ALTER TABLE dues ADD COLUMN write_off_id INTEGER REFERENCES write_offs(id);
+ALTER TABLE charges ADD COLUMN write_off_id INTEGER REFERENCES write_offs(id);
+ALTER TABLE write_offs ADD COLUMN reversed_amount INTEGER NOT NULL DEFAULT 0
+  CHECK (typeof(reversed_amount) = 'integer' AND reversed_amount >= 0);
+ALTER TABLE write_offs ADD COLUMN reverse_journal TEXT;
+ALTER TABLE write_offs ADD COLUMN reversed_on TEXT;
+CREATE INDEX dues_write_off ON dues(write_off_id) WHERE write_off_id IS NOT NULL;
+)sql";
+
 const std::vector<Migration>& migrations() {
   static const std::vector<Migration> all = {
       {1, "domain model", kV1},
       {2, "schedules and runs", kV2},
       {3, "durable procedures", kV3},
       {4, "phase-2 transition", kV4},
+      {5, "write-off reversal", kV5},
   };
   return all;
 }

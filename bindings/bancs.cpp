@@ -1,0 +1,77 @@
+// Lua module `bancs`: the finance ledger's interface as the write-off reversal (source 004)
+// uses it. A refusal from BaNCS is an answer ({ok = false, message = ...}) for the procedure
+// to branch on, and is also written to the SR as the source's screens show it
+// (engine/domain/bancs.hpp).
+#include "bindings/modules.hpp"
+
+namespace casekit::lua {
+namespace {
+
+void push_answer(lua_State* L, const BancsAnswer& a) {
+  lua_createtable(L, 0, 7);
+  set_field(L, "ok", a.ok);
+  set_field(L, "message", a.message);
+  set_field(L, "amount", static_cast<std::int64_t>(a.amount));
+  if (a.rp_written_off || a.cmg_written_off) {
+    set_field(L, "rp_written_off", static_cast<std::int64_t>(a.rp_written_off));
+    set_field(L, "cmg_written_off", static_cast<std::int64_t>(a.cmg_written_off));
+  }
+  set_field(L, "reverse_journal", a.reverse_journal);
+  set_field(L, "reverse_date", a.reverse_date);
+}
+
+BancsInterface& bancs(Args& a) {
+  return host(a.L).engine.bancs;
+}
+
+int w_display_written_off(Args& a) {
+  a.table(1, "request", {"sr", "journal"});
+  push_answer(a.L, bancs(a).display_written_off(a.field_object(1, "sr", kSrType),
+                                                a.field_string(1, "journal")));
+  return 1;
+}
+
+int w_reverse_write_off(Args& a) {
+  a.table(1, "request", {"sr", "journal", "write_off_date", "amount"});
+  const Id sr = a.field_object(1, "sr", kSrType);
+  const std::string journal = a.field_string(1, "journal");
+  const auto date = a.opt_field_date(1, "write_off_date");
+  if (!date) a.fail_field(1, "write_off_date", "date YYYY-MM-DD expected");
+  push_answer(a.L, bancs(a).reverse_write_off(sr, journal, *date, a.field_pence(1, "amount")));
+  return 1;
+}
+
+int w_unsuspend(Args& a) {
+  a.table(1, "request", {"sr", "journal"});
+  push_answer(a.L,
+              bancs(a).unsuspend(a.field_object(1, "sr", kSrType), a.field_string(1, "journal")));
+  return 1;
+}
+
+const Function kFunctions[] = {
+    {"display_written_off", entry<w_display_written_off>,
+     "bancs.display_written_off{sr=, journal=} -> {ok=, message=, amount=, rp_written_off=, "
+     "cmg_written_off=}",
+     "Asks BaNCS what the write-off with this journal number (on the SR's casegroup's account) "
+     "took: `amount` is what is left to reverse, including collection and enforcement "
+     "charges. Keeps exactly one 'Suspend - write off liability' payment request row for the "
+     "SR, updated by every call; a failed call (`ok` false, `message` why) keeps the row and "
+     "its last figures."},
+    {"reverse_write_off", entry<w_reverse_write_off>,
+     "bancs.reverse_write_off{sr=, journal=, write_off_date=, amount=} -> {ok=, message=, "
+     "amount=, reverse_journal=, reverse_date=}",
+     "Reverses `amount` pence of the write-off: the arrears come back suspended (then charges, "
+     "active). Refused (`ok` false) when the journal or its date do not match or the amount is "
+     "more than is left written off. Sets the SR's fields bancs_status (ok or ERR) and "
+     "bancs_message, and on success reverse_write_off_date and reverse_journal_number."},
+    {"unsuspend", entry<w_unsuspend>, "bancs.unsuspend{sr=, journal=} -> {ok=, message=, amount=}",
+     "Makes the liabilities the reversal of this journal suspended active again; sets the "
+     "SR's bancs_status and bancs_message."},
+};
+
+}  // namespace
+
+const Module kBancsModule{
+    "bancs", "BaNCS, the finance ledger: write-offs and their reversal.", kFunctions, {}};
+
+}  // namespace casekit::lua

@@ -1,0 +1,248 @@
+-- Arrears: reversal of write off.
+--
+-- Source: ../shared/source-procedures/004 (Arrears - Reversal of Write Off). Started by a
+-- caseworker on the paying parent's casegroup:
+--   casekit start writeoff_reversal --casegroup 7 --as carl
+-- The caseworker's and the team leader's steps are work items; BaNCS is called through the
+-- `bancs` module (an adapter tests can make fail). No client letter is sent except the
+-- optional free-text CMEL9271. docs/procedures/writeoff_reversal.md maps each source step to
+-- these lines and to the tests.
+--
+-- Returns "reversed", "rejected" or "closed".
+
+local REASONS = { "CMG error", "Maladministration", "3rd party information" }
+local RELATED = { ["part payment"] = true, ["write off arrears"] = true }
+
+local PLAN = {
+  "Enter journal number and write off date",
+  "Attach related SRs",
+  "Select reason for reversal",
+  "Display written off arrears",
+  "Team leader approval",
+  "Reverse write off in BaNCS",
+  "Unsuspend liabilities",
+  "Issue new schedule",
+}
+
+local function valid_date(text)
+  local y, m, d = string.match(text or "", "^(%d%d%d%d)%-(%d%d)%-(%d%d)$")
+  if not y then return false end
+  -- clock.add_days refuses an impossible date such as 2026-02-30.
+  return pcall(clock.add_days, text, 0)
+end
+
+-- Steps 6 to 8: journal number, write-off date, related SRs and the reason. Asked again
+-- until they are complete and make sense: the source's "system error" that stops the
+-- caseworker progressing without them.
+local function ask_details(s, cg)
+  while true do
+    local d = task.await {
+      inbox = "caseworker", kind = "reversal_details", sr = s, due_in_days = 2,
+      title = "Enter the journal number, write-off date, related SRs and the reason for "
+        .. "reversing the write off",
+      outcomes = REASONS,
+      fields = { "journal_number", "write_off_date", "related_srs", "amount" },
+      required = { "journal_number", "write_off_date" },
+    }
+    local problems = {}
+    if not valid_date(d.fields.write_off_date) then
+      problems[#problems + 1] = "write-off date '" .. d.fields.write_off_date
+        .. "' is not a date (YYYY-MM-DD)"
+    end
+    local amount = nil
+    if d.fields.amount and d.fields.amount ~= "" then
+      amount = math.tointeger(tonumber(d.fields.amount))
+      if not amount or amount <= 0 then
+        problems[#problems + 1] = "amount '" .. d.fields.amount .. "' is not a whole number of pence"
+      end
+    end
+    local related = {}
+    for id in string.gmatch(d.fields.related_srs or "", "%d+") do
+      local ok, other = pcall(sr.get, math.tointeger(tonumber(id)))
+      local its_group = ok and other.casegroup
+      if not its_group or its_group.id ~= cg.id or not RELATED[string.lower(other.sub_area)] then
+        problems[#problems + 1] = "SR " .. id .. " is not a part payment or write off arrears "
+          .. "SR of this casegroup"
+      else
+        related[#related + 1] = other
+      end
+    end
+    if #problems == 0 then
+      s:set_field("journal_number", d.fields.journal_number)
+      s:set_field("write_off_date", d.fields.write_off_date)
+      s:set_reason(d.outcome)
+      for _, other in ipairs(related) do s:relate(other) end
+      s:complete_step("Enter journal number and write off date")
+      s:complete_step("Attach related SRs")
+      s:complete_step("Select reason for reversal")
+      return { journal = d.fields.journal_number, date = d.fields.write_off_date,
+               amount = amount }
+    end
+    s:add_note("Details not accepted: " .. table.concat(problems, "; "))
+  end
+end
+
+-- Steps 4 and 5: the written-off arrears from BaNCS. A failed call is retried or the SR
+-- closed, as the caseworker decides; the payment request row stays either way.
+local function display(s, details)
+  while true do
+    local shown = bancs.display_written_off { sr = s, journal = details.journal }
+    if shown.ok then
+      s:complete_step("Display written off arrears")
+      return shown
+    end
+    s:add_note("Display written off arrears failed: " .. shown.message)
+    local next = task.await {
+      inbox = "caseworker", kind = "bancs_failure", sr = s,
+      title = "BaNCS could not display the written off arrears: " .. shown.message,
+      outcomes = { "retry", "amend details", "close" },
+    }
+    if next.outcome ~= "retry" then return nil, next.outcome end
+  end
+end
+
+-- Step 12: reverse in BaNCS; a failure leaves the SR open for the caseworker to retry.
+local function reverse(s, details, amount)
+  while true do
+    local done = bancs.reverse_write_off { sr = s, journal = details.journal,
+                                           write_off_date = details.date, amount = amount }
+    if done.ok then
+      s:complete_step("Reverse write off in BaNCS")
+      s:add_note(string.format("Reversed %s of journal %s in BaNCS (journal %s); the arrears "
+        .. "are suspended", money.format(amount), details.journal, done.reverse_journal))
+      return done
+    end
+    task.await {
+      inbox = "caseworker", kind = "bancs_failure", sr = s,
+      title = "BaNCS did not reverse the write off (ERR: " .. done.message .. "): retry",
+      outcomes = { "retry" },
+    }
+  end
+end
+
+-- Step 13: a child Unsuspend liabilities SR makes the reversed arrears active.
+local function unsuspend(s, cg, details)
+  local child = sr.create { process = "Payments", area = "Manage liabilities",
+                            sub_area = "Unsuspend liabilities", casegroup = cg, parent = s,
+                            status = "In Progress",
+                            reason = "Reversal of write off " .. details.journal }
+  while true do
+    local done = bancs.unsuspend { sr = child, journal = details.journal }
+    if done.ok then
+      child:close("Complete")
+      s:complete_step("Unsuspend liabilities")
+      return done
+    end
+    task.await {
+      inbox = "caseworker", kind = "bancs_failure", sr = child,
+      title = "BaNCS did not unsuspend the liabilities (ERR: " .. done.message .. "): retry",
+      outcomes = { "retry" },
+    }
+  end
+end
+
+-- Step 14: a new promise-to-pay schedule version for every party, then the client contact
+-- (with the optional free-text CMEL9271, the only letter this procedure may send).
+local function after_reversal(s, cg)
+  local current = payment.schedule(cg)
+  local parties = { cg.paying_parent.name }
+  for _, c in ipairs(cg:cases()) do parties[#parties + 1] = c.receiving_parent.name end
+  if current then
+    local owed = payment.balance { casegroup = cg, state = "active" }
+    local periods = math.max(1, money.div_ceil(owed, math.max(current.amount_per_period, 1)))
+    local issued = payment.issue_schedule {
+      casegroup = cg, amount_per_period = current.amount_per_period, periods = periods,
+      frequency = current.frequency,
+      first_collection_date = clock.add_days(clock.today(), 14) }
+    s:add_note(string.format("Schedule version %d issued to %s", issued.version,
+      table.concat(parties, ", ")))
+  else
+    s:add_note("No payment schedule in place: the arrears are to be negotiated")
+  end
+  s:complete_step("Issue new schedule")
+  local contact = task.await {
+    inbox = "caseworker", kind = "contact_client", sr = s, due_in_days = 5,
+    title = "Tell the client the reversal is complete and discuss the arrears",
+    outcomes = { "contacted", "negotiation requested", "no contact" },
+    fields = { "letter_to", "letter_text" },
+  }
+  if contact.fields.letter_text and contact.fields.letter_text ~= "" then
+    local to = contact.fields.letter_to == "receiving_parent" and cg:cases()[1].receiving_parent
+      or cg.paying_parent
+    letter.send { template = "CMEL9271", to = to, casegroup = cg, sr = s,
+                  fields = { free_text = contact.fields.letter_text } }
+  end
+  if contact.outcome == "negotiation requested" and procedures.exists("arrears_negotiation") then
+    procedures.start { name = "arrears_negotiation", casegroup = cg,
+                       params = { trigger = "Reverse write off" } }
+  end
+end
+
+return procedure {
+  name = "writeoff_reversal",
+  description = "004: reverse a write-off of a paying parent's arrears",
+  run = function(ctx)
+    local cg = ctx.casegroup
+    if not cg then error("start writeoff_reversal with --casegroup") end
+    -- Steps 2 and 3.
+    local s = sr.create { process = "Arrears", area = "Arrears management",
+                          sub_area = "Reverse write off arrears", casegroup = cg }
+    s:set_status("In Progress")
+    s:add_steps(PLAN)
+
+    while true do
+      local details = ask_details(s, cg)
+      local shown, instead = display(s, details)
+      if not shown then
+        if instead == "close" then
+          s:close("Complete", "Not reversed")
+          return "closed"
+        end
+        goto again -- amend details
+      end
+      do
+        local amount = details.amount or shown.amount
+        if amount > shown.amount then
+          s:add_note(string.format("Amount %s is more than was written off (%s including "
+            .. "collection and enforcement charges)", money.format(amount),
+            money.format(shown.amount)))
+          goto again
+        end
+
+        -- Steps 8 to 10: team leader approval; the caseworker who submitted cannot approve.
+        s:set_status("Pending Approval", "Pending Approval TL")
+        local decision = task.await {
+          inbox = "team_leader", kind = "approval", sr = s, due_in_days = 3,
+          title = string.format("Approve reversal of write off %s: %s (%s)", details.journal,
+            money.format(amount), s.reason),
+          outcomes = { "approved", "rejected" }, fields = { "reasons" },
+          required = { rejected = { "reasons" } },
+        }
+        if decision.outcome == "approved" then
+          s:complete_step("Team leader approval")
+          s:set_status("In Progress")
+          s:set_field("reason_code", "Reverse write off arrears")
+          reverse(s, details, amount)
+          unsuspend(s, cg, details)
+          after_reversal(s, cg)
+          s:close("Complete", "Write off reversed")
+          return "reversed"
+        end
+
+        -- Step 11: after a rejection, amend and resubmit, or close.
+        s:add_note("Rejected by the team leader: " .. decision.fields.reasons)
+        s:set_status("In Progress")
+        local next = task.await {
+          inbox = "caseworker", kind = "rejected_reversal", sr = s,
+          title = "The team leader rejected the reversal: amend and resubmit, or close",
+          outcomes = { "amend and resubmit", "close" },
+        }
+        if next.outcome == "close" then
+          s:close("Complete", "Rejected")
+          return "rejected"
+        end
+      end
+      ::again::
+    end
+  end,
+}
