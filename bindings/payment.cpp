@@ -86,6 +86,7 @@ int w_dues(Args& a) {
     set_field(a.L, "owed_to", d.owed_to);
     set_field(a.L, "state", d.state);
     set_field(a.L, "amount", d.amount);
+    set_field(a.L, "origin", d.origin);
   });
   return 1;
 }
@@ -205,8 +206,10 @@ const Function kFunctions[] = {
      "payment.add_due{casegroup=, case=, owed_to=, state=, amount=, origin=} -> integer",
      "Adds a due (arrears or liability) in pence. owed_to is RP (needs `case`), SOS_GB or "
      "SOS_NI; state is active (default), suspended, deferred or written_off. Returns its id."},
-    {"dues", entry<w_dues>, "payment.dues(casegroup) -> {{id, case, owed_to, state, amount}}",
-     "The casegroup's dues."},
+    {"dues", entry<w_dues>,
+     "payment.dues(casegroup) -> {{id, case, owed_to, state, amount, origin}}",
+     "The casegroup's dues; `origin` says where a due came from (\"CSA transition CSA-...\" "
+     "for transitioned arrears)."},
     {"balance", entry<w_balance>, "payment.balance{casegroup=, owed_to=, state=} -> integer",
      "Sum of dues in pence, optionally narrowed by owed_to and state."},
     {"set_due_state", entry<w_set_due_state>, "payment.set_due_state(due_id, state)",

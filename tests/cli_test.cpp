@@ -299,3 +299,32 @@ TEST_CASE("cli: dw generate and import dw, with counts as JSON and a re-import o
   CHECK(cli.run("dw generate --count 5 --bad-ratio 2").err ==
         "casekit: --bad-ratio must be between 0 and 1\n");
 }
+
+TEST_CASE("cli: casekit test runs each scenario alone and ends with the counts") {
+  Cli cli;
+  cli.write("demo_test.lua", R"lua(
+scenario("a client is created", function(t)
+  case.create_client { name = "Only Here", nino = "AB000000A" }
+  t.eq(case.find_client { nino = "AB000000A" }.name, "Only Here")
+end)
+scenario("each scenario starts from an empty database", function(t)
+  t.eq(case.find_client { nino = "AB000000A" }, nil, "left over")
+end)
+scenario("a failing check names the line", function(t)
+  t.eq(1 + 1, 3, "sum")
+end)
+scenario("simulated time fires timers", function(t)
+  t.eq(clock.today(), "2026-11-20")
+  t.advance { days = 3 }
+  t.eq(clock.today(), "2026-11-23")
+end)
+)lua");
+  const Result r = cli.run("test demo_test.lua");
+  CHECK(r.status == 1);
+  CHECK_THAT(r.out, Catch::Contains("ok    demo_test.lua: a client is created\n"));
+  CHECK_THAT(r.out, Catch::Contains("ok    demo_test.lua: each scenario starts from an empty"));
+  CHECK_THAT(r.out, Catch::Contains("FAIL  demo_test.lua: a failing check names the line\n"
+                                    "      demo_test.lua:10: sum: expected 3, got 2\n"));
+  CHECK_THAT(r.out, Catch::EndsWith("3 passed, 1 failed\n"));
+  CHECK(cli.run("test nowhere.lua").err == "casekit: no test file or folder nowhere.lua\n");
+}

@@ -37,4 +37,13 @@ step clock advance 1d
 step task complete 3 --outcome agreed --as carl
 step instance show 1
 step instance history 1
+# Phase-2 transition of a Data Warehouse extract (sources 002 and 003).
+extract="$(dirname "$db")/extract.jsonl"
+step dw generate --count 200 --seed 7 --bad-ratio 0.05 -o "$extract"
+step import dw "$extract"
+step import dw "$extract" --json
+step exceptions report
+step schedule run transition-exceptions
+step casegroup show --csa-ref CSA-0000001
+step task list --inbox case_owner
 printf '\nDatabase: %s (try: %s --db %s casegroup show --csa-ref CSA-1001 --json)\n' "$db" "$casekit" "$db"

@@ -67,6 +67,7 @@ int main(int argc, char** argv) {
   cli::add_work_commands(app, ctx);
   cli::add_serve_command(app, ctx);
   cli::add_transition_commands(app, ctx);
+  cli::add_test_command(app, ctx);
 
   try {
     app.parse(argc, argv);

@@ -485,6 +485,14 @@ void Sandbox::install_globals() {
   lua_gc(L, LUA_GCRESTART);
 }
 
+void Sandbox::set_global(const char* name) {
+  lua_rawgeti(L_, LUA_REGISTRYINDEX, LUA_RIDX_GLOBALS);
+  lua_pushstring(L_, name);
+  lua_pushvalue(L_, -3);
+  lua_rawset(L_, -3);  // raw: the environment's __newindex refuses scripts' globals
+  lua_pop(L_, 2);
+}
+
 void Sandbox::load(std::string_view source, const std::string& chunkname) {
   const std::string name = "@" + chunkname;
   const int rc = luaL_loadbufferx(L_, source.data(), source.size(), name.c_str(), "t");

@@ -73,6 +73,10 @@ class Sandbox {
   // A new activation of a kept (warm) sandbox gets a fresh instruction budget.
   void start_activation();
 
+  // Adds a global the engine trusts (the value on top of the stack, popped) to the
+  // sandbox's environment, which scripts themselves cannot add to. `casekit test` uses it
+  // for its scenario API.
+  void set_global(const char* name);
   // Loads and runs a file; `display` is the name errors use (e.g. scripts/demo.lua).
   void run_file(const std::filesystem::path& file, const std::string& display);
 

@@ -1,0 +1,287 @@
+-- Scenario tests for procedures/phase2_transition.lua (sources 002 and 003): run with
+--   casekit test procedures/tests/phase2_transition_test.lua
+-- Each scenario gets a new database on a simulated clock (2026-11-20).
+
+-- One extract row: paying parent AB000000A, receiving parent AB000001A owed 1,250.00 active
+-- and 25.00 deferred, no Secretary of State arrears, CSA case active, no enforcement.
+local function row(csa_ref, changes)
+  local r = {
+    csa_ref = csa_ref, extract_date = "2026-11-20", region = "E&W",
+    paying_parent = { nino = "AB000000A", name = "Paul Payer", dob = "1980-02-03",
+                      address = { line1 = "1 High Street", postcode = "LS1 1AA", status = "confirmed" },
+                      employment_status = "employed" },
+    method_of_payment = "SO", enforcement_ongoing = false, csa_case_active = true,
+    receiving_parents = { { nino = "AB000001A", name = "Rita Receiver",
+                            address = { line1 = "2 Mill Lane", postcode = "LS2 2BB",
+                                        status = "confirmed" },
+                            writeoff_requested = false,
+                            arrears = { active = 125000, suspended = 0, deferred = 2500 } } },
+    sos = { jurisdiction = "GB", active = 0, suspended = 0, deferred = 0 },
+  }
+  if changes then changes(r) end
+  return r
+end
+
+local function open_srs(cg, sub_area)
+  return sr.find { casegroup = cg, sub_area = sub_area }
+end
+
+scenario("arrears and no case: an arrears-only case with its set-up steps and dues", function(t)
+  local counts = t.import { row("CSA-0000001") }
+  t.eq(counts.transitioned, 1, "transitioned")
+  local cg = case.find { csa_ref = "CSA-0000001" }
+  t.expect(cg, "the casegroup was built")
+  t.eq(cg.arrears_only, true)
+  t.eq(cg.segment, "Arrears Only Categorised")
+  t.eq(cg.region, "E&W")
+  local cases = cg:cases()
+  t.eq(#cases, 1)
+  t.eq(cases[1].receiving_parent.nino, "AB000001A")
+  t.eq(cases[1].csa_case_ref, "CSA-0000001")
+  local setup = open_srs(cg, "Arrears only case set up")[1]
+  t.eq(setup.status, "Closed")
+  local steps = setup:steps()
+  t.eq(#steps, 7)
+  t.eq(steps[1].name, "Create contact details for the clients")
+  t.eq(steps[6].status, "done")
+  t.eq(steps[7].status, "skipped", "no benefit details needed")
+  t.eq(payment.balance { casegroup = cg, owed_to = "RP", state = "active" }, 125000)
+  t.eq(payment.balance { casegroup = cg, owed_to = "RP", state = "deferred" }, 2500)
+  t.eq(#cg:flags(), 0)
+end)
+
+scenario("dues mirror the six categories, owed to receiving parents and SoS NI", function(t)
+  t.import { row("CSA-0000002", function(r)
+    r.region = "NI"
+    r.receiving_parents[1].arrears = { active = 100, suspended = 200, deferred = 300 }
+    r.sos = { jurisdiction = "NI", active = 11, suspended = 22, deferred = 33 }
+  end) }
+  local cg = case.find { csa_ref = "CSA-0000002" }
+  for state, amount in pairs { active = 100, suspended = 200, deferred = 300 } do
+    t.eq(payment.balance { casegroup = cg, owed_to = "RP", state = state }, amount, state)
+  end
+  for state, amount in pairs { active = 11, suspended = 22, deferred = 33 } do
+    t.eq(payment.balance { casegroup = cg, owed_to = "SOS_NI", state = state }, amount, state)
+  end
+  t.eq(payment.balance { casegroup = cg, owed_to = "SOS_GB" }, 0)
+end)
+
+scenario("an existing case gets the CSA details and the dues, not a new case", function(t)
+  local pp = case.create_client { name = "Paul Payer", nino = "AB000000A" }
+  local rp = case.create_client { name = "Rita Receiver", nino = "AB000001A" }
+  local cg = case.create_casegroup { paying_parent = pp }
+  local existing = cg:add_case { receiving_parent = rp }
+  payment.open_account { client = pp, method = "DD" }
+  t.import { row("CSA-0000003") }
+  t.eq(#cg:cases(), 1)
+  t.eq(existing.csa_case_ref, "CSA-0000003")
+  t.eq(case.find { csa_ref = "CSA-0000003" }, nil, "no new casegroup")
+  t.eq(#open_srs(cg, "Arrears only case set up"), 0, "nothing was built")
+  t.eq(payment.balance { casegroup = cg }, 127500)
+  t.eq(payment.account(cg).method, "SO", "the CSA's method of payment")
+end)
+
+scenario("a new receiving parent is linked into the paying parent's casegroup", function(t)
+  t.import { row("CSA-0000004") }
+  t.import { row("CSA-0000005", function(r) r.receiving_parents[1].nino = "AB000009A" end) }
+  local cg = case.find { csa_ref = "CSA-0000004" }
+  t.eq(#cg:cases(), 2)
+  t.eq(cg:cases()[2].csa_case_ref, "CSA-0000005")
+  t.eq(payment.balance { casegroup = cg }, 2 * 127500)
+end)
+
+scenario("no arrears: an existing casegroup is marked Transition Complete", function(t)
+  t.import { row("CSA-0000006") }
+  local cg = case.find { csa_ref = "CSA-0000006" }
+  t.import { row("CSA-0000007", function(r)
+    r.receiving_parents[1].arrears = { active = 0, suspended = 0, deferred = 0 }
+  end) }
+  t.eq(cg:has_flag("transition_complete"), true)
+  t.eq(payment.balance { casegroup = cg }, 127500, "no dues added")
+  t.eq(cg:cases()[1].csa_case_ref, "CSA-0000007")
+end)
+
+scenario("no arrears and no case: nothing is built", function(t)
+  local counts = t.import { row("CSA-0000008", function(r)
+    r.receiving_parents[1].arrears = { active = 0, suspended = 0, deferred = 0 }
+  end) }
+  t.eq(counts.transitioned, 1)
+  t.eq(case.find_client { nino = "AB000000A" }, nil, "no client")
+  t.eq(case.find { csa_ref = "CSA-0000008" }, nil, "no casegroup")
+end)
+
+scenario("both parents are told the values added", function(t)
+  t.import { row("CSA-0000009", function(r)
+    r.sos.active = 5000
+    r.receiving_parents[2] = { nino = "AB000003A", name = "Owed Nothing",
+                               address = { line1 = "3 Brook Close", postcode = "LS3 3CC",
+                                           status = "confirmed" },
+                               writeoff_requested = false,
+                               arrears = { active = 0, suspended = 0, deferred = 0 } }
+  end) }
+  local to_pp, to_rp = letter.get(1), letter.get(2)
+  t.eq(to_pp.template, "CKTR001")
+  t.eq(to_pp.recipient.nino, "AB000000A")
+  t.expect(string.find(to_pp.body, "You owe £1,325.00 in arrears", 1, true), to_pp.body)
+  t.expect(string.find(to_pp.body, "owed to the Secretary of State: £50.00", 1, true))
+  t.eq(to_rp.template, "CKTR002")
+  t.eq(to_rp.recipient.nino, "AB000001A")
+  t.expect(string.find(to_rp.body, "owes you £1,275.00", 1, true), to_rp.body)
+  t.refuses(function() letter.get(3) end, "no letter")  -- the one owed nothing gets none
+end)
+
+scenario("write-off requested, arrears still owed: an SR and a work item, then negotiation", function(t)
+  t.user("carl", "caseworker")
+  t.import { row("CSA-0000010", function(r) r.receiving_parents[1].writeoff_requested = true end) }
+  local cg = case.find { csa_ref = "CSA-0000010" }
+  local investigation = open_srs(cg, "Investigate write off request")[1]
+  t.expect(investigation, "an Investigate write off request SR")
+  t.eq(investigation.case.id, cg:cases()[1].id)
+  t.eq(#t.tasks { inbox = "caseworker", kind = "investigate_write_off" }, 1)
+  t.eq(#open_srs(cg, "Action Missed Payment"), 0, "the action waits for the investigation")
+  t.refuses(function()
+    t.complete { inbox = "caseworker", outcome = "arrears stand", as = "carl" }
+  end, "note")
+  t.complete { inbox = "caseworker", outcome = "arrears stand", as = "carl",
+               fields = { note = "RP wants them collected" } }
+  t.eq(investigation.status, "Closed")
+  t.eq(investigation.resolution_code, "arrears stand")
+  t.eq(#open_srs(cg, "Action Missed Payment"), 1)
+end)
+
+scenario("write-off requested but nothing owed to that parent: no SR", function(t)
+  t.import { row("CSA-0000011", function(r)
+    r.receiving_parents[1].writeoff_requested = true
+    r.receiving_parents[1].arrears = { active = 0, suspended = 0, deferred = 0 }
+    r.sos.active = 9000
+  end) }
+  local cg = case.find { csa_ref = "CSA-0000011" }
+  t.eq(#open_srs(cg, "Investigate write off request"), 0)
+  t.eq(#t.tasks {}, 0)
+end)
+
+scenario("enforcement ongoing: the Enforcement segment and the case owner's check", function(t)
+  t.user("owen", "caseworker")
+  local counts = t.import { row("CSA-0000012", function(r) r.enforcement_ongoing = true end) }
+  local cg = case.find { csa_ref = "CSA-0000012" }
+  t.eq(cg.segment, "Enforcement")
+  local items = t.tasks { inbox = "case_owner" }
+  t.eq(#items, 1)
+  t.expect(string.find(items[1].title, "Check Tallyman and the CSA", 1, true), items[1].title)
+  t.eq(#open_srs(cg, "Action Missed Payment"), 0)
+  t.complete { inbox = "case_owner", outcome = "records updated", as = "owen" }
+  t.eq(#t.tasks {}, 0)
+end)
+
+scenario("an active CSA case: an Arrears Management SR routed to negotiation", function(t)
+  t.import { row("CSA-0000013") }
+  local cg = case.find { csa_ref = "CSA-0000013" }
+  local amp = open_srs(cg, "Action Missed Payment")
+  t.eq(#amp, 1)
+  t.eq(amp[1].reason, "Automated Financial Transition")
+  t.eq(amp[1].owner_team, "Arrears")
+end)
+
+scenario("an inactive CSA case stays arrears-only and is not worked", function(t)
+  t.import { row("CSA-0000014", function(r) r.csa_case_active = false end) }
+  local cg = case.find { csa_ref = "CSA-0000014" }
+  t.eq(cg.segment, "Arrears Only Categorised")
+  t.eq(#open_srs(cg, "Action Missed Payment"), 0)
+  t.eq(#t.tasks {}, 0)
+end)
+
+scenario("bad rows go to the exceptions report and leave nothing else", function(t)
+  local negative = row("CSA-0000021", function(r) r.receiving_parents[1].arrears.active = -10 end)
+  local no_nino = row("CSA-0000022", function(r) r.paying_parent.nino = nil end)
+  local fraction = row("CSA-0000023", function(r) r.receiving_parents[1].arrears.deferred = 12.5 end)
+  local wales = row("CSA-0000024", function(r) r.region = "Wales" end)
+  -- An empty Lua table is a JSON object, so the row with no receiving parent is written out.
+  local nobody = '{"csa_ref":"CSA-0000025","extract_date":"2026-11-20","region":"E&W",'
+    .. '"paying_parent":{"nino":"AB000005A","name":"P","address":{"line1":"1 A St",'
+    .. '"postcode":"LS1 1AA","status":"confirmed"}},"method_of_payment":null,'
+    .. '"enforcement_ongoing":false,"csa_case_active":true,"receiving_parents":[],'
+    .. '"sos":{"jurisdiction":"GB","active":0,"suspended":0,"deferred":0}}'
+  local counts = t.import { negative, no_nino, fraction, wales, nobody, '{"csa_ref": oops' }
+  t.eq(counts.exceptions, 6)
+  t.eq(counts.transitioned, 0)
+  local report = exceptions.report()
+  t.eq(#report, 6)
+  t.eq(report[1].reason, "receiving_parents[1].arrears.active: -10 is negative")
+  t.eq(report[2].reason, "paying_parent.nino: missing")
+  t.eq(report[3].reason, "receiving_parents[1].arrears.deferred: 12.5 is not a whole number of pence")
+  t.eq(report[4].reason, "region: 'Wales' is not one of E&W, Scotland, NI")
+  t.eq(report[5].reason, "receiving_parents: none (a casegroup needs a receiving parent)")
+  t.eq(report[6].csa_ref, nil)
+  t.eq(case.find_client { nino = "AB000000A" }, nil, "no partial client")
+  t.eq(#case.list {}, 0, "no casegroup")
+end)
+
+scenario("importing the same extract again changes nothing", function(t)
+  local extract = t.generate { count = 40, seed = 5, bad_ratio = 0.1 }
+  local lines = {}
+  for i, e in ipairs(extract) do lines[i] = e.line end
+  local first = t.import(lines)
+  t.eq(first.read, 40)
+  t.eq(first.transitioned + first.exceptions, 40)
+  local casegroups = #case.list { limit = 1000 }
+  local again = t.import(lines)
+  t.eq(again.duplicates, 40)
+  t.eq(again.transitioned, 0)
+  t.eq(again.exceptions, 0)
+  t.eq(#case.list { limit = 1000 }, casegroups)
+  t.eq(#exceptions.report(), first.exceptions)
+end)
+
+scenario("every transitioned casegroup's dues equal its extract balances", function(t)
+  local extract = t.generate { count = 120, seed = 11, bad_ratio = 0.05 }
+  local lines = {}
+  for i, e in ipairs(extract) do lines[i] = e.line end
+  t.eq(t.import(lines).failed, 0)
+  local checked = 0
+  for _, e in ipairs(extract) do
+    local r = e.row
+    if r then
+      local pp = case.find_client { nino = r.paying_parent.nino }
+      local cg = pp and case.find { paying_parent = pp }
+      if cg then
+        local origin = "CSA transition " .. r.csa_ref
+        local sums = {}
+        for _, due in ipairs(payment.dues(cg)) do
+          if due.origin == origin then
+            local who = due.case and due.case.receiving_parent.nino or due.owed_to
+            local key = who .. "/" .. due.state
+            sums[key] = (sums[key] or 0) + due.amount
+          end
+        end
+        for _, rp in ipairs(r.receiving_parents) do
+          for _, state in ipairs { "active", "suspended", "deferred" } do
+            t.eq(sums[rp.nino .. "/" .. state] or 0, rp.arrears[state], r.csa_ref .. " RP " .. state)
+          end
+        end
+        for _, state in ipairs { "active", "suspended", "deferred" } do
+          t.eq(sums["SOS_" .. r.sos.jurisdiction .. "/" .. state] or 0, r.sos[state],
+               r.csa_ref .. " SoS " .. state)
+        end
+        checked = checked + 1
+      end
+    end
+  end
+  t.expect(checked > 100, "checked " .. checked .. " casegroups")
+end)
+
+scenario("the exceptions job gives the team leader one work item a day", function(t)
+  t.user("tina", "team_leader")
+  t.user("carl", "caseworker")
+  t.import { row("CSA-0000040", function(r) r.region = "Wales" end), row("CSA-0000041") }
+  -- The job is a plain operator script; here it runs twice on the same day.
+  t.run_script("allocate_transition_exceptions.lua")
+  t.run_script("allocate_transition_exceptions.lua")
+  local items = t.tasks { inbox = "team_leader" }
+  t.eq(#items, 1)
+  t.expect(string.find(items[1].title, "Allocate 1 transition exception of 2026-11-20", 1, true),
+           items[1].title)
+  t.refuses(function()
+    t.complete { inbox = "team_leader", outcome = "allocated", as = "carl" }
+  end, "team_leader")
+  t.complete { inbox = "team_leader", outcome = "allocated", as = "tina" }
+end)
