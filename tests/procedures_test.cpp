@@ -95,6 +95,38 @@ TEST_CASE("a procedure runs to its wait, and timers resume it at their instants"
   CHECK(notes[0].author == "timers#1");
 }
 
+TEST_CASE("an instance that finishes in one activation keeps no history, only its audit") {
+  const std::string one_shot = R"(return procedure{name = "one_shot", run = function(ctx)
+    local s = sr.create{casegroup = ctx.casegroup, process = "Arrears",
+                        area = "Arrears management", sub_area = "Action Missed Payment"}
+    s:add_note("done in one go")
+    return s.id
+  end})";
+  {
+    DurableEngine d;
+    const auto f = d.family();
+    d.procedure("one_shot", one_shot);
+    const Id id = d.runtime.start("one_shot", f.casegroup, {}, "alice");
+    CHECK(d.instance(id).status == "completed");
+    CHECK(d.instance(id).result == "1");
+    CHECK(d.count("SELECT count(*) FROM instance_history") == 0);
+    // What it changed is in the audit, under the instance's actor.
+    CHECK(d.count("SELECT count(*) FROM audit WHERE actor = 'one_shot#1' AND "
+                  "entity IN ('service_requests', 'sr_notes') AND action = 'insert'") == 2);
+  }
+  {
+    RuntimeOptions keep;
+    keep.keep_one_shot_history = true;
+    DurableEngine d(keep);
+    const auto f = d.family();
+    d.procedure("one_shot", one_shot);
+    d.runtime.start("one_shot", f.casegroup, {}, "alice");
+    // With the option, the same run keeps its history.
+    CHECK(d.dump("instance_history").find("SR:add_note") != std::string::npos);
+    CHECK(d.count("SELECT count(*) FROM instance_history") == 3);
+  }
+}
+
 TEST_CASE("replay equals live: warm, always-replayed and restarted runtimes leave the same data") {
   auto scenario = [](RuntimeOptions options, bool restart_each_step) {
     auto d = std::make_unique<DurableEngine>(options);

@@ -276,6 +276,7 @@ void ProcedureRuntime::activate(Id id) {
     Savepoint savepoint(engine_.db);
     try {
       int nargs = 1;
+      bool from_the_start = false;  // no history before this activation
       live = take_warm(instance);
       if (live) {
         ++stats_.warm_resumes;
@@ -288,6 +289,7 @@ void ProcedureRuntime::activate(Id id) {
       } else {
         auto history = store_.history(id);
         if (!history.empty()) ++stats_.replays;
+        from_the_start = history.empty();
         live = build(instance, std::move(history), false);
       }
       live->sandbox->start_activation();
@@ -295,7 +297,11 @@ void ProcedureRuntime::activate(Id id) {
       const auto how = live->sandbox->resume(live->co, nargs, &nresults);
       if (how == Sandbox::Resume::finished) live->journal.check_consumed("the script ended");
       if (live->journal.divergence()) throw Error(ErrorCode::script, live->journal.halt_message());
-      store_.append(id, live->journal.take_new());
+      // An instance that ran from its start to its end in this one activation will never be
+      // replayed, so its history is not kept (its changes are in the audit under its actor).
+      auto commands = live->journal.take_new();
+      const bool one_shot = from_the_start && how == Sandbox::Resume::finished;
+      if (!one_shot || options_.keep_one_shot_history) store_.append(id, commands);
       if (how == Sandbox::Resume::yielded) {
         if (!live->journal.pending) {
           throw Error(ErrorCode::internal, "replay stopped at a wait that has not ended");

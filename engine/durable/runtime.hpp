@@ -27,6 +27,10 @@ struct RuntimeOptions {
   SandboxLimits limits;
   std::size_t cache_size = 1000;  // warm Lua states kept; 0 disables the cache
   int batch_size = 1000;          // activations per transaction (one fsync each)
+  // An instance that runs from its start to its end in one activation is never replayed;
+  // its history is kept only if this is set (an import's million one-shot transitions
+  // would otherwise write twenty million history rows nobody reads).
+  bool keep_one_shot_history = false;
 };
 
 struct RuntimeStats {
