@@ -101,23 +101,29 @@ local function display(s, details)
   end
 end
 
--- Step 12: reverse in BaNCS; a failure leaves the SR open for the caseworker to retry.
-local function reverse(s, details, amount)
+-- Calls BaNCS until it answers ok: after each ERR (already shown on the SR) the caseworker
+-- is asked to retry, and the SR stays open meanwhile.
+local function until_ok(s, what, call)
   while true do
-    local done = bancs.reverse_write_off { sr = s, journal = details.journal,
-                                           write_off_date = details.date, amount = amount }
-    if done.ok then
-      s:complete_step("Reverse write off in BaNCS")
-      s:add_note(string.format("Reversed %s of journal %s in BaNCS (journal %s); the arrears "
-        .. "are suspended", money.format(amount), details.journal, done.reverse_journal))
-      return done
-    end
+    local answer = call()
+    if answer.ok then return answer end
     task.await {
       inbox = "caseworker", kind = "bancs_failure", sr = s,
-      title = "BaNCS did not reverse the write off (ERR: " .. done.message .. "): retry",
+      title = "BaNCS did not " .. what .. " (ERR: " .. answer.message .. "): retry",
       outcomes = { "retry" },
     }
   end
+end
+
+-- Step 12: reverse in BaNCS; the arrears come back suspended.
+local function reverse(s, details, amount)
+  local done = until_ok(s, "reverse the write off", function()
+    return bancs.reverse_write_off { sr = s, journal = details.journal,
+                                     write_off_date = details.date, amount = amount }
+  end)
+  s:complete_step("Reverse write off in BaNCS")
+  s:add_note(string.format("Reversed %s of journal %s in BaNCS (journal %s); the arrears are "
+    .. "suspended", money.format(amount), details.journal, done.reverse_journal))
 end
 
 -- Step 13: a child Unsuspend liabilities SR makes the reversed arrears active.
@@ -126,19 +132,11 @@ local function unsuspend(s, cg, details)
                             sub_area = "Unsuspend liabilities", casegroup = cg, parent = s,
                             status = "In Progress",
                             reason = "Reversal of write off " .. details.journal }
-  while true do
-    local done = bancs.unsuspend { sr = child, journal = details.journal }
-    if done.ok then
-      child:close("Complete")
-      s:complete_step("Unsuspend liabilities")
-      return done
-    end
-    task.await {
-      inbox = "caseworker", kind = "bancs_failure", sr = child,
-      title = "BaNCS did not unsuspend the liabilities (ERR: " .. done.message .. "): retry",
-      outcomes = { "retry" },
-    }
-  end
+  until_ok(child, "unsuspend the liabilities", function()
+    return bancs.unsuspend { sr = child, journal = details.journal }
+  end)
+  child:close("Complete")
+  s:complete_step("Unsuspend liabilities")
 end
 
 -- Step 14: a new promise-to-pay schedule version for every party, then the client contact

@@ -402,14 +402,10 @@ SandboxLimits scenario_limits() {
   return limits;
 }
 
-std::string display_path(const std::filesystem::path& file) {
-  return display_name(file);
-}
-
 void run_file(const std::filesystem::path& file, const Home& home,
               const std::function<void(const ScenarioResult&)>& report, ScenarioSummary& summary) {
   const std::string source = read_script(file);
-  const std::string shown = display_path(file);
+  const std::string shown = display_name(file);
   Collector listing;
   {
     Sandbox sandbox(scenario_limits(), library_dirs(home), nullptr);

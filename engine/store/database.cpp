@@ -343,6 +343,7 @@ void Database::flush_audit() {
         st.bind_null(4);
       }
       st.bind(5, c.action).bind(6, c.before).bind(7, c.after);
+      // Stepped directly: this write is the audit itself, inside the transaction it belongs to.
       int rc = sqlite3_step(st.stmt_);
       if (rc != SQLITE_DONE) fail(rc, "write audit");
     }
