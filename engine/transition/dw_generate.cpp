@@ -111,7 +111,7 @@ class Generator {
 
   json row(std::int64_t index, const std::string& extract_date, const json* previous) {
     const Town& town = pick(kTowns);
-    char ref[16];
+    char ref[32];
     std::snprintf(ref, sizeof ref, "CSA-%07lld", static_cast<long long>(index + 1));
     const bool owes = !chance(8);
     json row = {{"csa_ref", ref}, {"extract_date", extract_date}, {"region", town.region}};
