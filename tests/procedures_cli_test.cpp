@@ -3,6 +3,7 @@
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <sstream>
 
 #include <thread>
 
@@ -66,6 +67,13 @@ TEST_CASE("cli: replay survives pairs() and table.sort across separate processes
   CHECK(history[1]["args"][1] == "key1");
   CHECK(history[2]["args"][1] == "key10");
   CHECK(history[3]["args"][1] == "key100");
+  // The table cuts long arguments and results; --json has them whole.
+  const Result table = p.run("instance history 1");
+  REQUIRE(table.status == 0);
+  std::istringstream rows(table.out);
+  std::string row;
+  while (std::getline(rows, row)) CHECK(row.size() < 250);
+  CHECK_THAT(table.out, Catch::Contains("..."));
 
   // Another process replays the 303 recorded commands, then resumes after the wait.
   const Result advanced = p.run("clock advance 2d");

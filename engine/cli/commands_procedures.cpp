@@ -147,8 +147,8 @@ void add_instance(CLI::App& app, Context& ctx) {
     }
     std::vector<std::vector<std::string>> rows = {{"seq", "command", "args", "result", "line"}};
     for (const auto& c : commands) {
-      rows.push_back(
-          {std::to_string(c.seq), c.name, c.args, c.result.value_or("(pending)"), c.line});
+      rows.push_back({std::to_string(c.seq), c.name, clipped(c.args),
+                      clipped(c.result.value_or("(pending)")), c.line});
     }
     print_table(rows);
   });
