@@ -35,9 +35,8 @@ int w_reverse_write_off(Args& a) {
   a.table(1, "request", {"sr", "journal", "write_off_date", "amount"});
   const Id sr = a.field_object(1, "sr", kSrType);
   const std::string journal = a.field_string(1, "journal");
-  const auto date = a.opt_field_date(1, "write_off_date");
-  if (!date) a.fail_field(1, "write_off_date", "date YYYY-MM-DD expected");
-  push_answer(a.L, bancs(a).reverse_write_off(sr, journal, *date, a.field_pence(1, "amount")));
+  const std::string date = a.field_date(1, "write_off_date");
+  push_answer(a.L, bancs(a).reverse_write_off(sr, journal, date, a.field_pence(1, "amount")));
   return 1;
 }
 

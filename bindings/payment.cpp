@@ -32,10 +32,9 @@ int w_account(Args& a) {
 int w_write_off(Args& a) {
   a.table(1, "write_off", {"casegroup", "journal", "date", "arrears", "charges"});
   const Id group = a.field_object(1, "casegroup", kCasegroupType);
-  const auto date = a.opt_field_date(1, "date");
-  if (!date) a.fail_field(1, "date", "date YYYY-MM-DD expected");
+  const std::string date = a.field_date(1, "date");
   const Id id =
-      ledger(a).write_off(group, a.field_string(1, "journal"), *date, a.field_pence(1, "arrears"),
+      ledger(a).write_off(group, a.field_string(1, "journal"), date, a.field_pence(1, "arrears"),
                           a.opt_field_pence(1, "charges").value_or(0));
   lua_pushinteger(a.L, id);
   return 1;
@@ -130,10 +129,9 @@ int w_record(Args& a) {
   a.table(1, "payment", {"account", "amount", "date", "method", "reference"});
   const Id account = a.field_object(1, "account", kAccountType);
   const Pence amount = a.field_pence(1, "amount");
-  const auto date = a.opt_field_date(1, "date");
-  if (!date) a.fail_field(1, "date", "date YYYY-MM-DD expected, got nil");
+  const std::string date = a.field_date(1, "date");
   lua_pushinteger(a.L,
-                  ledger(a).record_payment(account, amount, *date, a.opt_field_string(1, "method"),
+                  ledger(a).record_payment(account, amount, date, a.opt_field_string(1, "method"),
                                            a.opt_field_string(1, "reference")));
   return 1;
 }
@@ -157,9 +155,7 @@ int w_issue_schedule(Args& a) {
   const auto periods = a.opt_field_integer(1, "periods");
   if (!periods) a.fail_field(1, "periods", "integer expected, got nil");
   s.periods = *periods;
-  const auto first = a.opt_field_date(1, "first_collection_date");
-  if (!first) a.fail_field(1, "first_collection_date", "date YYYY-MM-DD expected, got nil");
-  s.first_collection_date = *first;
+  s.first_collection_date = a.field_date(1, "first_collection_date");
   s.acceptable = a.opt_field_boolean(1, "acceptable");
   push_schedule(a.L, ledger(a).issue_schedule(s));
   return 1;

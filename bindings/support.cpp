@@ -536,6 +536,12 @@ std::optional<std::string> Args::opt_field_date(int t, const char* key) {
   return s;
 }
 
+std::string Args::field_date(int t, const char* key) {
+  auto d = opt_field_date(t, key);
+  if (!d) fail_field(t, key, "date YYYY-MM-DD expected, got nil");
+  return *d;
+}
+
 std::optional<std::int64_t> Args::opt_field_integer(int t, const char* key) {
   const int type = push_field(t, key);
   std::optional<std::int64_t> out;

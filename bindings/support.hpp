@@ -129,6 +129,7 @@ class Args {
   std::string field_string(int t, const char* key);
   std::optional<std::string> opt_field_string(int t, const char* key);
   std::optional<std::string> opt_field_date(int t, const char* key);
+  std::string field_date(int t, const char* key);
   std::optional<std::int64_t> opt_field_integer(int t, const char* key);
   Pence field_pence(int t, const char* key);
   std::optional<Pence> opt_field_pence(int t, const char* key);
