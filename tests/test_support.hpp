@@ -9,6 +9,7 @@
 #include <fstream>
 #include <string>
 
+#include "engine/core/temp_folder.hpp"
 #include "engine/domain/engine.hpp"
 #include "engine/runtime/sandbox.hpp"
 #include "engine/runtime/script_runner.hpp"
@@ -18,24 +19,7 @@ namespace casekit::test {
 
 inline const std::filesystem::path kSourceDir = CASEKIT_SOURCE_DIR;
 
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "casekit-test-XXXXXX").string();
-    if (!mkdtemp(pattern.data())) throw std::runtime_error("mkdtemp failed");
-    path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
-};
+using TempDir = casekit::TempFolder;
 
 // A home folder of the test's own: a copy of the repository's procedures/ and scripts/, so
 // a test can add procedure files.

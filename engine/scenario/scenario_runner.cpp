@@ -6,6 +6,7 @@
 
 #include "bindings/journal.hpp"
 #include "bindings/modules.hpp"
+#include "engine/core/temp_folder.hpp"
 #include "engine/durable/runtime.hpp"
 #include "engine/runtime/sandbox.hpp"
 #include "engine/runtime/script_runner.hpp"
@@ -18,26 +19,6 @@ namespace casekit {
 namespace {
 
 constexpr const char* kScenarioStart = "2026-11-20T09:00:00Z";
-
-// A folder of its own for each scenario's database, removed afterwards.
-class ScratchFolder {
- public:
-  ScratchFolder() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "casekit-test-XXXXXX").string();
-    if (!mkdtemp(pattern.data())) throw Error(ErrorCode::io, "cannot make a scratch folder");
-    path_ = pattern;
-  }
-  ~ScratchFolder() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
-  }
-  ScratchFolder(const ScratchFolder&) = delete;
-  ScratchFolder& operator=(const ScratchFolder&) = delete;
-  const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
-};
 
 Database& migrated(Database& db, SimulatedClock& clock) {
   db.set_clock(&clock);
@@ -53,7 +34,7 @@ struct World {
         runtime(engine, {}, [this](std::string_view s) { printed += std::string(s) + "\n"; }),
         local_bancs(db, clock) {}
 
-  ScratchFolder dir;
+  TempFolder dir;  // the scenario's database lives here
   SimulatedClock clock{parse_instant(kScenarioStart)};
   Database db;
   Engine engine;
