@@ -158,6 +158,11 @@ Id BancsInterface::account_of(Id sr) {
   return ledger_.account_of_casegroup(*r.casegroup_id).id;
 }
 
+void BancsInterface::record_status(Id sr, const BancsAnswer& a) {
+  srs_.set_field(sr, "bancs_status", a.ok ? "ok" : "ERR");
+  srs_.set_field(sr, "bancs_message", a.message);
+}
+
 BancsAnswer BancsInterface::display_written_off(Id sr, const std::string& journal) {
   const Id account = account_of(sr);
   const BancsAnswer a = adapter_->display_written_off(account, journal);
@@ -190,8 +195,7 @@ BancsAnswer BancsInterface::reverse_write_off(Id sr, const std::string& journal,
                                               const std::string& write_off_date, Pence amount) {
   const BancsAnswer a =
       adapter_->reverse_write_off(account_of(sr), journal, write_off_date, amount);
-  srs_.set_field(sr, "bancs_status", a.ok ? "ok" : "ERR");
-  srs_.set_field(sr, "bancs_message", a.message);
+  record_status(sr, a);
   if (a.ok) {
     srs_.set_field(sr, "reverse_write_off_date", a.reverse_date);
     srs_.set_field(sr, "reverse_journal_number", a.reverse_journal);
@@ -201,8 +205,7 @@ BancsAnswer BancsInterface::reverse_write_off(Id sr, const std::string& journal,
 
 BancsAnswer BancsInterface::unsuspend(Id sr, const std::string& journal) {
   const BancsAnswer a = adapter_->unsuspend(account_of(sr), journal);
-  srs_.set_field(sr, "bancs_status", a.ok ? "ok" : "ERR");
-  srs_.set_field(sr, "bancs_message", a.message);
+  record_status(sr, a);
   return a;
 }
 

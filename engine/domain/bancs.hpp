@@ -91,6 +91,8 @@ class BancsInterface {
 
  private:
   Id account_of(Id sr);
+  // The SR's bancs_status (ok or ERR) and bancs_message, as the source's screens show them.
+  void record_status(Id sr, const BancsAnswer& a);
 
   Database& db_;
   const Clock& clock_;
