@@ -162,8 +162,10 @@ TEST_CASE("phase 2: dues mirror the balances in all six categories") {
 TEST_CASE("phase 2: an existing case gets the CSA details and the dues, and no new case") {
   Transition t;
   // CMS already has this paying parent with this receiving parent.
-  NewClient pp{"AB000000A", "Paul Payer", {}, {}, {}, Address{"1 High Street"}};
-  NewClient rp{"AB000001A", "Rita Receiver", {}, {}, {}, Address{"2 Mill Lane"}};
+  NewClient pp{"AB000000A", "Paul Payer", {},
+               {},          {},           Address{"1 High Street", {}, {}, {}, "confirmed"}};
+  NewClient rp{
+      "AB000001A", "Rita Receiver", {}, {}, {}, Address{"2 Mill Lane", {}, {}, {}, "confirmed"}};
   const Id pp_id = t.d.engine.casegroups.create_client(pp);
   const Id rp_id = t.d.engine.casegroups.create_client(rp);
   NewCasegroup ng;

@@ -24,7 +24,7 @@
 namespace casekit {
 
 struct RuntimeOptions {
-  SandboxLimits limits;
+  SandboxLimits limits{};
   std::size_t cache_size = 1000;  // warm Lua states kept; 0 disables the cache
   int batch_size = 1000;          // activations per transaction (one fsync each)
   // An instance that runs from its start to its end in one activation is never replayed;

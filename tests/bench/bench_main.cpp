@@ -142,8 +142,7 @@ void durable_figures(const std::filesystem::path& dir) {
 
   std::printf("\n### Durable instances\n\n");
   std::printf("| measure | value | target |\n|---|---|---|\n");
-  RuntimeOptions cached;
-  cached.cache_size = 1000;
+  const RuntimeOptions cached{.cache_size = 1000};
   const auto small = timer_wave(dir, "timer", 10'000, cached);
   const auto large = timer_wave(dir, "timer", 100'000, cached);
   std::printf("| 10,000 instances: run to the timer | %.0f /s | |\n", small.start_per_s);
@@ -171,8 +170,7 @@ void durable_figures(const std::filesystem::path& dir) {
               static_cast<unsigned long long>(large.stats.replays));
 
   // Resume cost against history length, every resume a replay (no cache).
-  RuntimeOptions cold;
-  cold.cache_size = 0;
+  const RuntimeOptions cold{.cache_size = 0};
   double base = 0;
   for (int n : {0, 100, 1000}) {
     const auto f = timer_wave(dir, "history" + std::to_string(n), 500, cold);

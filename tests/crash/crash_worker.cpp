@@ -45,9 +45,7 @@ void run(const std::string& db_path, const Home& home) {
   if (!clock) throw Error(ErrorCode::invalid, "crash worker needs a simulated clock");
   Engine engine(db, *clock, home);
   // Small batches: many commits, so many different points for a kill to land between.
-  RuntimeOptions options;
-  options.batch_size = 16;
-  ProcedureRuntime runtime(engine, options);
+  ProcedureRuntime runtime(engine, {.batch_size = 16});
   runtime.drain();
   while (const auto next = runtime.next_timer()) {
     if (*next > clock->now()) {
