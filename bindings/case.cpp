@@ -57,8 +57,9 @@ int w_find(Args& a) {
 int w_list(Args& a) {
   CasegroupFilter f;
   if (!a.none(1)) {
-    a.table(1, "filter", {"segment", "flag", "after", "limit"});
+    a.table(1, "filter", {"segment", "flag", "review_due_by", "after", "limit"});
     f.segment = a.opt_field_string(1, "segment");
+    f.review_due_by = a.opt_field_date(1, "review_due_by");
     f.flag = a.opt_field_string(1, "flag");
     f.after_id = a.opt_field_integer(1, "after").value_or(0);
     const auto limit = a.opt_field_integer(1, "limit").value_or(100);
@@ -253,8 +254,9 @@ const Function kFunctions[] = {
     {"find", entry<w_find>, "case.find{csa_ref=} or case.find{paying_parent=} -> Casegroup|nil",
      "The casegroup with this CSA reference, or the paying parent's casegroup (a Client or "
      "its id); nil if none."},
-    {"list", entry<w_list>, "case.list{segment=, flag=, after=, limit=} -> {Casegroup}",
-     "Casegroups in id order, optionally in one segment or carrying one flag. `after` is the "
+    {"list", entry<w_list>, "case.list{segment=, flag=, review_due_by=, after=, limit=} -> {Casegroup}",
+     "Casegroups in id order, optionally in one segment, carrying one flag, or with a review "
+     "date on or before `review_due_by`. `after` is the "
      "last id of the previous page; `limit` defaults to 100 (at most 10000)."},
     {"client", entry<w_client>, "case.client(id) -> Client", "The client with this id."},
     {"find_client", entry<w_find_client>, "case.find_client{nino=} -> Client|nil",

@@ -1,64 +1,17 @@
 -- The paying parent says they paid the receiving parent directly.
 --
 -- Source: ../shared/source-procedures/000 (arrears negotiation and missed payments), step 5
--- of "Negotiate". The paying parent is asked for evidence (bank statements, say) within 14
--- days and the receiving parent is asked to confirm:
---   - the receiving parent confirms: no further verification; offer the paying parent a
---     move to Direct Pay;
---   - they deny it or cannot be contacted: the SR waits 14 days for the evidence;
---     acceptable evidence: offer the move to Direct Pay; none: back to negotiation (step 6).
--- Started by arrears negotiation on its Action Missed Payment SR (params.sr), or by hand:
+-- of "Determine Reason for Missed Payment"; the steps are in procedures/lib/direct_payment.lua,
+-- which arrears_negotiation uses for the same claim made during its call. Started by hand on
+-- an Action Missed Payment SR:
 --   casekit start direct_payment_claim --casegroup 1 --param sr=7
 -- Returns "confirmed", "evidenced" or "negotiate".
-
-local function offer_direct_pay(s)
-  local answer = task.await {
-    inbox = "caseworker", sr = s, due_in_days = 2,
-    title = "Call the paying parent: do they wish to change service type to Direct Pay?",
-    outcomes = { "agreed", "declined" },
-  }
-  if answer.outcome == "agreed" then
-    s:add_note("Paying parent agreed to change service type to Direct Pay: refer to "
-      .. "Change - Service Type - To Direct Pay")
-  else
-    s:add_note("Paying parent declined a change to Direct Pay")
-  end
-end
+local direct_payment = require("direct_payment")
 
 return procedure {
   name = "direct_payment_claim",
   description = "000 step 5: verify a claimed direct payment (evidence within 14 days)",
   run = function(ctx)
-    local s = sr.get(tonumber(ctx.params.sr))
-    s:add_note("Paying parent claims a direct payment; advised to provide evidence (e.g. bank "
-      .. "statements) within 14 days, and that the receiving parent will be asked to confirm")
-
-    local call = task.await {
-      inbox = "caseworker", sr = s, due_in_days = 1,
-      title = "Call the receiving parent: did they receive the direct payment?",
-      outcomes = { "confirmed", "denied", "no_contact" },
-    }
-    if call.outcome == "confirmed" then
-      s:add_note("Receiving parent confirmed receipt of the direct payment")
-      offer_direct_pay(s)
-      return "confirmed"
-    end
-
-    s:set_status("Wait")
-    local evidence = task.await {
-      inbox = "caseworker", sr = s, timeout_days = 14,
-      title = "Record the paying parent's evidence of the direct payment",
-      outcomes = { "acceptable", "not_acceptable" }, fields = { "evidence" },
-      required = { acceptable = { "evidence" } },
-    }
-    s:set_status("In Progress")
-    if evidence.outcome == "acceptable" then
-      s:add_note("Acceptable evidence received: " .. evidence.fields.evidence)
-      offer_direct_pay(s)
-      return "evidenced"
-    end
-    s:add_note(evidence.timeout and "No evidence within 14 days; continue negotiation"
-      or "Evidence not acceptable; continue negotiation")
-    return "negotiate"
+    return direct_payment.verify(sr.get(tonumber(ctx.params.sr)))
   end,
 }

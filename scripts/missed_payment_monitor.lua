@@ -5,7 +5,9 @@
 -- Action Missed Payment SR and tells each receiving parent with CMSL6000 (source 000,
 -- "We haven't received a child maintenance payment"), unless the casegroup has the
 -- disable_missed_payment_monitor flag or already has an open Action Missed Payment SR,
--- so running the job twice raises nothing twice.
+-- so running the job twice raises nothing twice. Each SR raised starts
+-- procedures/arrears_negotiation.lua on it (source 000, "Determine Reason for Missed
+-- Payment"); from `casekit exec`, `schedule run` or the scheduler alike.
 local collections = require("collections")
 
 local PAGE = 500
@@ -24,17 +26,16 @@ local function raise(cg, schedule, expected, paid, last_due)
   s:set_field("shortfall", shortfall)
   s:add_note(string.format("Collection due %s not received in full: paid %s of %s expected.",
     last_due, money.format(paid), money.format(expected)))
-  s:add_step("Determine reason for missed payment")
-  s:add_step("Call paying parent")
-  s:add_step("Negotiate new arrears payment schedule")
   for _, c in ipairs(cg:cases()) do
     letter.send{template = "CMSL6000", to = c.receiving_parent, casegroup = cg, sr = s,
       fields = {amount_missed = money.format(shortfall), due_date = last_due}}
     letters = letters + 1
   end
+  local instance = procedures.start{name = "arrears_negotiation", casegroup = cg,
+    params = {sr = tostring(s.id)}}
   raised = raised + 1
-  print(string.format("casegroup %d (%s): missed payment, SR %d raised", cg.id,
-    cg.csa_ref or "-", s.id))
+  print(string.format("casegroup %d (%s): missed payment, SR %d raised, arrears_negotiation %d",
+    cg.id, cg.csa_ref or "-", s.id, instance))
 end
 
 local after = 0

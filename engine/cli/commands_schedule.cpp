@@ -13,7 +13,8 @@ namespace {
 
 Schedules open_schedules(Context& ctx) {
   Engine& e = ctx.open();
-  return Schedules(e, load_schedules(e.home.scripts() / "schedules.toml", e.home.scripts()));
+  return Schedules(e, load_schedules(e.home.scripts() / "schedules.toml", e.home.scripts()), {},
+                   &ctx.runtime());
 }
 
 nlohmann::json run_json(const Run& r) {
@@ -147,6 +148,7 @@ void add_pause_resume_run(CLI::App* group, Context& ctx) {
   run->callback([&ctx, name] {
     Schedules schedules = open_schedules(ctx);
     const Run r = schedules.run(schedules.find(*name), "manual", std::nullopt, print_line);
+    ctx.runtime().drain();  // the instances the script started run to their first wait
     if (r.status != "succeeded") {
       throw Error(ErrorCode::script,
                   "run " + std::to_string(r.id) + " failed: " + r.message.value_or(""));

@@ -28,8 +28,11 @@ void add_script_commands(CLI::App& app, Context& ctx) {
     SandboxLimits limits;
     limits.instructions = eo->max_instructions;
     limits.memory_bytes = eo->max_memory_mb << 20;
-    const ExecStats stats = exec_script(e, eo->script, limits,
-                                        [](std::string_view line) { std::cout << line << "\n"; });
+    ProcedureRuntime& runtime = ctx.runtime();
+    const ExecStats stats = exec_script(
+        e, eo->script, limits, [](std::string_view line) { std::cout << line << "\n"; },
+        &runtime);
+    runtime.drain();  // the instances the script started run to their first wait
     spdlog::info("{}: done ({} instructions, {} KiB)", eo->script, stats.instructions,
                  stats.memory_bytes >> 10);
   });

@@ -18,7 +18,8 @@ void add_serve_command(CLI::App& app, Context& ctx) {
       throw Error(ErrorCode::invalid,
                   "this database has a simulated clock; move it with `casekit clock advance`");
     }
-    Schedules schedules(e, load_schedules(e.home.scripts() / "schedules.toml", e.home.scripts()));
+    Schedules schedules(e, load_schedules(e.home.scripts() / "schedules.toml", e.home.scripts()),
+                        {}, &ctx.runtime());
     Server server(e, schedules, ctx.runtime(), std::chrono::seconds(*poll), print_line);
     server.run();
   });

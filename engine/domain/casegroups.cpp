@@ -208,13 +208,14 @@ std::optional<Id> Casegroups::find_by_paying_parent(Id client_id) {
 std::vector<Casegroup> Casegroups::list(const CasegroupFilter& filter) {
   if (filter.segment) require_one_of("segment", *filter.segment, kSegments);
   if (filter.flag) require_one_of("flag", *filter.flag, kFlags);
+  require_date("review_due_by", filter.review_due_by);
   auto st = db_.prepare(
       std::string("SELECT ") + kCasegroupColumns +
       " FROM casegroups g WHERE id > ?1 AND (?2 IS NULL OR segment = ?2) AND (?3 IS NULL OR "
       "EXISTS (SELECT 1 FROM casegroup_flags f WHERE f.casegroup_id = g.id AND f.flag = ?3)) "
-      "ORDER BY id LIMIT ?4");
+      "AND (?5 IS NULL OR review_date <= ?5) ORDER BY id LIMIT ?4");
   st.bind_all(filter.after_id, filter.segment, filter.flag,
-              static_cast<std::int64_t>(filter.limit));
+              static_cast<std::int64_t>(filter.limit), filter.review_due_by);
   std::vector<Casegroup> out;
   while (st.step()) out.push_back(casegroup_from_row(st));
   for (auto& g : out) g.flags = flags(g.id);

@@ -17,10 +17,12 @@ std::string display_name(const std::filesystem::path& file) {
 
 ExecStats exec_script(Engine& engine, const std::filesystem::path& file,
                       const SandboxLimits& limits,
-                      const std::function<void(std::string_view)>& print) {
+                      const std::function<void(std::string_view)>& print,
+                      lua::ProcedureStarter* procedures) {
   const std::string name = display_name(file);
   const std::string source = read_script(file);
   lua::Host host{engine, "script:" + name, print};
+  host.procedures = procedures;
   ActorScope actor(engine.db, host.actor);
   Transaction tx(engine.db);
   Sandbox sandbox(limits, library_dirs(engine.home), &host);

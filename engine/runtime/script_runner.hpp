@@ -25,8 +25,12 @@ struct ExecStats {
   std::uint64_t instructions = 0;
 };
 
+// `procedures`, when given, lets the script start procedure instances (a monitor starting
+// the procedure for what it raised); they are stored with the script's changes and run when
+// the caller next drains the runtime.
 ExecStats exec_script(Engine& engine, const std::filesystem::path& file,
                       const SandboxLimits& limits,
-                      const std::function<void(std::string_view)>& print);
+                      const std::function<void(std::string_view)>& print,
+                      lua::ProcedureStarter* procedures = nullptr);
 
 }  // namespace casekit

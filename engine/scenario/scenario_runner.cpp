@@ -281,9 +281,19 @@ int t_instance(lua_State* L, World& w) {
 
 // t.run_script(name): runs scripts/NAME as the scheduler would, in its own transaction.
 int t_run_script(lua_State* L, World& w) {
-  exec_script(w.engine, w.engine.home.scripts() / luaL_checkstring(L, 1), SandboxLimits{},
-              [&w](std::string_view s) { w.printed += std::string(s) + "\n"; });
+  exec_script(
+      w.engine, w.engine.home.scripts() / luaL_checkstring(L, 1), SandboxLimits{},
+      [&w](std::string_view s) { w.printed += std::string(s) + "\n"; }, &w.runtime);
+  w.runtime.drain();
   return 0;
+}
+
+// t.fulfil_letters() -> how many: the queued letters go to the scenario's outbox, as
+// `casekit letters fulfil` would send them, in their own transaction.
+int t_fulfil_letters(lua_State* L, World& w) {
+  const FulfilResult r = w.engine.letters.fulfil(w.dir.path() / "outbox");
+  lua_pushinteger(L, r.fulfilled);
+  return 1;
 }
 
 // t.bancs_fail(operation, message): BaNCS answers ERR to that operation until t.bancs_ok().
@@ -345,6 +355,7 @@ void push_t(Sandbox& sandbox, World& w) {
   set("advance", t_entry<t_advance>);
   set("instance", t_entry<t_instance>);
   set("run_script", t_entry<t_run_script>);
+  set("fulfil_letters", t_entry<t_fulfil_letters>);
   set("bancs_fail", t_entry<t_bancs_fail>);
   set("bancs_ok", t_entry<t_bancs_ok>);
   sandbox.load(kAssertions, "casekit test");

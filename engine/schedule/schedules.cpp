@@ -122,8 +122,9 @@ std::vector<ScheduleDef> load_schedules(const std::filesystem::path& file,
   return defs;
 }
 
-Schedules::Schedules(Engine& engine, std::vector<ScheduleDef> defs, SandboxLimits limits)
-    : engine_(engine), defs_(std::move(defs)), limits_(limits) {}
+Schedules::Schedules(Engine& engine, std::vector<ScheduleDef> defs, SandboxLimits limits,
+                     lua::ProcedureStarter* procedures)
+    : engine_(engine), defs_(std::move(defs)), limits_(limits), procedures_(procedures) {}
 
 const ScheduleDef& Schedules::find(std::string_view name) const {
   for (const auto& d : defs_) {
@@ -223,7 +224,7 @@ Run Schedules::run(const ScheduleDef& def, std::string_view trigger,
   std::string status = "succeeded";
   std::optional<std::string> message;
   try {
-    exec_script(engine_, def.script, limits_, print);
+    exec_script(engine_, def.script, limits_, print, procedures_);
   } catch (const Error& e) {
     status = "failed";
     message = e.what();

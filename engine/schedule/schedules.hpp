@@ -52,7 +52,10 @@ struct ScheduleStatus {
 
 class Schedules {
  public:
-  Schedules(Engine& engine, std::vector<ScheduleDef> defs, SandboxLimits limits = {});
+  // With `procedures`, scheduled scripts may start procedure instances (the monitors do);
+  // whoever runs the schedules drains the runtime after a run.
+  Schedules(Engine& engine, std::vector<ScheduleDef> defs, SandboxLimits limits = {},
+            lua::ProcedureStarter* procedures = nullptr);
 
   const ScheduleDef& find(std::string_view name) const;
   std::vector<ScheduleStatus> status();
@@ -93,6 +96,7 @@ class Schedules {
   Engine& engine_;
   std::vector<ScheduleDef> defs_;
   SandboxLimits limits_;
+  lua::ProcedureStarter* procedures_;
 };
 
 }  // namespace casekit

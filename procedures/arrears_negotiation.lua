@@ -1,0 +1,867 @@
+-- Arrears negotiation and missed payments.
+--
+-- Source: ../shared/source-procedures/000 (Arrears Negotiation and Missed Payments). Works one
+-- Action Missed Payment SR of a casegroup, from the checks before work to the SR's closure
+-- and the consecutive payment reviews after it. Started by:
+--   - the missed-payment monitor (scripts/missed_payment_monitor.lua), params.sr;
+--   - the phase-2 transition, params.sr and trigger "Automated Financial Transition";
+--   - case routing's negotiation decision (001 step 69), params.sr (a child SR);
+--   - a caseworker or the paying parent's request, by hand:
+--       casekit start arrears_negotiation --casegroup 7 --param reason="Negotiation Requested"
+--     (params: sr, reason, dd_reason_code; see docs/procedures/arrears_negotiation.md).
+-- A person's steps are work items in the caseworker inbox; the procedure branches on their
+-- outcomes as the source does. docs/procedures/arrears_negotiation.md maps each source step
+-- to these lines and to the tests.
+--
+-- Returns what became of the SR: "paid", "schedule_agreed", "review_failed",
+-- "arrears_review", "neg_unsuccessful_nfa", "neg_unsuccessful", "direct_payment",
+-- "cancelled_no_address", "active_duty" or "superseded".
+
+local collections = require("collections")
+local direct_payment = require("direct_payment")
+
+local AMP = "Action Missed Payment"
+
+-- SR reasons that send the SR to "Determine Reason for Missed Payment"; any other reason
+-- (negotiation requested, residual arrears, Automated Financial Transition, a caseworker's
+-- or case routing's negotiation) goes straight to "Negotiate New Arrears Payment Schedule".
+local MISSED_PAYMENT = {
+  ["Missed Payment"] = true, ["Initial Payment"] = true, ["ADDACS"] = true, ["ARUDD"] = true,
+}
+local RENEGOTIATION = "Negotiation Requested"
+
+-- Direct debit failure reason codes (step 2).
+local NEW_MOPF_CODES = { ["4"] = 1, ["5"] = 1, ["6"] = 1, ["7"] = 1, ["8"] = 1, ["9"] = 1,
+                         A = 1, B = 1 }
+local DEATH_CODE = "2"
+local CHANGE_MOPF_CODES = { ["1"] = 1, ["3"] = 1 }
+-- "If there is no recent Death of client SR": the source does not say how recent; ours.
+local RECENT_DEATH_SR_DAYS = 90
+
+local DEBT_STEER_MONTHS = 24      -- Negotiation Satisfactory within, Breaches Debt Steer beyond
+local INCOME_SHARE_PERCENT = 40   -- default SO schedule: at most this share of net income
+local WAIT_FOR_PAYMENT_DAYS = 5   -- DD represent and non-immediate payments (steps 16, 18)
+local REVIEW_AFTER_COLLECTION_DAYS = 5 -- consecutive payment reviews (step 27)
+local LETTER_CHECK_DAYS = 30      -- how long to wait for the letters before asking a person
+
+local FREQUENCIES = { weekly = true, fortnightly = true, four_weekly = true, monthly = true }
+local METHODS = { DD = true, SO = true, DEO = true }
+local EMPLOYMENT = { employed = true, ["self-employed"] = true, unemployed = true }
+
+-- Another Action Missed Payment SR replaced this one (a renegotiation request closed it):
+-- every wait ends with this check, and the instance stops quietly.
+local SUPERSEDED = {}
+
+local function ensure_open(s)
+  if not s.is_open then error(SUPERSEDED) end
+end
+
+local function await(s, spec)
+  spec.sr = s
+  spec.inbox = spec.inbox or "caseworker"
+  local answer = task.await(spec)
+  ensure_open(s)
+  return answer
+end
+
+local function pause(s, days)
+  wait { days = days }
+  ensure_open(s)
+end
+
+local function integer(text)
+  local n = math.tointeger(tonumber(text or ""))
+  return n
+end
+
+-- ---- the SR ---------------------------------------------------------------------------
+
+-- "A paying parent's request to renegotiate on an SR not generated today: close it Closed /
+-- Cancelled and create a new one" (Gather Information). Returns the SR to work, or an open
+-- SR raised today and true: that one is already being worked.
+local function renegotiation_sr(cg)
+  local today = clock.today()
+  for _, open in ipairs(sr.find { casegroup = cg, sub_area = AMP, open = true }) do
+    if string.sub(open.created_at, 1, 10) == today then
+      open:add_note("Paying parent requested renegotiation of the arrears; the SR was raised "
+        .. "today and is worked as it is")
+      return open, true
+    end
+    open:add_note("Paying parent requested renegotiation of the arrears: SR not generated "
+      .. "today, closed and cancelled; a new Action Missed Payment SR negotiates the "
+      .. "outstanding balance")
+    open:close("Cancelled")
+  end
+  return nil
+end
+
+-- Returns the SR, and true when it is already being worked (raised today).
+local function the_sr(ctx, cg)
+  if ctx.params.sr then
+    local s = sr.get(integer(ctx.params.sr) or error("params.sr must be an SR id"))
+    if s.sub_area ~= AMP or not s.casegroup or s.casegroup.id ~= cg.id then
+      error("SR " .. s.id .. " is not an Action Missed Payment SR of casegroup " .. cg.id)
+    end
+    return s
+  end
+  local reason = ctx.params.reason or RENEGOTIATION
+  if reason == RENEGOTIATION then
+    local today_sr, in_hand = renegotiation_sr(cg)
+    if in_hand then return today_sr, true end
+  end
+  local s = sr.create { process = "Arrears", area = "Arrears Management", sub_area = AMP,
+                       casegroup = cg, reason = reason }
+  if ctx.params.dd_reason_code then s:set_field("dd_reason_code", ctx.params.dd_reason_code) end
+  return s
+end
+
+-- ---- checks before work (Gather Information) --------------------------------------------
+
+-- Returns a result when the SR must not be worked, else nil.
+local function address_check(s, pp)
+  local status = pp.address and pp.address.status
+  if status == "DLO" or status == "NFA" then
+    s:add_note("Paying parent's correspondence address is marked " .. status
+      .. ": SR closed and cancelled")
+    s:close("Cancelled")
+    return "cancelled_no_address"
+  end
+  if status == "JPAC" then
+    s:add_note("Paying parent's address is the JPAC Process Team: on active duty, no arrears "
+      .. "action is required against them")
+    s:set_field("active_duty", "yes")
+    s:close("Complete", "No Arrears Action - Active Duty")
+    return "active_duty"
+  end
+  return nil
+end
+
+local function remove_suppression(s, cg)
+  for _, c in ipairs(cg:cases()) do
+    local rp = c.receiving_parent
+    if rp.contact_suppressed then
+      rp:set_contact_suppressed(false)
+      s:add_note("Arrears-only case: outbound contact suppression removed for " .. rp.name)
+    end
+  end
+end
+
+-- DFB cannot collect arrears: a new method of payment must be agreed and replace it.
+local function replace_dfb(s, account)
+  local answer = await(s, {
+    kind = "new_method_of_payment", due_in_days = 2,
+    title = "Arrears cannot be collected by deduction from benefit: agree a new method of "
+      .. "payment (standing order or direct debit) with the paying parent",
+    outcomes = { "SO", "DD", "no contact" },
+  })
+  if answer.outcome == "no contact" then
+    s:add_note("New method of payment not agreed: paying parent not contacted; DFB stays")
+    return
+  end
+  account:set_method(answer.outcome, "active")
+  s:add_note("Method of payment DFB replaced by " .. answer.outcome)
+end
+
+local function credit_check(s, pp)
+  if pp.address and pp.address.status == "confirmed" then
+    s:complete_step("Search CRA")
+  else
+    s:skip_step("Search CRA")
+    s:add_note("CRA search not made: the paying parent has no confirmed permanent residential "
+      .. "address")
+  end
+end
+
+-- ---- what is owed, what was paid ----------------------------------------------------------
+
+-- The amount the SR is about: the monitor's shortfall for a missed payment, else the
+-- casegroup's active arrears.
+local function owed(s, cg)
+  return integer(s:field("shortfall")) or payment.balance { casegroup = cg, state = "active" }
+end
+
+local function paid_since_sr(s, account)
+  if not account then return 0 end
+  return payment.paid { account = account, since = string.sub(s.created_at, 1, 10) }
+end
+
+-- ---- Determine Reason for Missed Payment, step 2: direct debit failures ------------------
+
+local function suspend_dd(s, cg, account, arudd)
+  if account.method_status ~= "active" then return false end
+  local amend = sr.create { process = "Payments", area = "MOPF", sub_area = "Amend existing MOPF",
+                            casegroup = cg, parent = s, status = "In Progress",
+                            reason = arudd and "ARUDD file" or nil }
+  account:set_method("DD", "suspended")
+  amend:add_note("Direct debit suspended" .. (arudd and "; reason code ARUDD file" or ""))
+  amend:close("Complete")
+  s:add_note("Direct debit suspended (Payments / MOPF / Amend existing MOPF SR " .. amend.id .. ")")
+  return true
+end
+
+local function raise_once(s, cg, spec, is_recent)
+  for _, other in ipairs(sr.find { casegroup = cg, sub_area = spec.sub_area }) do
+    if is_recent(other) then
+      s:add_note(spec.sub_area .. " SR " .. other.id .. " already exists; none raised")
+      return nil
+    end
+  end
+  spec.casegroup = cg
+  local raised = sr.create(spec)
+  s:relate(raised)
+  s:add_note(spec.process .. " / " .. spec.area .. " / " .. spec.sub_area .. " SR " .. raised.id
+    .. " raised")
+  return raised
+end
+
+-- Returns true when a new method of payment and schedule are to be obtained.
+local function dd_failure(s, cg, account, code)
+  s:add_note("Direct debit failure reason code " .. code)
+  if NEW_MOPF_CODES[code] then
+    suspend_dd(s, cg, account, true)
+    return true
+  end
+  if code == DEATH_CODE then
+    suspend_dd(s, cg, account, false)
+    local today = clock.today()
+    raise_once(s, cg, { process = "CofC", area = "Change client status",
+                        sub_area = "Death of client" },
+      function(other)
+        return clock.days_between(string.sub(other.created_at, 1, 10), today)
+          <= RECENT_DEATH_SR_DAYS
+      end)
+    return false
+  end
+  if CHANGE_MOPF_CODES[code] then
+    if not suspend_dd(s, cg, account, true) then
+      raise_once(s, cg, { process = "CofC", area = "Change MOP", sub_area = "Change MOPF" },
+        function(other) return other.is_open end)
+    end
+    return true
+  end
+  s:add_note("Reason code " .. code .. " needs no direct debit action")
+  return false
+end
+
+local function obtain_new_mopf(s, account)
+  local answer = await(s, {
+    kind = "new_method_of_payment", due_in_days = 2,
+    title = "Obtain new method of payment details from the paying parent",
+    outcomes = { "DD", "SO", "DEO", "no contact" },
+  })
+  if answer.outcome == "no contact" then
+    s:add_note("New method of payment not obtained: paying parent not contacted")
+    return
+  end
+  account:set_method(answer.outcome, "active")
+  s:add_note("New method of payment: " .. answer.outcome)
+end
+
+-- ---- the call (steps 3 to 26) -------------------------------------------------------------
+
+local CALL_OUTCOMES = {
+  "contact failed", "direct payment claimed", "card payment", "DD represent",
+  "non-immediate payment", "not willing", "negotiation requested",
+}
+local NEGOTIATION_OUTCOMES = {
+  "Full pay made", "Part pay", "Part pay + promise to pay", "Part pay + negotiation reached",
+  "Negotiation requested", "No pay", "Allowable change of circ pending",
+}
+
+local function change_of_circumstances(s, cg, details)
+  local cofc = sr.create { process = "CofC", area = "Change of circumstances",
+                           sub_area = "Allowable change", casegroup = cg, parent = s,
+                           status = "In Progress" }
+  cofc:add_note("Reported during arrears negotiation: " .. details)
+  s:add_note("Change of circumstances reported (SR " .. cofc.id .. "): " .. details
+    .. "; negotiation continues")
+end
+
+local function close_paid(s, resolution)
+  s:add_note("Arrears paid in full")
+  s:close("Complete", resolution)
+  return "paid"
+end
+
+-- Step 15: a card payment through a One-off Payment SR. Returns the amount taken.
+local function card_payment(s, cg, account)
+  local one_off = sr.create { process = "Payments", area = "Take Payment",
+                              sub_area = "One-off Payment", casegroup = cg, parent = s,
+                              status = "In Progress" }
+  while true do
+    local taken = await(s, {
+      kind = "card_payment", due_in_days = 1,
+      title = "Take the paying parent's card payment (One-off Payment SR " .. one_off.id .. ")",
+      outcomes = { "successful", "failed" }, fields = { "amount" },
+      required = { successful = { "amount" } },
+    })
+    if taken.outcome == "failed" then
+      one_off:close("Cancelled")
+      s:add_note("Card payment failed")
+      return 0
+    end
+    local amount = integer(taken.fields.amount)
+    if amount and amount > 0 then
+      payment.record { account = account, amount = amount, date = clock.today(),
+                       method = "card", reference = "SR " .. one_off.id }
+      one_off:close("Complete")
+      s:add_note("Card payment of " .. money.format(amount) .. " taken")
+      return amount
+    end
+    s:add_note("Card payment amount '" .. taken.fields.amount .. "' is not a whole number of pence")
+  end
+end
+
+-- Steps 16-19: wait five days for a payment promised or represented.
+local function wait_for_payment(s)
+  s:set_status("Wait")
+  pause(s, WAIT_FOR_PAYMENT_DAYS)
+  s:set_status("In Progress", "Pending Payment")
+end
+
+-- Step 21: the caseworker records the outcome of negotiation. Returns "paid" (the SR is
+-- closed), "negotiate", "promise" or "unsuccessful".
+local function record_outcome(s, cg, account, represented)
+  while true do
+    local o = await(s, {
+      kind = "negotiation_outcome", due_in_days = 1,
+      title = "Record the outcome of negotiation with the paying parent",
+      outcomes = NEGOTIATION_OUTCOMES, fields = { "change_of_circumstances" },
+      required = { ["Allowable change of circ pending"] = { "change_of_circumstances" } },
+    })
+    s:set_field("negotiation_outcome", o.outcome)
+    if o.outcome == "Full pay made" then
+      local due, paid = owed(s, cg), paid_since_sr(s, account)
+      if paid >= due then
+        return close_paid(s, represented and "Direct Debit Represent" or "Full Payment Made")
+      end
+      s:add_note("Full pay made not recorded: " .. money.format(paid) .. " paid of "
+        .. money.format(due))
+    elseif o.outcome == "No pay" then
+      s:set_resolution_code("Disclosure Appropriate")
+      return "unsuccessful"
+    elseif o.outcome == "Allowable change of circ pending" then
+      change_of_circumstances(s, cg, o.fields.change_of_circumstances)
+      return "negotiate"
+    elseif o.outcome == "Negotiation requested" then
+      return "negotiate"
+    else
+      s:set_resolution_code("Part Pay Made")
+      return o.outcome == "Part pay + promise to pay" and "promise" or "negotiate"
+    end
+  end
+end
+
+-- After a payment attempt: paid in full closes the SR (step 22), else the outcome (21).
+local function after_payment(s, cg, account, represented)
+  if paid_since_sr(s, account) >= owed(s, cg) then
+    return close_paid(s, represented and "Direct Debit Represent" or "Full Payment Made")
+  end
+  return record_outcome(s, cg, account, represented)
+end
+
+-- Steps 18-20: a non-immediate payment (or a further one-off promised): wait five days,
+-- then call back and ask for a card payment.
+local function promised_payment(s, cg, account)
+  wait_for_payment(s)
+  if paid_since_sr(s, account) >= owed(s, cg) then return close_paid(s, "Full Payment Made") end
+  local back = await(s, {
+    kind = "call_back", due_in_days = 1,
+    title = "The promised payment has not arrived: call the paying parent back and ask for a "
+      .. "card payment",
+    outcomes = { "card payment", "no payment made" },
+  })
+  if back.outcome == "card payment" then
+    card_payment(s, cg, account)
+  else
+    s:add_note("No Payment Made")
+  end
+  return after_payment(s, cg, account, false)
+end
+
+-- Returns "paid", "direct_payment", "negotiate" or "unsuccessful".
+local function the_call(s, cg, account)
+  while true do
+    local c = await(s, {
+      kind = "missed_payment_call", due_in_days = 1,
+      title = "Call the paying parent about the missed payment and negotiate payment of the "
+        .. "arrears",
+      outcomes = CALL_OUTCOMES, fields = { "missed_payment_reason", "change_of_circumstances" },
+    })
+    if c.outcome == "contact failed" then
+      s:set_status("In Progress", "Contact Failed")
+      return "unsuccessful"
+    end
+    if c.fields.missed_payment_reason then
+      s:add_note("Reason for the missed payment: " .. c.fields.missed_payment_reason)
+    end
+    if c.fields.change_of_circumstances then
+      change_of_circumstances(s, cg, c.fields.change_of_circumstances)
+    end
+    s:set_status("In Progress", "Pending Payment")
+
+    local next
+    if c.outcome == "direct payment claimed" then
+      local claim = direct_payment.verify(s)
+      ensure_open(s)
+      if claim ~= "negotiate" then
+        s:close("Complete", "Direct Payment Made")
+        return "direct_payment"
+      end
+    elseif c.outcome == "DD represent" then
+      if not account or account.method ~= "DD" then
+        s:add_note("DD represent needs a direct debit method of payment")
+      else
+        local represent = sr.create { process = "Payments", area = "Direct Debit",
+                                      sub_area = "Represent Direct Debit", casegroup = cg,
+                                      parent = s, status = "In Progress" }
+        wait_for_payment(s)
+        represent:close("Complete")
+        next = after_payment(s, cg, account, true)
+      end
+    elseif c.outcome == "card payment" then
+      card_payment(s, cg, account)
+      next = after_payment(s, cg, account, false)
+    elseif c.outcome == "non-immediate payment" then
+      next = promised_payment(s, cg, account)
+    elseif c.outcome == "not willing" then
+      s:add_note("Paying parent not willing to make a payment: enforcement action that could "
+        .. "be taken explained")
+      next = record_outcome(s, cg, account, false)
+    else -- negotiation requested
+      next = "negotiate"
+    end
+    while next == "promise" do next = promised_payment(s, cg, account) end
+    if next then return next end
+  end
+end
+
+-- ---- Scheduling Arrears Only Case Groups ----------------------------------------------------
+
+local function get_employment_status(s, cg)
+  local pp = cg.paying_parent
+  local trigger = sr.create { process = "Arrears", area = "Arrears Management",
+                              sub_area = "Arrears Trigger", casegroup = cg, status = "Error",
+                              sub_status = "Technical" }
+  trigger:add_note("Transitioned arrears cannot be scheduled: the paying parent's Employment "
+    .. "Status is not populated")
+  local review = sr.create { process = "Arrears", area = "Arrears Management",
+                             sub_area = "Arrears Review", casegroup = cg, parent = s,
+                             status = "In Progress" }
+  while true do
+    local got = await(s, {
+      kind = "get_employment_status", due_in_days = 1,
+      title = "Arrears Review SR " .. review.id .. ": Get Employment Status for the paying parent",
+      outcomes = { "recorded" }, fields = { "employment_status" },
+      required = { "employment_status" },
+    })
+    if EMPLOYMENT[got.fields.employment_status] then
+      pp:set_employment_status(got.fields.employment_status)
+      break
+    end
+    s:add_note("Employment status '" .. got.fields.employment_status .. "' is not employed, "
+      .. "self-employed or unemployed")
+  end
+  review:close("Cancelled")
+  s:add_note("Employment status recorded: " .. pp.employment_status)
+end
+
+-- ---- Negotiate New Arrears Payment Schedule -------------------------------------------------
+
+-- Whether a schedule of `periods` collections from `first` is paid within 24 months: its
+-- last collection falls before the same day 24 months after the first.
+local function within_debt_steer(first, frequency, periods)
+  local last = collections.date({ first_collection_date = first, frequency = frequency },
+                                periods - 1)
+  return last < clock.add_months(first, DEBT_STEER_MONTHS)
+end
+
+-- Collections from `first` before the annual review date (at least one).
+local function collections_before(first, frequency, review)
+  local schedule = { first_collection_date = first, frequency = frequency }
+  local n = 0
+  while collections.date(schedule, n) < review do n = n + 1 end
+  return math.max(n, 1)
+end
+
+local function over_income_share(amount, net_income)
+  return money.mul(amount, 100) > money.mul(net_income, INCOME_SHARE_PERCENT)
+end
+
+local NEGOTIATE_FIELDS = {
+  "amount_per_period", "frequency", "first_collection_date", "lump_sum", "schedule_in_place",
+  "accept_beyond_24_months", "decision_note", "net_income", "ogm", "collection_fee", "max_ndr",
+}
+
+-- Reads and checks the caseworker's figures; returns them, or nil and the problems.
+local function read_terms(f, arrears, account, need_amount)
+  local problems = {}
+  local function positive(name, optional)
+    local v = f[name]
+    if v == nil or v == "" then
+      if not optional then problems[#problems + 1] = name .. " is required" end
+      return nil
+    end
+    local n = integer(v)
+    if not n or n < 0 or (n == 0 and not optional) then
+      problems[#problems + 1] = name .. " '" .. v .. "' is not a whole number of pence"
+      return nil
+    end
+    return n
+  end
+  local t = {
+    frequency = f.frequency or "monthly",
+    first_collection_date = f.first_collection_date,
+    lump_sum = positive("lump_sum", true) or 0,
+    amount_per_period = positive("amount_per_period", not need_amount),
+  }
+  if not FREQUENCIES[t.frequency] then
+    problems[#problems + 1] = "frequency '" .. t.frequency
+      .. "' is not weekly, fortnightly, four_weekly or monthly"
+  end
+  if not t.first_collection_date or not pcall(clock.add_days, t.first_collection_date, 0)
+      or t.first_collection_date < clock.today() then
+    problems[#problems + 1] = "first_collection_date must be a date from today on"
+  end
+  if t.lump_sum >= arrears then
+    problems[#problems + 1] = "a lump sum of " .. money.format(t.lump_sum)
+      .. " leaves nothing to schedule of " .. money.format(arrears)
+  end
+  if account and account.method == "DEO" and need_amount then
+    t.ogm = positive("ogm", true) or 0
+    t.collection_fee = positive("collection_fee", true) or 0
+    t.max_ndr = positive("max_ndr")
+  end
+  if #problems > 0 then return nil, problems end
+  return t
+end
+
+-- Steps 16-18: a DEO's monthly NDR is the arrears per period plus the regular OGM and the
+-- collection fee, and may not exceed the maximum NDR.
+local function deo_ndr(t)
+  local ndr = money.add(money.add(t.amount_per_period, t.ogm), t.collection_fee)
+  if ndr > t.max_ndr then
+    return nil, "monthly NDR " .. money.format(ndr) .. " is more than the maximum NDR "
+      .. money.format(t.max_ndr)
+  end
+  return ndr
+end
+
+-- Steps 13-28: issue the schedule, the letters, close the SR, then the consecutive payment
+-- reviews. Returns the instance's result.
+local issue
+
+-- Returns a result, or "unsuccessful".
+local function negotiate(s, cg, account)
+  s:set_status("In Progress", "Pending Negotiation")
+  if cg.arrears_only and not cg.paying_parent.employment_status then
+    get_employment_status(s, cg)
+  end
+  local arrears = payment.balance { casegroup = cg, state = "active" }
+  s:set_field("negotiated_payment_amount", arrears)
+  while true do
+    local n = await(s, {
+      kind = "negotiate_schedule", due_in_days = 2,
+      title = "Negotiate an arrears payment schedule with the paying parent ("
+        .. money.format(arrears) .. " to schedule)",
+      outcomes = { "agreed", "refused", "no contact" }, fields = NEGOTIATE_FIELDS,
+    })
+    if n.outcome == "refused" then
+      s:set_field("negotiation_outcome", "No Agreement Reached")
+      return "unsuccessful"
+    end
+    local default_so = n.outcome == "no contact" and account and account.method == "SO"
+    local t, problems = read_terms(n.fields, arrears, account, not default_so)
+    if t and default_so then
+      -- Step 4: schedule the residual arrears evenly up to the annual review, unless that
+      -- is more than 40% of the paying parent's net income.
+      local net = integer(n.fields.net_income)
+      if not cg.annual_review_date then
+        problems = { "the casegroup has no annual review date to schedule up to" }
+      elseif not net or net <= 0 then
+        problems = { "net_income (pence per collection) is required to check the 40% limit" }
+      else
+        t.periods = collections_before(t.first_collection_date, t.frequency,
+                                       cg.annual_review_date)
+        t.amount_per_period = money.div_ceil(money.sub(arrears, t.lump_sum), t.periods)
+        if over_income_share(t.amount_per_period, net) then
+          s:add_note(money.format(t.amount_per_period) .. " a collection to the annual review "
+            .. "is more than 40% of net income " .. money.format(net) .. ": consider the debt steer")
+          local steer = await(s, {
+            kind = "debt_steer", due_in_days = 2,
+            title = "Consider the debt steer: the default schedule is more than 40% of the paying "
+              .. "parent's net income",
+            outcomes = { "apply schedule", "no agreement" },
+            fields = { "amount_per_period", "decision_note" },
+            required = { ["apply schedule"] = { "amount_per_period", "decision_note" } },
+          })
+          if steer.outcome == "no agreement" then
+            s:set_field("negotiation_outcome", "No Agreement Reached")
+            return "unsuccessful"
+          end
+          t.amount_per_period = integer(steer.fields.amount_per_period)
+          if not t.amount_per_period or t.amount_per_period <= 0 then
+            problems = { "amount_per_period '" .. steer.fields.amount_per_period
+              .. "' is not a whole number of pence" }
+          else
+            t.periods = nil
+            s:add_note("Discretionary decision (debt steer): " .. steer.fields.decision_note)
+          end
+        else
+          s:add_note("No contact: residual arrears scheduled evenly to the annual review "
+            .. cg.annual_review_date .. " (Schedule Only)")
+          t.outcome = "Schedule Only"
+        end
+      end
+    elseif t and n.outcome == "no contact" and not n.fields.decision_note then
+      problems = { "no contact on a method of payment other than a standing order: the "
+        .. "schedule applied from the paying parent's circumstances needs a decision_note" }
+    elseif t and n.outcome == "no contact" then
+      s:add_note("No contact: schedule applied from the paying parent's circumstances. "
+        .. "Discretionary decision: " .. n.fields.decision_note)
+    end
+    if t and not problems then
+      t.periods = t.periods or money.div_ceil(money.sub(arrears, t.lump_sum), t.amount_per_period)
+      if not t.outcome then
+        local within = within_debt_steer(t.first_collection_date, t.frequency, t.periods)
+        t.outcome = within and "Negotiation Satisfactory" or "Breaches Debt Steer"
+        if not within and n.fields.accept_beyond_24_months ~= "yes" then
+          s:set_field("negotiation_outcome", t.outcome)
+          s:add_note(t.periods .. " " .. t.frequency .. " collections go beyond 24 months and "
+            .. "the schedule was not accepted")
+          return "unsuccessful"
+        end
+        if not within then
+          if not n.fields.decision_note then
+            problems = { "a schedule beyond 24 months is accepted only as a discretionary "
+              .. "decision: decision_note is required" }
+          else
+            s:add_note("Schedule beyond 24 months accepted. Discretionary decision: "
+              .. n.fields.decision_note)
+          end
+        end
+      end
+      if not problems and t.max_ndr then
+        local ndr, why = deo_ndr(t)
+        if ndr then
+          t.ndr = ndr
+        else
+          problems = { why }
+        end
+      end
+      if not problems then
+        t.in_place = n.fields.schedule_in_place == "yes"
+        return issue(s, cg, account, arrears, t)
+      end
+    end
+    s:add_note("Schedule not accepted: " .. table.concat(problems, "; "))
+  end
+end
+
+local function schedule_letters(s, cg, t, arrears)
+  local sent = {}
+  local fields = {
+    arrears_total = money.format(arrears),
+    lump_sum = t.lump_sum > 0 and money.format(t.lump_sum) or false,
+    amount_per_period = money.format(t.amount_per_period),
+    frequency = string.gsub(t.frequency, "_", "-"),
+    periods = tostring(t.periods),
+    first_collection_date = t.first_collection_date,
+  }
+  sent[#sent + 1] = letter.send { template = "CMSL6056", to = cg.paying_parent, casegroup = cg,
+                                  sr = s, fields = fields }
+  for _, c in ipairs(cg:cases()) do
+    sent[#sent + 1] = letter.send { template = "CMSL6051", to = c.receiving_parent,
+                                    casegroup = cg, sr = s, fields = fields }
+  end
+  return sent
+end
+
+-- Step 28: the SR closes once every letter is fulfilled; after LETTER_CHECK_DAYS a person
+-- is asked to look into the ones that are not.
+local function await_fulfilment(s, sent)
+  local waited = 0
+  while true do
+    local pending = 0
+    for _, l in ipairs(sent) do
+      if letter.get(l.id).status ~= "fulfilled" then pending = pending + 1 end
+    end
+    if pending == 0 then return end
+    if waited >= LETTER_CHECK_DAYS then
+      await(s, {
+        kind = "letters_not_fulfilled", due_in_days = 1,
+        title = pending .. " negotiation outcome letters are not fulfilled after "
+          .. LETTER_CHECK_DAYS .. " days: check the outbox",
+        outcomes = { "checked" },
+      })
+      waited = 0
+    end
+    pause(s, 1)
+    waited = waited + 1
+  end
+end
+
+-- Step 27: five days after the first (then the second) collection, check it was paid.
+local function payment_reviews(s, cg, account, schedule, issued_on)
+  for k = 0, math.min(schedule.periods, 2) - 1 do
+    local collection = collections.date(schedule, k)
+    wait { at = clock.add_days(collection, REVIEW_AFTER_COLLECTION_DAYS) }
+    local expected = collections.expected_by(schedule, collection)
+    local paid = payment.paid { account = account, since = issued_on }
+    if paid < expected then
+      if #sr.find { casegroup = cg, sub_area = AMP, open = true } == 0 then
+        local missed = sr.create { process = "Arrears", area = "Arrears Management",
+                                   sub_area = AMP, casegroup = cg, reason = "Missed Payment" }
+        missed:set_field("shortfall", money.sub(expected, paid))
+        missed:add_note("Consecutive payment review: the collection due " .. collection
+          .. " was not paid (" .. money.format(paid) .. " of " .. money.format(expected) .. ")")
+        procedures.start { name = "arrears_negotiation", casegroup = cg,
+                           params = { sr = tostring(missed.id) } }
+      end
+      return "review_failed"
+    end
+  end
+  return "schedule_agreed"
+end
+
+issue = function(s, cg, account, arrears, t)
+  local before = payment.schedule(cg)
+  local schedule = payment.issue_schedule {
+    casegroup = cg, amount_per_period = t.amount_per_period, periods = t.periods,
+    first_collection_date = t.first_collection_date, frequency = t.frequency,
+    lump_sum = t.lump_sum, acceptable = true,
+  }
+  if before and schedule.version <= before.version then
+    error("the promise to pay did not update the schedule version: investigate")
+  end
+  s:set_field("negotiation_outcome", t.outcome)
+  s:set_field("negotiated_arrears_per_period", t.amount_per_period)
+  s:set_field("negotiated_periods", t.periods)
+  s:set_field("negotiated_schedule_in_place", t.in_place and "yes" or "no")
+  s:set_field("schedule_version", schedule.version)
+  if t.ndr then
+    s:set_field("monthly_ndr", t.ndr)
+    s:set_field("max_ndr", t.max_ndr)
+    s:add_note("DEO: monthly NDR " .. money.format(t.ndr) .. " (no further 2040 to the employer)")
+  end
+  s:add_note("Promise to pay issued: schedule version " .. schedule.version .. ", "
+    .. t.periods .. " " .. t.frequency .. " collections of " .. money.format(t.amount_per_period)
+    .. " from " .. t.first_collection_date)
+
+  if cg.service_type == "Direct Pay" then
+    await(s, {
+      kind = "clerical_letters", due_in_days = 2,
+      title = "Direct Pay: issue CMSL6056 to the paying parent and CMSL6051 to each receiving "
+        .. "parent clerically",
+      outcomes = { "sent" },
+    })
+  else
+    await_fulfilment(s, schedule_letters(s, cg, t, arrears))
+  end
+  s:add_note("Consecutive payment reviews set for five days after the first and second "
+    .. "collection dates")
+  s:close("Complete")
+  return payment_reviews(s, cg, account, schedule, clock.today())
+end
+
+-- ---- Initiate Arrears Action: negotiation unsuccessful --------------------------------------
+
+local UNSUCCESSFUL = {
+  "No contact made - Missed Initial Payment", "Refusal to pay - Missed Initial Payment",
+  "Addition of Residual Arrears", "Not For Addition of Residual Arrears",
+}
+
+local function unsuccessful(s, cg)
+  s:set_status("In Progress", "Arrears Action Pending")
+  local u = await(s, {
+    kind = "negotiation_unsuccessful", due_in_days = 1,
+    title = "Negotiation unsuccessful: record whether it was for the addition of residual arrears",
+    outcomes = UNSUCCESSFUL,
+  })
+  s:set_field("unsuccessful_outcome", u.outcome)
+  if u.outcome ~= "Not For Addition of Residual Arrears" then
+    local review = sr.create { process = "Arrears", area = "Arrears Management",
+                               sub_area = "Arrears Review", casegroup = cg, parent = s,
+                               reason = u.outcome }
+    s:add_note("Arrears Review SR " .. review.id .. " raised to consider enforcement action")
+    s:close("Complete")
+    return "arrears_review"
+  end
+  local transferred = await(s, {
+    kind = "call_transferred", due_in_days = 1,
+    title = "Was the negotiation triggered by a call transferred from the collection service?",
+    outcomes = { "yes", "no" },
+  })
+  if transferred.outcome == "yes" then
+    s:close("Complete", "Neg Unsuccessful NFA")
+    return "neg_unsuccessful_nfa"
+  end
+  s:add_note("Negotiation unsuccessful; no immediate action. A further missed payment raises a "
+    .. "new SR")
+  s:close("Complete")
+  return "neg_unsuccessful"
+end
+
+-- ---- the procedure ----------------------------------------------------------------------
+
+local PLAN = { "Check address", "Search CRA", "Determine reason for missed payment",
+               "Call paying parent", "Negotiate new arrears payment schedule" }
+
+-- Activity-plan steps are only marked while the SR is open: an outcome may have closed it.
+local function step(s, name, done)
+  if not s.is_open then return end
+  if done == false then s:skip_step(name) else s:complete_step(name) end
+end
+
+local function work(ctx, cg)
+  local s, in_hand = the_sr(ctx, cg)
+  if in_hand then return "in_hand" end
+  local pp = cg.paying_parent
+  local stop = address_check(s, pp)
+  if stop then return stop end
+  s:set_status("In Progress")
+  s:add_steps(PLAN)
+  step(s, "Check address")
+  local account = payment.find_account(pp)
+  if cg.arrears_only then
+    remove_suppression(s, cg)
+    if account and account.method == "DFB" then replace_dfb(s, account) end
+  end
+  credit_check(s, pp)
+
+  local next = "negotiate"
+  if MISSED_PAYMENT[s.reason] then
+    s:add_note("Paying parent's benefit status (CIS): " .. (pp.benefit_status or "none recorded"))
+    local code = s:field("dd_reason_code")
+    if code and account and account.method == "DD" and dd_failure(s, cg, account, code) then
+      step(s, "Determine reason for missed payment")
+      step(s, "Call paying parent", false)
+      obtain_new_mopf(s, account)
+    else
+      step(s, "Determine reason for missed payment")
+      next = the_call(s, cg, account)
+      step(s, "Call paying parent")
+    end
+  else
+    step(s, "Determine reason for missed payment", false)
+    step(s, "Call paying parent", false)
+  end
+  if next == "negotiate" then
+    next = negotiate(s, cg, account)
+    step(s, "Negotiate new arrears payment schedule")
+  end
+  if next == "unsuccessful" then return unsuccessful(s, cg) end
+  return next
+end
+
+return procedure {
+  name = "arrears_negotiation",
+  description = "000: negotiate payment of arrears and deal with missed payments",
+  run = function(ctx)
+    local cg = ctx.casegroup or error("arrears_negotiation needs a casegroup (--casegroup)")
+    local ok, result = pcall(work, ctx, cg)
+    if ok then return result end
+    if result == SUPERSEDED then return "superseded" end
+    error(result, 0)
+  end,
+}

@@ -1,0 +1,546 @@
+-- Case routing in enforcement.
+--
+-- Source: ../shared/source-procedures/001 (Case Routing - Enforcement). Works one Review Case
+-- and Decide on Action SR: the case manager reviews the enforcement history, then decides
+-- one next action, and the procedure carries out what the source says that decision does.
+-- Started by:
+--   - the review-date monitor (scripts/review_date_monitor.lua), params.sr;
+--   - itself, when a court-enforced schedule's monitoring period ends (step 70);
+--   - anyone, for another trigger the source lists:
+--       casekit start case_routing --casegroup 7 --param reason="Missed payment"
+-- docs/procedures/case_routing.md maps each source step to these lines and to the tests.
+--
+-- Returns the decision carried out ("initiate", "pause", "resume", "amend", "surveillance",
+-- "transfer", "lock_assignment", "clear_artefacts", "negotiation", "missed_payment_monitor",
+-- "cancel") or "rejected" for a case referred incorrectly.
+
+local SUB_AREA = "Review Case and Decide on Action"
+
+-- "Reasons for this process include" (the source's list).
+local TRIGGERS = {
+  "Case transferred to enforcement", "Existing enforcement case transferred from a CSA system",
+  "Enforcement powers exhausted or not applicable", "Case returned from third party collection agency",
+  "New information received during enforcement action", "Review duration time elapsed",
+  "Missed payment", "Excess payment", "Liability order paid off",
+  "Paying parent change of jurisdiction", "Charge for payment expired",
+  "Segment 5 micro management", "Segment 5 compliance opportunity taken up",
+  "Segment 5 compliance opportunity not taken up", "Transfer case to maintenance",
+}
+
+local DECISIONS = {
+  "Initiate Enforcement Action", "Pause Enforcement Action", "Resume Enforcement Action",
+  "Amend Enforcement Action", "Case Surveillance Action", "Transfer Case",
+  "Lock Assignment Flag", "Clear Enforcement Artefacts",
+  "Arrears Negotiation and Court Enforced Schedules", "Disable Missed Payment Monitor",
+  "Cancel Enforcement Action",
+}
+
+local DECISION_FIELDS = {
+  "power", "review_date", "reason", "rp_contacted", "letter_text", "enforcement_sr",
+  "amendment_reason", "amendment_comments", "exit", "exhausted", "remain_in_enforcement",
+  "destination", "lo_granted_in", "artefacts_outstanding", "original_sr",
+  "transfer_to_maintenance", "court_enforced_schedule", "disable_missed_payments",
+  "lo_reference",
+}
+
+-- Step 36: what must have been considered or exhausted before case surveillance.
+local SURVEILLANCE_ACTIONS = {
+  common = { "Disclosure of Deduction Order", "Liability Order", "Sanctions",
+             "FIU Fraud Referral" },
+  ["E&W"] = { "Bailiff Action Referral", "Charging Order" },
+  Scotland = { "Attachment", "Inhibition", "Arrestment", "Charge for Payment" },
+  NI = {},
+}
+local SURVEILLANCE_MONTHS = 12
+local SURVEILLANCE_MONTHS_DLO = 6
+
+-- The flags to check on review (step 1), and the ones that must be gone before a case
+-- returns to maintenance (step 45).
+local REVIEW_FLAGS = { "manual_allocation", "lock_assignment", "disable_missed_payment_monitor" }
+local MAINTENANCE_BLOCKERS = {
+  disable_missed_payment_monitor = "Do not monitor missed payment",
+  lock_assignment = "Lock assignment",
+  court_enforced_schedule = "Court enforced schedule",
+}
+
+local function integer(text)
+  return math.tointeger(tonumber(text or ""))
+end
+
+local function is_date(text)
+  return text ~= nil and string.match(text, "^%d%d%d%d%-%d%d%-%d%d$") ~= nil
+    and pcall(clock.add_days, text, 0)
+end
+
+local function yes(text) return text == "yes" end
+
+-- The casegroup's enforcement power SRs (Enforcement / Enforcement Action / ...).
+local function enforcement_srs(cg, open_only)
+  local out = {}
+  for _, s in ipairs(sr.find { casegroup = cg, open = open_only or nil }) do
+    if s.process == "Enforcement" and s.area == "Enforcement Action" then out[#out + 1] = s end
+  end
+  return out
+end
+
+local function send_free_text(cg, s, to, text)
+  for _, client in ipairs(to) do
+    letter.send { template = "CMEL9271", to = client, casegroup = cg, sr = s,
+                  fields = { free_text = text } }
+  end
+end
+
+local function receiving_parents(cg)
+  local out = {}
+  for _, c in ipairs(cg:cases()) do out[#out + 1] = c.receiving_parent end
+  return out
+end
+
+local function both_parents(cg)
+  local out = receiving_parents(cg)
+  table.insert(out, 1, cg.paying_parent)
+  return out
+end
+
+-- The enforcement SR a decision names (field enforcement_sr), checked to be this casegroup's.
+local function named_enforcement_sr(cg, f)
+  local id = integer(f.enforcement_sr)
+  if not id then return nil, "enforcement_sr (the enforcement SR's id) is required" end
+  for _, s in ipairs(enforcement_srs(cg, true)) do
+    if s.id == id then return s end
+  end
+  return nil, "SR " .. f.enforcement_sr .. " is not an open enforcement SR of this casegroup"
+end
+
+local function set_review_date(cg, date, max_months)
+  if not is_date(date) or date <= clock.today() then
+    return "review_date must be a date after today"
+  end
+  if date > clock.add_months(clock.today(), max_months) then
+    return "review_date may be at most " .. max_months .. " months ahead"
+  end
+  cg:set_review_date(date)
+  return nil
+end
+
+-- ---- the decisions: each returns its result, or nil and why it cannot be done ---------------
+
+local decide = {}
+
+-- Steps 3, 5-9: a Gather Information child SR (welfare of the child decision recorded in its
+-- notes), then the enforcement power launched and linked.
+decide["Initiate Enforcement Action"] = function(s, cg, f)
+  local power = f.power
+  if not power then return nil, "power (the enforcement power to launch) is required" end
+  local known = false
+  for _, list in pairs(SURVEILLANCE_ACTIONS) do
+    for _, p in ipairs(list) do known = known or p == power end
+  end
+  if not known and power ~= "Deduction Order" then
+    return nil, "power '" .. power .. "' is not an enforcement power"
+  end
+  s:complete_step("Initiate Data Gathering")
+  local gather = sr.create { process = "Enforcement", area = "Assess Next Action",
+                             sub_area = "Gather Information", casegroup = cg, parent = s,
+                             status = "In Progress" }
+  local info = task.await {
+    inbox = "caseworker", kind = "gather_information", sr = gather, due_in_days = 5,
+    title = "Gather information (third parties, CRA) and record the Welfare of the Child decision",
+    outcomes = { "complete" }, fields = { "welfare_of_the_child", "information" },
+    required = { "welfare_of_the_child" },
+  }
+  gather:add_note("Welfare of the Child decision: " .. info.fields.welfare_of_the_child)
+  if info.fields.information then gather:add_note(info.fields.information) end
+  gather:close("Complete")
+  local launched = sr.create { process = "Enforcement", area = "Enforcement Action",
+                               sub_area = power, casegroup = cg, status = "In Progress",
+                               reason = "initiate" }
+  s:relate(launched)
+  cg:set_segment("Enforcement")
+  s:add_note("Initiate enforcement action: " .. power .. " SR " .. launched.id .. " launched")
+  return "initiate"
+end
+
+-- Steps 13-23: enforcement paused until a review date; the review-date monitor raises a
+-- fresh SR when it is reached.
+decide["Pause Enforcement Action"] = function(s, cg, f)
+  if not f.reason then return nil, "reason (why enforcement is paused) is required" end
+  local problem = set_review_date(cg, f.review_date, SURVEILLANCE_MONTHS)
+  if problem then return nil, problem end
+  s:add_note("Enforcement paused until " .. f.review_date .. ": " .. f.reason)
+  for _, e in ipairs(enforcement_srs(cg, true)) do
+    e:set_status(e.status, "Ready for Pause")
+    e:add_note("Ready for pause: case set for review on " .. f.review_date)
+  end
+  if not yes(f.rp_contacted) then
+    for _, rp in ipairs(receiving_parents(cg)) do
+      letter.send { template = "CMEL7402", to = rp, casegroup = cg, sr = s,
+                    fields = { review_date = f.review_date } }
+    end
+  end
+  if f.letter_text then send_free_text(cg, s, { cg.paying_parent }, f.letter_text) end
+  s:set_field("set_case_for_review", "Setup Only")
+  s:set_field("review_date", f.review_date)
+  return "pause"
+end
+
+-- Steps 24-28: the paused enforcement SRs are re-progressed and both parents told.
+decide["Resume Enforcement Action"] = function(s, cg, f)
+  if not f.reason or not f.letter_text then
+    return nil, "reason and letter_text (CMEL9271 to both parents) are required"
+  end
+  local resumed = 0
+  for _, e in ipairs(enforcement_srs(cg, true)) do
+    if e.sub_status == "Ready for Pause" then
+      e:set_status("In Progress", "Ready for Re-progressing")
+      e:add_note("Enforcement resumed: " .. f.reason)
+      resumed = resumed + 1
+    end
+  end
+  if resumed == 0 then return nil, "no paused enforcement SR to resume" end
+  cg:set_review_date(nil)
+  s:complete_step("Perform Amendment")
+  s:add_note("Enforcement resumed (" .. resumed .. " SRs): " .. f.reason)
+  send_free_text(cg, s, both_parents(cg), f.letter_text)
+  return "resume"
+end
+
+-- Steps 29-35: a Consider Amendment SR linked to the enforcement SR being amended, which is
+-- made Ready for Cancellation; exit without validation cancels it, with validation keeps its
+-- unfinished steps for later.
+decide["Amend Enforcement Action"] = function(s, cg, f)
+  local target, why = named_enforcement_sr(cg, f)
+  if not target then return nil, why end
+  if not f.amendment_reason or not f.amendment_comments then
+    return nil, "amendment_reason and amendment_comments are required"
+  end
+  if f.exit ~= "no validation" and f.exit ~= "with validation" then
+    return nil, "exit must be 'no validation' or 'with validation'"
+  end
+  local amend = sr.create { process = "Enforcement", area = "Assess Next Action",
+                            sub_area = "Consider Amendment", casegroup = cg, parent = s,
+                            status = "In Progress" }
+  amend:relate(target)
+  target:set_status(target.status, "Ready for Cancellation")
+  target:set_field("amendment_reason", f.amendment_reason)
+  target:set_field("amendment_comments", f.amendment_comments)
+  target:add_note("Amended: " .. f.amendment_reason .. ": " .. f.amendment_comments)
+  if f.letter_text then send_free_text(cg, amend, { cg.paying_parent }, f.letter_text) end
+  if f.exit == "no validation" then
+    for _, step in ipairs(target:steps()) do
+      if step.status == "pending" then target:skip_step(step.name) end
+    end
+    target:close("Cancelled")
+  else
+    target:set_status(target.status, "Perform Amendment")
+  end
+  amend:set_field("cancel_enf_action", "Exit " .. (f.exit == "no validation" and "No" or "With")
+    .. " Validation")
+  amend:close("Complete")
+  return "amend"
+end
+
+-- Steps 36-41: only once the jurisdiction's actions are considered or exhausted; review date
+-- at most 12 months ahead (6 when the paying parent is DLO).
+decide["Case Surveillance Action"] = function(s, cg, f)
+  if not f.reason then return nil, "reason (why the case is in surveillance) is required" end
+  local done = {}
+  for _, e in ipairs(enforcement_srs(cg, false)) do done[e.sub_area] = true end
+  for name in string.gmatch(f.exhausted or "", "[^,]+") do
+    done[string.gsub(name, "^%s*(.-)%s*$", "%1")] = true
+  end
+  local missing = {}
+  for _, list in ipairs({ SURVEILLANCE_ACTIONS.common, SURVEILLANCE_ACTIONS[cg.region] }) do
+    for _, action in ipairs(list) do
+      if not done[action] then missing[#missing + 1] = action end
+    end
+  end
+  if #missing > 0 then
+    return nil, "case surveillance needs these actions considered or exhausted first: "
+      .. table.concat(missing, ", ")
+  end
+  local pp = cg.paying_parent
+  local dlo = pp.address and pp.address.status == "DLO"
+  local problem = set_review_date(cg, f.review_date,
+                                  dlo and SURVEILLANCE_MONTHS_DLO or SURVEILLANCE_MONTHS)
+  if problem then return nil, problem end
+  cg:set_flag("ever_in_enforcement")
+  cg:set_flag("deo_desire")
+  cg:set_flag("lock_assignment", false)
+  s:add_note("Case is in Surveillance: " .. f.reason)
+  if yes(f.remain_in_enforcement) then
+    s:set_field("set_case_for_review", "Setup Only")
+  else
+    s:set_field("set_case_for_review", "Setup and Transfer")
+    cg:set_segment("Maintenance")
+  end
+  s:set_field("review_date", f.review_date)
+  return "surveillance"
+end
+
+-- Steps 42-46: to Maintenance without approval, to the Central Team with a team leader's;
+-- never while an enforcement SR is open or a flag only enforcement can remove is set.
+local function transfer(s, cg, f, rejected)
+  local destination = f.destination
+  if destination ~= "Maintenance" and destination ~= "Central Team" then
+    return nil, "destination must be Maintenance or Central Team"
+  end
+  if destination == "Maintenance" then
+    local still = {}
+    for flag, name in pairs(MAINTENANCE_BLOCKERS) do
+      if cg:has_flag(flag) then still[#still + 1] = name end
+    end
+    if #still > 0 then
+      return nil, "remove these indicators before returning the case to maintenance: "
+        .. table.concat(still, ", ")
+    end
+    if #enforcement_srs(cg, true) > 0 then
+      return nil, "complete every enforcement SR before returning the case to maintenance"
+    end
+  end
+  if not rejected then cg:set_flag("ever_in_enforcement") end
+  if destination == "Central Team" then
+    s:set_status("Initiate Approval Process")
+    local approval = task.await {
+      inbox = "team_leader", kind = "approval", sr = s, due_in_days = 3,
+      title = "Approve the transfer of the case to the Central Team",
+      outcomes = { "approved", "rejected" }, fields = { "reasons" },
+      required = { rejected = { "reasons" } },
+    }
+    s:set_status("In Progress")
+    if approval.outcome == "rejected" then
+      return nil, "transfer to the Central Team rejected by the team leader: "
+        .. approval.fields.reasons
+    end
+  end
+  cg:set_segment(destination)
+  s:set_field("transfer", "Transfer Case To " .. (destination == "Maintenance"
+    and "Maintenance Only" or "Central Team"))
+  s:add_note("Case transferred to " .. destination .. (f.reason and (": " .. f.reason) or ""))
+  return "transfer"
+end
+
+decide["Transfer Case"] = function(s, cg, f) return transfer(s, cg, f, false) end
+
+-- Steps 10-12.
+decide["Lock Assignment Flag"] = function(s, cg, f)
+  cg:set_flag("lock_assignment")
+  s:add_note("Lock Assignment flag set")
+  local granted = f.lo_granted_in
+  if granted and granted ~= cg.region then
+    s:add_note("Liability order granted in " .. granted .. " and enforced in " .. cg.region
+      .. ": a Certificate of Money Provision is needed from the court that granted it (offline)")
+  end
+  return "lock_assignment"
+end
+
+-- Steps 50-60: with no artefacts outstanding, link the SR that caused them and close; with
+-- artefacts, a Clear Artefacts child SR, CMEL9116 to the solicitor and CMEL9271 to the
+-- paying parent.
+decide["Clear Enforcement Artefacts"] = function(s, cg, f)
+  local original = integer(f.original_sr)
+  local ok, origin = pcall(sr.get, original)
+  if not original or not ok or not origin.casegroup or origin.casegroup.id ~= cg.id then
+    return nil, "original_sr (the SR that caused the artefact) must be an SR of this casegroup"
+  end
+  s:relate(origin)
+  if not yes(f.artefacts_outstanding) then
+    s:add_note("Liability order paid off; no artefacts outstanding")
+    return "clear_artefacts"
+  end
+  if not f.letter_text then return nil, "letter_text (CMEL9271 to the paying parent) is required" end
+  local clear = sr.create { process = "Enforcement", area = "Assess Next Action",
+                            sub_area = "Clear Artefacts", casegroup = cg, parent = s,
+                            status = "In Progress" }
+  clear:relate(origin)
+  local form = task.await {
+    inbox = "caseworker", kind = "clear_artefacts", sr = clear, due_in_days = 5,
+    title = "Complete the Enforce form to clear the artefact, and instruct the solicitor (CMEL9116)",
+    outcomes = { "lifted", "reduced" },
+    fields = { "sanction", "sanction_date", "amount_paid", "amount_outstanding", "solicitor",
+               "solicitor_address", "solicitor_postcode" },
+    required = { "sanction", "sanction_date", "amount_paid", "amount_outstanding", "solicitor",
+                 "solicitor_address", "solicitor_postcode" },
+  }
+  local paid, outstanding = integer(form.fields.amount_paid), integer(form.fields.amount_outstanding)
+  if not paid or not outstanding or paid < 0 or outstanding < 0 then
+    clear:close("Cancelled")
+    return nil, "amount_paid and amount_outstanding must be whole numbers of pence"
+  end
+  local solicitor = case.create_client {
+    name = form.fields.solicitor,
+    address = { line1 = form.fields.solicitor_address, postcode = form.fields.solicitor_postcode },
+  }
+  letter.send { template = "CMEL9116", to = solicitor, casegroup = cg, sr = clear,
+                fields = { action = form.outcome == "lifted" and "lift" or "reduce",
+                           sanction = form.fields.sanction,
+                           sanction_date = form.fields.sanction_date,
+                           amount_paid = money.format(paid),
+                           amount_outstanding = money.format(outstanding) } }
+  send_free_text(cg, clear, { cg.paying_parent }, f.letter_text)
+  clear:set_field("artefact_status", "No")
+  clear:add_note("Artefact " .. form.fields.sanction .. " " .. form.outcome
+    .. "; solicitor instructed and paying parent told")
+  clear:close("Complete")
+  return "clear_artefacts", "Closed"
+end
+
+-- Steps 65-74: a Negotiation SR whose child Action Missed Payment SR runs arrears
+-- negotiation; the case is monitored until the transfer-to-maintenance date, when a fresh
+-- case routing SR is raised to transfer it back.
+decide["Arrears Negotiation and Court Enforced Schedules"] = function(s, cg, f)
+  local back = f.transfer_to_maintenance
+  if not is_date(back) or back <= clock.today() then
+    return nil, "transfer_to_maintenance must be a date after today"
+  end
+  local negotiation = sr.create { process = "Enforcement", area = "Assess Next Action",
+                                  sub_area = "Negotiation", casegroup = cg, parent = s,
+                                  status = "In Progress" }
+  negotiation:complete_step("Initiate Negotiation")
+  local amp = sr.create { process = "Arrears", area = "Arrears Management",
+                          sub_area = "Action Missed Payment", casegroup = cg, parent = negotiation,
+                          reason = "Enforcement negotiation" }
+  amp:set_field("court_enforced_schedule", yes(f.court_enforced_schedule) and "yes" or "no")
+  amp:set_field("transfer_to_maintenance", back)
+  amp:set_field("disable_missed_payments", yes(f.disable_missed_payments) and "yes" or "no")
+  cg:set_flag("court_enforced_schedule", yes(f.court_enforced_schedule))
+  cg:set_flag("disable_missed_payment_monitor", yes(f.disable_missed_payments))
+  if f.lo_reference then
+    letter.send { template = "CMSB046", to = cg.paying_parent, casegroup = cg, sr = s,
+                  fields = { lo_reference = f.lo_reference } }
+  end
+  procedures.start { name = "arrears_negotiation", casegroup = cg,
+                     params = { sr = tostring(amp.id) } }
+  negotiation:close("Complete")
+  s:add_note("Arrears negotiation (SR " .. amp.id .. ") started; case monitored until " .. back)
+  return "negotiation", "Complete", back
+end
+
+-- Steps 75-80: an Action Missed Payment SR that records the two indicators.
+decide["Disable Missed Payment Monitor"] = function(s, cg, f)
+  local disable, court = f.disable_missed_payments, f.court_enforced_schedule
+  if (disable ~= "yes" and disable ~= "no") or (court ~= "yes" and court ~= "no") then
+    return nil, "disable_missed_payments and court_enforced_schedule must each be yes or no"
+  end
+  local amp = sr.create { process = "Arrears", area = "Arrears Management",
+                          sub_area = "Action Missed Payment", casegroup = cg, parent = s,
+                          status = "In Progress", reason = "Enforcement indicators" }
+  cg:set_flag("disable_missed_payment_monitor", disable == "yes")
+  cg:set_flag("court_enforced_schedule", court == "yes")
+  amp:set_field("disable_missed_payments", disable)
+  amp:set_field("court_enforced_schedule", court)
+  amp:close("Complete")
+  return "missed_payment_monitor"
+end
+
+-- Steps 47-49: needs an enforcement SR in progress; CMEL9271 to both parents.
+decide["Cancel Enforcement Action"] = function(s, cg, f)
+  local target, why = named_enforcement_sr(cg, f)
+  if not target then return nil, why end
+  if target.status ~= "In Progress" then
+    return nil, "enforcement SR " .. target.id .. " is not In Progress"
+  end
+  if not f.letter_text then return nil, "letter_text (CMEL9271 to both parents) is required" end
+  target:set_status("In Progress", "Ready for Cancellation")
+  target:add_note("Enforcement action to be cancelled" .. (f.reason and (": " .. f.reason) or ""))
+  send_free_text(cg, s, both_parents(cg), f.letter_text)
+  s:add_note("Enforcement action cancelled; check for a liability order to invalidate or "
+    .. "artefacts to clear")
+  return "cancel"
+end
+
+-- ---- the procedure ----------------------------------------------------------------------
+
+local function the_sr(ctx, cg)
+  if ctx.params.sr then
+    local s = sr.get(integer(ctx.params.sr) or error("params.sr must be an SR id"))
+    if s.sub_area ~= SUB_AREA or not s.casegroup or s.casegroup.id ~= cg.id then
+      error("SR " .. s.id .. " is not a " .. SUB_AREA .. " SR of casegroup " .. cg.id)
+    end
+    return s
+  end
+  local reason = ctx.params.reason or error("params.reason (the trigger) is required")
+  local known = false
+  for _, t in ipairs(TRIGGERS) do known = known or t == reason end
+  if not known then error("'" .. reason .. "' is not a case routing trigger") end
+  return sr.create { process = "Enforcement", area = "Assess Next Action", sub_area = SUB_AREA,
+                     casegroup = cg, reason = reason }
+end
+
+local PLAN = { "Review enforcement history", "Initiate Data Gathering", "Decide next action",
+               "Perform Amendment", "Set Case for Review" }
+
+-- Step 1: the history and the flags; a case referred incorrectly is rejected here, and
+-- Ever in Enforcement stays unset.
+local function review(s, cg)
+  local set = {}
+  for _, flag in ipairs(REVIEW_FLAGS) do
+    if cg:has_flag(flag) then set[#set + 1] = flag end
+  end
+  s:add_note("Flags set: " .. (#set > 0 and table.concat(set, ", ") or "none"))
+  local r = task.await {
+    inbox = "caseworker", kind = "review_history", sr = s, due_in_days = 2,
+    title = "Review the enforcement history: arrears, enforcement on going, a new schedule, "
+      .. "further enforcement",
+    outcomes = { "accept", "reject" }, fields = { "notes", "destination" },
+    required = { reject = { "notes", "destination" } },
+  }
+  if r.fields.notes then s:add_note(r.fields.notes) end
+  return r
+end
+
+return procedure {
+  name = "case_routing",
+  description = "001: review an enforcement case and decide its next action",
+  run = function(ctx)
+    local cg = ctx.casegroup or error("case_routing needs a casegroup (--casegroup)")
+    local s = the_sr(ctx, cg)
+    s:add_steps(PLAN)
+    local r = review(s, cg)
+    s:complete_step("Review enforcement history")
+    if r.outcome == "reject" then
+      -- Rejected: transferred out without setting Ever in Enforcement.
+      while true do
+        local result, problem = transfer(s, cg, r.fields, true)
+        if result then break end
+        s:add_note("Cannot transfer: " .. problem)
+        r = task.await {
+          inbox = "caseworker", kind = "review_history", sr = s,
+          title = "The rejected case cannot be transferred yet: " .. problem,
+          outcomes = { "reject" }, fields = { "notes", "destination" },
+          required = { "notes", "destination" },
+        }
+      end
+      s:close("Complete", "Rejected")
+      return "rejected"
+    end
+    s:set_status("In Progress")
+    cg:set_flag("ever_in_enforcement")
+
+    while true do
+      local d = task.await {
+        inbox = "caseworker", kind = "decide_next_action", sr = s, due_in_days = 2,
+        title = "Decide the next action for the enforcement case", outcomes = DECISIONS,
+        fields = DECISION_FIELDS,
+      }
+      local result, how, monitor_until = decide[d.outcome](s, cg, d.fields)
+      if result then
+        s:set_field("decision", d.outcome)
+        s:complete_step("Decide next action")
+        s:close(how or "Complete")
+        if monitor_until then
+          wait { at = monitor_until }
+          local again = sr.create { process = "Enforcement", area = "Assess Next Action",
+                                    sub_area = SUB_AREA, casegroup = cg,
+                                    reason = "Transfer case to maintenance" }
+          again:add_note("Monitoring period ended " .. monitor_until .. ": transfer the case "
+            .. "back to maintenance")
+          procedures.start { name = "case_routing", casegroup = cg,
+                             params = { sr = tostring(again.id) } }
+        end
+        return result
+      end
+      s:add_note(d.outcome .. " not carried out: " .. how)
+    end
+  end,
+}

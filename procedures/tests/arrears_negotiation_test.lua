@@ -1,0 +1,537 @@
+-- Scenario tests for procedures/arrears_negotiation.lua (source 000) and the missed-payment
+-- monitor that starts it: run with
+--   casekit test procedures/tests/arrears_negotiation_test.lua
+-- The clock starts at 2026-11-20T09:00:00Z.
+
+-- A paying parent owing 1,200.00 to each of two receiving parents, with an account paying by
+-- `o.method` (default SO). Options: address status, arrears_only, employment_status,
+-- service_type, arrears (per receiving parent), rps (how many).
+local function family(t, o)
+  o = o or {}
+  local n = #case.list {} -- scenarios that need several families number them
+  if n == 0 then t.user("carl", "caseworker") end
+  local pp = case.create_client {
+    name = "Sam Payer", nino = string.format("AB%02d0000A", n),
+    employment_status = o.employment_status == nil and "employed" or o.employment_status or nil,
+    address = not o.no_address and
+      { line1 = "1 High Street", postcode = "LS1 1AA", status = o.address or "confirmed" } or nil,
+  }
+  local cg = case.create_casegroup { paying_parent = pp, arrears_only = o.arrears_only or false,
+                                     service_type = o.service_type,
+                                     annual_review_date = o.annual_review or "2027-05-20" }
+  local account = payment.open_account { client = pp, method = o.method or "SO" }
+  for i = 1, o.rps or 2 do
+    local rp = case.create_client { name = "Receiver " .. i,
+      nino = string.format("AB%02d000%dB", n, i),
+      address = { line1 = i .. " Low Road", postcode = "LS2 2BB" } }
+    local c = cg:add_case { receiving_parent = rp }
+    payment.add_due { casegroup = cg, case = c, owed_to = "RP", amount = o.arrears or 120000 }
+  end
+  return cg, account
+end
+
+local function amp(cg)
+  return sr.find { casegroup = cg, sub_area = "Action Missed Payment" }
+end
+
+local function start(t, cg, params)
+  return t.start("arrears_negotiation", { casegroup = cg, params = params, as = "carl" })
+end
+
+local function complete(t, kind, outcome, fields)
+  t.complete { kind = kind, outcome = outcome, fields = fields, as = "carl" }
+end
+
+-- Agree a schedule on the negotiate_schedule item.
+local function agree(t, fields)
+  fields.first_collection_date = fields.first_collection_date or "2026-12-01"
+  complete(t, "negotiate_schedule", "agreed", fields)
+end
+
+local function letters_to(template)
+  local n, id = 0, 1
+  while true do
+    local ok, l = pcall(letter.get, id)
+    if not ok then return n end
+    if l.template == template then n = n + 1 end
+    id = id + 1
+  end
+end
+
+-- ---- the monitor ---------------------------------------------------------------------------
+
+scenario("missed-payment monitor: one SR and CMSL6000 per receiving parent, once; negotiation starts", function(t)
+  local cg = family(t)
+  payment.issue_schedule { casegroup = cg, amount_per_period = 10000, periods = 12,
+                           first_collection_date = "2026-11-01" }
+  t.run_script("missed_payment_monitor.lua")
+  t.run_script("missed_payment_monitor.lua")
+  local raised = amp(cg)
+  t.eq(#raised, 1, "Action Missed Payment SRs")
+  t.eq(raised[1].reason, "Missed Payment")
+  t.eq(raised[1]:field("shortfall"), "10000")
+  t.eq(letters_to("CMSL6000"), 2, "CMSL6000 letters")
+  t.eq(letter.get(1).recipient.name, "Receiver 1")
+  t.eq(#t.tasks { kind = "missed_payment_call" }, 1, "the call is waiting")
+  t.eq(raised[1].status, "In Progress")
+end)
+
+scenario("missed-payment monitor: Disable Missed Payment Monitor raises nothing", function(t)
+  local cg = family(t)
+  payment.issue_schedule { casegroup = cg, amount_per_period = 10000, periods = 12,
+                           first_collection_date = "2026-11-01" }
+  cg:set_flag("disable_missed_payment_monitor")
+  t.run_script("missed_payment_monitor.lua")
+  t.eq(#amp(cg), 0)
+  t.eq(letters_to("CMSL6000"), 0)
+end)
+
+-- ---- checks before work ---------------------------------------------------------------------
+
+scenario("DLO or NFA address: noted, closed and cancelled", function(t)
+  for _, status in ipairs({ "DLO", "NFA" }) do
+    local cg = family(t, { address = status })
+    cg.paying_parent:set_address { line1 = "x", postcode = "LS1 1AA", status = status }
+    local id = start(t, cg, { reason = "Negotiation Requested" })
+    local s = amp(cg)[1]
+    t.eq(s.status, "Closed")
+    t.eq(s.sub_status, "Cancelled")
+    t.expect(string.find(s:notes()[1].text, status, 1, true), "note names " .. status)
+    t.eq(t.instance(id).result, "cancelled_no_address")
+    cg.paying_parent:set_address { line1 = "1 High Street", postcode = "LS1 1AA" }
+  end
+end)
+
+scenario("JPAC address: no arrears action on active duty", function(t)
+  local cg = family(t, { address = "JPAC" })
+  local id = start(t, cg, { reason = "Missed Payment" })
+  local s = amp(cg)[1]
+  t.eq(s:field("active_duty"), "yes")
+  t.eq(s.resolution_code, "No Arrears Action - Active Duty")
+  t.eq(t.instance(id).result, "active_duty")
+  t.eq(#t.tasks {}, 0, "no work items")
+end)
+
+scenario("arrears-only: suppression removed, DFB replaced, CRA searched on a confirmed address", function(t)
+  local cg, account = family(t, { arrears_only = true, method = "DFB" })
+  cg:cases()[1].receiving_parent:set_contact_suppressed(true)
+  start(t, cg, { reason = "Automated Financial Transition" })
+  t.eq(cg:cases()[1].receiving_parent.contact_suppressed, false)
+  complete(t, "new_method_of_payment", "DD")
+  t.eq(payment.account(cg).method, "DD")
+  local steps = amp(cg)[1]:steps()
+  t.eq(steps[2].name, "Search CRA")
+  t.eq(steps[2].status, "done")
+  t.eq(#t.tasks { kind = "negotiate_schedule" }, 1, "transition goes straight to negotiation")
+end)
+
+scenario("no confirmed address: the CRA search is not made", function(t)
+  local cg = family(t, { no_address = true })
+  start(t, cg, { reason = "Negotiation Requested" })
+  t.eq(amp(cg)[1]:steps()[2].status, "skipped")
+end)
+
+scenario("arrears-only without employment status: Arrears Trigger SR in Error, then get it", function(t)
+  local cg = family(t, { arrears_only = true, employment_status = false })
+  start(t, cg, { reason = "Automated Financial Transition" })
+  local trigger = sr.find { casegroup = cg, sub_area = "Arrears Trigger" }[1]
+  t.eq(trigger.status, "Error")
+  t.eq(trigger.sub_status, "Technical")
+  t.eq(trigger.owner_team, "Service Management")
+  local review = sr.find { casegroup = cg, sub_area = "Arrears Review" }[1]
+  t.eq(review.status, "In Progress")
+  complete(t, "get_employment_status", "recorded", { employment_status = "retired" })
+  t.eq(cg.paying_parent.employment_status, nil, "an unknown status is not recorded")
+  complete(t, "get_employment_status", "recorded", { employment_status = "self-employed" })
+  t.eq(cg.paying_parent.employment_status, "self-employed")
+  t.eq(review.sub_status, "Cancelled")
+  t.eq(#t.tasks { kind = "negotiate_schedule" }, 1)
+end)
+
+-- ---- renegotiation ----------------------------------------------------------------------------
+
+scenario("renegotiation on an SR not generated today: closed Cancelled, a new SR, old instance superseded", function(t)
+  local cg = family(t)
+  local old = start(t, cg, { reason = "Missed Payment" })
+  t.advance { days = 1 }
+  local new = start(t, cg, { reason = "Negotiation Requested" })
+  local srs = amp(cg)
+  t.eq(#srs, 2)
+  t.eq(srs[1].sub_status, "Cancelled")
+  t.eq(srs[2].reason, "Negotiation Requested")
+  t.eq(srs[2].status, "In Progress")
+  complete(t, "missed_payment_call", "not willing")
+  t.eq(t.instance(old).result, "superseded")
+  t.eq(t.instance(new).status, "waiting")
+end)
+
+scenario("renegotiation on an SR generated today: that SR goes on being worked", function(t)
+  local cg = family(t)
+  start(t, cg, { reason = "Missed Payment" })
+  local second = start(t, cg, { reason = "Negotiation Requested" })
+  local srs = amp(cg)
+  t.eq(#srs, 1)
+  t.eq(srs[1].is_open, true)
+  t.eq(t.instance(second).result, "in_hand")
+  complete(t, "missed_payment_call", "negotiation requested")
+  t.eq(#t.tasks { kind = "negotiate_schedule" }, 1)
+end)
+
+-- ---- direct debit failures ------------------------------------------------------------------
+
+scenario("DD failure code 4: DD suspended (ARUDD file), new MOPF and a new schedule", function(t)
+  for _, code in ipairs({ "4", "9", "A", "B" }) do
+    local cg, account = family(t, { method = "DD" })
+    start(t, cg, { reason = "ARUDD", dd_reason_code = code })
+    local amend = sr.find { casegroup = cg, sub_area = "Amend existing MOPF" }[1]
+    t.eq(amend.reason, "ARUDD file", "code " .. code)
+    t.eq(payment.account(cg).method_status, "suspended")
+    complete(t, "new_method_of_payment", "SO")
+    t.eq(payment.account(cg).method, "SO")
+    t.eq(payment.account(cg).method_status, "active")
+    t.eq(#t.tasks { kind = "negotiate_schedule" }, 1)
+    complete(t, "negotiate_schedule", "refused")
+    complete(t, "negotiation_unsuccessful", "Addition of Residual Arrears")
+  end
+end)
+
+scenario("DD failure code 2: suspended and a death of client SR unless a recent one exists", function(t)
+  local cg = family(t, { method = "DD" })
+  start(t, cg, { reason = "ADDACS", dd_reason_code = "2" })
+  t.eq(payment.account(cg).method_status, "suspended")
+  local amend = sr.find { casegroup = cg, sub_area = "Amend existing MOPF" }[1]
+  t.eq(amend.reason, nil, "code 2 is not an ARUDD file suspension")
+  t.eq(#sr.find { casegroup = cg, sub_area = "Death of client" }, 1)
+  t.eq(#t.tasks { kind = "missed_payment_call" }, 1, "then the call")
+  -- Again within 90 days: no second death SR (and the DD is already suspended).
+  payment.account(cg):set_method("DD", "active")
+  t.advance { days = 89 }
+  local cg2 = cg
+  sr.find { casegroup = cg2, sub_area = "Action Missed Payment" }[1]:close("Cancelled")
+  start(t, cg2, { reason = "ADDACS", dd_reason_code = "2" })
+  t.eq(#sr.find { casegroup = cg2, sub_area = "Death of client" }, 1)
+end)
+
+scenario("DD failure codes 1 and 3: suspend; already suspended raises Change MOPF unless open", function(t)
+  local cg = family(t, { method = "DD" })
+  start(t, cg, { reason = "ARUDD", dd_reason_code = "1" })
+  t.eq(payment.account(cg).method_status, "suspended")
+  t.eq(#sr.find { casegroup = cg, sub_area = "Change MOPF" }, 0, "first time: suspended only")
+  amp(cg)[1]:close("Cancelled")
+  start(t, cg, { reason = "ARUDD", dd_reason_code = "3" })
+  t.eq(#sr.find { casegroup = cg, sub_area = "Change MOPF" }, 1, "already suspended: CofC SR")
+  amp(cg)[2]:close("Cancelled")
+  start(t, cg, { reason = "ARUDD", dd_reason_code = "3" })
+  t.eq(#sr.find { casegroup = cg, sub_area = "Change MOPF" }, 1, "not while one is open")
+  t.eq(#t.tasks { kind = "new_method_of_payment" }, 3)
+end)
+
+-- ---- the call -------------------------------------------------------------------------------
+
+scenario("contact failed: Contact Failed, Arrears Action Pending, an Arrears Review SR", function(t)
+  local cg = family(t)
+  local id = start(t, cg, { reason = "Missed Payment" })
+  complete(t, "missed_payment_call", "contact failed")
+  local s = amp(cg)[1]
+  t.eq(s.sub_status, "Arrears Action Pending")
+  complete(t, "negotiation_unsuccessful", "No contact made - Missed Initial Payment")
+  local review = s:children()[1]
+  t.eq(review.sub_area, "Arrears Review")
+  t.eq(review.reason, "No contact made - Missed Initial Payment")
+  t.eq(s.status, "Closed")
+  t.eq(t.instance(id).result, "arrears_review")
+end)
+
+scenario("direct payment claimed and confirmed by the receiving parent: Direct Pay offered", function(t)
+  local cg = family(t)
+  local id = start(t, cg, { reason = "Missed Payment" })
+  complete(t, "missed_payment_call", "direct payment claimed")
+  complete(t, "confirm_direct_payment", "confirmed")
+  complete(t, "offer_direct_pay", "agreed")
+  t.eq(amp(cg)[1].resolution_code, "Direct Payment Made")
+  t.eq(t.instance(id).result, "direct_payment")
+end)
+
+scenario("direct payment claimed, no evidence in 14 days: back to the call", function(t)
+  local cg = family(t)
+  start(t, cg, { reason = "Missed Payment" })
+  complete(t, "missed_payment_call", "direct payment claimed")
+  complete(t, "confirm_direct_payment", "denied")
+  t.eq(amp(cg)[1].status, "Wait")
+  t.advance { days = 14 }
+  t.eq(#t.tasks { kind = "missed_payment_call" }, 1)
+end)
+
+scenario("card payment in full: One-off Payment SR, Full Payment Made", function(t)
+  local cg = family(t)
+  local s = sr.create { process = "Arrears", area = "Arrears Management",
+                        sub_area = "Action Missed Payment", casegroup = cg, reason = "Missed Payment" }
+  s:set_field("shortfall", 10000)
+  local id = start(t, cg, { sr = tostring(s.id) })
+  complete(t, "missed_payment_call", "card payment", { missed_payment_reason = "bank error" })
+  t.eq(s.sub_status, "Pending Payment")
+  complete(t, "card_payment", "successful", { amount = "10000" })
+  t.eq(sr.find { casegroup = cg, sub_area = "One-off Payment" }[1].sub_status, "Complete")
+  t.eq(s.resolution_code, "Full Payment Made")
+  t.eq(t.instance(id).result, "paid")
+end)
+
+scenario("DD represent paid within five days: Direct Debit Represent", function(t)
+  local cg, account = family(t, { method = "DD" })
+  local s = sr.create { process = "Arrears", area = "Arrears Management",
+                        sub_area = "Action Missed Payment", casegroup = cg, reason = "Missed Payment" }
+  s:set_field("shortfall", 10000)
+  local id = start(t, cg, { sr = tostring(s.id) })
+  complete(t, "missed_payment_call", "DD represent")
+  t.eq(s.status, "Wait")
+  t.eq(#sr.find { casegroup = cg, sub_area = "Represent Direct Debit" }, 1)
+  t.advance { days = 2 }
+  payment.record { account = account, amount = 10000, date = clock.today(), method = "DD" }
+  t.advance { days = 3 }
+  t.eq(s.resolution_code, "Direct Debit Represent")
+  t.eq(t.instance(id).result, "paid")
+end)
+
+scenario("DD represent not paid: record the outcome; Part pay goes to negotiation", function(t)
+  local cg = family(t, { method = "DD" })
+  local id = start(t, cg, { reason = "Missed Payment" })
+  complete(t, "missed_payment_call", "DD represent")
+  t.advance { days = 5 }
+  complete(t, "negotiation_outcome", "Full pay made")
+  t.expect(#t.tasks { kind = "negotiation_outcome" } == 1, "full pay refused: nothing paid")
+  complete(t, "negotiation_outcome", "Part pay")
+  local s = amp(cg)[1]
+  t.eq(s.resolution_code, "Part Pay Made")
+  t.eq(s.sub_status, "Pending Negotiation")
+  t.eq(#t.tasks { kind = "negotiate_schedule" }, 1)
+end)
+
+scenario("non-immediate payment not received: call back, no payment, No pay, NFA when transferred", function(t)
+  local cg = family(t)
+  local id = start(t, cg, { reason = "Missed Payment" })
+  complete(t, "missed_payment_call", "non-immediate payment")
+  t.eq(amp(cg)[1].status, "Wait")
+  t.advance { days = 5 }
+  complete(t, "call_back", "no payment made")
+  complete(t, "negotiation_outcome", "No pay")
+  local s = amp(cg)[1]
+  t.eq(s.resolution_code, "Disclosure Appropriate")
+  t.eq(s.sub_status, "Arrears Action Pending")
+  complete(t, "negotiation_unsuccessful", "Not For Addition of Residual Arrears")
+  complete(t, "call_transferred", "yes")
+  t.eq(s.resolution_code, "Neg Unsuccessful NFA")
+  t.eq(s.status, "Closed")
+  t.eq(t.instance(id).result, "neg_unsuccessful_nfa")
+end)
+
+scenario("part pay + promise to pay: waits five days for the further payment", function(t)
+  local cg, account = family(t)
+  local s = sr.create { process = "Arrears", area = "Arrears Management",
+                        sub_area = "Action Missed Payment", casegroup = cg, reason = "Missed Payment" }
+  s:set_field("shortfall", 10000)
+  local id = start(t, cg, { sr = tostring(s.id) })
+  complete(t, "missed_payment_call", "card payment")
+  complete(t, "card_payment", "successful", { amount = "4000" })
+  complete(t, "negotiation_outcome", "Part pay + promise to pay")
+  t.eq(s.status, "Wait")
+  payment.record { account = account, amount = 6000, date = clock.today(), method = "cheque" }
+  t.advance { days = 5 }
+  t.eq(s.resolution_code, "Full Payment Made")
+  t.eq(t.instance(id).result, "paid")
+end)
+
+scenario("allowable change of circumstances: a CofC SR, and negotiation continues", function(t)
+  local cg = family(t)
+  start(t, cg, { reason = "Missed Payment" })
+  complete(t, "missed_payment_call", "not willing",
+           { change_of_circumstances = "lost job" })
+  local cofc = sr.find { casegroup = cg, sub_area = "Allowable change" }
+  t.eq(#cofc, 1)
+  t.eq(cofc[1].status, "In Progress")
+  complete(t, "negotiation_outcome", "Allowable change of circ pending",
+           { change_of_circumstances = "new partner" })
+  t.eq(#sr.find { casegroup = cg, sub_area = "Allowable change" }, 2)
+  t.eq(#t.tasks { kind = "negotiate_schedule" }, 1)
+end)
+
+-- ---- a new schedule ---------------------------------------------------------------------------
+
+scenario("24 monthly collections: Negotiation Satisfactory, letters, closed once fulfilled", function(t)
+  local cg = family(t)
+  payment.issue_schedule { casegroup = cg, amount_per_period = 5000, periods = 2,
+                           first_collection_date = "2026-10-01" }
+  local id = start(t, cg, { reason = "Negotiation Requested" })
+  -- 2,400.00 over 24 months is 100.00 a month.
+  agree(t, { amount_per_period = "10000", schedule_in_place = "yes" })
+  local s = amp(cg)[1]
+  t.eq(s:field("negotiation_outcome"), "Negotiation Satisfactory")
+  t.eq(s:field("negotiated_periods"), "24")
+  t.eq(s:field("schedule_version"), "2", "the promise to pay bumps the version")
+  t.eq(payment.schedule(cg).version, 2)
+  t.eq(payment.schedule(cg).periods, 24)
+  t.eq(letters_to("CMSL6056"), 1)
+  t.eq(letters_to("CMSL6051"), 2, "one to each receiving parent")
+  t.eq(letter.get(1).recipient.name, "Sam Payer")
+  t.expect(string.find(letter.get(1).body, "£100.00 monthly for 24 payments", 1, true),
+           "CMSL6056 has the schedule")
+  t.eq(s.is_open, true, "open until the letters are fulfilled")
+  t.advance { days = 1 }
+  t.eq(s.is_open, true)
+  t.eq(t.fulfil_letters(), 3)
+  t.advance { days = 1 }
+  t.eq(s.status, "Closed")
+  t.eq(s.sub_status, "Complete")
+  t.eq(t.instance(id).status, "waiting", "for the consecutive payment reviews")
+end)
+
+scenario("25 monthly collections: Breaches Debt Steer; not accepted is unsuccessful", function(t)
+  local cg = family(t)
+  local id = start(t, cg, { reason = "Negotiation Requested" })
+  agree(t, { amount_per_period = "9600" }) -- 2,400.00 / 96.00 = 25
+  local s = amp(cg)[1]
+  t.eq(s:field("negotiation_outcome"), "Breaches Debt Steer")
+  t.eq(s.sub_status, "Arrears Action Pending")
+  t.eq(payment.schedule(cg), nil)
+  complete(t, "negotiation_unsuccessful", "Not For Addition of Residual Arrears")
+  complete(t, "call_transferred", "no")
+  t.eq(t.instance(id).result, "neg_unsuccessful")
+end)
+
+scenario("beyond 24 months accepted as a recorded discretionary decision", function(t)
+  local cg = family(t)
+  start(t, cg, { reason = "Negotiation Requested" })
+  agree(t, { amount_per_period = "9600", accept_beyond_24_months = "yes" })
+  t.eq(payment.schedule(cg), nil, "refused without the decision note")
+  agree(t, { amount_per_period = "9600", accept_beyond_24_months = "yes",
+             decision_note = "welfare of the child: low income, sustainable" })
+  local s = amp(cg)[1]
+  t.eq(s:field("negotiation_outcome"), "Breaches Debt Steer")
+  t.eq(payment.schedule(cg).periods, 25)
+end)
+
+scenario("periods round up, and weekly schedules are measured in months too", function(t)
+  local cg = family(t, { rps = 1, arrears = 100001 })
+  start(t, cg, { reason = "Negotiation Requested" })
+  -- 1,000.01 at 10.00 a week: 101 weeks (rounded up), inside 24 months.
+  agree(t, { amount_per_period = "1000", frequency = "weekly" })
+  t.eq(payment.schedule(cg).periods, 101)
+  t.eq(amp(cg)[1]:field("negotiation_outcome"), "Negotiation Satisfactory")
+  local cg2 = family(t, { rps = 1, arrears = 106000 })
+  start(t, cg2, { reason = "Negotiation Requested" })
+  -- 106 weekly collections: the last is 735 days after the first, past 24 months (730).
+  t.complete { kind = "negotiate_schedule", outcome = "agreed", as = "carl",
+               fields = { amount_per_period = "1000", frequency = "weekly",
+                          first_collection_date = "2026-12-01" } }
+  t.eq(amp(cg2)[1]:field("negotiation_outcome"), "Breaches Debt Steer")
+end)
+
+scenario("refused: No Agreement Reached", function(t)
+  local cg = family(t)
+  start(t, cg, { reason = "Negotiation Requested" })
+  complete(t, "negotiate_schedule", "refused")
+  t.eq(amp(cg)[1]:field("negotiation_outcome"), "No Agreement Reached")
+  t.eq(amp(cg)[1].sub_status, "Arrears Action Pending")
+end)
+
+scenario("no contact on a standing order: residual arrears evenly to the annual review", function(t)
+  -- 2,400.00; collections 2026-12-01 .. 2027-05-01 before the review on 2027-05-20: 6.
+  local cg = family(t)
+  start(t, cg, { reason = "Automated Financial Transition" })
+  complete(t, "negotiate_schedule", "no contact",
+           { first_collection_date = "2026-12-01", net_income = "100000" })
+  local schedule = payment.schedule(cg)
+  t.eq(schedule.periods, 6)
+  t.eq(schedule.amount_per_period, 40000, "exactly 40% of net income is allowed")
+  t.eq(amp(cg)[1]:field("negotiation_outcome"), "Schedule Only")
+end)
+
+scenario("no contact on a standing order above 40% of net income: the debt steer", function(t)
+  local cg = family(t)
+  start(t, cg, { reason = "Automated Financial Transition" })
+  complete(t, "negotiate_schedule", "no contact",
+           { first_collection_date = "2026-12-01", net_income = "99999" })
+  t.eq(payment.schedule(cg), nil)
+  complete(t, "debt_steer", "apply schedule",
+           { amount_per_period = "20000", decision_note = "sustainable at 200.00" })
+  t.eq(payment.schedule(cg).periods, 12)
+  t.eq(payment.schedule(cg).amount_per_period, 20000)
+end)
+
+scenario("no contact on another method: a schedule applied needs a discretionary decision", function(t)
+  local cg = family(t, { method = "DD" })
+  start(t, cg, { reason = "Negotiation Requested" })
+  local terms = { amount_per_period = "10000", first_collection_date = "2026-12-01" }
+  complete(t, "negotiate_schedule", "no contact", terms)
+  t.eq(payment.schedule(cg), nil)
+  local notes = amp(cg)[1]:notes()
+  t.expect(string.find(notes[#notes].text, "decision_note", 1, true), "the refusal names it")
+  terms.decision_note = "income known from CRA"
+  complete(t, "negotiate_schedule", "no contact", terms)
+  t.eq(payment.schedule(cg).periods, 24)
+end)
+
+scenario("DEO: monthly NDR is arrears per period + OGM + collection fee, at most the max NDR", function(t)
+  local cg = family(t, { method = "DEO" })
+  start(t, cg, { reason = "Negotiation Requested" })
+  local terms = { amount_per_period = "10000", ogm = "20000", collection_fee = "4000",
+                  max_ndr = "33999" }
+  agree(t, terms)
+  t.eq(payment.schedule(cg), nil, "NDR 340.00 over the max 339.99")
+  terms.max_ndr = "34000"
+  agree(t, terms)
+  local s = amp(cg)[1]
+  t.eq(s:field("monthly_ndr"), "34000")
+  t.eq(s:field("max_ndr"), "34000")
+  t.eq(payment.schedule(cg).periods, 24)
+end)
+
+scenario("Direct Pay: the letters are sent clerically, then the SR closes", function(t)
+  local cg = family(t, { service_type = "Direct Pay" })
+  start(t, cg, { reason = "Negotiation Requested" })
+  agree(t, { amount_per_period = "10000" })
+  t.eq(letters_to("CMSL6056"), 0)
+  complete(t, "clerical_letters", "sent")
+  t.eq(amp(cg)[1].sub_status, "Complete")
+end)
+
+scenario("consecutive payment reviews: first collection paid, second missed, a new SR", function(t)
+  local cg, account = family(t)
+  local id = start(t, cg, { reason = "Negotiation Requested" })
+  agree(t, { amount_per_period = "10000" })
+  t.fulfil_letters()
+  t.advance { days = 1 }
+  payment.record { account = account, amount = 10000, date = "2026-12-01", method = "SO" }
+  t.advance { days = 16 } -- past 2026-12-06, the first review
+  t.eq(t.instance(id).status, "waiting")
+  t.eq(#amp(cg), 1)
+  t.advance { days = 30 } -- past 2027-01-06: the second collection was not paid
+  local srs = amp(cg)
+  t.eq(#srs, 2)
+  t.eq(srs[2].reason, "Missed Payment")
+  t.eq(srs[2]:field("shortfall"), "10000")
+  t.eq(t.instance(id).result, "review_failed")
+  t.eq(#t.tasks { kind = "missed_payment_call" }, 1, "negotiation starts on the new SR")
+end)
+
+scenario("both consecutive payment reviews pass: schedule_agreed", function(t)
+  local cg, account = family(t)
+  local id = start(t, cg, { reason = "Negotiation Requested" })
+  agree(t, { amount_per_period = "10000" })
+  t.fulfil_letters()
+  t.advance { days = 1 }
+  payment.record { account = account, amount = 10000, date = "2026-12-01", method = "SO" }
+  payment.record { account = account, amount = 10000, date = "2027-01-01", method = "SO" }
+  t.advance { days = 60 }
+  t.eq(t.instance(id).result, "schedule_agreed")
+end)
+
+scenario("phase 2 hands over: an Automated Financial Transition SR is negotiated directly", function(t)
+  local cg = family(t)
+  local s = sr.create { process = "Arrears", area = "Arrears Management",
+                        sub_area = "Action Missed Payment", casegroup = cg,
+                        reason = "Automated Financial Transition" }
+  start(t, cg, { sr = tostring(s.id), trigger = "Automated Financial Transition" })
+  t.eq(s.sub_status, "Pending Negotiation")
+  t.eq(#t.tasks { kind = "missed_payment_call" }, 0)
+  t.eq(#t.tasks { kind = "negotiate_schedule" }, 1)
+end)
