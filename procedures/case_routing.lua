@@ -396,7 +396,7 @@ decide["Arrears Negotiation and Court Enforced Schedules"] = function(s, cg, f)
   local negotiation = sr.create { process = "Enforcement", area = "Assess Next Action",
                                   sub_area = "Negotiation", casegroup = cg, parent = s,
                                   status = "In Progress" }
-  negotiation:complete_step("Initiate Negotiation")
+  negotiation:add_steps({ "Initiate Negotiation" }, "done")
   local amp = sr.create { process = "Arrears", area = "Arrears Management",
                           sub_area = "Action Missed Payment", casegroup = cg, parent = negotiation,
                           reason = "Enforcement negotiation" }
@@ -411,6 +411,8 @@ decide["Arrears Negotiation and Court Enforced Schedules"] = function(s, cg, f)
   end
   procedures.start { name = "arrears_negotiation", casegroup = cg,
                      params = { sr = tostring(amp.id) } }
+  negotiation:add_steps({ "Is Negotiation Successful", "Proceed for Updating LO as Court Enforced",
+                          "Proceed for Work Item Closure" }, "done")
   negotiation:close("Complete")
   s:add_note("Arrears negotiation (SR " .. amp.id .. ") started; case monitored until " .. back)
   return "negotiation", "Complete", back

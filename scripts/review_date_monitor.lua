@@ -8,7 +8,7 @@
 --
 -- So: each casegroup whose review date has been reached gets one Review Case and Decide on
 -- Action SR (reason Review duration time elapsed) for that date, and case routing starts on
--- it. The SR remembers the date it was raised for (field review_date): running the job twice,
+-- it. The SR remembers the date it was raised for (field raised_for_review_date): running the job twice,
 -- or on later days, raises nothing more for the same date; a changed date is a new one, and
 -- the old date, never reached, raised nothing.
 local PAGE = 500
@@ -18,7 +18,7 @@ local checked, raised = 0, 0
 
 local function already_raised(cg)
   for _, s in ipairs(sr.find{casegroup = cg, sub_area = SUB_AREA}) do
-    if s:field("review_date") == cg.review_date then return true end
+    if s:field("raised_for_review_date") == cg.review_date then return true end
   end
   return false
 end
@@ -32,7 +32,7 @@ repeat
     if not already_raised(cg) then
       local s = sr.create{process = "Enforcement", area = "Assess Next Action",
         sub_area = SUB_AREA, casegroup = cg, reason = "Review duration time elapsed"}
-      s:set_field("review_date", cg.review_date)
+      s:set_field("raised_for_review_date", cg.review_date)
       s:add_note("Case review date " .. cg.review_date .. " reached")
       local instance = procedures.start{name = "case_routing", casegroup = cg,
         params = {sr = tostring(s.id)}}

@@ -1,0 +1,360 @@
+-- Scenario tests for procedures/case_routing.lua (source 001) and the review-date monitor:
+--   casekit test procedures/tests/case_routing_test.lua
+-- The clock starts at 2026-11-20T09:00:00Z.
+
+-- An enforcement casegroup (region E&W unless given) with one receiving parent owed 5,000.00.
+local function enforcement_case(t, o)
+  o = o or {}
+  t.user("erin", "caseworker")
+  t.user("tina", "team_leader")
+  local pp = case.create_client { name = "Pat Payer", nino = "CD000000A",
+    address = { line1 = "1 Mill Lane", postcode = "M1 1AA", status = o.address or "confirmed" } }
+  local rp = case.create_client { name = "Robin Receiver", nino = "CD000001A",
+    address = { line1 = "2 Mill Lane", postcode = "M1 1AB" } }
+  local cg = case.create_casegroup { paying_parent = pp, segment = "Enforcement",
+                                     region = o.region or "E&W" }
+  local c = cg:add_case { receiving_parent = rp }
+  payment.open_account { client = pp, method = "SO" }
+  payment.add_due { casegroup = cg, case = c, owed_to = "RP", amount = 500000 }
+  return cg
+end
+
+local function power(cg, name, status)
+  local s = sr.create { process = "Enforcement", area = "Enforcement Action", sub_area = name,
+                        casegroup = cg, status = status ~= "Closed" and status or "In Progress" }
+  if status == "Closed" then s:close("Complete") end
+  return s
+end
+
+local function routing_sr(cg)
+  local all = sr.find { casegroup = cg, sub_area = "Review Case and Decide on Action" }
+  return all[#all]
+end
+
+local function start(t, cg, reason)
+  local id = t.start("case_routing", { casegroup = cg, params = { reason = reason or "Missed payment" },
+                                        as = "erin" })
+  t.complete { kind = "review_history", outcome = "accept", as = "erin" }
+  return id
+end
+
+local function decide(t, decision, fields)
+  t.complete { kind = "decide_next_action", outcome = decision, fields = fields, as = "erin" }
+end
+
+local function last_note(s)
+  local notes = s:notes()
+  return notes[#notes].text
+end
+
+local function letters(template)
+  local out, id = {}, 1
+  while true do
+    local ok, l = pcall(letter.get, id)
+    if not ok then return out end
+    if l.template == template then out[#out + 1] = l.recipient.name end
+    id = id + 1
+  end
+end
+
+-- ---- review -----------------------------------------------------------------------------
+
+scenario("review: the flags are noted; accepting sets Ever in Enforcement", function(t)
+  local cg = enforcement_case(t)
+  cg:set_flag("lock_assignment")
+  start(t, cg)
+  local s = routing_sr(cg)
+  t.eq(s.status, "In Progress")
+  t.eq(s:notes()[1].text, "Flags set: lock_assignment")
+  t.eq(cg:has_flag("ever_in_enforcement"), true)
+end)
+
+scenario("referred incorrectly: rejected, Ever in Enforcement not set", function(t)
+  local cg = enforcement_case(t)
+  local id = t.start("case_routing", { casegroup = cg, params = { reason = "Case transferred to enforcement" },
+                                       as = "erin" })
+  t.complete { kind = "review_history", outcome = "reject", as = "erin",
+               fields = { notes = "no liability order: referred too early", destination = "Maintenance" } }
+  local s = routing_sr(cg)
+  t.eq(s.resolution_code, "Rejected")
+  t.eq(cg:has_flag("ever_in_enforcement"), false)
+  t.eq(cg.segment, "Maintenance")
+  t.eq(t.instance(id).result, "rejected")
+end)
+
+scenario("an unknown trigger is refused", function(t)
+  local cg = enforcement_case(t)
+  local id = t.start("case_routing", { casegroup = cg, params = { reason = "Bored" }, as = "erin" })
+  t.eq(t.instance(id).status, "failed")
+  t.expect(string.find(t.instance(id).error, "not a case routing trigger", 1, true), "why")
+  t.eq(#sr.find { casegroup = cg }, 0, "nothing left behind")
+end)
+
+-- ---- decisions ----------------------------------------------------------------------------
+
+scenario("initiate: Gather Information child SR, welfare of the child note required, power launched", function(t)
+  local cg = enforcement_case(t)
+  local id = start(t, cg)
+  decide(t, "Initiate Enforcement Action", { power = "Liability Order" })
+  local s = routing_sr(cg)
+  local gather = s:children()[1]
+  t.eq(gather.sub_area, "Gather Information")
+  t.refuses(function()
+    t.complete { kind = "gather_information", outcome = "complete", as = "erin" }
+  end, "welfare_of_the_child")
+  t.complete { kind = "gather_information", outcome = "complete", as = "erin",
+               fields = { welfare_of_the_child = "no adverse effect on the children" } }
+  t.eq(gather.sub_status, "Complete")
+  t.eq(gather:notes()[1].text, "Welfare of the Child decision: no adverse effect on the children")
+  local lo = sr.find { casegroup = cg, sub_area = "Liability Order" }[1]
+  t.eq(lo.status, "In Progress")
+  t.eq(s:related()[1].id, lo.id)
+  t.eq(s.sub_status, "Complete")
+  t.eq(t.instance(id).result, "initiate")
+end)
+
+scenario("pause: review date, enforcement SRs Ready for Pause, CMEL7402 when the RP is not reached, optional CMEL9271", function(t)
+  local cg = enforcement_case(t)
+  local lo = power(cg, "Liability Order")
+  start(t, cg)
+  decide(t, "Pause Enforcement Action",
+         { reason = "paying parent in hospital", review_date = "2027-02-01",
+           letter_text = "We have paused enforcement action." })
+  t.eq(cg.review_date, "2027-02-01")
+  t.eq(lo.sub_status, "Ready for Pause")
+  t.eq(letters("CMEL7402")[1], "Robin Receiver")
+  t.eq(letters("CMEL9271")[1], "Pat Payer")
+  t.eq(routing_sr(cg):field("set_case_for_review"), "Setup Only")
+end)
+
+scenario("pause: no CMEL7402 when the receiving parent was called; a past review date is refused", function(t)
+  local cg = enforcement_case(t)
+  start(t, cg)
+  decide(t, "Pause Enforcement Action", { reason = "x", review_date = "2026-11-01", rp_contacted = "yes" })
+  t.expect(string.find(last_note(routing_sr(cg)), "after today", 1, true), "refused")
+  decide(t, "Pause Enforcement Action", { reason = "x", review_date = "2027-01-10", rp_contacted = "yes" })
+  t.eq(#letters("CMEL7402"), 0)
+  t.eq(cg.review_date, "2027-01-10")
+end)
+
+scenario("review-date monitor: one SR when the date is reached; a date changed before it falls raises only the new one", function(t)
+  local cg = enforcement_case(t)
+  start(t, cg)
+  decide(t, "Pause Enforcement Action", { reason = "x", review_date = "2026-12-01", rp_contacted = "yes" })
+  t.advance { days = 5 }
+  -- Paused again before the first date falls: the new date overrides it.
+  start(t, cg, "New information received during enforcement action")
+  decide(t, "Pause Enforcement Action", { reason = "y", review_date = "2026-12-20", rp_contacted = "yes" })
+  t.advance { days = 10 } -- 2026-12-05: past the old date
+  t.run_script("review_date_monitor.lua")
+  t.eq(#sr.find { casegroup = cg, sub_area = "Review Case and Decide on Action" }, 2, "nothing for the old date")
+  t.advance { days = 15 } -- 2026-12-20
+  t.run_script("review_date_monitor.lua")
+  t.run_script("review_date_monitor.lua")
+  local all = sr.find { casegroup = cg, sub_area = "Review Case and Decide on Action" }
+  t.eq(#all, 3, "one SR for the new date, however often the monitor runs")
+  t.eq(all[3].reason, "Review duration time elapsed")
+  t.eq(all[3]:field("raised_for_review_date"), "2026-12-20")
+  t.eq(#t.tasks { kind = "review_history" }, 1, "case routing started on it")
+end)
+
+scenario("resume: paused SRs re-progressed, CMEL9271 to both parents", function(t)
+  local cg = enforcement_case(t)
+  local lo = power(cg, "Liability Order")
+  lo:set_status("In Progress", "Ready for Pause")
+  cg:set_review_date("2027-01-01")
+  start(t, cg)
+  decide(t, "Resume Enforcement Action", { reason = "new employer found" })
+  t.expect(string.find(last_note(routing_sr(cg)), "letter_text", 1, true), "letter text required")
+  decide(t, "Resume Enforcement Action", { reason = "new employer found",
+                                           letter_text = "Enforcement has resumed." })
+  t.eq(lo.sub_status, "Ready for Re-progressing")
+  t.eq(cg.review_date, nil)
+  t.eq(#letters("CMEL9271"), 2)
+end)
+
+scenario("resume with nothing paused is refused", function(t)
+  local cg = enforcement_case(t)
+  start(t, cg)
+  decide(t, "Resume Enforcement Action", { reason = "r", letter_text = "x" })
+  t.expect(string.find(last_note(routing_sr(cg)), "no paused enforcement SR", 1, true), "refused")
+  t.eq(routing_sr(cg).is_open, true)
+end)
+
+scenario("amend: exit with no validation cancels the enforcement SR; with validation keeps it", function(t)
+  local cg = enforcement_case(t)
+  local sanctions = power(cg, "Sanctions")
+  sanctions:add_step("Apply to court")
+  start(t, cg)
+  decide(t, "Amend Enforcement Action", { enforcement_sr = tostring(sanctions.id),
+    amendment_reason = "Exceptional circumstances", amendment_comments = "wrong court",
+    exit = "no validation" })
+  t.eq(sanctions.sub_status, "Cancelled")
+  t.eq(sanctions:steps()[1].status, "skipped")
+  t.eq(sanctions:field("amendment_reason"), "Exceptional circumstances")
+  local amend = sr.find { casegroup = cg, sub_area = "Consider Amendment" }[1]
+  t.eq(amend:related()[1].id, sanctions.id)
+  t.eq(amend:field("cancel_enf_action"), "Exit No Validation")
+
+  local order = power(cg, "Charging Order")
+  start(t, cg)
+  decide(t, "Amend Enforcement Action", { enforcement_sr = tostring(order.id),
+    amendment_reason = "Change of address", amendment_comments = "moved", exit = "with validation" })
+  t.eq(order.is_open, true)
+  t.eq(order.sub_status, "Perform Amendment")
+end)
+
+scenario("case surveillance: refused until the jurisdiction's actions are exhausted", function(t)
+  local cg = enforcement_case(t, { region = "Scotland" })
+  power(cg, "Liability Order", "Closed")
+  start(t, cg)
+  decide(t, "Case Surveillance Action", { reason = "no assets", review_date = "2027-06-01" })
+  local refusal = last_note(routing_sr(cg))
+  t.expect(string.find(refusal, "Arrestment", 1, true), "Scotland's actions are listed")
+  t.expect(not string.find(refusal, "Liability Order", 1, true), "done ones are not")
+  t.expect(not string.find(refusal, "Bailiff", 1, true), "E&W's are not")
+end)
+
+scenario("case surveillance: at most 12 months; flags set, lock removed, missed payments stay disabled", function(t)
+  local cg = enforcement_case(t)
+  cg:set_flag("lock_assignment")
+  cg:set_flag("disable_missed_payment_monitor")
+  local all = "Disclosure of Deduction Order, Liability Order, Sanctions, FIU Fraud Referral, "
+    .. "Bailiff Action Referral, Charging Order"
+  start(t, cg)
+  decide(t, "Case Surveillance Action", { reason = "no assets", review_date = "2027-11-21", exhausted = all })
+  t.expect(string.find(last_note(routing_sr(cg)), "12 months", 1, true), "13 months refused")
+  decide(t, "Case Surveillance Action", { reason = "no assets", review_date = "2027-11-20", exhausted = all })
+  t.eq(cg.review_date, "2027-11-20")
+  t.eq(cg:has_flag("ever_in_enforcement"), true)
+  t.eq(cg:has_flag("deo_desire"), true)
+  t.eq(cg:has_flag("lock_assignment"), false)
+  t.eq(cg:has_flag("disable_missed_payment_monitor"), true)
+  t.eq(cg.segment, "Maintenance")
+  t.eq(routing_sr(cg):field("set_case_for_review"), "Setup and Transfer")
+end)
+
+scenario("case surveillance: 6 months at most when the paying parent is DLO", function(t)
+  local cg = enforcement_case(t, { region = "NI", address = "DLO" })
+  local all = "Disclosure of Deduction Order, Liability Order, Sanctions, FIU Fraud Referral"
+  start(t, cg)
+  decide(t, "Case Surveillance Action", { reason = "DLO", review_date = "2027-05-21", exhausted = all })
+  t.expect(string.find(last_note(routing_sr(cg)), "6 months", 1, true), "refused")
+  decide(t, "Case Surveillance Action", { reason = "DLO", review_date = "2027-05-20", exhausted = all })
+  t.eq(cg.review_date, "2027-05-20")
+end)
+
+scenario("transfer to maintenance: no approval; refused while enforcement flags are set", function(t)
+  local cg = enforcement_case(t)
+  cg:set_flag("court_enforced_schedule")
+  start(t, cg)
+  decide(t, "Transfer Case", { destination = "Maintenance" })
+  t.expect(string.find(last_note(routing_sr(cg)), "Court enforced schedule", 1, true), "refused")
+  cg:set_flag("court_enforced_schedule", false)
+  decide(t, "Transfer Case", { destination = "Maintenance" })
+  t.eq(cg.segment, "Maintenance")
+  t.eq(#t.tasks { inbox = "team_leader" }, 0)
+  t.eq(routing_sr(cg):field("transfer"), "Transfer Case To Maintenance Only")
+end)
+
+scenario("transfer to the Central Team: team leader approval, not by the submitter", function(t)
+  local cg = enforcement_case(t)
+  start(t, cg)
+  decide(t, "Transfer Case", { destination = "Central Team" })
+  t.eq(routing_sr(cg).status, "Initiate Approval Process")
+  t.refuses(function()
+    t.complete { inbox = "team_leader", outcome = "rejected", as = "tina" }
+  end, "reasons")
+  t.complete { inbox = "team_leader", outcome = "rejected", as = "tina", fields = { reasons = "not complex" } }
+  t.eq(cg.segment, "Enforcement")
+  decide(t, "Transfer Case", { destination = "Central Team" })
+  t.complete { inbox = "team_leader", outcome = "approved", as = "tina" }
+  t.eq(cg.segment, "Central Team")
+end)
+
+scenario("lock assignment: flag set, certificate noted when the LO is from another jurisdiction", function(t)
+  local cg = enforcement_case(t, { region = "Scotland" })
+  start(t, cg)
+  decide(t, "Lock Assignment Flag", { lo_granted_in = "E&W" })
+  t.eq(cg:has_flag("lock_assignment"), true)
+  t.expect(string.find(last_note(routing_sr(cg)), "Certificate of Money Provision", 1, true), "noted")
+end)
+
+scenario("clear artefacts: a Clear Artefacts SR, CMEL9116 to the solicitor, CMEL9271 to the paying parent", function(t)
+  local cg = enforcement_case(t)
+  local sanctions = power(cg, "Sanctions", "Closed")
+  start(t, cg, "Liability order paid off")
+  decide(t, "Clear Enforcement Artefacts", { original_sr = tostring(sanctions.id),
+    artefacts_outstanding = "yes", letter_text = "The sanction against you has been lifted." })
+  t.complete { kind = "clear_artefacts", outcome = "lifted", as = "erin", fields = {
+    sanction = "Order of Disqualification from driving", sanction_date = "2026-03-01",
+    amount_paid = "500000", amount_outstanding = "0", solicitor = "Smith & Co",
+    solicitor_address = "3 Court Street", solicitor_postcode = "M2 2CC" } }
+  local clear = sr.find { casegroup = cg, sub_area = "Clear Artefacts" }[1]
+  t.eq(clear.sub_status, "Complete")
+  t.eq(clear:field("artefact_status"), "No")
+  t.eq(letters("CMEL9116")[1], "Smith & Co")
+  t.eq(letters("CMEL9271")[1], "Pat Payer")
+  t.expect(string.find(letter.get(1).body, "lift the Order of Disqualification", 1, true), "CMEL9116")
+  t.eq(routing_sr(cg).sub_status, "Closed")
+end)
+
+scenario("clear artefacts with none outstanding: the original SR linked, nothing sent", function(t)
+  local cg = enforcement_case(t)
+  local lo = power(cg, "Liability Order", "Closed")
+  start(t, cg, "Liability order paid off")
+  decide(t, "Clear Enforcement Artefacts", { original_sr = tostring(lo.id) })
+  t.eq(routing_sr(cg):related()[1].id, lo.id)
+  t.eq(#letters("CMEL9116"), 0)
+end)
+
+scenario("negotiation and court-enforced schedule: child AMP SR runs negotiation; back to maintenance at the date", function(t)
+  local cg = enforcement_case(t)
+  local id = start(t, cg)
+  decide(t, "Arrears Negotiation and Court Enforced Schedules", {
+    transfer_to_maintenance = "2027-03-01", court_enforced_schedule = "yes",
+    disable_missed_payments = "no", lo_reference = "LO-123" })
+  local negotiation = sr.find { casegroup = cg, sub_area = "Negotiation" }[1]
+  local amp = negotiation:children()[1]
+  t.eq(amp.sub_area, "Action Missed Payment")
+  t.eq(amp:field("transfer_to_maintenance"), "2027-03-01")
+  t.eq(cg:has_flag("court_enforced_schedule"), true)
+  t.eq(cg:has_flag("disable_missed_payment_monitor"), false)
+  t.eq(letters("CMSB046")[1], "Pat Payer")
+  t.eq(#t.tasks { kind = "negotiate_schedule" }, 1, "arrears negotiation works the child SR")
+  t.eq(negotiation.sub_status, "Complete")
+  t.advance { days = 101 } -- 2027-03-01
+  t.eq(t.instance(id).result, "negotiation")
+  local back = routing_sr(cg)
+  t.eq(back.reason, "Transfer case to maintenance")
+  t.eq(#t.tasks { kind = "review_history" }, 1)
+end)
+
+scenario("disable missed payment monitor: an AMP SR records both indicators", function(t)
+  local cg = enforcement_case(t)
+  start(t, cg)
+  decide(t, "Disable Missed Payment Monitor", { disable_missed_payments = "yes" })
+  t.expect(string.find(last_note(routing_sr(cg)), "yes or no", 1, true), "both needed")
+  decide(t, "Disable Missed Payment Monitor",
+         { disable_missed_payments = "yes", court_enforced_schedule = "no" })
+  t.eq(cg:has_flag("disable_missed_payment_monitor"), true)
+  local amp = sr.find { casegroup = cg, sub_area = "Action Missed Payment" }[1]
+  t.eq(amp:field("disable_missed_payments"), "yes")
+  t.eq(amp.sub_status, "Complete")
+end)
+
+scenario("cancel: needs an enforcement SR in progress; CMEL9271 to both parents", function(t)
+  local cg = enforcement_case(t)
+  local waiting = power(cg, "Bailiff Action Referral", "Wait")
+  start(t, cg)
+  decide(t, "Cancel Enforcement Action", { enforcement_sr = tostring(waiting.id), letter_text = "x" })
+  t.expect(string.find(last_note(routing_sr(cg)), "not In Progress", 1, true), "refused")
+  local lo = power(cg, "Liability Order")
+  decide(t, "Cancel Enforcement Action", { enforcement_sr = tostring(lo.id),
+                                           letter_text = "Enforcement action has ended." })
+  t.eq(lo.sub_status, "Ready for Cancellation")
+  local sent = letters("CMEL9271")
+  t.eq(#sent, 2)
+  t.eq(sent[1], "Pat Payer")
+  t.eq(sent[2], "Robin Receiver")
+end)
