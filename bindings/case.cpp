@@ -254,7 +254,8 @@ const Function kFunctions[] = {
     {"find", entry<w_find>, "case.find{csa_ref=} or case.find{paying_parent=} -> Casegroup|nil",
      "The casegroup with this CSA reference, or the paying parent's casegroup (a Client or "
      "its id); nil if none."},
-    {"list", entry<w_list>, "case.list{segment=, flag=, review_due_by=, after=, limit=} -> {Casegroup}",
+    {"list", entry<w_list>,
+     "case.list{segment=, flag=, review_due_by=, after=, limit=} -> {Casegroup}",
      "Casegroups in id order, optionally in one segment, carrying one flag, or with a review "
      "date on or before `review_due_by`. `after` is the "
      "last id of the previous page; `limit` defaults to 100 (at most 10000)."},

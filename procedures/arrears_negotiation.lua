@@ -45,7 +45,6 @@ local REVIEW_AFTER_COLLECTION_DAYS = 5 -- consecutive payment reviews (step 27)
 local LETTER_CHECK_DAYS = 30      -- how long to wait for the letters before asking a person
 
 local FREQUENCIES = { weekly = true, fortnightly = true, four_weekly = true, monthly = true }
-local METHODS = { DD = true, SO = true, DEO = true }
 local EMPLOYMENT = { employed = true, ["self-employed"] = true, unemployed = true }
 
 -- Another Action Missed Payment SR replaced this one (a renegotiation request closed it):

@@ -74,7 +74,8 @@ TEST_CASE("cli: the monitor raises one SR per missed casegroup, once, and letter
   CHECK(srs[1]["casegroup_id"] == 5);
   const auto sr = cli.json("sr show 2 --json");
   CHECK(sr["fields"]["shortfall"] == "3500");
-  CHECK(sr["steps"].size() == 3);
+  CHECK(sr["steps"].size() == 5);  // arrears_negotiation's activity plan, started by the monitor
+  CHECK(sr["status"] == "In Progress");
   CHECK_THAT(sr["notes"][0]["text"].get<std::string>(), Catch::Contains("paid £115.00 of £150.00"));
   CHECK(cli.json("letters list --status queued --json").size() == 3);
   const auto fulfil = cli.json("letters fulfil --outbox out --json");
@@ -200,34 +201,38 @@ TEST_CASE("cli: schedules list, pause, resume, run, and the clock advances throu
   Cli cli;
   cli.seeded();
   auto list = cli.json("schedule list --json");
-  REQUIRE(list.size() == 2);
+  REQUIRE(list.size() == 3);
   CHECK(list[0]["name"] == "missed-payment-monitor");
   CHECK(list[0]["next"] == "2026-11-21T06:00:00Z");
   CHECK(list[1]["name"] == "transition-exceptions");
   CHECK(list[1]["next"] == "2026-11-20T18:00:00Z");
+  CHECK(list[2]["name"] == "review-date-monitor");
+  CHECK(list[2]["next"] == "2026-11-21T06:30:00Z");
   CHECK(cli.run("clock show").out == "2026-11-20T07:00:00Z (simulated)\n");
 
   const Result advanced = cli.run("clock advance 2d");
   INFO(advanced.err);
   CHECK(advanced.status == 0);
   CHECK_THAT(advanced.out, Catch::Contains("2 SRs raised"));
+  // The two SRs the monitor raised each start arrears negotiation: two activations.
   CHECK_THAT(advanced.out,
              Catch::EndsWith(
-                 "clock now 2026-11-22T07:00:00Z (4 runs, 0 failed; 0 instance activations)\n"));
+                 "clock now 2026-11-22T07:00:00Z (6 runs, 0 failed; 2 instance activations)\n"));
   auto runs = cli.json("runs list --json");
-  REQUIRE(runs.size() == 4);
-  CHECK(runs[0]["scheduled_for"] == "2026-11-22T06:00:00Z");
+  REQUIRE(runs.size() == 6);
+  CHECK(runs[0]["scheduled_for"] == "2026-11-22T06:30:00Z");
   CHECK(runs[0]["status"] == "succeeded");
   CHECK(cli.json("sr list --json").size() == 2);
 
   CHECK(cli.run("schedule pause missed-payment-monitor").status == 0);
   CHECK(cli.json("schedule list --json")[0]["next"].is_null());
   CHECK(cli.run("schedule pause transition-exceptions").status == 0);
+  CHECK(cli.run("schedule pause review-date-monitor").status == 0);
   CHECK_THAT(cli.run("clock advance 1d").out, Catch::Contains("(0 runs, 0 failed;"));
   CHECK(cli.run("schedule resume missed-payment-monitor").status == 0);
   const Result manual = cli.run("schedule run missed-payment-monitor");
   CHECK(manual.status == 0);
-  CHECK_THAT(manual.out, Catch::EndsWith("run 5 succeeded\n"));
+  CHECK_THAT(manual.out, Catch::EndsWith("run 7 succeeded\n"));
   CHECK(cli.json("runs list --schedule missed-payment-monitor --json")[0]["trigger"] == "manual");
 
   CHECK(cli.run("schedule pause nothing-here").err ==

@@ -301,7 +301,9 @@ TEST_CASE("phase 2: an active CSA case gets an Arrears Management SR routed to n
   REQUIRE(amp.size() == 1);
   CHECK(amp[0].reason == "Automated Financial Transition");
   CHECK(amp[0].owner_team == "Arrears");
-  CHECK(amp[0].status == "Open");
+  // procedures/arrears_negotiation.lua took it straight to negotiating a schedule.
+  CHECK(amp[0].status == "In Progress");
+  CHECK(amp[0].sub_status == "Pending Negotiation");
   CHECK(t.result_of(g.id) == "\"negotiation\"");
 }
 

@@ -30,8 +30,7 @@ void add_script_commands(CLI::App& app, Context& ctx) {
     limits.memory_bytes = eo->max_memory_mb << 20;
     ProcedureRuntime& runtime = ctx.runtime();
     const ExecStats stats = exec_script(
-        e, eo->script, limits, [](std::string_view line) { std::cout << line << "\n"; },
-        &runtime);
+        e, eo->script, limits, [](std::string_view line) { std::cout << line << "\n"; }, &runtime);
     runtime.drain();  // the instances the script started run to their first wait
     spdlog::info("{}: done ({} instructions, {} KiB)", eo->script, stats.instructions,
                  stats.memory_bytes >> 10);

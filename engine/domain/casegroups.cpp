@@ -214,8 +214,8 @@ std::vector<Casegroup> Casegroups::list(const CasegroupFilter& filter) {
       " FROM casegroups g WHERE id > ?1 AND (?2 IS NULL OR segment = ?2) AND (?3 IS NULL OR "
       "EXISTS (SELECT 1 FROM casegroup_flags f WHERE f.casegroup_id = g.id AND f.flag = ?3)) "
       "AND (?5 IS NULL OR review_date <= ?5) ORDER BY id LIMIT ?4");
-  st.bind_all(filter.after_id, filter.segment, filter.flag,
-              static_cast<std::int64_t>(filter.limit), filter.review_due_by);
+  st.bind_all(filter.after_id, filter.segment, filter.flag, static_cast<std::int64_t>(filter.limit),
+              filter.review_due_by);
   std::vector<Casegroup> out;
   while (st.step()) out.push_back(casegroup_from_row(st));
   for (auto& g : out) g.flags = flags(g.id);

@@ -97,7 +97,7 @@ struct CasegroupFilter {
   std::optional<std::string> segment;
   std::optional<std::string> flag;
   std::optional<std::string> review_due_by;  // a review date on or before this date
-  Id after_id = 0;  // for paging: only ids greater than this
+  Id after_id = 0;                           // for paging: only ids greater than this
   int limit = 100;
 };
 
