@@ -708,9 +708,11 @@ local function payment_reviews(s, cg, account, schedule, issued_on)
     local expected = collections.expected_by(schedule, collection)
     local paid = payment.paid { account = account, since = issued_on }
     if paid < expected then
-      if #sr.find { casegroup = cg, sub_area = AMP, open = true } == 0 then
+      if not collections.missed_payment_raised(cg, schedule, collection) then
         local missed = sr.create { process = "Arrears", area = "Arrears Management",
                                    sub_area = AMP, casegroup = cg, reason = "Missed Payment" }
+        missed:set_field("schedule_version", schedule.version)
+        missed:set_field("missed_collection", collection)
         missed:set_field("shortfall", money.sub(expected, paid))
         missed:add_note("Consecutive payment review: the collection due " .. collection
           .. " was not paid (" .. money.format(paid) .. " of " .. money.format(expected) .. ")")

@@ -4,8 +4,9 @@
 -- paid since the schedule began with what had fallen due by today. A shortfall raises one
 -- Action Missed Payment SR and tells each receiving parent with CMSL6000 (source 000,
 -- "We haven't received a child maintenance payment"), unless the casegroup has the
--- disable_missed_payment_monitor flag or already has an open Action Missed Payment SR,
--- so running the job twice raises nothing twice. Each SR raised starts
+-- disable_missed_payment_monitor flag, has an open Action Missed Payment SR, or already had
+-- one for this missed collection: running the job twice, or again after the SR closed,
+-- raises nothing twice. Each SR raised starts
 -- procedures/arrears_negotiation.lua on it (source 000, "Determine Reason for Missed
 -- Payment"); from `casekit exec`, `schedule run` or the scheduler alike.
 local collections = require("collections")
@@ -14,16 +15,13 @@ local PAGE = 500
 local today = clock.today()
 local checked, raised, letters = 0, 0, 0
 
-local function open_missed_payment_sr(cg)
-  return #sr.find{casegroup = cg, sub_area = "Action Missed Payment", open = true} > 0
-end
-
 local function raise(cg, schedule, expected, paid, last_due)
   local shortfall = money.sub(expected, paid)
   local s = sr.create{process = "Arrears", area = "Arrears Management",
     sub_area = "Action Missed Payment", casegroup = cg, reason = "Missed Payment"}
   s:set_field("schedule_version", schedule.version)
   s:set_field("shortfall", shortfall)
+  s:set_field("missed_collection", last_due)
   s:add_note(string.format("Collection due %s not received in full: paid %s of %s expected.",
     last_due, money.format(paid), money.format(expected)))
   for _, c in ipairs(cg:cases()) do
@@ -49,7 +47,7 @@ repeat
       local expected, _, last_due = collections.expected_by(schedule, today)
       local paid = payment.paid{account = payment.account(cg),
         since = schedule.first_collection_date}
-      if paid < expected and not open_missed_payment_sr(cg) then
+      if paid < expected and not collections.missed_payment_raised(cg, schedule, last_due) then
         raise(cg, schedule, expected, paid, last_due)
       end
     end

@@ -31,4 +31,18 @@ function M.expected_by(schedule, day)
   return expected, count, last
 end
 
+-- Whether a missed collection already has its Action Missed Payment SR: one is open (being
+-- worked), or one was raised for this collection of this schedule version. The monitor and
+-- the consecutive payment reviews both ask, so a missed collection raises one SR.
+function M.missed_payment_raised(cg, schedule, collection)
+  for _, s in ipairs(sr.find { casegroup = cg, sub_area = "Action Missed Payment" }) do
+    if s.is_open then return true end
+    if s:field("schedule_version") == tostring(schedule.version)
+        and s:field("missed_collection") == collection then
+      return true
+    end
+  end
+  return false
+end
+
 return M

@@ -74,6 +74,14 @@ scenario("missed-payment monitor: one SR and CMSL6000 per receiving parent, once
   t.eq(letter.get(1).recipient.name, "Receiver 1")
   t.eq(#t.tasks { kind = "missed_payment_call" }, 1, "the call is waiting")
   t.eq(raised[1].status, "In Progress")
+  t.eq(raised[1]:field("missed_collection"), "2026-11-01")
+  -- Dealt with and closed: the same missed collection raises nothing again; the next does.
+  raised[1]:close("Complete")
+  t.run_script("missed_payment_monitor.lua")
+  t.eq(#amp(cg), 1, "closed SR for the same collection")
+  t.advance { days = 12 } -- 2026-12-02: the December collection is missed too
+  t.run_script("missed_payment_monitor.lua")
+  t.eq(#amp(cg), 2, "a new SR for the next missed collection")
 end)
 
 scenario("missed-payment monitor: Disable Missed Payment Monitor raises nothing", function(t)
