@@ -68,6 +68,11 @@ local function pause(s, days)
   ensure_open(s)
 end
 
+-- The date an SR was raised (created_at is an instant).
+local function raised_on(s)
+  return string.sub(s.created_at, 1, 10)
+end
+
 local function integer(text)
   local n = math.tointeger(tonumber(text or ""))
   return n
@@ -81,7 +86,7 @@ end
 local function renegotiation_sr(cg)
   local today = clock.today()
   for _, open in ipairs(sr.find { casegroup = cg, sub_area = AMP, open = true }) do
-    if string.sub(open.created_at, 1, 10) == today then
+    if raised_on(open) == today then
       open:add_note("Paying parent requested renegotiation of the arrears; the SR was raised "
         .. "today and is worked as it is")
       return open, true
@@ -145,20 +150,19 @@ local function remove_suppression(s, cg)
   end
 end
 
--- DFB cannot collect arrears: a new method of payment must be agreed and replace it.
-local function replace_dfb(s, account)
-  local answer = await(s, {
-    kind = "new_method_of_payment", due_in_days = 2,
-    title = "Arrears cannot be collected by deduction from benefit: agree a new method of "
-      .. "payment (standing order or direct debit) with the paying parent",
-    outcomes = { "SO", "DD", "no contact" },
-  })
+-- A new method of payment agreed with the paying parent and made active; "no contact"
+-- keeps the one there is. `replacing` names it in the notes when it is being replaced.
+local function new_method_of_payment(s, account, title, outcomes, replacing)
+  local answer = await(s, { kind = "new_method_of_payment", due_in_days = 2, title = title,
+                            outcomes = outcomes })
   if answer.outcome == "no contact" then
-    s:add_note("New method of payment not agreed: paying parent not contacted; DFB stays")
+    s:add_note("New method of payment not agreed: paying parent not contacted"
+      .. (replacing and ("; " .. replacing .. " stays") or ""))
     return
   end
   account:set_method(answer.outcome, "active")
-  s:add_note("Method of payment DFB replaced by " .. answer.outcome)
+  s:add_note(replacing and ("Method of payment " .. replacing .. " replaced by " .. answer.outcome)
+    or ("New method of payment: " .. answer.outcome))
 end
 
 local function credit_check(s, pp)
@@ -181,7 +185,7 @@ end
 
 local function paid_since_sr(s, account)
   if not account then return 0 end
-  return payment.paid { account = account, since = string.sub(s.created_at, 1, 10) }
+  return payment.paid { account = account, since = raised_on(s) }
 end
 
 -- ---- Determine Reason for Missed Payment, step 2: direct debit failures ------------------
@@ -226,7 +230,7 @@ local function dd_failure(s, cg, account, code)
     raise_once(s, cg, { process = "CofC", area = "Change client status",
                         sub_area = "Death of client" },
       function(other)
-        return clock.days_between(string.sub(other.created_at, 1, 10), today)
+        return clock.days_between(raised_on(other), today)
           <= RECENT_DEATH_SR_DAYS
       end)
     return false
@@ -240,20 +244,6 @@ local function dd_failure(s, cg, account, code)
   end
   s:add_note("Reason code " .. code .. " needs no direct debit action")
   return false
-end
-
-local function obtain_new_mopf(s, account)
-  local answer = await(s, {
-    kind = "new_method_of_payment", due_in_days = 2,
-    title = "Obtain new method of payment details from the paying parent",
-    outcomes = { "DD", "SO", "DEO", "no contact" },
-  })
-  if answer.outcome == "no contact" then
-    s:add_note("New method of payment not obtained: paying parent not contacted")
-    return
-  end
-  account:set_method(answer.outcome, "active")
-  s:add_note("New method of payment: " .. answer.outcome)
 end
 
 -- ---- the call (steps 3 to 26) -------------------------------------------------------------
@@ -399,7 +389,7 @@ local function the_call(s, cg, account)
     end
     s:set_status("In Progress", "Pending Payment")
 
-    local next
+    local route
     if c.outcome == "direct payment claimed" then
       local claim = direct_payment.verify(s)
       ensure_open(s)
@@ -416,22 +406,22 @@ local function the_call(s, cg, account)
                                       parent = s, status = "In Progress" }
         wait_for_payment(s)
         represent:close("Complete")
-        next = after_payment(s, cg, account, true)
+        route = after_payment(s, cg, account, true)
       end
     elseif c.outcome == "card payment" then
       card_payment(s, cg, account)
-      next = after_payment(s, cg, account, false)
+      route = after_payment(s, cg, account, false)
     elseif c.outcome == "non-immediate payment" then
-      next = promised_payment(s, cg, account)
+      route = promised_payment(s, cg, account)
     elseif c.outcome == "not willing" then
       s:add_note("Paying parent not willing to make a payment: enforcement action that could "
         .. "be taken explained")
-      next = record_outcome(s, cg, account, false)
+      route = record_outcome(s, cg, account, false)
     else -- negotiation requested
-      next = "negotiate"
+      route = "negotiate"
     end
-    while next == "promise" do next = promised_payment(s, cg, account) end
-    if next then return next end
+    while route == "promise" do route = promised_payment(s, cg, account) end
+    if route then return route end
   end
 end
 
@@ -550,6 +540,84 @@ end
 -- reviews. Returns the instance's result.
 local issue
 
+-- The checks below each return nil when the terms may go on, a list of problems (the
+-- caseworker is asked again), or "unsuccessful" (step 11: negotiation unsuccessful).
+
+-- Step 4, no contact on a default standing order: the residual arrears evenly up to the
+-- annual review, unless that is more than 40% of the paying parent's net income; then the
+-- caseworker considers the debt steer.
+local function schedule_to_annual_review(s, cg, t, f, arrears)
+  local net = integer(f.net_income)
+  if not cg.annual_review_date then
+    return { "the casegroup has no annual review date to schedule up to" }
+  end
+  if not net or net <= 0 then
+    return { "net_income (pence per collection) is required to check the 40% limit" }
+  end
+  t.periods = collections_before(t.first_collection_date, t.frequency, cg.annual_review_date)
+  t.amount_per_period = money.div_ceil(money.sub(arrears, t.lump_sum), t.periods)
+  if not over_income_share(t.amount_per_period, net) then
+    s:add_note("No contact: residual arrears scheduled evenly to the annual review "
+      .. cg.annual_review_date .. " (Schedule Only)")
+    t.outcome = "Schedule Only"
+    return nil
+  end
+  s:add_note(money.format(t.amount_per_period) .. " a collection to the annual review "
+    .. "is more than 40% of net income " .. money.format(net) .. ": consider the debt steer")
+  local steer = await(s, {
+    kind = "debt_steer", due_in_days = 2,
+    title = "Consider the debt steer: the default schedule is more than 40% of the paying "
+      .. "parent's net income",
+    outcomes = { "apply schedule", "no agreement" },
+    fields = { "amount_per_period", "decision_note" },
+    required = { ["apply schedule"] = { "amount_per_period", "decision_note" } },
+  })
+  if steer.outcome == "no agreement" then
+    s:set_field("negotiation_outcome", "No Agreement Reached")
+    return "unsuccessful"
+  end
+  local amount = integer(steer.fields.amount_per_period)
+  if not amount or amount <= 0 then
+    return { "amount_per_period '" .. steer.fields.amount_per_period
+      .. "' is not a whole number of pence" }
+  end
+  t.amount_per_period, t.periods = amount, nil
+  s:add_note("Discretionary decision (debt steer): " .. steer.fields.decision_note)
+  return nil
+end
+
+-- Step 4, no contact on another method: a schedule applied from the paying parent's
+-- circumstances is a discretionary decision.
+local function applied_without_contact(s, f)
+  if not f.decision_note then
+    return { "no contact on a method of payment other than a standing order: the "
+      .. "schedule applied from the paying parent's circumstances needs a decision_note" }
+  end
+  s:add_note("No contact: schedule applied from the paying parent's circumstances. "
+    .. "Discretionary decision: " .. f.decision_note)
+  return nil
+end
+
+-- Steps 9-11: within 24 months is Negotiation Satisfactory; beyond is Breaches Debt Steer,
+-- acceptable only as a recorded discretionary decision.
+local function debt_steer_outcome(s, t, f)
+  local within = within_debt_steer(t.first_collection_date, t.frequency, t.periods)
+  t.outcome = within and "Negotiation Satisfactory" or "Breaches Debt Steer"
+  if within then return nil end
+  if f.accept_beyond_24_months ~= "yes" then
+    s:set_field("negotiation_outcome", t.outcome)
+    s:add_note(t.periods .. " " .. t.frequency .. " collections go beyond 24 months and "
+      .. "the schedule was not accepted")
+    return "unsuccessful"
+  end
+  if not f.decision_note then
+    return { "a schedule beyond 24 months is accepted only as a discretionary decision: "
+      .. "decision_note is required" }
+  end
+  s:add_note("Schedule beyond 24 months accepted. Discretionary decision: " .. f.decision_note)
+  return nil
+end
+
 -- Returns a result, or "unsuccessful".
 local function negotiate(s, cg, account)
   s:set_status("In Progress", "Pending Negotiation")
@@ -572,86 +640,23 @@ local function negotiate(s, cg, account)
     local default_so = n.outcome == "no contact" and account and account.method == "SO"
     local t, problems = read_terms(n.fields, arrears, account, not default_so)
     if t and default_so then
-      -- Step 4: schedule the residual arrears evenly up to the annual review, unless that
-      -- is more than 40% of the paying parent's net income.
-      local net = integer(n.fields.net_income)
-      if not cg.annual_review_date then
-        problems = { "the casegroup has no annual review date to schedule up to" }
-      elseif not net or net <= 0 then
-        problems = { "net_income (pence per collection) is required to check the 40% limit" }
-      else
-        t.periods = collections_before(t.first_collection_date, t.frequency,
-                                       cg.annual_review_date)
-        t.amount_per_period = money.div_ceil(money.sub(arrears, t.lump_sum), t.periods)
-        if over_income_share(t.amount_per_period, net) then
-          s:add_note(money.format(t.amount_per_period) .. " a collection to the annual review "
-            .. "is more than 40% of net income " .. money.format(net) .. ": consider the debt steer")
-          local steer = await(s, {
-            kind = "debt_steer", due_in_days = 2,
-            title = "Consider the debt steer: the default schedule is more than 40% of the paying "
-              .. "parent's net income",
-            outcomes = { "apply schedule", "no agreement" },
-            fields = { "amount_per_period", "decision_note" },
-            required = { ["apply schedule"] = { "amount_per_period", "decision_note" } },
-          })
-          if steer.outcome == "no agreement" then
-            s:set_field("negotiation_outcome", "No Agreement Reached")
-            return "unsuccessful"
-          end
-          t.amount_per_period = integer(steer.fields.amount_per_period)
-          if not t.amount_per_period or t.amount_per_period <= 0 then
-            problems = { "amount_per_period '" .. steer.fields.amount_per_period
-              .. "' is not a whole number of pence" }
-          else
-            t.periods = nil
-            s:add_note("Discretionary decision (debt steer): " .. steer.fields.decision_note)
-          end
-        else
-          s:add_note("No contact: residual arrears scheduled evenly to the annual review "
-            .. cg.annual_review_date .. " (Schedule Only)")
-          t.outcome = "Schedule Only"
-        end
-      end
-    elseif t and n.outcome == "no contact" and not n.fields.decision_note then
-      problems = { "no contact on a method of payment other than a standing order: the "
-        .. "schedule applied from the paying parent's circumstances needs a decision_note" }
+      problems = schedule_to_annual_review(s, cg, t, n.fields, arrears)
     elseif t and n.outcome == "no contact" then
-      s:add_note("No contact: schedule applied from the paying parent's circumstances. "
-        .. "Discretionary decision: " .. n.fields.decision_note)
+      problems = applied_without_contact(s, n.fields)
     end
     if t and not problems then
       t.periods = t.periods or money.div_ceil(money.sub(arrears, t.lump_sum), t.amount_per_period)
-      if not t.outcome then
-        local within = within_debt_steer(t.first_collection_date, t.frequency, t.periods)
-        t.outcome = within and "Negotiation Satisfactory" or "Breaches Debt Steer"
-        if not within and n.fields.accept_beyond_24_months ~= "yes" then
-          s:set_field("negotiation_outcome", t.outcome)
-          s:add_note(t.periods .. " " .. t.frequency .. " collections go beyond 24 months and "
-            .. "the schedule was not accepted")
-          return "unsuccessful"
-        end
-        if not within then
-          if not n.fields.decision_note then
-            problems = { "a schedule beyond 24 months is accepted only as a discretionary "
-              .. "decision: decision_note is required" }
-          else
-            s:add_note("Schedule beyond 24 months accepted. Discretionary decision: "
-              .. n.fields.decision_note)
-          end
-        end
-      end
-      if not problems and t.max_ndr then
-        local ndr, why = deo_ndr(t)
-        if ndr then
-          t.ndr = ndr
-        else
-          problems = { why }
-        end
-      end
-      if not problems then
-        t.in_place = n.fields.schedule_in_place == "yes"
-        return issue(s, cg, account, arrears, t)
-      end
+      if not t.outcome then problems = debt_steer_outcome(s, t, n.fields) end
+    end
+    if problems == "unsuccessful" then return problems end
+    if t and not problems and t.max_ndr then
+      local ndr, why = deo_ndr(t)
+      t.ndr = ndr
+      problems = why and { why }
+    end
+    if t and not problems then
+      t.in_place = n.fields.schedule_in_place == "yes"
+      return issue(s, cg, account, arrears, t)
     end
     s:add_note("Schedule not accepted: " .. table.concat(problems, "; "))
   end
@@ -826,33 +831,39 @@ local function work(ctx, cg)
   local account = payment.find_account(pp)
   if cg.arrears_only then
     remove_suppression(s, cg)
-    if account and account.method == "DFB" then replace_dfb(s, account) end
+    if account and account.method == "DFB" then
+      -- DFB cannot collect arrears: a new method must be agreed and replace it.
+      new_method_of_payment(s, account, "Arrears cannot be collected by deduction from "
+        .. "benefit: agree a new method of payment (standing order or direct debit) with the "
+        .. "paying parent", { "SO", "DD", "no contact" }, "DFB")
+    end
   end
   credit_check(s, pp)
 
-  local next = "negotiate"
+  local route = "negotiate"
   if MISSED_PAYMENT[s.reason] then
     s:add_note("Paying parent's benefit status (CIS): " .. (pp.benefit_status or "none recorded"))
     local code = s:field("dd_reason_code")
     if code and account and account.method == "DD" and dd_failure(s, cg, account, code) then
       step(s, "Determine reason for missed payment")
       step(s, "Call paying parent", false)
-      obtain_new_mopf(s, account)
+      new_method_of_payment(s, account, "Obtain new method of payment details from the "
+        .. "paying parent", { "DD", "SO", "DEO", "no contact" })
     else
       step(s, "Determine reason for missed payment")
-      next = the_call(s, cg, account)
+      route = the_call(s, cg, account)
       step(s, "Call paying parent")
     end
   else
     step(s, "Determine reason for missed payment", false)
     step(s, "Call paying parent", false)
   end
-  if next == "negotiate" then
-    next = negotiate(s, cg, account)
+  if route == "negotiate" then
+    route = negotiate(s, cg, account)
     step(s, "Negotiate new arrears payment schedule")
   end
-  if next == "unsuccessful" then return unsuccessful(s, cg) end
-  return next
+  if route == "unsuccessful" then return unsuccessful(s, cg) end
+  return route
 end
 
 return procedure {
