@@ -19,6 +19,12 @@ int w_today(Args& a) {
   return 1;
 }
 
+// Not a string is not a date either: a work item's empty field is nil.
+int w_is_date(Args& a) {
+  lua_pushboolean(a.L, lua_type(a.L, 1) == LUA_TSTRING && is_date(lua_tostring(a.L, 1)));
+  return 1;
+}
+
 int w_add_days(Args& a) {
   const Date d = parse_date(a.date(1, "date"));
   const std::int64_t n = a.integer(2, "days");
@@ -45,6 +51,10 @@ int w_days_between(Args& a) {
 const Function kFunctions[] = {
     {"now", entry<w_now>, "clock.now() -> string", "Current instant, '2026-11-22T09:30:00Z'."},
     {"today", entry<w_today>, "clock.today() -> string", "Today's date (UTC), '2026-11-22'."},
+    {"is_date", entry<w_is_date>, "clock.is_date(text) -> boolean",
+     "Whether `text` is a real date written 'YYYY-MM-DD' (so '2026-02-30' is not); false for "
+     "anything that is not a string.",
+     Replay::pure},
     {"add_days", entry<w_add_days>, "clock.add_days(date, n) -> string", "Calendar days later.",
      Replay::pure},
     {"add_months", entry<w_add_months>, "clock.add_months(date, n) -> string",

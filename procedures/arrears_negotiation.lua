@@ -508,8 +508,7 @@ local function read_terms(f, arrears, account, need_amount)
     problems[#problems + 1] = "frequency '" .. t.frequency
       .. "' is not weekly, fortnightly, four_weekly or monthly"
   end
-  if not t.first_collection_date or not pcall(clock.add_days, t.first_collection_date, 0)
-      or t.first_collection_date < clock.today() then
+  if not clock.is_date(t.first_collection_date) or t.first_collection_date < clock.today() then
     problems[#problems + 1] = "first_collection_date must be a date from today on"
   end
   if t.lump_sum >= arrears then

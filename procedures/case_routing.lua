@@ -67,11 +67,6 @@ local function integer(text)
   return math.tointeger(tonumber(text or ""))
 end
 
-local function is_date(text)
-  return text ~= nil and string.match(text, "^%d%d%d%d%-%d%d%-%d%d$") ~= nil
-    and pcall(clock.add_days, text, 0)
-end
-
 local function yes(text) return text == "yes" end
 
 -- The casegroup's enforcement power SRs (Enforcement / Enforcement Action / ...).
@@ -113,7 +108,7 @@ local function named_enforcement_sr(cg, f)
 end
 
 local function set_review_date(cg, date, max_months)
-  if not is_date(date) or date <= clock.today() then
+  if not clock.is_date(date) or date <= clock.today() then
     return "review_date must be a date after today"
   end
   if date > clock.add_months(clock.today(), max_months) then
@@ -390,7 +385,7 @@ end
 -- case routing SR is raised to transfer it back.
 decide["Arrears Negotiation and Court Enforced Schedules"] = function(s, cg, f)
   local back = f.transfer_to_maintenance
-  if not is_date(back) or back <= clock.today() then
+  if not clock.is_date(back) or back <= clock.today() then
     return nil, "transfer_to_maintenance must be a date after today"
   end
   local negotiation = sr.create { process = "Enforcement", area = "Assess Next Action",

@@ -24,13 +24,6 @@ local PLAN = {
   "Issue new schedule",
 }
 
-local function valid_date(text)
-  local y, m, d = string.match(text or "", "^(%d%d%d%d)%-(%d%d)%-(%d%d)$")
-  if not y then return false end
-  -- clock.add_days refuses an impossible date such as 2026-02-30.
-  return pcall(clock.add_days, text, 0)
-end
-
 -- Steps 6 to 8: journal number, write-off date, related SRs and the reason. Asked again
 -- until they are complete and make sense: the source's "system error" that stops the
 -- caseworker progressing without them.
@@ -45,7 +38,7 @@ local function ask_details(s, cg)
       required = { "journal_number", "write_off_date" },
     }
     local problems = {}
-    if not valid_date(d.fields.write_off_date) then
+    if not clock.is_date(d.fields.write_off_date) then
       problems[#problems + 1] = "write-off date '" .. d.fields.write_off_date
         .. "' is not a date (YYYY-MM-DD)"
     end

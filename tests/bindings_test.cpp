@@ -367,6 +367,9 @@ TEST_CASE("clock: engine time and calendar arithmetic") {
       "2026-11-20T09:00:00Z\t2026-11-20\t2027-01-08\t2026-02-28\t14\n");
   t.clock.set(parse_instant("2027-03-01T12:00:00Z"));
   CHECK(t.run("print(clock.today())") == "2027-03-01\n");
+  CHECK(t.run("print(clock.is_date('2028-02-29'), clock.is_date('2026-02-29'), "
+              "clock.is_date('2026-2-1'), clock.is_date('2026-02-01x'), clock.is_date(nil), "
+              "clock.is_date(20260201))") == "true\tfalse\tfalse\tfalse\tfalse\tfalse\n");
   check_errors(
       t, {
              {"clock.add_days('2026-02-30', 1)", "bad argument #1 'date' to 'clock.add_days'"},
