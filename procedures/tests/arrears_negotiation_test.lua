@@ -34,6 +34,14 @@ local function amp(cg)
   return sr.find { casegroup = cg, sub_area = "Action Missed Payment" }
 end
 
+-- An Action Missed Payment SR as the monitor raises it, for `shortfall` pence.
+local function missed_payment_sr(cg, shortfall)
+  local s = sr.create { process = "Arrears", area = "Arrears Management",
+                        sub_area = "Action Missed Payment", casegroup = cg, reason = "Missed Payment" }
+  s:set_field("shortfall", shortfall)
+  return s
+end
+
 local function start(t, cg, params)
   return t.start("arrears_negotiation", { casegroup = cg, params = params, as = "carl" })
 end
@@ -272,9 +280,7 @@ end)
 
 scenario("card payment in full: One-off Payment SR, Full Payment Made", function(t)
   local cg = family(t)
-  local s = sr.create { process = "Arrears", area = "Arrears Management",
-                        sub_area = "Action Missed Payment", casegroup = cg, reason = "Missed Payment" }
-  s:set_field("shortfall", 10000)
+  local s = missed_payment_sr(cg, 10000)
   local id = start(t, cg, { sr = tostring(s.id) })
   complete(t, "missed_payment_call", "card payment", { missed_payment_reason = "bank error" })
   t.eq(s.sub_status, "Pending Payment")
@@ -286,9 +292,7 @@ end)
 
 scenario("DD represent paid within five days: Direct Debit Represent", function(t)
   local cg, account = family(t, { method = "DD" })
-  local s = sr.create { process = "Arrears", area = "Arrears Management",
-                        sub_area = "Action Missed Payment", casegroup = cg, reason = "Missed Payment" }
-  s:set_field("shortfall", 10000)
+  local s = missed_payment_sr(cg, 10000)
   local id = start(t, cg, { sr = tostring(s.id) })
   complete(t, "missed_payment_call", "DD represent")
   t.eq(s.status, "Wait")
@@ -334,9 +338,7 @@ end)
 
 scenario("part pay + promise to pay: waits five days for the further payment", function(t)
   local cg, account = family(t)
-  local s = sr.create { process = "Arrears", area = "Arrears Management",
-                        sub_area = "Action Missed Payment", casegroup = cg, reason = "Missed Payment" }
-  s:set_field("shortfall", 10000)
+  local s = missed_payment_sr(cg, 10000)
   local id = start(t, cg, { sr = tostring(s.id) })
   complete(t, "missed_payment_call", "card payment")
   complete(t, "card_payment", "successful", { amount = "4000" })
