@@ -353,6 +353,32 @@ TEST_CASE("starting refuses a bad procedure and stores nothing") {
   CHECK(d.count("SELECT count(*) FROM procedure_sources") == 0);
 }
 
+TEST_CASE("an edited procedure or library takes effect at the next start") {
+  // The runtime keeps compiled procedures and libraries for speed; it must never start an
+  // instance on text that is no longer in the file.
+  DurableEngine d;
+  const auto f = d.family();
+  write_file(d.engine.home.procedures() / "lib" / "rate.lua", "return { value = 1 }\n");
+  const std::string body = R"lua(
+local rate = require "rate"
+return procedure{name = "edited", run = function() return VERSION + rate.value end}
+)lua";
+  d.procedure("edited", "local VERSION = 10\n" + body);
+  const Id first = d.runtime.start("edited", f.casegroup, {}, "op");
+  d.procedure("edited", "local VERSION = 20\n" + body);
+  const Id second = d.runtime.start("edited", f.casegroup, {}, "op");
+  write_file(d.engine.home.procedures() / "lib" / "rate.lua", "return { value = 2 }\n");
+  const Id third = d.runtime.start("edited", f.casegroup, {}, "op");
+  CHECK(d.instance(first).result == "11");
+  CHECK(d.instance(second).result == "21");
+  CHECK(d.instance(third).result == "22");
+  CHECK(d.instance(first).source_hash != d.instance(second).source_hash);
+  // Starting on unchanged text pins the same source again.
+  const Id fourth = d.runtime.start("edited", f.casegroup, {}, "op");
+  CHECK(d.instance(fourth).source_hash == d.instance(third).source_hash);
+  CHECK(d.count("SELECT count(*) FROM procedure_sources WHERE name = 'edited'") == 2);
+}
+
 TEST_CASE("waits outside a procedure instance, and bad wait arguments, are refused") {
   TestEngine t;
   CHECK_THAT(t.error_of("wait{days = 1}"), Catch::Contains("only a procedure instance can wait"));

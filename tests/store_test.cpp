@@ -94,6 +94,39 @@ TEST_CASE("an older database is migrated forward with its data") {
   CHECK(audit.integer(0) == 1);
 }
 
+TEST_CASE("CHECK constraints are comparisons, not IN lists, and still refuse bad values") {
+  TempDir dir;
+  SimulatedClock clock(parse_instant("2026-11-20T09:00:00Z"));
+  Database db(dir.path() / "x.db", OpenMode::create);
+  db.set_clock(&clock);
+  migrate(db, 5);
+  db.exec(
+      "INSERT INTO clients(name, created_at) VALUES ('Kept', 'then');"
+      "INSERT INTO addresses(client_id, line1, status, created_at) "
+      "VALUES (1, '1 High St', 'DLO', 'then')");
+  migrate(db);
+  // An IN list of constants in a CHECK costs a temporary index per row written; no table
+  // may carry one (a later migration must write comparisons).
+  auto in_lists = db.prepare(
+      "SELECT group_concat(name) FROM sqlite_schema WHERE type = 'table' AND "
+      "sql GLOB '*CHECK*' AND sql GLOB '* IN (''*'");
+  in_lists.step();
+  CHECK(in_lists.text(0).empty());
+  auto kept = db.prepare("SELECT status FROM addresses WHERE client_id = 1");
+  REQUIRE(kept.step());
+  CHECK(kept.text(0) == "DLO");
+  CHECK(pragma(db, "integrity_check") == "ok");
+  // The rewritten constraints refuse what the lists refused and allow NULL where they did.
+  CHECK_THROWS_WITH(db.exec("INSERT INTO addresses(client_id, line1, status, created_at) "
+                            "VALUES (1, '2 High St', 'Mars', 'now')"),
+                    Catch::Contains("CHECK constraint failed"));
+  CHECK_THROWS(db.exec("UPDATE clients SET deceased = 2 WHERE id = 1"));
+  db.exec(
+      "INSERT INTO ledger_accounts(client_id, bancs_number, created_at) VALUES (1, 'B1', 'now')");
+  CHECK_THROWS(db.exec("UPDATE ledger_accounts SET mop = 'CASH' WHERE client_id = 1"));
+  db.exec("UPDATE ledger_accounts SET mop = 'DEO' WHERE client_id = 1");
+}
+
 TEST_CASE("a database from a newer casekit is refused, untouched") {
   TempDir dir;
   SystemClock clock;

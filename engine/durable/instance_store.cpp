@@ -38,6 +38,12 @@ std::string InstanceStore::keep_source(const std::string& procedure, const std::
   return hash;
 }
 
+bool InstanceStore::has_source(const std::string& hash) {
+  auto st = db_.prepare("SELECT 1 FROM procedure_sources WHERE hash = ?1");
+  st.bind(1, hash);
+  return st.step();
+}
+
 std::string InstanceStore::source(const std::string& hash) {
   auto st = db_.prepare("SELECT source FROM procedure_sources WHERE hash = ?1");
   st.bind(1, hash);

@@ -56,6 +56,7 @@ class InstanceStore {
   std::string keep_source(const std::string& procedure, const std::string& file,
                           const std::string& source);
   std::string source(const std::string& hash);
+  bool has_source(const std::string& hash);
 
   Id create(const std::string& procedure, const std::string& hash, std::optional<Id> casegroup,
             const nlohmann::json& input, const std::string& started_by);

@@ -143,7 +143,18 @@ std::string ProcedureRuntime::pin(const std::string& procedure) {
     throw Error(ErrorCode::not_found, "no procedure '" + procedure + "' (" +
                                           display_file(procedure) + " does not exist)");
   }
-  const std::string source = read_script(file);
+  std::string source = read_script(file);
+  // A script that starts a procedure per row (the import starts arrears_negotiation for
+  // most casegroups) pins the same file again and again: while its text is unchanged, the
+  // check below has been done and only this database's copy of the source needs making sure.
+  if (auto last = pinned_.find(procedure); last != pinned_.end()) {
+    if (compiled_of(last->second).source == source) {
+      if (!store_.has_source(last->second)) {
+        store_.keep_source(procedure, display_file(procedure), source);
+      }
+      return last->second;
+    }
+  }
   std::string bytecode;
   {
     // Check the declaration before anything is stored. A journal that has nothing to
@@ -151,13 +162,15 @@ std::string ProcedureRuntime::pin(const std::string& procedure) {
     lua::Journal journal({}, true);
     lua::Host host{engine_, "check", {}, &journal, 0};
     Sandbox sandbox(options_.limits, libraries_, &host);
+    sandbox.cache_libraries_in(&libraries_compiled_);
     sandbox.load(source, display_file(procedure));
     bytecode = sandbox.dump_function();
     load_declaration(sandbox, procedure);
   }
   const std::string hash = store_.keep_source(procedure, display_file(procedure), source);
   // The first activation loads what the check just compiled.
-  compiled_.try_emplace(hash, Compiled{source, std::move(bytecode)});
+  compiled_.try_emplace(hash, Compiled{std::move(source), std::move(bytecode)});
+  pinned_.insert_or_assign(procedure, hash);
   return hash;
 }
 
@@ -206,6 +219,7 @@ std::unique_ptr<ProcedureRuntime::Live> ProcedureRuntime::build(const Instance& 
                                      options_.limits, libraries_, this);
   live->hash = instance.source_hash;
   Sandbox& sandbox = *live->sandbox;
+  sandbox.cache_libraries_in(&libraries_compiled_);
   Compiled& compiled = compiled_of(instance.source_hash);
   if (compiled.bytecode.empty()) {
     sandbox.load(compiled.source, display_file(instance.procedure));

@@ -134,7 +134,10 @@ class ProcedureRuntime : public TimerSource, public lua::ProcedureStarter {
   std::function<void(std::string_view)> print_;
   RuntimeStats stats_;
   std::vector<LibraryDir> libraries_;
+  ChunkCache libraries_compiled_;
   std::unordered_map<std::string, Compiled> compiled_;  // by source hash
+  // Each procedure's source as last pinned and checked, by procedure name.
+  std::unordered_map<std::string, std::string> pinned_;
   // The warm cache: least recently used first.
   std::list<std::pair<Id, std::unique_ptr<Live>>> cache_;
   std::unordered_map<Id, decltype(cache_)::iterator> cache_index_;

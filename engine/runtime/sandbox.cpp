@@ -3,7 +3,6 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
-#include <sstream>
 
 #include "bindings/journal.hpp"
 #include "bindings/modules.hpp"
@@ -21,6 +20,7 @@ struct Sandbox::Budget {
   // Set once a limit has killed the script; the hook then fails every instruction.
   std::string killed;
   std::vector<LibraryDir> libraries;
+  ChunkCache* chunks = nullptr;
 };
 
 namespace {
@@ -106,6 +106,37 @@ bool valid_module_name(std::string_view name) {
   return true;
 }
 
+// The function on top of the stack as bytecode, debug information kept (errors name lines).
+std::string bytecode_of_top(lua_State* L) {
+  std::string out;
+  lua_dump(
+      L,
+      [](lua_State*, const void* p, size_t n, void* ud) {
+        static_cast<std::string*>(ud)->append(static_cast<const char*>(p), n);
+        return 0;
+      },
+      &out, 0);
+  return out;
+}
+
+// Pushes the compiled module, or its error message and returns false. A module found in
+// the cache is loaded from the bytecode our own compiler made of the same text.
+bool load_module(lua_State* L, ChunkCache* cache, std::string source,
+                 const std::string& chunkname) {
+  if (const std::string* bytecode = cache ? cache->find(source) : nullptr) {
+    if (luaL_loadbufferx(L, bytecode->data(), bytecode->size(), chunkname.c_str(), "b") != LUA_OK)
+      return false;
+    // As Sandbox::load_own_bytecode: the chunk's _ENV is the sandbox's globals.
+    lua_rawgeti(L, LUA_REGISTRYINDEX, LUA_RIDX_GLOBALS);
+    if (!lua_setupvalue(L, -2, 1)) lua_pop(L, 1);
+    return true;
+  }
+  if (luaL_loadbufferx(L, source.data(), source.size(), chunkname.c_str(), "t") != LUA_OK)
+    return false;
+  if (cache) cache->keep(std::move(source), bytecode_of_top(L));
+  return true;
+}
+
 // require(name): only modules under the sandbox's library folders, as source text.
 int sandbox_require(lua_State* L) {
   const char* name = luaL_checkstring(L, 1);
@@ -140,9 +171,7 @@ int sandbox_require(lua_State* L) {
       return luaL_error(L, "require: %s", e.what());
     }
     const std::string chunkname = "@" + lib.display + "/" + relative;
-    if (luaL_loadbufferx(L, source.data(), source.size(), chunkname.c_str(), "t") != LUA_OK) {
-      return lua_error(L);
-    }
+    if (!load_module(L, b.chunks, std::move(source), chunkname)) return lua_error(L);
     lua_pushlightuserdata(L, &b);  // a marker: "being loaded", to catch cycles
     lua_setfield(L, loaded, name);
     lua_pushstring(L, name);
@@ -392,9 +421,11 @@ std::string read_script(const std::filesystem::path& file) {
   }
   std::ifstream in(file, std::ios::binary);
   if (!in) throw Error(ErrorCode::io, "cannot read " + file.string());
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
+  std::string text;
+  char buffer[16384];
+  while (in.read(buffer, sizeof buffer) || in.gcount() > 0) text.append(buffer, in.gcount());
+  if (in.bad()) throw Error(ErrorCode::io, "cannot read " + file.string());
+  return text;
 }
 
 Sandbox::Sandbox(const SandboxLimits& limits, std::vector<LibraryDir> libraries, lua::Host* host)
@@ -493,6 +524,10 @@ void Sandbox::set_global(const char* name) {
   lua_pop(L_, 2);
 }
 
+void Sandbox::cache_libraries_in(ChunkCache* cache) {
+  budget_->chunks = cache;
+}
+
 void Sandbox::load(std::string_view source, const std::string& chunkname) {
   const std::string name = "@" + chunkname;
   const int rc = luaL_loadbufferx(L_, source.data(), source.size(), name.c_str(), "t");
@@ -507,15 +542,7 @@ void Sandbox::load(std::string_view source, const std::string& chunkname) {
 }
 
 std::string Sandbox::dump_function() {
-  std::string out;
-  lua_dump(
-      L_,
-      [](lua_State*, const void* p, size_t n, void* ud) {
-        static_cast<std::string*>(ud)->append(static_cast<const char*>(p), n);
-        return 0;
-      },
-      &out, 0);
-  return out;
+  return bytecode_of_top(L_);
 }
 
 void Sandbox::load_own_bytecode(std::string_view bytecode, const std::string& chunkname) {

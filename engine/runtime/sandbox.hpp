@@ -13,6 +13,7 @@
 #include <memory>
 #include <set>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "bindings/api_doc.hpp"
@@ -24,6 +25,24 @@ namespace casekit {
 struct SandboxLimits {
   std::size_t memory_bytes = 64u << 20;
   std::uint64_t instructions = 200'000'000;
+};
+
+// Library modules compiled once, by their source text. Every activation of a procedure
+// builds a fresh sandbox and requires the same files again; the file is still read each
+// time (an edited library takes effect at once), but compiling it is done once.
+class ChunkCache {
+ public:
+  // The bytecode compiled from `source`, or null.
+  const std::string* find(const std::string& source) const {
+    auto it = bytecode_.find(source);
+    return it == bytecode_.end() ? nullptr : &it->second;
+  }
+  void keep(std::string source, std::string bytecode) {
+    bytecode_.insert_or_assign(std::move(source), std::move(bytecode));
+  }
+
+ private:
+  std::unordered_map<std::string, std::string> bytecode_;
 };
 
 // Where `require "x.y"` may look: dir/x/y.lua, shown in errors as display/x/y.lua.
@@ -52,6 +71,10 @@ class Sandbox {
   Sandbox& operator=(const Sandbox&) = delete;
 
   lua_State* state() { return L_; }
+
+  // Keeps the library modules this sandbox requires compiled in `cache` (which must outlive
+  // the sandbox) and loads them from it.
+  void cache_libraries_in(ChunkCache* cache);
 
   // Compiles source text (binary chunks are refused) and pushes the function.
   void load(std::string_view source, const std::string& chunkname);

@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <functional>
+#include <map>
 #include <vector>
 
 #include <fstream>
@@ -227,6 +228,42 @@ TransitionRun plain_run(const std::filesystem::path& dir, const std::filesystem:
   return {std::chrono::duration<double>(t1 - t0).count(), peak_rss_mib(), counts.transitioned};
 }
 
+// The domain rows a run left, table by table. The durable-execution tables (instances,
+// their histories and sources) and the audit are the import's own cost, not rows to match.
+std::map<std::string, std::int64_t> domain_rows(const std::filesystem::path& file) {
+  Database db(file, OpenMode::existing);
+  std::vector<std::string> tables;
+  auto st = db.prepare(
+      "SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND "
+      "name NOT IN ('instances', 'instance_history', 'procedure_sources', 'incidents', 'audit')");
+  while (st.step()) tables.push_back(st.text(0));
+  std::map<std::string, std::int64_t> counts;
+  for (const auto& t : tables) {
+    auto count = db.prepare("SELECT count(*) FROM \"" + t + "\"");
+    count.step();
+    counts[t] = count.integer(0);
+  }
+  return counts;
+}
+
+// Stops the benchmark unless both runs wrote the same number of rows to every domain table:
+// a plain loop that wrote less would make the ratio flatter the import.
+void require_same_rows(const std::filesystem::path& dir) {
+  const auto plain = domain_rows(dir / "plain.db");
+  const auto import = domain_rows(dir / "import.db");
+  bool same = true;
+  for (const auto& [table, n] : import) {
+    const auto it = plain.find(table);
+    const std::int64_t p = it == plain.end() ? 0 : it->second;
+    if (p != n) {
+      std::fprintf(stderr, "bench: table %s: the plain loop wrote %lld rows, the import %lld\n",
+                   table.c_str(), static_cast<long long>(p), static_cast<long long>(n));
+      same = false;
+    }
+  }
+  if (!same) std::exit(1);
+}
+
 // Phase-2 transition: `import dw` of `rows` generated casegroups into a durable SQLite file,
 // against the plain loop writing the same rows in the same run.
 void transition_figures(const std::filesystem::path& dir, const std::vector<std::int64_t>& sizes) {
@@ -253,6 +290,7 @@ void transition_figures(const std::filesystem::path& dir, const std::vector<std:
                    static_cast<long long>(import.transitioned));
       std::exit(1);
     }
+    require_same_rows(dir);
     const double rate = static_cast<double>(rows) / import.seconds;
     const double ratio = import.seconds / plain.seconds;
     std::printf(

@@ -20,6 +20,13 @@ constexpr const char* kSteps[] = {"Create contact details for the clients",
                                   "Create new casegroup / link to existing casegroup",
                                   "Establish maintenance region",
                                   "Retrieve paying parent benefit details from CIS"};
+constexpr const char* kNegotiationSteps[] = {
+    "Check address", "Search CRA", "Determine reason for missed payment", "Call paying parent",
+    "Negotiate new arrears payment schedule"};
+constexpr const char* kNegotiateFields =
+    "[\"amount_per_period\",\"frequency\",\"first_collection_date\",\"lump_sum\","
+    "\"schedule_in_place\",\"accept_beyond_24_months\",\"decision_note\",\"net_income\","
+    "\"ogm\",\"collection_fee\",\"max_ndr\"]";
 
 Pence of(const DwArrears& a, int state) {
   return state == 0 ? a.active : state == 1 ? a.suspended : a.deferred;
@@ -85,12 +92,105 @@ class Writer {
   }
 
   void work_item(const char* inbox, const char* kind, std::optional<Id> sr,
-                 const std::string& title, const char* outcomes) {
+                 const std::string& title, const char* outcomes,
+                 const char* fields = "[\"note\"]") {
     db_.prepare(
            "INSERT INTO work_items(inbox, kind, sr_id, title, outcomes, fields, required_fields, "
-           "created_at) VALUES (?1, ?2, ?3, ?4, ?5, '[\"note\"]', '{}', ?6)")
-        .bind_all(inbox, kind, sr, title, outcomes, now_)
+           "created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, '{}', ?7)")
+        .bind_all(inbox, kind, sr, title, outcomes, fields, now_)
         .run();
+  }
+
+  void note(Id sr, const std::string& body) {
+    db_.prepare("INSERT INTO sr_notes(sr_id, author, body, created_at) VALUES (?1, ?2, ?3, ?4)")
+        .bind_all(sr, "bench", body, now_)
+        .run();
+  }
+
+  void set_sr_status(Id sr, const char* status, std::optional<std::string> sub_status,
+                     std::optional<std::string> resolution = std::nullopt) {
+    db_.prepare(
+           "UPDATE service_requests SET status = ?1, sub_status = ?2, resolution_code = ?3, "
+           "updated_at = ?4, closed_at = CASE WHEN ?1 = 'Closed' THEN ?4 END WHERE id = ?5")
+        .bind_all(status, sub_status, resolution, now_, sr)
+        .run();
+  }
+
+  void sr_field(Id sr, const char* name, const std::string& value) {
+    db_.prepare("INSERT INTO sr_fields(sr_id, name, value) VALUES (?1, ?2, ?3)")
+        .bind_all(sr, name, value)
+        .run();
+  }
+
+  void step(Id sr, const char* name, const char* status) {
+    db_.prepare("UPDATE sr_steps SET status = ?1, completed_at = ?2 WHERE sr_id = ?3 AND name = ?4")
+        .bind_all(status, now_, sr, name)
+        .run();
+  }
+
+  // arrears_negotiation's first activation on the transition's Action Missed Payment SR:
+  // the checks before work, then the work item it waits on.
+  void negotiation_first_steps(Id amp, Id group, Id pp) {
+    auto st = db_.prepare(
+        "SELECT a.status, c.employment_status, g.arrears_only, l.mop FROM clients c "
+        "JOIN casegroups g ON g.id = ?2 "
+        "LEFT JOIN addresses a ON a.client_id = c.id AND a.is_correspondence = 1 "
+        "LEFT JOIN ledger_accounts l ON l.client_id = c.id "
+        "WHERE c.id = ?1 ORDER BY a.id DESC LIMIT 1");
+    st.bind_all(pp, group);
+    st.step();
+    const std::string address = st.optional_text(0).value_or("");
+    const bool employment = st.optional_text(1).has_value();
+    const bool arrears_only = st.integer(2) != 0;
+    const std::optional<std::string> mop = st.optional_text(3);
+    if (address == "DLO" || address == "NFA") {
+      note(amp, "Paying parent's correspondence address is marked " + address +
+                    ": SR closed and cancelled");
+      set_sr_status(amp, "Closed", "Cancelled");
+      return;
+    }
+    if (address == "JPAC") {
+      note(amp, "Paying parent's address is the JPAC Process Team: on active duty");
+      sr_field(amp, "active_duty", "yes");
+      set_sr_status(amp, "Closed", "Complete", "No Arrears Action - Active Duty");
+      return;
+    }
+    set_sr_status(amp, "In Progress", std::nullopt);
+    for (int i = 0; i < 5; ++i) {
+      db_.prepare("INSERT INTO sr_steps(sr_id, seq, name, status) VALUES (?1, ?2, ?3, 'pending')")
+          .bind_all(amp, i + 1, kNegotiationSteps[i])
+          .run();
+    }
+    step(amp, kNegotiationSteps[0], "done");
+    if (arrears_only && mop == "DFB") {
+      work_item("caseworker", "new_method_of_payment", amp, "Agree a new method of payment",
+                "[\"SO\",\"DD\",\"no contact\"]");
+      return;
+    }
+    step(amp, kNegotiationSteps[1], address == "confirmed" ? "done" : "skipped");
+    step(amp, kNegotiationSteps[2], "skipped");
+    step(amp, kNegotiationSteps[3], "skipped");
+    set_sr_status(amp, "In Progress", "Pending Negotiation");
+    if (arrears_only && !employment) {
+      const Id trigger =
+          sr("Arrears Management", "Arrears Trigger", "Error", group, std::nullopt, "", "Arrears");
+      db_.prepare("UPDATE service_requests SET sub_status = 'Technical' WHERE id = ?1")
+          .bind(1, trigger)
+          .run();
+      note(trigger, "Transitioned arrears cannot be scheduled: no employment status");
+      const Id review = sr("Arrears Management", "Arrears Review", "In Progress", group,
+                           std::nullopt, "", "Arrears");
+      work_item("caseworker", "get_employment_status", review, "Get Employment Status",
+                "[\"recorded\"]", "[\"employment_status\"]");
+      return;
+    }
+    auto balance = db_.prepare(
+        "SELECT coalesce(sum(amount), 0) FROM dues WHERE casegroup_id = ?1 AND state = 'active'");
+    balance.bind(1, group);
+    balance.step();
+    sr_field(amp, "negotiated_payment_amount", std::to_string(balance.integer(0)));
+    work_item("caseworker", "negotiate_schedule", amp, "Negotiate an arrears payment schedule",
+              "[\"agreed\",\"refused\",\"no contact\"]", kNegotiateFields);
   }
 
   void letter(const char* code, Id to, Id casegroup, json fields) {
@@ -151,10 +251,16 @@ class Writer {
         .bind_all(*pp, "BN" + std::string(digits.size() < 8 ? 8 - digits.size() : 0, '0') + digits,
                   mop, mop ? std::optional<std::string>("active") : std::nullopt, now_)
         .run();
-    auto account = db_.prepare("SELECT id FROM ledger_accounts WHERE client_id = ?1");
+    auto account = db_.prepare("SELECT id, mop FROM ledger_accounts WHERE client_id = ?1");
     account.bind(1, *pp);
     account.step();
     const Id account_id = account.integer(0);
+    // An account the paying parent already had takes the extract's method, if it names one.
+    if (mop && account.optional_text(1) != mop) {
+      db_.prepare("UPDATE ledger_accounts SET mop = ?1, mop_status = 'active' WHERE id = ?2")
+          .bind_all(*mop, account_id)
+          .run();
+    }
     if (built) {
       const Id setup =
           sr("Financial Transition", "Arrears only case set up", "Closed", *group, std::nullopt,
@@ -167,6 +273,7 @@ class Writer {
             .bind_all(setup, i + 1, kSteps[i], done ? "done" : "skipped", now_)
             .run();
       }
+      if (!mop) note(setup, "No method of payment on the CSA scheme");
       db_.prepare(
              "UPDATE service_requests SET sub_status = 'Complete', closed_at = ?2 "
              "WHERE id = ?1")
@@ -190,14 +297,13 @@ class Writer {
     for (int s = 0; s < 3; ++s) due(std::nullopt, sos, s, of(row.sos, s));
 
     json lines = json::array();
+    std::vector<Id> writeoffs;
     for (std::size_t i = 0; i < cases.size(); ++i) {
       const auto& a = row.receiving_parents[i];
       if (a.total() == 0) continue;
       if (r["receiving_parents"][i]["writeoff_requested"].get<bool>()) {
-        const Id s = sr("Arrears Management", "Investigate write off request", "Open", *group,
-                        cases[i], "write off requested", "Financial Transition");
-        work_item("caseworker", "investigate_write_off", s, "Investigate the write-off request",
-                  "[\"write off confirmed\",\"arrears stand\"]");
+        writeoffs.push_back(sr("Arrears Management", "Investigate write off request", "Open",
+                               *group, cases[i], "write off requested", "Financial Transition"));
       }
       lines.push_back(
           {{"owed_to", "owed to " + r["receiving_parents"][i]["name"].get<std::string>()},
@@ -219,6 +325,13 @@ class Writer {
               {"total", money::format(a.total())},
               {"detail", breakdown(a)}});
     }
+    // The procedure investigates the write-off requests one at a time, and decides what
+    // happens next only once they are done.
+    if (!writeoffs.empty()) {
+      work_item("caseworker", "investigate_write_off", writeoffs.front(),
+                "Investigate the write-off request", "[\"write off confirmed\",\"arrears stand\"]");
+      return;
+    }
     if (r["enforcement_ongoing"].get<bool>()) {
       db_.prepare("UPDATE casegroups SET segment = 'Enforcement' WHERE id = ?1")
           .bind(1, *group)
@@ -228,10 +341,15 @@ class Writer {
     } else if (r["csa_case_active"].get<bool>()) {
       const Id amp = sr("Arrears Management", "Action Missed Payment", "Open", *group, std::nullopt,
                         "Automated Financial Transition", "Arrears");
-      db_.prepare("INSERT INTO sr_notes(sr_id, author, body, created_at) VALUES (?1, ?2, ?3, ?4)")
-          .bind_all(amp, "bench", "Routed to negotiation", now_)
-          .run();
+      negotiations_.push_back({amp, *group, *pp});
     }
+  }
+
+  // The import runs the arrears_negotiation instances its transitions started once the
+  // batch's transitions are done, so they see the casegroups as the whole batch left them.
+  void finish_batch() {
+    for (const auto& n : negotiations_) negotiation_first_steps(n.amp, n.group, n.paying_parent);
+    negotiations_.clear();
   }
 
   void remember(const std::string& key, const std::optional<std::string>& csa_ref,
@@ -249,9 +367,13 @@ class Writer {
   }
 
  private:
+  struct Negotiation {
+    Id amp, group, paying_parent;
+  };
   Engine& e_;
   Database& db_;
   std::string now_;
+  std::vector<Negotiation> negotiations_;
 };
 
 }  // namespace
@@ -282,11 +404,15 @@ PlainCounts plain_transition(Engine& engine, std::istream& in) {
       }
     }
     if (counts.read % 1000 == 0) {
+      w.finish_batch();
       tx->commit();
       tx.reset();
     }
   }
-  if (tx) tx->commit();
+  if (tx) {
+    w.finish_batch();
+    tx->commit();
+  }
   return counts;
 }
 
