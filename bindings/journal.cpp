@@ -198,6 +198,148 @@ nlohmann::json to_json(lua_State* L, int index) {
   return encode(L, index, 0);
 }
 
+namespace {
+
+void write_value(lua_State* L, int index, int depth, std::string& out);
+
+// A string as dump() writes it. Printable ASCII without quotes or backslashes, which is
+// nearly every string a procedure passes, is written as it is; anything else goes through
+// the JSON library, so escapes and invalid UTF-8 come out exactly as they always have.
+void write_string(const char* s, std::size_t len, std::string& out) {
+  for (std::size_t i = 0; i < len; ++i) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c < 0x20 || c >= 0x80 || c == '"' || c == '\\') {
+      out += dump(nlohmann::json(std::string(s, len)));
+      return;
+    }
+  }
+  out += '"';
+  out.append(s, len);
+  out += '"';
+}
+
+// Error tables and tables with keys of mixed kinds are rare: they take the tree's path.
+void write_table(lua_State* L, int t, int depth, std::string& out) {
+  if (depth > kMaxDepth) unrecordable("a table nested more than 32 deep (or a cycle)");
+  luaL_checkstack(L, 6, "recording a table");
+  if (is_error_table(L, t)) {
+    out += dump(encode_table(L, t, depth));
+    return;
+  }
+  std::size_t count = 0;
+  bool all_strings = true;
+  lua_Integer max_int = 0;
+  bool all_positive_ints = true;
+  lua_pushnil(L);
+  while (lua_next(L, t)) {
+    lua_pop(L, 1);
+    ++count;
+    if (lua_type(L, -1) != LUA_TSTRING) all_strings = false;
+    if (lua_isinteger(L, -1) && lua_tointeger(L, -1) > 0) {
+      max_int = std::max(max_int, lua_tointeger(L, -1));
+    } else {
+      all_positive_ints = false;
+    }
+  }
+  if (count == 0) {
+    out += "{}";
+  } else if (all_positive_ints && static_cast<std::size_t>(max_int) == count) {
+    out += '[';
+    for (lua_Integer i = 1; i <= max_int; ++i) {
+      if (i > 1) out += ',';
+      lua_rawgeti(L, t, i);
+      write_value(L, -1, depth + 1, out);
+      lua_pop(L, 1);
+    }
+    out += ']';
+  } else if (all_strings) {
+    // Keys sorted bytewise, as the tree's std::map orders them.
+    std::vector<std::pair<std::string, std::string>> fields;
+    fields.reserve(count);
+    lua_pushnil(L);
+    while (lua_next(L, t)) {
+      size_t len = 0;
+      const char* k = lua_tolstring(L, -2, &len);
+      std::string value;
+      write_value(L, -1, depth + 1, value);
+      fields.emplace_back(std::string(k, len), std::move(value));
+      lua_pop(L, 1);
+    }
+    std::sort(fields.begin(), fields.end(),
+              [](const auto& a, const auto& b) { return a.first < b.first; });
+    out += '{';
+    for (std::size_t i = 0; i < fields.size(); ++i) {
+      if (i > 0) out += ',';
+      write_string(fields[i].first.data(), fields[i].first.size(), out);
+      out += ':';
+      out += fields[i].second;
+    }
+    out += '}';
+  } else {
+    out += dump(encode_table(L, t, depth));
+  }
+}
+
+void write_value(lua_State* L, int index, int depth, std::string& out) {
+  index = lua_absindex(L, index);
+  switch (lua_type(L, index)) {
+    case LUA_TNIL:
+    case LUA_TNONE:
+      out += "null";
+      return;
+    case LUA_TBOOLEAN:
+      out += lua_toboolean(L, index) ? "true" : "false";
+      return;
+    case LUA_TNUMBER:
+      if (lua_isinteger(L, index)) {
+        out += std::to_string(lua_tointeger(L, index));
+      } else {
+        out += dump(nlohmann::json(lua_tonumber(L, index)));
+      }
+      return;
+    case LUA_TSTRING: {
+      size_t len = 0;
+      const char* s = lua_tolstring(L, index, &len);
+      write_string(s, len, out);
+      return;
+    }
+    case LUA_TTABLE:
+      write_table(L, index, depth, out);
+      return;
+    case LUA_TUSERDATA:
+      if (lua_getmetatable(L, index)) {
+        lua_getfield(L, -1, "__name");
+        size_t len = 0;
+        const char* type = lua_tolstring(L, -1, &len);
+        const std::string name = type ? std::string(type, len) : std::string();
+        lua_pop(L, 2);
+        if (find_type(name)) {
+          out += "{\"$object\":";
+          write_string(name.data(), name.size(), out);
+          out += ",\"id\":";
+          out += std::to_string(*static_cast<Id*>(lua_touserdata(L, index)));
+          out += '}';
+          return;
+        }
+      }
+      unrecordable("a userdata");
+    default:
+      unrecordable(std::string("a ") + luaL_typename(L, index));
+  }
+}
+
+}  // namespace
+
+std::string values_to_text(lua_State* L, int first) {
+  std::string out = "[";
+  for (int i = first; i <= lua_gettop(L); ++i) {
+    if (i > first) out += ',';
+    write_value(L, i, 0, out);
+  }
+  out += ']';
+  return out;
+}
+
 nlohmann::json values_to_json(lua_State* L, int first) {
   auto out = nlohmann::json::array();
   for (int i = first; i <= lua_gettop(L); ++i) out.push_back(encode(L, i, 0));

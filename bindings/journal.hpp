@@ -98,6 +98,9 @@ class Journal {
 nlohmann::json to_json(lua_State* L, int index);
 // Values index..top as a JSON array.
 nlohmann::json values_to_json(lua_State* L, int first);
+// The same as dump(values_to_json(L, first)), written without building the tree: every
+// binding call a procedure makes is recorded this way.
+std::string values_to_text(lua_State* L, int first);
 void push_json(lua_State* L, const nlohmann::json& value);
 // The compact text form used for args and results.
 std::string dump(const nlohmann::json& value);

@@ -156,7 +156,7 @@ struct Call {
 Outcome describe(lua_State* L, Call& call) {
   return guarded(L, [&] {
     call.name = qualified_name(L);
-    call.args = dump(values_to_json(L, 1));  // throws for a value that cannot be recorded
+    call.args = values_to_text(L, 1);  // throws for a value that cannot be recorded
     call.line = script_line(L);
     if (call.line.empty()) call.line = "?";
     return 0;
@@ -201,7 +201,7 @@ int journaled_call(lua_State* L, Journal& journal, int (*impl)(Args&)) {
   }
   Outcome recorded = guarded(L, [&] {
     journal.record(std::move(call.name), std::move(call.args),
-                   dump(values_to_json(L, lua_gettop(L) - out.results + 1)), std::move(call.line));
+                   values_to_text(L, lua_gettop(L) - out.results + 1), std::move(call.line));
     return 0;
   });
   if (recorded.error) return raise(L, *recorded.error);

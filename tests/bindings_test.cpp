@@ -1,5 +1,6 @@
 // Each binding with a good call and with bad arguments. Errors must name the function,
 // the argument and the script line.
+#include "bindings/journal.hpp"
 #include "bindings/modules.hpp"
 #include "test_support.hpp"
 
@@ -385,6 +386,44 @@ TEST_CASE("log: messages go to the engine log") {
   check_errors(
       t, {{"log.info(nil)", "bad argument #1 'message' to 'log.info' (string expected, got nil)"},
           {"log.warn({})", "bad argument #1 'message' to 'log.warn'"}});
+}
+
+TEST_CASE("the recorded text of values is what the JSON tree prints, byte for byte") {
+  // Histories already stored compare their args as text on replay: the direct writer must
+  // print exactly what dump(values_to_json(...)) always printed.
+  TestEngine t;
+  t.run(kFamily);
+  lua::Host host{t.engine, "test", {}};
+  Sandbox sandbox({}, {}, &host);
+  sandbox.load(R"lua(
+    local cg = case.get(1)
+    return {
+      {}, {1, 2, 3}, {a = 1, b = {c = true, d = false}}, {z = 1, Z = 2, ["a b"] = "x", ["\0"] = 3},
+      "plain", 'quote " and \\ back', "tab\tnew\nline\1\31\127", "caf\xc3\xa9 \xe2\x82\xac",
+      "bad \xff\xfe utf8", 0, -7, math.maxinteger, math.mininteger, 1.5, -0.25, 1e300, 0/0,
+      1/0, true, false, cg, {cg, {sr = cg}}, {[1] = "a", [3] = "c"}, {[1] = "a", x = "b"},
+      {[2.5] = 1}, {[true] = 1}, {nested = {deeper = {{1}, {2, {x = "y"}}}}},
+      select(2, pcall(case.get, 999)),
+    }
+  )lua",
+               "values.lua");
+  sandbox.call(0, 1);
+  lua_State* L = sandbox.state();
+  const int list = lua_gettop(L);
+  const auto n = static_cast<int>(luaL_len(L, list));
+  for (int i = 1; i <= n; ++i) {
+    lua_settop(L, list);
+    lua_rawgeti(L, list, i);
+    lua_pushinteger(L, i);  // two values, as a call's arguments are
+    INFO(i);
+    CHECK(lua::values_to_text(L, list + 1) == lua::dump(lua::values_to_json(L, list + 1)));
+  }
+  lua_settop(L, list);
+  CHECK(lua::values_to_text(L, list + 1) == "[]");
+  // What cannot be recorded is refused the same way.
+  lua_pushcfunction(L, [](lua_State*) { return 0; });
+  CHECK_THROWS_WITH(lua::values_to_text(L, list + 1), Catch::Contains("a function"));
+  CHECK_THROWS_WITH(lua::values_to_json(L, list + 1), Catch::Contains("a function"));
 }
 
 TEST_CASE("binding errors carry a code that scripts can branch on") {
