@@ -101,7 +101,7 @@ class ServiceRequests {
   std::vector<Id> related(Id id);
 
  private:
-  ServiceRequest require_open(Id id);
+  void require_open(Id id);
   void touch(Id id);
   std::string now() const { return format_instant(clock_.now()); }
 
