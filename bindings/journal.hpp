@@ -42,10 +42,12 @@ struct Divergence {
 // What a live wait asks the engine to watch for; the journal holds it until the
 // activation ends and the runtime stores it on the instance.
 struct PendingWait {
-  std::string kind;  // timer | task | payment
+  std::string kind;  // timer | task | payment | letter
   std::int64_t seq = 0;
   std::optional<Instant> wake_at;   // the timer, or an event's timeout
-  std::optional<std::int64_t> ref;  // work item id, or ledger account id
+  std::optional<std::int64_t> ref;  // work item id, ledger account id, or letter id
+  // The event has already happened: its result (JSON text, as recorded), and no wait.
+  std::optional<std::string> ready;
 };
 
 class Journal {

@@ -152,13 +152,26 @@ int w_task_create(Args& a) {
 }
 
 PendingWait w_event_await(Args& a) {
-  a.table(1, "spec", {"kind", "account", "timeout_days"});
+  a.table(1, "spec", {"kind", "account", "letter", "timeout_days"});
   const std::string kind = a.field_string(1, "kind");
-  if (kind != "payment") a.fail_field(1, "kind", "only \"payment\" events exist so far");
   PendingWait w;
-  w.kind = "payment";
-  w.ref = a.field_object(1, "account", kAccountType);
-  host(a.L).engine.ledger.account(*w.ref);  // a wrong id fails now, not months later
+  w.kind = kind;
+  Engine& engine = host(a.L).engine;
+  if (kind == "payment") {
+    w.ref = a.field_object(1, "account", kAccountType);
+    engine.ledger.account(*w.ref);  // a wrong id fails now, not months later
+  } else if (kind == "letter") {
+    w.ref = a.field_object(1, "letter", kLetterType);
+    const Letter letter = engine.letters.get(*w.ref);
+    if (letter.status != "queued") {
+      // Already sent (or failed): the answer is known, there is nothing to wait for.
+      w.ready = dump(nlohmann::json::array(
+          {{{"kind", "letter"}, {"letter", {{"id", letter.id}, {"status", letter.status}}}}}));
+      return w;
+    }
+  } else {
+    a.fail_field(1, "kind", "\"payment\" or \"letter\" expected");
+  }
   if (auto days = a.opt_field_integer(1, "timeout_days")) {
     w.wake_at = days_from_now(a, 1, "timeout_days", *days);
   }
@@ -187,10 +200,13 @@ const Function kTaskFunctions[] = {
 
 const Function kEventFunctions[] = {
     {"await", wait_entry<w_event_await>,
-     "event.await{kind=\"payment\", account=, timeout_days=} -> {kind=, payment=, timeout=}",
-     "Waits for the next payment recorded to `account` (an Account or its id): returns "
-     "`{kind=\"payment\", payment={id=, amount=, date=}}`; after `timeout_days` without one, "
-     "`{kind=\"timeout\", timeout=true}`."},
+     "event.await{kind=\"payment\"|\"letter\", account=, letter=, timeout_days=} -> {kind=, "
+     "payment=, letter=, timeout=}",
+     "With `kind=\"payment\"`, waits for the next payment recorded to `account` (an Account or "
+     "its id) and returns `{kind=\"payment\", payment={id=, amount=, date=}}`. With "
+     "`kind=\"letter\"`, waits until `letter` (a Letter or its id) leaves the queue, fulfilled "
+     "or failed, and returns `{kind=\"letter\", letter={id=, status=}}`, at once if it already "
+     "has. After `timeout_days` without the event, `{kind=\"timeout\", timeout=true}`."},
 };
 
 }  // namespace

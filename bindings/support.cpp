@@ -254,6 +254,11 @@ int call_wait(lua_State* L, PendingWait (*impl)(Args&)) {
     return 0;
   });
   if (out.error) return raise(L, *out.error);
+  if (wait.ready) {
+    // Recorded as an ordinary call: a replay returns the same result without waiting.
+    journal->record(std::move(call.name), std::move(call.args), *wait.ready, std::move(call.line));
+    return push_recorded(L, *wait.ready);
+  }
   journal->record(std::move(call.name), std::move(call.args), std::nullopt, std::move(call.line));
   wait.seq = journal->history().back().seq;
   journal->pending = std::move(wait);

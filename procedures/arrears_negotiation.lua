@@ -680,27 +680,36 @@ local function schedule_letters(s, cg, t, arrears)
   return sent
 end
 
--- Step 28: the SR closes once every letter is fulfilled; after LETTER_CHECK_DAYS a person
--- is asked to look into the ones that are not.
+-- Step 28: the SR closes once every letter is fulfilled. The instance sleeps until each
+-- letter leaves the queue (`casekit letters fulfil` wakes it). Letters not fulfilled within
+-- LETTER_CHECK_DAYS (still queued, or failed) go to a person, who sends them clerically or
+-- gives the outbox another LETTER_CHECK_DAYS.
 local function await_fulfilment(s, sent)
-  local waited = 0
   while true do
-    local pending = 0
+    local deadline = clock.add_days(clock.today(), LETTER_CHECK_DAYS)
+    local unsent = 0
     for _, l in ipairs(sent) do
-      if letter.get(l.id).status ~= "fulfilled" then pending = pending + 1 end
+      local left = clock.days_between(clock.today(), deadline)
+      if l.status == "queued" and left > 0 then
+        event.await { kind = "letter", letter = l, timeout_days = left }
+        ensure_open(s)
+      end
+      if l.status ~= "fulfilled" then unsent = unsent + 1 end
     end
-    if pending == 0 then return end
-    if waited >= LETTER_CHECK_DAYS then
-      await(s, {
-        kind = "letters_not_fulfilled", due_in_days = 1,
-        title = pending .. " negotiation outcome letters are not fulfilled after "
-          .. LETTER_CHECK_DAYS .. " days: check the outbox",
-        outcomes = { "checked" },
-      })
-      waited = 0
+    if unsent == 0 then return end
+    -- A letter that failed early is looked at with the rest, at the deadline.
+    local left = clock.days_between(clock.today(), deadline)
+    if left > 0 then pause(s, left) end
+    local answer = await(s, {
+      kind = "letters_not_fulfilled", due_in_days = 1,
+      title = unsent .. " negotiation outcome letters are not fulfilled after "
+        .. LETTER_CHECK_DAYS .. " days: check the outbox, or send them clerically",
+      outcomes = { "sent clerically", "keep waiting" },
+    })
+    if answer.outcome == "sent clerically" then
+      s:add_note(unsent .. " negotiation outcome letters sent clerically")
+      return
     end
-    pause(s, 1)
-    waited = waited + 1
   end
 end
 

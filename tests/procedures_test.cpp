@@ -219,6 +219,52 @@ TEST_CASE("a payment wakes the instance waiting on its account, and the timeout 
 }
 
 TEST_CASE(
+    "a letter leaving the queue wakes the instance waiting on it, and a sent one answers at once") {
+  // Replayed on every resume (no warm cache), so the immediate answer must replay too.
+  DurableEngine d({.cache_size = 0});
+  const auto f = d.family();
+  d.procedure("letter_wait", R"lua(
+return procedure{name = "letter_wait", run = function(ctx)
+  local l = letter.send{template = "CMEL9271", to = ctx.casegroup.paying_parent,
+                        casegroup = ctx.casegroup, fields = {free_text = "hello"}}
+  local first = event.await{kind = "letter", letter = l, timeout_days = 10}
+  local again = event.await{kind = "letter", letter = l.id}
+  wait{days = 1}
+  return first.kind .. " " .. first.letter.status .. ", " .. again.letter.status
+end}
+)lua");
+  d.procedure("letter_timeout", R"lua(
+return procedure{name = "letter_timeout", run = function(ctx)
+  local l = letter.send{template = "CMEL9271", to = ctx.casegroup.paying_parent,
+                        casegroup = ctx.casegroup, fields = {free_text = "hello"}}
+  local got = event.await{kind = "letter", letter = l, timeout_days = 3}
+  return got.kind .. " " .. l.status
+end}
+)lua");
+  const Id waits = d.runtime.start("letter_wait", f.casegroup, {}, "op");
+  CHECK(d.instance(waits).status == "waiting");
+  CHECK(d.instance(waits).wait_kind == "letter");
+  d.advance(2 * 24h);
+  CHECK(d.instance(waits).status == "waiting");
+  d.runtime.fulfil_letters(d.dir.path() / "outbox");
+  // Woken by the fulfilment; the second await answered at once; now on the timer.
+  CHECK(d.instance(waits).wait_kind == "timer");
+  d.advance(24h);
+  CHECK(d.instance(waits).result == R"("letter fulfilled, fulfilled")");
+  const Id times_out = d.runtime.start("letter_timeout", f.casegroup, {}, "op");
+  d.advance(3 * 24h);
+  CHECK(d.instance(times_out).result == R"("timeout queued")");
+  d.procedure("letter_bad", R"lua(
+return procedure{name = "letter_bad", run = function(ctx)
+  event.await{kind = "email", letter = 1}
+end}
+)lua");
+  const Id bad = d.runtime.start("letter_bad", f.casegroup, {}, "op");
+  CHECK(d.instance(bad).status == "failed");
+  CHECK_THAT(*d.instance(bad).error, Catch::Contains("\"payment\" or \"letter\" expected"));
+}
+
+TEST_CASE(
     "a replay that diverges stops the instance as an incident naming position, commands and line") {
   DurableEngine d({.cache_size = 0});
   const auto f = d.family();
@@ -400,7 +446,9 @@ TEST_CASE("waits outside a procedure instance, and bad wait arguments, are refus
   CHECK_THAT(failure_of("w5", "task.await{inbox = 'caseworker', title = 't', outcomes = {}}"),
              Catch::Contains("at least one outcome"));
   CHECK_THAT(failure_of("w6", "event.await{kind = 'letter', account = 1}"),
-             Catch::Contains("only \"payment\" events"));
+             Catch::Contains("field 'letter' (Letter expected, got nil)"));
+  CHECK_THAT(failure_of("w6b", "event.await{kind = 'letter', letter = 999}"),
+             Catch::Contains("no letter with id 999"));
   CHECK_THAT(failure_of("w7", "event.await{kind = 'payment', account = 999}"),
              Catch::Contains("999"));
   CHECK(d.count("SELECT count(*) FROM work_items") == 0);

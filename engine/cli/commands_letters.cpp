@@ -67,8 +67,8 @@ void add_letters_commands(CLI::App& app, Context& ctx) {
   fulfil->add_option("--outbox", fo->outbox, "folder to write letters into");
   fulfil->add_flag("--json", fo->json, "print JSON");
   fulfil->callback([&ctx, fo] {
-    Engine& e = ctx.open();
-    const FulfilResult r = e.letters.fulfil(fo->outbox);
+    ctx.open();
+    const FulfilResult r = ctx.runtime().fulfil_letters(fo->outbox);
     if (fo->json) {
       print_json({{"fulfilled", r.fulfilled}, {"files", r.files}});
       return;

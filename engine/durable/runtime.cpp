@@ -421,6 +421,12 @@ Id ProcedureRuntime::record_payment(Id account, Pence amount, const std::string&
   return id;
 }
 
+FulfilResult ProcedureRuntime::fulfil_letters(const std::filesystem::path& outbox) {
+  FulfilResult result = engine_.letters.fulfil(outbox);
+  drain();
+  return result;
+}
+
 void ProcedureRuntime::retry(Id id) {
   {
     Transaction tx(engine_.db);

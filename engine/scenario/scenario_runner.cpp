@@ -289,9 +289,10 @@ int t_run_script(lua_State* L, World& w) {
 }
 
 // t.fulfil_letters() -> how many: the queued letters go to the scenario's outbox, as
-// `casekit letters fulfil` would send them, in their own transaction.
+// `casekit letters fulfil` would send them, in their own transaction, and the instances
+// waiting on them run.
 int t_fulfil_letters(lua_State* L, World& w) {
-  const FulfilResult r = w.engine.letters.fulfil(w.dir.path() / "outbox");
+  const FulfilResult r = w.runtime.fulfil_letters(w.dir.path() / "outbox");
   lua_pushinteger(L, r.fulfilled);
   return 1;
 }

@@ -1,5 +1,6 @@
 #include "engine/store/schema.hpp"
 
+#include <functional>
 #include <regex>
 #include <set>
 #include <string>
@@ -453,18 +454,18 @@ std::string in_lists_as_comparisons(const std::string& sql) {
   return out;
 }
 
-// Rewrites the CHECK constraints of every table in place. Only constraint text changes, not
-// what is stored, which is the case SQLite documents as safe to make through writable_schema
-// ("Making Other Kinds Of Table Schema Changes", lang_altertable.html): in the migration's
-// transaction, edit sqlite_schema, bump the schema version so every connection re-reads it,
-// and check the result.
-void checks_as_comparisons(Database& db) {
+// Rewrites the CREATE TABLE text of tables in place, for changes to constraints only, not to
+// what is stored: the case SQLite documents as safe to make through writable_schema
+// ("Making Other Kinds Of Table Schema Changes", lang_altertable.html). In the migration's
+// transaction: edit sqlite_schema, bump the schema version so every connection re-reads it,
+// and check that each rewritten table still parses (a failure rolls the migration back).
+void rewrite_tables(Database& db, const std::function<std::string(const std::string&)>& rewrite) {
   std::vector<std::pair<std::string, std::string>> changed;
   {
     auto st = db.prepare("SELECT name, sql FROM sqlite_schema WHERE type = 'table'");
     while (st.step()) {
       const std::string sql = st.text(1);
-      std::string rewritten = in_lists_as_comparisons(sql);
+      std::string rewritten = rewrite(sql);
       if (rewritten != sql) changed.emplace_back(st.text(0), std::move(rewritten));
     }
   }
@@ -483,11 +484,45 @@ void checks_as_comparisons(Database& db) {
   }
   db.exec("PRAGMA schema_version = " + std::to_string(schema + 1));
   db.exec("PRAGMA writable_schema = OFF");
-  // Every rewritten table must still parse; a failure here rolls the migration back.
   for (const auto& entry : changed) {
     db.prepare("SELECT * FROM \"" + entry.first + "\" LIMIT 0").run();
   }
 }
+
+void checks_as_comparisons(Database& db) {
+  rewrite_tables(db, in_lists_as_comparisons);
+}
+
+// Instances may wait for a letter to leave the queue (event.await{kind="letter"}).
+void letter_waits(Database& db) {
+  rewrite_tables(db, [](const std::string& sql) {
+    const std::string kinds = "wait_kind = 'payment')";
+    const auto at = sql.find(kinds);
+    if (sql.rfind("CREATE TABLE instances", 0) != 0 || at == std::string::npos) return sql;
+    return std::string(sql).replace(at, kinds.size(),
+                                    "wait_kind = 'payment' OR wait_kind = 'letter')");
+  });
+}
+
+// A letter leaving the queue (fulfilled, or failed) ends every wait on it, as a payment
+// ends the waits on its account.
+constexpr const char* kV7 = R"sql(
+CREATE TRIGGER letters_wake_waiters AFTER UPDATE OF status ON letters
+WHEN OLD.status = 'queued' AND NEW.status <> 'queued'
+BEGIN
+  UPDATE instance_history
+     SET result = json_array(json_object('kind', 'letter', 'letter',
+                                         json_object('id', NEW.id, 'status', NEW.status))),
+         resolved_at = casekit_now()
+   WHERE (instance_id, seq) IN (SELECT id, wait_seq FROM instances
+                                 WHERE status = 'waiting' AND wait_kind = 'letter'
+                                   AND wait_ref = NEW.id);
+  UPDATE instances
+     SET status = 'runnable', wait_kind = NULL, wait_seq = NULL, wake_at = NULL,
+         wait_ref = NULL, updated_at = casekit_now()
+   WHERE status = 'waiting' AND wait_kind = 'letter' AND wait_ref = NEW.id;
+END;
+)sql";
 
 const std::vector<Migration>& migrations() {
   static const std::vector<Migration> all = {
@@ -497,6 +532,7 @@ const std::vector<Migration>& migrations() {
       {4, "phase-2 transition", kV4},
       {5, "write-off reversal", kV5},
       {6, "CHECK constraints as comparisons", "", checks_as_comparisons},
+      {7, "waits on letters", kV7, letter_waits},
   };
   return all;
 }

@@ -388,10 +388,44 @@ scenario("24 monthly collections: Negotiation Satisfactory, letters, closed once
   t.advance { days = 1 }
   t.eq(s.is_open, true)
   t.eq(t.fulfil_letters(), 3)
-  t.advance { days = 1 }
-  t.eq(s.status, "Closed")
+  t.eq(s.status, "Closed", "fulfilling the letters wakes the instance at once")
   t.eq(s.sub_status, "Complete")
   t.eq(t.instance(id).status, "waiting", "for the consecutive payment reviews")
+end)
+
+scenario("letters still queued after 30 days: a person keeps waiting, then they go", function(t)
+  local cg = family(t)
+  start(t, cg, { reason = "Negotiation Requested" })
+  agree(t, { amount_per_period = "10000" })
+  local s = amp(cg)[1]
+  t.advance { days = 29 }
+  t.eq(#t.tasks { kind = "letters_not_fulfilled" }, 0)
+  t.advance { days = 1 }
+  t.eq(#t.tasks { kind = "letters_not_fulfilled" }, 1, "on the 30th day")
+  t.eq(s.is_open, true)
+  complete(t, "letters_not_fulfilled", "keep waiting")
+  t.eq(#t.tasks { kind = "letters_not_fulfilled" }, 0, "not asked again at once")
+  t.advance { days = 10 }
+  t.eq(s.is_open, true)
+  t.eq(t.fulfil_letters(), 3)
+  t.eq(s.status, "Closed")
+  t.eq(s.sub_status, "Complete")
+end)
+
+scenario("letters still queued after 30 days: sent clerically, the SR closes", function(t)
+  local cg = family(t)
+  start(t, cg, { reason = "Negotiation Requested" })
+  agree(t, { amount_per_period = "10000" })
+  local s = amp(cg)[1]
+  t.advance { days = 30 }
+  complete(t, "letters_not_fulfilled", "sent clerically")
+  t.eq(s.status, "Closed")
+  t.eq(s.sub_status, "Complete")
+  local noted = false
+  for _, n in ipairs(s:notes()) do
+    noted = noted or n.text == "3 negotiation outcome letters sent clerically"
+  end
+  t.expect(noted, "the clerical sending is noted on the SR")
 end)
 
 scenario("25 monthly collections: Breaches Debt Steer; not accepted is unsuccessful", function(t)

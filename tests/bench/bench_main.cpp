@@ -282,8 +282,19 @@ void transition_figures(const std::filesystem::path& dir, const std::vector<std:
       std::ofstream out(extract);
       generate_dw_extract(out, {rows, 1, 0.02, "2026-11-20"});
     }
-    const auto plain = plain_run(dir, extract, clock);
-    const auto import = import_run(dir, extract, clock);
+    // Other work on this shared machine only ever slows a run down, so the fastest of a few
+    // rounds, taken in turns, is the fairest figure for each; a large extract runs once.
+    const int rounds = rows <= 10'000 ? 3 : 1;
+    auto plain = plain_run(dir, extract, clock);
+    auto import = import_run(dir, extract, clock);
+    for (int r = 1; r < rounds; ++r) {
+      const auto p = plain_run(dir, extract, clock);
+      const auto i = import_run(dir, extract, clock);
+      if (p.seconds < plain.seconds) plain = p;
+      const double peak = std::max(import.peak_mib, i.peak_mib);  // memory: the worst round
+      if (i.seconds < import.seconds) import = i;
+      import.peak_mib = peak;
+    }
     if (plain.transitioned != import.transitioned) {
       std::fprintf(stderr, "bench: the plain loop transitioned %lld rows, the import %lld\n",
                    static_cast<long long>(plain.transitioned),
