@@ -94,6 +94,35 @@ bool is_error_table(lua_State* L, int index) {
 
 nlohmann::json encode(lua_State* L, int index, int depth);
 
+// One pass over a table's keys, so that it is then recorded in a deterministic order: as a
+// list (keys exactly 1..n: list_length is n), an object (all keys strings) or pairs.
+struct TableShape {
+  std::size_t count = 0;
+  bool all_strings = true;
+  lua_Integer list_length = 0;
+};
+
+TableShape shape_of(lua_State* L, int t) {
+  TableShape shape;
+  lua_Integer max_int = 0;
+  bool all_positive_ints = true;
+  lua_pushnil(L);
+  while (lua_next(L, t)) {
+    lua_pop(L, 1);
+    ++shape.count;
+    if (lua_type(L, -1) != LUA_TSTRING) shape.all_strings = false;
+    if (lua_isinteger(L, -1) && lua_tointeger(L, -1) > 0) {
+      max_int = std::max(max_int, lua_tointeger(L, -1));
+    } else {
+      all_positive_ints = false;
+    }
+  }
+  if (all_positive_ints && static_cast<std::size_t>(max_int) == shape.count) {
+    shape.list_length = max_int;
+  }
+  return shape;
+}
+
 nlohmann::json encode_table(lua_State* L, int t, int depth) {
   if (depth > kMaxDepth) unrecordable("a table nested more than 32 deep (or a cycle)");
   luaL_checkstack(L, 6, "recording a table");
@@ -105,26 +134,11 @@ nlohmann::json encode_table(lua_State* L, int t, int depth) {
     lua_pop(L, 2);
     return {{"$error", std::move(e)}};
   }
-  // One pass to classify the keys, then encode in a deterministic order.
-  std::size_t count = 0;
-  bool all_strings = true;
-  lua_Integer max_int = 0;
-  bool all_positive_ints = true;
-  lua_pushnil(L);
-  while (lua_next(L, t)) {
-    lua_pop(L, 1);
-    ++count;
-    if (lua_type(L, -1) != LUA_TSTRING) all_strings = false;
-    if (lua_isinteger(L, -1) && lua_tointeger(L, -1) > 0) {
-      max_int = std::max(max_int, lua_tointeger(L, -1));
-    } else {
-      all_positive_ints = false;
-    }
-  }
+  const auto [count, all_strings, list_length] = shape_of(L, t);
   if (count == 0) return nlohmann::json::object();
-  if (all_positive_ints && static_cast<std::size_t>(max_int) == count) {
+  if (list_length) {
     auto out = nlohmann::json::array();
-    for (lua_Integer i = 1; i <= max_int; ++i) {
+    for (lua_Integer i = 1; i <= list_length; ++i) {
       lua_rawgeti(L, t, i);
       out.push_back(encode(L, -1, depth + 1));
       lua_pop(L, 1);
@@ -226,26 +240,12 @@ void write_table(lua_State* L, int t, int depth, std::string& out) {
     out += dump(encode_table(L, t, depth));
     return;
   }
-  std::size_t count = 0;
-  bool all_strings = true;
-  lua_Integer max_int = 0;
-  bool all_positive_ints = true;
-  lua_pushnil(L);
-  while (lua_next(L, t)) {
-    lua_pop(L, 1);
-    ++count;
-    if (lua_type(L, -1) != LUA_TSTRING) all_strings = false;
-    if (lua_isinteger(L, -1) && lua_tointeger(L, -1) > 0) {
-      max_int = std::max(max_int, lua_tointeger(L, -1));
-    } else {
-      all_positive_ints = false;
-    }
-  }
+  const auto [count, all_strings, list_length] = shape_of(L, t);
   if (count == 0) {
     out += "{}";
-  } else if (all_positive_ints && static_cast<std::size_t>(max_int) == count) {
+  } else if (list_length) {
     out += '[';
-    for (lua_Integer i = 1; i <= max_int; ++i) {
+    for (lua_Integer i = 1; i <= list_length; ++i) {
       if (i > 1) out += ',';
       lua_rawgeti(L, t, i);
       write_value(L, -1, depth + 1, out);

@@ -3,7 +3,6 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
-#include <memory_resource>
 
 #include "bindings/journal.hpp"
 #include "bindings/modules.hpp"
@@ -22,10 +21,6 @@ struct Sandbox::Budget {
   std::string killed;
   std::vector<LibraryDir> libraries;
   ChunkCache* chunks = nullptr;
-  // A Lua state makes thousands of small allocations and frees them all when it closes;
-  // pools of same-sized blocks serve both faster than the general-purpose heap, and the
-  // state's memory goes back in a few large blocks.
-  std::pmr::unsynchronized_pool_resource pool;
 };
 
 namespace {
@@ -41,7 +36,7 @@ void* budget_alloc(void* ud, void* ptr, std::size_t osize, std::size_t nsize) {
   auto* b = static_cast<Sandbox::Budget*>(ud);
   const std::size_t old = ptr ? osize : 0;
   if (nsize == 0) {
-    if (ptr) b->pool.deallocate(ptr, osize);
+    std::free(ptr);
     b->used -= old;
     return nullptr;
   }
@@ -52,16 +47,8 @@ void* budget_alloc(void* ud, void* ptr, std::size_t osize, std::size_t nsize) {
       return nullptr;
     }
   }
-  void* p = nullptr;
-  try {
-    p = b->pool.allocate(nsize);
-  } catch (const std::bad_alloc&) {
-    return nullptr;
-  }
-  if (ptr) {
-    std::memcpy(p, ptr, std::min(old, nsize));
-    b->pool.deallocate(ptr, osize);
-  }
+  void* p = std::realloc(ptr, nsize);
+  if (!p) return nullptr;
   b->used = b->used - old + nsize;
   return p;
 }
