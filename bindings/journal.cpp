@@ -94,6 +94,20 @@ bool is_error_table(lua_State* L, int index) {
 
 nlohmann::json encode(lua_State* L, int index, int depth);
 
+// The type name and id of the engine object (an SR, a Casegroup, ...) at `index`; any other
+// userdata cannot be recorded.
+std::pair<std::string, Id> engine_object(lua_State* L, int index) {
+  if (lua_getmetatable(L, index)) {
+    lua_getfield(L, -1, "__name");
+    size_t len = 0;
+    const char* type = lua_tolstring(L, -1, &len);
+    std::string name = type ? std::string(type, len) : std::string();
+    lua_pop(L, 2);
+    if (find_type(name)) return {std::move(name), *static_cast<Id*>(lua_touserdata(L, index))};
+  }
+  unrecordable("a userdata");
+}
+
 // One pass over a table's keys, so that it is then recorded in a deterministic order: as a
 // list (keys exactly 1..n: list_length is n), an object (all keys strings) or pairs.
 struct TableShape {
@@ -189,17 +203,8 @@ nlohmann::json encode(lua_State* L, int index, int depth) {
     case LUA_TTABLE:
       return encode_table(L, index, depth);
     case LUA_TUSERDATA: {
-      if (lua_getmetatable(L, index)) {
-        lua_getfield(L, -1, "__name");
-        const char* type = lua_tostring(L, -1);
-        std::string name = type ? type : "";
-        lua_pop(L, 2);
-        if (find_type(name)) {
-          return {{"$object", name},
-                  {"id", static_cast<std::int64_t>(*static_cast<Id*>(lua_touserdata(L, index)))}};
-        }
-      }
-      unrecordable("a userdata");
+      const auto [type, id] = engine_object(L, index);
+      return {{"$object", type}, {"id", static_cast<std::int64_t>(id)}};
     }
     default:
       unrecordable(std::string("a ") + luaL_typename(L, index));
@@ -306,23 +311,15 @@ void write_value(lua_State* L, int index, int depth, std::string& out) {
     case LUA_TTABLE:
       write_table(L, index, depth, out);
       return;
-    case LUA_TUSERDATA:
-      if (lua_getmetatable(L, index)) {
-        lua_getfield(L, -1, "__name");
-        size_t len = 0;
-        const char* type = lua_tolstring(L, -1, &len);
-        const std::string name = type ? std::string(type, len) : std::string();
-        lua_pop(L, 2);
-        if (find_type(name)) {
-          out += "{\"$object\":";
-          write_string(name.data(), name.size(), out);
-          out += ",\"id\":";
-          out += std::to_string(*static_cast<Id*>(lua_touserdata(L, index)));
-          out += '}';
-          return;
-        }
-      }
-      unrecordable("a userdata");
+    case LUA_TUSERDATA: {
+      const auto [type, id] = engine_object(L, index);
+      out += "{\"$object\":";
+      write_string(type.data(), type.size(), out);
+      out += ",\"id\":";
+      out += std::to_string(id);
+      out += '}';
+      return;
+    }
     default:
       unrecordable(std::string("a ") + luaL_typename(L, index));
   }

@@ -119,17 +119,23 @@ std::string bytecode_of_top(lua_State* L) {
   return out;
 }
 
+// Pushes the function compiled (by us, never bytecode from outside) into `bytecode`, or its
+// error message and returns false. A loaded main chunk's first upvalue is its _ENV: it is
+// pointed at the sandbox's globals, as loading from source does.
+bool load_bytecode(lua_State* L, std::string_view bytecode, const std::string& chunkname) {
+  if (luaL_loadbufferx(L, bytecode.data(), bytecode.size(), chunkname.c_str(), "b") != LUA_OK)
+    return false;
+  lua_rawgeti(L, LUA_REGISTRYINDEX, LUA_RIDX_GLOBALS);
+  if (!lua_setupvalue(L, -2, 1)) lua_pop(L, 1);
+  return true;
+}
+
 // Pushes the compiled module, or its error message and returns false. A module found in
 // the cache is loaded from the bytecode our own compiler made of the same text.
 bool load_module(lua_State* L, ChunkCache* cache, std::string source,
                  const std::string& chunkname) {
   if (const std::string* bytecode = cache ? cache->find(source) : nullptr) {
-    if (luaL_loadbufferx(L, bytecode->data(), bytecode->size(), chunkname.c_str(), "b") != LUA_OK)
-      return false;
-    // As Sandbox::load_own_bytecode: the chunk's _ENV is the sandbox's globals.
-    lua_rawgeti(L, LUA_REGISTRYINDEX, LUA_RIDX_GLOBALS);
-    if (!lua_setupvalue(L, -2, 1)) lua_pop(L, 1);
-    return true;
+    return load_bytecode(L, *bytecode, chunkname);
   }
   if (luaL_loadbufferx(L, source.data(), source.size(), chunkname.c_str(), "t") != LUA_OK)
     return false;
@@ -546,16 +552,11 @@ std::string Sandbox::dump_function() {
 }
 
 void Sandbox::load_own_bytecode(std::string_view bytecode, const std::string& chunkname) {
-  const std::string name = "@" + chunkname;
-  if (luaL_loadbufferx(L_, bytecode.data(), bytecode.size(), name.c_str(), "b") != LUA_OK) {
+  if (!load_bytecode(L_, bytecode, "@" + chunkname)) {
     std::string message = lua_tostring(L_, -1) ? lua_tostring(L_, -1) : "cannot load chunk";
     lua_pop(L_, 1);
     throw ScriptError(ErrorCode::limit, message, "");
   }
-  // A loaded main chunk's first upvalue is its _ENV: point it at the sandbox's globals, as
-  // loading from source does.
-  lua_rawgeti(L_, LUA_REGISTRYINDEX, LUA_RIDX_GLOBALS);
-  if (!lua_setupvalue(L_, -2, 1)) lua_pop(L_, 1);
 }
 
 void Sandbox::call(int nargs, int nresults) {
