@@ -95,6 +95,38 @@ TEST_CASE("a procedure runs to its wait, and timers resume it at their instants"
   CHECK(notes[0].author == "timers#1");
 }
 
+TEST_CASE("timers due together wake a chunk at a time, each once, with their timeouts") {
+  // More than one chunk (1,000) of each kind, so the waking loop must go round and stop.
+  DurableEngine d({.cache_size = 0});
+  d.procedure("sleeper", R"lua(return procedure{name = "sleeper", run = function(ctx)
+    local w = wait{days = 1}
+    return w.fired_at
+  end})lua");
+  d.procedure("asker", R"lua(return procedure{name = "asker", run = function(ctx)
+    local got = task.await{inbox = "caseworker", title = "anyone?", outcomes = {"done"},
+                           timeout_days = 1}
+    return got.kind or got.outcome
+  end})lua");
+  constexpr int kSleepers = 1'500;
+  constexpr int kAskers = 1'200;
+  {
+    Transaction tx(d.db);
+    for (int i = 0; i < kSleepers; ++i) d.runtime.create("sleeper", std::nullopt, {}, "op");
+    for (int i = 0; i < kAskers; ++i) d.runtime.create("asker", std::nullopt, {}, "op");
+    tx.commit();
+  }
+  d.runtime.drain();
+  CHECK(d.count("SELECT count(*) FROM instances WHERE status = 'waiting'") == kSleepers + kAskers);
+  CHECK(d.count("SELECT count(*) FROM work_items WHERE status = 'open'") == kAskers);
+  d.advance(24h);
+  CHECK(d.count("SELECT count(*) FROM instances WHERE status = 'completed' AND result = "
+                "'\"2026-11-21T09:00:00Z\"'") == kSleepers);
+  CHECK(d.count("SELECT count(*) FROM instances WHERE status = 'completed' AND result = "
+                "'\"timeout\"'") == kAskers);
+  CHECK(d.count("SELECT count(*) FROM work_items WHERE status = 'cancelled'") == kAskers);
+  CHECK(d.count("SELECT count(*) FROM instances WHERE status <> 'completed'") == 0);
+}
+
 TEST_CASE("an instance that finishes in one activation keeps no history, only its audit") {
   const std::string one_shot = R"(return procedure{name = "one_shot", run = function(ctx)
     local s = sr.create{casegroup = ctx.casegroup, process = "Arrears",

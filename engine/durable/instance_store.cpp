@@ -232,29 +232,38 @@ void InstanceStore::resolve_wait(const Instance& instance, const nlohmann::json&
 
 int InstanceStore::fire_due_timers(Instant at) {
   const std::string t = format_instant(at);
+  // The due instances are woken a chunk at a time: SQLite keeps what each statement changes
+  // in memory until the statement ends (to undo it alone), and a wake-up of a whole caseload
+  // in one statement held 15 MiB per 100,000 instances.
+  constexpr int kChunk = 1000;
+  const std::string due =
+      "SELECT id FROM instances WHERE status = 'waiting' AND wake_at IS NOT NULL "
+      "AND wake_at <= ?1 ORDER BY wake_at, id LIMIT ?2";
   // A work item nobody completed in time can no longer be completed.
-  db_.prepare(
-         "UPDATE work_items SET status = 'cancelled' WHERE status = 'open' AND id IN ("
-         "  SELECT wait_ref FROM instances WHERE status = 'waiting' AND wait_kind = 'task' "
-         "  AND wake_at IS NOT NULL AND wake_at <= ?1)")
-      .bind(1, t)
-      .run();
-  db_.prepare(
-         "UPDATE instance_history SET resolved_at = ?1, result = ("
-         "  SELECT CASE i.wait_kind"
-         "    WHEN 'timer' THEN json_array(json_object('fired_at', i.wake_at))"
-         "    ELSE json_array(json_object('kind', 'timeout', 'timeout', json('true'))) END"
-         "  FROM instances i WHERE i.id = instance_history.instance_id) "
-         "WHERE (instance_id, seq) IN (SELECT id, wait_seq FROM instances "
-         "  WHERE status = 'waiting' AND wake_at IS NOT NULL AND wake_at <= ?1)")
-      .bind(1, t)
-      .run();
-  db_.prepare(
-         std::string("UPDATE instances SET status = 'runnable', ") + kClearWait +
-         ", updated_at = ?1 WHERE status = 'waiting' AND wake_at IS NOT NULL AND wake_at <= ?1")
-      .bind(1, t)
-      .run();
-  return db_.changes();
+  const std::string cancel_items =
+      "UPDATE work_items SET status = 'cancelled' WHERE status = 'open' AND id IN ("
+      "  SELECT wait_ref FROM instances WHERE wait_kind = 'task' AND id IN (" +
+      due + "))";
+  const std::string answer_waits =
+      "UPDATE instance_history SET resolved_at = ?1, result = ("
+      "  SELECT CASE i.wait_kind"
+      "    WHEN 'timer' THEN json_array(json_object('fired_at', i.wake_at))"
+      "    ELSE json_array(json_object('kind', 'timeout', 'timeout', json('true'))) END"
+      "  FROM instances i WHERE i.id = instance_history.instance_id) "
+      "WHERE (instance_id, seq) IN (SELECT id, wait_seq FROM instances WHERE id IN (" +
+      due + "))";
+  const std::string make_runnable = std::string("UPDATE instances SET status = 'runnable', ") +
+                                    kClearWait + ", updated_at = ?1 WHERE id IN (" + due + ")";
+  int woken = 0;
+  for (;;) {
+    // The first two leave the chunk waiting, so all three name the same instances.
+    db_.prepare(cancel_items).bind_all(t, kChunk).run();
+    db_.prepare(answer_waits).bind_all(t, kChunk).run();
+    db_.prepare(make_runnable).bind_all(t, kChunk).run();
+    const int changed = db_.changes();
+    woken += changed;
+    if (changed < kChunk) return woken;
+  }
 }
 
 std::optional<Instant> InstanceStore::next_wake() {
