@@ -457,6 +457,56 @@ return procedure{name = "edited", run = function() return VERSION + rate.value e
   CHECK(d.count("SELECT count(*) FROM procedure_sources WHERE name = 'edited'") == 2);
 }
 
+TEST_CASE("instances sharing a sandbox each get a fresh environment, locals and modules") {
+  // One-shot instances of one procedure run one after another in the same sandbox. Whatever
+  // one of them changes (a module's table, the chunk's top-level locals, an allowed global
+  // reassigned) must not be seen by the next.
+  DurableEngine d;
+  write_file(d.engine.home.procedures() / "lib" / "tally.lua", "return { n = 0 }\n");
+  d.procedure("leaky", R"lua(
+local seen = {}
+return procedure{name = "leaky", run = function(ctx)
+  local tally = require "tally"
+  tally.n = tally.n + 1
+  seen[#seen + 1] = ctx.instance
+  local before = type(tostring)
+  tostring = nil
+  return tally.n .. "/" .. #seen .. "/" .. before
+end}
+)lua");
+  {
+    Transaction tx(d.db);
+    for (int i = 0; i < 5; ++i) d.runtime.create("leaky", std::nullopt, {}, "op");
+    tx.commit();
+  }
+  d.runtime.drain();
+  CHECK(d.runtime.stats().sandboxes_reused == 4);
+  CHECK(d.count("SELECT count(*) FROM instances WHERE result = '\"1/1/function\"'") == 5);
+}
+
+TEST_CASE("a sandbox stopped by a limit is not reused, and the next instance runs clean") {
+  RuntimeOptions options;
+  options.limits.instructions = 1'000'000;
+  DurableEngine d(options);
+  d.procedure("spins", R"lua(
+return procedure{name = "spins", run = function(ctx)
+  if ctx.params.spin == "yes" then
+    while true do pcall(function() while true do end end) end
+  end
+  return "ran"
+end}
+)lua");
+  const Id stuck = d.runtime.start("spins", std::nullopt, {{"spin", "yes"}}, "op");
+  CHECK(d.instance(stuck).status == "failed");
+  CHECK_THAT(*d.instance(stuck).error, Catch::Contains("instruction budget"));
+  const Id after = d.runtime.start("spins", std::nullopt, {{"spin", "no"}}, "op");
+  CHECK(d.instance(after).result == R"("ran")");
+  CHECK(d.runtime.stats().sandboxes_reused == 0);  // built afresh after the kill
+  const Id again = d.runtime.start("spins", std::nullopt, {{"spin", "no"}}, "op");
+  CHECK(d.instance(again).result == R"("ran")");
+  CHECK(d.runtime.stats().sandboxes_reused == 1);
+}
+
 TEST_CASE("waits outside a procedure instance, and bad wait arguments, are refused") {
   TestEngine t;
   CHECK_THAT(t.error_of("wait{days = 1}"), Catch::Contains("only a procedure instance can wait"));

@@ -20,13 +20,20 @@ std::string actor_of(const Instance& instance) {
 // A sandbox with an instance's coroutine in it. Member order matters: the host points at
 // the journal, and the sandbox at the host.
 struct ProcedureRuntime::Live {
+  // `spare`, if given, is a sandbox an earlier instance of the same procedure left.
   Live(Engine& engine, const Instance& instance, std::vector<lua::Command> history,
        bool verify_only, const std::function<void(std::string_view)>& print,
        const SandboxLimits& limits, const std::vector<LibraryDir>& libraries,
-       lua::ProcedureStarter* starter)
+       lua::ProcedureStarter* starter, std::unique_ptr<Sandbox> spare)
       : journal(std::move(history), verify_only),
         host{engine, actor_of(instance), print, &journal, instance.id, starter},
-        sandbox(std::make_unique<Sandbox>(limits, libraries, &host)) {}
+        sandbox(std::move(spare)) {
+    if (sandbox) {
+      sandbox->renew(&host);
+    } else {
+      sandbox = std::make_unique<Sandbox>(limits, libraries, &host);
+    }
+  }
 
   lua::Journal journal;
   lua::Host host;
@@ -215,18 +222,26 @@ Id ProcedureRuntime::start(const std::string& procedure, std::optional<Id> caseg
 std::unique_ptr<ProcedureRuntime::Live> ProcedureRuntime::build(const Instance& instance,
                                                                 std::vector<lua::Command> history,
                                                                 bool verify_only) {
+  // An upgrade check tries a source no instance runs yet: it gets a sandbox of its own.
+  auto spare = verify_only ? nullptr : take_spare(instance.source_hash);
   auto live = std::make_unique<Live>(engine_, instance, std::move(history), verify_only, print_,
-                                     options_.limits, libraries_, this);
+                                     options_.limits, libraries_, this, std::move(spare));
   live->hash = instance.source_hash;
   Sandbox& sandbox = *live->sandbox;
   sandbox.cache_libraries_in(&libraries_compiled_);
-  Compiled& compiled = compiled_of(instance.source_hash);
-  if (compiled.bytecode.empty()) {
-    sandbox.load(compiled.source, display_file(instance.procedure));
-    compiled.bytecode = sandbox.dump_function();
+  if (sandbox.push_main()) {
+    ++stats_.sandboxes_reused;
   } else {
-    sandbox.load_own_bytecode(compiled.bytecode, display_file(instance.procedure));
+    Compiled& compiled = compiled_of(instance.source_hash);
+    if (compiled.bytecode.empty()) {
+      sandbox.load(compiled.source, display_file(instance.procedure));
+      compiled.bytecode = sandbox.dump_function();
+    } else {
+      sandbox.load_own_bytecode(compiled.bytecode, display_file(instance.procedure));
+    }
+    sandbox.keep_main();
   }
+  // Run afresh in each instance: the chunk's top-level locals are the instance's own.
   load_declaration(sandbox, instance.procedure);
   lua_State* L = sandbox.state();
   live->co = sandbox.new_thread();
@@ -254,22 +269,47 @@ std::unique_ptr<ProcedureRuntime::Live> ProcedureRuntime::take_warm(const Instan
 }
 
 void ProcedureRuntime::keep_warm(Id id, std::unique_ptr<Live> live) {
-  if (options_.cache_size == 0) return;
+  if (options_.cache_size == 0) {
+    recycle(std::move(live));
+    return;
+  }
   forget(id);
   cache_.emplace_back(id, std::move(live));
   cache_index_[id] = std::prev(cache_.end());
-  while (cache_.size() > options_.cache_size) {
-    cache_index_.erase(cache_.front().first);
-    cache_.pop_front();
-  }
+  shrink_cache();
 }
 
 void ProcedureRuntime::set_cache_size(std::size_t size) {
   options_.cache_size = size;
-  while (cache_.size() > size) {
+  shrink_cache();
+}
+
+void ProcedureRuntime::shrink_cache() {
+  while (cache_.size() > options_.cache_size) {
     cache_index_.erase(cache_.front().first);
+    recycle(std::move(cache_.front().second));
     cache_.pop_front();
   }
+}
+
+std::unique_ptr<Sandbox> ProcedureRuntime::take_spare(const std::string& hash) {
+  for (auto it = spare_.rbegin(); it != spare_.rend(); ++it) {
+    if (it->first != hash) continue;
+    auto sandbox = std::move(it->second);
+    spare_.erase(std::next(it).base());
+    return sandbox;
+  }
+  return nullptr;
+}
+
+void ProcedureRuntime::recycle(std::unique_ptr<Live> live) {
+  if (!options_.reuse_sandboxes || !live || !live->sandbox->reusable()) return;
+  // The instance's coroutine, and everything only it reached, become garbage; the host it
+  // ran with goes with `live`, and renew() gives the next instance its own.
+  live->sandbox->drop_thread(live->co);
+  lua::set_host(live->sandbox->state(), nullptr);
+  spare_.emplace_back(live->hash, std::move(live->sandbox));
+  if (spare_.size() > kSpareSandboxes) spare_.erase(spare_.begin());
 }
 
 void ProcedureRuntime::forget(Id id) {
@@ -334,7 +374,11 @@ void ProcedureRuntime::activate(Id id) {
         store_.set_completed(id, result);
       }
       savepoint.release();
-      if (how == Sandbox::Resume::yielded) keep_warm(id, std::move(live));
+      if (how == Sandbox::Resume::yielded) {
+        keep_warm(id, std::move(live));
+      } else {
+        recycle(std::move(live));
+      }
     } catch (const Error& e) {
       Incident incident;
       incident.instance = id;

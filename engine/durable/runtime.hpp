@@ -31,12 +31,17 @@ struct RuntimeOptions {
   // its history is kept only if this is set (an import's million one-shot transitions
   // would otherwise write twenty million history rows nobody reads).
   bool keep_one_shot_history = false;
+  // A sandbox whose instance has finished or left the warm cache takes the next instance of
+  // the same procedure, with a fresh environment (Sandbox::renew), instead of a new one
+  // being built. Off only to compare against.
+  bool reuse_sandboxes = true;
 };
 
 struct RuntimeStats {
   std::uint64_t activations = 0;
   std::uint64_t warm_resumes = 0;
   std::uint64_t replays = 0;
+  std::uint64_t sandboxes_reused = 0;
 };
 
 struct UpgradeReport {
@@ -121,7 +126,11 @@ class ProcedureRuntime : public TimerSource, public lua::ProcedureStarter {
   std::unique_ptr<Live> build(const Instance& instance, std::vector<lua::Command> history,
                               bool verify_only);
   void keep_warm(Id id, std::unique_ptr<Live> live);
+  void shrink_cache();
   void forget(Id id);
+  std::unique_ptr<Sandbox> take_spare(const std::string& hash);
+  // Keeps the sandbox of an instance that finished or left the cache, if it may be reused.
+  void recycle(std::unique_ptr<Live> live);
   // A pinned source and, once compiled here, its bytecode (so replays skip the compiler).
   struct Compiled {
     std::string source;
@@ -143,6 +152,9 @@ class ProcedureRuntime : public TimerSource, public lua::ProcedureStarter {
   // The warm cache: least recently used first.
   std::list<std::pair<Id, std::unique_ptr<Live>>> cache_;
   std::unordered_map<Id, decltype(cache_)::iterator> cache_index_;
+  // Sandboxes free for the next instance of their procedure (by source hash), oldest first.
+  static constexpr std::size_t kSpareSandboxes = 8;
+  std::vector<std::pair<std::string, std::unique_ptr<Sandbox>>> spare_;
 };
 
 }  // namespace casekit

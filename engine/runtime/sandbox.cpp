@@ -32,6 +32,13 @@ constexpr int kHookInterval = 1000;
 constexpr std::size_t kHeadroom = 1u << 20;
 constexpr std::size_t kMaxScriptBytes = 4u << 20;
 
+// Registry keys.
+constexpr const char* kStringLibrary = "casekit.string";
+constexpr const char* kBaseLibrary = "casekit.base";
+constexpr const char* kEnvironmentMeta = "casekit.environment";
+constexpr const char* kLoaded = "casekit.loaded";  // require's cache, one per environment
+constexpr const char* kProcedureMain = "casekit.main";
+
 void* budget_alloc(void* ud, void* ptr, std::size_t osize, std::size_t nsize) {
   auto* b = static_cast<Sandbox::Budget*>(ud);
   const std::size_t old = ptr ? osize : 0;
@@ -149,7 +156,7 @@ int sandbox_require(lua_State* L) {
   if (!valid_module_name(name)) {
     return luaL_error(L, "require: bad module name '%s' (use letters, digits, _ and dots)", name);
   }
-  lua_getfield(L, LUA_REGISTRYINDEX, "casekit.loaded");
+  lua_getfield(L, LUA_REGISTRYINDEX, kLoaded);
   if (lua_getfield(L, -1, name) != LUA_TNIL) {
     if (lua_type(L, -1) == LUA_TLIGHTUSERDATA)
       return luaL_error(L, "require: '%s' requires itself", name);
@@ -270,8 +277,6 @@ void make_readonly(lua_State* L, const char* name) {
   lua_setmetatable(L, -2);
   lua_replace(L, real);
 }
-
-constexpr const char* kStringLibrary = "casekit.string";
 
 // The standard libraries a script may name. `string` is opened at setup (it also gives
 // strings their methods); the others on first use.
@@ -468,15 +473,31 @@ void Sandbox::install_globals() {
   // surfaces as an exception that the constructor turns into a clean failure.
   lua_pushcfunction(L, luaopen_base);
   lua_call(L, 0, 1);
-  const int base = lua_gettop(L);
+  lua_setfield(L, LUA_REGISTRYINDEX, kBaseLibrary);
   // The string library is opened now because it also gives strings their methods.
   lua_pushcfunction(L, luaopen_string);
   lua_call(L, 0, 1);
   harden_string_library(L, -1, budget_->limit);
   lua_setfield(L, LUA_REGISTRYINDEX, kStringLibrary);
-  lua_newtable(L);
-  lua_setfield(L, LUA_REGISTRYINDEX, "casekit.loaded");
 
+  // Every environment shares one metatable: unknown globals are errors both ways.
+  lua_createtable(L, 0, 3);
+  lua_pushcfunction(L, strict_index);
+  lua_setfield(L, -2, "__index");
+  lua_pushcfunction(L, strict_newindex);
+  lua_setfield(L, -2, "__newindex");
+  lua_pushboolean(L, 0);
+  lua_setfield(L, -2, "__metatable");
+  lua_setfield(L, LUA_REGISTRYINDEX, kEnvironmentMeta);
+
+  new_environment();
+  lua_gc(L, LUA_GCRESTART);
+}
+
+void Sandbox::new_environment() {
+  lua_State* L = L_;
+  lua_getfield(L, LUA_REGISTRYINDEX, kBaseLibrary);
+  const int base = lua_gettop(L);
   // The new global environment: only what is listed here, plus the libraries and modules
   // strict_index adds on first use.
   lua_createtable(L, 0, 24);
@@ -505,21 +526,16 @@ void Sandbox::install_globals() {
   lua_setfield(L, env, "require");
   lua_pushvalue(L, env);
   lua_setfield(L, env, "_G");
-
-  lua_createtable(L, 0, 3);
-  lua_pushcfunction(L, strict_index);
-  lua_setfield(L, -2, "__index");
-  lua_pushcfunction(L, strict_newindex);
-  lua_setfield(L, -2, "__newindex");
-  lua_pushboolean(L, 0);
-  lua_setfield(L, -2, "__metatable");
+  lua_getfield(L, LUA_REGISTRYINDEX, kEnvironmentMeta);
   lua_setmetatable(L, env);
 
   // Chunks loaded from now on see `env` as _ENV; the original globals become unreachable.
   lua_pushvalue(L, env);
   lua_rawseti(L, LUA_REGISTRYINDEX, LUA_RIDX_GLOBALS);
+  // Modules are required afresh in each environment.
+  lua_newtable(L);
+  lua_setfield(L, LUA_REGISTRYINDEX, kLoaded);
   lua_settop(L, base - 1);
-  lua_gc(L, LUA_GCRESTART);
 }
 
 void Sandbox::set_global(const char* name) {
@@ -591,6 +607,46 @@ Sandbox::Resume Sandbox::resume(lua_State* co, int nargs, int* nresults) {
 
 void Sandbox::start_activation() {
   budget_->instructions = 0;
+}
+
+void Sandbox::keep_main() {
+  lua_pushvalue(L_, -1);
+  lua_setfield(L_, LUA_REGISTRYINDEX, kProcedureMain);
+}
+
+bool Sandbox::push_main() {
+  if (lua_getfield(L_, LUA_REGISTRYINDEX, kProcedureMain) != LUA_TFUNCTION) {
+    lua_pop(L_, 1);
+    return false;
+  }
+  // The previous run's closures share this upvalue, but the instance that made them will
+  // not run in this sandbox again.
+  lua_rawgeti(L_, LUA_REGISTRYINDEX, LUA_RIDX_GLOBALS);
+  if (!lua_setupvalue(L_, -2, 1)) lua_pop(L_, 1);
+  return true;
+}
+
+bool Sandbox::reusable() const {
+  // Garbage left by earlier instances counts against the memory cap until collected; past
+  // this a new sandbox is cheaper than a full collection.
+  constexpr std::size_t kReuseBelow = 4u << 20;
+  return budget_->killed.empty() && !budget_->memory_exceeded && budget_->used < kReuseBelow;
+}
+
+void Sandbox::renew(lua::Host* host) {
+  lua::set_host(L_, host);
+  try {
+    new_environment();
+  } catch (...) {
+    // As in the constructor: Lua's own exception type, from a failed allocation.
+    throw Error(ErrorCode::limit, "cannot renew a sandbox within the memory limit");
+  }
+  budget_->instructions = 0;
+}
+
+void Sandbox::drop_thread(lua_State* co) {
+  lua_pushnil(L_);
+  lua_rawsetp(L_, LUA_REGISTRYINDEX, co);
 }
 
 void Sandbox::fail(int rc, std::string traceback) {

@@ -96,6 +96,20 @@ class Sandbox {
   // A new activation of a kept (warm) sandbox gets a fresh instruction budget.
   void start_activation();
 
+  // Reuse ("a fresh _ENV per activation", DESIGN.md). Once the instance a sandbox held has
+  // finished or been put aside, the sandbox can take the next instance of the same
+  // procedure: renew() gives it that instance's host, a fresh environment holding only the
+  // allowed globals, and an empty require cache, so nothing one script assigned is seen by
+  // the next (shared tables are read-only). The procedure's chunk, kept by keep_main(), is
+  // pointed at the new environment by push_main() instead of being loaded again.
+  void keep_main();  // keeps the function on top of the stack (left there)
+  bool push_main();  // false, pushing nothing, if none was kept
+  // Only a sandbox that no limit has stopped, and not grown large, is reused.
+  bool reusable() const;
+  void renew(lua::Host* host);
+  // Releases a coroutine made by new_thread, for the collector.
+  void drop_thread(lua_State* co);
+
   // Adds a global the engine trusts (the value on top of the stack, popped) to the
   // sandbox's environment, which scripts themselves cannot add to. `casekit test` uses it
   // for its scenario API.
@@ -110,6 +124,7 @@ class Sandbox {
 
  private:
   void install_globals();
+  void new_environment();
   [[noreturn]] void fail(int rc, std::string traceback);
 
   std::unique_ptr<Budget> budget_;
