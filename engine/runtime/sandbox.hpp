@@ -1,5 +1,5 @@
-// The sandbox a script runs in: one fresh Lua state per activation, holding only
-// allow-listed globals, with a memory cap (through the state's allocator) and an
+// The sandbox a script runs in: a Lua state with a fresh environment per instance (renew),
+// holding only allow-listed globals, with a memory cap (through the state's allocator) and an
 // instruction budget (through a count hook that re-arms, so pcall cannot swallow the kill).
 //
 // This is the only part of the engine, with bindings/, that talks to the Lua API.
