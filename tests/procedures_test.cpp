@@ -159,7 +159,9 @@ TEST_CASE("an instance that finishes in one activation keeps no history, only it
   }
 }
 
-TEST_CASE("replay equals live: warm, always-replayed and restarted runtimes leave the same data") {
+TEST_CASE(
+    "replay equals live: warm, always-replayed, restarted and unshared runtimes leave the same "
+    "data") {
   auto scenario = [](RuntimeOptions options, bool restart_each_step) {
     auto d = std::make_unique<DurableEngine>(options);
     const auto f = d->family();
@@ -188,12 +190,19 @@ TEST_CASE("replay equals live: warm, always-replayed and restarted runtimes leav
   const auto [warm, warm_stats] = scenario({}, false);
   const auto [cold, cold_stats] = scenario({.cache_size = 0}, false);
   const auto [restarted, restarted_stats] = scenario({}, true);
+  // Every replay in a sandbox of its own, none reused.
+  const auto [unshared, unshared_stats] =
+      scenario({.cache_size = 0, .reuse_sandboxes = false}, false);
   CHECK(warm_stats.warm_resumes == 3);
   CHECK(warm_stats.replays == 0);
   CHECK(cold_stats.warm_resumes == 0);
   CHECK(cold_stats.replays == 3);
+  CHECK(cold_stats.sandboxes_reused == 3);
+  CHECK(unshared_stats.replays == 3);
+  CHECK(unshared_stats.sandboxes_reused == 0);
   CHECK(warm == cold);
   CHECK(warm == restarted);
+  CHECK(warm == unshared);
 }
 
 TEST_CASE("work items check the user's role, the outcome, required fields and the submitter") {

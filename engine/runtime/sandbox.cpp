@@ -126,14 +126,19 @@ std::string bytecode_of_top(lua_State* L) {
   return out;
 }
 
+// A main chunk's first upvalue is its _ENV: points that of the chunk on top of the stack at
+// the sandbox's current globals, as loading from source does.
+void point_env_at_globals(lua_State* L) {
+  lua_rawgeti(L, LUA_REGISTRYINDEX, LUA_RIDX_GLOBALS);
+  if (!lua_setupvalue(L, -2, 1)) lua_pop(L, 1);
+}
+
 // Pushes the function compiled (by us, never bytecode from outside) into `bytecode`, or its
-// error message and returns false. A loaded main chunk's first upvalue is its _ENV: it is
-// pointed at the sandbox's globals, as loading from source does.
+// error message and returns false.
 bool load_bytecode(lua_State* L, std::string_view bytecode, const std::string& chunkname) {
   if (luaL_loadbufferx(L, bytecode.data(), bytecode.size(), chunkname.c_str(), "b") != LUA_OK)
     return false;
-  lua_rawgeti(L, LUA_REGISTRYINDEX, LUA_RIDX_GLOBALS);
-  if (!lua_setupvalue(L, -2, 1)) lua_pop(L, 1);
+  point_env_at_globals(L);
   return true;
 }
 
@@ -621,8 +626,7 @@ bool Sandbox::push_main() {
   }
   // The previous run's closures share this upvalue, but the instance that made them will
   // not run in this sandbox again.
-  lua_rawgeti(L_, LUA_REGISTRYINDEX, LUA_RIDX_GLOBALS);
-  if (!lua_setupvalue(L_, -2, 1)) lua_pop(L_, 1);
+  point_env_at_globals(L_);
   return true;
 }
 
