@@ -65,11 +65,8 @@ void Journal::resolve_last(std::string result) {
   history_.back().result = std::move(result);
 }
 
-std::vector<Command> Journal::take_new() {
-  std::vector<Command> out(history_.begin() + static_cast<std::ptrdiff_t>(unsaved_from_),
-                           history_.end());
-  unsaved_from_ = history_.size();
-  return out;
+std::span<const Command> Journal::unsaved() const {
+  return std::span(history_).subspan(unsaved_from_);
 }
 
 // ---- values ---------------------------------------------------------------------------------

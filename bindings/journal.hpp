@@ -12,6 +12,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -79,8 +80,10 @@ class Journal {
   std::optional<PendingWait> pending;  // set by a live wait, taken by the runtime
 
   const std::vector<Command>& history() const { return history_; }
-  // Commands appended since the last call (to be written with the activation's commit).
-  std::vector<Command> take_new();
+  // Commands appended since the last mark_saved() (to be written with the activation's
+  // commit), and marking them written.
+  std::span<const Command> unsaved() const;
+  void mark_saved() { unsaved_from_ = history_.size(); }
 
  private:
   std::vector<Command> history_;

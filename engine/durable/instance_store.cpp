@@ -153,7 +153,7 @@ std::optional<std::string> InstanceStore::command_result(Id id, std::int64_t seq
   return st.optional_text(0);
 }
 
-void InstanceStore::append(Id id, const std::vector<lua::Command>& commands) {
+void InstanceStore::append(Id id, std::span<const lua::Command> commands) {
   const std::string at = now();
   for (const auto& c : commands) {
     db_.prepare(

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -68,7 +69,7 @@ class InstanceStore {
   std::vector<lua::Command> history(Id id);
   std::int64_t last_seq(Id id);
   std::optional<std::string> command_result(Id id, std::int64_t seq);
-  void append(Id id, const std::vector<lua::Command>& commands);
+  void append(Id id, std::span<const lua::Command> commands);
 
   void set_waiting(Id id, const lua::PendingWait& wait);
   void set_completed(Id id, const std::optional<std::string>& result);

@@ -144,7 +144,34 @@ ProcedureRuntime::Compiled& ProcedureRuntime::compiled_of(const std::string& has
   return it->second;
 }
 
+class ProcedureRuntime::BatchHold {
+ public:
+  explicit BatchHold(ProcedureRuntime& runtime) : runtime_(runtime), outer_(runtime.in_batch_) {
+    runtime_.in_batch_ = true;
+    runtime_.libraries_compiled_.hold_files(true);
+  }
+  ~BatchHold() {
+    if (outer_) return;
+    runtime_.in_batch_ = false;
+    runtime_.batch_pins_.clear();
+    runtime_.libraries_compiled_.hold_files(false);
+  }
+  BatchHold(const BatchHold&) = delete;
+  BatchHold& operator=(const BatchHold&) = delete;
+
+ private:
+  ProcedureRuntime& runtime_;
+  bool outer_;  // held already by an enclosing batch, which ends it
+};
+
 std::string ProcedureRuntime::pin(const std::string& procedure) {
+  if (const auto it = batch_pins_.find(procedure); it != batch_pins_.end()) return it->second;
+  const std::string hash = pin_file(procedure);
+  if (in_batch_) batch_pins_.emplace(procedure, hash);
+  return hash;
+}
+
+std::string ProcedureRuntime::pin_file(const std::string& procedure) {
   const auto file = procedure_file(procedure);
   if (!std::filesystem::exists(file)) {
     throw Error(ErrorCode::not_found, "no procedure '" + procedure + "' (" +
@@ -196,7 +223,7 @@ Id ProcedureRuntime::create(const std::string& procedure, std::optional<Id> case
 }
 
 bool ProcedureRuntime::procedure_exists(const std::string& procedure) {
-  return std::filesystem::exists(procedure_file(procedure));
+  return batch_pins_.contains(procedure) || std::filesystem::exists(procedure_file(procedure));
 }
 
 Id ProcedureRuntime::create_instance(const std::string& procedure, std::optional<Id> casegroup,
@@ -353,9 +380,11 @@ void ProcedureRuntime::activate(Id id) {
       if (live->journal.divergence()) throw Error(ErrorCode::script, live->journal.halt_message());
       // An instance that ran from its start to its end in this one activation will never be
       // replayed, so its history is not kept (its changes are in the audit under its actor).
-      auto commands = live->journal.take_new();
       const bool one_shot = from_the_start && how == Sandbox::Resume::finished;
-      if (!one_shot || options_.keep_one_shot_history) store_.append(id, commands);
+      if (!one_shot || options_.keep_one_shot_history) {
+        store_.append(id, live->journal.unsaved());
+      }
+      live->journal.mark_saved();
       if (how == Sandbox::Resume::yielded) {
         if (!live->journal.pending) {
           throw Error(ErrorCode::internal, "replay stopped at a wait that has not ended");
@@ -399,8 +428,10 @@ void ProcedureRuntime::activate(Id id) {
     }
   }
   if (failure) {
-    // The savepoint has rolled the activation back; what is left to record is the failure.
+    // The savepoint has rolled the activation back, sources it pinned included; what is
+    // left to record is the failure.
     forget(id);
+    batch_pins_.clear();
     store_.set_failed(id, failure->message);
     store_.record_incident(*failure);
     spdlog::warn("instance {} ({}) failed: {}", id, instance.procedure, failure->message);
@@ -412,6 +443,7 @@ std::size_t ProcedureRuntime::drain() {
   for (;;) {
     std::vector<Id> ids;
     try {
+      BatchHold hold(*this);
       Transaction tx(engine_.db);
       ids = store_.runnable(options_.batch_size);
       for (Id id : ids) activate(id);

@@ -137,7 +137,13 @@ class ProcedureRuntime : public TimerSource, public lua::ProcedureStarter {
     std::string bytecode;
   };
   Compiled& compiled_of(const std::string& hash);
+  // pin() without the batch's memory: reads the file, checks it if its text is new.
+  std::string pin_file(const std::string& procedure);
   std::filesystem::path procedure_file(const std::string& procedure) const;
+  // Holds script files for one batch of activations (drain): within it, each procedure
+  // and library file is read once, and every instance the batch starts or runs sees the
+  // same text; between batches an edit takes effect.
+  class BatchHold;
 
   Engine& engine_;
   InstanceStore store_;
@@ -149,6 +155,10 @@ class ProcedureRuntime : public TimerSource, public lua::ProcedureStarter {
   std::unordered_map<std::string, Compiled> compiled_;  // by source hash
   // Each procedure's source as last pinned and checked, by procedure name.
   std::unordered_map<std::string, std::string> pinned_;
+  // What this batch has pinned, by procedure name (only while a BatchHold is held). An
+  // activation that fails rolls back the sources it stored, so it empties this.
+  bool in_batch_ = false;
+  std::unordered_map<std::string, std::string> batch_pins_;
   // The warm cache: least recently used first.
   std::list<std::pair<Id, std::unique_ptr<Live>>> cache_;
   std::unordered_map<Id, decltype(cache_)::iterator> cache_index_;

@@ -38,6 +38,8 @@ constexpr const char* kBaseLibrary = "casekit.base";
 constexpr const char* kEnvironmentMeta = "casekit.environment";
 constexpr const char* kLoaded = "casekit.loaded";  // require's cache, one per environment
 constexpr const char* kProcedureMain = "casekit.main";
+// The read-only library and module tables built so far, by global name.
+constexpr const char* kSharedLibraries = "casekit.libraries";
 
 void* budget_alloc(void* ud, void* ptr, std::size_t osize, std::size_t nsize) {
   auto* b = static_cast<Sandbox::Budget*>(ud);
@@ -155,6 +157,17 @@ bool load_module(lua_State* L, ChunkCache* cache, std::string source,
   return true;
 }
 
+// The text of a library file, or nullopt if there is none; through the runtime's cache
+// when there is one.
+std::optional<std::string> library_text(ChunkCache* cache, const std::filesystem::path& file) {
+  if (cache) {
+    const std::string* text = cache->read(file);
+    return text ? std::optional(*text) : std::nullopt;
+  }
+  if (!std::filesystem::is_regular_file(file)) return std::nullopt;
+  return read_script(file);
+}
+
 // require(name): only modules under the sandbox's library folders, as source text.
 int sandbox_require(lua_State* L) {
   const char* name = luaL_checkstring(L, 1);
@@ -177,19 +190,18 @@ int sandbox_require(lua_State* L) {
   auto& b = budget_of(L);
   std::string tried;
   for (const auto& lib : b.libraries) {
-    const auto file = lib.dir / relative;
-    if (!std::filesystem::is_regular_file(file)) {
-      tried += "\n\tno file " + lib.display + "/" + relative;
-      continue;
-    }
-    std::string source;
+    std::optional<std::string> source;
     try {
-      source = read_script(file);
+      source = library_text(b.chunks, lib.dir / relative);
     } catch (const std::exception& e) {
       return luaL_error(L, "require: %s", e.what());
     }
+    if (!source) {
+      tried += "\n\tno file " + lib.display + "/" + relative;
+      continue;
+    }
     const std::string chunkname = "@" + lib.display + "/" + relative;
-    if (!load_module(L, b.chunks, std::move(source), chunkname)) return lua_error(L);
+    if (!load_module(L, b.chunks, std::move(*source), chunkname)) return lua_error(L);
     lua_pushlightuserdata(L, &b);  // a marker: "being loaded", to catch cycles
     lua_setfield(L, loaded, name);
     lua_pushstring(L, name);
@@ -330,9 +342,23 @@ bool push_library(lua_State* L, const char* name) {
 //
 // Libraries and binding modules are built here, the first time a script names one, and
 // then stored in the environment (read-only): an activation pays only for what it uses.
+//
+// Read-only as they are, the same tables serve every environment of the state: a reused
+// sandbox's next instance finds them built.
 int strict_index(lua_State* L) {
-  if (lua_type(L, 2) == LUA_TSTRING && push_library(L, lua_tostring(L, 2))) {
-    make_readonly(L, lua_tostring(L, 2));
+  if (lua_type(L, 2) == LUA_TSTRING) {
+    lua_getfield(L, LUA_REGISTRYINDEX, kSharedLibraries);
+    lua_pushvalue(L, 2);
+    if (lua_rawget(L, -2) == LUA_TNIL) {
+      lua_pop(L, 1);
+      if (!push_library(L, lua_tostring(L, 2))) {
+        return luaL_error(L, "unknown global '%s'", lua_tostring(L, 2));
+      }
+      make_readonly(L, lua_tostring(L, 2));
+      lua_pushvalue(L, 2);
+      lua_pushvalue(L, -2);
+      lua_rawset(L, -4);
+    }
     lua_pushvalue(L, 2);
     lua_pushvalue(L, -2);
     lua_rawset(L, 1);  // env[name] = library, so the next use is a plain lookup
@@ -444,6 +470,26 @@ std::string read_script(const std::filesystem::path& file) {
   return text;
 }
 
+const std::string* ChunkCache::read(const std::filesystem::path& path) {
+  if (!holding_) {
+    unheld_ =
+        std::filesystem::is_regular_file(path) ? std::optional(read_script(path)) : std::nullopt;
+    return unheld_ ? &*unheld_ : nullptr;
+  }
+  auto it = files_.find(path.native());
+  if (it == files_.end()) {
+    std::optional<std::string> text;
+    if (std::filesystem::is_regular_file(path)) text = read_script(path);
+    it = files_.emplace(path.native(), std::move(text)).first;
+  }
+  return it->second ? &*it->second : nullptr;
+}
+
+void ChunkCache::hold_files(bool hold) {
+  holding_ = hold;
+  if (!hold) files_.clear();
+}
+
 Sandbox::Sandbox(const SandboxLimits& limits, std::vector<LibraryDir> libraries, lua::Host* host)
     : budget_(std::make_unique<Budget>()) {
   budget_->limit = limits.memory_bytes;
@@ -494,6 +540,8 @@ void Sandbox::install_globals() {
   lua_pushboolean(L, 0);
   lua_setfield(L, -2, "__metatable");
   lua_setfield(L, LUA_REGISTRYINDEX, kEnvironmentMeta);
+  lua_newtable(L);
+  lua_setfield(L, LUA_REGISTRYINDEX, kSharedLibraries);
 
   new_environment();
   lua_gc(L, LUA_GCRESTART);

@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <unordered_map>
@@ -27,9 +28,13 @@ struct SandboxLimits {
   std::uint64_t instructions = 200'000'000;
 };
 
-// Library modules compiled once, by their source text. Every activation of a procedure
-// builds a fresh sandbox and requires the same files again; the file is still read each
-// time (an edited library takes effect at once), but compiling it is done once.
+// What a runtime keeps of library modules between sandboxes.
+//
+// Their bytecode, by source text, for the runtime's life: each text is compiled once.
+// And, while a batch holds them (hold_files), the files themselves: every instance of the
+// batch requires the same text, and each file is read once per batch instead of once per
+// require. Outside a batch every require reads the file, so an edit takes effect at the
+// next start.
 class ChunkCache {
  public:
   // The bytecode compiled from `source`, or null.
@@ -41,8 +46,18 @@ class ChunkCache {
     bytecode_.insert_or_assign(std::move(source), std::move(bytecode));
   }
 
+  // The text of the library file at `path` (read_script's checks and errors), or null if
+  // there is no such file. Valid until the next call.
+  const std::string* read(const std::filesystem::path& path);
+  // Keeps what read() finds until the hold ends (a batch of activations); ending it
+  // forgets the files.
+  void hold_files(bool hold);
+
  private:
   std::unordered_map<std::string, std::string> bytecode_;
+  bool holding_ = false;
+  std::unordered_map<std::string, std::optional<std::string>> files_;  // by path; none: absent
+  std::optional<std::string> unheld_;
 };
 
 // Where `require "x.y"` may look: dir/x/y.lua, shown in errors as display/x/y.lua.
