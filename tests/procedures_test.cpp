@@ -466,6 +466,36 @@ return procedure{name = "edited", run = function() return VERSION + rate.value e
   CHECK(d.count("SELECT count(*) FROM procedure_sources WHERE name = 'edited'") == 2);
 }
 
+TEST_CASE("a batch pins each procedure once, and forgets what a failed activation pinned") {
+  // Within one batch the runtime remembers which procedures it has pinned. An activation
+  // that fails rolls back the source it stored; the next one in the batch must store it
+  // again rather than start an instance on a source that is no longer there.
+  DurableEngine d;
+  d.procedure("child", "return procedure{name = \"child\", run = function() return 1 end}\n");
+  d.procedure("parent", R"lua(
+return procedure{name = "parent", run = function(ctx)
+  local started = procedures.exists("child") and procedures.start{name = "child"}
+  if ctx.params.fail == "yes" then error("parent failed after starting a child") end
+  return started
+end}
+)lua");
+  {
+    Transaction tx(d.db);
+    d.runtime.create("parent", std::nullopt, {{"fail", "yes"}}, "op");
+    d.runtime.create("parent", std::nullopt, {{"fail", "no"}}, "op");
+    d.runtime.create("parent", std::nullopt, {{"fail", "no"}}, "op");
+    tx.commit();
+  }
+  d.runtime.drain();
+  CHECK(d.count("SELECT count(*) FROM instances WHERE procedure = 'parent' AND status = "
+                "'failed'") == 1);
+  CHECK(d.count("SELECT count(*) FROM instances WHERE procedure = 'parent' AND status = "
+                "'completed'") == 2);
+  CHECK(d.count("SELECT count(*) FROM instances WHERE procedure = 'child' AND status = "
+                "'completed'") == 2);
+  CHECK(d.count("SELECT count(*) FROM procedure_sources WHERE name = 'child'") == 1);
+}
+
 TEST_CASE("instances sharing a sandbox each get a fresh environment, locals and modules") {
   // One-shot instances of one procedure run one after another in the same sandbox. Whatever
   // one of them changes (a module's table, the chunk's top-level locals, an allowed global
