@@ -1,6 +1,7 @@
 #include "bindings/journal.hpp"
 
 #include <algorithm>
+#include <charconv>
 #include <cstring>
 
 #include "bindings/modules.hpp"
@@ -91,16 +92,16 @@ bool is_error_table(lua_State* L, int index) {
 
 nlohmann::json encode(lua_State* L, int index, int depth);
 
-// The type name and id of the engine object (an SR, a Casegroup, ...) at `index`; any other
+// The type and id of the engine object (an SR, a Casegroup, ...) at `index`; any other
 // userdata cannot be recorded.
-std::pair<std::string, Id> engine_object(lua_State* L, int index) {
+std::pair<const Type*, Id> engine_object(lua_State* L, int index) {
   if (lua_getmetatable(L, index)) {
     lua_getfield(L, -1, "__name");
     size_t len = 0;
-    const char* type = lua_tolstring(L, -1, &len);
-    std::string name = type ? std::string(type, len) : std::string();
+    const char* name = lua_tolstring(L, -1, &len);
+    const Type* type = name ? find_type(std::string_view(name, len)) : nullptr;
     lua_pop(L, 2);
-    if (find_type(name)) return {std::move(name), *static_cast<Id*>(lua_touserdata(L, index))};
+    if (type) return {type, *static_cast<Id*>(lua_touserdata(L, index))};
   }
   unrecordable("a userdata");
 }
@@ -201,7 +202,7 @@ nlohmann::json encode(lua_State* L, int index, int depth) {
       return encode_table(L, index, depth);
     case LUA_TUSERDATA: {
       const auto [type, id] = engine_object(L, index);
-      return {{"$object", type}, {"id", static_cast<std::int64_t>(id)}};
+      return {{"$object", type->name}, {"id", static_cast<std::int64_t>(id)}};
     }
     default:
       unrecordable(std::string("a ") + luaL_typename(L, index));
@@ -234,6 +235,12 @@ void write_string(const char* s, std::size_t len, std::string& out) {
   out += '"';
 }
 
+void write_integer(std::int64_t n, std::string& out) {
+  char digits[24];
+  const auto end = std::to_chars(digits, digits + sizeof digits, n).ptr;
+  out.append(digits, end);
+}
+
 // Error tables and tables with keys of mixed kinds are rare: they take the tree's path.
 void write_table(lua_State* L, int t, int depth, std::string& out) {
   if (depth > kMaxDepth) unrecordable("a table nested more than 32 deep (or a cycle)");
@@ -255,26 +262,27 @@ void write_table(lua_State* L, int t, int depth, std::string& out) {
     }
     out += ']';
   } else if (all_strings) {
-    // Keys sorted bytewise, as the tree's std::map orders them.
-    std::vector<std::pair<std::string, std::string>> fields;
-    fields.reserve(count);
+    // Keys sorted bytewise, as the tree's std::map orders them. The views stay valid: the
+    // table holds its keys while it is written.
+    std::vector<std::string_view> keys;
+    keys.reserve(count);
     lua_pushnil(L);
     while (lua_next(L, t)) {
-      size_t len = 0;
-      const char* k = lua_tolstring(L, -2, &len);
-      std::string value;
-      write_value(L, -1, depth + 1, value);
-      fields.emplace_back(std::string(k, len), std::move(value));
       lua_pop(L, 1);
+      size_t len = 0;
+      const char* k = lua_tolstring(L, -1, &len);
+      keys.emplace_back(k, len);
     }
-    std::sort(fields.begin(), fields.end(),
-              [](const auto& a, const auto& b) { return a.first < b.first; });
+    std::sort(keys.begin(), keys.end());
     out += '{';
-    for (std::size_t i = 0; i < fields.size(); ++i) {
+    for (std::size_t i = 0; i < keys.size(); ++i) {
       if (i > 0) out += ',';
-      write_string(fields[i].first.data(), fields[i].first.size(), out);
+      write_string(keys[i].data(), keys[i].size(), out);
       out += ':';
-      out += fields[i].second;
+      lua_pushlstring(L, keys[i].data(), keys[i].size());
+      lua_rawget(L, t);
+      write_value(L, -1, depth + 1, out);
+      lua_pop(L, 1);
     }
     out += '}';
   } else {
@@ -294,7 +302,7 @@ void write_value(lua_State* L, int index, int depth, std::string& out) {
       return;
     case LUA_TNUMBER:
       if (lua_isinteger(L, index)) {
-        out += std::to_string(lua_tointeger(L, index));
+        write_integer(lua_tointeger(L, index), out);
       } else {
         out += dump(nlohmann::json(lua_tonumber(L, index)));
       }
@@ -311,9 +319,9 @@ void write_value(lua_State* L, int index, int depth, std::string& out) {
     case LUA_TUSERDATA: {
       const auto [type, id] = engine_object(L, index);
       out += "{\"$object\":";
-      write_string(type.data(), type.size(), out);
+      write_string(type->name, std::strlen(type->name), out);
       out += ",\"id\":";
-      out += std::to_string(id);
+      write_integer(id, out);
       out += '}';
       return;
     }
@@ -340,68 +348,173 @@ nlohmann::json values_to_json(lua_State* L, int first) {
   return out;
 }
 
-void push_json(lua_State* L, const nlohmann::json& v) {
-  luaL_checkstack(L, 4, "replaying a result");
-  switch (v.type()) {
-    case nlohmann::json::value_t::null:
-    case nlohmann::json::value_t::discarded:
-      lua_pushnil(L);
-      return;
-    case nlohmann::json::value_t::boolean:
-      lua_pushboolean(L, v.get<bool>());
-      return;
-    case nlohmann::json::value_t::number_integer:
-    case nlohmann::json::value_t::number_unsigned:
-      lua_pushinteger(L, v.get<std::int64_t>());
-      return;
-    case nlohmann::json::value_t::number_float:
-      lua_pushnumber(L, v.get<double>());
-      return;
-    case nlohmann::json::value_t::string: {
-      const auto& s = v.get_ref<const std::string&>();
-      lua_pushlstring(L, s.data(), s.size());
-      return;
-    }
-    case nlohmann::json::value_t::array: {
-      lua_createtable(L, static_cast<int>(v.size()), 0);
-      lua_Integer i = 0;
-      for (const auto& item : v) {
-        push_json(L, item);
-        lua_rawseti(L, -2, ++i);
-      }
-      return;
-    }
-    case nlohmann::json::value_t::object: {
-      if (auto it = v.find("$object"); it != v.end() && v.size() == 2) {
-        const Type* type = find_type(it->get<std::string>());
-        if (!type) throw Error(ErrorCode::internal, "history names unknown type " + it->dump());
-        push_object(L, *type, v.at("id").get<Id>());
-        return;
-      }
-      if (auto it = v.find("$error"); it != v.end() && v.size() == 1) {
-        push_error(L, it->value("code", "SCRIPT").c_str(), it->value("message", ""));
-        return;
-      }
-      if (auto it = v.find("$pairs"); it != v.end() && v.size() == 1) {
-        lua_createtable(L, 0, static_cast<int>(it->size()));
-        for (const auto& kv : *it) {
-          push_json(L, kv.at(0));
-          push_json(L, kv.at(1));
-          lua_rawset(L, -3);
-        }
-        return;
-      }
-      lua_createtable(L, 0, static_cast<int>(v.size()));
-      for (const auto& [key, value] : v.items()) {
-        lua_pushlstring(L, key.data(), key.size());
-        push_json(L, value);
-        lua_rawset(L, -3);
-      }
-      return;
-    }
-    default:
-      lua_pushnil(L);
+namespace {
+
+// Builds Lua values straight from JSON text, one SAX event at a time: no tree is built.
+// Containers are open tables on the Lua stack; each finished value goes into the one
+// below it. Objects in one of the recorded forms ($object, $error, $pairs) are turned back
+// into what was recorded when they close.
+class LuaBuilder {
+ public:
+  using json = nlohmann::json;
+  explicit LuaBuilder(lua_State* L) : L_(L) {}
+
+  bool null() {
+    lua_pushnil(L_);
+    return finish_value();
   }
+  bool boolean(bool b) {
+    lua_pushboolean(L_, b);
+    return finish_value();
+  }
+  bool number_integer(json::number_integer_t n) {
+    lua_pushinteger(L_, n);
+    return finish_value();
+  }
+  bool number_unsigned(json::number_unsigned_t n) {
+    lua_pushinteger(L_, static_cast<lua_Integer>(n));
+    return finish_value();
+  }
+  bool number_float(json::number_float_t d, const json::string_t&) {
+    lua_pushnumber(L_, d);
+    return finish_value();
+  }
+  bool string(json::string_t& s) {
+    lua_pushlstring(L_, s.data(), s.size());
+    return finish_value();
+  }
+  bool binary(json::binary_t&) {
+    lua_pushnil(L_);
+    return finish_value();
+  }
+  bool start_object(std::size_t) { return open(false); }
+  bool key(json::string_t& k) {
+    lua_pushlstring(L_, k.data(), k.size());
+    return true;
+  }
+  bool end_object() {
+    closed_count_ = open_.back().count;
+    const Open object = open_.back();
+    open_.pop_back();
+    restore_recorded_form(object);
+    return finish_value();
+  }
+  bool start_array(std::size_t) { return open(true); }
+  bool end_array() {
+    closed_count_ = open_.back().count;
+    open_.pop_back();
+    return finish_value();
+  }
+  bool parse_error(std::size_t at, const std::string&, const nlohmann::detail::exception& e) {
+    throw Error(ErrorCode::internal,
+                "stored JSON is malformed at byte " + std::to_string(at) + ": " + e.what());
+  }
+
+ private:
+  struct Open {
+    int index;  // the table's stack slot
+    bool array;
+    lua_Integer count = 0;  // elements, or keys
+  };
+
+  bool open(bool array) {
+    luaL_checkstack(L_, 4, "building a value from JSON");
+    lua_newtable(L_);
+    open_.push_back({lua_gettop(L_), array});
+    return true;
+  }
+
+  // The value on top is complete: it goes into the open container, if any (after its key,
+  // for an object).
+  bool finish_value() {
+    if (open_.empty()) return true;
+    Open& c = open_.back();
+    ++c.count;
+    if (c.array) {
+      lua_rawseti(L_, c.index, c.count);
+    } else {
+      lua_rawset(L_, c.index);
+    }
+    return true;
+  }
+
+  // Replaces the object on top with the engine object, error or pairs table it records.
+  void restore_recorded_form(const Open& object) {
+    const int t = object.index;
+    if (object.count == 2 && lua_getfield(L_, t, "$object") == LUA_TSTRING) {
+      const Type* type = find_type(lua_tostring(L_, -1));
+      if (!type) {
+        throw Error(ErrorCode::internal,
+                    std::string("history names unknown type ") + lua_tostring(L_, -1));
+      }
+      lua_getfield(L_, t, "id");
+      const Id id = lua_tointeger(L_, -1);
+      lua_pop(L_, 3);
+      push_object(L_, *type, id);
+      return;
+    }
+    lua_settop(L_, t);
+    if (object.count != 1) return;
+    if (lua_getfield(L_, t, "$error") == LUA_TTABLE) {
+      lua_getfield(L_, -1, "code");
+      lua_getfield(L_, -2, "message");
+      const std::string code = lua_type(L_, -2) == LUA_TSTRING ? lua_tostring(L_, -2) : "SCRIPT";
+      const std::string message = lua_type(L_, -1) == LUA_TSTRING ? lua_tostring(L_, -1) : "";
+      lua_settop(L_, t - 1);
+      push_error(L_, code.c_str(), message);
+      return;
+    }
+    lua_settop(L_, t);
+    if (lua_getfield(L_, t, "$pairs") == LUA_TTABLE) {
+      const int list = lua_gettop(L_);
+      const auto n = static_cast<lua_Integer>(lua_rawlen(L_, list));
+      lua_createtable(L_, 0, static_cast<int>(n));
+      for (lua_Integer i = 1; i <= n; ++i) {
+        lua_rawgeti(L_, list, i);
+        lua_rawgeti(L_, -1, 1);
+        lua_rawgeti(L_, -2, 2);
+        lua_rawset(L_, -4);
+        lua_pop(L_, 1);
+      }
+      lua_replace(L_, t);
+    }
+    lua_settop(L_, t);
+  }
+
+  lua_State* L_;
+  std::vector<Open> open_;
+  lua_Integer closed_count_ = 0;
+
+ public:
+  // How many elements or keys the container closed last had: once parsing is done, the
+  // outermost one's.
+  lua_Integer closed_count() const { return closed_count_; }
+};
+
+}  // namespace
+
+void push_json_text(lua_State* L, std::string_view text) {
+  luaL_checkstack(L, 4, "building a value from JSON");
+  LuaBuilder builder(L);
+  nlohmann::json::sax_parse(text, &builder);
+}
+
+int push_json_values(lua_State* L, std::string_view text) {
+  // Results are recorded compactly, by values_to_text.
+  if (!text.starts_with('[')) throw Error(ErrorCode::internal, "recorded results are not a list");
+  luaL_checkstack(L, 4, "building a value from JSON");
+  LuaBuilder builder(L);
+  nlohmann::json::sax_parse(text, &builder);
+  const lua_Integer n = builder.closed_count();
+  luaL_checkstack(L, static_cast<int>(n) + 2, "replaying results");
+  const int array = lua_gettop(L);
+  for (lua_Integer i = 1; i <= n; ++i) lua_rawgeti(L, array, i);
+  lua_remove(L, array);
+  return static_cast<int>(n);
+}
+
+void push_json(lua_State* L, const nlohmann::json& v) {
+  push_json_text(L, dump(v));
 }
 
 std::string dump(const nlohmann::json& value) {

@@ -14,6 +14,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -107,6 +108,10 @@ nlohmann::json values_to_json(lua_State* L, int first);
 // binding call a procedure makes is recorded this way.
 std::string values_to_text(lua_State* L, int first);
 void push_json(lua_State* L, const nlohmann::json& value);
+// The same from JSON text (a recorded result, an instance's input), without the tree.
+void push_json_text(lua_State* L, std::string_view text);
+// Pushes each element of a JSON array text (a recorded list of results); returns how many.
+int push_json_values(lua_State* L, std::string_view text);
 // The compact text form used for args and results.
 std::string dump(const nlohmann::json& value);
 

@@ -135,14 +135,11 @@ int raise_halted(lua_State* L, const Journal& journal) {
 
 // Pushes a recorded result (an array of values) or raises the recorded error.
 int push_recorded(lua_State* L, const std::string& result) {
-  const auto values = nlohmann::json::parse(result);
-  if (values.is_object()) {
-    push_json(L, values);  // an error table
+  if (result.starts_with('{')) {
+    push_json_text(L, result);  // an error table
     return lua_error(L);
   }
-  luaL_checkstack(L, static_cast<int>(values.size()) + 4, "replaying results");
-  for (const auto& v : values) push_json(L, v);
-  return static_cast<int>(values.size());
+  return push_json_values(L, result);
 }
 
 // What identifies a call in the journal: the function, its arguments (as JSON) and the

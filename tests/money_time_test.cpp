@@ -53,6 +53,12 @@ TEST_CASE("dates and instants parse strictly and format back") {
   CHECK_THROWS_AS(parse_date("2026-02-03junk"), Error);
   CHECK(format_instant(parse_instant("2026-03-29T01:00:00Z")) == "2026-03-29T01:00:00Z");
   CHECK(format_instant(parse_instant("2026-03-29")) == "2026-03-29T00:00:00Z");
+  for (const char* text : {"1999-12-31T23:59:59Z", "0042-07-04T12:34:56Z", "9999-12-31T23:59:59Z",
+                           "2000-02-29T00:00:09Z", "1970-01-01T00:00:00Z"}) {
+    CHECK(format_instant(parse_instant(text)) == text);
+  }
+  const Instant after_9999 = parse_instant("9999-12-31T23:59:59Z") + std::chrono::seconds(1);
+  CHECK(format_instant(after_9999) == "10000-01-01T00:00:00Z");
   CHECK_THROWS_AS(parse_instant("2026-03-29T25:00:00Z"), Error);
   CHECK_THROWS_AS(parse_instant("2026-03-29 01:00:00"), Error);
 }

@@ -121,7 +121,9 @@ void add_instance(CLI::App& app, Context& ctx) {
               << "status:     " << i.status << "\n"
               << "waiting on: " << describe_wait(i) << "\n"
               << "casegroup:  " << (i.casegroup ? std::to_string(*i.casegroup) : "-") << "\n"
-              << "params:     " << i.input.value("params", nlohmann::json::object()).dump() << "\n"
+              << "params:     "
+              << nlohmann::json::parse(i.input).value("params", nlohmann::json::object()).dump()
+              << "\n"
               << "started:    " << i.created_at << " by " << i.started_by << "\n"
               << "updated:    " << i.updated_at << "\n"
               << "commands:   " << store.last_seq(i.id) << "\n";

@@ -16,15 +16,41 @@ Instant SystemClock::now() const {
 
 // Formatted by hand rather than with date::format (a stream per call): the engine stamps
 // every row it writes, so this is on the hot path of every activation.
+namespace {
+
+// Writes `value` as exactly `width` digits ending just before `end`.
+void put_digits(char* end, unsigned value, int width) {
+  for (int i = 0; i < width; ++i) {
+    *--end = static_cast<char>('0' + value % 10);
+    value /= 10;
+  }
+}
+
+}  // namespace
+
+// By hand rather than through snprintf: every row the engine writes is stamped, most of
+// them more than once.
 std::string format_instant(Instant t) {
   const Date day = std::chrono::floor<std::chrono::days>(t);
   const date::year_month_day ymd(day);
   const date::hh_mm_ss hms(t - day);
-  char out[32];
-  std::snprintf(out, sizeof out, "%04d-%02u-%02uT%02d:%02d:%02dZ", static_cast<int>(ymd.year()),
-                static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
-                static_cast<int>(hms.hours().count()), static_cast<int>(hms.minutes().count()),
-                static_cast<int>(hms.seconds().count()));
+  const int year = static_cast<int>(ymd.year());
+  if (year < 0 || year > 9999) {
+    char out[48];
+    std::snprintf(out, sizeof out, "%04d-%02u-%02uT%02d:%02d:%02dZ", year,
+                  static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
+                  static_cast<int>(hms.hours().count()), static_cast<int>(hms.minutes().count()),
+                  static_cast<int>(hms.seconds().count()));
+    return out;
+  }
+  std::string out = "0000-00-00T00:00:00Z";
+  char* p = out.data();
+  put_digits(p + 4, static_cast<unsigned>(year), 4);
+  put_digits(p + 7, static_cast<unsigned>(ymd.month()), 2);
+  put_digits(p + 10, static_cast<unsigned>(ymd.day()), 2);
+  put_digits(p + 13, static_cast<unsigned>(hms.hours().count()), 2);
+  put_digits(p + 16, static_cast<unsigned>(hms.minutes().count()), 2);
+  put_digits(p + 19, static_cast<unsigned>(hms.seconds().count()), 2);
   return out;
 }
 

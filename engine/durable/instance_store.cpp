@@ -63,7 +63,7 @@ Instance from_row(const Statement& st) {
   i.procedure = st.text(1);
   i.source_hash = st.text(2);
   i.casegroup = st.optional_integer(3);
-  i.input = nlohmann::json::parse(st.text(4));
+  i.input = st.text(4);
   i.status = st.text(5);
   i.wait_kind = st.optional_text(6);
   i.wait_seq = st.optional_integer(7);
@@ -90,12 +90,12 @@ Incident incident_from_row(const Statement& st) {
 }  // namespace
 
 Id InstanceStore::create(const std::string& procedure, const std::string& hash,
-                         std::optional<Id> casegroup, const nlohmann::json& input,
+                         std::optional<Id> casegroup, const std::string& input_json,
                          const std::string& started_by) {
   db_.prepare(
          "INSERT INTO instances(procedure, source_hash, casegroup_id, input, status, started_by, "
          "created_at, updated_at) VALUES (?1, ?2, ?3, ?4, 'runnable', ?5, ?6, ?6)")
-      .bind_all(procedure, hash, casegroup, input.dump(), started_by, now())
+      .bind_all(procedure, hash, casegroup, input_json, started_by, now())
       .run();
   return db_.last_insert_id();
 }
@@ -305,7 +305,7 @@ nlohmann::json to_json(const Instance& i) {
           {"procedure", i.procedure},
           {"source_hash", i.source_hash},
           {"casegroup", or_null(i.casegroup)},
-          {"input", i.input},
+          {"input", nlohmann::json::parse(i.input)},
           {"status", i.status},
           {"wait", i.wait_kind ? nlohmann::json{{"kind", *i.wait_kind},
                                                 {"seq", or_null(i.wait_seq)},

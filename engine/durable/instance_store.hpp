@@ -21,8 +21,8 @@ struct Instance {
   std::string procedure;
   std::string source_hash;
   std::optional<Id> casegroup;
-  nlohmann::json input;  // {"params": {...}}
-  std::string status;    // runnable | waiting | completed | failed | cancelled
+  std::string input;   // JSON text: {"params": {...}, "input": ...}
+  std::string status;  // runnable | waiting | completed | failed | cancelled
   std::optional<std::string> wait_kind;
   std::optional<std::int64_t> wait_seq;
   std::optional<std::string> wake_at;
@@ -60,7 +60,7 @@ class InstanceStore {
   bool has_source(const std::string& hash);
 
   Id create(const std::string& procedure, const std::string& hash, std::optional<Id> casegroup,
-            const nlohmann::json& input, const std::string& started_by);
+            const std::string& input_json, const std::string& started_by);
   Instance get(Id id);
   std::vector<Instance> list(const std::optional<std::string>& status,
                              const std::optional<std::string>& procedure, int limit);

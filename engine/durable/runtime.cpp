@@ -110,12 +110,17 @@ void push_ctx(lua_State* co, const Instance& instance) {
     lua::push_object(co, lua::kCasegroupType, *instance.casegroup);
     lua_setfield(co, -2, "casegroup");
   }
-  lua::push_json(co, instance.input.value("params", nlohmann::json::object()));
-  lua_setfield(co, -2, "params");
-  if (const auto it = instance.input.find("input"); it != instance.input.end()) {
-    lua::push_json(co, *it);
-    lua_setfield(co, -2, "input");
+  lua::push_json_text(co, instance.input);
+  if (!lua_istable(co, -1))
+    throw Error(ErrorCode::internal, "an instance's input is not an object");
+  if (lua_getfield(co, -1, "params") == LUA_TNIL) {
+    lua_pop(co, 1);
+    lua_newtable(co);
   }
+  lua_setfield(co, -3, "params");
+  lua_getfield(co, -1, "input");
+  lua_setfield(co, -3, "input");
+  lua_pop(co, 1);
 }
 
 }  // namespace
@@ -209,17 +214,18 @@ std::string ProcedureRuntime::pin_file(const std::string& procedure) {
 }
 
 Id ProcedureRuntime::create_pinned(const std::string& procedure, const std::string& hash,
-                                   std::optional<Id> casegroup, const nlohmann::json& input,
+                                   std::optional<Id> casegroup, const std::string& input_json,
                                    const std::string& started_by) {
   if (casegroup) engine_.casegroups.get(*casegroup);
-  return store_.create(procedure, hash, casegroup, input, started_by);
+  return store_.create(procedure, hash, casegroup, input_json, started_by);
 }
 
 Id ProcedureRuntime::create(const std::string& procedure, std::optional<Id> casegroup,
                             const std::map<std::string, std::string>& params,
                             const std::string& started_by) {
   const std::string hash = pin(procedure);
-  return create_pinned(procedure, hash, casegroup, {{"params", params}}, started_by);
+  return create_pinned(procedure, hash, casegroup, nlohmann::json{{"params", params}}.dump(),
+                       started_by);
 }
 
 bool ProcedureRuntime::procedure_exists(const std::string& procedure) {
@@ -364,9 +370,7 @@ void ProcedureRuntime::activate(Id id) {
         const auto result = store_.command_result(id, live->journal.history().back().seq);
         if (!result) throw Error(ErrorCode::internal, "runnable instance's wait has no result");
         live->journal.resolve_last(*result);
-        const auto values = nlohmann::json::parse(*result);
-        nargs = static_cast<int>(values.size());
-        for (const auto& v : values) lua::push_json(live->co, v);
+        nargs = lua::push_json_values(live->co, *result);
       } else {
         auto history = store_.history(id);
         if (!history.empty()) ++stats_.replays;

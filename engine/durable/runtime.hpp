@@ -75,11 +75,11 @@ class ProcedureRuntime : public TimerSource, public lua::ProcedureStarter {
             const std::map<std::string, std::string>& params, const std::string& started_by);
   // The two halves of create(), for callers creating many instances of one procedure (an
   // import): pin() checks the file once and keeps its source; create_pinned() stores an
-  // instance on it with any JSON input (ctx.input is input["input"], ctx.params
-  // input["params"]).
+  // instance on it with any JSON object as its input, as text (ctx.input is its "input",
+  // ctx.params its "params").
   std::string pin(const std::string& procedure);
   Id create_pinned(const std::string& procedure, const std::string& hash,
-                   std::optional<Id> casegroup, const nlohmann::json& input,
+                   std::optional<Id> casegroup, const std::string& input_json,
                    const std::string& started_by);
 
   // lua::ProcedureStarter, for the `procedures` module.

@@ -55,9 +55,12 @@ std::vector<Id> take_in(Engine& engine, ProcedureRuntime& runtime, const std::st
       ++counts.duplicates;
       continue;
     }
-    const Id instance = runtime.create_pinned(
-        kTransitionProcedure, hash, std::nullopt,
-        {{"params", nlohmann::json::object()}, {"input", std::move(row.json)}}, actor);
+    // The row as it came (it has just been parsed and checked) is the instance's input;
+    // written again only if it starts with something JSON allows only at a document's start
+    // (a byte order mark).
+    const std::string input = line.starts_with('{') ? line : row.json.dump();
+    const Id instance = runtime.create_pinned(kTransitionProcedure, hash, std::nullopt,
+                                              R"({"input":)" + input + R"(,"params":{}})", actor);
     remember(engine.db, engine.clock, key, row.csa_ref, row.extract_date, "transitioned", instance,
              std::nullopt);
     created.push_back(instance);
