@@ -16,7 +16,13 @@ std::string where(lua_State* L) {
 template <spdlog::level::level_enum Level>
 int w_log(Args& a) {
   const std::string message = a.string(1, "message");
-  spdlog::log(Level, "{} {} {}", host(a.L).actor, where(a.L), message);
+  const Host& h = host(a.L);
+  const std::string line = h.actor + " " + where(a.L) + " " + message;
+  if (h.log) {
+    h.log(Level, line);
+  } else {
+    spdlog::log(Level, "{}", line);
+  }
   return 0;
 }
 

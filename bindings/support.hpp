@@ -52,6 +52,8 @@ struct Host {
   std::int64_t instance = 0;
   // Set where scripts may start procedures (instances, and scripts run by the scheduler).
   ProcedureStarter* procedures = nullptr;
+  // Where log.* lines go (an spdlog level and the line); unset, straight to the engine log.
+  std::function<void(int level, std::string_view line)> log = nullptr;
 };
 
 void set_host(lua_State* L, Host* host);

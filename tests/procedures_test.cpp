@@ -496,6 +496,42 @@ end}
   CHECK(d.count("SELECT count(*) FROM procedure_sources WHERE name = 'child'") == 1);
 }
 
+TEST_CASE("a failing activation rolls back alone; the others commit and print once") {
+  // A batch runs without a savepoint per activation until one fails; then it is rolled back
+  // whole and runs again isolated. Nothing may be done, or said, twice.
+  DurableEngine d;
+  const auto f = d.family();
+  d.procedure("batchy", R"lua(
+return procedure{name = "batchy", run = function(ctx)
+  local s = sr.create{casegroup = ctx.casegroup, process = "Arrears",
+                      area = "Arrears management", sub_area = "Action Missed Payment"}
+  print("ran " .. ctx.params.n)
+  if ctx.params.n == "3" then error("instance 3 fails") end
+  wait{days = 1}
+  s:add_note("woke " .. ctx.params.n)
+  print("woke " .. ctx.params.n)
+end}
+)lua");
+  {
+    Transaction tx(d.db);
+    for (int n = 1; n <= 5; ++n) {
+      d.runtime.create("batchy", f.casegroup, {{"n", std::to_string(n)}}, "op");
+    }
+    tx.commit();
+  }
+  d.runtime.drain();
+  CHECK(d.printed == "ran 1\nran 2\nran 3\nran 4\nran 5\n");
+  CHECK(d.count("SELECT count(*) FROM service_requests") == 4);
+  CHECK(d.count("SELECT count(*) FROM instances WHERE status = 'waiting'") == 4);
+  CHECK(d.count("SELECT count(*) FROM instances WHERE status = 'failed'") == 1);
+  CHECK(d.count("SELECT count(*) FROM incidents") == 1);
+  d.printed.clear();
+  d.advance(24h);
+  CHECK(d.printed == "woke 1\nwoke 2\nwoke 4\nwoke 5\n");
+  CHECK(d.count("SELECT count(*) FROM sr_notes WHERE body LIKE 'woke %'") == 4);
+  CHECK(d.count("SELECT count(*) FROM instances WHERE status = 'completed'") == 4);
+}
+
 TEST_CASE("instances sharing a sandbox each get a fresh environment, locals and modules") {
   // One-shot instances of one procedure run one after another in the same sandbox. Whatever
   // one of them changes (a module's table, the chunk's top-level locals, an allowed global

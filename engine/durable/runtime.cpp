@@ -23,10 +23,11 @@ struct ProcedureRuntime::Live {
   // `spare`, if given, is a sandbox an earlier instance of the same procedure left.
   Live(Engine& engine, const Instance& instance, std::vector<lua::Command> history,
        bool verify_only, const std::function<void(std::string_view)>& print,
-       const SandboxLimits& limits, const std::vector<LibraryDir>& libraries,
-       lua::ProcedureStarter* starter, std::unique_ptr<Sandbox> spare)
+       const std::function<void(int, std::string_view)>& log, const SandboxLimits& limits,
+       const std::vector<LibraryDir>& libraries, lua::ProcedureStarter* starter,
+       std::unique_ptr<Sandbox> spare)
       : journal(std::move(history), verify_only),
-        host{engine, actor_of(instance), print, &journal, instance.id, starter},
+        host{engine, actor_of(instance), print, &journal, instance.id, starter, log},
         sandbox(std::move(spare)) {
     if (sandbox) {
       sandbox->renew(&host);
@@ -131,7 +132,9 @@ ProcedureRuntime::ProcedureRuntime(Engine& engine, RuntimeOptions options,
       store_(engine.db, engine.clock),
       options_(options),
       print_(std::move(print)),
-      libraries_(library_dirs(engine.home)) {}
+      libraries_(library_dirs(engine.home)),
+      hold_print_([this](std::string_view s) { held_output_.emplace_back(kPrinted, s); }),
+      hold_log_([this](int level, std::string_view s) { held_output_.emplace_back(level, s); }) {}
 
 ProcedureRuntime::~ProcedureRuntime() = default;
 
@@ -257,8 +260,9 @@ std::unique_ptr<ProcedureRuntime::Live> ProcedureRuntime::build(const Instance& 
                                                                 bool verify_only) {
   // An upgrade check tries a source no instance runs yet: it gets a sandbox of its own.
   auto spare = verify_only ? nullptr : take_spare(instance.source_hash);
-  auto live = std::make_unique<Live>(engine_, instance, std::move(history), verify_only, print_,
-                                     options_.limits, libraries_, this, std::move(spare));
+  auto live =
+      std::make_unique<Live>(engine_, instance, std::move(history), verify_only, hold_print_,
+                             hold_log_, options_.limits, libraries_, this, std::move(spare));
   live->hash = instance.source_hash;
   Sandbox& sandbox = *live->sandbox;
   sandbox.cache_libraries_in(&libraries_compiled_);
@@ -352,7 +356,7 @@ void ProcedureRuntime::forget(Id id) {
   cache_index_.erase(it);
 }
 
-void ProcedureRuntime::activate(Id id) {
+void ProcedureRuntime::activate(Id id, bool isolated) {
   const Instance instance = store_.get(id);
   if (instance.status != "runnable") return;
   ++stats_.activations;
@@ -360,7 +364,8 @@ void ProcedureRuntime::activate(Id id) {
   std::unique_ptr<Live> live;
   std::optional<Incident> failure;
   {
-    Savepoint savepoint(engine_.db);
+    std::optional<Savepoint> savepoint;
+    if (isolated) savepoint.emplace(engine_.db);
     try {
       int nargs = 1;
       bool from_the_start = false;  // no history before this activation
@@ -406,13 +411,18 @@ void ProcedureRuntime::activate(Id id) {
         }
         store_.set_completed(id, result);
       }
-      savepoint.release();
+      if (savepoint) {
+        savepoint->release();
+      } else {
+        engine_.db.flush_audit();  // as the savepoint would: the batch's audit stays small
+      }
       if (how == Sandbox::Resume::yielded) {
         keep_warm(id, std::move(live));
       } else {
         recycle(std::move(live));
       }
     } catch (const Error& e) {
+      if (!isolated) throw BatchAttemptFailed{};
       Incident incident;
       incident.instance = id;
       if (live && live->journal.divergence()) {
@@ -439,28 +449,59 @@ void ProcedureRuntime::activate(Id id) {
     store_.set_failed(id, failure->message);
     store_.record_incident(*failure);
     spdlog::warn("instance {} ({}) failed: {}", id, instance.procedure, failure->message);
+    isolate_next_batch_ = true;
+  }
+}
+
+void ProcedureRuntime::release_output() {
+  for (auto& [level, line] : held_output_) {
+    if (level == kPrinted) {
+      if (print_) print_(line);
+    } else {
+      spdlog::log(static_cast<spdlog::level::level_enum>(level), "{}", line);
+    }
+  }
+  held_output_.clear();
+}
+
+// A savepoint per activation copies every page the activation changes, in case it has to
+// be rolled back alone: most of what a batch writes, copied once more. So a batch first
+// runs without them. Should an activation fail, that attempt is rolled back whole and the
+// batch runs again with a savepoint per activation, which records the failure and commits
+// the others; the next batch starts isolated too, in case the failures go on.
+std::size_t ProcedureRuntime::run_batch() {
+  BatchHold hold(*this);
+  for (;;) {
+    const bool isolated = isolate_next_batch_;
+    isolate_next_batch_ = false;
+    std::vector<Id> ids;
+    try {
+      Transaction tx(engine_.db);
+      ids = store_.runnable(options_.batch_size);
+      for (Id id : ids) activate(id, isolated);
+      tx.commit();
+      release_output();
+      return ids.size();
+    } catch (const BatchAttemptFailed&) {
+      // Rolled back: this attempt's instances must be rebuilt from the store, and the
+      // sources it pinned are gone with it. The batch runs again, isolated.
+      for (Id id : ids) forget(id);
+      batch_pins_.clear();
+      held_output_.clear();
+      isolate_next_batch_ = true;
+    } catch (...) {
+      // The batch rolled back, so cached states may be ahead of the store.
+      cache_.clear();
+      cache_index_.clear();
+      held_output_.clear();
+      throw;
+    }
   }
 }
 
 std::size_t ProcedureRuntime::drain() {
   std::size_t total = 0;
-  for (;;) {
-    std::vector<Id> ids;
-    try {
-      BatchHold hold(*this);
-      Transaction tx(engine_.db);
-      ids = store_.runnable(options_.batch_size);
-      for (Id id : ids) activate(id);
-      tx.commit();
-    } catch (...) {
-      // The batch rolled back, so cached states may be ahead of the store.
-      cache_.clear();
-      cache_index_.clear();
-      throw;
-    }
-    if (ids.empty()) break;
-    total += ids.size();
-  }
+  while (const std::size_t ran = run_batch()) total += ran;
   return total;
 }
 
@@ -566,6 +607,8 @@ UpgradeReport ProcedureRuntime::upgrade(Id id) {
   } catch (const Error& e) {
     if (!live || (!live->journal.halted())) failure = e.what();
   }
+  // Nothing a verification printed or logged happened: it only replayed.
+  held_output_.clear();
   if (live && live->journal.divergence()) {
     report.divergence = live->journal.divergence();
     report.message = "not upgraded: " + report.divergence->message;

@@ -120,7 +120,16 @@ class ProcedureRuntime : public TimerSource, public lua::ProcedureStarter {
   struct Live;  // a sandbox with an instance suspended in it
 
  private:
-  void activate(Id id);
+  // Runs one batch of runnable instances in one transaction; returns how many.
+  std::size_t run_batch();
+  // Activations run alone (isolated: in a savepoint, so a failure is recorded and rolls
+  // back only that activation) or not (a failure throws BatchAttemptFailed, and the
+  // caller rolls the whole batch back).
+  void activate(Id id, bool isolated);
+  struct BatchAttemptFailed {};
+  // What instances print and log, held until their batch commits: an attempt that is
+  // rolled back and run again must not say anything twice.
+  void release_output();
   void run_activation(const Instance& instance, Live& live, int nargs);
   std::unique_ptr<Live> take_warm(const Instance& instance);
   std::unique_ptr<Live> build(const Instance& instance, std::vector<lua::Command> history,
@@ -159,6 +168,12 @@ class ProcedureRuntime : public TimerSource, public lua::ProcedureStarter {
   // activation that fails rolls back the sources it stored, so it empties this.
   bool in_batch_ = false;
   std::unordered_map<std::string, std::string> batch_pins_;
+  // The last batch had a failing activation: the next runs isolated from the start.
+  bool isolate_next_batch_ = false;
+  static constexpr int kPrinted = -1;  // a held line printed, not logged
+  std::vector<std::pair<int, std::string>> held_output_;
+  std::function<void(std::string_view)> hold_print_;
+  std::function<void(int, std::string_view)> hold_log_;
   // The warm cache: least recently used first.
   std::list<std::pair<Id, std::unique_ptr<Live>>> cache_;
   std::unordered_map<Id, decltype(cache_)::iterator> cache_index_;
