@@ -496,7 +496,7 @@ end}
   CHECK(d.count("SELECT count(*) FROM procedure_sources WHERE name = 'child'") == 1);
 }
 
-TEST_CASE("a failing activation rolls back alone; the others commit and print once") {
+TEST_CASE("a failing activation rolls back alone, and the others commit and print once") {
   // A batch runs without a savepoint per activation until one fails; then it is rolled back
   // whole and runs again isolated. Nothing may be done, or said, twice.
   DurableEngine d;
