@@ -388,6 +388,34 @@ TEST_CASE("phase 2: a corrected row for a casegroup that was an exception is tak
   CHECK(t.casegroup("CSA-0000030").region == "E&W");
 }
 
+TEST_CASE("phase 2: a row whose transition fails is counted, and the rest of its batch lands") {
+  // A transition that stops with an incident leaves nothing of its casegroup behind; the
+  // other rows of its batch are transitioned once each.
+  Transition t;
+  const auto file = t.d.engine.home.procedures() / "phase2_transition.lua";
+  std::string source = read_script(file);
+  const std::string start = "    local row = ctx.input\n";
+  REQUIRE(source.find(start) != std::string::npos);
+  source.replace(
+      source.find(start), start.size(),
+      start + "    if row.csa_ref:match(\"[38]$\") then error(\"cannot transition\") end\n");
+  write_file(file, source);
+  std::vector<json> rows;
+  for (int i = 0; i < 10; ++i) {
+    const std::string n = std::to_string(10 + i);
+    rows.push_back(dw_row("CSA-00000" + n, "AB1000" + n + "A", "AB2000" + n + "A"));
+  }
+  const auto counts = t.import(rows);  // batches of 7: a failure in each
+  CHECK(counts.read == 10);
+  CHECK(counts.failed == 2);
+  CHECK(counts.transitioned == 8);
+  CHECK(t.d.count("SELECT count(*) FROM incidents") == 2);
+  CHECK_FALSE(t.d.engine.casegroups.find_by_csa_ref("CSA-0000013"));
+  CHECK_FALSE(t.d.engine.casegroups.find_by_csa_ref("CSA-0000018"));
+  CHECK(t.d.count("SELECT count(*) FROM casegroups") == 8);
+  CHECK(t.d.count("SELECT count(*) FROM instances WHERE procedure = 'arrears_negotiation'") == 8);
+}
+
 TEST_CASE("phase 2: every transitioned casegroup's dues equal its extract balances") {
   Transition t;
   std::ostringstream extract;
