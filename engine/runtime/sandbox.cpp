@@ -21,6 +21,9 @@ struct Sandbox::Budget {
   std::string killed;
   std::vector<LibraryDir> libraries;
   ChunkCache* chunks = nullptr;
+  // The text of each library module this state has loaded, by chunk name; its function is
+  // kept in the registry (kModuleChunks).
+  std::unordered_map<std::string, std::string> module_texts;
 };
 
 namespace {
@@ -38,6 +41,7 @@ constexpr const char* kBaseLibrary = "casekit.base";
 constexpr const char* kEnvironmentMeta = "casekit.environment";
 constexpr const char* kLoaded = "casekit.loaded";  // require's cache, one per environment
 constexpr const char* kProcedureMain = "casekit.main";
+constexpr const char* kModuleChunks = "casekit.modules";
 // The read-only library and module tables built so far, by global name.
 constexpr const char* kSharedLibraries = "casekit.libraries";
 
@@ -146,14 +150,14 @@ bool load_bytecode(lua_State* L, std::string_view bytecode, const std::string& c
 
 // Pushes the compiled module, or its error message and returns false. A module found in
 // the cache is loaded from the bytecode our own compiler made of the same text.
-bool load_module(lua_State* L, ChunkCache* cache, std::string source,
+bool load_module(lua_State* L, ChunkCache* cache, const std::string& source,
                  const std::string& chunkname) {
   if (const std::string* bytecode = cache ? cache->find(source) : nullptr) {
     return load_bytecode(L, *bytecode, chunkname);
   }
   if (luaL_loadbufferx(L, source.data(), source.size(), chunkname.c_str(), "t") != LUA_OK)
     return false;
-  if (cache) cache->keep(std::move(source), bytecode_of_top(L));
+  if (cache) cache->keep(source, bytecode_of_top(L));
   return true;
 }
 
@@ -166,6 +170,34 @@ std::optional<std::string> library_text(ChunkCache* cache, const std::filesystem
   }
   if (!std::filesystem::is_regular_file(file)) return std::nullopt;
   return read_script(file);
+}
+
+// Pushes the module's chunk, loaded before by this state from the same text, pointed at the
+// current environment; false, pushing nothing, if there is none. A chunk run again makes a
+// fresh module, as one loaded afresh would (the instance that ran it before is gone).
+bool push_kept_module(lua_State* L, const std::string& chunkname, const std::string& source) {
+  auto& kept = budget_of(L).module_texts;
+  const auto it = kept.find(chunkname);
+  if (it == kept.end() || it->second != source) return false;
+  lua_getfield(L, LUA_REGISTRYINDEX, kModuleChunks);
+  lua_getfield(L, -1, chunkname.c_str());
+  lua_remove(L, -2);
+  point_env_at_globals(L);
+  return true;
+}
+
+// Keeps the chunk on top of the stack (left there) for push_kept_module.
+void keep_module(lua_State* L, const std::string& chunkname, std::string source) {
+  if (lua_getfield(L, LUA_REGISTRYINDEX, kModuleChunks) != LUA_TTABLE) {
+    lua_pop(L, 1);
+    lua_newtable(L);
+    lua_pushvalue(L, -1);
+    lua_setfield(L, LUA_REGISTRYINDEX, kModuleChunks);
+  }
+  lua_pushvalue(L, -2);
+  lua_setfield(L, -2, chunkname.c_str());
+  lua_pop(L, 1);
+  budget_of(L).module_texts.insert_or_assign(chunkname, std::move(source));
 }
 
 // require(name): only modules under the sandbox's library folders, as source text.
@@ -201,7 +233,10 @@ int sandbox_require(lua_State* L) {
       continue;
     }
     const std::string chunkname = "@" + lib.display + "/" + relative;
-    if (!load_module(L, b.chunks, std::move(*source), chunkname)) return lua_error(L);
+    if (!push_kept_module(L, chunkname, *source)) {
+      if (!load_module(L, b.chunks, *source, chunkname)) return lua_error(L);
+      keep_module(L, chunkname, std::move(*source));
+    }
     lua_pushlightuserdata(L, &b);  // a marker: "being loaded", to catch cycles
     lua_setfield(L, loaded, name);
     lua_pushstring(L, name);
