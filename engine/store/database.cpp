@@ -190,14 +190,13 @@ void Database::exec(std::string_view sql) {
 }
 
 Statement Database::prepare(std::string_view sql) {
-  std::string key(sql);
-  auto it = cache_.find(key);
+  auto it = cache_.find(sql);
   if (it == cache_.end()) {
     sqlite3_stmt* stmt = nullptr;
-    int rc = sqlite3_prepare_v3(db_, key.c_str(), static_cast<int>(key.size()),
+    int rc = sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()),
                                 SQLITE_PREPARE_PERSISTENT, &stmt, nullptr);
     if (rc != SQLITE_OK) fail(rc, sql);
-    it = cache_.emplace(std::move(key), std::unique_ptr<sqlite3_stmt, Finalize>(stmt)).first;
+    it = cache_.emplace(std::string(sql), std::unique_ptr<sqlite3_stmt, Finalize>(stmt)).first;
   }
   return Statement(*this, it->second.get());
 }
@@ -228,21 +227,24 @@ void append_json(std::string& out, sqlite3_value* v) {
       const auto* p = reinterpret_cast<const char*>(sqlite3_value_text(v));
       const int n = sqlite3_value_bytes(v);
       out += '"';
+      int plain_from = 0;  // the run of characters that need no escape, appended at once
       for (int i = 0; i < n; ++i) {
         const unsigned char c = static_cast<unsigned char>(p[i]);
+        if (c != '"' && c != '\\' && c >= 0x20) continue;
+        out.append(p + plain_from, static_cast<std::size_t>(i - plain_from));
+        plain_from = i + 1;
         if (c == '"' || c == '\\') {
           out += '\\';
           out += static_cast<char>(c);
         } else if (c == '\n') {
           out += "\\n";
-        } else if (c < 0x20) {
+        } else {
           char esc[8];
           std::snprintf(esc, sizeof esc, "\\u%04x", c);
           out += esc;
-        } else {
-          out += static_cast<char>(c);
         }
       }
+      out.append(p + plain_from, static_cast<std::size_t>(n - plain_from));
       out += '"';
       return;
     }
@@ -256,6 +258,12 @@ void append_json(std::string& out, sqlite3_value* v) {
 void Database::audit(std::vector<AuditedTable> tables) {
   flush_audit();
   audited_ = std::move(tables);
+  audit_shapes_.clear();
+  for (const auto& t : audited_) {
+    AuditShape shape{&t, {}};
+    for (const auto& column : t.columns) shape.members.push_back('"' + column + "\":");
+    audit_shapes_.emplace(t.name, std::move(shape));
+  }
   sqlite3_preupdate_hook(db_, audited_.empty() ? nullptr : &Database::on_preupdate, this);
   sqlite3_commit_hook(db_, audited_.empty() ? nullptr : &Database::on_commit, this);
 }
@@ -264,22 +272,18 @@ void Database::on_preupdate(void* self_ptr, sqlite3* db, int op, const char* sch
                             const char* table, sqlite3_int64, sqlite3_int64) {
   auto* self = static_cast<Database*>(self_ptr);
   if (std::strcmp(schema, "main") != 0) return;
-  const AuditedTable* t = nullptr;
-  for (const auto& candidate : self->audited_) {
-    if (candidate.name == table) {
-      t = &candidate;
-      break;
-    }
-  }
-  if (!t) return;
+  const auto shape = self->audit_shapes_.find(std::string_view(table));
+  if (shape == self->audit_shapes_.end()) return;
+  const AuditedTable* t = shape->second.table;
   const auto row_json = [&](bool old_row) {
     std::string out = "{";
+    out.reserve(256);
     for (std::size_t i = 0; i < t->columns.size(); ++i) {
       sqlite3_value* v = nullptr;
       const int rc = old_row ? sqlite3_preupdate_old(db, static_cast<int>(i), &v)
                              : sqlite3_preupdate_new(db, static_cast<int>(i), &v);
       if (i) out += ',';
-      out += '"' + t->columns[i] + "\":";
+      out += shape->second.members[i];
       if (rc == SQLITE_OK && v) {
         append_json(out, v);
       } else {

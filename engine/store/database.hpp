@@ -79,6 +79,13 @@ class Statement {
 
 enum class OpenMode { create, existing };
 
+// Lets the maps below be searched with a string_view (SQL text, a table name SQLite hands
+// over) without making a std::string of it first.
+struct StringHash {
+  using is_transparent = void;
+  std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+};
+
 // A table whose every change is written to the audit table: its columns in order, and the
 // one whose value names the row (the primary key, or its first column).
 struct AuditedTable {
@@ -136,7 +143,9 @@ class Database {
   struct Finalize {
     void operator()(sqlite3_stmt* s) const { sqlite3_finalize(s); }
   };
-  std::unordered_map<std::string, std::unique_ptr<sqlite3_stmt, Finalize>> cache_;
+  std::unordered_map<std::string, std::unique_ptr<sqlite3_stmt, Finalize>, StringHash,
+                     std::equal_to<>>
+      cache_;
 
   struct CapturedChange {
     std::string at;
@@ -148,6 +157,12 @@ class Database {
     std::optional<std::string> after;
   };
   std::vector<AuditedTable> audited_;
+  // Each audited table by name, with its columns as they begin a JSON member ("name":).
+  struct AuditShape {
+    const AuditedTable* table;
+    std::vector<std::string> members;
+  };
+  std::unordered_map<std::string, AuditShape, StringHash, std::equal_to<>> audit_shapes_;
   Instant audit_instant_{};  // the last instant formatted for the audit, and its text
   std::string audit_at_;
   std::vector<CapturedChange> pending_;
