@@ -397,6 +397,13 @@ TEST_CASE("the recorded text of values is what the JSON tree prints, byte for by
   Sandbox sandbox({}, {}, &host);
   sandbox.load(R"lua(
     local cg = case.get(1)
+    -- More entries than are written in one pass: string keys, a list, mixed keys.
+    local function big(kind)
+      local t = {}
+      for i = 1, 100 do t[kind == "k" and ("k" .. i) or i] = {i, cg} end
+      if kind == 2.5 then t[2.5] = "x" end
+      return t
+    end
     return {
       {}, {1, 2, 3}, {a = 1, b = {c = true, d = false}}, {z = 1, Z = 2, ["a b"] = "x", ["\0"] = 3},
       "plain", 'quote " and \\ back', "tab\tnew\nline\1\31\127", "caf\xc3\xa9 \xe2\x82\xac",
@@ -404,6 +411,7 @@ TEST_CASE("the recorded text of values is what the JSON tree prints, byte for by
       1/0, true, false, cg, {cg, {sr = cg}}, {[1] = "a", [3] = "c"}, {[1] = "a", x = "b"},
       {[2.5] = 1}, {[true] = 1}, {nested = {deeper = {{1}, {2, {x = "y"}}}}},
       select(2, pcall(case.get, 999)),
+      big("k"), big(nil), big(2.5),
     }
   )lua",
                "values.lua");
