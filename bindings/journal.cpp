@@ -487,7 +487,13 @@ class LuaBuilder {
 
   bool open(bool array) {
     luaL_checkstack(L_, 4, "building a value from JSON");
-    lua_newtable(L_);
+    // JSON text does not say how large a container is; room for a few saves the first
+    // rehashes of the small objects rows are made of.
+    if (array) {
+      lua_createtable(L_, 4, 0);
+    } else {
+      lua_createtable(L_, 0, 8);
+    }
     open_.push_back({lua_gettop(L_), array});
     return true;
   }

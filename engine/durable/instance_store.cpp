@@ -1,6 +1,8 @@
 #include "engine/durable/instance_store.hpp"
 #include "engine/core/json.hpp"
 
+#include <algorithm>
+#include <array>
 #include <cstdio>
 
 #include "engine/core/error.hpp"
@@ -153,14 +155,45 @@ std::optional<std::string> InstanceStore::command_result(Id id, std::int64_t seq
   return st.optional_text(0);
 }
 
+namespace {
+
+// Up to this many history rows go in one INSERT: an activation records tens of commands,
+// and each statement run costs something of its own besides its rows.
+constexpr std::size_t kHistoryRowsPerInsert = 16;
+
+// The INSERT of n history rows (1 <= n <= kHistoryRowsPerInsert).
+const std::string& history_insert(std::size_t n) {
+  static const auto sql = [] {
+    std::array<std::string, kHistoryRowsPerInsert + 1> out;
+    std::string values;
+    for (std::size_t rows = 1; rows <= kHistoryRowsPerInsert; ++rows) {
+      values += rows == 1 ? "" : ",";
+      values += "(?,?,?,?,?,?,?)";
+      out[rows] =
+          "INSERT INTO instance_history(instance_id, seq, command, args, result, line, "
+          "recorded_at) VALUES " +
+          values;
+    }
+    return out;
+  }();
+  return sql[n];
+}
+
+}  // namespace
+
 void InstanceStore::append(Id id, std::span<const lua::Command> commands) {
   const std::string at = now();
-  for (const auto& c : commands) {
-    db_.prepare(
-           "INSERT INTO instance_history(instance_id, seq, command, args, result, line, "
-           "recorded_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")
-        .bind_all(id, c.seq, c.name, c.args, c.result, c.line, at)
-        .run();
+  while (!commands.empty()) {
+    const std::size_t n = std::min(commands.size(), kHistoryRowsPerInsert);
+    auto st = db_.prepare(history_insert(n));
+    int p = 0;  // the parameter before this row's first
+    for (const auto& c : commands.first(n)) {
+      st.bind(p + 1, id).bind(p + 2, c.seq).bind(p + 3, c.name).bind(p + 4, c.args);
+      st.bind(p + 5, c.result).bind(p + 6, c.line).bind(p + 7, at);
+      p += 7;
+    }
+    st.run();
+    commands = commands.subspan(n);
   }
 }
 
