@@ -7,6 +7,7 @@ packages=(
   build-essential cmake pkg-config
   liblua5.4-dev            # Lua 5.4; we link the C++ build so Lua errors unwind C++ frames
   libsqlite3-dev sqlite3
+  libmimalloc-dev          # the process allocator (glibc's malloc was a fifth of an import)
   libboost-dev             # Asio (event loop, timers)
   libspdlog-dev libfmt-dev
   catch2                   # v2, single header
