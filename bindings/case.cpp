@@ -123,8 +123,9 @@ int w_create_casegroup(Args& a) {
 
 // ---- Casegroup --------------------------------------------------------------------------
 
+// A property reads one of the casegroup's own fields: its flags are not needed.
 Casegroup load_casegroup(Args& a) {
-  return groups(a).get(a.object(1, kCasegroupType, "self"));
+  return groups(a).row(a.object(1, kCasegroupType, "self"));
 }
 
 int m_cg_cases(Args& a) {
@@ -207,12 +208,13 @@ int m_case_set_csa_details(Args& a) {
 
 // ---- Client ---------------------------------------------------------------------------------
 
+// A property reads one of the client's own fields: the address is read only for `address`.
 Client load_client(Args& a) {
-  return groups(a).client(a.object(1, kClientType, "self"));
+  return groups(a).client_row(a.object(1, kClientType, "self"));
 }
 
 int p_client_address(Args& a) {
-  const Client c = load_client(a);
+  const Client c = groups(a).client(a.object(1, kClientType, "self"));
   if (c.address) {
     push_address(a.L, *c.address);
   } else {

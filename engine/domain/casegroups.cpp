@@ -82,13 +82,17 @@ Id Casegroups::create_client(const NewClient& c) {
   return id;
 }
 
-Client Casegroups::client(Id id) {
+Client Casegroups::client_row(Id id) {
   auto st = db_.prepare(
       "SELECT id, nino, name, dob, employment_status, benefit_status, contact_suppressed, "
       "deceased FROM clients WHERE id = ?1");
   st.bind(1, id);
   if (!st.step()) throw Error(ErrorCode::not_found, "no client with id " + std::to_string(id));
-  Client c = client_from_row(st);
+  return client_from_row(st);
+}
+
+Client Casegroups::client(Id id) {
+  Client c = client_row(id);
   auto a = db_.prepare(
       "SELECT line1, line2, town, postcode, status FROM addresses "
       "WHERE client_id = ?1 AND is_correspondence = 1 ORDER BY id DESC LIMIT 1");
@@ -180,14 +184,24 @@ Id Casegroups::create(const NewCasegroup& g) {
   return db_.last_insert_id();
 }
 
-Casegroup Casegroups::get(Id id) {
+Casegroup Casegroups::row(Id id) {
   auto st =
       db_.prepare(std::string("SELECT ") + kCasegroupColumns + " FROM casegroups WHERE id = ?1");
   st.bind(1, id);
   if (!st.step()) throw Error(ErrorCode::not_found, "no casegroup with id " + std::to_string(id));
-  Casegroup g = casegroup_from_row(st);
+  return casegroup_from_row(st);
+}
+
+Casegroup Casegroups::get(Id id) {
+  Casegroup g = row(id);
   g.flags = flags(id);
   return g;
+}
+
+void Casegroups::require(Id id) {
+  auto st = db_.prepare("SELECT 1 FROM casegroups WHERE id = ?1");
+  st.bind(1, id);
+  if (!st.step()) throw Error(ErrorCode::not_found, "no casegroup with id " + std::to_string(id));
 }
 
 std::optional<Id> Casegroups::find_by_csa_ref(std::string_view csa_ref) {
@@ -274,7 +288,7 @@ std::vector<std::string> Casegroups::flags(Id id) {
 Id Casegroups::add_case(Id casegroup_id, Id receiving_parent_id,
                         const std::optional<std::string>& csa_scheme,
                         const std::optional<std::string>& csa_case_ref) {
-  const Casegroup g = get(casegroup_id);
+  const Casegroup g = row(casegroup_id);
   require_client(receiving_parent_id);
   if (receiving_parent_id == g.paying_parent_id) {
     throw Error(ErrorCode::invalid, "the receiving parent cannot be the casegroup's paying parent");

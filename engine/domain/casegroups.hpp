@@ -106,7 +106,10 @@ class Casegroups {
   Casegroups(Database& db, const Clock& clock) : db_(db), clock_(clock) {}
 
   Id create_client(const NewClient& c);
+  // The client with their correspondence address; client_row() without it, for reading
+  // one of the client's own fields.
   Client client(Id id);
+  Client client_row(Id id);
   std::optional<Id> find_client_by_nino(std::string_view nino);
   void set_address(Id client_id, const Address& address);
   // employment_status, benefit_status: free text or nil; contact_suppressed, deceased: "0"/"1".
@@ -114,7 +117,11 @@ class Casegroups {
                             const std::optional<std::string>& value);
 
   Id create(const NewCasegroup& g);
+  // The casegroup with its flags; row() without them, for reading one of its own fields;
+  // require() only checks there is one. Each throws not_found for an unknown id.
   Casegroup get(Id id);
+  Casegroup row(Id id);
+  void require(Id id);
   std::optional<Id> find_by_csa_ref(std::string_view csa_ref);
   // The paying parent's casegroup (the first, should there be more than one).
   std::optional<Id> find_by_paying_parent(Id client_id);

@@ -175,11 +175,7 @@ Id Ledger::add_due(const NewDue& due) {
 }
 
 void Ledger::require_casegroup(Id casegroup_id) {
-  auto st = db_.prepare("SELECT 1 FROM casegroups WHERE id = ?1");
-  st.bind(1, casegroup_id);
-  if (!st.step()) {
-    throw Error(ErrorCode::not_found, "no casegroup with id " + std::to_string(casegroup_id));
-  }
+  Casegroups(db_, clock_).require(casegroup_id);
 }
 
 std::vector<Due> Ledger::dues(Id casegroup_id) {

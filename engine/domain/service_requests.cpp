@@ -51,7 +51,7 @@ Id ServiceRequests::create(const NewServiceRequest& r) {
     }
     casegroup = c.casegroup_id;
   }
-  if (casegroup) Casegroups(db_, clock_).get(*casegroup);
+  if (casegroup) Casegroups(db_, clock_).require(*casegroup);
   if (r.parent_id) get(*r.parent_id);
   const std::string t = now();
   db_.prepare(

@@ -219,7 +219,7 @@ std::string ProcedureRuntime::pin_file(const std::string& procedure) {
 Id ProcedureRuntime::create_pinned(const std::string& procedure, const std::string& hash,
                                    std::optional<Id> casegroup, const std::string& input_json,
                                    const std::string& started_by) {
-  if (casegroup) engine_.casegroups.get(*casegroup);
+  if (casegroup) engine_.casegroups.require(*casegroup);
   return store_.create(procedure, hash, casegroup, input_json, started_by);
 }
 
