@@ -188,12 +188,7 @@ bool push_kept_module(lua_State* L, const std::string& chunkname, const std::str
 
 // Keeps the chunk on top of the stack (left there) for push_kept_module.
 void keep_module(lua_State* L, const std::string& chunkname, std::string source) {
-  if (lua_getfield(L, LUA_REGISTRYINDEX, kModuleChunks) != LUA_TTABLE) {
-    lua_pop(L, 1);
-    lua_newtable(L);
-    lua_pushvalue(L, -1);
-    lua_setfield(L, LUA_REGISTRYINDEX, kModuleChunks);
-  }
+  lua_getfield(L, LUA_REGISTRYINDEX, kModuleChunks);
   lua_pushvalue(L, -2);
   lua_setfield(L, -2, chunkname.c_str());
   lua_pop(L, 1);
@@ -577,6 +572,8 @@ void Sandbox::install_globals() {
   lua_setfield(L, LUA_REGISTRYINDEX, kEnvironmentMeta);
   lua_newtable(L);
   lua_setfield(L, LUA_REGISTRYINDEX, kSharedLibraries);
+  lua_newtable(L);
+  lua_setfield(L, LUA_REGISTRYINDEX, kModuleChunks);
 
   new_environment();
   lua_gc(L, LUA_GCRESTART);
