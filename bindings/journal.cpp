@@ -241,8 +241,8 @@ void write_integer(std::int64_t n, std::string& out) {
   out.append(digits, end);
 }
 
-// The members of a large table whose keys are all strings, in two passes: the keys, sorted,
-// then each value looked up.
+// The members of a table whose keys are all strings, sorted bytewise as the tree's std::map
+// orders them. The key views stay valid: the table holds its keys while it is written.
 void write_sorted_members(lua_State* L, int t, std::size_t count, int depth, std::string& out) {
   std::vector<std::string_view> keys;
   keys.reserve(count);
@@ -279,10 +279,6 @@ void write_list(lua_State* L, int t, lua_Integer n, int depth, std::string& out)
   out += ']';
 }
 
-// Tables of up to this many entries are written in one pass over them, their values held
-// on the Lua stack meanwhile; larger ones take two.
-constexpr int kOnePassEntries = 64;
-
 // Error tables and tables with keys of mixed kinds are rare: they take the tree's path.
 void write_table(lua_State* L, int t, int depth, std::string& out) {
   if (depth > kMaxDepth) unrecordable("a table nested more than 32 deep (or a cycle)");
@@ -291,69 +287,16 @@ void write_table(lua_State* L, int t, int depth, std::string& out) {
     out += dump(encode_table(L, t, depth));
     return;
   }
-  // One pass: each value is kept on the stack with its key's text (a view of the table's
-  // own string), and the table's shape worked out on the way.
-  const int base = lua_gettop(L);
-  struct Member {
-    std::string_view key;
-    int value;  // stack slot
-  };
-  std::vector<Member> members;
-  TableShape shape;
-  lua_Integer max_int = 0;
-  bool all_positive_ints = true;
-  lua_pushnil(L);
-  while (lua_next(L, t)) {
-    ++shape.count;
-    if (shape.count > kOnePassEntries) {
-      lua_settop(L, base);
-      shape = shape_of(L, t);
-      members.clear();
-      break;
-    }
-    luaL_checkstack(L, 3, "recording a table");
-    lua_insert(L, -2);  // the value below the key, which lua_next needs on top
-    const int key_type = lua_type(L, -1);
-    if (key_type == LUA_TSTRING) {
-      size_t len = 0;
-      const char* k = lua_tolstring(L, -1, &len);
-      members.push_back({{k, len}, lua_gettop(L) - 1});
-    } else {
-      shape.all_strings = false;
-    }
-    if (lua_isinteger(L, -1) && lua_tointeger(L, -1) > 0) {
-      max_int = std::max(max_int, lua_tointeger(L, -1));
-    } else {
-      all_positive_ints = false;
-    }
-  }
-  if (shape.count <= kOnePassEntries) {
-    if (all_positive_ints && static_cast<std::size_t>(max_int) == shape.count) {
-      shape.list_length = max_int;
-    }
-  }
-  if (shape.count == 0) {
+  const auto [count, all_strings, list_length] = shape_of(L, t);
+  if (count == 0) {
     out += "{}";
-  } else if (shape.list_length) {
-    write_list(L, t, shape.list_length, depth, out);
-  } else if (shape.all_strings && !members.empty()) {
-    // Keys sorted bytewise, as the tree's std::map orders them.
-    std::sort(members.begin(), members.end(),
-              [](const Member& a, const Member& b) { return a.key < b.key; });
-    out += '{';
-    for (std::size_t i = 0; i < members.size(); ++i) {
-      if (i > 0) out += ',';
-      write_string(members[i].key.data(), members[i].key.size(), out);
-      out += ':';
-      write_value(L, members[i].value, depth + 1, out);
-    }
-    out += '}';
-  } else if (shape.all_strings) {
-    write_sorted_members(L, t, shape.count, depth, out);
+  } else if (list_length) {
+    write_list(L, t, list_length, depth, out);
+  } else if (all_strings) {
+    write_sorted_members(L, t, count, depth, out);
   } else {
     out += dump(encode_table(L, t, depth));
   }
-  lua_settop(L, base);
 }
 
 void write_value(lua_State* L, int index, int depth, std::string& out) {

@@ -397,7 +397,7 @@ TEST_CASE("the recorded text of values is what the JSON tree prints, byte for by
   Sandbox sandbox({}, {}, &host);
   sandbox.load(R"lua(
     local cg = case.get(1)
-    -- More entries than are written in one pass: string keys, a list, mixed keys.
+    -- Large tables: string keys, a list, mixed keys.
     local function big(kind)
       local t = {}
       for i = 1, 100 do t[kind == "k" and ("k" .. i) or i] = {i, cg} end
