@@ -14,8 +14,6 @@ Instant SystemClock::now() const {
   return std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
 }
 
-// Formatted by hand rather than with date::format (a stream per call): the engine stamps
-// every row it writes, so this is on the hot path of every activation.
 namespace {
 
 // Writes `value` as exactly `width` digits ending just before `end`.
@@ -28,8 +26,9 @@ void put_digits(char* end, unsigned value, int width) {
 
 }  // namespace
 
-// By hand rather than through snprintf: every row the engine writes is stamped, most of
-// them more than once.
+// Formatted by hand rather than with date::format (a stream per call) or snprintf: the
+// engine stamps every row it writes, so this is on the hot path of every activation. Years
+// outside 0-9999 never occur in practice; they take the slow path.
 std::string format_instant(Instant t) {
   const Date day = std::chrono::floor<std::chrono::days>(t);
   const date::year_month_day ymd(day);
