@@ -437,8 +437,8 @@ std::vector<Diagnostic> lint_source(std::string_view source, const std::string& 
     return {{line, "syntax error: " + message}};
   }
   // A scenario test file (NAME_test.lua, run by `casekit test`) also has `scenario`.
-  const bool scenario_file = chunkname.size() >= 9 &&
-                             chunkname.compare(chunkname.size() - 9, 9, "_test.lua") == 0;
+  const bool scenario_file =
+      chunkname.size() >= 9 && chunkname.compare(chunkname.size() - 9, 9, "_test.lua") == 0;
   if (!scenario_file) return Linter(Lexer(source).run(), catalogues, sandbox_surface()).run();
   SandboxSurface surface = sandbox_surface();
   surface.globals.insert("scenario");
