@@ -103,7 +103,7 @@ end
 local function the_sr(ctx, cg)
   if ctx.params.sr then
     local s = sr.get(integer(ctx.params.sr) or error("params.sr must be an SR id"))
-    if s.sub_area ~= AMP or not s.casegroup or s.casegroup.id ~= cg.id then
+    if s.sub_area ~= AMP or s.casegroup ~= cg then  -- objects compare by type and id
       error("SR " .. s.id .. " is not an Action Missed Payment SR of casegroup " .. cg.id)
     end
     return s
@@ -123,7 +123,7 @@ end
 
 -- Returns a result when the SR must not be worked, else nil.
 local function address_check(s, pp)
-  local status = pp.address and pp.address.status
+  local status = (pp.address or {}).status
   if status == "DLO" or status == "NFA" then
     s:add_note("Paying parent's correspondence address is marked " .. status
       .. ": SR closed and cancelled")
@@ -166,7 +166,7 @@ local function new_method_of_payment(s, account, title, outcomes, replacing)
 end
 
 local function credit_check(s, pp)
-  if pp.address and pp.address.status == "confirmed" then
+  if (pp.address or {}).status == "confirmed" then
     s:complete_step("Search CRA")
   else
     s:skip_step("Search CRA")

@@ -34,13 +34,14 @@ local function row_total(row)
 end
 
 -- 002 "Create Contact Details for the clients": a parent CMS already knows keeps its record.
-local function client_for(person, extra)
-  local found = case.find_client { nino = person.nino }
-  if found then return found, false end
+local function new_client(person, extra)
   local details = { name = person.name, nino = person.nino, dob = person.dob,
                     address = person.address }
   for k, v in pairs(extra or {}) do details[k] = v end
-  return case.create_client(details), true
+  return case.create_client(details)
+end
+local function client_for(person)
+  return case.find_client { nino = person.nino } or new_client(person)
 end
 
 -- "2,500.00 active, 100.00 deferred": the parts of a balance that are not zero.
@@ -206,25 +207,24 @@ return procedure {
     if row_total(row) == 0 then return complete_without_arrears(cg, row) end
 
     -- 002 "Arrears Only Case Set Up", where arrears are owed and no case exists.
-    local pp_new
-    pp, pp_new = client_for(row.paying_parent, {
-      employment_status = row.paying_parent.employment_status,
-      benefit_status = row.paying_parent.benefit })
-    if not pp_new and row.paying_parent.benefit then
+    local pp_new, cg_new = not pp, not cg
+    if pp_new then
+      local p = row.paying_parent
+      pp = new_client(p, { employment_status = p.employment_status, benefit_status = p.benefit })
+    elseif row.paying_parent.benefit then
       pp:set_benefit_status(row.paying_parent.benefit)
     end
-    local built = false
-    if not cg then
+    if cg_new then
       cg = case.create_casegroup { paying_parent = pp, csa_ref = row.csa_ref,
                                    segment = "Arrears Only Categorised", arrears_only = true,
                                    region = row.region }
-      built = true
     end
+    local built = cg_new
     local cases, rps = {}, {}
     for i, person in ipairs(row.receiving_parents) do
       rps[i] = client_for(person)
-      -- Basic CSA scheme details go on existing and new cases alike.
-      cases[i] = cg:case_of(rps[i])
+      -- Basic CSA scheme details go on existing and new cases alike (a new casegroup has none).
+      cases[i] = not cg_new and cg:case_of(rps[i])
       if cases[i] then
         cases[i]:set_csa_details { scheme = "CSA", ref = row.csa_ref }
       else
@@ -234,7 +234,7 @@ return procedure {
       end
     end
 
-    local account = payment.find_account(pp)
+    local account = not pp_new and payment.find_account(pp)  -- a new parent has none yet
     if not account then
       payment.open_account { client = pp, method = row.method_of_payment }
     elseif row.method_of_payment then

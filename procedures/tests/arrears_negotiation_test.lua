@@ -579,3 +579,21 @@ scenario("phase 2 hands over: an Automated Financial Transition SR is negotiated
   t.eq(#t.tasks { kind = "missed_payment_call" }, 0)
   t.eq(#t.tasks { kind = "negotiate_schedule" }, 1)
 end)
+
+scenario("an SR handed over must be an Action Missed Payment SR of the same casegroup", function(t)
+  local cg = family(t)
+  local other = family(t)
+  local theirs = sr.create { process = "Arrears", area = "Arrears Management",
+                             sub_area = "Action Missed Payment", casegroup = other,
+                             reason = "Automated Financial Transition" }
+  local review = sr.create { process = "Arrears", area = "Arrears Management",
+                             sub_area = "Arrears Review", casegroup = cg }
+  for _, s in ipairs({ theirs, review }) do
+    local id = start(t, cg, { sr = tostring(s.id) })
+    t.eq(t.instance(id).status, "failed")
+    t.expect(string.find(t.instance(id).error, "SR " .. s.id .. " is not an Action Missed "
+      .. "Payment SR of casegroup " .. cg.id, 1, true), t.instance(id).error)
+    t.eq(s.status, "Open", "the SR handed over is left as it was")
+  end
+  t.eq(#t.tasks {}, 0, "no work items")
+end)

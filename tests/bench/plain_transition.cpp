@@ -11,6 +11,7 @@ namespace casekit::bench {
 namespace {
 
 using nlohmann::json;
+using Row = nlohmann::ordered_json;  // an extract row as parse_dw_row keeps it
 
 constexpr const char* kStates[] = {"active", "suspended", "deferred"};
 constexpr const char* kSteps[] = {"Create contact details for the clients",
@@ -53,7 +54,7 @@ class Writer {
     return std::nullopt;
   }
 
-  Id client(const json& person, bool paying) {
+  Id client(const Row& person, bool paying) {
     if (auto id = find_client(person["nino"])) return *id;
     std::optional<std::string> employment, benefit, dob;
     if (paying && person["employment_status"].is_string()) employment = person["employment_status"];
@@ -66,7 +67,7 @@ class Writer {
                   employment, benefit, now_)
         .run();
     const Id id = db_.last_insert_id();
-    const json& a = person["address"];
+    const Row& a = person["address"];
     const auto opt = [&](const char* k) {
       return a.contains(k) && a[k].is_string() ? std::optional(a[k].get<std::string>())
                                                : std::nullopt;
@@ -203,7 +204,7 @@ class Writer {
   }
 
   void transition(const DwRow& row) {
-    const json& r = row.json;
+    const Row& r = row.json;
     const Pence total = row.total();
     std::optional<Id> pp = find_client(r["paying_parent"]["nino"]);
     std::optional<Id> group;
@@ -220,7 +221,7 @@ class Writer {
       }
       return;
     }
-    pp = client(r["paying_parent"], true);
+    if (!pp) pp = client(r["paying_parent"], true);
     bool built = false;
     if (!group) {
       db_.prepare(
