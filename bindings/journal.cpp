@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cstdint>
 #include <cstring>
 
 #include "bindings/modules.hpp"
@@ -219,16 +220,36 @@ namespace {
 
 void write_value(lua_State* L, int index, int depth, std::string& out);
 
+// Whether any of the eight bytes in `w` is outside printable ASCII or is a quote or a
+// backslash: the bit tricks of "Determine if a word has a byte less than n" (Bit Twiddling
+// Hacks), which are exact for the question "any?". Eight bytes a step, since recording a
+// call scans every string it passes.
+bool needs_escaping(std::uint64_t w) {
+  constexpr std::uint64_t ones = 0x0101010101010101, highs = 0x8080808080808080;
+  const auto has_zero_byte = [&](std::uint64_t x) { return ((x - ones) & ~x & highs) != 0; };
+  return (w & highs) != 0 || ((w - ones * 0x20) & ~w & highs) != 0 ||
+         has_zero_byte(w ^ (ones * '"')) || has_zero_byte(w ^ (ones * '\\'));
+}
+
+bool needs_escaping(unsigned char c) {
+  return c < 0x20 || c >= 0x80 || c == '"' || c == '\\';
+}
+
 // A string as dump() writes it. Printable ASCII without quotes or backslashes, which is
 // nearly every string a procedure passes, is written as it is; anything else goes through
 // the JSON library, so escapes and invalid UTF-8 come out exactly as they always have.
 void write_string(const char* s, std::size_t len, std::string& out) {
-  for (std::size_t i = 0; i < len; ++i) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    if (c < 0x20 || c >= 0x80 || c == '"' || c == '\\') {
-      out += dump(nlohmann::json(std::string(s, len)));
-      return;
-    }
+  std::size_t i = 0;
+  bool plain = true;
+  for (; plain && i + 8 <= len; i += 8) {
+    std::uint64_t w;
+    std::memcpy(&w, s + i, 8);
+    plain = !needs_escaping(w);
+  }
+  for (; plain && i < len; ++i) plain = !needs_escaping(static_cast<unsigned char>(s[i]));
+  if (!plain) {
+    out += dump(nlohmann::json(std::string(s, len)));
+    return;
   }
   out += '"';
   out.append(s, len);
@@ -390,7 +411,8 @@ class LuaBuilder {
     lua_pushnumber(L_, d);
     return finish_value();
   }
-  bool string(json::string_t& s) {
+  bool string(json::string_t& s) { return text(s); }
+  bool text(std::string_view s) {
     lua_pushlstring(L_, s.data(), s.size());
     return finish_value();
   }
@@ -399,7 +421,8 @@ class LuaBuilder {
     return finish_value();
   }
   bool start_object(std::size_t) { return open(false); }
-  bool key(json::string_t& k) {
+  bool key(json::string_t& k) { return key_text(k); }
+  bool key_text(std::string_view k) {
     lua_pushlstring(L_, k.data(), k.size());
     return true;
   }
@@ -514,6 +537,59 @@ void push_json_text(lua_State* L, std::string_view text) {
   luaL_checkstack(L, 4, "building a value from JSON");
   LuaBuilder builder(L);
   nlohmann::json::sax_parse(text, &builder);
+}
+
+namespace {
+
+// A tree deeper than this is left to the text path (whose parser does not recurse).
+constexpr int kMaxTreeDepth = 256;
+
+// Walks a tree as the parser walks text, so that the builder does exactly what it does
+// for push_json_text. False, having stopped part way, for a tree nested too deep.
+bool feed(LuaBuilder& b, const nlohmann::ordered_json& v, int depth) {
+  if (depth > kMaxTreeDepth) return false;
+  using Kind = nlohmann::ordered_json::value_t;
+  switch (v.type()) {
+    case Kind::null:
+    case Kind::discarded:
+    case Kind::binary:  // never parsed from JSON text; the builder makes it nil
+      return b.null();
+    case Kind::boolean:
+      return b.boolean(v.get<bool>());
+    case Kind::number_integer:
+      return b.number_integer(v.get<nlohmann::json::number_integer_t>());
+    case Kind::number_unsigned:
+      return b.number_unsigned(v.get<nlohmann::json::number_unsigned_t>());
+    case Kind::number_float:
+      return b.number_float(v.get<double>(), {});
+    case Kind::string:
+      return b.text(v.get_ref<const std::string&>());
+    case Kind::object:
+      b.start_object(v.size());
+      for (auto it = v.begin(); it != v.end(); ++it) {
+        b.key_text(it.key());
+        if (!feed(b, it.value(), depth + 1)) return false;
+      }
+      return b.end_object();
+    case Kind::array:
+      b.start_array(v.size());
+      for (const auto& element : v) {
+        if (!feed(b, element, depth + 1)) return false;
+      }
+      return b.end_array();
+  }
+  return false;
+}
+
+}  // namespace
+
+bool push_json_tree(lua_State* L, const nlohmann::ordered_json& value) {
+  luaL_checkstack(L, 4, "building a value from JSON");
+  const int top = lua_gettop(L);
+  LuaBuilder builder(L);
+  if (feed(builder, value, 0)) return true;
+  lua_settop(L, top);
+  return false;
 }
 
 int push_json_values(lua_State* L, std::string_view text) {

@@ -110,6 +110,12 @@ std::string values_to_text(lua_State* L, int first);
 void push_json(lua_State* L, const nlohmann::json& value);
 // The same from JSON text (a recorded result, an instance's input), without the tree.
 void push_json_text(lua_State* L, std::string_view text);
+// The same from a tree parsed with its keys in the text's order: the values are those
+// push_json_text builds from that text, and each table is filled in the same order (so
+// pairs() walks it the same way). An instance's first activation uses it for an input that
+// its creator had already parsed (an extract row). Pushes nothing and returns false for a
+// tree nested more than 256 deep: parse its text instead.
+bool push_json_tree(lua_State* L, const nlohmann::ordered_json& value);
 // Pushes each element of a JSON array text (a recorded list of results); returns how many.
 int push_json_values(lua_State* L, std::string_view text);
 // The compact text form used for args and results.

@@ -407,7 +407,8 @@ TEST_CASE("the recorded text of values is what the JSON tree prints, byte for by
     return {
       {}, {1, 2, 3}, {a = 1, b = {c = true, d = false}}, {z = 1, Z = 2, ["a b"] = "x", ["\0"] = 3},
       "plain", 'quote " and \\ back', "tab\tnew\nline\1\31\127", "caf\xc3\xa9 \xe2\x82\xac",
-      "bad \xff\xfe utf8", 0, -7, math.maxinteger, math.mininteger, 1.5, -0.25, 1e300, 0/0,
+      "bad \xff\xfe utf8", "sixteen bytes ok\"", "eight ok\\tail", "0123456789abcdef\1" .. "x",
+      "01234567" .. "\127\128" .. "abcdef", "exactly sixteen!", 0, -7, math.maxinteger, math.mininteger, 1.5, -0.25, 1e300, 0/0,
       1/0, true, false, cg, {cg, {sr = cg}}, {[1] = "a", [3] = "c"}, {[1] = "a", x = "b"},
       {[2.5] = 1}, {[true] = 1}, {nested = {deeper = {{1}, {2, {x = "y"}}}}},
       select(2, pcall(case.get, 999)),
@@ -448,6 +449,71 @@ TEST_CASE("the recorded text of values is what the JSON tree prints, byte for by
   lua_pushcfunction(L, [](lua_State*) { return 0; });
   CHECK_THROWS_WITH(lua::values_to_text(L, list + 1), Catch::Contains("a function"));
   CHECK_THROWS_WITH(lua::values_to_json(L, list + 1), Catch::Contains("a function"));
+}
+
+namespace {
+
+// Every key of the table at `index`, recursively, in the order lua_next visits them.
+std::string visit_order(lua_State* L, int index) {
+  index = lua_absindex(L, index);
+  if (!lua_istable(L, index)) return "";
+  std::string order = "{";
+  lua_pushnil(L);
+  while (lua_next(L, index)) {
+    lua_pushvalue(L, -2);
+    order += luaL_tolstring(L, -1, nullptr);
+    lua_pop(L, 2);
+    order += ":" + visit_order(L, -1) + ",";
+    lua_pop(L, 1);
+  }
+  return order + "}";
+}
+
+}  // namespace
+
+TEST_CASE("a tree parsed in the text's order builds what the text builds, in the same order") {
+  // The import hands each extract row's tree to its instance's first activation, and a
+  // replay builds ctx.input from the stored text: the two must give the same tables, filled
+  // in the same order, so that pairs() walks them alike.
+  TestEngine t;
+  t.run(kFamily);
+  lua::Host host{t.engine, "test", {}};
+  Sandbox sandbox({}, {}, &host);
+  lua_State* L = sandbox.state();
+  std::string many_keys = "{";
+  for (int i = 40; i > 0; --i)
+    many_keys += "\"k" + std::to_string(i * 7 % 41) + "\":" + std::to_string(i) + ",";
+  many_keys += "\"last\":[1,2,{\"z\":0,\"a\":1}]}";
+  for (
+      const std::string& text : {
+          std::string(R"({"input":{"csa_ref":"CSA-1","b":2,"a":1},"params":{}})"),
+          many_keys,
+          std::string(R"({"dup":1,"x":2,"dup":3})"),
+          std::string(R"([1,-2,3.5,1e300,18446744073709551615,-0,true,false,null,"caf\u00e9 \n"])"),
+          std::string(
+              R"({"o":{"$object":"Casegroup","id":1},"e":{"$error":{"code":"NOT_FOUND","message":"m"}},"p":{"$pairs":[[true,1],[2.5,"x"]]}})"),
+          std::string(R"({"empty":{},"list":[],"nested":{"deeper":[[1],[2,{"x":"y"}]]}})"),
+      }) {
+    INFO(text);
+    const int top = lua_gettop(L);
+    lua::push_json_text(L, text);
+    REQUIRE(lua::push_json_tree(L, nlohmann::ordered_json::parse(text)));
+    REQUIRE(lua_gettop(L) == top + 2);
+    CHECK(visit_order(L, top + 1) == visit_order(L, top + 2));
+    lua_pushvalue(L, top + 1);
+    const std::string from_text = lua::values_to_text(L, top + 3);
+    lua_settop(L, top + 2);
+    CHECK(lua::values_to_text(L, top + 2) == from_text);
+    lua_settop(L, top);
+  }
+  // Nested deeper than the walker goes: nothing is pushed, and the text builds it instead.
+  const std::string deep = std::string(300, '[') + std::string(300, ']');
+  const int top = lua_gettop(L);
+  CHECK_FALSE(lua::push_json_tree(L, nlohmann::ordered_json::parse(deep)));
+  CHECK(lua_gettop(L) == top);
+  lua::push_json_text(L, deep);
+  CHECK(lua_istable(L, -1));
+  lua_settop(L, top);
 }
 
 TEST_CASE("binding errors carry a code that scripts can branch on") {

@@ -532,6 +532,43 @@ end}
   CHECK(d.count("SELECT count(*) FROM instances WHERE status = 'completed'") == 4);
 }
 
+TEST_CASE("an input held parsed is used only with the text it came from, and only once") {
+  // The trees here differ from their texts on purpose, to show which one an activation
+  // used: the runtime trusts a held tree only while the instance's stored input is the
+  // text it was parsed from, and forgets it when the drain ends.
+  DurableEngine d;
+  d.procedure("echo",
+              "return procedure{name = \"echo\", run = function(ctx) "
+              "return ctx.input.v .. '/' .. #ctx.params end}\n");
+  const std::string hash = d.runtime.pin("echo");
+  const std::string text = R"({"input":{"v":"text"},"params":{}})";
+  const auto tree = [](const char* v) {
+    return nlohmann::ordered_json{{"input", {{"v", v}}}, {"params", nlohmann::json::array()}};
+  };
+  const auto result = [&](Id id) { return d.instance(id).result.value_or("none"); };
+  Id held = 0, stale = 0, after = 0;
+  {
+    Transaction tx(d.db);
+    held = d.runtime.create_pinned("echo", hash, std::nullopt, text, "op");
+    d.runtime.hold_parsed_input(held, text, tree("tree"));
+    stale = d.runtime.create_pinned("echo", hash, std::nullopt, text, "op");
+    d.runtime.hold_parsed_input(stale, R"({"input":{"v":"other"},"params":{}})", tree("tree"));
+    d.runtime.hold_parsed_input(stale + 1, text, tree("forgotten"));  // not created yet
+    tx.commit();
+  }
+  d.runtime.drain();
+  CHECK(result(held) == R"("tree/0")");
+  CHECK(result(stale) == R"("text/0")");
+  {
+    Transaction tx(d.db);
+    after = d.runtime.create_pinned("echo", hash, std::nullopt, text, "op");
+    tx.commit();
+  }
+  REQUIRE(after == stale + 1);
+  d.runtime.drain();
+  CHECK(result(after) == R"("text/0")");
+}
+
 TEST_CASE("instances sharing a sandbox each get a fresh environment, locals and modules") {
   // One-shot instances of one procedure run one after another in the same sandbox. Whatever
   // one of them changes (a module's table, the chunk's top-level locals, an allowed global

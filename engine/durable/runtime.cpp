@@ -99,7 +99,8 @@ void load_declaration(Sandbox& sandbox, const std::string& procedure) {
   }
 }
 
-void push_ctx(lua_State* co, const Instance& instance) {
+// `parsed`, when given, is the instance's input already parsed from its text.
+void push_ctx(lua_State* co, const Instance& instance, const nlohmann::ordered_json* parsed) {
   lua_createtable(co, 0, 5);
   lua_pushinteger(co, instance.id);
   lua_setfield(co, -2, "instance");
@@ -111,7 +112,7 @@ void push_ctx(lua_State* co, const Instance& instance) {
     lua::push_object(co, lua::kCasegroupType, *instance.casegroup);
     lua_setfield(co, -2, "casegroup");
   }
-  lua::push_json_text(co, instance.input);
+  if (!parsed || !lua::push_json_tree(co, *parsed)) lua::push_json_text(co, instance.input);
   if (!lua_istable(co, -1))
     throw Error(ErrorCode::internal, "an instance's input is not an object");
   if (lua_getfield(co, -1, "params") == LUA_TNIL) {
@@ -231,6 +232,11 @@ Id ProcedureRuntime::create(const std::string& procedure, std::optional<Id> case
                        started_by);
 }
 
+void ProcedureRuntime::hold_parsed_input(Id id, std::string input_json,
+                                         nlohmann::ordered_json input) {
+  parsed_inputs_.insert_or_assign(id, ParsedInput{std::move(input_json), std::move(input)});
+}
+
 bool ProcedureRuntime::procedure_exists(const std::string& procedure) {
   return batch_pins_.contains(procedure) || std::filesystem::exists(procedure_file(procedure));
 }
@@ -285,7 +291,10 @@ std::unique_ptr<ProcedureRuntime::Live> ProcedureRuntime::build(const Instance& 
   lua_getfield(L, -1, "run");
   lua_xmove(L, live->co, 1);
   lua_pop(L, 1);
-  push_ctx(live->co, instance);
+  const auto held = parsed_inputs_.find(instance.id);
+  const bool use_held = held != parsed_inputs_.end() && held->second.text == instance.input;
+  push_ctx(live->co, instance, use_held ? &held->second.tree : nullptr);
+  if (held != parsed_inputs_.end()) parsed_inputs_.erase(held);
   return live;
 }
 
@@ -500,6 +509,11 @@ std::size_t ProcedureRuntime::run_batch() {
 }
 
 std::size_t ProcedureRuntime::drain() {
+  // Whatever happens, no held input outlives the drain its instances were created for.
+  struct ForgetParsedInputs {
+    std::unordered_map<Id, ParsedInput>& held;
+    ~ForgetParsedInputs() { held.clear(); }
+  } forget_parsed{parsed_inputs_};
   std::size_t total = 0;
   while (const std::size_t ran = run_batch()) total += ran;
   return total;

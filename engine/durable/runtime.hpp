@@ -2,8 +2,9 @@
 //
 // An activation takes a runnable instance to its next wait or its end: its domain writes,
 // its new history and its new status commit together. Activations run in batches, one
-// transaction per batch and a savepoint per activation, so a failing instance rolls back
-// alone and a large wake-up does not cost one fsync per instance.
+// transaction per batch, so a large wake-up does not cost one fsync per instance; a batch
+// in which an activation fails runs again with a savepoint per activation, so the failing
+// instance rolls back alone (run_batch).
 //
 // An instance's Lua state is rebuilt by replaying its pinned source against its history,
 // unless the warm cache still holds it (suspended at its wait); both give the same result.
@@ -81,6 +82,12 @@ class ProcedureRuntime : public TimerSource, public lua::ProcedureStarter {
   Id create_pinned(const std::string& procedure, const std::string& hash,
                    std::optional<Id> casegroup, const std::string& input_json,
                    const std::string& started_by);
+  // For an instance just created whose input its creator has already parsed (an import's
+  // extract row), keys in the text's order: its first activation builds ctx from the tree
+  // rather than parse the stored text again, which is the same by construction
+  // (lua::push_json_tree). Used only while the stored input is still `input_json`, and
+  // forgotten when the next drain() ends.
+  void hold_parsed_input(Id id, std::string input_json, nlohmann::ordered_json input);
 
   // lua::ProcedureStarter, for the `procedures` module.
   bool procedure_exists(const std::string& procedure) override;
@@ -174,6 +181,11 @@ class ProcedureRuntime : public TimerSource, public lua::ProcedureStarter {
   std::vector<std::pair<int, std::string>> held_output_;
   std::function<void(std::string_view)> hold_print_;
   std::function<void(int, std::string_view)> hold_log_;
+  struct ParsedInput {
+    std::string text;
+    nlohmann::ordered_json tree;
+  };
+  std::unordered_map<Id, ParsedInput> parsed_inputs_;  // by instance, until drain() ends
   // The warm cache: least recently used first.
   std::list<std::pair<Id, std::unique_ptr<Live>>> cache_;
   std::unordered_map<Id, decltype(cache_)::iterator> cache_index_;

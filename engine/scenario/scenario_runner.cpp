@@ -147,7 +147,7 @@ int t_generate(lua_State* L, World& w) {
     lua_setfield(L, -2, "line");
     const auto parsed = parse_dw_row(line);
     if (const auto* row = std::get_if<DwRow>(&parsed)) {
-      lua::push_json(L, row->json);
+      if (!lua::push_json_tree(L, row->json)) lua::push_json_text(L, line);
       lua_setfield(L, -2, "row");
     } else {
       lua::push_string(L, std::get<DwRowError>(parsed).reason);

@@ -10,7 +10,9 @@
 namespace casekit {
 namespace {
 
-using nlohmann::json;
+// Keys kept in the line's order: the import hands this tree to the row's instance, which
+// must see the same tables it would build from the line (engine/durable/runtime.hpp).
+using json = nlohmann::ordered_json;
 
 // Thrown inside the checks below and turned into a DwRowError at the one place that parses.
 struct Problem {

@@ -39,12 +39,12 @@ struct DwRowError {
   std::string reason;
 };
 
-// A row that passed every check. `json` is the row as read, which is what the transition
-// procedure receives as ctx.input.
+// A row that passed every check. `json` is the row as read, keys in the line's order,
+// which is what the transition procedure receives as ctx.input.
 struct DwRow {
   std::string csa_ref;
   std::string extract_date;
-  nlohmann::json json;
+  nlohmann::ordered_json json;
   std::vector<DwArrears> receiving_parents;  // in the order of the extract
   DwArrears sos;
   Pence total() const;

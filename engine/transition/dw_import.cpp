@@ -57,10 +57,14 @@ std::vector<Id> take_in(Engine& engine, ProcedureRuntime& runtime, const std::st
     }
     // The row as it came (it has just been parsed and checked) is the instance's input;
     // written again only if it starts with something JSON allows only at a document's start
-    // (a byte order mark).
-    const std::string input = line.starts_with('{') ? line : row.json.dump();
-    const Id instance = runtime.create_pinned(kTransitionProcedure, hash, std::nullopt,
-                                              R"({"input":)" + input + R"(,"params":{}})", actor);
+    // (a byte order mark). The parsed row goes with it to the instance's first activation.
+    std::string input =
+        R"({"input":)" + (line.starts_with('{') ? line : row.json.dump()) + R"(,"params":{}})";
+    const Id instance =
+        runtime.create_pinned(kTransitionProcedure, hash, std::nullopt, input, actor);
+    runtime.hold_parsed_input(
+        instance, std::move(input),
+        {{"input", std::move(row.json)}, {"params", nlohmann::ordered_json::object()}});
     remember(engine.db, engine.clock, key, row.csa_ref, row.extract_date, "transitioned", instance,
              std::nullopt);
     created.push_back(instance);

@@ -287,7 +287,7 @@ void transition_figures(const std::filesystem::path& dir, const std::vector<std:
     // machine's speed also drifts, by a tenth or more from one minute to the next, so the
     // ratio is the median of each round's own (its two runs, a few seconds apart, see much
     // the same machine). The largest extracts run once.
-    const int rounds = rows <= 10'000 ? 5 : rows <= 100'000 ? 2 : 1;
+    const int rounds = rows <= 10'000 ? 5 : rows <= 100'000 ? 3 : 1;
     auto plain = plain_run(dir, extract, clock);
     auto import = import_run(dir, extract, clock);
     std::vector<double> ratios{import.seconds / plain.seconds};
@@ -308,7 +308,7 @@ void transition_figures(const std::filesystem::path& dir, const std::vector<std:
     }
     require_same_rows(dir);
     const double rate = static_cast<double>(rows) / import.seconds;
-    const double ratio = median(ratios);  // of two rounds, the larger
+    const double ratio = median(ratios);
     std::printf(
         "| %lld | %.0f /s (%.1f s) | %.0f /s (%.1f s) | %.2fx | %.0f MiB | "
         ">= 5,000/s %s, <= 2.5x %s, < 300 MiB %s |\n",
