@@ -280,3 +280,21 @@ TEST_CASE("a database locked by another writer is reported, not waited on foreve
   other.set_clock(&t.clock);
   CHECK_THROWS_WITH(other.exec("BEGIN IMMEDIATE"), Catch::Contains("locked"));
 }
+
+TEST_CASE("text bound unowned is stored as it was, and a missing value as NULL") {
+  TempDir dir;
+  Database db(dir.path() / "x.db", OpenMode::create);
+  db.exec("CREATE TABLE t (a TEXT, b TEXT, c TEXT)");
+  const std::string large(5000, 'x');
+  const std::optional<std::string> some = "some", none;
+  db.prepare("INSERT INTO t VALUES (?1, ?2, ?3)")
+      .bind_unowned(1, large)
+      .bind_unowned(2, some)
+      .bind_unowned(3, none)
+      .run();
+  auto st = db.prepare("SELECT a, b, c IS NULL FROM t");
+  REQUIRE(st.step());
+  CHECK(st.text(0) == large);
+  CHECK(st.text(1) == "some");
+  CHECK(st.integer(2) == 1);
+}

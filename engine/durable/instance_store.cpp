@@ -97,7 +97,10 @@ Id InstanceStore::create(const std::string& procedure, const std::string& hash,
   db_.prepare(
          "INSERT INTO instances(procedure, source_hash, casegroup_id, input, status, started_by, "
          "created_at, updated_at) VALUES (?1, ?2, ?3, ?4, 'runnable', ?5, ?6, ?6)")
-      .bind_all(procedure, hash, casegroup, input_json, started_by, now())
+      .bind_all(procedure, hash, casegroup)
+      .bind_unowned(4, input_json)  // the largest text; the caller holds it
+      .bind(5, started_by)
+      .bind(6, now())
       .run();
   return db_.last_insert_id();
 }
@@ -188,8 +191,10 @@ void InstanceStore::append(Id id, std::span<const lua::Command> commands) {
     auto st = db_.prepare(history_insert(n));
     int p = 0;  // the parameter before this row's first
     for (const auto& c : commands.first(n)) {
-      st.bind(p + 1, id).bind(p + 2, c.seq).bind(p + 3, c.name).bind(p + 4, c.args);
-      st.bind(p + 5, c.result).bind(p + 6, c.line).bind(p + 7, at);
+      // `commands` and `at` outlive the statement: SQLite need not copy their text.
+      st.bind(p + 1, id).bind(p + 2, c.seq).bind_unowned(p + 3, c.name);
+      st.bind_unowned(p + 4, c.args).bind_unowned(p + 5, c.result);
+      st.bind_unowned(p + 6, c.line).bind_unowned(p + 7, at);
       p += 7;
     }
     st.run();

@@ -47,6 +47,16 @@ class Statement {
     return bind(index, std::string_view(value));
   }
   Statement& bind_null(int index);
+  // Text SQLite reads in place instead of copying: the caller keeps it alive and unchanged
+  // until the statement has run. For the hot paths that bind large texts they already hold
+  // (an instance's history and input); everywhere else, bind() is the safe choice.
+  Statement& bind_unowned(int index, std::string_view value);
+  Statement& bind_unowned(int index, const std::string& value) {
+    return bind_unowned(index, std::string_view(value));
+  }
+  Statement& bind_unowned(int index, const std::optional<std::string>& value) {
+    return value ? bind_unowned(index, std::string_view(*value)) : bind_null(index);
+  }
   template <typename T>
   Statement& bind(int index, const std::optional<T>& value) {
     return value ? bind(index, *value) : bind_null(index);
