@@ -1,7 +1,7 @@
 #include <fstream>
 
-#include "bindings/api_doc.hpp"
-#include "bindings/modules.hpp"
+#include "engine/bindings/api_doc.hpp"
+#include "engine/bindings/modules.hpp"
 #include "test_support.hpp"
 
 using namespace casekit;

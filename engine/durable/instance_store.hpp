@@ -10,7 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "bindings/journal.hpp"
+#include "engine/bindings/journal.hpp"
 #include "engine/domain/casegroups.hpp"
 #include "engine/store/database.hpp"
 

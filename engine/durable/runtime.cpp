@@ -2,8 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
-#include "bindings/journal.hpp"
-#include "bindings/modules.hpp"
+#include "engine/bindings/journal.hpp"
+#include "engine/bindings/modules.hpp"
 #include "engine/runtime/script_runner.hpp"
 
 namespace casekit {

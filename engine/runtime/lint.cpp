@@ -7,7 +7,7 @@
 #include <memory>
 #include <set>
 
-#include "bindings/modules.hpp"
+#include "engine/bindings/modules.hpp"
 #include "engine/runtime/sandbox.hpp"
 
 namespace casekit {

@@ -4,8 +4,8 @@
 #include <cstring>
 #include <fstream>
 
-#include "bindings/journal.hpp"
-#include "bindings/modules.hpp"
+#include "engine/bindings/journal.hpp"
+#include "engine/bindings/modules.hpp"
 #include "engine/runtime/deterministic.hpp"
 #include "engine/runtime/safe_stdlib.hpp"
 

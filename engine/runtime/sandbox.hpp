@@ -2,7 +2,7 @@
 // holding only allow-listed globals, with a memory cap (through the state's allocator) and an
 // instruction budget (through a count hook that re-arms, so pcall cannot swallow the kill).
 //
-// This is the only part of the engine, with bindings/, that talks to the Lua API.
+// This is the only part of the engine, with engine/bindings/, that talks to the Lua API.
 #pragma once
 
 #include <lua.hpp>
@@ -17,8 +17,8 @@
 #include <unordered_map>
 #include <vector>
 
-#include "bindings/api_doc.hpp"
-#include "bindings/support.hpp"
+#include "engine/bindings/api_doc.hpp"
+#include "engine/bindings/support.hpp"
 #include "engine/core/error.hpp"
 
 namespace casekit {

@@ -4,8 +4,8 @@
 #include <cstdlib>
 #include <sstream>
 
-#include "bindings/journal.hpp"
-#include "bindings/modules.hpp"
+#include "engine/bindings/journal.hpp"
+#include "engine/bindings/modules.hpp"
 #include "engine/core/temp_folder.hpp"
 #include "engine/durable/runtime.hpp"
 #include "engine/runtime/sandbox.hpp"

@@ -1,8 +1,8 @@
-#include "bindings/support.hpp"
+#include "engine/bindings/support.hpp"
 
 #include <cmath>
 
-#include "bindings/journal.hpp"
+#include "engine/bindings/journal.hpp"
 
 namespace casekit::lua {
 

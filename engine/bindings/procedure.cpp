@@ -1,9 +1,9 @@
 // The durable parts of a procedure: the `procedure{}` declaration, `wait{}`, and the modules
 // `task` (wait for a person) and `event` (wait for a payment). Each wait is journaled as
 // pending and yields; the engine resumes the instance with the wait's result
-// (bindings/journal.hpp, engine/durable/).
-#include "bindings/journal.hpp"
-#include "bindings/modules.hpp"
+// (engine/bindings/journal.hpp, engine/durable/).
+#include "engine/bindings/journal.hpp"
+#include "engine/bindings/modules.hpp"
 
 namespace casekit::lua {
 namespace {

@@ -1,11 +1,11 @@
-#include "bindings/journal.hpp"
+#include "engine/bindings/journal.hpp"
 
 #include <algorithm>
 #include <charconv>
 #include <cstdint>
 #include <cstring>
 
-#include "bindings/modules.hpp"
+#include "engine/bindings/modules.hpp"
 
 namespace casekit::lua {
 

@@ -1,5 +1,5 @@
 // Lua module `sr`: service requests, validated against procedures/sr_catalogue.toml.
-#include "bindings/modules.hpp"
+#include "engine/bindings/modules.hpp"
 
 namespace casekit::lua {
 namespace {

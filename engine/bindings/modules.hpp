@@ -1,10 +1,10 @@
 // Every Lua module and object type the engine exposes. Each is defined in its own file
-// (bindings/<module>.cpp); registry.cpp lists them in the order scripts see them.
+// (engine/bindings/<module>.cpp); registry.cpp lists them in the order scripts see them.
 #pragma once
 
 #include <span>
 
-#include "bindings/support.hpp"
+#include "engine/bindings/support.hpp"
 
 namespace casekit::lua {
 

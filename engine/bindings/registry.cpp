@@ -1,4 +1,4 @@
-#include "bindings/modules.hpp"
+#include "engine/bindings/modules.hpp"
 
 namespace casekit::lua {
 namespace {
