@@ -4,6 +4,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <random>
 #include <thread>
@@ -91,13 +92,22 @@ TEST_CASE("crash: SIGKILL at random points loses and doubles nothing") {
   REQUIRE(run_to_end({calm, root, "setup", std::to_string(kInstances)}) == 0);
   REQUIRE(run_to_end({killed, root, "setup", std::to_string(kInstances)}) == 0);
 
+  // The uninterrupted run, timed: the kills are spaced as fractions of it, so that they
+  // land mid-run on a fast machine and a slow one (a sanitizer build) alike.
+  const auto calm_start = std::chrono::steady_clock::now();
   REQUIRE(run_to_end({calm, root, "run"}) == 0);
+  const auto calm_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                           std::chrono::steady_clock::now() - calm_start)
+                           .count();
 
   const unsigned seed = std::random_device{}();
-  INFO("seed " << seed);
+  INFO("seed " << seed << ", uninterrupted run " << calm_ms << " ms");
   std::mt19937 random(seed);
-  // Short enough that the kills land before a whole run could finish (checked below).
-  std::uniform_int_distribution<int> delay_ms(10, 80);
+  // Twelve kills at most, each at most a twelfth of an uninterrupted run: together they
+  // cannot give a run the time it needs to finish (checked below), and each killed run
+  // also loses the batch it had not committed.
+  const int longest = std::max<int>(4, static_cast<int>(calm_ms / 12));
+  std::uniform_int_distribution<int> delay_ms(std::max(2, longest / 4), longest);
   int kills = 0;
   bool finished = false;
   while (!finished && kills < 12) {
