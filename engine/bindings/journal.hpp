@@ -8,8 +8,6 @@
 // raises, so the instance stops as an incident instead of silently doing something else.
 #pragma once
 
-#include <lua.hpp>
-
 #include <cstdint>
 #include <optional>
 #include <span>
@@ -17,40 +15,9 @@
 #include <string_view>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
-#include "engine/core/time.hpp"
+#include "engine/bindings/history.hpp"
 
 namespace casekit::lua {
-
-// One recorded command. `result` is a JSON array of the values returned, or
-// {"$error": {code, message}} for a call that raised; it is empty while a wait is pending.
-struct Command {
-  std::int64_t seq = 0;
-  std::string name;  // "sr.create", "SR:set_status", "wait", ...
-  std::string args;  // JSON array of the arguments
-  std::optional<std::string> result;
-  std::string line;  // "procedures/x.lua:12"
-};
-
-struct Divergence {
-  std::int64_t position = 0;  // seq of the command that differs
-  std::string expected;       // recorded: "name args" or "(end of history)"
-  std::string found;          // this run: "name args" or "(script ended)"
-  std::string line;           // where the script was when it differed
-  std::string message;
-};
-
-// What a live wait asks the engine to watch for; the journal holds it until the
-// activation ends and the runtime stores it on the instance.
-struct PendingWait {
-  std::string kind;  // timer | task | payment | letter
-  std::int64_t seq = 0;
-  std::optional<Instant> wake_at;   // the timer, or an event's timeout
-  std::optional<std::int64_t> ref;  // work item id, ledger account id, or letter id
-  // The event has already happened: its result (JSON text, as recorded), and no wait.
-  std::optional<std::string> ready;
-};
 
 class Journal {
  public:
@@ -94,31 +61,5 @@ class Journal {
   bool reached_end_ = false;
   std::optional<Divergence> divergence_;
 };
-
-// ---- Lua values <-> JSON ------------------------------------------------------------------
-//
-// Tables become arrays (keys 1..n) or objects (all keys strings, written sorted), other
-// tables {"$pairs": [[k, v], ...]}; engine objects {"$object": "SR", "id": 7}; error tables
-// {"$error": {...}}. Functions and threads cannot be recorded and raise.
-
-nlohmann::json to_json(lua_State* L, int index);
-// Values index..top as a JSON array.
-nlohmann::json values_to_json(lua_State* L, int first);
-// The same as dump(values_to_json(L, first)), written without building the tree: every
-// binding call a procedure makes is recorded this way.
-std::string values_to_text(lua_State* L, int first);
-void push_json(lua_State* L, const nlohmann::json& value);
-// The same from JSON text (a recorded result, an instance's input), without the tree.
-void push_json_text(lua_State* L, std::string_view text);
-// The same from a tree parsed with its keys in the text's order: the values are those
-// push_json_text builds from that text, and each table is filled in the same order (so
-// pairs() walks it the same way). An instance's first activation uses it for an input that
-// its creator had already parsed (an extract row). Pushes nothing and returns false for a
-// tree nested more than 256 deep: parse its text instead.
-bool push_json_tree(lua_State* L, const nlohmann::ordered_json& value);
-// Pushes each element of a JSON array text (a recorded list of results); returns how many.
-int push_json_values(lua_State* L, std::string_view text);
-// The compact text form used for args and results.
-std::string dump(const nlohmann::json& value);
 
 }  // namespace casekit::lua

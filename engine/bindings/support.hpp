@@ -1,9 +1,16 @@
-// The helper layer every binding file uses.
+// The helper layer every binding file uses. Its sections and the files that implement them:
+// the Host and the declarations (Function, Property, Type, Module: objects.cpp builds the
+// tables), Args (args.cpp), results and engine objects (objects.cpp), and the error boundary
+// (errors.cpp builds the error tables, dispatch.cpp runs and journals each call).
 //
-// A binding is a function `int w_<module>_<name>(Args& a)`: it reads its arguments through
-// Args (which raises a clear error naming the function, the argument and the script line),
-// calls the engine, and pushes its results. It is registered as `entry<w_...>`, the one
-// error boundary that turns C++ exceptions into Lua errors.
+// A binding is a function `int w_<name>(Args& a)` for a module function (`w_charges` in
+// payment.cpp is payment.charges; the file says the module), `m_<name>` for a method and
+// `p_<name>` for a property computed by hand (`m_cg_set_flag`, `p_client_address`: a file
+// holding several types prefixes the type). Most properties need no function: they are
+// `field<>` templates (below). It reads its arguments through Args (which raises a clear error
+// naming the function, the argument and the script line), calls the engine, and pushes its
+// results. It is registered as `entry<w_...>`, the one error boundary that turns C++
+// exceptions into Lua errors.
 //
 // Each module is a table of Function declarations with their signature and doc string;
 // the Lua reference (docs/lua-api.md) is generated from the same tables.
@@ -150,6 +157,11 @@ class Args {
   std::string function_name();
 };
 
+// When a wait that lasts t[key] = `days` ends: that many days from the engine clock's now,
+// 0 to 3660 (about ten years) or the field is refused. wait{}, task.await and event.await
+// share it.
+Instant days_from_now(Args& a, int t, const char* key, std::int64_t days);
+
 // ---- results ------------------------------------------------------------------------------
 
 void push_object(lua_State* L, const Type& type, Id id);
@@ -229,7 +241,9 @@ void push_list(lua_State* L, const Range& items, F push_one) {
 
 // ---- the error boundary ---------------------------------------------------------------------
 
-// Error objects are tables {code=, message=, where=} whose tostring is "where message".
+// Error objects are tables {code=, message=, where=} whose tostring is "where message",
+// with this metatable (errors.cpp).
+inline constexpr const char* kErrorMetatable = "casekit.error";
 void push_error(lua_State* L, ErrorCode code, const std::string& message);
 void push_error(lua_State* L, const char* code, const std::string& message);
 
@@ -239,7 +253,10 @@ class ArgError : public Error {
   explicit ArgError(const std::string& message) : Error(ErrorCode::bad_argument, message) {}
 };
 
+// The name the running binding was registered under ("case.get", "SR:add_note").
 std::string qualified_name(lua_State* L);
+// "file:line" of the nearest Lua frame, or "" when there is none.
+std::string script_line(lua_State* L);
 
 // Runs a binding: journaled when a procedure instance is running (replayed calls return
 // their recorded result without running), and with C++ errors turned into Lua errors.

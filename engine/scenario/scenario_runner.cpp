@@ -4,7 +4,7 @@
 #include <cstdlib>
 #include <sstream>
 
-#include "engine/bindings/journal.hpp"
+#include "engine/bindings/lua_json.hpp"
 #include "engine/bindings/modules.hpp"
 #include "engine/core/temp_folder.hpp"
 #include "engine/durable/runtime.hpp"

@@ -1,60 +1,11 @@
-// The durable parts of a procedure: the `procedure{}` declaration, `wait{}`, and the modules
-// `task` (wait for a person) and `event` (wait for a payment). Each wait is journaled as
-// pending and yields; the engine resumes the instance with the wait's result
-// (engine/bindings/journal.hpp, engine/durable/).
-#include "engine/bindings/journal.hpp"
+// The `task` module: a procedure's human steps, as work items in an inbox. task.await is a
+// wait (journaled as pending, the coroutine yields, and completing the item resumes the
+// instance); task.create makes an item nobody waits on.
+#include "engine/bindings/history.hpp"
 #include "engine/bindings/modules.hpp"
 
 namespace casekit::lua {
 namespace {
-
-constexpr std::int64_t kMaxWaitDays = 3660;
-
-// procedure{name=, run=, ...}: checks the declaration and returns it.
-int w_procedure(Args& a) {
-  a.table(1, "declaration", {"name", "run", "description", "sr", "params"});
-  const std::string name = a.field_string(1, "name");
-  if (name.empty()) a.fail_field(1, "name", "must not be empty");
-  lua_getfield(a.L, 1, "run");
-  const bool is_function = lua_isfunction(a.L, -1);
-  lua_pop(a.L, 1);
-  if (!is_function) a.fail_field(1, "run", "function(ctx) expected");
-  lua_settop(a.L, 1);
-  return 1;
-}
-
-Instant days_from_now(Args& a, int t, const char* key, std::int64_t days) {
-  if (days < 0 || days > kMaxWaitDays) a.fail_field(t, key, "must be 0 to 3660 days");
-  return host(a.L).engine.clock.now() + std::chrono::days(days);
-}
-
-PendingWait w_wait(Args& a) {
-  // `until` is a Lua keyword, so wait{until = d} does not parse; wait{["until"] = d} does,
-  // and wait{at = d} says the same more readably.
-  a.table(1, "spec", {"days", "until", "at"});
-  const auto days = a.opt_field_integer(1, "days");
-  auto until = a.opt_field_string(1, "until");
-  const auto at = a.opt_field_string(1, "at");
-  if (int(days.has_value()) + int(until.has_value()) + int(at.has_value()) != 1) {
-    a.fail(1, "spec", "give exactly one of days, at");
-  }
-  if (at) until = at;
-  PendingWait w;
-  w.kind = "timer";
-  if (days) {
-    w.wake_at = days_from_now(a, 1, "days", *days);
-  } else if (is_date(*until)) {
-    w.wake_at = Instant(parse_date(*until));
-  } else {
-    try {
-      w.wake_at = parse_instant(*until);
-    } catch (const Error&) {
-      a.fail_field(1, at ? "at" : "until",
-                   "date YYYY-MM-DD or instant YYYY-MM-DDTHH:MM:SSZ expected");
-    }
-  }
-  return w;
-}
 
 // A list of strings at t[key] (absent: empty).
 std::vector<std::string> string_list(Args& a, int t, const char* key) {
@@ -151,33 +102,6 @@ int w_task_create(Args& a) {
   return 1;
 }
 
-PendingWait w_event_await(Args& a) {
-  a.table(1, "spec", {"kind", "account", "letter", "timeout_days"});
-  const std::string kind = a.field_string(1, "kind");
-  PendingWait w;
-  w.kind = kind;
-  Engine& engine = host(a.L).engine;
-  if (kind == "payment") {
-    w.ref = a.field_object(1, "account", kAccountType);
-    engine.ledger.account(*w.ref);  // a wrong id fails now, not months later
-  } else if (kind == "letter") {
-    w.ref = a.field_object(1, "letter", kLetterType);
-    const Letter letter = engine.letters.get(*w.ref);
-    if (letter.status != "queued") {
-      // Already sent (or failed): the answer is known, there is nothing to wait for.
-      w.ready = dump(nlohmann::json::array(
-          {{{"kind", "letter"}, {"letter", {{"id", letter.id}, {"status", letter.status}}}}}));
-      return w;
-    }
-  } else {
-    a.fail_field(1, "kind", "\"payment\" or \"letter\" expected");
-  }
-  if (auto days = a.opt_field_integer(1, "timeout_days")) {
-    w.wake_at = days_from_now(a, 1, "timeout_days", *days);
-  }
-  return w;
-}
-
 const Function kTaskFunctions[] = {
     {"await", wait_entry<w_task_await>,
      "task.await{inbox=, title=, outcomes={...}, kind=, fields={...}, required=, sr=, "
@@ -198,32 +122,8 @@ const Function kTaskFunctions[] = {
      "call returns the first item's id, so a job that runs twice creates its work once."},
 };
 
-const Function kEventFunctions[] = {
-    {"await", wait_entry<w_event_await>,
-     "event.await{kind=\"payment\"|\"letter\", account=, letter=, timeout_days=} -> {kind=, "
-     "payment=, letter=, timeout=}",
-     "With `kind=\"payment\"`, waits for the next payment recorded to `account` (an Account or "
-     "its id) and returns `{kind=\"payment\", payment={id=, amount=, date=}}`. With "
-     "`kind=\"letter\"`, waits until `letter` (a Letter or its id) leaves the queue, fulfilled "
-     "or failed, and returns `{kind=\"letter\", letter={id=, status=}}`, at once if it already "
-     "has. After `timeout_days` without the event, `{kind=\"timeout\", timeout=true}`."},
-};
-
 }  // namespace
 
 const Module kTaskModule{"task", "Work items: a procedure's human steps.", kTaskFunctions, {}};
-const Module kEventModule{
-    "event", "Waiting for something to happen in the domain.", kEventFunctions, {}};
-
-void open_procedure_globals(lua_State* L, int env) {
-  env = lua_absindex(L, env);
-  lua_pushliteral(L, "procedure");
-  lua_pushinteger(L, static_cast<lua_Integer>(Replay::pure));
-  lua_pushcclosure(L, entry<w_procedure>, 2);
-  lua_setfield(L, env, "procedure");
-  lua_pushliteral(L, "wait");
-  lua_pushcclosure(L, wait_entry<w_wait>, 1);
-  lua_setfield(L, env, "wait");
-}
 
 }  // namespace casekit::lua

@@ -1,0 +1,54 @@
+// The `event` module: a procedure waits for something to happen in the domain (a payment
+// to an account, a letter leaving the queue). The engine resumes it when the event is
+// recorded (engine/durable/runtime.cpp).
+#include "engine/bindings/history.hpp"
+#include "engine/bindings/lua_json.hpp"
+#include "engine/bindings/modules.hpp"
+
+namespace casekit::lua {
+namespace {
+
+PendingWait w_event_await(Args& a) {
+  a.table(1, "spec", {"kind", "account", "letter", "timeout_days"});
+  const std::string kind = a.field_string(1, "kind");
+  PendingWait w;
+  w.kind = kind;
+  Engine& engine = host(a.L).engine;
+  if (kind == "payment") {
+    w.ref = a.field_object(1, "account", kAccountType);
+    engine.ledger.account(*w.ref);  // a wrong id fails now, not months later
+  } else if (kind == "letter") {
+    w.ref = a.field_object(1, "letter", kLetterType);
+    const Letter letter = engine.letters.get(*w.ref);
+    if (letter.status != "queued") {
+      // Already sent (or failed): the answer is known, there is nothing to wait for.
+      w.ready = dump(nlohmann::json::array(
+          {{{"kind", "letter"}, {"letter", {{"id", letter.id}, {"status", letter.status}}}}}));
+      return w;
+    }
+  } else {
+    a.fail_field(1, "kind", "\"payment\" or \"letter\" expected");
+  }
+  if (auto days = a.opt_field_integer(1, "timeout_days")) {
+    w.wake_at = days_from_now(a, 1, "timeout_days", *days);
+  }
+  return w;
+}
+
+const Function kEventFunctions[] = {
+    {"await", wait_entry<w_event_await>,
+     "event.await{kind=\"payment\"|\"letter\", account=, letter=, timeout_days=} -> {kind=, "
+     "payment=, letter=, timeout=}",
+     "With `kind=\"payment\"`, waits for the next payment recorded to `account` (an Account or "
+     "its id) and returns `{kind=\"payment\", payment={id=, amount=, date=}}`. With "
+     "`kind=\"letter\"`, waits until `letter` (a Letter or its id) leaves the queue, fulfilled "
+     "or failed, and returns `{kind=\"letter\", letter={id=, status=}}`, at once if it already "
+     "has. After `timeout_days` without the event, `{kind=\"timeout\", timeout=true}`."},
+};
+
+}  // namespace
+
+const Module kEventModule{
+    "event", "Waiting for something to happen in the domain.", kEventFunctions, {}};
+
+}  // namespace casekit::lua
