@@ -131,6 +131,16 @@ std::vector<Id> InstanceStore::runnable(int limit) {
   return out;
 }
 
+InstanceStore::Outcomes InstanceStore::count_outcomes(Id first, Id last) {
+  auto st = db_.prepare(
+      "SELECT status = 'failed', count(*) FROM instances WHERE id BETWEEN ?1 AND ?2 "
+      "GROUP BY 1");
+  st.bind_all(first, last);
+  Outcomes out;
+  while (st.step()) (st.integer(0) ? out.failed : out.ok) += st.integer(1);
+  return out;
+}
+
 std::vector<lua::Command> InstanceStore::history(Id id) {
   auto st = db_.prepare(
       "SELECT seq, command, args, result, line FROM instance_history WHERE instance_id = ?1 "

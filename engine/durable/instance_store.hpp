@@ -10,7 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "engine/bindings/journal.hpp"
+#include "engine/bindings/history.hpp"
 #include "engine/domain/casegroups.hpp"
 #include "engine/store/database.hpp"
 
@@ -65,6 +65,13 @@ class InstanceStore {
   std::vector<Instance> list(const std::optional<std::string>& status,
                              const std::optional<std::string>& procedure, int limit);
   std::vector<Id> runnable(int limit);
+  // Of the instances with ids first..last (a batch created together): how many have
+  // stopped with an incident, and how many have not (ran to their end or to a wait).
+  struct Outcomes {
+    std::int64_t failed = 0;
+    std::int64_t ok = 0;
+  };
+  Outcomes count_outcomes(Id first, Id last);
 
   std::vector<lua::Command> history(Id id);
   std::int64_t last_seq(Id id);

@@ -3,7 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "engine/bindings/journal.hpp"
-#include "engine/bindings/modules.hpp"
+#include "engine/runtime/procedure_run.hpp"
 #include "engine/runtime/script_runner.hpp"
 
 namespace casekit {
@@ -64,65 +64,6 @@ std::optional<std::string> line_of(const std::string& message) {
   const auto end = message.find(':', lua + 5);
   if (end == std::string::npos) return std::nullopt;
   return message.substr(0, end);
-}
-
-// Runs the procedure chunk on top of the stack and leaves its declaration there.
-void load_declaration(Sandbox& sandbox, const std::string& procedure) {
-  lua_State* L = sandbox.state();
-  const std::string file = display_file(procedure);
-  try {
-    sandbox.call(0, 1);
-  } catch (const ScriptError& e) {
-    const std::string what = e.what();
-    if (what.find("instance stopped") != std::string::npos) {
-      throw Error(ErrorCode::script, file +
-                                         ": the top level of a procedure may only declare it; "
-                                         "call engine functions inside run(ctx)");
-    }
-    throw;
-  }
-  if (!lua_istable(L, -1)) {
-    lua_pop(L, 1);
-    throw Error(ErrorCode::script, file + ": must end with `return procedure{...}`");
-  }
-  lua_getfield(L, -1, "name");
-  const char* name = lua_tostring(L, -1);
-  const std::string declared = name ? name : "";
-  lua_pop(L, 1);
-  lua_getfield(L, -1, "run");
-  const bool has_run = lua_isfunction(L, -1);
-  lua_pop(L, 1);
-  if (!has_run) throw Error(ErrorCode::script, file + ": the procedure has no run function");
-  if (declared != procedure) {
-    throw Error(ErrorCode::script, file + ": declares procedure '" + declared +
-                                       "'; the file name says '" + procedure + "'");
-  }
-}
-
-// `parsed`, when given, is the instance's input already parsed from its text.
-void push_ctx(lua_State* co, const Instance& instance, const nlohmann::ordered_json* parsed) {
-  lua_createtable(co, 0, 5);
-  lua_pushinteger(co, instance.id);
-  lua_setfield(co, -2, "instance");
-  lua::push_string(co, instance.procedure);
-  lua_setfield(co, -2, "procedure");
-  lua::push_string(co, instance.started_by);
-  lua_setfield(co, -2, "started_by");
-  if (instance.casegroup) {
-    lua::push_object(co, lua::kCasegroupType, *instance.casegroup);
-    lua_setfield(co, -2, "casegroup");
-  }
-  if (!parsed || !lua::push_json_tree(co, *parsed)) lua::push_json_text(co, instance.input);
-  if (!lua_istable(co, -1))
-    throw Error(ErrorCode::internal, "an instance's input is not an object");
-  if (lua_getfield(co, -1, "params") == LUA_TNIL) {
-    lua_pop(co, 1);
-    lua_newtable(co);
-  }
-  lua_setfield(co, -3, "params");
-  lua_getfield(co, -1, "input");
-  lua_setfield(co, -3, "input");
-  lua_pop(co, 1);
 }
 
 }  // namespace
@@ -208,7 +149,7 @@ std::string ProcedureRuntime::pin_file(const std::string& procedure) {
     sandbox.cache_libraries_in(&libraries_compiled_);
     sandbox.load(source, display_file(procedure));
     bytecode = sandbox.dump_function();
-    load_declaration(sandbox, procedure);
+    run_declaration(sandbox, procedure, display_file(procedure));
   }
   const std::string hash = store_.keep_source(procedure, display_file(procedure), source);
   // The first activation loads what the check just compiled.
@@ -217,24 +158,31 @@ std::string ProcedureRuntime::pin_file(const std::string& procedure) {
   return hash;
 }
 
-Id ProcedureRuntime::create_pinned(const std::string& procedure, const std::string& hash,
-                                   std::optional<Id> casegroup, const std::string& input_json,
+Id ProcedureRuntime::create_stored(const std::string& procedure, const std::string& hash,
+                                   std::optional<Id> casegroup, const std::string& stored_input,
                                    const std::string& started_by) {
   if (casegroup) engine_.casegroups.require(*casegroup);
-  return store_.create(procedure, hash, casegroup, input_json, started_by);
+  return store_.create(procedure, hash, casegroup, stored_input, started_by);
+}
+
+Id ProcedureRuntime::create_pinned(const std::string& procedure, const std::string& hash,
+                                   std::optional<Id> casegroup, std::string_view input_text,
+                                   nlohmann::ordered_json input, const std::string& started_by) {
+  std::string stored = R"({"input":)";
+  stored.append(input_text).append(R"(,"params":{}})");
+  const Id id = create_stored(procedure, hash, casegroup, stored, started_by);
+  parsed_inputs_.insert_or_assign(
+      id, ParsedInput{std::move(stored),
+                      {{"input", std::move(input)}, {"params", nlohmann::ordered_json::object()}}});
+  return id;
 }
 
 Id ProcedureRuntime::create(const std::string& procedure, std::optional<Id> casegroup,
                             const std::map<std::string, std::string>& params,
                             const std::string& started_by) {
   const std::string hash = pin(procedure);
-  return create_pinned(procedure, hash, casegroup, nlohmann::json{{"params", params}}.dump(),
+  return create_stored(procedure, hash, casegroup, nlohmann::json{{"params", params}}.dump(),
                        started_by);
-}
-
-void ProcedureRuntime::hold_parsed_input(Id id, std::string input_json,
-                                         nlohmann::ordered_json input) {
-  parsed_inputs_.insert_or_assign(id, ParsedInput{std::move(input_json), std::move(input)});
 }
 
 bool ProcedureRuntime::procedure_exists(const std::string& procedure) {
@@ -285,15 +233,12 @@ std::unique_ptr<ProcedureRuntime::Live> ProcedureRuntime::build(const Instance& 
     sandbox.keep_main();
   }
   // Run afresh in each instance: the chunk's top-level locals are the instance's own.
-  load_declaration(sandbox, instance.procedure);
-  lua_State* L = sandbox.state();
-  live->co = sandbox.new_thread();
-  lua_getfield(L, -1, "run");
-  lua_xmove(L, live->co, 1);
-  lua_pop(L, 1);
+  run_declaration(sandbox, instance.procedure, display_file(instance.procedure));
   const auto held = parsed_inputs_.find(instance.id);
   const bool use_held = held != parsed_inputs_.end() && held->second.text == instance.input;
-  push_ctx(live->co, instance, use_held ? &held->second.tree : nullptr);
+  live->co =
+      start_run(sandbox, {instance.id, instance.procedure, instance.started_by, instance.casegroup,
+                          instance.input, use_held ? &held->second.tree : nullptr});
   if (held != parsed_inputs_.end()) parsed_inputs_.erase(held);
   return live;
 }
@@ -352,8 +297,7 @@ void ProcedureRuntime::recycle(std::unique_ptr<Live> live) {
   if (!options_.reuse_sandboxes || !live || !live->sandbox->reusable()) return;
   // The instance's coroutine, and everything only it reached, become garbage; the host it
   // ran with goes with `live`, and renew() gives the next instance its own.
-  live->sandbox->drop_thread(live->co);
-  lua::set_host(live->sandbox->state(), nullptr);
+  live->sandbox->put_aside(live->co);
   spare_.emplace_back(live->hash, std::move(live->sandbox));
   if (spare_.size() > kSpareSandboxes) spare_.erase(spare_.begin());
 }
@@ -384,7 +328,7 @@ void ProcedureRuntime::activate(Id id, bool isolated) {
         const auto result = store_.command_result(id, live->journal.history().back().seq);
         if (!result) throw Error(ErrorCode::internal, "runnable instance's wait has no result");
         live->journal.resolve_last(*result);
-        nargs = lua::push_json_values(live->co, *result);
+        nargs = push_wait_result(live->co, *result);
       } else {
         auto history = store_.history(id);
         if (!history.empty()) ++stats_.replays;
@@ -410,15 +354,7 @@ void ProcedureRuntime::activate(Id id, bool isolated) {
         store_.set_waiting(id, *live->journal.pending);
         live->journal.pending.reset();
       } else {
-        std::optional<std::string> result;
-        if (nresults > 0) {
-          try {
-            result = lua::dump(lua::to_json(live->co, -nresults));
-          } catch (const Error&) {
-            result = std::nullopt;  // a return value that cannot be stored is dropped
-          }
-        }
-        store_.set_completed(id, result);
+        store_.set_completed(id, run_result(live->co, nresults));
       }
       if (savepoint) {
         savepoint->release();

@@ -76,18 +76,15 @@ class ProcedureRuntime : public TimerSource, public lua::ProcedureStarter {
             const std::map<std::string, std::string>& params, const std::string& started_by);
   // The two halves of create(), for callers creating many instances of one procedure (an
   // import): pin() checks the file once and keeps its source; create_pinned() stores an
-  // instance on it with any JSON object as its input, as text (ctx.input is its "input",
-  // ctx.params its "params").
+  // instance on it whose ctx.input is `input` (ctx.params empty). `input_text` is that
+  // value's JSON text as its creator read it (an extract row), stored as it is; the
+  // instance's first activation builds ctx.input from the tree rather than parse the text
+  // again, which gives the same by construction (lua::push_json_tree). The tree is held
+  // only until the next drain() ends.
   std::string pin(const std::string& procedure);
   Id create_pinned(const std::string& procedure, const std::string& hash,
-                   std::optional<Id> casegroup, const std::string& input_json,
-                   const std::string& started_by);
-  // For an instance just created whose input its creator has already parsed (an import's
-  // extract row), keys in the text's order: its first activation builds ctx from the tree
-  // rather than parse the stored text again, which is the same by construction
-  // (lua::push_json_tree). Used only while the stored input is still `input_json`, and
-  // forgotten when the next drain() ends.
-  void hold_parsed_input(Id id, std::string input_json, nlohmann::ordered_json input);
+                   std::optional<Id> casegroup, std::string_view input_text,
+                   nlohmann::ordered_json input, const std::string& started_by);
 
   // lua::ProcedureStarter, for the `procedures` module.
   bool procedure_exists(const std::string& procedure) override;
@@ -181,11 +178,19 @@ class ProcedureRuntime : public TimerSource, public lua::ProcedureStarter {
   std::vector<std::pair<int, std::string>> held_output_;
   std::function<void(std::string_view)> hold_print_;
   std::function<void(int, std::string_view)> hold_log_;
+  // Stores an instance with its input as stored: {"input": ..., "params": {...}} (built
+  // only here).
+  Id create_stored(const std::string& procedure, const std::string& hash,
+                   std::optional<Id> casegroup, const std::string& stored_input,
+                   const std::string& started_by);
+  // An instance's stored input, parsed by its creator, by instance until drain() ends. A
+  // tree is used only while the instance's stored input is still `text`: a batch rolled
+  // back gives its ids to the instances created next.
   struct ParsedInput {
     std::string text;
     nlohmann::ordered_json tree;
   };
-  std::unordered_map<Id, ParsedInput> parsed_inputs_;  // by instance, until drain() ends
+  std::unordered_map<Id, ParsedInput> parsed_inputs_;
   // The warm cache: least recently used first.
   std::list<std::pair<Id, std::unique_ptr<Live>>> cache_;
   std::unordered_map<Id, decltype(cache_)::iterator> cache_index_;

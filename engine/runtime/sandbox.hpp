@@ -122,8 +122,10 @@ class Sandbox {
   // Only a sandbox that no limit has stopped, and not grown large, is reused.
   bool reusable() const;
   void renew(lua::Host* host);
-  // Releases a coroutine made by new_thread, for the collector.
-  void drop_thread(lua_State* co);
+  // Puts the sandbox aside once its instance is done with it: the instance's coroutine
+  // (made by new_thread) is left to the collector, and the host it ran for is forgotten
+  // until renew() gives the next instance its own.
+  void put_aside(lua_State* co);
 
   // Adds a global the engine trusts (the value on top of the stack, popped) to the
   // sandbox's environment, which scripts themselves cannot add to. `casekit test` uses it

@@ -57,34 +57,18 @@ std::vector<Id> take_in(Engine& engine, ProcedureRuntime& runtime, const std::st
     }
     // The row as it came (it has just been parsed and checked) is the instance's input;
     // written again only if it starts with something JSON allows only at a document's start
-    // (a byte order mark). The parsed row goes with it to the instance's first activation.
-    std::string input =
-        R"({"input":)" + (line.starts_with('{') ? line : row.json.dump()) + R"(,"params":{}})";
-    const Id instance =
-        runtime.create_pinned(kTransitionProcedure, hash, std::nullopt, input, actor);
-    runtime.hold_parsed_input(
-        instance, std::move(input),
-        {{"input", std::move(row.json)}, {"params", nlohmann::ordered_json::object()}});
+    // (a byte order mark).
+    std::string rewritten;
+    if (!line.starts_with('{')) rewritten = row.json.dump();
+    const std::string_view text = rewritten.empty() ? std::string_view(line) : rewritten;
+    const Id instance = runtime.create_pinned(kTransitionProcedure, hash, std::nullopt, text,
+                                              std::move(row.json), actor);
     remember(engine.db, engine.clock, key, row.csa_ref, row.extract_date, "transitioned", instance,
              std::nullopt);
     created.push_back(instance);
   }
   tx.commit();
   return created;
-}
-
-// After the batch's instances ran: how many got through and how many stopped. The batch
-// created them one after another, in one transaction, so their ids are a range (and the
-// rows read are the batch's own, however large the tables grow).
-void count_outcomes(Engine& engine, const std::vector<Id>& created, DwImportCounts& counts) {
-  if (created.empty()) return;
-  auto st = engine.db.prepare(
-      "SELECT status = 'failed', count(*) FROM instances WHERE id BETWEEN ?1 AND ?2 "
-      "GROUP BY 1");
-  st.bind_all(created.front(), created.back());
-  while (st.step()) {
-    (st.integer(0) ? counts.failed : counts.transitioned) += st.integer(1);
-  }
 }
 
 }  // namespace
@@ -102,7 +86,13 @@ DwImportCounts import_dw_extract(Engine& engine, ProcedureRuntime& runtime, std:
     const auto created = take_in(engine, runtime, hash, lines, options.actor, counts);
     lines.clear();
     runtime.drain();
-    count_outcomes(engine, created, counts);
+    // The batch created its instances one after another, in one transaction, so their ids
+    // are a range (and the rows counted are the batch's own, however large the table grows).
+    if (!created.empty()) {
+      const auto outcomes = runtime.store().count_outcomes(created.front(), created.back());
+      counts.transitioned += outcomes.ok;
+      counts.failed += outcomes.failed;
+    }
     if (options.progress && counts.read >= next_progress) {
       options.progress(counts);
       next_progress = counts.read + options.progress_every;
