@@ -111,7 +111,7 @@ TEST_CASE("a malformed template is a template error naming the template") {
   TestEngine t;
   const auto f = t.family();
   const LetterCatalogue catalogue = LetterCatalogue::load(dir.path());
-  Letters letters(t.db, t.clock, catalogue);
+  Letters letters(t.db, t.clock, catalogue, t.engine.casegroups);
   try {
     letters.queue({"BROKEN1", f.receiving_parent, std::nullopt, std::nullopt, {{"open", true}}});
     FAIL("rendered a broken template");

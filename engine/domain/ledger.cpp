@@ -175,7 +175,7 @@ Id Ledger::add_due(const NewDue& due) {
 }
 
 void Ledger::require_casegroup(Id casegroup_id) {
-  Casegroups(db_, clock_).require(casegroup_id);
+  casegroups_.require(casegroup_id);
 }
 
 std::vector<Due> Ledger::dues(Id casegroup_id) {

@@ -90,7 +90,8 @@ struct Schedule {
 
 class Ledger {
  public:
-  Ledger(Database& db, const Clock& clock) : db_(db), clock_(clock) {}
+  Ledger(Database& db, const Clock& clock, Casegroups& casegroups)
+      : db_(db), clock_(clock), casegroups_(casegroups) {}
 
   // Opens the paying parent's account; the BaNCS number is generated when not given.
   Id open_account(Id client_id, const std::optional<std::string>& bancs_number,
@@ -136,6 +137,7 @@ class Ledger {
 
   Database& db_;
   const Clock& clock_;
+  Casegroups& casegroups_;
 };
 
 // Moves `amount` pence of a casegroup's dues or charges (the rows whose `match_column`

@@ -126,8 +126,13 @@ struct Letters::Parsed {
   std::string day_text;
 };
 
-Letters::Letters(Database& db, const Clock& clock, const LetterCatalogue& catalogue)
-    : db_(db), clock_(clock), catalogue_(catalogue), parsed_(std::make_unique<Parsed>()) {}
+Letters::Letters(Database& db, const Clock& clock, const LetterCatalogue& catalogue,
+                 Casegroups& casegroups)
+    : db_(db),
+      clock_(clock),
+      catalogue_(catalogue),
+      casegroups_(casegroups),
+      parsed_(std::make_unique<Parsed>()) {}
 
 Letters::~Letters() = default;
 
@@ -136,8 +141,7 @@ std::string Letters::render(const NewLetter& letter) {
   if (!letter.fields.is_object()) {
     throw Error(ErrorCode::bad_argument, "letter fields must be a table of names to values");
   }
-  Casegroups groups(db_, clock_);
-  const Client recipient = groups.client(letter.recipient_id);
+  const Client recipient = casegroups_.client(letter.recipient_id);
   nlohmann::json fields = letter.fields;
   fields["recipient_name"] = recipient.name;
   fields["recipient_address"] = address_block(recipient);

@@ -44,7 +44,8 @@ struct FulfilResult {
 
 class Letters {
  public:
-  Letters(Database& db, const Clock& clock, const LetterCatalogue& catalogue);
+  Letters(Database& db, const Clock& clock, const LetterCatalogue& catalogue,
+          Casegroups& casegroups);
   ~Letters();
   Letters(const Letters&) = delete;
   Letters& operator=(const Letters&) = delete;
@@ -70,6 +71,7 @@ class Letters {
   Database& db_;
   const Clock& clock_;
   const LetterCatalogue& catalogue_;
+  Casegroups& casegroups_;
   // Templates parsed once, and the day's date as letters print it: an import sends letters
   // by the hundred thousand, and parsing or formatting each again dominated their cost.
   struct Parsed;

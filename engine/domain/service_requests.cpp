@@ -42,8 +42,7 @@ Id ServiceRequests::create(const NewServiceRequest& r) {
   }
   std::optional<Id> casegroup = r.casegroup_id;
   if (r.case_id) {
-    Casegroups groups(db_, clock_);
-    const Case c = groups.get_case(*r.case_id);
+    const Case c = casegroups_.get_case(*r.case_id);
     if (casegroup && *casegroup != c.casegroup_id) {
       throw Error(
           ErrorCode::bad_argument,
@@ -51,7 +50,7 @@ Id ServiceRequests::create(const NewServiceRequest& r) {
     }
     casegroup = c.casegroup_id;
   }
-  if (casegroup) Casegroups(db_, clock_).require(*casegroup);
+  if (casegroup) casegroups_.require(*casegroup);
   if (r.parent_id) get(*r.parent_id);
   const std::string t = now();
   db_.prepare(

@@ -69,8 +69,9 @@ struct SrFilter {
 
 class ServiceRequests {
  public:
-  ServiceRequests(Database& db, const Clock& clock, const SrCatalogue& catalogue)
-      : db_(db), clock_(clock), catalogue_(catalogue) {}
+  ServiceRequests(Database& db, const Clock& clock, const SrCatalogue& catalogue,
+                  Casegroups& casegroups)
+      : db_(db), clock_(clock), catalogue_(catalogue), casegroups_(casegroups) {}
 
   Id create(const NewServiceRequest& r);
   ServiceRequest get(Id id);
@@ -108,6 +109,7 @@ class ServiceRequests {
   Database& db_;
   const Clock& clock_;
   const SrCatalogue& catalogue_;
+  Casegroups& casegroups_;
 };
 
 nlohmann::json to_json(const ServiceRequest& r);
