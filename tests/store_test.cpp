@@ -1,6 +1,7 @@
 #include <fstream>
 
 #include "engine/core/error.hpp"
+#include "engine/store/row_format.hpp"
 #include "test_support.hpp"
 
 using namespace casekit;
@@ -15,7 +16,56 @@ std::string pragma(Database& db, const std::string& name) {
   return st.text(0);
 }
 
+struct Inner {
+  std::optional<std::string> note;
+};
+struct Sample {
+  std::int64_t id = 0;
+  std::string name;
+  std::optional<std::int64_t> ref;
+  bool flag = false;
+  std::optional<bool> maybe;
+  Inner inner;
+  std::string shouted;
+};
+
 }  // namespace
+
+TEST_CASE("a row format names its columns once and reads each into its field, in order") {
+  const RowFormat row{column<&Sample::id>("id"),
+                      column<&Sample::name>("name"),
+                      column<&Sample::ref>("ref"),
+                      column<&Sample::flag>("flag"),
+                      column<&Sample::maybe>("maybe"),
+                      column<&Sample::inner, &Inner::note>("note"),
+                      column<Sample>("name", [](const Statement& st, int i, Sample& s) {
+                        s.shouted = st.text(i) + "!";
+                      })};
+  CHECK(row.list() == "id, name, ref, flag, maybe, note, name");
+  TempDir dir;
+  Database db(dir.path() / "rows.db", OpenMode::create);
+  db.exec(
+      "CREATE TABLE t(id INTEGER, name TEXT, ref INTEGER, flag INTEGER, maybe INTEGER, "
+      "note TEXT)");
+  db.exec("INSERT INTO t VALUES (7, 'a', NULL, 1, 0, 'n'), (8, 'b', 3, 0, NULL, NULL)");
+  CHECK(row.select("FROM t ORDER BY id") == "SELECT " + row.list() + " FROM t ORDER BY id");
+  auto st = db.prepare(row.select("FROM t ORDER BY id"));
+  REQUIRE(st.step());
+  const Sample a = row.read(st);
+  CHECK(a.id == 7);
+  CHECK(a.name == "a");
+  CHECK_FALSE(a.ref);
+  CHECK(a.flag);
+  CHECK(a.maybe == std::optional(false));
+  CHECK(a.inner.note == std::optional<std::string>("n"));
+  CHECK(a.shouted == "a!");
+  REQUIRE(st.step());
+  const Sample b = row.read(st);
+  CHECK(b.ref == std::optional<std::int64_t>(3));
+  CHECK_FALSE(b.flag);
+  CHECK_FALSE(b.maybe);
+  CHECK_FALSE(b.inner.note);
+}
 
 TEST_CASE("a new database is migrated to the latest schema in WAL mode with foreign keys") {
   TempDir dir;

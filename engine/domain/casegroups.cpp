@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/core/error.hpp"
+#include "engine/store/row_format.hpp"
 
 namespace casekit {
 
@@ -20,42 +21,32 @@ void require_one_of(std::string_view what, std::string_view value,
 
 namespace {
 
-Client client_from_row(Statement& st) {
-  Client c;
-  c.id = st.integer(0);
-  c.nino = st.optional_text(1);
-  c.name = st.text(2);
-  c.dob = st.optional_text(3);
-  c.employment_status = st.optional_text(4);
-  c.benefit_status = st.optional_text(5);
-  c.contact_suppressed = st.integer(6) != 0;
-  c.deceased = st.integer(7) != 0;
-  return c;
-}
+const RowFormat kClientRow{column<&Client::id>("id"),
+                           column<&Client::nino>("nino"),
+                           column<&Client::name>("name"),
+                           column<&Client::dob>("dob"),
+                           column<&Client::employment_status>("employment_status"),
+                           column<&Client::benefit_status>("benefit_status"),
+                           column<&Client::contact_suppressed>("contact_suppressed"),
+                           column<&Client::deceased>("deceased")};
 
-Casegroup casegroup_from_row(Statement& st) {
-  Casegroup g;
-  g.id = st.integer(0);
-  g.csa_ref = st.optional_text(1);
-  g.paying_parent_id = st.integer(2);
-  g.segment = st.text(3);
-  g.service_type = st.text(4);
-  g.arrears_only = st.integer(5) != 0;
-  g.region = st.text(6);
-  g.review_date = st.optional_text(7);
-  g.annual_review_date = st.optional_text(8);
-  g.created_at = st.text(9);
-  return g;
-}
+const RowFormat kCasegroupRow{column<&Casegroup::id>("id"),
+                              column<&Casegroup::csa_ref>("csa_ref"),
+                              column<&Casegroup::paying_parent_id>("paying_parent_id"),
+                              column<&Casegroup::segment>("segment"),
+                              column<&Casegroup::service_type>("service_type"),
+                              column<&Casegroup::arrears_only>("arrears_only"),
+                              column<&Casegroup::region>("region"),
+                              column<&Casegroup::review_date>("review_date"),
+                              column<&Casegroup::annual_review_date>("annual_review_date"),
+                              column<&Casegroup::created_at>("created_at")};
 
-constexpr const char* kCasegroupColumns =
-    "id, csa_ref, paying_parent_id, segment, service_type, arrears_only, region, review_date, "
-    "annual_review_date, created_at";
-
-Case case_from_row(Statement& st) {
-  return Case{st.integer(0), st.integer(1),       st.integer(2),
-              st.text(3),    st.optional_text(4), st.optional_text(5)};
-}
+const RowFormat kCaseRow{column<&Case::id>("id"),
+                         column<&Case::casegroup_id>("casegroup_id"),
+                         column<&Case::receiving_parent_id>("receiving_parent_id"),
+                         column<&Case::status>("status"),
+                         column<&Case::csa_scheme>("csa_scheme"),
+                         column<&Case::csa_case_ref>("csa_case_ref")};
 
 void require_date(std::string_view what, const std::optional<std::string>& value) {
   if (value && !is_date(*value)) {
@@ -83,12 +74,10 @@ Id Casegroups::create_client(const NewClient& c) {
 }
 
 Client Casegroups::client_row(Id id) {
-  auto st = db_.prepare(
-      "SELECT id, nino, name, dob, employment_status, benefit_status, contact_suppressed, "
-      "deceased FROM clients WHERE id = ?1");
+  auto st = db_.prepare(kClientRow.select("FROM clients WHERE id = ?1"));
   st.bind(1, id);
   if (!st.step()) throw Error(ErrorCode::not_found, "no client with id " + std::to_string(id));
-  return client_from_row(st);
+  return kClientRow.read(st);
 }
 
 Client Casegroups::client(Id id) {
@@ -185,11 +174,10 @@ Id Casegroups::create(const NewCasegroup& g) {
 }
 
 Casegroup Casegroups::row(Id id) {
-  auto st =
-      db_.prepare(std::string("SELECT ") + kCasegroupColumns + " FROM casegroups WHERE id = ?1");
+  auto st = db_.prepare(kCasegroupRow.select("FROM casegroups WHERE id = ?1"));
   st.bind(1, id);
   if (!st.step()) throw Error(ErrorCode::not_found, "no casegroup with id " + std::to_string(id));
-  return casegroup_from_row(st);
+  return kCasegroupRow.read(st);
 }
 
 Casegroup Casegroups::get(Id id) {
@@ -223,15 +211,14 @@ std::vector<Casegroup> Casegroups::list(const CasegroupFilter& filter) {
   if (filter.segment) require_one_of("segment", *filter.segment, kSegments);
   if (filter.flag) require_one_of("flag", *filter.flag, kFlags);
   require_date("review_due_by", filter.review_due_by);
-  auto st = db_.prepare(
-      std::string("SELECT ") + kCasegroupColumns +
-      " FROM casegroups g WHERE id > ?1 AND (?2 IS NULL OR segment = ?2) AND (?3 IS NULL OR "
+  auto st = db_.prepare(kCasegroupRow.select(
+      "FROM casegroups g WHERE id > ?1 AND (?2 IS NULL OR segment = ?2) AND (?3 IS NULL OR "
       "EXISTS (SELECT 1 FROM casegroup_flags f WHERE f.casegroup_id = g.id AND f.flag = ?3)) "
-      "AND (?5 IS NULL OR review_date <= ?5) ORDER BY id LIMIT ?4");
+      "AND (?5 IS NULL OR review_date <= ?5) ORDER BY id LIMIT ?4"));
   st.bind_all(filter.after_id, filter.segment, filter.flag, static_cast<std::int64_t>(filter.limit),
               filter.review_due_by);
   std::vector<Casegroup> out;
-  while (st.step()) out.push_back(casegroup_from_row(st));
+  while (st.step()) out.push_back(kCasegroupRow.read(st));
   for (auto& g : out) g.flags = flags(g.id);
   return out;
 }
@@ -318,21 +305,17 @@ void Casegroups::set_csa_details(Id case_id, const std::optional<std::string>& c
 }
 
 Case Casegroups::get_case(Id id) {
-  auto st = db_.prepare(
-      "SELECT id, casegroup_id, receiving_parent_id, status, csa_scheme, csa_case_ref "
-      "FROM cases WHERE id = ?1");
+  auto st = db_.prepare(kCaseRow.select("FROM cases WHERE id = ?1"));
   st.bind(1, id);
   if (!st.step()) throw Error(ErrorCode::not_found, "no case with id " + std::to_string(id));
-  return case_from_row(st);
+  return kCaseRow.read(st);
 }
 
 std::vector<Case> Casegroups::cases(Id casegroup_id) {
-  auto st = db_.prepare(
-      "SELECT id, casegroup_id, receiving_parent_id, status, csa_scheme, csa_case_ref "
-      "FROM cases WHERE casegroup_id = ?1 ORDER BY id");
+  auto st = db_.prepare(kCaseRow.select("FROM cases WHERE casegroup_id = ?1 ORDER BY id"));
   st.bind(1, casegroup_id);
   std::vector<Case> out;
-  while (st.step()) out.push_back(case_from_row(st));
+  while (st.step()) out.push_back(kCaseRow.read(st));
   return out;
 }
 

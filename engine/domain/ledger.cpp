@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/core/error.hpp"
+#include "engine/store/row_format.hpp"
 
 namespace casekit {
 
@@ -46,12 +47,10 @@ Pence move_liabilities(Database& db, const std::string& now, LiabilityTable tabl
 }
 namespace {
 
-Account account_from_row(Statement& st) {
-  return Account{st.integer(0), st.integer(1), st.text(2), st.optional_text(3),
-                 st.optional_text(4)};
-}
-
-constexpr const char* kAccountColumns = "id, client_id, bancs_number, mop, mop_status";
+const RowFormat kAccountRow{column<&Account::id>("id"), column<&Account::client_id>("client_id"),
+                            column<&Account::bancs_number>("bancs_number"),
+                            column<&Account::mop>("mop"),
+                            column<&Account::mop_status>("mop_status")};
 
 void require_amount(std::string_view what, Pence amount) {
   if (amount < 0) {
@@ -60,24 +59,33 @@ void require_amount(std::string_view what, Pence amount) {
   }
 }
 
-Schedule schedule_from_row(Statement& st) {
-  Schedule s;
-  s.id = st.integer(0);
-  s.casegroup_id = st.integer(1);
-  s.version = st.integer(2);
-  s.lump_sum = st.integer(3);
-  s.amount_per_period = st.integer(4);
-  s.frequency = st.text(5);
-  s.periods = st.integer(6);
-  s.first_collection_date = st.text(7);
-  s.in_place = st.integer(8) != 0;
-  if (!st.is_null(9)) s.acceptable = st.integer(9) != 0;
-  return s;
-}
+const RowFormat kScheduleRow{column<&Schedule::id>("id"),
+                             column<&Schedule::casegroup_id>("casegroup_id"),
+                             column<&Schedule::version>("version"),
+                             column<&Schedule::lump_sum>("lump_sum"),
+                             column<&Schedule::amount_per_period>("amount_per_period"),
+                             column<&Schedule::frequency>("frequency"),
+                             column<&Schedule::periods>("periods"),
+                             column<&Schedule::first_collection_date>("first_collection_date"),
+                             column<&Schedule::in_place>("in_place"),
+                             column<&Schedule::acceptable>("acceptable")};
 
-constexpr const char* kScheduleColumns =
-    "id, casegroup_id, version, lump_sum, amount_per_period, frequency, periods, "
-    "first_collection_date, in_place, acceptable";
+const RowFormat kDueRow{column<&Due::id>("id"),
+                        column<&Due::account_id>("account_id"),
+                        column<&Due::casegroup_id>("casegroup_id"),
+                        column<&Due::case_id>("case_id"),
+                        column<&Due::owed_to>("owed_to"),
+                        column<&Due::state>("state"),
+                        column<&Due::amount>("amount"),
+                        column<&Due::origin>("origin")};
+
+const RowFormat kChargeRow{column<&Charge::id>("id"), column<&Charge::kind>("kind"),
+                           column<&Charge::state>("state"), column<&Charge::amount>("amount")};
+
+const RowFormat kPaymentRow{
+    column<&Payment::id>("id"),         column<&Payment::account_id>("account_id"),
+    column<&Payment::amount>("amount"), column<&Payment::received_on>("received_on"),
+    column<&Payment::method>("method"), column<&Payment::reference>("reference")};
 
 }  // namespace
 
@@ -105,20 +113,18 @@ Id Ledger::open_account(Id client_id, const std::optional<std::string>& bancs_nu
 }
 
 Account Ledger::account(Id id) {
-  auto st =
-      db_.prepare(std::string("SELECT ") + kAccountColumns + " FROM ledger_accounts WHERE id = ?1");
+  auto st = db_.prepare(kAccountRow.select("FROM ledger_accounts WHERE id = ?1"));
   st.bind(1, id);
   if (!st.step()) {
     throw Error(ErrorCode::not_found, "no ledger account with id " + std::to_string(id));
   }
-  return account_from_row(st);
+  return kAccountRow.read(st);
 }
 
 std::optional<Account> Ledger::account_of_client(Id client_id) {
-  auto st = db_.prepare(std::string("SELECT ") + kAccountColumns +
-                        " FROM ledger_accounts WHERE client_id = ?1");
+  auto st = db_.prepare(kAccountRow.select("FROM ledger_accounts WHERE client_id = ?1"));
   st.bind(1, client_id);
-  if (st.step()) return account_from_row(st);
+  if (st.step()) return kAccountRow.read(st);
   return std::nullopt;
 }
 
@@ -180,15 +186,10 @@ void Ledger::require_casegroup(Id casegroup_id) {
 
 std::vector<Due> Ledger::dues(Id casegroup_id) {
   require_casegroup(casegroup_id);
-  auto st = db_.prepare(
-      "SELECT id, account_id, casegroup_id, case_id, owed_to, state, amount, origin FROM dues "
-      "WHERE casegroup_id = ?1 ORDER BY id");
+  auto st = db_.prepare(kDueRow.select("FROM dues WHERE casegroup_id = ?1 ORDER BY id"));
   st.bind(1, casegroup_id);
   std::vector<Due> out;
-  while (st.step()) {
-    out.push_back(Due{st.integer(0), st.integer(1), st.integer(2), st.optional_integer(3),
-                      st.text(4), st.text(5), st.integer(6), st.optional_text(7)});
-  }
+  while (st.step()) out.push_back(kDueRow.read(st));
   return out;
 }
 
@@ -264,11 +265,10 @@ Id Ledger::write_off(Id casegroup_id, const std::string& journal, const std::str
 
 std::vector<Charge> Ledger::charges(Id casegroup_id) {
   require_casegroup(casegroup_id);
-  auto st = db_.prepare(
-      "SELECT id, kind, state, amount FROM charges WHERE casegroup_id = ?1 ORDER BY id");
+  auto st = db_.prepare(kChargeRow.select("FROM charges WHERE casegroup_id = ?1 ORDER BY id"));
   st.bind(1, casegroup_id);
   std::vector<Charge> out;
-  while (st.step()) out.push_back(Charge{st.integer(0), st.text(1), st.text(2), st.integer(3)});
+  while (st.step()) out.push_back(kChargeRow.read(st));
   return out;
 }
 
@@ -291,15 +291,12 @@ Id Ledger::record_payment(Id account_id, Pence amount, std::string_view received
 
 std::vector<Payment> Ledger::payments(Id account_id, const std::optional<std::string>& since) {
   if (since) parse_date(*since);
-  auto st = db_.prepare(
-      "SELECT id, account_id, amount, received_on, method, reference FROM payments "
-      "WHERE account_id = ?1 AND (?2 IS NULL OR received_on >= ?2) ORDER BY received_on, id");
+  auto st =
+      db_.prepare(kPaymentRow.select("FROM payments WHERE account_id = ?1 AND (?2 IS NULL OR "
+                                     "received_on >= ?2) ORDER BY received_on, id"));
   st.bind_all(account_id, since);
   std::vector<Payment> out;
-  while (st.step()) {
-    out.push_back(Payment{st.integer(0), st.integer(1), st.integer(2), st.text(3),
-                          st.optional_text(4), st.optional_text(5)});
-  }
+  while (st.step()) out.push_back(kPaymentRow.read(st));
   return out;
 }
 
@@ -335,27 +332,27 @@ Schedule Ledger::issue_schedule(const NewSchedule& s) {
 }
 
 Schedule Ledger::schedule_by_version(Id casegroup_id, std::int64_t version) {
-  auto st = db_.prepare(std::string("SELECT ") + kScheduleColumns +
-                        " FROM payment_schedules WHERE casegroup_id = ?1 AND version = ?2");
+  auto st = db_.prepare(
+      kScheduleRow.select("FROM payment_schedules WHERE casegroup_id = ?1 AND version = ?2"));
   st.bind_all(casegroup_id, version);
   if (!st.step()) throw Error(ErrorCode::not_found, "no such schedule version");
-  return schedule_from_row(st);
+  return kScheduleRow.read(st);
 }
 
 std::optional<Schedule> Ledger::current_schedule(Id casegroup_id) {
-  auto st = db_.prepare(std::string("SELECT ") + kScheduleColumns +
-                        " FROM payment_schedules WHERE casegroup_id = ?1 AND in_place = 1");
+  auto st = db_.prepare(
+      kScheduleRow.select("FROM payment_schedules WHERE casegroup_id = ?1 AND in_place = 1"));
   st.bind(1, casegroup_id);
-  if (st.step()) return schedule_from_row(st);
+  if (st.step()) return kScheduleRow.read(st);
   return std::nullopt;
 }
 
 std::vector<Schedule> Ledger::schedules(Id casegroup_id) {
-  auto st = db_.prepare(std::string("SELECT ") + kScheduleColumns +
-                        " FROM payment_schedules WHERE casegroup_id = ?1 ORDER BY version");
+  auto st = db_.prepare(
+      kScheduleRow.select("FROM payment_schedules WHERE casegroup_id = ?1 ORDER BY version"));
   st.bind(1, casegroup_id);
   std::vector<Schedule> out;
-  while (st.step()) out.push_back(schedule_from_row(st));
+  while (st.step()) out.push_back(kScheduleRow.read(st));
   return out;
 }
 

@@ -12,6 +12,7 @@
 #include <unordered_map>
 
 #include "engine/core/error.hpp"
+#include "engine/store/row_format.hpp"
 
 namespace casekit {
 namespace {
@@ -67,24 +68,16 @@ std::string address_block(const Client& c) {
   return out;
 }
 
-Letter letter_from_row(Statement& st) {
-  Letter l;
-  l.id = st.integer(0);
-  l.template_code = st.text(1);
-  l.recipient_id = st.integer(2);
-  l.casegroup_id = st.optional_integer(3);
-  l.sr_id = st.optional_integer(4);
-  l.body = st.text(5);
-  l.status = st.text(6);
-  l.outbox_file = st.optional_text(7);
-  l.created_at = st.text(8);
-  l.fulfilled_at = st.optional_text(9);
-  return l;
-}
-
-constexpr const char* kLetterColumns =
-    "id, template_code, recipient_id, casegroup_id, sr_id, body, status, outbox_file, "
-    "created_at, fulfilled_at";
+const RowFormat kLetterRow{column<&Letter::id>("id"),
+                           column<&Letter::template_code>("template_code"),
+                           column<&Letter::recipient_id>("recipient_id"),
+                           column<&Letter::casegroup_id>("casegroup_id"),
+                           column<&Letter::sr_id>("sr_id"),
+                           column<&Letter::body>("body"),
+                           column<&Letter::status>("status"),
+                           column<&Letter::outbox_file>("outbox_file"),
+                           column<&Letter::created_at>("created_at"),
+                           column<&Letter::fulfilled_at>("fulfilled_at")};
 
 [[noreturn]] void io_fail(const std::string& what, const std::filesystem::path& p) {
   throw Error(ErrorCode::io, what + " " + p.string() + ": " + std::strerror(errno));
@@ -204,20 +197,20 @@ Id Letters::queue(const NewLetter& letter) {
 }
 
 Letter Letters::get(Id id) {
-  auto st = db_.prepare(std::string("SELECT ") + kLetterColumns + " FROM letters WHERE id = ?1");
+  auto st = db_.prepare(kLetterRow.select("FROM letters WHERE id = ?1"));
   st.bind(1, id);
   if (!st.step()) throw Error(ErrorCode::not_found, "no letter with id " + std::to_string(id));
-  return letter_from_row(st);
+  return kLetterRow.read(st);
 }
 
 std::vector<Letter> Letters::list(const std::optional<std::string>& status, int limit) {
   static constexpr const char* kStatuses[] = {"queued", "fulfilled", "failed"};
   if (status) require_one_of("letter status", *status, kStatuses);
-  auto st = db_.prepare(std::string("SELECT ") + kLetterColumns +
-                        " FROM letters WHERE (?1 IS NULL OR status = ?1) ORDER BY id LIMIT ?2");
+  auto st = db_.prepare(
+      kLetterRow.select("FROM letters WHERE (?1 IS NULL OR status = ?1) ORDER BY id LIMIT ?2"));
   st.bind_all(status, static_cast<std::int64_t>(limit));
   std::vector<Letter> out;
-  while (st.step()) out.push_back(letter_from_row(st));
+  while (st.step()) out.push_back(kLetterRow.read(st));
   return out;
 }
 

@@ -4,33 +4,26 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/core/error.hpp"
+#include "engine/store/row_format.hpp"
 
 namespace casekit {
 namespace {
 
-constexpr const char* kSrColumns =
-    "id, process, area, sub_area, status, sub_status, resolution_code, reason, casegroup_id, "
-    "case_id, parent_id, owner_team, created_at, updated_at, closed_at";
-
-ServiceRequest sr_from_row(Statement& st) {
-  ServiceRequest r;
-  r.id = st.integer(0);
-  r.process = st.text(1);
-  r.area = st.text(2);
-  r.sub_area = st.text(3);
-  r.status = st.text(4);
-  r.sub_status = st.optional_text(5);
-  r.resolution_code = st.optional_text(6);
-  r.reason = st.optional_text(7);
-  r.casegroup_id = st.optional_integer(8);
-  r.case_id = st.optional_integer(9);
-  r.parent_id = st.optional_integer(10);
-  r.owner_team = st.optional_text(11);
-  r.created_at = st.text(12);
-  r.updated_at = st.text(13);
-  r.closed_at = st.optional_text(14);
-  return r;
-}
+const RowFormat kSrRow{column<&ServiceRequest::id>("id"),
+                       column<&ServiceRequest::process>("process"),
+                       column<&ServiceRequest::area>("area"),
+                       column<&ServiceRequest::sub_area>("sub_area"),
+                       column<&ServiceRequest::status>("status"),
+                       column<&ServiceRequest::sub_status>("sub_status"),
+                       column<&ServiceRequest::resolution_code>("resolution_code"),
+                       column<&ServiceRequest::reason>("reason"),
+                       column<&ServiceRequest::casegroup_id>("casegroup_id"),
+                       column<&ServiceRequest::case_id>("case_id"),
+                       column<&ServiceRequest::parent_id>("parent_id"),
+                       column<&ServiceRequest::owner_team>("owner_team"),
+                       column<&ServiceRequest::created_at>("created_at"),
+                       column<&ServiceRequest::updated_at>("updated_at"),
+                       column<&ServiceRequest::closed_at>("closed_at")};
 
 }  // namespace
 
@@ -65,11 +58,10 @@ Id ServiceRequests::create(const NewServiceRequest& r) {
 }
 
 ServiceRequest ServiceRequests::get(Id id) {
-  auto st =
-      db_.prepare(std::string("SELECT ") + kSrColumns + " FROM service_requests WHERE id = ?1");
+  auto st = db_.prepare(kSrRow.select("FROM service_requests WHERE id = ?1"));
   st.bind(1, id);
   if (!st.step()) throw Error(ErrorCode::not_found, "no SR with id " + std::to_string(id));
-  return sr_from_row(st);
+  return kSrRow.read(st);
 }
 
 std::vector<ServiceRequest> ServiceRequests::list(const SrFilter& f) {
@@ -78,24 +70,23 @@ std::vector<ServiceRequest> ServiceRequests::list(const SrFilter& f) {
     status = catalogue_.status(*f.status);
     if (!status) throw Error(ErrorCode::bad_argument, "unknown SR status '" + *f.status + "'");
   }
-  auto st = db_.prepare(std::string("SELECT ") + kSrColumns +
-                        " FROM service_requests WHERE (?1 IS NULL OR casegroup_id = ?1) "
-                        "AND (?2 IS NULL OR sub_area = ?2 COLLATE NOCASE) "
-                        "AND (?3 IS NULL OR status = ?3) AND (?4 = 0 OR status <> 'Closed') "
-                        "ORDER BY id LIMIT ?5");
+  auto st = db_.prepare(
+      kSrRow.select("FROM service_requests WHERE (?1 IS NULL OR casegroup_id = ?1) "
+                    "AND (?2 IS NULL OR sub_area = ?2 COLLATE NOCASE) "
+                    "AND (?3 IS NULL OR status = ?3) AND (?4 = 0 OR status <> 'Closed') "
+                    "ORDER BY id LIMIT ?5"));
   st.bind_all(f.casegroup_id, f.sub_area, status, f.open_only, static_cast<std::int64_t>(f.limit));
   std::vector<ServiceRequest> out;
-  while (st.step()) out.push_back(sr_from_row(st));
+  while (st.step()) out.push_back(kSrRow.read(st));
   return out;
 }
 
 std::vector<ServiceRequest> ServiceRequests::children(Id id) {
   get(id);
-  auto st = db_.prepare(std::string("SELECT ") + kSrColumns +
-                        " FROM service_requests WHERE parent_id = ?1 ORDER BY id");
+  auto st = db_.prepare(kSrRow.select("FROM service_requests WHERE parent_id = ?1 ORDER BY id"));
   st.bind(1, id);
   std::vector<ServiceRequest> out;
-  while (st.step()) out.push_back(sr_from_row(st));
+  while (st.step()) out.push_back(kSrRow.read(st));
   return out;
 }
 

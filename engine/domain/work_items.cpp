@@ -4,10 +4,18 @@
 #include <algorithm>
 
 #include "engine/core/error.hpp"
+#include "engine/store/row_format.hpp"
 
 namespace casekit {
 
 // ---- users ----------------------------------------------------------------------------------
+
+namespace {
+
+const RowFormat kUserRow{column<&User::id>("id"), column<&User::name>("name"),
+                         column<&User::role>("role")};
+
+}  // namespace
 
 User Users::add(const std::string& name, const std::string& role) {
   if (name.empty() || name.size() > 64 || name.find_first_of(" \t\n\r") != std::string::npos) {
@@ -28,19 +36,19 @@ User Users::add(const std::string& name, const std::string& role) {
 }
 
 User Users::require(const std::string& name) {
-  auto st = db_.prepare("SELECT id, name, role FROM users WHERE name = ?1");
+  auto st = db_.prepare(kUserRow.select("FROM users WHERE name = ?1"));
   st.bind(1, name);
   if (!st.step()) {
     throw Error(ErrorCode::not_found,
                 "no user '" + name + "' (add one with: casekit user add NAME --role ROLE)");
   }
-  return {st.integer(0), st.text(1), st.text(2)};
+  return kUserRow.read(st);
 }
 
 std::vector<User> Users::list() {
-  auto st = db_.prepare("SELECT id, name, role FROM users ORDER BY name");
+  auto st = db_.prepare(kUserRow.select("FROM users ORDER BY name"));
   std::vector<User> out;
-  while (st.step()) out.push_back({st.integer(0), st.text(1), st.text(2)});
+  while (st.step()) out.push_back(kUserRow.read(st));
   return out;
 }
 
@@ -48,33 +56,35 @@ std::vector<User> Users::list() {
 
 namespace {
 
-constexpr const char* kColumns =
-    "id, inbox, kind, sr_id, title, outcomes, fields, required_fields, due_date, submitted_by, "
-    "instance_id, status, outcome, field_values, completed_by, completed_at, created_at, "
-    "dedupe_key";
-
-WorkItem from_row(const Statement& st) {
-  WorkItem w;
-  w.id = st.integer(0);
-  w.spec.inbox = st.text(1);
-  w.spec.kind = st.text(2);
-  w.spec.sr_id = st.optional_integer(3);
-  w.spec.title = st.text(4);
-  w.spec.outcomes = nlohmann::json::parse(st.text(5)).get<std::vector<std::string>>();
-  if (auto f = st.optional_text(6)) w.spec.fields = nlohmann::json::parse(*f);
-  if (auto r = st.optional_text(7)) w.spec.required = nlohmann::json::parse(*r);
-  w.spec.due_date = st.optional_text(8);
-  w.spec.submitted_by = st.optional_text(9);
-  w.spec.instance_id = st.optional_integer(10);
-  w.status = st.text(11);
-  w.outcome = st.optional_text(12);
-  w.field_values = st.is_null(13) ? nlohmann::json::object() : nlohmann::json::parse(st.text(13));
-  w.completed_by = st.optional_text(14);
-  w.completed_at = st.optional_text(15);
-  w.created_at = st.text(16);
-  w.spec.key = st.optional_text(17);
-  return w;
+// The spec's lists and maps, and the values a person filled in, are JSON in text columns.
+template <auto Member>
+void read_json(const Statement& st, int i, WorkItem& w) {
+  if (!st.is_null(i)) nlohmann::json::parse(st.text(i)).get_to(w.spec.*Member);
 }
+
+void read_field_values(const Statement& st, int i, WorkItem& w) {
+  w.field_values = st.is_null(i) ? nlohmann::json::object() : nlohmann::json::parse(st.text(i));
+}
+
+const RowFormat kWorkItemRow{
+    column<&WorkItem::id>("id"),
+    column<&WorkItem::spec, &WorkItemSpec::inbox>("inbox"),
+    column<&WorkItem::spec, &WorkItemSpec::kind>("kind"),
+    column<&WorkItem::spec, &WorkItemSpec::sr_id>("sr_id"),
+    column<&WorkItem::spec, &WorkItemSpec::title>("title"),
+    column<WorkItem>("outcomes", read_json<&WorkItemSpec::outcomes>),
+    column<WorkItem>("fields", read_json<&WorkItemSpec::fields>),
+    column<WorkItem>("required_fields", read_json<&WorkItemSpec::required>),
+    column<&WorkItem::spec, &WorkItemSpec::due_date>("due_date"),
+    column<&WorkItem::spec, &WorkItemSpec::submitted_by>("submitted_by"),
+    column<&WorkItem::spec, &WorkItemSpec::instance_id>("instance_id"),
+    column<&WorkItem::status>("status"),
+    column<&WorkItem::outcome>("outcome"),
+    column<WorkItem>("field_values", read_field_values),
+    column<&WorkItem::completed_by>("completed_by"),
+    column<&WorkItem::completed_at>("completed_at"),
+    column<&WorkItem::created_at>("created_at"),
+    column<&WorkItem::spec, &WorkItemSpec::key>("dedupe_key")};
 
 bool contains(const std::vector<std::string>& v, const std::string& s) {
   return std::find(v.begin(), v.end(), s) != v.end();
@@ -118,21 +128,21 @@ Id WorkItems::create(const WorkItemSpec& spec) {
 }
 
 WorkItem WorkItems::get(Id id) {
-  auto st = db_.prepare(std::string("SELECT ") + kColumns + " FROM work_items WHERE id = ?1");
+  auto st = db_.prepare(kWorkItemRow.select("FROM work_items WHERE id = ?1"));
   st.bind(1, id);
   if (!st.step()) throw Error(ErrorCode::not_found, "no work item " + std::to_string(id));
-  return from_row(st);
+  return kWorkItemRow.read(st);
 }
 
 std::vector<WorkItem> WorkItems::list(const std::optional<std::string>& inbox,
                                       bool include_closed) {
   if (inbox) inboxes_.require(*inbox);
-  auto st = db_.prepare(std::string("SELECT ") + kColumns +
-                        " FROM work_items WHERE (?1 IS NULL OR inbox = ?1) "
-                        "AND (?2 OR status = 'open') ORDER BY id");
+  auto st =
+      db_.prepare(kWorkItemRow.select("FROM work_items WHERE (?1 IS NULL OR inbox = ?1) "
+                                      "AND (?2 OR status = 'open') ORDER BY id"));
   st.bind_all(inbox, static_cast<std::int64_t>(include_closed));
   std::vector<WorkItem> out;
-  while (st.step()) out.push_back(from_row(st));
+  while (st.step()) out.push_back(kWorkItemRow.read(st));
   return out;
 }
 

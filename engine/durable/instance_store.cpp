@@ -6,6 +6,7 @@
 #include <cstdio>
 
 #include "engine/core/error.hpp"
+#include "engine/store/row_format.hpp"
 
 namespace casekit {
 
@@ -55,39 +56,33 @@ std::string InstanceStore::source(const std::string& hash) {
 
 namespace {
 
-constexpr const char* kColumns =
-    "id, procedure, source_hash, casegroup_id, input, status, wait_kind, wait_seq, wake_at, "
-    "wait_ref, result, error, started_by, created_at, updated_at";
+const RowFormat kInstanceRow{column<&Instance::id>("id"),
+                             column<&Instance::procedure>("procedure"),
+                             column<&Instance::source_hash>("source_hash"),
+                             column<&Instance::casegroup>("casegroup_id"),
+                             column<&Instance::input>("input"),
+                             column<&Instance::status>("status"),
+                             column<&Instance::wait_kind>("wait_kind"),
+                             column<&Instance::wait_seq>("wait_seq"),
+                             column<&Instance::wake_at>("wake_at"),
+                             column<&Instance::wait_ref>("wait_ref"),
+                             column<&Instance::result>("result"),
+                             column<&Instance::error>("error"),
+                             column<&Instance::started_by>("started_by"),
+                             column<&Instance::created_at>("created_at"),
+                             column<&Instance::updated_at>("updated_at")};
 
-Instance from_row(const Statement& st) {
-  Instance i;
-  i.id = st.integer(0);
-  i.procedure = st.text(1);
-  i.source_hash = st.text(2);
-  i.casegroup = st.optional_integer(3);
-  i.input = st.text(4);
-  i.status = st.text(5);
-  i.wait_kind = st.optional_text(6);
-  i.wait_seq = st.optional_integer(7);
-  i.wake_at = st.optional_text(8);
-  i.wait_ref = st.optional_integer(9);
-  i.result = st.optional_text(10);
-  i.error = st.optional_text(11);
-  i.started_by = st.text(12);
-  i.created_at = st.text(13);
-  i.updated_at = st.text(14);
-  return i;
-}
-
-constexpr const char* kIncidentColumns =
-    "id, instance_id, kind, position, expected, found, line, message, created_at, resolved_at, "
-    "resolution";
-
-Incident incident_from_row(const Statement& st) {
-  return {st.integer(0),       st.integer(1),       st.text(2),          st.optional_integer(3),
-          st.optional_text(4), st.optional_text(5), st.optional_text(6), st.text(7),
-          st.text(8),          st.optional_text(9), st.optional_text(10)};
-}
+const RowFormat kIncidentRow{column<&Incident::id>("id"),
+                             column<&Incident::instance>("instance_id"),
+                             column<&Incident::kind>("kind"),
+                             column<&Incident::position>("position"),
+                             column<&Incident::expected>("expected"),
+                             column<&Incident::found>("found"),
+                             column<&Incident::line>("line"),
+                             column<&Incident::message>("message"),
+                             column<&Incident::created_at>("created_at"),
+                             column<&Incident::resolved_at>("resolved_at"),
+                             column<&Incident::resolution>("resolution")};
 
 }  // namespace
 
@@ -106,20 +101,20 @@ Id InstanceStore::create(const std::string& procedure, const std::string& hash,
 }
 
 Instance InstanceStore::get(Id id) {
-  auto st = db_.prepare(std::string("SELECT ") + kColumns + " FROM instances WHERE id = ?1");
+  auto st = db_.prepare(kInstanceRow.select("FROM instances WHERE id = ?1"));
   st.bind(1, id);
   if (!st.step()) throw Error(ErrorCode::not_found, "no procedure instance " + std::to_string(id));
-  return from_row(st);
+  return kInstanceRow.read(st);
 }
 
 std::vector<Instance> InstanceStore::list(const std::optional<std::string>& status,
                                           const std::optional<std::string>& procedure, int limit) {
-  auto st = db_.prepare(std::string("SELECT ") + kColumns +
-                        " FROM instances WHERE (?1 IS NULL OR status = ?1) "
-                        "AND (?2 IS NULL OR procedure = ?2) ORDER BY id LIMIT ?3");
+  auto st =
+      db_.prepare(kInstanceRow.select("FROM instances WHERE (?1 IS NULL OR status = ?1) "
+                                      "AND (?2 IS NULL OR procedure = ?2) ORDER BY id LIMIT ?3"));
   st.bind_all(status, procedure, static_cast<std::int64_t>(limit));
   std::vector<Instance> out;
-  while (st.step()) out.push_back(from_row(st));
+  while (st.step()) out.push_back(kInstanceRow.read(st));
   return out;
 }
 
@@ -331,12 +326,12 @@ Id InstanceStore::record_incident(const Incident& i) {
 }
 
 std::vector<Incident> InstanceStore::incidents(bool include_resolved, std::optional<Id> instance) {
-  auto st = db_.prepare(std::string("SELECT ") + kIncidentColumns +
-                        " FROM incidents WHERE (?1 OR resolved_at IS NULL) "
-                        "AND (?2 IS NULL OR instance_id = ?2) ORDER BY id");
+  auto st =
+      db_.prepare(kIncidentRow.select("FROM incidents WHERE (?1 OR resolved_at IS NULL) "
+                                      "AND (?2 IS NULL OR instance_id = ?2) ORDER BY id"));
   st.bind_all(static_cast<std::int64_t>(include_resolved), instance);
   std::vector<Incident> out;
-  while (st.step()) out.push_back(incident_from_row(st));
+  while (st.step()) out.push_back(kIncidentRow.read(st));
   return out;
 }
 

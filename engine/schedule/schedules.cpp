@@ -8,6 +8,7 @@
 
 #include "engine/core/error.hpp"
 #include "engine/runtime/script_runner.hpp"
+#include "engine/store/row_format.hpp"
 
 namespace casekit {
 namespace {
@@ -39,14 +40,15 @@ std::string one_of(const std::filesystem::path& file, const toml::table& t, cons
               where(file, *node) + ": schedule '" + name + "': " + key + " must be one of " + list);
 }
 
-Run run_from_row(Statement& st) {
-  return Run{st.integer(0),       st.optional_text(1), st.text(2),
-             st.text(3),          st.optional_text(4), st.text(5),
-             st.optional_text(6), st.text(7),          st.optional_text(8)};
-}
-
-constexpr const char* kRunColumns =
-    "id, schedule, script, trigger, scheduled_for, started_at, finished_at, status, message";
+const RowFormat kRunRow{column<&Run::id>("id"),
+                        column<&Run::schedule>("schedule"),
+                        column<&Run::script>("script"),
+                        column<&Run::trigger>("trigger"),
+                        column<&Run::scheduled_for>("scheduled_for"),
+                        column<&Run::started_at>("started_at"),
+                        column<&Run::finished_at>("finished_at"),
+                        column<&Run::status>("status"),
+                        column<&Run::message>("message")};
 
 }  // namespace
 
@@ -195,10 +197,10 @@ void Schedules::resume(std::string_view name) {
 }
 
 Run Schedules::get_run(Id id) {
-  auto st = engine_.db.prepare(std::string("SELECT ") + kRunColumns + " FROM runs WHERE id = ?1");
+  auto st = engine_.db.prepare(kRunRow.select("FROM runs WHERE id = ?1"));
   st.bind(1, id);
   if (!st.step()) throw Error(ErrorCode::not_found, "no run with id " + std::to_string(id));
-  return run_from_row(st);
+  return kRunRow.read(st);
 }
 
 Run Schedules::run(const ScheduleDef& def, std::string_view trigger,
@@ -345,12 +347,12 @@ std::optional<Instant> Schedules::next_fire(Instant now) {
 }
 
 std::vector<Run> Schedules::runs(const std::optional<std::string>& schedule, int limit) {
-  auto st = engine_.db.prepare(std::string("SELECT ") + kRunColumns +
-                               " FROM runs WHERE (?1 IS NULL OR schedule = ?1) "
-                               "ORDER BY id DESC LIMIT ?2");
+  auto st =
+      engine_.db.prepare(kRunRow.select("FROM runs WHERE (?1 IS NULL OR schedule = ?1) "
+                                        "ORDER BY id DESC LIMIT ?2"));
   st.bind_all(schedule, static_cast<std::int64_t>(limit));
   std::vector<Run> out;
-  while (st.step()) out.push_back(run_from_row(st));
+  while (st.step()) out.push_back(kRunRow.read(st));
   return out;
 }
 
