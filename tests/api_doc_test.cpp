@@ -18,11 +18,36 @@ TEST_CASE("the reference names every module function, method and property") {
   const std::string doc = lua::api_reference_markdown(sandbox_globals());
   for (const lua::Module* m : lua::all_modules()) {
     CHECK_THAT(doc, Catch::Contains("## " + std::string(m->name) + "\n"));
-    for (const auto& f : m->functions) CHECK_THAT(doc, Catch::Contains(f.signature));
+    for (const auto& f : m->functions) CHECK_THAT(doc, Catch::Contains(lua::signature_of(f)));
     for (const lua::Type* t : m->types) {
-      for (const auto& meth : t->methods) CHECK_THAT(doc, Catch::Contains(meth.signature));
+      for (const auto& meth : t->methods) CHECK_THAT(doc, Catch::Contains(lua::signature_of(meth)));
       for (const auto& p : t->properties)
         CHECK_THAT(doc, Catch::Contains("| `" + std::string(p.name) + "` |"));
+    }
+  }
+}
+
+TEST_CASE("a function taking a table shows its declared keys in its signature") {
+  for (const lua::Module* m : lua::all_modules()) {
+    for (const auto& f : m->functions) {
+      const std::string signature = lua::signature_of(f);
+      INFO(signature);
+      // "{}" in a declaration is the placeholder for its keys: never left unexpanded.
+      if (!f.keys.empty())
+        CHECK(signature.find(std::string(m->name) + "." + f.name + "{}") == std::string::npos);
+      for (const auto& k : f.keys)
+        CHECK_THAT(signature, Catch::Contains(std::string(k.name) + "="));
+    }
+  }
+}
+
+TEST_CASE("object methods are recorded on replay: they read the store") {
+  for (const lua::Module* m : lua::all_modules()) {
+    for (const lua::Type* t : m->types) {
+      for (const auto& meth : t->methods) {
+        INFO(t->name << ":" << meth.name);
+        CHECK(meth.replay == lua::Replay::record);
+      }
     }
   }
 }

@@ -1,4 +1,6 @@
 #include "engine/runtime/lint.hpp"
+
+#include "engine/bindings/modules.hpp"
 #include "test_support.hpp"
 
 using namespace casekit;
@@ -116,5 +118,29 @@ TEST_CASE("task.await inboxes written as literals must be in procedures/inboxes.
       lint("local d = task.await{inbox = 'team_leader', title = 't', outcomes = {'ok'}}").empty());
   CHECK(
       lint("local d = task.await{inbox = 'team_leaders', title = 't', outcomes = {'ok'}}") ==
+      std::vector<std::string>{"1: unknown inbox 'team_leaders' (not in procedures/inboxes.toml)"});
+}
+
+TEST_CASE("every key declared with a catalogue has its literals checked") {
+  // The checks come from the binding declarations: a key tagged with a catalogue in any
+  // module function (task.create as well as task.await) refuses a literal the catalogue lacks.
+  for (const lua::Module* m : lua::all_modules()) {
+    for (const auto& f : m->functions) {
+      for (const auto& k : f.keys) {
+        if (k.catalogue == lua::Catalogue::none) continue;
+        // A lone process or area is not a type; the sub area is what names one.
+        if (k.catalogue == lua::Catalogue::sr_process || k.catalogue == lua::Catalogue::sr_area)
+          continue;
+        const std::string call =
+            std::string(m->name) + "." + f.name + "{" + k.name + " = 'No Such Thing'}\n";
+        INFO(call);
+        const auto out = lint(call);
+        REQUIRE(out.size() == 1);
+        CHECK_THAT(out[0], Catch::Contains("'No Such Thing'"));
+      }
+    }
+  }
+  CHECK(
+      lint("task.create{inbox = 'team_leaders', title = 't', outcomes = {'ok'}}") ==
       std::vector<std::string>{"1: unknown inbox 'team_leaders' (not in procedures/inboxes.toml)"});
 }

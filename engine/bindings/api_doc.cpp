@@ -7,10 +7,41 @@
 namespace casekit::lua {
 namespace {
 
-void write_functions(std::ostringstream& out, std::span<const Function> functions) {
-  for (const auto& f : functions) {
-    out << "### `" << f.signature << "`\n\n" << f.doc << "\n\n";
+// The catalogue a key's literal values are checked against by `casekit check`.
+const char* catalogue_file(Catalogue c) {
+  switch (c) {
+    case Catalogue::none:
+      return "";
+    case Catalogue::sr_process:
+    case Catalogue::sr_area:
+    case Catalogue::sr_sub_area:
+      return "procedures/sr_catalogue.toml";
+    case Catalogue::sr_status:
+      return "procedures/sr_catalogue.toml (statuses)";
+    case Catalogue::inbox:
+      return "procedures/inboxes.toml";
+    case Catalogue::letter_template:
+      return "procedures/letters/letters.toml";
   }
+  return "";
+}
+
+void write_keys(std::ostringstream& out, std::span<const Key> keys) {
+  if (keys.empty()) return;
+  out << "| key | type | literal checked against |\n|---|---|---|\n";
+  for (const Key& k : keys) {
+    out << "| `" << k.name << "` | " << k.type << " | " << catalogue_file(k.catalogue) << " |\n";
+  }
+  out << "\n";
+}
+
+void write_function(std::ostringstream& out, const char* heading, const Function& f) {
+  out << heading << " `" << signature_of(f) << "`\n\n" << f.doc << "\n\n";
+  write_keys(out, f.keys);
+}
+
+void write_functions(std::ostringstream& out, std::span<const Function> functions) {
+  for (const auto& f : functions) write_function(out, "###", f);
 }
 
 void write_type(std::ostringstream& out, const Type& type) {
@@ -22,9 +53,7 @@ void write_type(std::ostringstream& out, const Type& type) {
     }
     out << "\n";
   }
-  for (const auto& m : type.methods) {
-    out << "#### `" << m.signature << "`\n\n" << m.doc << "\n\n";
-  }
+  for (const auto& m : type.methods) write_function(out, "####", m);
 }
 
 }  // namespace

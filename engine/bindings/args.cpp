@@ -89,7 +89,21 @@ Id Args::object_or_id(int i, const Type& type, const char* name) {
   return object(i, type, name);
 }
 
-void Args::table(int i, const char* name, std::initializer_list<const char*> allowed) {
+void* Args::context_pointer() {
+  void* context = lua_touserdata(L, lua_upvalueindex(3));
+  if (!context) throw Error(ErrorCode::internal, function_name() + " has no context");
+  return context;
+}
+
+void Args::table(int i, const char* name) {
+  const Function* f = declaration_of(L);
+  if (!f || f->keys.empty()) {
+    throw Error(ErrorCode::internal, function_name() + " declares no keys for its table");
+  }
+  table(i, name, f->keys);
+}
+
+void Args::table(int i, const char* name, std::span<const Key> keys) {
   if (lua_type(L, i) != LUA_TTABLE)
     fail(i, name, std::string("table expected, got ") + type_name(i));
   const int t = lua_absindex(L, i);
@@ -99,12 +113,12 @@ void Args::table(int i, const char* name, std::initializer_list<const char*> all
     bool known = false;
     if (lua_type(L, -1) == LUA_TSTRING) {
       const char* key = lua_tostring(L, -1);
-      for (const char* a : allowed) known = known || std::string_view(a) == key;
+      for (const Key& k : keys) known = known || std::string_view(k.name) == key;
     }
     if (!known) {
       std::string key = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : type_name(-1);
       std::string expected;
-      for (const char* a : allowed) expected += (expected.empty() ? "" : ", ") + std::string(a);
+      for (const Key& k : keys) expected += (expected.empty() ? "" : ", ") + std::string(k.name);
       lua_pop(L, 1);
       fail(i, name, "unknown field '" + key + "'; expected: " + expected);
     }

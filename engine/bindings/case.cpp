@@ -19,9 +19,15 @@ void push_address(lua_State* L, const Address& addr) {
   set_field(L, "status", addr.status);
 }
 
+constexpr Key kAddressKeys[] = {{"line1", "string"},
+                                {"line2", "string"},
+                                {"town", "string"},
+                                {"postcode", "string"},
+                                {"status", "string", Catalogue::none, "confirmed"}};
+
 // Reads the address table at stack index `at`.
 Address read_address(Args& a, int at, const char* name) {
-  a.table(at, name, {"line1", "line2", "town", "postcode", "status"});
+  a.table(at, name, kAddressKeys);
   Address addr;
   addr.line1 = a.field_string(at, "line1");
   addr.line2 = a.opt_field_string(at, "line2");
@@ -40,8 +46,10 @@ int w_get(Args& a) {
   return 1;
 }
 
+constexpr Key kFindKeys[] = {{"csa_ref", "string"}, {"paying_parent", "Client or id"}};
+
 int w_find(Args& a) {
-  a.table(1, "query", {"csa_ref", "paying_parent"});
+  a.table(1, "query");
   const auto ref = a.opt_field_string(1, "csa_ref");
   const auto pp = a.opt_field_object(1, "paying_parent", kClientType);
   if (ref.has_value() == pp.has_value()) a.fail(1, "query", "give one of csa_ref, paying_parent");
@@ -54,10 +62,16 @@ int w_find(Args& a) {
   return 1;
 }
 
+constexpr Key kListKeys[] = {{"segment", "string"},
+                             {"flag", "string"},
+                             {"review_due_by", "date"},
+                             {"after", "integer"},
+                             {"limit", "integer"}};
+
 int w_list(Args& a) {
   CasegroupFilter f;
   if (!a.none(1)) {
-    a.table(1, "filter", {"segment", "flag", "review_due_by", "after", "limit"});
+    a.table(1, "filter");
     f.segment = a.opt_field_string(1, "segment");
     f.review_due_by = a.opt_field_date(1, "review_due_by");
     f.flag = a.opt_field_string(1, "flag");
@@ -78,8 +92,10 @@ int w_client(Args& a) {
   return 1;
 }
 
+constexpr Key kFindClientKeys[] = {{"nino", "string"}};
+
 int w_find_client(Args& a) {
-  a.table(1, "query", {"nino"});
+  a.table(1, "query");
   const auto id = groups(a).find_client_by_nino(a.field_string(1, "nino"));
   if (id) {
     push_object(a.L, kClientType, *id);
@@ -89,8 +105,16 @@ int w_find_client(Args& a) {
   return 1;
 }
 
+constexpr Key kCreateClientKeys[] = {
+    {"name", "string"},
+    {"nino", "string"},
+    {"dob", "date"},
+    {"employment_status", "string"},
+    {"benefit_status", "string"},
+    {"address", "table: line1=, line2=, town=, postcode=, status="}};
+
 int w_create_client(Args& a) {
-  a.table(1, "client", {"name", "nino", "dob", "employment_status", "benefit_status", "address"});
+  a.table(1, "client");
   NewClient c;
   c.name = a.field_string(1, "name");
   c.nino = a.opt_field_string(1, "nino");
@@ -104,10 +128,13 @@ int w_create_client(Args& a) {
   return 1;
 }
 
+constexpr Key kCreateCasegroupKeys[] = {
+    {"paying_parent", "Client or id"}, {"csa_ref", "string"},         {"segment", "string"},
+    {"service_type", "string"},        {"arrears_only", "boolean"},   {"region", "string"},
+    {"review_date", "date"},           {"annual_review_date", "date"}};
+
 int w_create_casegroup(Args& a) {
-  a.table(1, "casegroup",
-          {"paying_parent", "csa_ref", "segment", "service_type", "arrears_only", "region",
-           "review_date", "annual_review_date"});
+  a.table(1, "casegroup");
   NewCasegroup g;
   g.paying_parent_id = a.field_object(1, "paying_parent", kClientType);
   g.csa_ref = a.opt_field_string(1, "csa_ref");
@@ -172,9 +199,12 @@ int m_cg_set_review_date(Args& a) {
   return 0;
 }
 
+constexpr Key kMCgAddCaseKeys[] = {
+    {"receiving_parent", "Client or id"}, {"csa_scheme", "string"}, {"csa_case_ref", "string"}};
+
 int m_cg_add_case(Args& a) {
   const Id id = a.object(1, kCasegroupType, "self");
-  a.table(2, "case", {"receiving_parent", "csa_scheme", "csa_case_ref"});
+  a.table(2, "case");
   const Id rp = a.field_object(2, "receiving_parent", kClientType);
   const Id case_id = groups(a).add_case(id, rp, a.opt_field_string(2, "csa_scheme"),
                                         a.opt_field_string(2, "csa_case_ref"));
@@ -199,9 +229,11 @@ Case load_case(Args& a) {
   return groups(a).get_case(a.object(1, kCaseType, "self"));
 }
 
+constexpr Key kMCaseSetCsaDetailsKeys[] = {{"scheme", "string"}, {"ref", "string"}};
+
 int m_case_set_csa_details(Args& a) {
   const Id id = a.object(1, kCaseType, "self");
-  a.table(2, "details", {"scheme", "ref"});
+  a.table(2, "details");
   groups(a).set_csa_details(id, a.opt_field_string(2, "scheme"), a.opt_field_string(2, "ref"));
   return 0;
 }
@@ -253,27 +285,26 @@ constexpr char kDeceased[] = "deceased";
 const Function kFunctions[] = {
     {"get", entry<w_get>, "case.get(id) -> Casegroup",
      "The casegroup with this id; error if none."},
-    {"find", entry<w_find>, "case.find{csa_ref=} or case.find{paying_parent=} -> Casegroup|nil",
-     "The casegroup with this CSA reference, or the paying parent's casegroup (a Client or "
-     "its id); nil if none."},
-    {"list", entry<w_list>,
-     "case.list{segment=, flag=, review_due_by=, after=, limit=} -> {Casegroup}",
+    {"find", entry<w_find>, "case.find{} -> Casegroup|nil",
+     "Give one key: the casegroup with this CSA reference (`csa_ref`), or the paying "
+     "parent's casegroup (`paying_parent`, a Client or its id); nil if none.",
+     Replay::record, kFindKeys},
+    {"list", entry<w_list>, "case.list{} -> {Casegroup}",
      "Casegroups in id order, optionally in one segment, carrying one flag, or with a review "
      "date on or before `review_due_by`. `after` is the "
-     "last id of the previous page; `limit` defaults to 100 (at most 10000)."},
+     "last id of the previous page; `limit` defaults to 100 (at most 10000).",
+     Replay::record, kListKeys},
     {"client", entry<w_client>, "case.client(id) -> Client", "The client with this id."},
-    {"find_client", entry<w_find_client>, "case.find_client{nino=} -> Client|nil",
-     "The client with this National Insurance number, or nil."},
-    {"create_client", entry<w_create_client>,
-     "case.create_client{name=, nino=, dob=, employment_status=, benefit_status=, address=} -> "
-     "Client",
+    {"find_client", entry<w_find_client>, "case.find_client{} -> Client|nil",
+     "The client with this National Insurance number, or nil.", Replay::record, kFindClientKeys},
+    {"create_client", entry<w_create_client>, "case.create_client{} -> Client",
      "Creates a client. `address` is {line1=, line2=, town=, postcode=, status=} with status "
-     "one of confirmed, DLO, NFA, JPAC (default confirmed)."},
-    {"create_casegroup", entry<w_create_casegroup>,
-     "case.create_casegroup{paying_parent=, csa_ref=, segment=, service_type=, arrears_only=, "
-     "region=, review_date=, annual_review_date=} -> Casegroup",
+     "one of confirmed, DLO, NFA, JPAC (default confirmed).",
+     Replay::record, kCreateClientKeys},
+    {"create_casegroup", entry<w_create_casegroup>, "case.create_casegroup{} -> Casegroup",
      "Creates a casegroup for a paying parent. Defaults: segment Maintenance, service_type "
-     "'Collect & Pay', region E&W."},
+     "'Collect & Pay', region E&W.",
+     Replay::record, kCreateCasegroupKeys},
 };
 
 const Property kCasegroupProperties[] = {
@@ -311,16 +342,16 @@ const Function kCasegroupMethods[] = {
      "'Collect & Pay' or 'Direct Pay'."},
     {"set_review_date", entry<m_cg_set_review_date>, "cg:set_review_date(date|nil)",
      "Sets or clears the review date."},
-    {"add_case", entry<m_cg_add_case>,
-     "cg:add_case{receiving_parent=, csa_scheme=, csa_case_ref=} -> Case",
-     "Adds a case for a receiving parent."},
+    {"add_case", entry<m_cg_add_case>, "cg:add_case{} -> Case",
+     "Adds a case for a receiving parent.", Replay::record, kMCgAddCaseKeys},
     {"case_of", entry<m_cg_case_of>, "cg:case_of(receiving_parent) -> Case|nil",
      "The casegroup's case for this receiving parent (a Client or its id), or nil."},
 };
 
 const Function kCaseMethods[] = {
-    {"set_csa_details", entry<m_case_set_csa_details>, "case:set_csa_details{scheme=, ref=}",
-     "Records the CSA scheme and the CSA case reference the case came from (nil clears)."},
+    {"set_csa_details", entry<m_case_set_csa_details>, "case:set_csa_details{}",
+     "Records the CSA scheme and the CSA case reference the case came from (nil clears).",
+     Replay::record, kMCaseSetCsaDetailsKeys},
 };
 
 const Property kCaseProperties[] = {
@@ -354,8 +385,8 @@ const Property kClientProperties[] = {
 };
 
 const Function kClientMethods[] = {
-    {"set_address", entry<m_client_set_address>, "client:set_address{line1=, ..., status=}",
-     "Replaces the correspondence address."},
+    {"set_address", entry<m_client_set_address>, "client:set_address{}",
+     "Replaces the correspondence address.", Replay::record, kAddressKeys},
     {"set_employment_status", entry<m_client_set<kEmployment, false>>,
      "client:set_employment_status(status|nil)", "Records the employment status."},
     {"set_benefit_status", entry<m_client_set<kBenefit, false>>,

@@ -48,11 +48,9 @@ int raise(lua_State* L, const std::pair<std::string, std::string>& error) {
 }
 
 Replay replay_mode(lua_State* L) {
-  // Module functions carry their mode as a second upvalue; object methods and properties
-  // read the store and are always recorded.
-  return lua_isinteger(L, lua_upvalueindex(2))
-             ? static_cast<Replay>(lua_tointeger(L, lua_upvalueindex(2)))
-             : Replay::record;
+  // Properties have no declaration: they read the store and are recorded.
+  const Function* f = declaration_of(L);
+  return f ? f->replay : Replay::record;
 }
 
 Journal* journal_of(lua_State* L) {

@@ -63,6 +63,10 @@ void push_error(lua_State* L, const char* code, const std::string& message) {
   luaL_setmetatable(L, kErrorMetatable);
 }
 
+const Function* declaration_of(lua_State* L) {
+  return static_cast<const Function*>(lua_touserdata(L, lua_upvalueindex(2)));
+}
+
 std::string qualified_name(lua_State* L) {
   const char* name = lua_tostring(L, lua_upvalueindex(1));
   return name ? name : "?";

@@ -8,8 +8,13 @@
 namespace casekit::lua {
 namespace {
 
+constexpr Key kEventAwaitKeys[] = {{"kind", "string"},
+                                   {"account", "Account or id"},
+                                   {"letter", "Letter or id"},
+                                   {"timeout_days", "integer"}};
+
 PendingWait w_event_await(Args& a) {
-  a.table(1, "spec", {"kind", "account", "letter", "timeout_days"});
+  a.table(1, "spec");
   const std::string kind = a.field_string(1, "kind");
   PendingWait w;
   w.kind = kind;
@@ -36,14 +41,13 @@ PendingWait w_event_await(Args& a) {
 }
 
 const Function kEventFunctions[] = {
-    {"await", wait_entry<w_event_await>,
-     "event.await{kind=\"payment\"|\"letter\", account=, letter=, timeout_days=} -> {kind=, "
-     "payment=, letter=, timeout=}",
+    {"await", wait_entry<w_event_await>, "event.await{} -> {kind=, payment=, letter=, timeout=}",
      "With `kind=\"payment\"`, waits for the next payment recorded to `account` (an Account or "
      "its id) and returns `{kind=\"payment\", payment={id=, amount=, date=}}`. With "
      "`kind=\"letter\"`, waits until `letter` (a Letter or its id) leaves the queue, fulfilled "
      "or failed, and returns `{kind=\"letter\", letter={id=, status=}}`, at once if it already "
-     "has. After `timeout_days` without the event, `{kind=\"timeout\", timeout=true}`."},
+     "has. After `timeout_days` without the event, `{kind=\"timeout\", timeout=true}`.",
+     Replay::record, kEventAwaitKeys},
 };
 
 }  // namespace

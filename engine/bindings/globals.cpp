@@ -10,7 +10,7 @@ namespace {
 
 // procedure{name=, run=, ...}: checks the declaration and returns it.
 int w_procedure(Args& a) {
-  a.table(1, "declaration", {"name", "run", "description", "sr", "params"});
+  a.table(1, "declaration");
   const std::string name = a.field_string(1, "name");
   if (name.empty()) a.fail_field(1, "name", "must not be empty");
   lua_getfield(a.L, 1, "run");
@@ -24,7 +24,7 @@ int w_procedure(Args& a) {
 PendingWait w_wait(Args& a) {
   // `until` is a Lua keyword, so wait{until = d} does not parse; wait{["until"] = d} does,
   // and wait{at = d} says the same more readably.
-  a.table(1, "spec", {"days", "until", "at"});
+  a.table(1, "spec");
   const auto days = a.opt_field_integer(1, "days");
   auto until = a.opt_field_string(1, "until");
   const auto at = a.opt_field_string(1, "at");
@@ -49,17 +49,31 @@ PendingWait w_wait(Args& a) {
   return w;
 }
 
+constexpr Key kDeclarationKeys[] = {{"name", "string"},
+                                    {"run", "function(ctx)"},
+                                    {"description", "string"},
+                                    {"sr", "string"},
+                                    {"params", "table"}};
+constexpr Key kWaitKeys[] = {
+    {"days", "integer"}, {"until", "date or instant"}, {"at", "date or instant"}};
+
+// Declared as the modules' functions are, so Args checks their tables the same way; the
+// sandbox's table of globals documents them (engine/runtime/sandbox_globals.cpp).
+const Function kProcedureGlobal{
+    "procedure",  entry<w_procedure>, "procedure{} -> declaration", "Declares a procedure.",
+    Replay::pure, kDeclarationKeys};
+const Function kWaitGlobal{
+    "wait",         wait_entry<w_wait>, "wait{} -> {fired_at=}", "Waits on the engine clock.",
+    Replay::record, kWaitKeys};
+
 }  // namespace
 
 void open_procedure_globals(lua_State* L, int env) {
   env = lua_absindex(L, env);
-  lua_pushliteral(L, "procedure");
-  lua_pushinteger(L, static_cast<lua_Integer>(Replay::pure));
-  lua_pushcclosure(L, entry<w_procedure>, 2);
-  lua_setfield(L, env, "procedure");
-  lua_pushliteral(L, "wait");
-  lua_pushcclosure(L, wait_entry<w_wait>, 1);
-  lua_setfield(L, env, "wait");
+  for (const Function* f : {&kProcedureGlobal, &kWaitGlobal}) {
+    push_function(L, f->name, *f);
+    lua_setfield(L, env, f->name);
+  }
 }
 
 }  // namespace casekit::lua

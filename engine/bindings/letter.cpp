@@ -54,8 +54,14 @@ nlohmann::json to_json_value(Args& a, int idx, const std::string& path, int dept
   }
 }
 
+constexpr Key kSendKeys[] = {{"template", "string", Catalogue::letter_template},
+                             {"to", "Client or id"},
+                             {"casegroup", "Casegroup or id"},
+                             {"sr", "SR or id"},
+                             {"fields", "table"}};
+
 int w_send(Args& a) {
-  a.table(1, "letter", {"template", "to", "casegroup", "sr", "fields"});
+  a.table(1, "letter");
   NewLetter l;
   l.template_code = a.field_string(1, "template");
   l.recipient_id = a.field_object(1, "to", kClientType);
@@ -90,12 +96,13 @@ Letter load_letter(Args& a) {
 }
 
 const Function kFunctions[] = {
-    {"send", entry<w_send>, "letter.send{template=, to=, casegroup=, sr=, fields=} -> Letter",
+    {"send", entry<w_send>, "letter.send{} -> Letter",
      "Renders the template for the recipient (a Client) and queues the letter. The template "
      "always has recipient_name, recipient_address, date and reference (the casegroup's, or the "
      "client's); "
      "`fields` supplies the rest. A field the template uses that has no value is an error "
-     "naming the template and the field."},
+     "naming the template and the field.",
+     Replay::record, kSendKeys},
     {"get", entry<w_get>, "letter.get(id) -> Letter", "The letter with this id."},
     {"templates", entry<w_templates>, "letter.templates() -> {string}",
      "Codes of the templates in procedures/letters/."},

@@ -46,12 +46,6 @@ int object_eq(lua_State* L) {
   return 1;
 }
 
-void push_closure(lua_State* L, const char* type, const char* separator, const char* name,
-                  lua_CFunction fn) {
-  lua_pushfstring(L, "%s%s%s", type, separator, name);
-  lua_pushcclosure(L, fn, 1);
-}
-
 void register_type(lua_State* L, const Type& type) {
   if (!luaL_newmetatable(L, type.name)) {
     lua_pop(L, 1);
@@ -65,12 +59,15 @@ void register_type(lua_State* L, const Type& type) {
 
   lua_createtable(L, 0, static_cast<int>(type.methods.size()));
   for (const auto& m : type.methods) {
-    push_closure(L, type.name, ":", m.name, m.fn);
+    lua_pushfstring(L, "%s:%s", type.name, m.name);
+    push_function(L, lua_tostring(L, -1), m);
+    lua_remove(L, -2);
     lua_setfield(L, -2, m.name);
   }
   lua_createtable(L, 0, static_cast<int>(type.properties.size()));
   for (const auto& p : type.properties) {
-    push_closure(L, type.name, ".", p.name, p.get);
+    lua_pushfstring(L, "%s.%s", type.name, p.name);
+    lua_pushcclosure(L, p.get, 1);
     lua_setfield(L, -2, p.name);
   }
   lua_pushvalue(L, info);
@@ -92,14 +89,41 @@ void register_type(lua_State* L, const Type& type) {
 
 }  // namespace
 
-void push_module(lua_State* L, const Module& module) {
+void push_function(lua_State* L, const char* qualified, const Function& f, void* context) {
+  lua_pushstring(L, qualified);
+  // Never seen by scripts: C closures' upvalues are out of their reach (no debug library).
+  lua_pushlightuserdata(L, const_cast<Function*>(&f));
+  if (context) {
+    lua_pushlightuserdata(L, context);
+    lua_pushcclosure(L, f.fn, 3);
+  } else {
+    lua_pushcclosure(L, f.fn, 2);
+  }
+}
+
+void push_module(lua_State* L, const Module& module, void* context) {
   lua_createtable(L, 0, static_cast<int>(module.functions.size()));
   for (const auto& f : module.functions) {
+    if (!f.fn) continue;  // written in Lua by the module's prelude
     lua_pushfstring(L, "%s.%s", module.name, f.name);
-    lua_pushinteger(L, static_cast<lua_Integer>(f.replay));
-    lua_pushcclosure(L, f.fn, 2);
+    push_function(L, lua_tostring(L, -1), f, context);
+    lua_remove(L, -2);
     lua_setfield(L, -2, f.name);
   }
+}
+
+std::string signature_of(const Function& f) {
+  std::string_view signature = f.signature;
+  const auto table = signature.find("{}");
+  if (f.keys.empty() || table == std::string_view::npos) return std::string(signature);
+  std::string out(signature.substr(0, table + 1));
+  for (std::size_t i = 0; i < f.keys.size(); ++i) {
+    const Key& k = f.keys[i];
+    out += (i ? ", " : "") + std::string(k.name) + "=";
+    if (k.shown_default) out += k.shown_default;
+  }
+  out += signature.substr(table + 1);
+  return out;
 }
 
 void push_object(lua_State* L, const Type& type, Id id) {

@@ -29,8 +29,14 @@ int w_account(Args& a) {
   return 1;
 }
 
+constexpr Key kWriteOffKeys[] = {{"casegroup", "Casegroup or id"},
+                                 {"journal", "string"},
+                                 {"date", "date"},
+                                 {"arrears", "integer pence"},
+                                 {"charges", "integer pence", Catalogue::none, "0"}};
+
 int w_write_off(Args& a) {
-  a.table(1, "write_off", {"casegroup", "journal", "date", "arrears", "charges"});
+  a.table(1, "write_off");
   const Id group = a.field_object(1, "casegroup", kCasegroupType);
   const std::string date = a.field_date(1, "date");
   const Id id =
@@ -50,8 +56,11 @@ int w_find_account(Args& a) {
   return 1;
 }
 
+constexpr Key kOpenAccountKeys[] = {
+    {"client", "Client or id"}, {"bancs_number", "string"}, {"method", "string"}};
+
 int w_open_account(Args& a) {
-  a.table(1, "account", {"client", "bancs_number", "method"});
+  a.table(1, "account");
   const Id client = a.field_object(1, "client", kClientType);
   const Id id = ledger(a).open_account(client, a.opt_field_string(1, "bancs_number"),
                                        a.opt_field_string(1, "method"));
@@ -59,8 +68,15 @@ int w_open_account(Args& a) {
   return 1;
 }
 
+constexpr Key kAddDueKeys[] = {{"casegroup", "Casegroup or id"},
+                               {"case", "Case or id"},
+                               {"owed_to", "string"},
+                               {"state", "string"},
+                               {"amount", "integer pence"},
+                               {"origin", "string"}};
+
 int w_add_due(Args& a) {
-  a.table(1, "due", {"casegroup", "case", "owed_to", "state", "amount", "origin"});
+  a.table(1, "due");
   NewDue d;
   d.casegroup_id = a.field_object(1, "casegroup", kCasegroupType);
   d.case_id = a.opt_field_object(1, "case", kCaseType);
@@ -90,8 +106,11 @@ int w_dues(Args& a) {
   return 1;
 }
 
+constexpr Key kBalanceKeys[] = {
+    {"casegroup", "Casegroup or id"}, {"owed_to", "string"}, {"state", "string"}};
+
 int w_balance(Args& a) {
-  a.table(1, "query", {"casegroup", "owed_to", "state"});
+  a.table(1, "query");
   const Id group = a.field_object(1, "casegroup", kCasegroupType);
   lua_pushinteger(a.L, ledger(a).balance(group, a.opt_field_string(1, "owed_to"),
                                          a.opt_field_string(1, "state")));
@@ -104,8 +123,11 @@ int w_set_due_state(Args& a) {
   return 0;
 }
 
+constexpr Key kAddChargeKeys[] = {
+    {"casegroup", "Casegroup or id"}, {"kind", "string"}, {"amount", "integer pence"}};
+
 int w_add_charge(Args& a) {
-  a.table(1, "charge", {"casegroup", "kind", "amount"});
+  a.table(1, "charge");
   const Id group = a.field_object(1, "casegroup", kCasegroupType);
   const std::string kind = a.field_string(1, "kind");
   lua_pushinteger(a.L, ledger(a).add_charge(group, kind, a.field_pence(1, "amount")));
@@ -125,8 +147,14 @@ int w_charges(Args& a) {
   return 1;
 }
 
+constexpr Key kRecordKeys[] = {{"account", "Account or id"},
+                               {"amount", "integer pence"},
+                               {"date", "date"},
+                               {"method", "string"},
+                               {"reference", "string"}};
+
 int w_record(Args& a) {
-  a.table(1, "payment", {"account", "amount", "date", "method", "reference"});
+  a.table(1, "payment");
   const Id account = a.field_object(1, "account", kAccountType);
   const Pence amount = a.field_pence(1, "amount");
   const std::string date = a.field_date(1, "date");
@@ -136,17 +164,25 @@ int w_record(Args& a) {
   return 1;
 }
 
+constexpr Key kPaidKeys[] = {{"account", "Account or id"}, {"since", "date"}};
+
 int w_paid(Args& a) {
-  a.table(1, "query", {"account", "since"});
+  a.table(1, "query");
   const Id account = a.field_object(1, "account", kAccountType);
   lua_pushinteger(a.L, ledger(a).paid(account, a.opt_field_date(1, "since")));
   return 1;
 }
 
+constexpr Key kIssueScheduleKeys[] = {{"casegroup", "Casegroup or id"},
+                                      {"lump_sum", "integer pence"},
+                                      {"amount_per_period", "integer pence"},
+                                      {"frequency", "string"},
+                                      {"periods", "integer"},
+                                      {"first_collection_date", "date"},
+                                      {"acceptable", "boolean"}};
+
 int w_issue_schedule(Args& a) {
-  a.table(1, "schedule",
-          {"casegroup", "lump_sum", "amount_per_period", "frequency", "periods",
-           "first_collection_date", "acceptable"});
+  a.table(1, "schedule");
   NewSchedule s;
   s.casegroup_id = a.field_object(1, "casegroup", kCasegroupType);
   s.lump_sum = a.opt_field_pence(1, "lump_sum").value_or(0);
@@ -188,42 +224,41 @@ int m_set_method(Args& a) {
 const Function kFunctions[] = {
     {"account", entry<w_account>, "payment.account(casegroup) -> Account",
      "The ledger account of the casegroup's paying parent."},
-    {"write_off", entry<w_write_off>,
-     "payment.write_off{casegroup=, journal=, date=, arrears=, charges=0} -> integer",
+    {"write_off", entry<w_write_off>, "payment.write_off{} -> integer",
      "Writes off `arrears` pence of the casegroup's active dues (oldest first) and `charges` "
      "of its active charges under a journal number, as the Write off arrears process does; "
-     "refused if there is less to write off."},
+     "refused if there is less to write off.",
+     Replay::record, kWriteOffKeys},
     {"find_account", entry<w_find_account>, "payment.find_account(client) -> Account|nil",
      "The paying parent's account (a Client or its id), or nil if none is open."},
-    {"open_account", entry<w_open_account>,
-     "payment.open_account{client=, bancs_number=, method=} -> Account",
-     "Opens a paying parent's account. method is DD, SO, DEO or DFB."},
-    {"add_due", entry<w_add_due>,
-     "payment.add_due{casegroup=, case=, owed_to=, state=, amount=, origin=} -> integer",
+    {"open_account", entry<w_open_account>, "payment.open_account{} -> Account",
+     "Opens a paying parent's account. method is DD, SO, DEO or DFB.", Replay::record,
+     kOpenAccountKeys},
+    {"add_due", entry<w_add_due>, "payment.add_due{} -> integer",
      "Adds a due (arrears or liability) in pence. owed_to is RP (needs `case`), SOS_GB or "
-     "SOS_NI; state is active (default), suspended, deferred or written_off. Returns its id."},
+     "SOS_NI; state is active (default), suspended, deferred or written_off. Returns its id.",
+     Replay::record, kAddDueKeys},
     {"dues", entry<w_dues>,
      "payment.dues(casegroup) -> {{id, case, owed_to, state, amount, origin}}",
      "The casegroup's dues; `origin` says where a due came from (\"CSA transition CSA-...\" "
      "for transitioned arrears)."},
-    {"balance", entry<w_balance>, "payment.balance{casegroup=, owed_to=, state=} -> integer",
-     "Sum of dues in pence, optionally narrowed by owed_to and state."},
+    {"balance", entry<w_balance>, "payment.balance{} -> integer",
+     "Sum of dues in pence, optionally narrowed by owed_to and state.", Replay::record,
+     kBalanceKeys},
     {"set_due_state", entry<w_set_due_state>, "payment.set_due_state(due_id, state)",
      "Moves a due to another state (suspend, reactivate, write off)."},
-    {"add_charge", entry<w_add_charge>, "payment.add_charge{casegroup=, kind=, amount=} -> integer",
-     "Adds a collection or enforcement charge."},
+    {"add_charge", entry<w_add_charge>, "payment.add_charge{} -> integer",
+     "Adds a collection or enforcement charge.", Replay::record, kAddChargeKeys},
     {"charges", entry<w_charges>, "payment.charges(casegroup) -> {{id, kind, state, amount}}",
      "The casegroup's collection and enforcement charges, oldest first."},
-    {"record", entry<w_record>,
-     "payment.record{account=, amount=, date=, method=, reference=} -> integer",
-     "Records a payment received (amount > 0)."},
-    {"paid", entry<w_paid>, "payment.paid{account=, since=} -> integer",
-     "Total paid into the account, optionally since a date."},
-    {"issue_schedule", entry<w_issue_schedule>,
-     "payment.issue_schedule{casegroup=, amount_per_period=, periods=, first_collection_date=, "
-     "frequency=, lump_sum=, acceptable=} -> schedule",
+    {"record", entry<w_record>, "payment.record{} -> integer",
+     "Records a payment received (amount > 0).", Replay::record, kRecordKeys},
+    {"paid", entry<w_paid>, "payment.paid{} -> integer",
+     "Total paid into the account, optionally since a date.", Replay::record, kPaidKeys},
+    {"issue_schedule", entry<w_issue_schedule>, "payment.issue_schedule{} -> schedule",
      "Issues the next version of the casegroup's promise-to-pay schedule; the previous "
-     "version stops being in place. frequency: weekly, fortnightly, four_weekly, monthly."},
+     "version stops being in place. frequency: weekly, fortnightly, four_weekly, monthly.",
+     Replay::record, kIssueScheduleKeys},
     {"schedule", entry<w_schedule>, "payment.schedule(casegroup) -> schedule|nil",
      "The schedule in place: {version, lump_sum, amount_per_period, frequency, periods, "
      "first_collection_date, in_place, acceptable}."},

@@ -18,8 +18,11 @@ int w_exists(Args& a) {
   return 1;
 }
 
+constexpr Key kStartKeys[] = {
+    {"name", "string"}, {"casegroup", "Casegroup or id"}, {"params", "table"}};
+
 int w_start(Args& a) {
-  a.table(1, "spec", {"name", "casegroup", "params"});
+  a.table(1, "spec");
   const std::string name = a.field_string(1, "name");
   const auto casegroup = a.opt_field_object(1, "casegroup", kCasegroupType);
   std::map<std::string, std::string> params;
@@ -49,11 +52,12 @@ const Function kFunctions[] = {
     {"exists", entry<w_exists>, "procedures.exists(name) -> boolean",
      "Whether procedures/NAME.lua exists, so a procedure can hand work to another that may "
      "not have been written yet."},
-    {"start", entry<w_start>, "procedures.start{name=, casegroup=, params={...}} -> integer",
+    {"start", entry<w_start>, "procedures.start{} -> integer",
      "Starts an instance of procedure `name` on `casegroup` (optional) with string `params` "
      "(its ctx.params) and returns the instance id. The instance is stored with the caller's "
      "other changes and runs once they commit; an error if the procedure does not exist or "
-     "does not load."},
+     "does not load.",
+     Replay::record, kStartKeys},
 };
 
 }  // namespace

@@ -19,10 +19,18 @@ std::optional<std::string> field_value(Args& a, int i) {
   return a.string(i, "value");
 }
 
+constexpr Key kCreateKeys[] = {{"process", "string", Catalogue::sr_process},
+                               {"area", "string", Catalogue::sr_area},
+                               {"sub_area", "string", Catalogue::sr_sub_area},
+                               {"casegroup", "Casegroup or id"},
+                               {"case", "Case or id"},
+                               {"parent", "SR or id"},
+                               {"reason", "string"},
+                               {"status", "string", Catalogue::sr_status},
+                               {"sub_status", "string"}};
+
 int w_create(Args& a) {
-  a.table(1, "sr",
-          {"process", "area", "sub_area", "casegroup", "case", "parent", "reason", "status",
-           "sub_status"});
+  a.table(1, "sr");
   NewServiceRequest r;
   r.process = a.field_string(1, "process");
   r.area = a.field_string(1, "area");
@@ -44,8 +52,14 @@ int w_get(Args& a) {
   return 1;
 }
 
+constexpr Key kFindKeys[] = {{"casegroup", "Casegroup or id"},
+                             {"sub_area", "string", Catalogue::sr_sub_area},
+                             {"status", "string", Catalogue::sr_status},
+                             {"open", "boolean"},
+                             {"limit", "integer"}};
+
 int w_find(Args& a) {
-  a.table(1, "query", {"casegroup", "sub_area", "status", "open", "limit"});
+  a.table(1, "query");
   SrFilter f;
   f.casegroup_id = a.opt_field_object(1, "casegroup", kCasegroupType);
   f.sub_area = a.opt_field_string(1, "sub_area");
@@ -194,15 +208,14 @@ int m_children(Args& a) {
 // ---- declarations -------------------------------------------------------------------------
 
 const Function kFunctions[] = {
-    {"create", entry<w_create>,
-     "sr.create{process=, area=, sub_area=, casegroup=, case=, parent=, reason=, status=, "
-     "sub_status=} -> SR",
+    {"create", entry<w_create>, "sr.create{} -> SR",
      "Raises a service request. Process / Area / Sub Area must be in the SR catalogue "
      "(matched without regard to capitals). `case` implies its casegroup; `parent` makes this "
-     "a child SR. Status defaults to Open."},
+     "a child SR. Status defaults to Open.",
+     Replay::record, kCreateKeys},
     {"get", entry<w_get>, "sr.get(id) -> SR", "The SR with this id; error if none."},
-    {"find", entry<w_find>, "sr.find{casegroup=, sub_area=, status=, open=, limit=} -> {SR}",
-     "SRs in id order. `open=true` leaves out closed ones."},
+    {"find", entry<w_find>, "sr.find{} -> {SR}",
+     "SRs in id order. `open=true` leaves out closed ones.", Replay::record, kFindKeys},
 };
 
 const Property kProperties[] = {

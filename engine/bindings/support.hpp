@@ -19,7 +19,6 @@
 #include <lua.hpp>
 
 #include <functional>
-#include <initializer_list>
 #include <map>
 #include <optional>
 #include <span>
@@ -75,13 +74,41 @@ enum class Replay {
   skip,    // an effect outside the store (logging): runs live, not at all on replay
 };
 
+// What a key of a table argument names in a policy catalogue, for the checks `casekit
+// check` makes of literal values (engine/runtime/lint.cpp).
+enum class Catalogue {
+  none,
+  sr_process,  // procedures/sr_catalogue.toml: an SR type is process / area / sub area
+  sr_area,
+  sr_sub_area,
+  sr_status,
+  inbox,            // procedures/inboxes.toml
+  letter_template,  // procedures/letters/letters.toml
+};
+
+// One key a table argument may have. The keys declared for a function are the only ones
+// Args::table accepts, the ones docs/lua-api.md lists, and the ones the linter checks
+// against the catalogues: declared once here, so the three cannot drift.
+struct Key {
+  const char* name;
+  const char* type;  // for the reference: "string", "Casegroup or id", "integer pence", ...
+  Catalogue catalogue = Catalogue::none;
+  const char* shown_default = nullptr;  // the signature shows `name=default`
+};
+
 struct Function {
   const char* name;
-  lua_CFunction fn;
-  const char* signature;  // e.g. "case.get(id) -> Casegroup"
+  lua_CFunction fn;  // null: written in Lua by the module's prelude (documented here)
+  // "case.get(id) -> Casegroup". A function taking a table writes it "{}" and declares its
+  // keys: "sr.create{} -> SR" reads in the reference "sr.create{process=, area=, ...} -> SR".
+  const char* signature;
   const char* doc;
-  Replay replay = Replay::record;
+  Replay replay = Replay::record;  // methods read the store: always record (a test checks)
+  std::span<const Key> keys = {};  // the keys of its table argument
 };
+
+// The signature with the table argument's keys written out.
+std::string signature_of(const Function& f);
 
 struct Property {
   const char* name;
@@ -105,8 +132,11 @@ struct Module {
 };
 
 // Creates the module table and leaves it on the stack. Object types register themselves
-// the first time push_object meets them.
-void push_module(lua_State* L, const Module& module);
+// the first time push_object meets them. `context`, if given, is what the module's
+// functions read with Args::context (the scenario runner's `t` module: its world).
+void push_module(lua_State* L, const Module& module, void* context = nullptr);
+// Pushes one declared function as a closure named `qualified` ("procedure", "sr.create").
+void push_function(lua_State* L, const char* qualified, const Function& f, void* context = nullptr);
 
 // ---- arguments ----------------------------------------------------------------------------
 
@@ -132,9 +162,11 @@ class Args {
   // Either an object of that type or its integer id.
   Id object_or_id(int i, const Type& type, const char* name);
 
-  // Table arguments: check the table, refuse keys outside `allowed` (catches typos), then
-  // read fields by name.
-  void table(int i, const char* name, std::initializer_list<const char*> allowed);
+  // Table arguments: check the table, refuse keys the function does not declare (catches
+  // typos: its Function's `keys`), then read fields by name. A table nested in a field
+  // gives its keys itself.
+  void table(int i, const char* name);
+  void table(int i, const char* name, std::span<const Key> keys);
   std::string field_string(int t, const char* key);
   std::optional<std::string> opt_field_string(int t, const char* key);
   std::optional<std::string> opt_field_date(int t, const char* key);
@@ -146,12 +178,19 @@ class Args {
   std::optional<Id> opt_field_object(int t, const char* key, const Type& type);
   Id field_object(int t, const char* key, const Type& type);
 
+  // What the module was pushed with (push_module's `context`); throws if it has none.
+  template <typename T>
+  T& context() {
+    return *static_cast<T*>(context_pointer());
+  }
+
   // Raises "bad argument #i 'name' to 'fn' (message)".
   [[noreturn]] void fail(int i, const char* name, const std::string& message);
   [[noreturn]] void fail_field(int t, const char* key, const std::string& message);
 
  private:
   const char* type_name(int i);
+  void* context_pointer();
   // Pushes t[key]; returns its Lua type. The caller pops.
   int push_field(int t, const char* key);
   std::string function_name();
@@ -255,6 +294,9 @@ class ArgError : public Error {
 
 // The name the running binding was registered under ("case.get", "SR:add_note").
 std::string qualified_name(lua_State* L);
+// The declaration of the running binding (null for a property getter). A binding
+// closure's upvalues are its qualified name, its Function and the module's context.
+const Function* declaration_of(lua_State* L);
 // "file:line" of the nearest Lua frame, or "" when there is none.
 std::string script_line(lua_State* L);
 

@@ -76,10 +76,19 @@ WorkItemSpec read_work_item(Args& a) {
   return spec;
 }
 
+constexpr Key kTaskAwaitKeys[] = {{"inbox", "string", Catalogue::inbox},
+                                  {"kind", "string"},
+                                  {"title", "string"},
+                                  {"outcomes", "list of strings"},
+                                  {"fields", "list of strings"},
+                                  {"required", "list of strings, or outcome -> list"},
+                                  {"sr", "SR or id"},
+                                  {"due_in_days", "integer"},
+                                  {"submitted_by", "string"},
+                                  {"timeout_days", "integer"}};
+
 PendingWait w_task_await(Args& a) {
-  a.table(1, "spec",
-          {"inbox", "kind", "title", "outcomes", "fields", "required", "sr", "due_in_days",
-           "submitted_by", "timeout_days"});
+  a.table(1, "spec");
   const WorkItemSpec spec = read_work_item(a);
   PendingWait w;
   w.kind = "task";
@@ -90,10 +99,19 @@ PendingWait w_task_await(Args& a) {
   return w;
 }
 
+constexpr Key kTaskCreateKeys[] = {{"inbox", "string", Catalogue::inbox},
+                                   {"kind", "string"},
+                                   {"title", "string"},
+                                   {"outcomes", "list of strings"},
+                                   {"fields", "list of strings"},
+                                   {"required", "list of strings, or outcome -> list"},
+                                   {"sr", "SR or id"},
+                                   {"due_in_days", "integer"},
+                                   {"submitted_by", "string"},
+                                   {"key", "string"}};
+
 int w_task_create(Args& a) {
-  a.table(1, "spec",
-          {"inbox", "kind", "title", "outcomes", "fields", "required", "sr", "due_in_days",
-           "submitted_by", "key"});
+  a.table(1, "spec");
   WorkItemSpec spec = read_work_item(a);
   // Nobody waits on it, so the item is not the instance's: completing it resumes nothing.
   spec.instance_id.reset();
@@ -104,22 +122,21 @@ int w_task_create(Args& a) {
 
 const Function kTaskFunctions[] = {
     {"await", wait_entry<w_task_await>,
-     "task.await{inbox=, title=, outcomes={...}, kind=, fields={...}, required=, sr=, "
-     "due_in_days=, submitted_by=, timeout_days=} -> {outcome=, fields={...}, by=, at=, "
-     "work_item=} or {kind=\"timeout\", timeout=true}",
+     "task.await{} -> {outcome=, fields={...}, by=, at=, work_item=} or {kind=\"timeout\", "
+     "timeout=true}",
      "Creates a work item in `inbox` (procedures/inboxes.toml) and waits until a user whose "
      "role fits the inbox completes it with one of `outcomes`. `fields` names what the person "
      "may fill in; `required` lists the fields every outcome needs, or per outcome "
      "(`{rejected={\"reason\"}}`). With `kind=\"approval\"` the submitter (`submitted_by`, by "
      "default whoever completed this instance's previous work item) cannot complete it. With "
      "`timeout_days`, an item nobody completes in time is cancelled and the wait returns "
-     "`{kind=\"timeout\", timeout=true}`."},
-    {"create", entry<w_task_create>,
-     "task.create{inbox=, title=, outcomes={...}, kind=, fields={...}, required=, sr=, "
-     "due_in_days=, submitted_by=, key=} -> integer",
+     "`{kind=\"timeout\", timeout=true}`.",
+     Replay::record, kTaskAwaitKeys},
+    {"create", entry<w_task_create>, "task.create{} -> integer",
      "Creates a work item nobody waits on (a scheduled job's, or a procedure's that carries "
      "on) and returns its id. With `key`, at most one item is ever created per key: a second "
-     "call returns the first item's id, so a job that runs twice creates its work once."},
+     "call returns the first item's id, so a job that runs twice creates its work once.",
+     Replay::record, kTaskCreateKeys},
 };
 
 }  // namespace

@@ -335,10 +335,13 @@ class Linter {
     if (!(sym(p_ + 1, ".") && at(p_ + 2).kind == Tok::name)) return;
     const std::string& member = at(p_ + 2).text;
     if (const lua::Module* m = binding_module(tok.text)) {
-      const bool found = std::any_of(m->functions.begin(), m->functions.end(),
-                                     [&](const lua::Function& f) { return member == f.name; });
-      if (!found) report(tok.line, "unknown function '" + tok.text + "." + member + "'");
-      if (found) check_literals(tok.text, member, p_ + 3);
+      const auto f = std::find_if(m->functions.begin(), m->functions.end(),
+                                  [&](const lua::Function& f) { return member == f.name; });
+      if (f == m->functions.end()) {
+        report(tok.line, "unknown function '" + tok.text + "." + member + "'");
+      } else {
+        check_literals(*f, p_ + 3);
+      }
     } else if (auto lib = surface_.libraries.find(tok.text); lib != surface_.libraries.end()) {
       if (!lib->second.count(member)) {
         report(tok.line, "'" + tok.text + "." + member + "' is not available in the sandbox");
@@ -366,42 +369,67 @@ class Linter {
     return fields;
   }
 
-  void check_literals(const std::string& module, const std::string& fn, size_t args) {
-    if (module == "sr" && (fn == "create" || fn == "find") && cat_.sr) {
-      auto f = literal_fields(args);
-      auto process = f.find("process"), area = f.find("area"), sub = f.find("sub_area");
-      if (process != f.end() && area != f.end() && sub != f.end() &&
-          !cat_.sr->find(process->second.first, area->second.first, sub->second.first)) {
-        report(sub->second.second, "unknown SR type '" + process->second.first + " / " +
-                                       area->second.first + " / " + sub->second.first +
-                                       "' (not in procedures/sr_catalogue.toml)");
-      } else if (sub != f.end() && process == f.end()) {
-        const auto& types = cat_.sr->types();
-        const bool any = std::any_of(types.begin(), types.end(), [&](const SrType& t) {
-          return iequals(t.sub_area, sub->second.first);
-        });
-        if (!any) report(sub->second.second, "unknown SR sub area '" + sub->second.first + "'");
-      }
-      auto status = f.find("status");
-      if (status != f.end() && !cat_.sr->status(status->second.first)) {
-        report(status->second.second, "unknown SR status '" + status->second.first + "'");
+  // Checks the literal values of `f`'s table argument against the catalogues its declared
+  // keys name (lua::Key::catalogue): the same declaration Args and the reference use.
+  void check_literals(const lua::Function& f, size_t args) {
+    const auto fields = literal_fields(args);
+    using Field = const std::pair<std::string, int>*;
+    Field process = nullptr, area = nullptr, sub_area = nullptr;
+    for (const lua::Key& key : f.keys) {
+      auto it = fields.find(key.name);
+      if (it == fields.end()) continue;
+      const auto& [value, line] = it->second;
+      switch (key.catalogue) {
+        case lua::Catalogue::none:
+          break;
+        case lua::Catalogue::sr_process:
+          process = &it->second;
+          break;
+        case lua::Catalogue::sr_area:
+          area = &it->second;
+          break;
+        case lua::Catalogue::sr_sub_area:
+          sub_area = &it->second;
+          break;
+        case lua::Catalogue::sr_status:
+          if (cat_.sr && !cat_.sr->status(value)) {
+            report(line, "unknown SR status '" + value + "'");
+          }
+          break;
+        case lua::Catalogue::inbox:
+          if (cat_.inboxes && !cat_.inboxes->find(value)) {
+            report(line, "unknown inbox '" + value + "' (not in procedures/inboxes.toml)");
+          }
+          break;
+        case lua::Catalogue::letter_template:
+          if (cat_.letters && !cat_.letters->find(value)) {
+            report(line, "unknown letter template '" + value +
+                             "' (not in procedures/letters/letters.toml)");
+          }
+          break;
       }
     }
-    if (module == "task" && fn == "await" && cat_.inboxes) {
-      auto f = literal_fields(args);
-      auto inbox = f.find("inbox");
-      if (inbox != f.end() && !cat_.inboxes->find(inbox->second.first)) {
-        report(inbox->second.second,
-               "unknown inbox '" + inbox->second.first + "' (not in procedures/inboxes.toml)");
+    if (cat_.sr) check_sr_type(process, area, sub_area);
+  }
+
+  // An SR type is checked whole when all three parts are literals; a sub area given without
+  // a process (a search) must at least name one the catalogue has.
+  void check_sr_type(const std::pair<std::string, int>* process,
+                     const std::pair<std::string, int>* area,
+                     const std::pair<std::string, int>* sub_area) {
+    if (!sub_area) return;
+    if (process && area) {
+      if (!cat_.sr->find(process->first, area->first, sub_area->first)) {
+        report(sub_area->second, "unknown SR type '" + process->first + " / " + area->first +
+                                     " / " + sub_area->first +
+                                     "' (not in procedures/sr_catalogue.toml)");
       }
-    }
-    if (module == "letter" && fn == "send" && cat_.letters) {
-      auto f = literal_fields(args);
-      auto code = f.find("template");
-      if (code != f.end() && !cat_.letters->find(code->second.first)) {
-        report(code->second.second, "unknown letter template '" + code->second.first +
-                                        "' (not in procedures/letters/letters.toml)");
-      }
+    } else if (!process) {
+      const auto& types = cat_.sr->types();
+      const bool any = std::any_of(types.begin(), types.end(), [&](const SrType& t) {
+        return iequals(t.sub_area, sub_area->first);
+      });
+      if (!any) report(sub_area->second, "unknown SR sub area '" + sub_area->first + "'");
     }
   }
 
