@@ -335,3 +335,31 @@ end)
   CHECK_THAT(r.out, Catch::EndsWith("3 passed, 1 failed\n"));
   CHECK(cli.run("test nowhere.lua").err == "casekit: no test file or folder nowhere.lua\n");
 }
+
+TEST_CASE("cli: the t functions refuse bad arguments as bindings do, naming the line") {
+  Cli cli;
+  cli.write("bad_test.lua", R"lua(
+scenario("a misspelt key", function(t)
+  t.advance { dayz = 3 }
+end)
+scenario("time only moves forward", function(t)
+  t.advance { days = -1 }
+end)
+scenario("no item to complete", function(t)
+  t.complete { inbox = "team_leader", outcome = "approved", as = "tina" }
+end)
+scenario("a refusal is an error table", function(t)
+  local message = t.refuses(function() t.instance("seven") end, "integer expected")
+  t.expect(message:find("'t.instance'", 1, true), message)
+end)
+)lua");
+  const Result r = cli.run("test bad_test.lua");
+  CHECK(r.status == 1);
+  CHECK_THAT(r.out, Catch::Contains("      bad_test.lua:3: bad argument #1 'by' to 't.advance' "
+                                    "(unknown field 'dayz'; expected: days, hours)\n"));
+  CHECK_THAT(r.out, Catch::Contains("      bad_test.lua:6: t.advance: time only moves forward\n"));
+  CHECK_THAT(r.out, Catch::Contains("      bad_test.lua:9: t.complete: 0 open work items match "
+                                    "(give inbox, kind or id)\n"));
+  CHECK_THAT(r.out, Catch::Contains("ok    bad_test.lua: a refusal is an error table\n"));
+  CHECK_THAT(r.out, Catch::EndsWith("1 passed, 3 failed\n"));
+}

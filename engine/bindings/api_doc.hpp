@@ -8,11 +8,16 @@
 
 namespace casekit::lua {
 
+struct Module;
+
 struct GlobalDoc {
   const char* name;
   const char* doc;
 };
 
-std::string api_reference_markdown(std::span<const GlobalDoc> globals);
+// `globals` are the sandbox's standard globals (the runtime layer knows them); `test_modules`
+// are modules only scenario tests see (the `t` table, declared in engine/scenario/).
+std::string api_reference_markdown(std::span<const GlobalDoc> globals,
+                                   std::span<const Module* const> test_modules = {});
 
 }  // namespace casekit::lua

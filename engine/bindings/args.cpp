@@ -174,6 +174,46 @@ std::optional<std::int64_t> Args::opt_field_integer(int t, const char* key) {
   return out;
 }
 
+std::optional<double> Args::opt_field_number(int t, const char* key) {
+  const int type = push_field(t, key);
+  std::optional<double> out;
+  if (type == LUA_TNUMBER) out = lua_tonumber(L, -1);
+  const char* got = lua_typename(L, type);
+  lua_pop(L, 1);
+  if (type != LUA_TNIL && !out) fail_field(t, key, std::string("number expected, got ") + got);
+  return out;
+}
+
+std::map<std::string, std::string> Args::opt_field_string_map(int t, const char* key) {
+  std::map<std::string, std::string> out;
+  const int type = push_field(t, key);
+  if (type == LUA_TNIL) {
+    lua_pop(L, 1);
+    return out;
+  }
+  if (type != LUA_TTABLE) {
+    lua_pop(L, 1);
+    fail_field(t, key, "table of names to values expected");
+  }
+  const int map = lua_gettop(L);
+  lua_pushnil(L);
+  while (lua_next(L, map)) {
+    const int kt = lua_type(L, -2);
+    const int vt = lua_type(L, -1);
+    if (kt != LUA_TSTRING || (vt != LUA_TSTRING && vt != LUA_TNUMBER)) {
+      lua_settop(L, map - 1);
+      fail_field(t, key, "names must be strings and values strings or numbers");
+    }
+    // lua_tostring would turn a number key into a string in place and confuse lua_next;
+    // copying the value first keeps the key untouched.
+    lua_pushvalue(L, -1);
+    out[lua_tostring(L, -3)] = lua_tostring(L, -1);
+    lua_pop(L, 2);
+  }
+  lua_pop(L, 1);
+  return out;
+}
+
 std::optional<Pence> Args::opt_field_pence(int t, const char* key) {
   const int type = push_field(t, key);
   const bool is_float = type == LUA_TNUMBER && !lua_isinteger(L, -1);

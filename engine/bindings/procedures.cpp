@@ -25,25 +25,7 @@ int w_start(Args& a) {
   a.table(1, "spec");
   const std::string name = a.field_string(1, "name");
   const auto casegroup = a.opt_field_object(1, "casegroup", kCasegroupType);
-  std::map<std::string, std::string> params;
-  lua_getfield(a.L, 1, "params");
-  if (!lua_isnil(a.L, -1)) {
-    if (!lua_istable(a.L, -1)) a.fail_field(1, "params", "table of names to values expected");
-    const int t = lua_gettop(a.L);
-    lua_pushnil(a.L);
-    while (lua_next(a.L, t)) {
-      const int kt = lua_type(a.L, -2);
-      const int vt = lua_type(a.L, -1);
-      if (kt != LUA_TSTRING || (vt != LUA_TSTRING && vt != LUA_TNUMBER)) {
-        a.fail_field(1, "params", "names must be strings and values strings or numbers");
-      }
-      // lua_tostring would turn a number key into a string in place and confuse lua_next;
-      // copying the value first keeps the key untouched.
-      lua_pushvalue(a.L, -1);
-      params[lua_tostring(a.L, -3)] = lua_tostring(a.L, -1);
-      lua_pop(a.L, 2);
-    }
-  }
+  const auto params = a.opt_field_string_map(1, "params");
   lua_pushinteger(a.L, starter(a).create_instance(name, casegroup, params, host(a.L).actor));
   return 1;
 }

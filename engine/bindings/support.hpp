@@ -172,6 +172,9 @@ class Args {
   std::optional<std::string> opt_field_date(int t, const char* key);
   std::string field_date(int t, const char* key);
   std::optional<std::int64_t> opt_field_integer(int t, const char* key);
+  std::optional<double> opt_field_number(int t, const char* key);
+  // A table of names to strings (numbers are taken as their text); empty when absent.
+  std::map<std::string, std::string> opt_field_string_map(int t, const char* key);
   Pence field_pence(int t, const char* key);
   std::optional<Pence> opt_field_pence(int t, const char* key);
   std::optional<bool> opt_field_boolean(int t, const char* key);

@@ -5,6 +5,7 @@
 #include "engine/cli/cli.hpp"
 #include "engine/core/error.hpp"
 #include "engine/runtime/sandbox.hpp"
+#include "engine/scenario/t_module.hpp"
 #include "engine/store/schema.hpp"
 
 namespace casekit::cli {
@@ -63,7 +64,10 @@ void add_admin_commands(CLI::App& app, Context& ctx) {
   cmd->callback([&ctx, simulated, force] { init(ctx, *simulated, *force); });
 
   auto* doc = app.add_subcommand("api-doc", "Print the Lua API reference (docs/lua-api.md)");
-  doc->callback([] { std::cout << lua::api_reference_markdown(sandbox_globals()); });
+  doc->callback([] {
+    const lua::Module* test_modules[] = {&kScenarioModule};
+    std::cout << lua::api_reference_markdown(sandbox_globals(), test_modules);
+  });
 }
 
 }  // namespace casekit::cli
