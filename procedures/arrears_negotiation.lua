@@ -19,6 +19,7 @@
 
 local collections = require("collections")
 local direct_payment = require("direct_payment")
+local service_request = require("service_request")
 
 local AMP = "Action Missed Payment"
 
@@ -101,22 +102,17 @@ end
 
 -- Returns the SR, and true when it is already being worked (raised today).
 local function the_sr(ctx, cg)
-  if ctx.params.sr then
-    local s = sr.get(integer(ctx.params.sr) or error("params.sr must be an SR id"))
-    if s.sub_area ~= AMP or s.casegroup ~= cg then  -- objects compare by type and id
-      error("SR " .. s.id .. " is not an Action Missed Payment SR of casegroup " .. cg.id)
+  return service_request.the_sr(ctx, cg, AMP, function()
+    local reason = ctx.params.reason or RENEGOTIATION
+    if reason == RENEGOTIATION then
+      local today_sr, in_hand = renegotiation_sr(cg)
+      if in_hand then return today_sr, true end
     end
+    local s = sr.create { process = "Arrears", area = "Arrears Management", sub_area = AMP,
+                         casegroup = cg, reason = reason }
+    if ctx.params.dd_reason_code then s:set_field("dd_reason_code", ctx.params.dd_reason_code) end
     return s
-  end
-  local reason = ctx.params.reason or RENEGOTIATION
-  if reason == RENEGOTIATION then
-    local today_sr, in_hand = renegotiation_sr(cg)
-    if in_hand then return today_sr, true end
-  end
-  local s = sr.create { process = "Arrears", area = "Arrears Management", sub_area = AMP,
-                       casegroup = cg, reason = reason }
-  if ctx.params.dd_reason_code then s:set_field("dd_reason_code", ctx.params.dd_reason_code) end
-  return s
+  end)
 end
 
 -- ---- checks before work (Gather Information) --------------------------------------------
@@ -303,9 +299,9 @@ end
 
 -- Steps 16-19: wait five days for a payment promised or represented.
 local function wait_for_payment(s)
-  s:set_status("Wait")
-  pause(s, WAIT_FOR_PAYMENT_DAYS)
-  s:set_status("In Progress", "Pending Payment")
+  service_request.while_waiting(s, "Pending Payment", function()
+    pause(s, WAIT_FOR_PAYMENT_DAYS)
+  end)
 end
 
 -- Step 21: the caseworker records the outcome of negotiation. Returns "paid" (the SR is

@@ -14,6 +14,8 @@
 -- "transfer", "lock_assignment", "clear_artefacts", "negotiation", "missed_payment_monitor",
 -- "cancel") or "rejected" for a case referred incorrectly.
 
+local service_request = require("service_request")
+
 local SUB_AREA = "Review Case and Decide on Action"
 
 -- "Reasons for this process include" (the source's list).
@@ -449,19 +451,14 @@ end
 -- ---- the procedure ----------------------------------------------------------------------
 
 local function the_sr(ctx, cg)
-  if ctx.params.sr then
-    local s = sr.get(integer(ctx.params.sr) or error("params.sr must be an SR id"))
-    if s.sub_area ~= SUB_AREA or not s.casegroup or s.casegroup.id ~= cg.id then
-      error("SR " .. s.id .. " is not a " .. SUB_AREA .. " SR of casegroup " .. cg.id)
-    end
-    return s
-  end
-  local reason = ctx.params.reason or error("params.reason (the trigger) is required")
-  local known = false
-  for _, t in ipairs(TRIGGERS) do known = known or t == reason end
-  if not known then error("'" .. reason .. "' is not a case routing trigger") end
-  return sr.create { process = "Enforcement", area = "Assess Next Action", sub_area = SUB_AREA,
-                     casegroup = cg, reason = reason }
+  return service_request.the_sr(ctx, cg, SUB_AREA, function()
+    local reason = ctx.params.reason or error("params.reason (the trigger) is required")
+    local known = false
+    for _, t in ipairs(TRIGGERS) do known = known or t == reason end
+    if not known then error("'" .. reason .. "' is not a case routing trigger") end
+    return sr.create { process = "Enforcement", area = "Assess Next Action", sub_area = SUB_AREA,
+                       casegroup = cg, reason = reason }
+  end)
 end
 
 local PLAN = { "Review enforcement history", "Initiate Data Gathering", "Decide next action",

@@ -97,3 +97,35 @@ TEST_CASE("direct payment claim: evidence that is not acceptable returns to nego
   CHECK(c.notes().back() == "Evidence not acceptable; continue negotiation");
   CHECK(c.status() == "In Progress");
 }
+
+TEST_CASE("direct payment claim: the SR must be an Action Missed Payment SR of the casegroup") {
+  DurableEngine d;
+  const Family ours = d.family("CSA-0000001");
+  const Family theirs = d.family("CSA-0000002");
+  d.engine.users.add("carl", "caseworker");
+  NewServiceRequest r;
+  r.process = "Arrears";
+  r.area = "Arrears Management";
+  r.sub_area = "Action Missed Payment";
+  r.casegroup_id = theirs.casegroup;
+  const Id their_sr = d.engine.srs.create(r);
+  r.sub_area = "Arrears Review";
+  r.casegroup_id = ours.casegroup;
+  const Id review_sr = d.engine.srs.create(r);
+
+  for (const Id sr : {their_sr, review_sr}) {
+    const Id id = d.runtime.start("direct_payment_claim", ours.casegroup,
+                                  {{"sr", std::to_string(sr)}}, "carl");
+    const Instance i = d.instance(id);
+    CHECK(i.status == "failed");
+    CHECK_THAT(i.error.value_or(""),
+               Catch::Contains("SR " + std::to_string(sr) +
+                               " is not an Action Missed Payment SR of casegroup " +
+                               std::to_string(ours.casegroup)));
+    CHECK(d.engine.srs.notes(sr).empty());  // nothing done on an SR that is not the claim's
+  }
+  const Instance none =
+      d.instance(d.runtime.start("direct_payment_claim", ours.casegroup, {}, "carl"));
+  CHECK_THAT(none.error.value_or(""), Catch::Contains("params.sr"));
+  CHECK(d.engine.work_items.list(std::nullopt, false).empty());
+}

@@ -7,6 +7,8 @@
 --   - the receiving parent confirms: no further verification; offer the move to Direct Pay;
 --   - they deny it or cannot be contacted: the SR waits 14 days for the evidence;
 --     acceptable evidence: offer the move to Direct Pay; none: back to negotiation (step 6).
+local service_request = require("service_request")
+
 local M = {}
 
 local function offer_direct_pay(s)
@@ -39,14 +41,14 @@ function M.verify(s)
     return "confirmed"
   end
 
-  s:set_status("Wait")
-  local evidence = task.await {
-    inbox = "caseworker", kind = "direct_payment_evidence", sr = s, timeout_days = 14,
-    title = "Record the paying parent's evidence of the direct payment",
-    outcomes = { "acceptable", "not_acceptable" }, fields = { "evidence" },
-    required = { acceptable = { "evidence" } },
-  }
-  s:set_status("In Progress")
+  local evidence = service_request.while_waiting(s, nil, function()
+    return task.await {
+      inbox = "caseworker", kind = "direct_payment_evidence", sr = s, timeout_days = 14,
+      title = "Record the paying parent's evidence of the direct payment",
+      outcomes = { "acceptable", "not_acceptable" }, fields = { "evidence" },
+      required = { acceptable = { "evidence" } },
+    }
+  end)
   if evidence.outcome == "acceptable" then
     s:add_note("Acceptable evidence received: " .. evidence.fields.evidence)
     offer_direct_pay(s)

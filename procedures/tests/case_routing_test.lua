@@ -90,6 +90,20 @@ scenario("an unknown trigger is refused", function(t)
   t.eq(#sr.find { casegroup = cg }, 0, "nothing left behind")
 end)
 
+scenario("an SR handed over must be a routing SR of the same casegroup", function(t)
+  local cg = enforcement_case(t)
+  local theirs = sr.create { process = "Enforcement", area = "Assess Next Action",
+                             sub_area = "Review Case and Decide on Action", reason = "Missed payment" }
+  local other = power(cg, "Liability Order", "In Progress")
+  for _, s in ipairs({ theirs, other }) do
+    local id = t.start("case_routing", { casegroup = cg, params = { sr = tostring(s.id) }, as = "erin" })
+    t.eq(t.instance(id).status, "failed")
+    t.expect(string.find(t.instance(id).error, "SR " .. s.id .. " is not a Review Case and "
+      .. "Decide on Action SR of casegroup " .. cg.id, 1, true), t.instance(id).error)
+  end
+  t.eq(#t.tasks {}, 0, "no work items")
+end)
+
 -- ---- decisions ----------------------------------------------------------------------------
 
 scenario("initiate: Gather Information child SR, welfare of the child note required, power launched", function(t)
