@@ -1,6 +1,6 @@
 -- Arrears negotiation and missed payments.
 --
--- Source: ../shared/source-procedures/000 (Arrears Negotiation and Missed Payments). Works one
+-- Source: DWP procedure 000 (Arrears Negotiation and Missed Payments). Works one
 -- Action Missed Payment SR of a casegroup, from the checks before work to the SR's closure
 -- and the consecutive payment reviews after it. Started by:
 --   - the missed-payment monitor (scripts/missed_payment_monitor.lua), params.sr;

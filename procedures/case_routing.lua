@@ -1,6 +1,6 @@
 -- Case routing in enforcement.
 --
--- Source: ../shared/source-procedures/001 (Case Routing - Enforcement). Works one Review Case
+-- Source: DWP procedure 001 (Case Routing - Enforcement). Works one Review Case
 -- and Decide on Action SR: the case manager reviews the enforcement history, then decides
 -- one next action, and the procedure carries out what the source says that decision does.
 -- Started by:

@@ -1,6 +1,6 @@
 -- The paying parent says they paid the receiving parent directly.
 --
--- Source: ../shared/source-procedures/000 (arrears negotiation and missed payments), step 5
+-- Source: DWP procedure 000 (Arrears Negotiation and Missed Payments), step 5
 -- of "Determine Reason for Missed Payment"; the steps are in procedures/lib/direct_payment.lua,
 -- which arrears_negotiation uses for the same claim made during its call. Started by hand on
 -- an Action Missed Payment SR:

@@ -1,6 +1,6 @@
 -- Phase-2 transition of one CSA casegroup from the Data Warehouse extract.
 --
--- Sources: ../shared/source-procedures/002 (Phase 2 Case Closure Arrears Summary) and 003
+-- Sources: DWP procedure 002 (Phase 2 Case Closure Arrears Summary) and 003
 -- (Determine Action Following Financial Transition). `casekit import dw FILE` validates each
 -- extract row (a bad row goes to the daily exceptions report and never gets here) and starts
 -- one instance per casegroup with the row as ctx.input. docs/procedures/phase2_transition.md

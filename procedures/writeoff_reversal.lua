@@ -1,6 +1,6 @@
 -- Arrears: reversal of write off.
 --
--- Source: ../shared/source-procedures/004 (Arrears - Reversal of Write Off). Started by a
+-- Source: DWP procedure 004 (Arrears - Reversal of Write Off). Started by a
 -- caseworker on the paying parent's casegroup:
 --   casekit start writeoff_reversal --casegroup 7 --as carl
 -- The caseworker's and the team leader's steps are work items; BaNCS is called through the

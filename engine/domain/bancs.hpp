@@ -5,7 +5,7 @@
 // in its place and exercise both answers. The adapter in use here, LocalBancs, is the
 // ledger tables of this database: a call reads and changes them in the caller's
 // transaction, so a procedure's call is journaled and replayed like any other, never made
-// twice. A remote BaNCS would need an outbox instead (DESIGN.md, "Exactly-once").
+// twice. A remote BaNCS would need an outbox instead (docs/architecture.md, "Durable execution").
 //
 // A refusal BaNCS gives (unknown journal, too large an amount) is an answer with ok = false
 // and its message, for the procedure to branch on; a wrong id is an engine error.

@@ -1,4 +1,4 @@
-// Runs procedure instances durably (DESIGN.md, "Durable execution").
+// Runs procedure instances durably (docs/architecture.md, "Durable execution").
 //
 // An activation takes a runnable instance to its next wait or its end: its domain writes,
 // its new history and its new status commit together. Activations run in batches, one

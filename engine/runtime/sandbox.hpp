@@ -2,7 +2,8 @@
 // holding only allow-listed globals, with a memory cap (through the state's allocator) and an
 // instruction budget (through a count hook that re-arms, so pcall cannot swallow the kill).
 //
-// This is the only part of the engine, with engine/bindings/, that talks to the Lua API.
+// engine/runtime/ and engine/bindings/ are the layers that talk to the Lua API (with the
+// scenario runner, whose `t` module is a binding); the layering test enforces it.
 #pragma once
 
 #include <lua.hpp>
@@ -111,12 +112,12 @@ class Sandbox {
   // A new activation of a kept (warm) sandbox gets a fresh instruction budget.
   void start_activation();
 
-  // Reuse ("a fresh _ENV per activation", DESIGN.md). Once the instance a sandbox held has
-  // finished or been put aside, the sandbox can take the next instance of the same
-  // procedure: renew() gives it that instance's host, a fresh environment holding only the
-  // allowed globals, and an empty require cache, so nothing one script assigned is seen by
-  // the next (shared tables are read-only). The procedure's chunk, kept by keep_main(), is
-  // pointed at the new environment by push_main() instead of being loaded again.
+  // Reuse ("the fresh _ENV per instance", docs/architecture.md). Once the instance a sandbox held
+  // has finished or been put aside, the sandbox can take the next instance of the same procedure:
+  // renew() gives it that instance's host, a fresh environment holding only the allowed globals,
+  // and an empty require cache, so nothing one script assigned is seen by the next (shared tables
+  // are read-only). The procedure's chunk, kept by keep_main(), is pointed at the new environment
+  // by push_main() instead of being loaded again.
   void keep_main();  // keeps the function on top of the stack (left there)
   bool push_main();  // false, pushing nothing, if none was kept
   // Only a sandbox that no limit has stopped, and not grown large, is reused.
