@@ -13,7 +13,7 @@ constexpr Key kEventAwaitKeys[] = {{"kind", "string"},
                                    {"letter", "Letter or id"},
                                    {"timeout_days", "integer"}};
 
-PendingWait w_event_await(Args& a) {
+PendingWait w_await(Args& a) {
   a.table(1, "spec");
   const std::string kind = a.field_string(1, "kind");
   PendingWait w;
@@ -41,7 +41,7 @@ PendingWait w_event_await(Args& a) {
 }
 
 const Function kEventFunctions[] = {
-    {"await", wait_entry<w_event_await>, "event.await{} -> {kind=, payment=, letter=, timeout=}",
+    {"await", wait_entry<w_await>, "event.await{} -> {kind=, payment=, letter=, timeout=}",
      "With `kind=\"payment\"`, waits for the next payment recorded to `account` (an Account or "
      "its id) and returns `{kind=\"payment\", payment={id=, amount=, date=}}`. With "
      "`kind=\"letter\"`, waits until `letter` (a Letter or its id) leaves the queue, fulfilled "

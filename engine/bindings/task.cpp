@@ -87,7 +87,7 @@ constexpr Key kTaskAwaitKeys[] = {{"inbox", "string", Catalogue::inbox},
                                   {"submitted_by", "string"},
                                   {"timeout_days", "integer"}};
 
-PendingWait w_task_await(Args& a) {
+PendingWait w_await(Args& a) {
   a.table(1, "spec");
   const WorkItemSpec spec = read_work_item(a);
   PendingWait w;
@@ -110,7 +110,7 @@ constexpr Key kTaskCreateKeys[] = {{"inbox", "string", Catalogue::inbox},
                                    {"submitted_by", "string"},
                                    {"key", "string"}};
 
-int w_task_create(Args& a) {
+int w_create(Args& a) {
   a.table(1, "spec");
   WorkItemSpec spec = read_work_item(a);
   // Nobody waits on it, so the item is not the instance's: completing it resumes nothing.
@@ -121,7 +121,7 @@ int w_task_create(Args& a) {
 }
 
 const Function kTaskFunctions[] = {
-    {"await", wait_entry<w_task_await>,
+    {"await", wait_entry<w_await>,
      "task.await{} -> {outcome=, fields={...}, by=, at=, work_item=} or {kind=\"timeout\", "
      "timeout=true}",
      "Creates a work item in `inbox` (procedures/inboxes.toml) and waits until a user whose "
@@ -132,7 +132,7 @@ const Function kTaskFunctions[] = {
      "`timeout_days`, an item nobody completes in time is cancelled and the wait returns "
      "`{kind=\"timeout\", timeout=true}`.",
      Replay::record, kTaskAwaitKeys},
-    {"create", entry<w_task_create>, "task.create{} -> integer",
+    {"create", entry<w_create>, "task.create{} -> integer",
      "Creates a work item nobody waits on (a scheduled job's, or a procedure's that carries "
      "on) and returns its id. With `key`, at most one item is ever created per key: a second "
      "call returns the first item's id, so a job that runs twice creates its work once.",
