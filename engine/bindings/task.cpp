@@ -1,6 +1,8 @@
 // The `task` module: a procedure's human steps, as work items in an inbox. task.await is a
 // wait (journaled as pending, the coroutine yields, and completing the item resumes the
 // instance); task.create makes an item nobody waits on.
+#include <array>
+
 #include "engine/bindings/history.hpp"
 #include "engine/bindings/modules.hpp"
 
@@ -76,16 +78,21 @@ WorkItemSpec read_work_item(Args& a) {
   return spec;
 }
 
-constexpr Key kTaskAwaitKeys[] = {{"inbox", "string", Catalogue::inbox},
-                                  {"kind", "string"},
-                                  {"title", "string"},
-                                  {"outcomes", "list of strings"},
-                                  {"fields", "list of strings"},
-                                  {"required", "list of strings, or outcome -> list"},
-                                  {"sr", "SR or id"},
-                                  {"due_in_days", "integer"},
-                                  {"submitted_by", "string"},
-                                  {"timeout_days", "integer"}};
+// The keys of a work item's spec (read_work_item), and the one key each call adds.
+constexpr std::array<Key, 10> work_item_keys(Key own) {
+  return {{{"inbox", "string", Catalogue::inbox},
+           {"kind", "string"},
+           {"title", "string"},
+           {"outcomes", "list of strings"},
+           {"fields", "list of strings"},
+           {"required", "list of strings, or outcome -> list"},
+           {"sr", "SR or id"},
+           {"due_in_days", "integer"},
+           {"submitted_by", "string"},
+           own}};
+}
+
+constexpr auto kTaskAwaitKeys = work_item_keys({"timeout_days", "integer"});
 
 PendingWait w_await(Args& a) {
   a.table(1, "spec");
@@ -99,16 +106,7 @@ PendingWait w_await(Args& a) {
   return w;
 }
 
-constexpr Key kTaskCreateKeys[] = {{"inbox", "string", Catalogue::inbox},
-                                   {"kind", "string"},
-                                   {"title", "string"},
-                                   {"outcomes", "list of strings"},
-                                   {"fields", "list of strings"},
-                                   {"required", "list of strings, or outcome -> list"},
-                                   {"sr", "SR or id"},
-                                   {"due_in_days", "integer"},
-                                   {"submitted_by", "string"},
-                                   {"key", "string"}};
+constexpr auto kTaskCreateKeys = work_item_keys({"key", "string"});
 
 int w_create(Args& a) {
   a.table(1, "spec");
