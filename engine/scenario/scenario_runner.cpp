@@ -1,8 +1,7 @@
 #include "engine/scenario/scenario_runner.hpp"
 
 #include <algorithm>
-#include <cstdlib>
-#include <sstream>
+#include <vector>
 
 #include "engine/runtime/sandbox.hpp"
 #include "engine/runtime/script_runner.hpp"
