@@ -196,6 +196,12 @@ TEST_CASE("cli: schedule next prints UTC instants, one per line, and names a bad
   CHECK(cli.run("schedule next '0 0 * * *' --tz Nowhere/Land").err ==
         "casekit: unknown time zone 'Nowhere/Land' (use an IANA name such as Europe/London)\n");
   CHECK(cli.run("schedule next '0 0 30 2 *'").status == 1);
+  CHECK(lines(cli.run("schedule next '0 0 29 2 *' --count 10").out) == 10);  // 40 years
+  const Result short_of =
+      cli.run("schedule next '0 0 29 2 *' --after 9990-01-01T00:00:00Z --count 8");
+  CHECK(short_of.status == 1);
+  CHECK(short_of.out == "9992-02-29T00:00:00Z\n9996-02-29T00:00:00Z\n");
+  CHECK(short_of.err == "casekit: '0 0 29 2 *' fires only 2 times before the year 10000, not 8\n");
   CHECK(cli.run("schedule next '0 0 * * *' --count 0").status == 2);
 }
 

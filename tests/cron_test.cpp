@@ -61,6 +61,20 @@ TEST_CASE("cron: both day fields restricted means either, a star in one means bo
   CHECK(next("0 0 30 2 *", "2026-11-20T00:00:00Z", 1, "UTC").empty());
 }
 
+TEST_CASE("cron: rare instants are all found, however far apart the count spreads them") {
+  // Ten leap days run 36 years: more than the 30 searched past each one.
+  const auto leap_days = next("0 0 29 2 *", "2026-11-20T00:00:00Z", 10, "UTC");
+  REQUIRE(leap_days.size() == 10);
+  CHECK(leap_days.front() == "2028-02-29T00:00:00Z");
+  CHECK(leap_days.back() == "2064-02-29T00:00:00Z");
+  // 2100 is not a leap year: the longest gap there is, eight years.
+  CHECK(next("0 0 29 2 *", "2095-01-01T00:00:00Z", 2, "UTC") ==
+        List{"2096-02-29T00:00:00Z", "2104-02-29T00:00:00Z"});
+  // The search ends with the year 9999: fewer than asked for, and no more.
+  CHECK(next("0 0 29 2 *", "9990-01-01T00:00:00Z", 8, "UTC") ==
+        List{"9992-02-29T00:00:00Z", "9996-02-29T00:00:00Z"});
+}
+
 TEST_CASE("cron: spring forward in Europe/London, 2026 and 2027") {
   // 01:30 does not exist on 29 March 2026: a fixed-time job runs once when the gap ends.
   CHECK(next("30 1 * * *", "2026-03-28T12:00:00Z", 3) ==

@@ -90,6 +90,11 @@ void add_next(CLI::App* group) {
     if (instants.empty()) {
       throw Error(ErrorCode::invalid, "'" + o->expression + "' does not fire in the next 30 years");
     }
+    if (static_cast<int>(instants.size()) < o->count) {
+      throw Error(ErrorCode::invalid,
+                  "'" + o->expression + "' fires only " + std::to_string(instants.size()) +
+                      " times before the year 10000, not " + std::to_string(o->count));
+    }
   });
 }
 

@@ -104,9 +104,16 @@ std::vector<std::string_view> split_fields(std::string_view text) {
   return out;
 }
 
-// How far ahead next() searches before concluding the expression has stopped firing:
-// long enough for 29 February on a given weekday (28 years), short enough to answer at once.
+// How long after the start, or after the last instant found, next() searches before
+// concluding that the expression never fires. An expression that fires at all fires again
+// within 8 years: its days are a day of the month, a weekday, or either (never both at
+// once, matches_day), and the rarest of those, 29 February, is at most 8 years apart (2096
+// to 2104). So 30 years is ample, and is measured from each find, so counting many rare
+// instants is not cut short.
 constexpr int kHorizonDays = 366 * 30;
+
+// The search stops at the end of 9999: instants are written with four-digit years.
+constexpr date::local_days kLastDay{date::year{9999} / date::December / 31};
 
 }  // namespace
 
@@ -151,7 +158,9 @@ std::vector<Instant> CronExpression::next(Instant after, const date::time_zone& 
   // Start a day early: the local date of `after` may be behind or ahead of its UTC date.
   const auto local_after = zone.to_local(after);
   date::local_days day = floor<days>(local_after) - days{1};
-  for (int i = 0; i < kHorizonDays && static_cast<int>(found.size()) < count; ++i, day += days{1}) {
+  int idle = 0;  // days searched since the start or the last find
+  for (; idle < kHorizonDays && day <= kLastDay && static_cast<int>(found.size()) < count;
+       ++idle, day += days{1}) {
     const date::year_month_day ymd{day};
     const unsigned weekday = date::weekday{day}.c_encoding();
     if (!matches_day(static_cast<int>(static_cast<unsigned>(ymd.day())),
@@ -181,7 +190,7 @@ std::vector<Instant> CronExpression::next(Instant after, const date::time_zone& 
             break;
         }
         for (int k = 0; k < n; ++k) {
-          if (instants[k] > after) found.insert(instants[k]);
+          if (instants[k] > after && found.insert(instants[k]).second) idle = 0;
         }
       }
     }

@@ -32,8 +32,9 @@ class CronExpression {
   // Throws bad_argument naming the field at fault.
   static CronExpression parse(std::string_view text);
 
-  // The next `count` firing instants strictly after `after`, in order. Fewer if the
-  // expression stops firing (or never fires, like 0 0 30 2 *) within the search horizon.
+  // The next `count` firing instants strictly after `after`, in order. None if the
+  // expression never fires (0 0 30 2 *); fewer than `count` only when the search reaches
+  // the end of the year 9999.
   std::vector<Instant> next(Instant after, const date::time_zone& zone, int count) const;
 
   const std::string& text() const { return text_; }
