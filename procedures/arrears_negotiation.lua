@@ -4,7 +4,8 @@
 -- Action Missed Payment SR of a casegroup, from the checks before work to the SR's closure
 -- and the consecutive payment reviews after it. Started by:
 --   - the missed-payment monitor (scripts/missed_payment_monitor.lua), params.sr;
---   - the phase-2 transition, params.sr and trigger "Automated Financial Transition";
+--   - the phase-2 transition, params.sr (its reason "Automated Financial Transition");
+--   - the write-off reversal, when the client asks to negotiate: reason "Reverse write off";
 --   - case routing's negotiation decision (001 step 69), params.sr (a child SR);
 --   - a caseworker or the paying parent's request, by hand:
 --       casekit start arrears_negotiation --casegroup 7 --param reason="Negotiation Requested"
@@ -30,6 +31,13 @@ local MISSED_PAYMENT = {
   ["Missed Payment"] = true, ["Initial Payment"] = true, ["ADDACS"] = true, ["ARUDD"] = true,
 }
 local RENEGOTIATION = "Negotiation Requested"
+-- Reasons that are the paying parent's own request to negotiate: the SR is worked at once,
+-- and an open SR not raised today makes way for a new one (Gather Information). After a
+-- write-off reversal the client is asked whether they want to negotiate (source 004 step
+-- 14): that request says why it came.
+local REQUESTS = { [RENEGOTIATION] = true, ["Reverse write off"] = true }
+-- The params an instance may be started with; any other is a caller's mistake.
+local PARAMS = { sr = true, reason = true, dd_reason_code = true }
 
 -- Direct debit failure reason codes (step 2).
 local NEW_MOPF_CODES = { ["4"] = 1, ["5"] = 1, ["6"] = 1, ["7"] = 1, ["8"] = 1, ["9"] = 1,
@@ -104,7 +112,7 @@ end
 local function the_sr(ctx, cg)
   return service_request.the_sr(ctx, cg, AMP, function()
     local reason = ctx.params.reason or RENEGOTIATION
-    if reason == RENEGOTIATION then
+    if REQUESTS[reason] then
       local today_sr, in_hand = renegotiation_sr(cg)
       if in_hand then return today_sr, true end
     end
@@ -875,6 +883,12 @@ return procedure {
   description = "000: negotiate payment of arrears and deal with missed payments",
   run = function(ctx)
     local cg = ctx.casegroup or error("arrears_negotiation needs a casegroup (--casegroup)")
+    for name in pairs(ctx.params) do
+      if not PARAMS[name] then
+        error("unknown param '" .. name .. "' (arrears_negotiation takes sr, reason and "
+          .. "dd_reason_code)")
+      end
+    end
     local ok, result = pcall(work, ctx, cg)
     if ok then return result end
     if result == SUPERSEDED then return "superseded" end

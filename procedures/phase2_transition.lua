@@ -172,7 +172,7 @@ local function determine_action(cg, row)
                             status = "Open", reason = "Automated Financial Transition" }
     if procedures.exists("arrears_negotiation") then
       procedures.start { name = "arrears_negotiation", casegroup = cg,
-                         params = { sr = amp.id, trigger = "Automated Financial Transition" } }
+                         params = { sr = amp.id } }
     else
       amp:add_note("Routed to negotiation; arrears negotiation is not automated yet")
     end

@@ -165,7 +165,7 @@ local function after_reversal(s, cg)
   end
   if contact.outcome == "negotiation requested" and procedures.exists("arrears_negotiation") then
     procedures.start { name = "arrears_negotiation", casegroup = cg,
-                       params = { trigger = "Reverse write off" } }
+                       params = { reason = "Reverse write off" } }
   end
 end
 

@@ -310,7 +310,11 @@ TEST_CASE("phase 2: an active CSA case gets an Arrears Management SR routed to n
 TEST_CASE("phase 2: arrears negotiation is started where it exists") {
   Transition t;
   t.d.procedure("arrears_negotiation", R"(return procedure{name = "arrears_negotiation",
-      run = function(ctx) return ctx.params.sr .. "/" .. ctx.params.trigger end})");
+      run = function(ctx)
+        local given = {}
+        for k, v in pairs(ctx.params) do given[#given + 1] = k .. "=" .. v end
+        return table.concat(given, ",")
+      end})");
   t.import({dw_row("CSA-0000013")});
   const Casegroup g = t.casegroup("CSA-0000013");
   const auto amp = t.srs(g.id, "Action Missed Payment");
@@ -319,7 +323,9 @@ TEST_CASE("phase 2: arrears negotiation is started where it exists") {
       "SELECT casegroup_id, result FROM instances WHERE procedure = 'arrears_negotiation'");
   REQUIRE(st.step());
   CHECK(st.integer(0) == g.id);
-  CHECK(st.text(1) == "\"" + std::to_string(amp[0].id) + "/Automated Financial Transition\"");
+  // Only the SR is handed over: its reason says why it is negotiated.
+  CHECK(st.text(1) == "\"sr=" + std::to_string(amp[0].id) + "\"");
+  CHECK(amp[0].reason == "Automated Financial Transition");
 }
 
 TEST_CASE("phase 2: an inactive CSA case is left arrears-only, not proactively worked") {

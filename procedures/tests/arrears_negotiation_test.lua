@@ -574,10 +574,19 @@ scenario("phase 2 hands over: an Automated Financial Transition SR is negotiated
   local s = sr.create { process = "Arrears", area = "Arrears Management",
                         sub_area = "Action Missed Payment", casegroup = cg,
                         reason = "Automated Financial Transition" }
-  start(t, cg, { sr = tostring(s.id), trigger = "Automated Financial Transition" })
+  start(t, cg, { sr = tostring(s.id) })  -- as phase2_transition starts it
   t.eq(s.sub_status, "Pending Negotiation")
   t.eq(#t.tasks { kind = "missed_payment_call" }, 0)
   t.eq(#t.tasks { kind = "negotiate_schedule" }, 1)
+end)
+
+scenario("an unknown param is refused before anything is done", function(t)
+  local cg = family(t)
+  local id = start(t, cg, { trigger = "Reverse write off" })
+  t.eq(t.instance(id).status, "failed")
+  t.expect(string.find(t.instance(id).error, "unknown param 'trigger'", 1, true),
+    t.instance(id).error)
+  t.eq(#sr.find { casegroup = cg }, 0, "no SR raised")
 end)
 
 scenario("an SR handed over must be an Action Missed Payment SR of the same casegroup", function(t)

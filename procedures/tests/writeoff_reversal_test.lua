@@ -70,6 +70,24 @@ scenario("approved: reversed, unsuspended, a new schedule, and only a free-text 
   t.eq(t.instance(id).result, "reversed")
 end)
 
+scenario("the client asks to negotiate: arrears negotiation starts, saying why", function(t)
+  local cg = setup(t)
+  payment.issue_schedule { casegroup = cg, amount_per_period = 10000, periods = 4,
+                           first_collection_date = "2026-07-01" }
+  local id = t.start("writeoff_reversal", { casegroup = cg, as = "carl" })
+  details(t, "carl")
+  t.complete { inbox = "team_leader", outcome = "approved", as = "tina" }
+  t.complete { inbox = "caseworker", kind = "contact_client", outcome = "negotiation requested",
+               as = "carl" }
+  t.eq(t.instance(id).result, "reversed")
+  -- Step 14: "if the client wishes to negotiate the arrears payments".
+  local amp = sr.find { casegroup = cg, sub_area = "Action Missed Payment" }
+  t.eq(#amp, 1, "one Action Missed Payment SR")
+  t.eq(amp[1].reason, "Reverse write off", "the reason says why the negotiation started")
+  t.eq(t.instance(id + 1).procedure, "arrears_negotiation")
+  t.eq(t.instance(id + 1).status, "waiting")
+end)
+
 scenario("journal number and write-off date are required", function(t)
   local cg = setup(t)
   t.start("writeoff_reversal", { casegroup = cg, as = "carl" })
