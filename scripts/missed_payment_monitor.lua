@@ -1,7 +1,7 @@
 -- Missed-payment monitor (operator job).
 --
 -- For each casegroup with a payment schedule in place, compares what the paying parent has
--- paid since the schedule began with what had fallen due by today. A shortfall raises one
+-- paid since the schedule began with what had fallen due five days ago (GRACE_DAYS). A shortfall raises one
 -- Action Missed Payment SR and tells each receiving parent with CMSL6000 (source 000,
 -- "We haven't received a child maintenance payment"), unless the casegroup has the
 -- disable_missed_payment_monitor flag, has an open Action Missed Payment SR, or already had
@@ -12,7 +12,13 @@
 local collections = require("collections")
 
 local PAGE = 500
+-- A collection counts as missed once this many days have passed since it fell due: a
+-- standing order or direct debit takes up to three working days (the BACS cycle) to reach
+-- the account, and five calendar days cover a weekend on the way. The consecutive payment
+-- reviews of arrears_negotiation check a collection after the same five days.
+local GRACE_DAYS = 5
 local today = clock.today()
+local due_by = clock.add_days(today, -GRACE_DAYS)
 local checked, raised, letters = 0, 0, 0
 
 local function raise(cg, schedule, expected, paid, last_due)
@@ -44,7 +50,7 @@ repeat
     local schedule = payment.schedule(cg)
     if schedule and not cg:has_flag("disable_missed_payment_monitor") then
       checked = checked + 1
-      local expected, _, last_due = collections.expected_by(schedule, today)
+      local expected, _, last_due = collections.expected_by(schedule, due_by)
       local paid = payment.paid{account = payment.account(cg),
         since = schedule.first_collection_date}
       if paid < expected and not collections.missed_payment_raised(cg, schedule, last_due) then

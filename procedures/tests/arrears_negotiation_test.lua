@@ -87,9 +87,29 @@ scenario("missed-payment monitor: one SR and CMSL6000 per receiving parent, once
   raised[1]:close("Complete")
   t.run_script("missed_payment_monitor.lua")
   t.eq(#amp(cg), 1, "closed SR for the same collection")
-  t.advance { days = 12 } -- 2026-12-02: the December collection is missed too
+  t.advance { days = 12 } -- 2026-12-02: the December collection is one day overdue
+  t.run_script("missed_payment_monitor.lua")
+  t.eq(#amp(cg), 1, "inside the five days' grace, not yet missed")
+  t.advance { days = 4 } -- 2026-12-06: five days on, the December collection is missed
   t.run_script("missed_payment_monitor.lua")
   t.eq(#amp(cg), 2, "a new SR for the next missed collection")
+end)
+
+scenario("missed-payment monitor: a collection is missed five days after it falls due, not before", function(t)
+  local cg = family(t)
+  -- 2026-11-20 is the first collection: due today, so not missed at 06:00 or at any time today.
+  payment.issue_schedule { casegroup = cg, amount_per_period = 10000, periods = 12,
+                           first_collection_date = "2026-11-20" }
+  t.run_script("missed_payment_monitor.lua")
+  t.eq(#amp(cg), 0, "not missed on the day it falls due")
+  t.advance { days = 4 } -- 2026-11-24: four days on, still within the grace
+  t.run_script("missed_payment_monitor.lua")
+  t.eq(#amp(cg), 0, "no SR inside the grace")
+  t.eq(letters_to("CMSL6000"), 0, "no CMSL6000 inside the grace")
+  t.advance { days = 1 } -- 2026-11-25: five days and nothing paid
+  t.run_script("missed_payment_monitor.lua")
+  t.eq(#amp(cg), 1, "missed once the grace has passed")
+  t.eq(amp(cg)[1]:field("missed_collection"), "2026-11-20")
 end)
 
 scenario("missed-payment monitor: Disable Missed Payment Monitor raises nothing", function(t)
