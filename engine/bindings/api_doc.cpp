@@ -7,30 +7,12 @@
 namespace casekit::lua {
 namespace {
 
-// The catalogue a key's literal values are checked against by `casekit check`.
-const char* catalogue_file(Catalogue c) {
-  switch (c) {
-    case Catalogue::none:
-      return "";
-    case Catalogue::sr_process:
-    case Catalogue::sr_area:
-    case Catalogue::sr_sub_area:
-      return "procedures/sr_catalogue.toml";
-    case Catalogue::sr_status:
-      return "procedures/sr_catalogue.toml (statuses)";
-    case Catalogue::inbox:
-      return "procedures/inboxes.toml";
-    case Catalogue::letter_template:
-      return "procedures/letters/letters.toml";
-  }
-  return "";
-}
-
 void write_keys(std::ostringstream& out, std::span<const Key> keys) {
   if (keys.empty()) return;
   out << "| key | type | literal checked against |\n|---|---|---|\n";
   for (const Key& k : keys) {
-    out << "| `" << k.name << "` | " << k.type << " | " << catalogue_file(k.catalogue) << " |\n";
+    out << "| `" << k.name << "` | " << k.type << " | " << catalogue_file(k.catalogue)
+        << (k.catalogue == Catalogue::sr_status ? " (statuses)" : "") << " |\n";
   }
   out << "\n";
 }
@@ -63,6 +45,23 @@ void write_module(std::ostringstream& out, const Module& m) {
 }
 
 }  // namespace
+
+const char* catalogue_file(Catalogue c) {
+  switch (c) {
+    case Catalogue::none:
+      return "";
+    case Catalogue::sr_process:
+    case Catalogue::sr_area:
+    case Catalogue::sr_sub_area:
+    case Catalogue::sr_status:
+      return "procedures/sr_catalogue.toml";
+    case Catalogue::inbox:
+      return "procedures/inboxes.toml";
+    case Catalogue::letter_template:
+      return "procedures/letters/letters.toml";
+  }
+  return "";
+}
 
 std::string api_reference_markdown(std::span<const GlobalDoc> globals,
                                    std::span<const Module* const> test_modules) {

@@ -86,6 +86,10 @@ enum class Catalogue {
   letter_template,  // procedures/letters/letters.toml
 };
 
+// The file under the engine's home holding that catalogue ("" for none): what the reference
+// and the linter's messages name.
+const char* catalogue_file(Catalogue c);
+
 // One key a table argument may have. The keys declared for a function are the only ones
 // Args::table accepts, the ones docs/lua-api.md lists, and the ones the linter checks
 // against the catalogues: declared once here, so the three cannot drift.

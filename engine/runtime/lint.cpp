@@ -398,13 +398,14 @@ class Linter {
           break;
         case lua::Catalogue::inbox:
           if (cat_.inboxes && !cat_.inboxes->find(value)) {
-            report(line, "unknown inbox '" + value + "' (not in procedures/inboxes.toml)");
+            report(line, "unknown inbox '" + value + "' (not in " +
+                             lua::catalogue_file(key.catalogue) + ")");
           }
           break;
         case lua::Catalogue::letter_template:
           if (cat_.letters && !cat_.letters->find(value)) {
-            report(line, "unknown letter template '" + value +
-                             "' (not in procedures/letters/letters.toml)");
+            report(line, "unknown letter template '" + value + "' (not in " +
+                             lua::catalogue_file(key.catalogue) + ")");
           }
           break;
       }
@@ -421,8 +422,8 @@ class Linter {
     if (process && area) {
       if (!cat_.sr->find(process->first, area->first, sub_area->first)) {
         report(sub_area->second, "unknown SR type '" + process->first + " / " + area->first +
-                                     " / " + sub_area->first +
-                                     "' (not in procedures/sr_catalogue.toml)");
+                                     " / " + sub_area->first + "' (not in " +
+                                     lua::catalogue_file(lua::Catalogue::sr_sub_area) + ")");
       }
     } else if (!process) {
       const auto& types = cat_.sr->types();
