@@ -718,12 +718,12 @@ local function await_fulfilment(s, sent)
 end
 
 -- Step 27: five days after the first (then the second) collection, check it was paid.
-local function payment_reviews(s, cg, account, schedule, issued_on)
+local function payment_reviews(s, cg, account, schedule)
   for k = 0, math.min(schedule.periods, 2) - 1 do
     local collection = collections.date(schedule, k)
     wait { at = clock.add_days(collection, REVIEW_AFTER_COLLECTION_DAYS) }
     local expected = collections.expected_by(schedule, collection)
-    local paid = payment.paid { account = account, since = issued_on }
+    local paid = payment.paid { account = account, since = collections.counted_from(schedule) }
     if paid < expected then
       if not collections.missed_payment_raised(cg, schedule, collection) then
         local missed = sr.create { process = "Arrears", area = "Arrears Management",
@@ -779,7 +779,7 @@ issue = function(s, cg, account, arrears, t)
   s:add_note("Consecutive payment reviews set for five days after the first and second "
     .. "collection dates")
   s:close("Complete")
-  return payment_reviews(s, cg, account, schedule, clock.today())
+  return payment_reviews(s, cg, account, schedule)
 end
 
 -- ---- Initiate Arrears Action: negotiation unsuccessful --------------------------------------

@@ -1,7 +1,9 @@
 -- Missed-payment monitor (operator job).
 --
 -- For each casegroup with a payment schedule in place, compares what the paying parent has
--- paid since the schedule began with what had fallen due five days ago (GRACE_DAYS). A shortfall raises one
+-- paid towards it (from the day it was issued, so a lump sum paid before the first collection
+-- counts; collections.counted_from) with what had fallen due five days ago (GRACE_DAYS). A
+-- returned payment (payment.return_payment) does not count. A shortfall raises one
 -- Action Missed Payment SR and tells each receiving parent with CMSL6000 (source 000,
 -- "We haven't received a child maintenance payment"), unless the casegroup has the
 -- disable_missed_payment_monitor flag, has an open Action Missed Payment SR, or already had
@@ -52,7 +54,7 @@ repeat
       checked = checked + 1
       local expected, _, last_due = collections.expected_by(schedule, due_by)
       local paid = payment.paid{account = payment.account(cg),
-        since = schedule.first_collection_date}
+        since = collections.counted_from(schedule)}
       if paid < expected and not collections.missed_payment_raised(cg, schedule, last_due) then
         raise(cg, schedule, expected, paid, last_due)
       end

@@ -23,9 +23,21 @@ return procedure {
     local s = sr.create{casegroup = ctx.casegroup, process = "Arrears",
                         area = "Arrears management", sub_area = "Action Missed Payment",
                         reason = "crash test"}
+    -- The ledger too: every step adds a due and a payment, which allocate; the second
+    -- returns the first payment, which takes its allocations back.
+    local account = payment.account(ctx.casegroup)
+    local case1 = ctx.casegroup:cases()[1]
+    local first
     for step = 1, 3 do
       s:add_note("step " .. step .. " at " .. clock.now())
       s:set_field("step", tostring(step))
+      payment.add_due{casegroup = ctx.casegroup, case = case1, owed_to = "RP",
+                      amount = 1000 * step + ctx.casegroup.id}
+      local paid = payment.record{account = account, amount = 700 * step, date = clock.today()}
+      first = first or paid
+      if step == 2 then
+        payment.return_payment{payment = first, date = clock.today(), reason = "recalled"}
+      end
       wait{days = ctx.casegroup.id % 3 + step}
     end
     s:set_status("Closed")
@@ -60,7 +72,8 @@ std::string dump(const std::filesystem::path& file) {
   db.set_clock(&clock);
   std::string out;
   for (const char* table : {"clients", "casegroups", "cases", "service_requests", "sr_notes",
-                            "sr_fields", "instances", "instance_history", "incidents", "audit"}) {
+                            "sr_fields", "ledger_accounts", "dues", "payments", "allocations",
+                            "instances", "instance_history", "incidents", "audit"}) {
     out += std::string("== ") + table + "\n";
     auto st = db.prepare(std::string("SELECT * FROM ") + table + " ORDER BY 1, 2");
     while (st.step()) {
@@ -133,6 +146,14 @@ TEST_CASE("crash: SIGKILL at random points loses and doubles nothing") {
   CHECK(scalar(killed, "SELECT count(*) FROM service_requests") == kInstances);
   CHECK(scalar(killed, "SELECT count(*) FROM sr_notes") == 3 * kInstances);
   CHECK(scalar(killed, "SELECT count(*) FROM incidents") == 0);
+  CHECK(scalar(killed, "SELECT count(*) FROM payments WHERE returned_on IS NOT NULL") ==
+        kInstances);
+  // 3,000 + 3 x id owed, 4,200 paid of which 700 came back: 3,500 paid of every casegroup.
+  CHECK(scalar(killed,
+               "SELECT count(*) FROM (SELECT p.account_id, sum(a.amount) AS s "
+               "FROM allocations a JOIN payments p ON p.id = a.payment_id "
+               "WHERE a.deallocated_on IS NULL GROUP BY p.account_id) WHERE s = 3500") ==
+        kInstances);
   const std::string a = dump(calm);
   const std::string b = dump(killed);
   CHECK(a.size() == b.size());

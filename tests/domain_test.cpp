@@ -73,17 +73,17 @@ TEST_CASE("dues mirror balances by owed-to and state, in pence") {
   TestEngine t;
   const auto f = t.family();
   auto& ledger = t.engine.ledger;
-  ledger.add_due({f.casegroup, f.case_id, "RP", "active", 125000, "CSA"});
-  ledger.add_due({f.casegroup, f.case_id, "RP", "deferred", 2500, "CSA"});
-  ledger.add_due({f.casegroup, std::nullopt, "SOS_GB", "suspended", 700, "CSA"});
+  ledger.add_due({f.casegroup, f.case_id, "RP", "active", 125000, "CSA", {}});
+  ledger.add_due({f.casegroup, f.case_id, "RP", "deferred", 2500, "CSA", {}});
+  ledger.add_due({f.casegroup, std::nullopt, "SOS_GB", "suspended", 700, "CSA", {}});
   CHECK(ledger.balance(f.casegroup, std::nullopt, std::nullopt) == 128200);
   CHECK(ledger.balance(f.casegroup, std::string("RP"), std::nullopt) == 127500);
   CHECK(ledger.balance(f.casegroup, std::nullopt, std::string("suspended")) == 700);
-  CHECK_THROWS_WITH(ledger.add_due({f.casegroup, std::nullopt, "RP", "active", 1, {}}),
+  CHECK_THROWS_WITH(ledger.add_due({f.casegroup, std::nullopt, "RP", "active", 1, {}, {}}),
                     Catch::Contains("needs its case"));
-  CHECK_THROWS_WITH(ledger.add_due({f.casegroup, f.case_id, "RP", "active", -1, {}}),
+  CHECK_THROWS_WITH(ledger.add_due({f.casegroup, f.case_id, "RP", "active", -1, {}, {}}),
                     Catch::Contains("must not be negative"));
-  CHECK_THROWS_WITH(ledger.add_due({f.casegroup, f.case_id, "HMRC", "active", 1, {}}),
+  CHECK_THROWS_WITH(ledger.add_due({f.casegroup, f.case_id, "HMRC", "active", 1, {}, {}}),
                     Catch::Contains("unknown owed_to"));
   const Id due = ledger.dues(f.casegroup).front().id;
   ledger.set_due_state(due, "written_off");

@@ -151,7 +151,7 @@ return procedure {
   const Result paid = p.run("payment record --account " + std::to_string(account) +
                             " --amount 2500 --date 2026-11-21");
   CHECK_THAT(paid.out, Catch::EndsWith(" recorded: £25.00 to account " + std::to_string(account) +
-                                       " (1 instance(s) resumed)\n"));
+                                       ", £25.00 allocated to dues (1 instance(s) resumed)\n"));
   const auto shown = p.cli.json("instance show 1 --json");
   CHECK(shown["status"] == "completed");
   CHECK(shown["result"] == "paid 2500");

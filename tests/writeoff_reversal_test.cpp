@@ -21,8 +21,8 @@ struct Reversal {
   Reversal() {
     for (const char* u : {"carl", "cora"}) d.engine.users.add(u, "caseworker");
     for (const char* u : {"tina", "tom"}) d.engine.users.add(u, "team_leader");
-    d.engine.ledger.add_due({f.casegroup, f.case_id, "RP", "active", kRpActive, {}});
-    d.engine.ledger.add_due({f.casegroup, std::nullopt, "SOS_GB", "active", kSosActive, {}});
+    d.engine.ledger.add_due({f.casegroup, f.case_id, "RP", "active", kRpActive, {}, {}});
+    d.engine.ledger.add_due({f.casegroup, std::nullopt, "SOS_GB", "active", kSosActive, {}, {}});
     d.engine.ledger.add_charge(f.casegroup, "collection", kCharge);
     d.engine.ledger.write_off(f.casegroup, "JN-1", "2026-06-01", kWrittenOff, kCharge);
   }

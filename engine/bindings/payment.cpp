@@ -10,13 +10,14 @@ Ledger& ledger(Args& a) {
 }
 
 void push_schedule(lua_State* L, const Schedule& s) {
-  lua_createtable(L, 0, 8);
+  lua_createtable(L, 0, 9);
   set_field(L, "version", s.version);
   set_field(L, "lump_sum", s.lump_sum);
   set_field(L, "amount_per_period", s.amount_per_period);
   set_field(L, "frequency", s.frequency);
   set_field(L, "periods", s.periods);
   set_field(L, "first_collection_date", s.first_collection_date);
+  set_field(L, "issued_on", s.issued_on);
   set_field(L, "in_place", s.in_place);
   if (s.acceptable) {
     set_field(L, "acceptable", *s.acceptable);
@@ -73,7 +74,8 @@ constexpr Key kAddDueKeys[] = {{"casegroup", "Casegroup or id"},
                                {"owed_to", "string"},
                                {"state", "string"},
                                {"amount", "integer pence"},
-                               {"origin", "string"}};
+                               {"origin", "string"},
+                               {"due_on", "date"}};
 
 int w_add_due(Args& a) {
   a.table(1, "due");
@@ -84,6 +86,7 @@ int w_add_due(Args& a) {
   d.state = a.opt_field_string(1, "state").value_or("active");
   d.amount = a.field_pence(1, "amount");
   d.origin = a.opt_field_string(1, "origin");
+  d.due_on = a.opt_field_date(1, "due_on");
   lua_pushinteger(a.L, ledger(a).add_due(d));
   return 1;
 }
@@ -92,7 +95,7 @@ int w_dues(Args& a) {
   const Id group = a.object_or_id(1, kCasegroupType, "casegroup");
   const auto dues = ledger(a).dues(group);
   push_list(a.L, dues, [&](const Due& d) {
-    lua_createtable(a.L, 0, 5);
+    lua_createtable(a.L, 0, 9);
     set_field(a.L, "id", d.id);
     if (d.case_id) {
       push_object(a.L, kCaseType, *d.case_id);
@@ -101,6 +104,9 @@ int w_dues(Args& a) {
     set_field(a.L, "owed_to", d.owed_to);
     set_field(a.L, "state", d.state);
     set_field(a.L, "amount", d.amount);
+    set_field(a.L, "paid", d.paid);
+    set_field(a.L, "outstanding", d.outstanding());
+    set_field(a.L, "due_on", d.due_on);
     set_field(a.L, "origin", d.origin);
   });
   return 1;
@@ -138,11 +144,14 @@ int w_charges(Args& a) {
   const Id group = a.object_or_id(1, kCasegroupType, "casegroup");
   const auto charges = ledger(a).charges(group);
   push_list(a.L, charges, [&](const Charge& c) {
-    lua_createtable(a.L, 0, 4);
+    lua_createtable(a.L, 0, 7);
     set_field(a.L, "id", c.id);
     set_field(a.L, "kind", c.kind);
     set_field(a.L, "state", c.state);
     set_field(a.L, "amount", c.amount);
+    set_field(a.L, "paid", c.paid);
+    set_field(a.L, "outstanding", c.outstanding());
+    set_field(a.L, "due_on", c.due_on);
   });
   return 1;
 }
@@ -161,6 +170,44 @@ int w_record(Args& a) {
   lua_pushinteger(a.L,
                   ledger(a).record_payment(account, amount, date, a.opt_field_string(1, "method"),
                                            a.opt_field_string(1, "reference")));
+  return 1;
+}
+
+void push_payment(lua_State* L, const Payment& p) {
+  lua_createtable(L, 0, 8);
+  set_field(L, "id", p.id);
+  set_field(L, "amount", p.amount);
+  set_field(L, "date", p.received_on);
+  set_field(L, "method", p.method);
+  set_field(L, "reference", p.reference);
+  set_field(L, "allocated", p.allocated);
+  set_field(L, "returned_on", p.returned_on);
+  set_field(L, "return_reason", p.return_reason);
+}
+
+constexpr Key kReturnKeys[] = {{"payment", "integer"}, {"date", "date"}, {"reason", "string"}};
+
+int w_return_payment(Args& a) {
+  a.table(1, "returned");
+  const auto id = a.opt_field_integer(1, "payment");
+  if (!id) a.fail_field(1, "payment", "integer (a payment id) expected, got nil");
+  const std::string date = a.field_date(1, "date");
+  push_payment(a.L, ledger(a).return_payment(*id, date, a.field_string(1, "reason")));
+  return 1;
+}
+
+constexpr Key kPaymentsKeys[] = {{"account", "Account or id"}, {"since", "date"}};
+
+int w_payments(Args& a) {
+  a.table(1, "query");
+  const Id account = a.field_object(1, "account", kAccountType);
+  const auto list = ledger(a).payments(account, a.opt_field_date(1, "since"));
+  push_list(a.L, list, [&](const Payment& p) { push_payment(a.L, p); });
+  return 1;
+}
+
+int w_credit(Args& a) {
+  lua_pushinteger(a.L, ledger(a).credit(a.object_or_id(1, kAccountType, "account")));
   return 1;
 }
 
@@ -236,32 +283,58 @@ const Function kFunctions[] = {
      kOpenAccountKeys},
     {"add_due", entry<w_add_due>, "payment.add_due{} -> integer",
      "Adds a due (arrears or liability) in pence. owed_to is RP (needs `case`), SOS_GB or "
-     "SOS_NI; state is active (default), suspended, deferred or written_off. Returns its id.",
+     "SOS_NI; state is active (default), suspended, deferred or written_off; due_on is the "
+     "date it fell due (today by default). Credit on the account is allocated to it at "
+     "once. Returns its id.",
      Replay::record, kAddDueKeys},
     {"dues", entry<w_dues>,
-     "payment.dues(casegroup) -> {{id, case, owed_to, state, amount, origin}}",
-     "The casegroup's dues; `origin` says where a due came from (\"CSA transition CSA-...\" "
-     "for transitioned arrears)."},
+     "payment.dues(casegroup) -> {{id, case, owed_to, state, amount, paid, outstanding, "
+     "due_on, origin}}",
+     "The casegroup's dues, oldest first: `amount` fell due on `due_on`, payments allocated "
+     "`paid` of it, `outstanding` is the rest. `origin` says where a due came from "
+     "(\"CSA transition CSA-...\" for transitioned arrears)."},
     {"balance", entry<w_balance>, "payment.balance{} -> integer",
-     "Sum of dues in pence, optionally narrowed by owed_to and state.", Replay::record,
-     kBalanceKeys},
+     "What is outstanding on the casegroup's dues in pence (what fell due less what payments "
+     "paid of it), optionally narrowed by owed_to and state.",
+     Replay::record, kBalanceKeys},
     {"set_due_state", entry<w_set_due_state>, "payment.set_due_state(due_id, state)",
      "Moves a due to another state (suspend, reactivate, write off)."},
     {"add_charge", entry<w_add_charge>, "payment.add_charge{} -> integer",
      "Adds a collection or enforcement charge.", Replay::record, kAddChargeKeys},
-    {"charges", entry<w_charges>, "payment.charges(casegroup) -> {{id, kind, state, amount}}",
+    {"charges", entry<w_charges>,
+     "payment.charges(casegroup) -> {{id, kind, state, amount, paid, outstanding, due_on}}",
      "The casegroup's collection and enforcement charges, oldest first."},
     {"record", entry<w_record>, "payment.record{} -> integer",
-     "Records a payment received (amount > 0).", Replay::record, kRecordKeys},
+     "Records a payment received (amount > 0) and allocates it: receiving parent's dues, then "
+     "the Secretary of State's, then charges, oldest first within each; what is left is "
+     "credit on the account (docs/money.md).",
+     Replay::record, kRecordKeys},
+    {"return_payment", entry<w_return_payment>, "payment.return_payment{} -> payment",
+     "Marks a payment returned to the payer (a recalled Direct Debit, a bounced cheque) on "
+     "`date` for `reason`: what it paid is owed again. Refused for a payment already "
+     "returned or a date before it was received.",
+     Replay::record, kReturnKeys},
+    {"payments", entry<w_payments>,
+     "payment.payments{} -> {{id, amount, date, method, reference, allocated, returned_on, "
+     "return_reason}}",
+     "Payments received on the account, oldest first, optionally since a date; `allocated` "
+     "is what each has paid of dues and charges.",
+     Replay::record, kPaymentsKeys},
+    {"credit", entry<w_credit>, "payment.credit(account) -> integer",
+     "Money received on the account and not allocated, held until something active is "
+     "owed."},
     {"paid", entry<w_paid>, "payment.paid{} -> integer",
-     "Total paid into the account, optionally since a date.", Replay::record, kPaidKeys},
+     "Total received on the account, optionally since a date; returned payments do not "
+     "count.",
+     Replay::record, kPaidKeys},
     {"issue_schedule", entry<w_issue_schedule>, "payment.issue_schedule{} -> schedule",
      "Issues the next version of the casegroup's promise-to-pay schedule; the previous "
      "version stops being in place. frequency: weekly, fortnightly, four_weekly, monthly.",
      Replay::record, kIssueScheduleKeys},
     {"schedule", entry<w_schedule>, "payment.schedule(casegroup) -> schedule|nil",
      "The schedule in place: {version, lump_sum, amount_per_period, frequency, periods, "
-     "first_collection_date, in_place, acceptable}."},
+     "first_collection_date, issued_on, in_place, acceptable}; issued_on is the date the "
+     "version was issued."},
 };
 
 const Property kProperties[] = {

@@ -36,8 +36,19 @@ nlohmann::json casegroup_json(Engine& e, const Casegroup& g) {
     cj["receiving_parent"] = to_json(e.casegroups.client(c.receiving_parent_id));
     j["cases"].push_back(cj);
   }
+  j["money"] = nlohmann::json::array();
+  for (const auto& m : e.ledger.money_summary(g.id)) j["money"].push_back(to_json(m));
   j["dues"] = nlohmann::json::array();
   for (const Due& d : e.ledger.dues(g.id)) j["dues"].push_back(to_json(d));
+  j["charges"] = nlohmann::json::array();
+  for (const Charge& c : e.ledger.charges(g.id)) j["charges"].push_back(to_json(c));
+  j["payments"] = nlohmann::json::array();
+  if (account) {
+    for (const Payment& p : e.ledger.payments(account->id, std::nullopt)) {
+      j["payments"].push_back(to_json(p));
+    }
+    j["credit"] = e.ledger.credit(account->id);
+  }
   const auto schedule = e.ledger.current_schedule(g.id);
   j["schedule"] = schedule ? to_json(*schedule) : nlohmann::json(nullptr);
   SrFilter f;
@@ -57,6 +68,45 @@ std::string describe_client(const Client& c) {
     s += " [" + c.address->status + "]";
   }
   return s;
+}
+
+// Owed, paid and outstanding per category, then each due: what a caseworker checks first.
+void print_money(Engine& e, const Casegroup& g) {
+  const auto summary = e.ledger.money_summary(g.id);
+  std::cout << "Money\n";
+  if (summary.empty()) {
+    std::cout << "  nothing owed\n";
+  } else {
+    std::vector<std::vector<std::string>> rows = {
+        {"  owed to", "owed", "paid", "written off", "outstanding"}};
+    MoneyCategory total{"  total"};
+    for (const auto& m : summary) {
+      rows.push_back({"  " + m.category, money::format(m.owed), money::format(m.paid),
+                      money::format(m.written_off), money::format(m.outstanding)});
+      total.owed = money::add(total.owed, m.owed);
+      total.paid = money::add(total.paid, m.paid);
+      total.written_off = money::add(total.written_off, m.written_off);
+      total.outstanding = money::add(total.outstanding, m.outstanding);
+    }
+    rows.push_back({total.category, money::format(total.owed), money::format(total.paid),
+                    money::format(total.written_off), money::format(total.outstanding)});
+    print_table(rows);
+  }
+  const auto dues = e.ledger.dues(g.id);
+  if (dues.empty()) return;
+  std::cout << "Dues\n";
+  std::vector<std::vector<std::string>> rows = {
+      {"  owed to", "state", "case", "due on", "amount", "paid", "outstanding"}};
+  for (const Due& d : dues) {
+    rows.push_back({"  " + d.owed_to, d.state, d.case_id ? std::to_string(*d.case_id) : "-",
+                    d.due_on, money::format(d.amount), money::format(d.paid),
+                    money::format(d.outstanding())});
+  }
+  print_table(rows);
+  if (const auto a = e.ledger.account_of_client(g.paying_parent_id)) {
+    const Pence credit = e.ledger.credit(a->id);
+    if (credit) std::cout << "  credit held on the account: " << money::format(credit) << "\n";
+  }
 }
 
 void print_casegroup(Engine& e, const Casegroup& g) {
@@ -79,20 +129,7 @@ void print_casegroup(Engine& e, const Casegroup& g) {
     std::cout << "  case " << c.id << "  receiving parent "
               << describe_client(e.casegroups.client(c.receiving_parent_id)) << "\n";
   }
-  const auto dues = e.ledger.dues(g.id);
-  std::cout << "Dues\n";
-  if (dues.empty()) std::cout << "  none\n";
-  std::vector<std::vector<std::string>> rows = {{"  owed to", "state", "case", "amount"}};
-  Pence total = 0;
-  for (const Due& d : dues) {
-    rows.push_back({"  " + d.owed_to, d.state, d.case_id ? std::to_string(*d.case_id) : "-",
-                    money::format(d.amount)});
-    total = money::add(total, d.amount);
-  }
-  if (!dues.empty()) {
-    rows.push_back({"  total", "", "", money::format(total)});
-    print_table(rows);
-  }
+  print_money(e, g);
   if (const auto s = e.ledger.current_schedule(g.id)) {
     std::cout << "Schedule v" << s->version << ": " << money::format(s->amount_per_period) << " "
               << s->frequency << " x " << s->periods << " from " << s->first_collection_date

@@ -129,17 +129,17 @@ void add_user(CLI::App& app, Context& ctx) {
   });
 }
 
-void add_payment(CLI::App& app, Context& ctx) {
-  auto* group = app.add_subcommand("payment", "The payments ledger");
-  group->require_subcommand(1);
+void add_payment_record(CLI::App& group, Context& ctx) {
   struct Options {
     std::int64_t account = 0;
     std::int64_t amount = 0;
     std::string date;
   };
   auto o = std::make_shared<Options>();
-  auto* record = group->add_subcommand(
-      "record", "Record a payment; procedures waiting for one on the account resume");
+  auto* record = group.add_subcommand(
+      "record",
+      "Record a payment and allocate it to the account's dues; procedures waiting for one on "
+      "the account resume");
   record->add_option("--account", o->account, "ledger account id")->required();
   record->add_option("--amount", o->amount, "integer pence")->required();
   record->add_option("--date", o->date, "date received, YYYY-MM-DD")->required();
@@ -147,10 +147,84 @@ void add_payment(CLI::App& app, Context& ctx) {
     ProcedureRuntime& runtime = ctx.runtime();
     const auto before = runtime.stats().activations;
     const Id id = runtime.record_payment(o->account, o->amount, o->date);
+    const Payment p = ctx.engine->ledger.payment(id);
     std::cout << "payment " << id << " recorded: " << money::format(o->amount) << " to account "
-              << o->account << " (" << runtime.stats().activations - before
-              << " instance(s) resumed)\n";
+              << o->account << ", " << money::format(p.allocated) << " allocated to dues ("
+              << runtime.stats().activations - before << " instance(s) resumed)\n";
   });
+}
+
+void add_payment_return(CLI::App& group, Context& ctx) {
+  struct Options {
+    std::int64_t payment = 0;
+    std::string date;
+    std::string reason;
+  };
+  auto o = std::make_shared<Options>();
+  auto* ret = group.add_subcommand(
+      "return",
+      "Mark a payment returned to the payer (a recalled DD, a bounced cheque): what "
+      "it paid is owed again");
+  ret->add_option("--payment", o->payment, "payment id")->required();
+  ret->add_option("--date", o->date, "date it came back, YYYY-MM-DD")->required();
+  ret->add_option("--reason", o->reason, "why, e.g. \"DD recalled (ARUDD 1)\"")->required();
+  ret->callback([&ctx, o] {
+    Engine& e = ctx.open();
+    Transaction tx(e.db);
+    const Payment p = e.ledger.return_payment(o->payment, o->date, o->reason);
+    tx.commit();
+    std::cout << "payment " << p.id << " of " << money::format(p.amount) << " returned on "
+              << *p.returned_on << "; its allocations are taken back\n";
+  });
+}
+
+void add_payment_list(CLI::App& group, Context& ctx) {
+  struct Options {
+    std::int64_t account = 0;
+    std::optional<std::string> since;
+    bool json = false;
+  };
+  auto o = std::make_shared<Options>();
+  auto* list = group.add_subcommand(
+      "list", "List an account's payments, what each has paid of its dues, and its credit");
+  list->add_option("--account", o->account, "ledger account id")->required();
+  list->add_option("--since", o->since, "only payments received on or after, YYYY-MM-DD");
+  list->add_flag("--json", o->json, "print JSON");
+  list->callback([&ctx, o] {
+    Engine& e = ctx.open();
+    e.ledger.account(o->account);
+    const auto payments = e.ledger.payments(o->account, o->since);
+    const Pence credit = e.ledger.credit(o->account);
+    if (o->json) {
+      nlohmann::json out = {{"account_id", o->account}, {"credit", credit}};
+      out["payments"] = nlohmann::json::array();
+      for (const Payment& p : payments) out["payments"].push_back(to_json(p));
+      print_json(out);
+      return;
+    }
+    std::vector<std::vector<std::string>> rows = {
+        {"id", "received", "amount", "allocated", "method", "returned"}};
+    for (const Payment& p : payments) {
+      rows.push_back(
+          {std::to_string(p.id), p.received_on, money::format(p.amount), money::format(p.allocated),
+           or_dash(p.method),
+           p.returned_on ? *p.returned_on + " (" + p.return_reason.value_or("") + ")" : "-"});
+    }
+    if (payments.empty()) {
+      std::cout << "no payments on account " << o->account << "\n";
+    } else {
+      print_table(rows);
+    }
+    std::cout << "credit held: " << money::format(credit) << "\n";
+  });
+}
+
+void add_payment(CLI::App& app, Context& ctx) {
+  auto* group = app.add_subcommand("payment", "The payments ledger");
+  group->require_subcommand(1);
+  add_payment_record(*group, ctx);
+  add_payment_return(*group, ctx);
+  add_payment_list(*group, ctx);
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 #include "engine/domain/bancs.hpp"
 
 #include "engine/core/error.hpp"
+#include "engine/domain/allocation.hpp"
 
 namespace casekit {
 namespace {
@@ -97,6 +98,8 @@ BancsAnswer LocalBancs::reverse_write_off(Id account, const std::string& journal
          "reversed_on = ?4 WHERE id = ?1")
       .bind_all(wo->id, amount, *a.reverse_journal, *a.reverse_date)
       .run();
+  // Charges come back active, so credit on the account pays them at once.
+  allocate_credit(db_, now, account);
   return a;
 }
 
@@ -113,6 +116,7 @@ BancsAnswer LocalBancs::unsuspend(Id account, const std::string& journal) {
   db_.prepare("UPDATE dues SET state = 'active' WHERE write_off_id = ?1 AND state = 'suspended'")
       .bind(1, wo->id)
       .run();
+  allocate_credit(db_, format_instant(clock_.now()), account);
   BancsAnswer a;
   a.ok = true;
   a.message = "suspended liabilities made active";

@@ -20,6 +20,7 @@ Engine::Engine(Database& db_, const Clock& clock_, Home home_)
       work_items(db, clock, inboxes, users),
       bancs(db, clock, srs, ledger) {
   db.set_clock(&clock);
+  ledger.allocate_recorded_payments();
 }
 
 std::unique_ptr<Clock> load_clock(Database& db) {

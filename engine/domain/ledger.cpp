@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/core/error.hpp"
+#include "engine/domain/allocation.hpp"
 #include "engine/store/row_format.hpp"
 
 namespace casekit {
@@ -12,39 +13,49 @@ Pence move_liabilities(Database& db, const std::string& now, LiabilityTable tabl
                        Pence amount, std::optional<Id> write_off) {
   const bool dues = table == LiabilityTable::dues;
   const std::string name = dues ? "dues" : "charges";
-  const std::string copied = dues ? "account_id, casegroup_id, case_id, owed_to, origin"
-                                  : "account_id, casegroup_id, kind";
-  std::vector<std::pair<Id, Pence>> rows;
+  const std::string copied = dues ? "account_id, casegroup_id, case_id, owed_to, origin, due_on"
+                                  : "account_id, casegroup_id, kind, due_on";
+  struct Row {
+    Id id;
+    Pence amount;
+    Pence paid;
+  };
+  std::vector<Row> rows;
   {
-    auto st = db.prepare("SELECT id, amount FROM " + name + " WHERE " + match_column +
-                         " = ?1 AND state = ?2 ORDER BY id");
+    auto st = db.prepare("SELECT id, amount, " + std::string(dues ? kDuePaidSql : kChargePaidSql) +
+                         " FROM " + name + " WHERE " + match_column +
+                         " = ?1 AND state = ?2 ORDER BY due_on, id");
     st.bind_all(match, from);
-    while (st.step()) rows.emplace_back(st.integer(0), st.integer(1));
+    while (st.step()) rows.push_back({st.integer(0), st.integer(1), st.integer(2)});
   }
   Pence left = amount;
-  for (const auto& [id, row_amount] : rows) {
+  for (const Row& row : rows) {
     if (left == 0) break;
-    if (row_amount <= left) {
+    // What has been paid stays where it is: only the outstanding part of a row moves.
+    const Pence take = std::min(left, row.amount - row.paid);
+    if (take <= 0) continue;
+    left -= take;
+    if (take == row.amount) {
       db.prepare("UPDATE " + name +
                  " SET state = ?2, write_off_id = coalesce(?3, write_off_id) WHERE id = ?1")
-          .bind_all(id, to, write_off)
+          .bind_all(row.id, to, write_off)
           .run();
-      left -= row_amount;
       continue;
     }
-    // Only part of this row moves: it keeps the rest, and a new row takes the part.
+    // Only part of this row moves: it keeps the rest (and its allocations), and a new row,
+    // due on the same date, takes the part.
     db.prepare("UPDATE " + name + " SET amount = amount - ?2 WHERE id = ?1")
-        .bind_all(id, left)
+        .bind_all(row.id, take)
         .run();
     db.prepare("INSERT INTO " + name + "(" + copied +
                ", state, amount, created_at, write_off_id) SELECT " + copied +
                ", ?2, ?3, ?4, coalesce(?5, write_off_id) FROM " + name + " WHERE id = ?1")
-        .bind_all(id, to, left, now, write_off)
+        .bind_all(row.id, to, take, now, write_off)
         .run();
-    left = 0;
   }
   return left;
 }
+
 namespace {
 
 const RowFormat kAccountRow{column<&Account::id>("id"), column<&Account::client_id>("client_id"),
@@ -67,6 +78,7 @@ const RowFormat kScheduleRow{column<&Schedule::id>("id"),
                              column<&Schedule::frequency>("frequency"),
                              column<&Schedule::periods>("periods"),
                              column<&Schedule::first_collection_date>("first_collection_date"),
+                             column<&Schedule::issued_on>("substr(created_at, 1, 10)"),
                              column<&Schedule::in_place>("in_place"),
                              column<&Schedule::acceptable>("acceptable")};
 
@@ -77,15 +89,32 @@ const RowFormat kDueRow{column<&Due::id>("id"),
                         column<&Due::owed_to>("owed_to"),
                         column<&Due::state>("state"),
                         column<&Due::amount>("amount"),
-                        column<&Due::origin>("origin")};
+                        column<&Due::paid>(kDuePaidSql),
+                        column<&Due::origin>("origin"),
+                        column<&Due::due_on>("due_on")};
 
-const RowFormat kChargeRow{column<&Charge::id>("id"), column<&Charge::kind>("kind"),
-                           column<&Charge::state>("state"), column<&Charge::amount>("amount")};
+const RowFormat kChargeRow{column<&Charge::id>("id"),
+                           column<&Charge::kind>("kind"),
+                           column<&Charge::state>("state"),
+                           column<&Charge::amount>("amount"),
+                           column<&Charge::paid>(kChargePaidSql),
+                           column<&Charge::due_on>("due_on")};
 
-const RowFormat kPaymentRow{
-    column<&Payment::id>("id"),         column<&Payment::account_id>("account_id"),
-    column<&Payment::amount>("amount"), column<&Payment::received_on>("received_on"),
-    column<&Payment::method>("method"), column<&Payment::reference>("reference")};
+const RowFormat kPaymentRow{column<&Payment::id>("id"),
+                            column<&Payment::account_id>("account_id"),
+                            column<&Payment::amount>("amount"),
+                            column<&Payment::received_on>("received_on"),
+                            column<&Payment::method>("method"),
+                            column<&Payment::reference>("reference"),
+                            column<&Payment::allocated>(kPaymentAllocatedSql),
+                            column<&Payment::returned_on>("returned_on"),
+                            column<&Payment::return_reason>("return_reason")};
+
+std::string due_date(const std::optional<std::string>& given, const Clock& clock) {
+  if (!given) return format_date(clock.today());
+  parse_date(*given);
+  return *given;
+}
 
 }  // namespace
 
@@ -171,13 +200,16 @@ Id Ledger::add_due(const NewDue& due) {
                                                std::to_string(due.casegroup_id));
     }
   }
+  const std::string due_on = due_date(due.due_on, clock_);
   db_.prepare(
          "INSERT INTO dues(account_id, casegroup_id, case_id, owed_to, state, amount, origin, "
-         "created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)")
+         "created_at, due_on) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)")
       .bind_all(acct.id, due.casegroup_id, due.case_id, due.owed_to, due.state, due.amount,
-                due.origin, now())
+                due.origin, now(), due_on)
       .run();
-  return db_.last_insert_id();
+  const Id id = db_.last_insert_id();
+  if (due.state == "active") allocate_credit(db_, now(), acct.id);
+  return id;
 }
 
 void Ledger::require_casegroup(Id casegroup_id) {
@@ -200,18 +232,53 @@ Pence Ledger::balance(Id casegroup_id, const std::optional<std::string>& owed_to
   Pence total = 0;
   for (const Due& d : dues(casegroup_id)) {
     if ((!owed_to || d.owed_to == *owed_to) && (!state || d.state == *state)) {
-      total = money::add(total, d.amount);
+      total = money::add(total, d.outstanding());
     }
+  }
+  return total;
+}
+
+std::vector<MoneyCategory> Ledger::money_summary(Id casegroup_id) {
+  std::vector<MoneyCategory> out;
+  auto line = [&](const std::string& category) -> MoneyCategory& {
+    for (auto& m : out) {
+      if (m.category == category) return m;
+    }
+    return out.emplace_back(MoneyCategory{category});
+  };
+  for (const char* owed_to : kOwedTo) line(owed_to);
+  line("collection charges");
+  line("enforcement charges");
+  auto add = [](MoneyCategory& m, const std::string& state, Pence amount, Pence paid) {
+    m.owed = money::add(m.owed, amount);
+    m.paid = money::add(m.paid, paid);
+    auto& bucket = state == "written_off" ? m.written_off : m.outstanding;
+    bucket = money::add(bucket, amount - paid);
+  };
+  for (const Due& d : dues(casegroup_id)) add(line(d.owed_to), d.state, d.amount, d.paid);
+  for (const Charge& c : charges(casegroup_id)) {
+    add(line(c.kind + " charges"), c.state, c.amount, c.paid);
+  }
+  std::erase_if(out, [](const MoneyCategory& m) { return m.owed == 0; });
+  return out;
+}
+
+Pence Ledger::charges_outstanding(Id casegroup_id) {
+  Pence total = 0;
+  for (const Charge& c : charges(casegroup_id)) {
+    if (c.state == "active") total = money::add(total, c.outstanding());
   }
   return total;
 }
 
 void Ledger::set_due_state(Id due_id, std::string_view state) {
   require_one_of("due state", state, kDueStates);
+  auto st = db_.prepare("SELECT account_id FROM dues WHERE id = ?1");
+  st.bind(1, due_id);
+  if (!st.step()) throw Error(ErrorCode::not_found, "no due with id " + std::to_string(due_id));
+  const Id account = st.integer(0);
   db_.prepare("UPDATE dues SET state = ?1 WHERE id = ?2").bind_all(state, due_id).run();
-  if (db_.changes() == 0) {
-    throw Error(ErrorCode::not_found, "no due with id " + std::to_string(due_id));
-  }
+  if (state == "active") allocate_credit(db_, now(), account);
 }
 
 Id Ledger::add_charge(Id casegroup_id, std::string_view kind, Pence amount) {
@@ -219,11 +286,13 @@ Id Ledger::add_charge(Id casegroup_id, std::string_view kind, Pence amount) {
   require_amount("charge amount", amount);
   const Account acct = account_of_casegroup(casegroup_id);
   db_.prepare(
-         "INSERT INTO charges(account_id, casegroup_id, kind, amount, created_at) "
-         "VALUES (?1, ?2, ?3, ?4, ?5)")
-      .bind_all(acct.id, casegroup_id, kind, amount, now())
+         "INSERT INTO charges(account_id, casegroup_id, kind, amount, created_at, due_on) "
+         "VALUES (?1, ?2, ?3, ?4, ?5, ?6)")
+      .bind_all(acct.id, casegroup_id, kind, amount, now(), format_date(clock_.today()))
       .run();
-  return db_.last_insert_id();
+  const Id id = db_.last_insert_id();
+  allocate_credit(db_, now(), acct.id);
+  return id;
 }
 
 Id Ledger::write_off(Id casegroup_id, const std::string& journal, const std::string& date,
@@ -239,11 +308,7 @@ Id Ledger::write_off(Id casegroup_id, const std::string& journal, const std::str
     throw Error(ErrorCode::invalid, "casegroup " + std::to_string(casegroup_id) +
                                         " has less active arrears than the write-off takes");
   }
-  Pence active_charges = 0;
-  for (const Charge& c : this->charges(casegroup_id)) {
-    if (c.state == "active") active_charges = money::add(active_charges, c.amount);
-  }
-  if (active_charges < charges) {
+  if (charges_outstanding(casegroup_id) < charges) {
     throw Error(ErrorCode::invalid, "casegroup " + std::to_string(casegroup_id) +
                                         " has less active charges than the write-off takes");
   }
@@ -286,7 +351,40 @@ Id Ledger::record_payment(Id account_id, Pence amount, std::string_view received
          "VALUES (?1, ?2, ?3, ?4, ?5, ?6)")
       .bind_all(account_id, amount, received_on, method, reference, now())
       .run();
-  return db_.last_insert_id();
+  const Id id = db_.last_insert_id();
+  allocate_credit(db_, now(), account_id);
+  return id;
+}
+
+Payment Ledger::payment(Id payment_id) {
+  auto st = db_.prepare(kPaymentRow.select("FROM payments WHERE id = ?1"));
+  st.bind(1, payment_id);
+  if (!st.step()) {
+    throw Error(ErrorCode::not_found, "no payment with id " + std::to_string(payment_id));
+  }
+  return kPaymentRow.read(st);
+}
+
+Payment Ledger::return_payment(Id payment_id, std::string_view returned_on,
+                               const std::string& reason) {
+  parse_date(returned_on);
+  if (reason.empty()) {
+    throw Error(ErrorCode::bad_argument, "a returned payment needs the reason it came back");
+  }
+  const Payment p = payment(payment_id);
+  if (p.returned_on) {
+    throw Error(ErrorCode::conflict, "payment " + std::to_string(payment_id) +
+                                         " was already returned on " + *p.returned_on);
+  }
+  if (returned_on < std::string_view(p.received_on)) {
+    throw Error(ErrorCode::invalid, "payment " + std::to_string(payment_id) + " was received on " +
+                                        p.received_on + "; it cannot come back before that");
+  }
+  db_.prepare("UPDATE payments SET returned_on = ?2, return_reason = ?3 WHERE id = ?1")
+      .bind_all(payment_id, returned_on, reason)
+      .run();
+  deallocate_payment(db_, now(), payment_id);
+  return payment(payment_id);
 }
 
 std::vector<Payment> Ledger::payments(Id account_id, const std::optional<std::string>& since) {
@@ -302,8 +400,27 @@ std::vector<Payment> Ledger::payments(Id account_id, const std::optional<std::st
 
 Pence Ledger::paid(Id account_id, const std::optional<std::string>& since) {
   Pence total = 0;
-  for (const Payment& p : payments(account_id, since)) total = money::add(total, p.amount);
+  for (const Payment& p : payments(account_id, since)) {
+    if (!p.returned_on) total = money::add(total, p.amount);
+  }
   return total;
+}
+
+Pence Ledger::credit(Id account_id) {
+  Pence total = 0;
+  for (const Payment& p : payments(account_id, std::nullopt)) {
+    if (!p.returned_on) total = money::add(total, p.amount - p.allocated);
+  }
+  return total;
+}
+
+void Ledger::allocate_recorded_payments() {
+  auto st = db_.prepare("SELECT 1 FROM settings WHERE key = 'allocate_recorded_payments'");
+  if (!st.step()) return;
+  Transaction tx(db_);
+  allocate_all_credit(db_, now());
+  db_.exec("DELETE FROM settings WHERE key = 'allocate_recorded_payments'");
+  tx.commit();
 }
 
 Schedule Ledger::issue_schedule(const NewSchedule& s) {
@@ -365,9 +482,33 @@ nlohmann::json to_json(const Account& a) {
 }
 
 nlohmann::json to_json(const Due& d) {
-  return {{"id", d.id},           {"case_id", d.case_id ? nlohmann::json(*d.case_id) : nullptr},
-          {"owed_to", d.owed_to}, {"state", d.state},
-          {"amount", d.amount},   {"origin", d.origin ? nlohmann::json(*d.origin) : nullptr}};
+  return {{"id", d.id},
+          {"case_id", d.case_id ? nlohmann::json(*d.case_id) : nullptr},
+          {"owed_to", d.owed_to},
+          {"state", d.state},
+          {"due_on", d.due_on},
+          {"amount", d.amount},
+          {"paid", d.paid},
+          {"outstanding", d.outstanding()},
+          {"origin", d.origin ? nlohmann::json(*d.origin) : nullptr}};
+}
+
+nlohmann::json to_json(const MoneyCategory& m) {
+  return {{"category", m.category},
+          {"owed", m.owed},
+          {"paid", m.paid},
+          {"written_off", m.written_off},
+          {"outstanding", m.outstanding}};
+}
+
+nlohmann::json to_json(const Charge& c) {
+  return {{"id", c.id},
+          {"kind", c.kind},
+          {"state", c.state},
+          {"due_on", c.due_on},
+          {"amount", c.amount},
+          {"paid", c.paid},
+          {"outstanding", c.outstanding()}};
 }
 
 nlohmann::json to_json(const Payment& p) {
@@ -376,7 +517,10 @@ nlohmann::json to_json(const Payment& p) {
           {"amount", p.amount},
           {"received_on", p.received_on},
           {"method", p.method ? nlohmann::json(*p.method) : nullptr},
-          {"reference", p.reference ? nlohmann::json(*p.reference) : nullptr}};
+          {"reference", p.reference ? nlohmann::json(*p.reference) : nullptr},
+          {"allocated", p.allocated},
+          {"returned_on", p.returned_on ? nlohmann::json(*p.returned_on) : nullptr},
+          {"return_reason", p.return_reason ? nlohmann::json(*p.return_reason) : nullptr}};
 }
 
 nlohmann::json to_json(const Schedule& s) {
@@ -386,6 +530,7 @@ nlohmann::json to_json(const Schedule& s) {
           {"frequency", s.frequency},
           {"periods", s.periods},
           {"first_collection_date", s.first_collection_date},
+          {"issued_on", s.issued_on},
           {"in_place", s.in_place},
           {"acceptable", s.acceptable ? nlohmann::json(*s.acceptable) : nullptr}};
 }

@@ -36,6 +36,7 @@ struct NewDue {
   std::string state = "active";
   Pence amount = 0;
   std::optional<std::string> origin;
+  std::optional<std::string> due_on;  // the date it fell due; today when not given
 };
 
 struct Due {
@@ -45,8 +46,11 @@ struct Due {
   std::optional<Id> case_id;
   std::string owed_to;
   std::string state;
-  Pence amount = 0;
+  Pence amount = 0;  // what fell due
+  Pence paid = 0;    // what payments allocated to it
   std::optional<std::string> origin;
+  std::string due_on;
+  Pence outstanding() const { return amount - paid; }
 };
 
 struct Charge {
@@ -54,6 +58,18 @@ struct Charge {
   std::string kind;   // collection or enforcement
   std::string state;  // active or written_off
   Pence amount = 0;
+  Pence paid = 0;
+  std::string due_on;
+  Pence outstanding() const { return amount - paid; }
+};
+
+// One line of a casegroup's money: dues owed to one party, or one kind of charge.
+struct MoneyCategory {
+  std::string category;  // RP, SOS_GB, SOS_NI, collection charges, enforcement charges
+  Pence owed = 0;        // everything that fell due
+  Pence paid = 0;        // what payments allocated to it
+  Pence written_off = 0;
+  Pence outstanding = 0;  // owed - paid - written off: active, suspended or deferred
 };
 
 struct Payment {
@@ -63,6 +79,9 @@ struct Payment {
   std::string received_on;
   std::optional<std::string> method;
   std::optional<std::string> reference;
+  Pence allocated = 0;  // what it has paid of dues and charges; the rest is credit
+  std::optional<std::string> returned_on;
+  std::optional<std::string> return_reason;
 };
 
 struct NewSchedule {
@@ -84,6 +103,7 @@ struct Schedule {
   std::string frequency;
   std::int64_t periods = 0;
   std::string first_collection_date;
+  std::string issued_on;  // the date this version was issued (the promise to pay was made)
   bool in_place = true;
   std::optional<bool> acceptable;
 };
@@ -103,14 +123,21 @@ class Ledger {
   void set_method_of_payment(Id account_id, const std::optional<std::string>& mop,
                              const std::optional<std::string>& status);
 
+  // Adds a due and allocates any credit on the account to it (engine/domain/allocation.hpp).
   Id add_due(const NewDue& due);
   std::vector<Due> dues(Id casegroup_id);
-  // Sum of dues, optionally narrowed to one owed_to and/or one state.
+  // What is outstanding on the casegroup's dues (what fell due less what payments paid of
+  // it), optionally narrowed to one owed_to and/or one state.
   Pence balance(Id casegroup_id, const std::optional<std::string>& owed_to,
                 const std::optional<std::string>& state);
   void set_due_state(Id due_id, std::string_view state);
 
   Id add_charge(Id casegroup_id, std::string_view kind, Pence amount);
+  // What is outstanding on the casegroup's active charges.
+  Pence charges_outstanding(Id casegroup_id);
+  // Owed, paid, written off and outstanding per category, in allocation order; categories
+  // with nothing in them are left out.
+  std::vector<MoneyCategory> money_summary(Id casegroup_id);
 
   // Writes off `arrears` of the casegroup's active dues (oldest first; the last one taken is
   // split when only part of it goes) and `charges` of its active charges, under a journal
@@ -119,11 +146,23 @@ class Ledger {
                Pence charges);
   std::vector<Charge> charges(Id casegroup_id);
 
+  // Records a payment received and allocates it to the account's dues and charges.
   Id record_payment(Id account_id, Pence amount, std::string_view received_on,
                     const std::optional<std::string>& method,
                     const std::optional<std::string>& reference);
+  // Marks a payment returned to the payer (a recalled Direct Debit, a bounced cheque): its
+  // allocations are taken back, so what it paid is owed again. Refused, changing nothing,
+  // for an unknown payment, one already returned, or a date before it was received.
+  Payment return_payment(Id payment_id, std::string_view returned_on, const std::string& reason);
+  Payment payment(Id payment_id);
   std::vector<Payment> payments(Id account_id, const std::optional<std::string>& since);
+  // Total received on the account (payments returned do not count), optionally since a date.
   Pence paid(Id account_id, const std::optional<std::string>& since);
+  // Received and not allocated: money held on the account until something active is owed.
+  Pence credit(Id account_id);
+
+  // After an upgrade from a database whose payments were never allocated (schema 8).
+  void allocate_recorded_payments();
 
   // Issues the next version of the casegroup's schedule; earlier versions stop being in place.
   Schedule issue_schedule(const NewSchedule& s);
@@ -140,9 +179,10 @@ class Ledger {
   Casegroups& casegroups_;
 };
 
-// Moves `amount` pence of a casegroup's dues or charges (the rows whose `match_column`
-// equals `match`) from state `from` to state `to`, oldest first, splitting the last row
-// taken when only part of it moves; stamps the moved rows with `write_off` when given.
+// Moves `amount` pence of what is outstanding on a casegroup's dues or charges (the rows
+// whose `match_column` equals `match`) from state `from` to state `to`, oldest first,
+// splitting a row when only part of it moves (what was paid of it always stays); stamps the
+// moved rows with `write_off` when given.
 // Returns the part of `amount` there was nothing to move for.
 enum class LiabilityTable { dues, charges };
 Pence move_liabilities(Database& db, const std::string& now, LiabilityTable table,
@@ -151,6 +191,8 @@ Pence move_liabilities(Database& db, const std::string& now, LiabilityTable tabl
 
 nlohmann::json to_json(const Account& a);
 nlohmann::json to_json(const Due& d);
+nlohmann::json to_json(const Charge& c);
+nlohmann::json to_json(const MoneyCategory& m);
 nlohmann::json to_json(const Payment& p);
 nlohmann::json to_json(const Schedule& s);
 

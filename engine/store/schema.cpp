@@ -524,6 +524,38 @@ BEGIN
 END;
 )sql";
 
+// Payment allocation (engine/domain/allocation.hpp): which payment paid which due or charge,
+// the date each fell due (kept when a write-off or a reversal splits the row, so that the
+// oldest is still paid first), and payments returned to the payer. The domain allocates the
+// payments recorded before this version when it next opens the database.
+constexpr const char* kV8 = R"sql(
+ALTER TABLE dues ADD COLUMN due_on TEXT;
+UPDATE dues SET due_on = substr(created_at, 1, 10);
+ALTER TABLE charges ADD COLUMN due_on TEXT;
+UPDATE charges SET due_on = substr(created_at, 1, 10);
+ALTER TABLE payments ADD COLUMN returned_on TEXT;
+ALTER TABLE payments ADD COLUMN return_reason TEXT;
+
+CREATE TABLE allocations (
+  id             INTEGER PRIMARY KEY,
+  payment_id     INTEGER NOT NULL REFERENCES payments(id),
+  due_id         INTEGER REFERENCES dues(id),
+  charge_id      INTEGER REFERENCES charges(id),
+  amount         INTEGER NOT NULL CHECK (typeof(amount) = 'integer' AND amount > 0),
+  allocated_on   TEXT NOT NULL,
+  deallocated_on TEXT,
+  CHECK ((due_id IS NULL) <> (charge_id IS NULL))
+);
+CREATE INDEX allocations_payment ON allocations(payment_id);
+CREATE INDEX allocations_due ON allocations(due_id) WHERE due_id IS NOT NULL;
+CREATE INDEX allocations_charge ON allocations(charge_id) WHERE charge_id IS NOT NULL;
+CREATE INDEX dues_account ON dues(account_id);
+CREATE INDEX charges_account ON charges(account_id);
+
+INSERT INTO settings(key, value)
+  SELECT 'allocate_recorded_payments', 'pending' WHERE EXISTS (SELECT 1 FROM payments);
+)sql";
+
 const std::vector<Migration>& migrations() {
   static const std::vector<Migration> all = {
       {1, "domain model", kV1},
@@ -533,6 +565,7 @@ const std::vector<Migration>& migrations() {
       {5, "write-off reversal", kV5},
       {6, "CHECK constraints as comparisons", "", checks_as_comparisons},
       {7, "waits on letters", kV7, letter_waits},
+      {8, "payment allocation", kV8},
   };
   return all;
 }

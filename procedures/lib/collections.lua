@@ -24,6 +24,14 @@ function M.due_by(schedule, day)
   return count, last
 end
 
+-- The first day whose payments count towards a schedule: the day it was issued, when the
+-- paying parent may pay the lump sum before the first collection, or the first collection
+-- date if that is earlier (a schedule recorded after collections began).
+function M.counted_from(schedule)
+  if schedule.issued_on < schedule.first_collection_date then return schedule.issued_on end
+  return schedule.first_collection_date
+end
+
 -- What the paying parent should have paid by `day`: lump sum plus each collection due.
 function M.expected_by(schedule, day)
   local count, last = M.due_by(schedule, day)

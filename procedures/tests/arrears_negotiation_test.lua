@@ -112,6 +112,36 @@ scenario("missed-payment monitor: a collection is missed five days after it fall
   t.eq(amp(cg)[1]:field("missed_collection"), "2026-11-20")
 end)
 
+scenario("missed-payment monitor: a lump sum paid before the first collection counts", function(t)
+  local cg, account = family(t)
+  -- Issued today (2026-11-20) with a 300.00 lump sum; collections from 2026-12-01.
+  payment.issue_schedule { casegroup = cg, lump_sum = 30000, amount_per_period = 10000,
+                           periods = 12, first_collection_date = "2026-12-01" }
+  t.eq(payment.schedule(cg).issued_on, "2026-11-20")
+  payment.record { account = account, amount = 30000, date = "2026-11-20", method = "card" }
+  t.advance { days = 11 }
+  payment.record { account = account, amount = 10000, date = "2026-12-01", method = "SO" }
+  t.advance { days = 6 } -- 2026-12-07: the first collection is past its grace, and was paid
+  t.run_script("missed_payment_monitor.lua")
+  t.eq(#amp(cg), 0, "lump sum and first collection paid: nothing missed")
+  t.eq(letters_to("CMSL6000"), 0, "no CMSL6000 to the receiving parents")
+end)
+
+scenario("missed-payment monitor: a returned Direct Debit leaves the collection missed", function(t)
+  local cg, account = family(t, { method = "DD" })
+  payment.issue_schedule { casegroup = cg, amount_per_period = 10000, periods = 12,
+                           first_collection_date = "2026-11-20" }
+  local paid = payment.record { account = account, amount = 10000, date = "2026-11-20",
+                                method = "DD" }
+  t.eq(payment.balance { casegroup = cg }, 230000, "the DD paid 100.00 of 2,400.00")
+  payment.return_payment { payment = paid, date = "2026-11-23", reason = "DD recalled (ARUDD 1)" }
+  t.eq(payment.balance { casegroup = cg }, 240000, "owed again once it came back")
+  t.advance { days = 5 }
+  t.run_script("missed_payment_monitor.lua")
+  t.eq(#amp(cg), 1, "the recalled collection is missed")
+  t.eq(amp(cg)[1]:field("shortfall"), "10000")
+end)
+
 scenario("missed-payment monitor: Disable Missed Payment Monitor raises nothing", function(t)
   local cg = family(t)
   payment.issue_schedule { casegroup = cg, amount_per_period = 10000, periods = 12,
@@ -368,6 +398,22 @@ scenario("part pay + promise to pay: waits five days for the further payment", f
   t.advance { days = 5 }
   t.eq(s.resolution_code, "Full Payment Made")
   t.eq(t.instance(id).result, "paid")
+end)
+
+scenario("a part payment lowers what is negotiated, and the schedule spreads the rest", function(t)
+  local cg, account = family(t)
+  -- 2,400.00 owed; 400.00 paid before the call leaves 2,000.00 to schedule.
+  payment.record { account = account, amount = 40000, date = clock.today(), method = "cheque" }
+  t.eq(payment.balance { casegroup = cg, state = "active" }, 200000)
+  local dues = payment.dues(cg)
+  t.eq(dues[1].paid, 40000, "the oldest due, to the first receiving parent, is paid first")
+  t.eq(dues[2].paid, 0)
+  start(t, cg, { reason = "Negotiation Requested" })
+  agree(t, { amount_per_period = "10000", schedule_in_place = "yes" })
+  local s = amp(cg)[1]
+  t.eq(s:field("negotiated_payment_amount"), "200000")
+  t.eq(s:field("negotiated_periods"), "20", "2,000.00 at 100.00 a month")
+  t.eq(payment.schedule(cg).periods, 20)
 end)
 
 scenario("allowable change of circumstances: a CofC SR, and negotiation continues", function(t)

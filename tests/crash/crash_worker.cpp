@@ -33,6 +33,7 @@ void setup(const std::string& db_path, const Home& home, int count) {
     g.paying_parent_id = payer;
     const Id group = engine.casegroups.create(g);
     engine.casegroups.add_case(group, receiver);
+    engine.ledger.open_account(payer, std::nullopt, std::string("SO"));
     runtime.create("crash_demo", group, {}, "crash-test");
   }
   tx.commit();

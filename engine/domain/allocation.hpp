@@ -1,0 +1,49 @@
+// Payment allocation: how the money received on a paying parent's account pays its dues and
+// charges. Every allocation is a row (payment, due or charge, pence), so that what a due has
+// been paid, and so what is outstanding on it, is always the sum of its allocations.
+//
+// The order, which docs/money.md explains and sources:
+//   1. dues owed to the receiving parent, then dues owed to the Secretary of State, then
+//      collection and enforcement charges (maintenance before fees);
+//   2. within each of those, the oldest first: by the date the money fell due, then by id;
+//   3. only what is active: suspended, deferred and written-off dues take nothing.
+// Money with nothing active to pay stays on the account as credit and is allocated, oldest
+// payment first, as soon as something active is owed (a new due, arrears made active again).
+#pragma once
+
+#include <string>
+
+#include "engine/core/money.hpp"
+#include "engine/domain/casegroups.hpp"
+#include "engine/store/database.hpp"
+
+namespace casekit {
+
+// Allocates the account's credit to what it owes, in the order above. Running it again with
+// nothing changed allocates nothing. Returns the pence it allocated.
+Pence allocate_credit(Database& db, const std::string& now, Id account_id);
+
+// Allocates the credit of every account that has any: after an upgrade from a database that
+// recorded payments before allocation existed.
+void allocate_all_credit(Database& db, const std::string& now);
+
+// Takes back every allocation of a payment that was returned (a recalled Direct Debit, a
+// bounced cheque), so its dues are owed again, then reallocates the account's other credit.
+void deallocate_payment(Database& db, const std::string& now, Id payment_id);
+
+// The pence allocated to one due or one charge, less what was taken back.
+Pence allocated_to_due(Database& db, Id due_id);
+Pence allocated_to_charge(Database& db, Id charge_id);
+
+// SQL for "what has been allocated to the row `table`.id", for SELECT lists.
+inline constexpr const char* kDuePaidSql =
+    "(SELECT coalesce(sum(a.amount), 0) FROM allocations a WHERE a.due_id = dues.id AND "
+    "a.deallocated_on IS NULL)";
+inline constexpr const char* kChargePaidSql =
+    "(SELECT coalesce(sum(a.amount), 0) FROM allocations a WHERE a.charge_id = charges.id AND "
+    "a.deallocated_on IS NULL)";
+inline constexpr const char* kPaymentAllocatedSql =
+    "(SELECT coalesce(sum(a.amount), 0) FROM allocations a WHERE a.payment_id = payments.id AND "
+    "a.deallocated_on IS NULL)";
+
+}  // namespace casekit

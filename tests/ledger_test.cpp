@@ -1,0 +1,283 @@
+// Payment allocation (engine/domain/allocation.hpp): the order money pays dues in, credit,
+// returned payments, and the balance invariant under any mix of ledger operations.
+#include <random>
+
+#include <catch2/catch.hpp>
+
+#include "engine/domain/allocation.hpp"
+#include "engine/domain/bancs.hpp"
+#include "tests/test_support.hpp"
+
+namespace casekit::test {
+namespace {
+
+NewDue due(Id casegroup, std::optional<Id> case_id, const char* owed_to, Pence amount,
+           const char* due_on) {
+  NewDue d;
+  d.casegroup_id = casegroup;
+  d.case_id = case_id;
+  d.owed_to = owed_to;
+  d.amount = amount;
+  d.due_on = due_on;
+  return d;
+}
+
+Pence paid_of(Ledger& ledger, Id casegroup, Id due_id) {
+  for (const Due& d : ledger.dues(casegroup)) {
+    if (d.id == due_id) return d.paid;
+  }
+  FAIL("no due " << due_id);
+  return 0;
+}
+
+}  // namespace
+
+TEST_CASE("a payment pays the receiving parent, then the Secretary of State, then charges") {
+  TestEngine t;
+  const auto f = t.family();
+  auto& ledger = t.engine.ledger;
+  const Id account = ledger.account_of_casegroup(f.casegroup).id;
+  // Added out of order on purpose: the order is by who is owed, then by date due.
+  const Id sos = ledger.add_due(due(f.casegroup, std::nullopt, "SOS_GB", 30000, "2020-01-01"));
+  const Id rp_new = ledger.add_due(due(f.casegroup, f.case_id, "RP", 20000, "2024-06-01"));
+  const Id rp_old = ledger.add_due(due(f.casegroup, f.case_id, "RP", 10000, "2023-01-01"));
+  const Id charge = ledger.add_charge(f.casegroup, "collection", 5000);
+
+  ledger.record_payment(account, 15000, "2026-11-20", std::string("SO"), std::nullopt);
+  CHECK(paid_of(ledger, f.casegroup, rp_old) == 10000);
+  CHECK(paid_of(ledger, f.casegroup, rp_new) == 5000);
+  CHECK(paid_of(ledger, f.casegroup, sos) == 0);
+  CHECK(ledger.balance(f.casegroup, std::nullopt, std::nullopt) == 45000);
+
+  ledger.record_payment(account, 50000, "2026-11-21", std::nullopt, std::nullopt);
+  CHECK(paid_of(ledger, f.casegroup, rp_new) == 20000);
+  CHECK(paid_of(ledger, f.casegroup, sos) == 30000);
+  CHECK(ledger.charges(f.casegroup).front().id == charge);
+  CHECK(ledger.charges(f.casegroup).front().paid == 5000);
+  CHECK(ledger.balance(f.casegroup, std::nullopt, std::nullopt) == 0);
+  CHECK(ledger.charges_outstanding(f.casegroup) == 0);
+  // 65,000 in, 65,000 owed: 0 over. Another 700 has nothing to pay and is held.
+  ledger.record_payment(account, 700, "2026-11-22", std::nullopt, std::nullopt);
+  CHECK(ledger.credit(account) == 700);
+  CHECK(ledger.paid(account, std::nullopt) == 65700);
+}
+
+TEST_CASE("only active dues are paid, and credit waits for the next due") {
+  TestEngine t;
+  const auto f = t.family();
+  auto& ledger = t.engine.ledger;
+  const Id account = ledger.account_of_casegroup(f.casegroup).id;
+  NewDue deferred = due(f.casegroup, f.case_id, "RP", 9000, "2020-01-01");
+  deferred.state = "deferred";
+  const Id held = ledger.add_due(deferred);
+  ledger.record_payment(account, 4000, "2026-11-20", std::nullopt, std::nullopt);
+  CHECK(paid_of(ledger, f.casegroup, held) == 0);
+  CHECK(ledger.credit(account) == 4000);
+
+  const Id next = ledger.add_due(due(f.casegroup, f.case_id, "RP", 2500, "2026-12-01"));
+  CHECK(paid_of(ledger, f.casegroup, next) == 2500);
+  CHECK(ledger.credit(account) == 1500);
+  // Made active, the deferred arrears take what is left.
+  ledger.set_due_state(held, "active");
+  CHECK(paid_of(ledger, f.casegroup, held) == 1500);
+  CHECK(ledger.credit(account) == 0);
+  CHECK(ledger.balance(f.casegroup, std::nullopt, std::string("active")) == 7500);
+}
+
+TEST_CASE("a returned payment is owed again, and other credit fills the gap") {
+  TestEngine t;
+  const auto f = t.family();
+  auto& ledger = t.engine.ledger;
+  const Id account = ledger.account_of_casegroup(f.casegroup).id;
+  const Id d = ledger.add_due(due(f.casegroup, f.case_id, "RP", 10000, "2025-01-01"));
+  const Id dd = ledger.record_payment(account, 6000, "2026-11-01", std::string("DD"), {});
+  const Id cheque = ledger.record_payment(account, 7000, "2026-11-10", std::string("cheque"), {});
+  CHECK(paid_of(ledger, f.casegroup, d) == 10000);
+  CHECK(ledger.credit(account) == 3000);
+
+  const Payment back = ledger.return_payment(dd, "2026-11-12", "DD recalled (ARUDD 0)");
+  CHECK(back.returned_on == std::optional<std::string>("2026-11-12"));
+  CHECK(back.allocated == 0);
+  // The cheque's 3,000 of credit now pays what the recalled DD had paid.
+  CHECK(paid_of(ledger, f.casegroup, d) == 7000);
+  CHECK(ledger.payment(cheque).allocated == 7000);
+  CHECK(ledger.credit(account) == 0);
+  CHECK(ledger.paid(account, std::nullopt) == 7000);
+  CHECK(ledger.balance(f.casegroup, std::nullopt, std::nullopt) == 3000);
+
+  const auto allocations = t.count("allocations");
+  CHECK_THROWS_WITH(ledger.return_payment(dd, "2026-11-13", "again"),
+                    Catch::Contains("already returned on 2026-11-12"));
+  CHECK_THROWS_WITH(ledger.return_payment(cheque, "2026-11-09", "bounced"),
+                    Catch::Contains("received on 2026-11-10"));
+  CHECK_THROWS_WITH(ledger.return_payment(cheque, "2026-11-11", ""),
+                    Catch::Contains("needs the reason"));
+  CHECK_THROWS_WITH(ledger.return_payment(999, "2026-11-11", "bounced"),
+                    Catch::Contains("no payment with id 999"));
+  CHECK(t.count("allocations") == allocations);
+  CHECK(ledger.payment(cheque).allocated == 7000);
+}
+
+TEST_CASE("a write-off takes only what is unpaid, and a reversal brings it back to be paid") {
+  TestEngine t;
+  const auto f = t.family();
+  auto& ledger = t.engine.ledger;
+  LocalBancs bancs(t.db, t.clock);
+  const Id account = ledger.account_of_casegroup(f.casegroup).id;
+  ledger.add_due(due(f.casegroup, f.case_id, "RP", 10000, "2025-01-01"));
+  ledger.record_payment(account, 4000, "2026-11-01", std::nullopt, std::nullopt);
+  // 6,000 is unpaid; the write-off may take that and no more.
+  CHECK_THROWS_WITH(ledger.write_off(f.casegroup, "JN-1", "2026-11-02", 6001, 0),
+                    Catch::Contains("less active arrears"));
+  ledger.write_off(f.casegroup, "JN-1", "2026-11-02", 6000, 0);
+  CHECK(ledger.balance(f.casegroup, std::nullopt, std::string("active")) == 0);
+  CHECK(ledger.balance(f.casegroup, std::nullopt, std::string("written_off")) == 6000);
+  for (const Due& d : ledger.dues(f.casegroup)) {
+    CHECK(d.due_on == "2025-01-01");  // the split row keeps the date it fell due
+    CHECK((d.state == "written_off" ? d.paid == 0 : d.paid == 4000));
+  }
+
+  ledger.record_payment(account, 2500, "2026-11-03", std::nullopt, std::nullopt);
+  CHECK(ledger.credit(account) == 2500);
+  REQUIRE(bancs.reverse_write_off(account, "JN-1", "2026-11-02", 6000).ok);
+  CHECK(ledger.credit(account) == 2500);  // suspended arrears are not paid yet
+  REQUIRE(bancs.unsuspend(account, "JN-1").ok);
+  CHECK(ledger.credit(account) == 0);
+  CHECK(ledger.balance(f.casegroup, std::nullopt, std::string("active")) == 3500);
+}
+
+TEST_CASE("payments recorded before allocation existed are allocated on upgrade") {
+  TempDir dir;
+  SimulatedClock clock(parse_instant("2026-11-20T09:00:00Z"));
+  {
+    Database db(dir.path() / "x.db", OpenMode::create);
+    db.set_clock(&clock);
+    migrate(db, 7);
+    db.exec(
+        "INSERT INTO clients(name, created_at) VALUES ('Pat', 'then'), ('Alex', 'then');"
+        "INSERT INTO casegroups(paying_parent_id, segment, region, created_at) "
+        "  VALUES (1, 'Arrears', 'E&W', 'then');"
+        "INSERT INTO cases(casegroup_id, receiving_parent_id, created_at) VALUES (1, 2, 'then');"
+        "INSERT INTO ledger_accounts(client_id, bancs_number, created_at) "
+        "  VALUES (1, 'BN1', 'then');"
+        "INSERT INTO dues(account_id, casegroup_id, case_id, owed_to, state, amount, "
+        "  created_at) VALUES (1, 1, 1, 'RP', 'active', 8000, '2026-01-01T00:00:00Z');"
+        "INSERT INTO payments(account_id, amount, received_on, created_at) "
+        "  VALUES (1, 3000, '2026-02-01', 'then');");
+  }
+  Database db(dir.path() / "x.db", OpenMode::existing);
+  migrate(db);
+  Engine engine(db, clock, Home{kSourceDir});
+  CHECK(engine.ledger.balance(1, std::nullopt, std::nullopt) == 5000);
+  CHECK(engine.ledger.dues(1).front().due_on == "2026-01-01");
+  auto st = db.prepare("SELECT count(*) FROM settings WHERE key = 'allocate_recorded_payments'");
+  st.step();
+  CHECK(st.integer(0) == 0);
+  // Opening again allocates nothing more.
+  Engine again(db, clock, Home{kSourceDir});
+  CHECK(again.ledger.balance(1, std::nullopt, std::nullopt) == 5000);
+}
+
+// For any sequence of dues, charges, payments, returns, write-offs and reversals, what is
+// owed and not written off equals what fell due, less what payments paid, less what was
+// written off, plus what was reversed: to the penny, and no row is ever paid more than it is.
+TEST_CASE("outstanding = dues - allocations - write-offs + reversals, for any sequence") {
+  for (unsigned seed = 1; seed <= 12; ++seed) {
+    CAPTURE(seed);
+    TestEngine t;
+    const auto f = t.family();
+    auto& ledger = t.engine.ledger;
+    LocalBancs bancs(t.db, t.clock);
+    const Id account = ledger.account_of_casegroup(f.casegroup).id;
+    std::mt19937 rng(seed);
+    auto upto = [&](Pence n) { return std::uniform_int_distribution<Pence>(1, n)(rng); };
+
+    Pence raised = 0, received = 0, written_off = 0, reversed = 0;
+    std::vector<std::pair<Id, Pence>> payments;             // not yet returned
+    std::vector<std::pair<std::string, Pence>> write_offs;  // journal, left to reverse
+    for (int step = 0; step < 60; ++step) {
+      CAPTURE(step);
+      const std::string date =
+          "2026-0" + std::to_string(1 + step % 9) + "-1" + std::to_string(step % 10);
+      switch (upto(7)) {
+        case 1:
+        case 2: {
+          const Pence amount = upto(40000);
+          ledger.add_due(upto(2) == 1
+                             ? due(f.casegroup, f.case_id, "RP", amount, date.c_str())
+                             : due(f.casegroup, std::nullopt, "SOS_GB", amount, date.c_str()));
+          raised += amount;
+          break;
+        }
+        case 3: {
+          const Pence amount = upto(3000);
+          ledger.add_charge(f.casegroup, upto(2) == 1 ? "collection" : "enforcement", amount);
+          raised += amount;
+          break;
+        }
+        case 4: {
+          const Pence amount = upto(30000);
+          payments.emplace_back(ledger.record_payment(account, amount, "2026-01-01", {}, {}),
+                                amount);
+          received += amount;
+          break;
+        }
+        case 5: {
+          if (payments.empty()) break;
+          const auto at = payments.begin() + (upto(payments.size()) - 1);
+          ledger.return_payment(at->first, "2026-02-01", "returned");
+          received -= at->second;
+          payments.erase(at);
+          break;
+        }
+        case 6: {
+          const Pence arrears = ledger.balance(f.casegroup, std::nullopt, std::string("active"));
+          const Pence charges = ledger.charges_outstanding(f.casegroup);
+          if (arrears == 0) break;
+          const Pence a = upto(arrears), c = charges ? upto(charges) - 1 : 0;
+          const std::string journal = "JN-" + std::to_string(step);
+          ledger.write_off(f.casegroup, journal, "2026-03-01", a, c);
+          write_offs.emplace_back(journal, a + c);
+          written_off += a + c;
+          break;
+        }
+        case 7: {
+          if (write_offs.empty()) break;
+          auto& [journal, left] = write_offs[upto(write_offs.size()) - 1];
+          if (left == 0) break;
+          const Pence amount = upto(left);
+          REQUIRE(bancs.reverse_write_off(account, journal, "2026-03-01", amount).ok);
+          bancs.unsuspend(account, journal);  // refused (and harmless) when only charges came back
+          left -= amount;
+          reversed += amount;
+          break;
+        }
+      }
+
+      Pence live = 0, allocated = 0;
+      bool active_unpaid = false;
+      for (const Due& d : ledger.dues(f.casegroup)) {
+        REQUIRE(d.paid >= 0);
+        REQUIRE(d.outstanding() >= 0);
+        allocated += d.paid;
+        if (d.state != "written_off") live += d.outstanding();
+        if (d.state == "active" && d.outstanding() > 0) active_unpaid = true;
+      }
+      for (const Charge& c : ledger.charges(f.casegroup)) {
+        REQUIRE(c.outstanding() >= 0);
+        allocated += c.paid;
+        if (c.state != "written_off") live += c.outstanding();
+        if (c.state == "active" && c.outstanding() > 0) active_unpaid = true;
+      }
+      const Pence credit = ledger.credit(account);
+      REQUIRE(credit >= 0);
+      REQUIRE(allocated + credit == received);
+      REQUIRE(live == raised - allocated - written_off + reversed);
+      // Money is never left idle while something active is owed.
+      REQUIRE((credit == 0 || !active_unpaid));
+      for (const auto& [id, amount] : payments) REQUIRE(ledger.payment(id).allocated <= amount);
+    }
+  }
+}
+
+}  // namespace casekit::test
