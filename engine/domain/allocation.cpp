@@ -48,13 +48,6 @@ std::vector<Owed> owed(Database& db, Id account_id) {
   return out;
 }
 
-Pence sum_of(Database& db, const std::string& sql, Id id) {
-  auto st = db.prepare(sql);
-  st.bind(1, id);
-  st.step();
-  return st.integer(0);
-}
-
 }  // namespace
 
 Pence allocate_credit(Database& db, const std::string& now, Id account_id) {
@@ -106,18 +99,10 @@ void deallocate_payment(Database& db, const std::string& now, Id payment_id) {
   allocate_credit(db, now, account);
 }
 
-Pence allocated_to_due(Database& db, Id due_id) {
-  return sum_of(db,
-                "SELECT coalesce(sum(amount), 0) FROM allocations WHERE due_id = ?1 AND "
-                "deallocated_on IS NULL",
-                due_id);
-}
-
-Pence allocated_to_charge(Database& db, Id charge_id) {
-  return sum_of(db,
-                "SELECT coalesce(sum(amount), 0) FROM allocations WHERE charge_id = ?1 AND "
-                "deallocated_on IS NULL",
-                charge_id);
+Pence credit_of(Database& db, Id account_id) {
+  Pence total = 0;
+  for (const Credit& c : credits(db, account_id)) total = money::add(total, c.amount);
+  return total;
 }
 
 }  // namespace casekit

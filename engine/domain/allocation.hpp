@@ -31,9 +31,8 @@ void allocate_all_credit(Database& db, const std::string& now);
 // bounced cheque), so its dues are owed again, then reallocates the account's other credit.
 void deallocate_payment(Database& db, const std::string& now, Id payment_id);
 
-// The pence allocated to one due or one charge, less what was taken back.
-Pence allocated_to_due(Database& db, Id due_id);
-Pence allocated_to_charge(Database& db, Id charge_id);
+// Money received on the account (and not returned) that no due or charge has taken yet.
+Pence credit_of(Database& db, Id account_id);
 
 // SQL for "what has been allocated to the row `table`.id", for SELECT lists.
 inline constexpr const char* kDuePaidSql =

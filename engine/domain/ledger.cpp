@@ -407,11 +407,7 @@ Pence Ledger::paid(Id account_id, const std::optional<std::string>& since) {
 }
 
 Pence Ledger::credit(Id account_id) {
-  Pence total = 0;
-  for (const Payment& p : payments(account_id, std::nullopt)) {
-    if (!p.returned_on) total = money::add(total, p.amount - p.allocated);
-  }
-  return total;
+  return credit_of(db_, account_id);
 }
 
 void Ledger::allocate_recorded_payments() {
