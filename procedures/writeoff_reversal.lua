@@ -24,10 +24,18 @@ local PLAN = {
   "Issue new schedule",
 }
 
+local function add_once(list, name)
+  for _, there in ipairs(list) do
+    if there == name then return end
+  end
+  list[#list + 1] = name
+end
+
 -- Steps 6 to 8: journal number, write-off date, related SRs and the reason. Asked again
 -- until they are complete and make sense: the source's "system error" that stops the
--- caseworker progressing without them.
-local function ask_details(s, cg)
+-- caseworker progressing without them. Everyone who enters or amends them is added to
+-- `preparers`, who may not approve the reversal.
+local function ask_details(s, cg, preparers)
   while true do
     local d = task.await {
       inbox = "caseworker", kind = "reversal_details", sr = s, due_in_days = 2,
@@ -37,6 +45,7 @@ local function ask_details(s, cg)
       fields = { "journal_number", "write_off_date", "related_srs", "amount" },
       required = { "journal_number", "write_off_date" },
     }
+    add_once(preparers, d.by)
     local problems = {}
     if not clock.is_date(d.fields.write_off_date) then
       problems[#problems + 1] = "write-off date '" .. d.fields.write_off_date
@@ -69,7 +78,7 @@ local function ask_details(s, cg)
       s:complete_step("Attach related SRs")
       s:complete_step("Select reason for reversal")
       return { journal = d.fields.journal_number, date = d.fields.write_off_date,
-               amount = amount }
+               amount = amount, by = d.by }
     end
     s:add_note("Details not accepted: " .. table.concat(problems, "; "))
   end
@@ -95,78 +104,85 @@ local function display(s, details)
 end
 
 -- Calls BaNCS until it answers ok: after each ERR (already shown on the SR) the caseworker
--- is asked to retry, and the SR stays open meanwhile.
-local function until_ok(s, what, call)
+-- is asked what to do, and the SR stays open meanwhile. `outcomes` are "retry" and, where
+-- the caseworker may stop instead, "close"; returns the answer, or nil when closed.
+local function until_ok(s, what, outcomes, call)
   while true do
     local answer = call()
     if answer.ok then return answer end
-    task.await {
+    local next = task.await {
       inbox = "caseworker", kind = "bancs_failure", sr = s,
-      title = "BaNCS did not " .. what .. " (ERR: " .. answer.message .. "): retry",
-      outcomes = { "retry" },
+      title = "BaNCS did not " .. what .. " (ERR: " .. answer.message .. "): "
+        .. table.concat(outcomes, " or "),
+      outcomes = outcomes,
     }
+    if next.outcome == "close" then return nil end
   end
 end
 
--- Step 12: reverse in BaNCS; the arrears come back suspended.
+-- Step 12: reverse in BaNCS; the arrears come back suspended. After an ERR nothing has
+-- moved in BaNCS, so the caseworker may close the SR instead of retrying (step 11: "close
+-- and complete the SR"). Returns false when they did.
 local function reverse(s, details, amount)
-  local done = until_ok(s, "reverse the write off", function()
+  local done = until_ok(s, "reverse the write off", { "retry", "close" }, function()
     return bancs.reverse_write_off { sr = s, journal = details.journal,
                                      write_off_date = details.date, amount = amount }
   end)
+  if not done then return false end
   s:complete_step("Reverse write off in BaNCS")
   s:add_note(string.format("Reversed %s of journal %s in BaNCS (journal %s); the arrears are "
     .. "suspended", money.format(amount), details.journal, done.reverse_journal))
+  return true
 end
 
--- Step 13: a child Unsuspend liabilities SR makes the reversed arrears active.
+-- Step 13: a child Unsuspend liabilities SR makes the reversed arrears active. Only a retry
+-- is offered on an ERR: the write-off is already reversed, and closing here would leave
+-- the arrears suspended, neither written off nor collectable.
 local function unsuspend(s, cg, details)
   local child = sr.create { process = "Payments", area = "Manage liabilities",
                             sub_area = "Unsuspend liabilities", casegroup = cg, parent = s,
                             status = "In Progress",
                             reason = "Reversal of write off " .. details.journal }
-  until_ok(child, "unsuspend the liabilities", function()
+  until_ok(child, "unsuspend the liabilities", { "retry" }, function()
     return bancs.unsuspend { sr = child, journal = details.journal }
   end)
   child:close("Complete")
   s:complete_step("Unsuspend liabilities")
 end
 
--- Step 14: a new promise-to-pay schedule version for every party, then the client contact
--- (with the optional free-text CMEL9271, the only letter this procedure may send).
+-- Step 14: contact the client (with the optional free-text CMEL9271, the only letter this
+-- procedure sends), then a new schedule for the arrears as they now stand. The schedule is
+-- arrears negotiation's to make (source 000, "Negotiate New Arrears Payment Schedule"): its
+-- debt steer and 40% check apply to it, its no-contact rules when the client was not
+-- reached, and its letters issue it to every party in the casegroup.
 local function after_reversal(s, cg)
-  local current = payment.schedule(cg)
-  local parties = { cg.paying_parent.name }
-  for _, c in ipairs(cg:cases()) do parties[#parties + 1] = c.receiving_parent.name end
-  if current then
-    local owed = payment.balance { casegroup = cg, state = "active" }
-    local periods = math.max(1, money.div_ceil(owed, math.max(current.amount_per_period, 1)))
-    local issued = payment.issue_schedule {
-      casegroup = cg, amount_per_period = current.amount_per_period, periods = periods,
-      frequency = current.frequency,
-      first_collection_date = clock.add_days(clock.today(), 14) }
-    s:add_note(string.format("Schedule version %d issued to %s", issued.version,
-      table.concat(parties, ", ")))
-  else
-    s:add_note("No payment schedule in place: the arrears are to be negotiated")
-  end
-  s:complete_step("Issue new schedule")
   local contact = task.await {
     inbox = "caseworker", kind = "contact_client", sr = s, due_in_days = 5,
-    title = "Tell the client the reversal is complete and discuss the arrears",
-    outcomes = { "contacted", "negotiation requested", "no contact" },
+    title = "Tell the client the reversal is complete and discuss what they want to do with "
+      .. "the arrears",
+    outcomes = { "contacted", "no contact" },
     fields = { "letter_to", "letter_text" },
   }
+  s:set_field("client_contact", contact.outcome)
   if contact.fields.letter_text and contact.fields.letter_text ~= "" then
     local to = contact.fields.letter_to == "receiving_parent" and cg:cases()[1].receiving_parent
       or cg.paying_parent
     letter.send { template = "CMEL9271", to = to, casegroup = cg, sr = s,
                   fields = { free_text = contact.fields.letter_text } }
   end
-  if contact.outcome == "negotiation requested" and procedures.exists("arrears_negotiation") then
-    procedures.start { name = "arrears_negotiation", casegroup = cg,
-                       params = { reason = "Reverse write off" } }
+  local owed = payment.balance { casegroup = cg, state = "active" }
+  if owed == 0 then
+    s:add_note("No active arrears after the reversal: no schedule to issue")
+  else
+    local current = payment.schedule(cg)
+    local instance = procedures.start { name = "arrears_negotiation", casegroup = cg,
+                                        params = { reason = "Reverse write off" } }
+    s:add_note(string.format("New schedule for %s of active arrears %s: negotiated by arrears "
+      .. "negotiation (instance %d, reason Reverse write off)", money.format(owed),
+      current and ("to replace schedule version " .. current.version)
+        or "(no payment schedule was in place)", instance))
   end
+  s:complete_step("Issue new schedule")
 end
 
 return procedure {
@@ -181,8 +197,11 @@ return procedure {
     s:set_status("In Progress")
     s:add_steps(PLAN)
 
+    -- Who entered or amended the details: none of them may approve (segregation of duties).
+    -- The one who started the reversal counts too.
+    local preparers = { ctx.started_by }
     while true do
-      local details = ask_details(s, cg)
+      local details = ask_details(s, cg, preparers)
       local shown, instead = display(s, details)
       if not shown then
         if instead == "close" then
@@ -200,10 +219,13 @@ return procedure {
           goto again
         end
 
-        -- Steps 8 to 10: team leader approval; the caseworker who submitted cannot approve.
+        -- Steps 8 to 10: team leader approval. The submitter is whoever entered the details
+        -- just submitted; neither they nor anyone who entered or amended them may approve.
         s:set_status("Pending Approval", "Pending Approval TL")
+        s:set_field("submitted_by", details.by)
         local decision = task.await {
           inbox = "team_leader", kind = "approval", sr = s, due_in_days = 3,
+          submitted_by = details.by, not_by = preparers,
           title = string.format("Approve reversal of write off %s: %s (%s)", details.journal,
             money.format(amount), s.reason),
           outcomes = { "approved", "rejected" }, fields = { "reasons" },
@@ -213,7 +235,10 @@ return procedure {
           s:complete_step("Team leader approval")
           s:set_status("In Progress")
           s:set_field("reason_code", "Reverse write off arrears")
-          reverse(s, details, amount)
+          if not reverse(s, details, amount) then
+            s:close("Complete", "Not reversed")
+            return "closed"
+          end
           unsuspend(s, cg, details)
           after_reversal(s, cg)
           s:close("Complete", "Write off reversed")

@@ -107,6 +107,8 @@ TEST_CASE("write-off reversal: approved, reversed, unsuspended, a new schedule i
   const WorkItem approval = r.open_item();
   CHECK(approval.spec.inbox == "team_leader");
   CHECK(approval.spec.submitted_by == "carl");
+  CHECK(approval.spec.not_by == std::vector<std::string>{"carl"});  // started and entered
+  CHECK(r.field("submitted_by") == "carl");
 
   r.complete("approved", {}, "tina");
   CHECK(r.field("bancs_status") == "ok");
@@ -124,13 +126,8 @@ TEST_CASE("write-off reversal: approved, reversed, unsuspended, a new schedule i
   REQUIRE(children.size() == 1);
   CHECK(children[0].sub_area == "Unsuspend liabilities");
   CHECK(children[0].status == "Closed");
-  // A new schedule version for the whole casegroup.
-  const auto schedule = r.d.engine.ledger.current_schedule(r.f.casegroup);
-  REQUIRE(schedule);
-  CHECK(schedule->version == 2);
-  CHECK(schedule->periods == 12);  // 120,000 at 10,000 a month
-  CHECK_THAT(r.notes().back(), Catch::Contains("Schedule version 2 issued to Sam Payer, Alex "
-                                               "Receiver"));
+  // No schedule yet: that comes from the negotiation after the client contact.
+  CHECK(r.d.engine.ledger.current_schedule(r.f.casegroup)->version == 1);
 
   // Step 14, with the optional free-text letter: the only letter the procedure sends.
   r.complete("contacted", {{"letter_text", "Your arrears have been reinstated."}}, "carl");
@@ -141,6 +138,13 @@ TEST_CASE("write-off reversal: approved, reversed, unsuspended, a new schedule i
   CHECK_THAT(letters[0].body, Catch::Contains("Your arrears have been reinstated."));
   CHECK(r.reversal_sr().status == "Closed");
   CHECK(r.result() == "\"reversed\"");
+  // The new schedule is arrears negotiation's, with its debt steer and 40% check.
+  CHECK_THAT(r.notes().back(), Catch::Contains("New schedule for £1,200.00 of active arrears to "
+                                               "replace schedule version 1: negotiated by "
+                                               "arrears negotiation"));
+  const Instance negotiation = r.d.instance(r.instance + 1);
+  CHECK(negotiation.procedure == "arrears_negotiation");
+  CHECK(negotiation.status == "waiting");
 }
 
 TEST_CASE("write-off reversal: journal number and write-off date are required") {
@@ -242,6 +246,12 @@ TEST_CASE("write-off reversal: the submitter cannot approve, and a rejection nee
     r.complete("amend and resubmit", {}, "carl");
     r.details("carl");
     CHECK(r.suspend_rows() == 1);  // displayed again, same row
+    // carl submitted this time, but tina entered the first details: neither may approve.
+    const auto again = r.open_item();
+    CHECK(again.spec.submitted_by == "carl");
+    CHECK(again.spec.not_by == std::vector<std::string>{"carl", "tina"});
+    CHECK_THROWS_WITH(r.d.runtime.complete_task(again.id, "approved", {}, "tina"),
+                      Catch::Contains("entered or amended"));
     r.complete("approved", {}, "tom");
     CHECK(r.balance("written_off") == 0);
     r.complete("contacted", {}, "carl");

@@ -71,6 +71,7 @@ WorkItemSpec read_work_item(Args& a) {
         std::chrono::floor<std::chrono::days>(days_from_now(a, 1, "due_in_days", *days)));
   }
   spec.submitted_by = a.opt_field_string(1, "submitted_by");
+  spec.not_by = string_list(a, 1, "not_by");
   if (h.instance) {
     spec.instance_id = h.instance;
     if (!spec.submitted_by) spec.submitted_by = h.engine.work_items.last_completed_by(h.instance);
@@ -79,7 +80,7 @@ WorkItemSpec read_work_item(Args& a) {
 }
 
 // The keys of a work item's spec (read_work_item), and the one key each call adds.
-constexpr std::array<Key, 10> work_item_keys(Key own) {
+constexpr std::array<Key, 11> work_item_keys(Key own) {
   return {{{"inbox", "string", Catalogue::inbox},
            {"kind", "string"},
            {"title", "string"},
@@ -89,6 +90,7 @@ constexpr std::array<Key, 10> work_item_keys(Key own) {
            {"sr", "SR or id"},
            {"due_in_days", "integer"},
            {"submitted_by", "string"},
+           {"not_by", "list of strings"},
            own}};
 }
 
@@ -126,7 +128,8 @@ const Function kTaskFunctions[] = {
      "role fits the inbox completes it with one of `outcomes`. `fields` names what the person "
      "may fill in; `required` lists the fields every outcome needs, or per outcome "
      "(`{rejected={\"reason\"}}`). With `kind=\"approval\"` the submitter (`submitted_by`, by "
-     "default whoever completed this instance's previous work item) cannot complete it. With "
+     "default whoever completed this instance's previous work item) cannot complete it, nor "
+     "can anyone in `not_by` (whoever entered or amended what is approved). With "
      "`timeout_days`, an item nobody completes in time is cancelled and the wait returns "
      "`{kind=\"timeout\", timeout=true}`.",
      Replay::record, kTaskAwaitKeys},

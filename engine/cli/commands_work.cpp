@@ -60,8 +60,9 @@ void add_task(CLI::App& app, Context& ctx) {
       std::cout << "required:  " << joined(names)
                 << (outcome == "*" ? "" : " (when " + outcome + ")") << "\n";
     }
-    std::cout << "submitted: " << or_dash(w.spec.submitted_by) << "\n"
-              << "due:       " << or_dash(w.spec.due_date) << "\n"
+    std::cout << "submitted: " << or_dash(w.spec.submitted_by) << "\n";
+    if (!w.spec.not_by.empty()) std::cout << "not by:    " << joined(w.spec.not_by) << "\n";
+    std::cout << "due:       " << or_dash(w.spec.due_date) << "\n"
               << "status:    " << w.status;
     if (w.outcome) std::cout << " (" << *w.outcome << " by " << or_dash(w.completed_by) << ")";
     std::cout << "\n";

@@ -77,6 +77,7 @@ const RowFormat kWorkItemRow{
     column<WorkItem>("required_fields", read_json<&WorkItemSpec::required>),
     column<&WorkItem::spec, &WorkItemSpec::due_date>("due_date"),
     column<&WorkItem::spec, &WorkItemSpec::submitted_by>("submitted_by"),
+    column<WorkItem>("not_by", read_json<&WorkItemSpec::not_by>),
     column<&WorkItem::spec, &WorkItemSpec::instance_id>("instance_id"),
     column<&WorkItem::status>("status"),
     column<&WorkItem::outcome>("outcome"),
@@ -117,12 +118,14 @@ Id WorkItems::create(const WorkItemSpec& spec) {
   }
   db_.prepare(
          "INSERT INTO work_items(inbox, kind, sr_id, title, outcomes, fields, required_fields, "
-         "due_date, submitted_by, instance_id, dedupe_key, created_at) "
-         "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)")
-      .bind_all(spec.inbox, spec.kind, spec.sr_id, spec.title, nlohmann::json(spec.outcomes).dump(),
-                nlohmann::json(spec.fields).dump(), nlohmann::json(spec.required).dump(),
-                spec.due_date, spec.submitted_by, spec.instance_id, spec.key,
-                format_instant(clock_.now()))
+         "due_date, submitted_by, not_by, instance_id, dedupe_key, created_at) "
+         "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)")
+      .bind_all(
+          spec.inbox, spec.kind, spec.sr_id, spec.title, nlohmann::json(spec.outcomes).dump(),
+          nlohmann::json(spec.fields).dump(), nlohmann::json(spec.required).dump(), spec.due_date,
+          spec.submitted_by,
+          spec.not_by.empty() ? std::nullopt : std::optional(nlohmann::json(spec.not_by).dump()),
+          spec.instance_id, spec.key, format_instant(clock_.now()))
       .run();
   return db_.last_insert_id();
 }
@@ -184,6 +187,11 @@ WorkItem WorkItems::complete(Id id, const std::string& outcome,
     throw Error(ErrorCode::invalid, user.name + " submitted this request and cannot approve it " +
                                         "(segregation of duties); another team leader must");
   }
+  if (item.spec.kind == "approval" && contains(item.spec.not_by, user.name)) {
+    throw Error(ErrorCode::invalid, user.name + " entered or amended what this request " +
+                                        "approves and cannot approve it (segregation of " +
+                                        "duties); another team leader must");
+  }
   db_.prepare(
          "UPDATE work_items SET status = 'completed', outcome = ?1, field_values = ?2, "
          "completed_by = ?3, completed_at = ?4 WHERE id = ?5 AND status = 'open'")
@@ -220,6 +228,7 @@ nlohmann::json to_json(const WorkItem& w) {
           {"required", w.spec.required},
           {"due_date", or_null(w.spec.due_date)},
           {"submitted_by", or_null(w.spec.submitted_by)},
+          {"not_by", w.spec.not_by},
           {"status", w.status},
           {"outcome", or_null(w.outcome)},
           {"field_values", w.field_values},

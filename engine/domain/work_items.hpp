@@ -46,6 +46,9 @@ struct WorkItemSpec {
   std::optional<Id> sr_id;
   std::optional<std::string> due_date;
   std::optional<std::string> submitted_by;
+  // Besides the submitter, who may not complete an approval: whoever entered or amended
+  // what it approves.
+  std::vector<std::string> not_by;
   std::optional<Id> instance_id;
   // At most one item per key: creating another with the same key returns the first. Lets
   // a scheduled job run twice without giving anyone the same work twice.

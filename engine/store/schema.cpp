@@ -556,6 +556,12 @@ INSERT INTO settings(key, value)
   SELECT 'allocate_recorded_payments', 'pending' WHERE EXISTS (SELECT 1 FROM payments);
 )sql";
 
+// Segregation of duties on approvals: besides the submitter, everyone who entered or amended
+// what is being approved (a JSON array of user names) may not complete the approval.
+constexpr const char* kV9 = R"sql(
+ALTER TABLE work_items ADD COLUMN not_by TEXT CHECK (not_by IS NULL OR json_valid(not_by));
+)sql";
+
 const std::vector<Migration>& migrations() {
   static const std::vector<Migration> all = {
       {1, "domain model", kV1},
@@ -566,6 +572,7 @@ const std::vector<Migration>& migrations() {
       {6, "CHECK constraints as comparisons", "", checks_as_comparisons},
       {7, "waits on letters", kV7, letter_waits},
       {8, "payment allocation", kV8},
+      {9, "approvals barred to who prepared them", kV9},
   };
   return all;
 }

@@ -33,6 +33,22 @@ local function details(t, by, more)
                fields = fields, as = by or "carl" }
 end
 
+local function letters_of(template)
+  local found, id = {}, 1
+  while true do
+    local ok, l = pcall(letter.get, id)
+    if not ok then return found end
+    if l.template == template then found[#found + 1] = l end
+    id = id + 1
+  end
+end
+
+-- The Action Missed Payment SR that negotiates the new schedule (step 14).
+local function negotiation_sr(cg)
+  local found = sr.find { casegroup = cg, sub_area = "Action Missed Payment" }
+  return found[#found]
+end
+
 scenario("approved: reversed, unsuspended, a new schedule, and only a free-text letter", function(t)
   local cg = setup(t)
   payment.issue_schedule { casegroup = cg, amount_per_period = 10000, periods = 4,
@@ -50,6 +66,7 @@ scenario("approved: reversed, unsuspended, a new schedule, and only a free-text 
   t.eq(s:related()[1].id, write_off.id)
   t.eq(s.status, "Pending Approval")
   t.eq(s.sub_status, "Pending Approval TL")
+  t.eq(s:field("submitted_by"), "carl")
   t.complete { inbox = "team_leader", outcome = "approved", as = "tina" }
   t.eq(s:field("bancs_status"), "ok")
   t.eq(s:field("bancs_message"), "written off arrears reversed in BaNCS")
@@ -60,32 +77,64 @@ scenario("approved: reversed, unsuspended, a new schedule, and only a free-text 
   local child = s:children()[1]
   t.eq(child.sub_area, "Unsuspend liabilities")
   t.eq(child.status, "Closed")
-  t.eq(payment.schedule(cg).version, 2)
   t.complete { inbox = "caseworker", outcome = "contacted", as = "carl",
                fields = { letter_text = "Your arrears have been reinstated." } }
-  local only = letter.get(1)
-  t.eq(only.template, "CMEL9271")
-  t.refuses(function() letter.get(2) end)
+  t.eq(#letters_of("CMEL9271"), 1, "the free-text letter")
   t.eq(s.status, "Closed")
+  t.eq(s:field("client_contact"), "contacted")
   t.eq(t.instance(id).result, "reversed")
+  -- Step 14's new schedule is negotiated as source 000 negotiates one, for the whole balance.
+  local n = negotiation_sr(cg)
+  t.eq(n.reason, "Reverse write off", "the reason says why the negotiation started")
+  t.eq(t.instance(id + 1).procedure, "arrears_negotiation")
+  local item = t.tasks { kind = "negotiate_schedule" }[1]
+  t.expect(string.find(item.title, "£1,200.00 to schedule", 1, true), item.title)
+  t.complete { kind = "negotiate_schedule", outcome = "agreed", as = "carl",
+               fields = { amount_per_period = "10000", first_collection_date = "2026-12-01" } }
+  local schedule = payment.schedule(cg)
+  t.eq(schedule.version, 2, "the next version replaces the old schedule")
+  t.eq(schedule.periods, 12)
+  t.eq(n:field("negotiation_outcome"), "Negotiation Satisfactory")
+  -- "Issued to all relevant parties": the negotiation's letters to both parents.
+  t.eq(#letters_of("CMSL6056"), 1, "to the paying parent")
+  t.eq(#letters_of("CMSL6051"), 1, "to the receiving parent")
+  t.eq(#letters_of("CMEL9271"), 1, "still the procedure's only letter of its own")
 end)
 
-scenario("the client asks to negotiate: arrears negotiation starts, saying why", function(t)
+scenario("the new schedule meets the debt steer: the old instalment is not simply re-spread", function(t)
   local cg = setup(t)
-  payment.issue_schedule { casegroup = cg, amount_per_period = 10000, periods = 4,
+  -- 10.00 a month over the 1,200.00 now owed would take ten years.
+  payment.issue_schedule { casegroup = cg, amount_per_period = 1000, periods = 40,
                            first_collection_date = "2026-07-01" }
-  local id = t.start("writeoff_reversal", { casegroup = cg, as = "carl" })
+  t.start("writeoff_reversal", { casegroup = cg, as = "carl" })
   details(t, "carl")
   t.complete { inbox = "team_leader", outcome = "approved", as = "tina" }
-  t.complete { inbox = "caseworker", kind = "contact_client", outcome = "negotiation requested",
-               as = "carl" }
-  t.eq(t.instance(id).result, "reversed")
-  -- Step 14: "if the client wishes to negotiate the arrears payments".
-  local amp = sr.find { casegroup = cg, sub_area = "Action Missed Payment" }
-  t.eq(#amp, 1, "one Action Missed Payment SR")
-  t.eq(amp[1].reason, "Reverse write off", "the reason says why the negotiation started")
-  t.eq(t.instance(id + 1).procedure, "arrears_negotiation")
-  t.eq(t.instance(id + 1).status, "waiting")
+  t.complete { inbox = "caseworker", outcome = "no contact", as = "carl" }
+  t.eq(reversal_sr(cg):field("client_contact"), "no contact")
+  local notes = reversal_sr(cg):notes()
+  t.expect(string.find(notes[#notes].text, "to replace schedule version 1", 1, true),
+           notes[#notes].text)
+  t.complete { kind = "negotiate_schedule", outcome = "agreed", as = "carl",
+               fields = { amount_per_period = "1000", first_collection_date = "2026-12-01" } }
+  t.eq(negotiation_sr(cg):field("negotiation_outcome"), "Breaches Debt Steer")
+  t.eq(payment.schedule(cg).version, 1, "no schedule beyond 24 months without a decision")
+  t.eq(t.tasks { kind = "negotiation_unsuccessful" }[1].status, "open")
+end)
+
+scenario("no payment schedule in place: the negotiation issues the first one", function(t)
+  local cg = setup(t)
+  t.start("writeoff_reversal", { casegroup = cg, as = "carl" })
+  details(t, "carl")
+  t.complete { inbox = "team_leader", outcome = "approved", as = "tina" }
+  t.complete { inbox = "caseworker", outcome = "contacted", as = "carl" }
+  local notes = reversal_sr(cg):notes()
+  t.expect(string.find(notes[#notes].text, "no payment schedule was in place", 1, true),
+           notes[#notes].text)
+  t.eq(payment.schedule(cg), nil)
+  t.complete { kind = "negotiate_schedule", outcome = "agreed", as = "carl",
+               fields = { amount_per_period = "5000", first_collection_date = "2026-12-01" } }
+  t.eq(payment.schedule(cg).version, 1)
+  t.eq(payment.schedule(cg).periods, 24)
 end)
 
 scenario("journal number and write-off date are required", function(t)
@@ -145,6 +194,40 @@ scenario("reversal fails: ERR on the SR, which stays open to retry", function(t)
   t.eq(payment.balance { casegroup = cg, state = "active" }, 120000)
 end)
 
+scenario("reversal fails: the caseworker may close the SR instead (step 11)", function(t)
+  local cg = setup(t)
+  local id = t.start("writeoff_reversal", { casegroup = cg, as = "carl" })
+  details(t)
+  t.bancs_fail("reverse_write_off", "journal locked")
+  t.complete { inbox = "team_leader", outcome = "approved", as = "tina" }
+  t.complete { inbox = "caseworker", kind = "bancs_failure", outcome = "close", as = "carl" }
+  local s = reversal_sr(cg)
+  t.eq(s.status, "Closed")
+  t.eq(s.resolution_code, "Not reversed")
+  t.eq(t.instance(id).result, "closed")
+  t.eq(payment.balance { casegroup = cg, state = "written_off" }, 80000, "nothing reversed")
+  t.eq(#s:children(), 0, "no Unsuspend liabilities SR")
+end)
+
+scenario("unsuspend fails: only a retry, since the write-off is already reversed", function(t)
+  local cg = setup(t)
+  t.start("writeoff_reversal", { casegroup = cg, as = "carl" })
+  details(t)
+  t.bancs_fail("unsuspend", "liabilities locked")
+  t.complete { inbox = "team_leader", outcome = "approved", as = "tina" }
+  local item = t.tasks { kind = "bancs_failure" }[1]
+  t.eq(#item.outcomes, 1)
+  t.eq(item.outcomes[1], "retry")
+  t.refuses(function()
+    t.complete { kind = "bancs_failure", outcome = "close", as = "carl" }
+  end, "unknown outcome")
+  t.eq(payment.balance { casegroup = cg, state = "suspended" }, 80000)
+  t.bancs_ok()
+  t.complete { kind = "bancs_failure", outcome = "retry", as = "carl" }
+  t.eq(payment.balance { casegroup = cg, state = "suspended" }, 0)
+  t.eq(payment.balance { casegroup = cg, state = "active" }, 120000)
+end)
+
 scenario("the submitter cannot approve; a rejection needs reasons; amend and resubmit", function(t)
   local cg = setup(t)
   t.start("writeoff_reversal", { casegroup = cg, as = "carl" })
@@ -159,6 +242,35 @@ scenario("the submitter cannot approve; a rejection needs reasons; amend and res
                fields = { reasons = "wrong journal" } }
   t.complete { inbox = "caseworker", outcome = "amend and resubmit", as = "carl" }
   details(t, "carl")
+  t.eq(reversal_sr(cg):field("submitted_by"), "carl", "the one who resubmitted")
+  -- tina entered the first details: she may not approve the amended ones either.
+  t.refuses(function()
+    t.complete { inbox = "team_leader", outcome = "approved", as = "tina" }
+  end, "entered or amended")
+  t.complete { inbox = "team_leader", outcome = "approved", as = "tom" }
+  t.eq(payment.balance { casegroup = cg, state = "written_off" }, 0)
+end)
+
+scenario("a colleague who retries a failed display does not become the submitter", function(t)
+  local cg = setup(t)
+  t.bancs_fail("display_written_off", "BaNCS timed out")
+  t.start("writeoff_reversal", { casegroup = cg, as = "carl" })
+  details(t, "carl")
+  t.bancs_ok()
+  -- A team leader presses retry for the caseworker: that enters nothing.
+  t.complete { inbox = "caseworker", kind = "bancs_failure", outcome = "retry", as = "tina" }
+  t.eq(reversal_sr(cg):field("submitted_by"), "carl")
+  t.complete { inbox = "team_leader", outcome = "approved", as = "tina" }
+  t.eq(payment.balance { casegroup = cg, state = "written_off" }, 0)
+end)
+
+scenario("a team leader who started the reversal cannot approve it", function(t)
+  local cg = setup(t)
+  t.start("writeoff_reversal", { casegroup = cg, as = "tina" })
+  details(t, "carl")
+  t.refuses(function()
+    t.complete { inbox = "team_leader", outcome = "approved", as = "tina" }
+  end, "entered or amended")
   t.complete { inbox = "team_leader", outcome = "approved", as = "tom" }
   t.eq(payment.balance { casegroup = cg, state = "written_off" }, 0)
 end)
