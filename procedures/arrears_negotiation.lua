@@ -477,13 +477,19 @@ local function collections_before(first, frequency, review)
   return math.max(n, 1)
 end
 
-local function over_income_share(amount, net_income)
-  return money.mul(amount, 100) > money.mul(net_income, INCOME_SHARE_PERCENT)
+-- The payments a collection takes (step 4: "the arrears amounts would take the payments
+-- above 40%"): the arrears instalment with the regular OGM and collection charges.
+local function payments_per_collection(t)
+  return money.add(money.add(t.amount_per_period, t.ogm), t.collection_fee)
+end
+
+local function over_income_share(payments, net_income)
+  return money.mul(payments, 100) > money.mul(net_income, INCOME_SHARE_PERCENT)
 end
 
 local NEGOTIATE_FIELDS = {
   "amount_per_period", "frequency", "first_collection_date", "lump_sum", "schedule_in_place",
-  "accept_beyond_24_months", "decision_note", "net_income", "ogm", "collection_fee", "max_ndr",
+  "schedule_acceptable", "decision_note", "net_income", "ogm", "collection_fee", "max_ndr",
 }
 
 -- Reads and checks the caseworker's figures; returns them, or nil and the problems.
@@ -511,6 +517,9 @@ local function read_terms(f, arrears, account, need_amount)
   if not FREQUENCIES[t.frequency] then
     problems[#problems + 1] = "frequency '" .. t.frequency
       .. "' is not weekly, fortnightly, four_weekly or monthly"
+  elseif account and account.method == "DEO" and t.frequency ~= "monthly" then
+    -- Steps 16-18 set a Monthly NDR: the arrears instalment is one of its parts.
+    problems[#problems + 1] = "a DEO collects a monthly NDR: frequency must be monthly"
   end
   if not clock.is_date(t.first_collection_date) or t.first_collection_date < clock.today() then
     problems[#problems + 1] = "first_collection_date must be a date from today on"
@@ -519,11 +528,10 @@ local function read_terms(f, arrears, account, need_amount)
     problems[#problems + 1] = "a lump sum of " .. money.format(t.lump_sum)
       .. " leaves nothing to schedule of " .. money.format(arrears)
   end
-  if account and account.method == "DEO" and need_amount then
-    t.ogm = positive("ogm", true) or 0
-    t.collection_fee = positive("collection_fee", true) or 0
-    t.max_ndr = positive("max_ndr")
-  end
+  -- Step 5: the regular OGM and collection charges due with each collection.
+  t.ogm = positive("ogm", true) or 0
+  t.collection_fee = positive("collection_fee", true) or 0
+  if account and account.method == "DEO" and need_amount then t.max_ndr = positive("max_ndr") end
   if #problems > 0 then return nil, problems end
   return t
 end
@@ -557,16 +565,23 @@ local function schedule_to_annual_review(s, cg, t, f, arrears)
   if not net or net <= 0 then
     return { "net_income (pence per collection) is required to check the 40% limit" }
   end
+  if not cg.arrears_only and (f.ogm or "") == "" then
+    return { "ogm (the regular maintenance per collection, pence) is required to check the "
+      .. "40% limit on a casegroup with ongoing maintenance" }
+  end
   t.periods = collections_before(t.first_collection_date, t.frequency, cg.annual_review_date)
   t.amount_per_period = money.div_ceil(money.sub(arrears, t.lump_sum), t.periods)
-  if not over_income_share(t.amount_per_period, net) then
+  local payments = payments_per_collection(t)
+  if not over_income_share(payments, net) then
     s:add_note("No contact: residual arrears scheduled evenly to the annual review "
       .. cg.annual_review_date .. " (Schedule Only)")
     t.outcome = "Schedule Only"
     return nil
   end
-  s:add_note(money.format(t.amount_per_period) .. " a collection to the annual review "
-    .. "is more than 40% of net income " .. money.format(net) .. ": consider the debt steer")
+  s:add_note(string.format("%s a collection to the annual review (%s of arrears, %s OGM, %s "
+    .. "collection charges) is more than 40%% of net income %s: consider the debt steer",
+    money.format(payments), money.format(t.amount_per_period), money.format(t.ogm),
+    money.format(t.collection_fee), money.format(net)))
   local steer = await(s, {
     kind = "debt_steer", due_in_days = 2,
     title = "Consider the debt steer: the default schedule is more than 40% of the paying "
@@ -584,35 +599,45 @@ local function schedule_to_annual_review(s, cg, t, f, arrears)
     return { "amount_per_period '" .. steer.fields.amount_per_period
       .. "' is not a whole number of pence" }
   end
-  t.amount_per_period, t.periods = amount, nil
+  t.amount_per_period, t.periods, t.decided = amount, nil, true
   s:add_note("Discretionary decision (debt steer): " .. steer.fields.decision_note)
   return nil
 end
 
 -- Step 4, no contact on another method: a schedule applied from the paying parent's
 -- circumstances is a discretionary decision.
-local function applied_without_contact(s, f)
+local function applied_without_contact(s, t, f)
   if not f.decision_note then
     return { "no contact on a method of payment other than a standing order: the "
       .. "schedule applied from the paying parent's circumstances needs a decision_note" }
   end
   s:add_note("No contact: schedule applied from the paying parent's circumstances. "
     .. "Discretionary decision: " .. f.decision_note)
+  t.decided = true
   return nil
 end
 
--- Steps 9-11: within 24 months is Negotiation Satisfactory; beyond is Breaches Debt Steer,
--- acceptable only as a recorded discretionary decision.
+-- Steps 9-11: the caseworker judges every schedule (step 9, Negotiated Schedule
+-- Acceptable: "reasonable considering their circumstances ... even if it exceeds 24
+-- months"); one not acceptable is unsuccessful. Within 24 months of the first collection
+-- is Negotiation Satisfactory; beyond is Breaches Debt Steer, and accepting it is a
+-- discretionary decision recorded in the notes. A schedule the caseworker applied as a
+-- recorded discretionary decision (no contact) was judged when it was decided.
 local function debt_steer_outcome(s, t, f)
   local within = within_debt_steer(t.first_collection_date, t.frequency, t.periods)
   t.outcome = within and "Negotiation Satisfactory" or "Breaches Debt Steer"
-  if within then return nil end
-  if f.accept_beyond_24_months ~= "yes" then
+  if t.decided and not f.schedule_acceptable then return nil end
+  if f.schedule_acceptable ~= "yes" and f.schedule_acceptable ~= "no" then
+    return { "schedule_acceptable (yes or no) is required: is the paying parent's offer "
+      .. "reasonable considering their circumstances? (step 9)" }
+  end
+  if f.schedule_acceptable == "no" then
     s:set_field("negotiation_outcome", t.outcome)
-    s:add_note(t.periods .. " " .. t.frequency .. " collections go beyond 24 months and "
-      .. "the schedule was not accepted")
+    s:add_note(t.periods .. " " .. t.frequency .. " collections ("
+      .. (within and "within" or "beyond") .. " 24 months): the schedule is not acceptable")
     return "unsuccessful"
   end
+  if within then return nil end
   if not f.decision_note then
     return { "a schedule beyond 24 months is accepted only as a discretionary decision: "
       .. "decision_note is required" }
@@ -645,7 +670,7 @@ local function negotiate(s, cg, account)
     if t and default_so then
       problems = schedule_to_annual_review(s, cg, t, n.fields, arrears)
     elseif t and n.outcome == "no contact" then
-      problems = applied_without_contact(s, n.fields)
+      problems = applied_without_contact(s, t, n.fields)
     end
     if t and not problems then
       t.periods = t.periods or money.div_ceil(money.sub(arrears, t.lump_sum), t.amount_per_period)

@@ -50,9 +50,10 @@ local function complete(t, kind, outcome, fields)
   t.complete { kind = kind, outcome = outcome, fields = fields, as = "carl" }
 end
 
--- Agree a schedule on the negotiate_schedule item.
+-- Agree a schedule on the negotiate_schedule item, judged acceptable (step 9) unless said.
 local function agree(t, fields)
   fields.first_collection_date = fields.first_collection_date or "2026-12-01"
+  fields.schedule_acceptable = fields.schedule_acceptable or "yes"
   complete(t, "negotiate_schedule", "agreed", fields)
 end
 
@@ -497,7 +498,8 @@ end)
 scenario("25 monthly collections: Breaches Debt Steer; not accepted is unsuccessful", function(t)
   local cg = family(t)
   local id = start(t, cg, { reason = "Negotiation Requested" })
-  agree(t, { amount_per_period = "9600" }) -- 2,400.00 / 96.00 = 25
+  -- 2,400.00 / 96.00 = 25
+  agree(t, { amount_per_period = "9600", schedule_acceptable = "no" })
   local s = amp(cg)[1]
   t.eq(s:field("negotiation_outcome"), "Breaches Debt Steer")
   t.eq(s.sub_status, "Arrears Action Pending")
@@ -510,9 +512,9 @@ end)
 scenario("beyond 24 months accepted as a recorded discretionary decision", function(t)
   local cg = family(t)
   start(t, cg, { reason = "Negotiation Requested" })
-  agree(t, { amount_per_period = "9600", accept_beyond_24_months = "yes" })
+  agree(t, { amount_per_period = "9600" })
   t.eq(payment.schedule(cg), nil, "refused without the decision note")
-  agree(t, { amount_per_period = "9600", accept_beyond_24_months = "yes",
+  agree(t, { amount_per_period = "9600",
              decision_note = "welfare of the child: low income, sustainable" })
   local s = amp(cg)[1]
   t.eq(s:field("negotiation_outcome"), "Breaches Debt Steer")
@@ -529,10 +531,36 @@ scenario("periods round up, and weekly schedules are measured in months too", fu
   local cg2 = family(t, { rps = 1, arrears = 106000 })
   start(t, cg2, { reason = "Negotiation Requested" })
   -- 106 weekly collections: the last is 735 days after the first, past 24 months (730).
-  t.complete { kind = "negotiate_schedule", outcome = "agreed", as = "carl",
-               fields = { amount_per_period = "1000", frequency = "weekly",
-                          first_collection_date = "2026-12-01" } }
+  agree(t, { amount_per_period = "1000", frequency = "weekly", schedule_acceptable = "no" })
   t.eq(amp(cg2)[1]:field("negotiation_outcome"), "Breaches Debt Steer")
+end)
+
+scenario("24 months count from the first collection, not from today", function(t)
+  local cg = family(t)
+  start(t, cg, { reason = "Negotiation Requested" })
+  -- 24 monthly collections from 2027-03-01, three months away: the last on 2029-02-01,
+  -- inside 24 months of the first though 26 months from today.
+  agree(t, { amount_per_period = "10000", first_collection_date = "2027-03-01" })
+  t.eq(amp(cg)[1]:field("negotiation_outcome"), "Negotiation Satisfactory")
+  t.eq(payment.schedule(cg).periods, 24)
+end)
+
+scenario("step 9: every schedule is judged acceptable or not, inside 24 months too", function(t)
+  local cg = family(t)
+  local id = start(t, cg, { reason = "Negotiation Requested" })
+  complete(t, "negotiate_schedule", "agreed",
+           { amount_per_period = "20000", first_collection_date = "2026-12-01" })
+  t.eq(payment.schedule(cg), nil, "not issued without the caseworker's judgement")
+  local notes = amp(cg)[1]:notes()
+  t.expect(string.find(notes[#notes].text, "schedule_acceptable (yes or no) is required", 1,
+                       true), notes[#notes].text)
+  agree(t, { amount_per_period = "20000", schedule_acceptable = "no" })
+  local s = amp(cg)[1]
+  t.eq(s:field("negotiation_outcome"), "Negotiation Satisfactory", "12 months is inside")
+  t.eq(s.sub_status, "Arrears Action Pending", "but not acceptable: unsuccessful")
+  t.eq(payment.schedule(cg), nil)
+  complete(t, "negotiation_unsuccessful", "Refusal to pay - Missed Initial Payment")
+  t.eq(t.instance(id).result, "arrears_review")
 end)
 
 scenario("refused: No Agreement Reached", function(t)
@@ -543,15 +571,33 @@ scenario("refused: No Agreement Reached", function(t)
   t.eq(amp(cg)[1].sub_status, "Arrears Action Pending")
 end)
 
-scenario("no contact on a standing order: residual arrears evenly to the annual review", function(t)
+scenario("no contact on a standing order: the 40% check counts OGM and charges", function(t)
   -- 2,400.00; collections 2026-12-01 .. 2027-05-01 before the review on 2027-05-20: 6.
   local cg = family(t)
   start(t, cg, { reason = "Automated Financial Transition" })
   complete(t, "negotiate_schedule", "no contact",
            { first_collection_date = "2026-12-01", net_income = "100000" })
+  t.eq(payment.schedule(cg), nil, "the OGM is needed for the 40% check")
+  -- 400.00 of arrears, 50.00 OGM and 10.00 charges a collection: 46% of 1,000.00.
+  complete(t, "negotiate_schedule", "no contact",
+           { first_collection_date = "2026-12-01", net_income = "100000", ogm = "5000",
+             collection_fee = "1000" })
+  t.eq(payment.schedule(cg), nil, "over 40% with the OGM and charges")
+  complete(t, "debt_steer", "no agreement")
+  t.eq(amp(cg)[1]:field("negotiation_outcome"), "No Agreement Reached")
+  t.eq(amp(cg)[1].sub_status, "Arrears Action Pending")
+end)
+
+scenario("no contact on a standing order: exactly 40% with OGM and charges is allowed", function(t)
+  -- 2,400.00; collections 2026-12-01 .. 2027-05-01 before the review on 2027-05-20: 6.
+  local cg = family(t)
+  start(t, cg, { reason = "Automated Financial Transition" })
+  complete(t, "negotiate_schedule", "no contact",
+           { first_collection_date = "2026-12-01", net_income = "115000", ogm = "5000",
+             collection_fee = "1000" })
   local schedule = payment.schedule(cg)
   t.eq(schedule.periods, 6)
-  t.eq(schedule.amount_per_period, 40000, "exactly 40% of net income is allowed")
+  t.eq(schedule.amount_per_period, 40000, "460.00 is exactly 40% of 1,150.00")
   t.eq(amp(cg)[1]:field("negotiation_outcome"), "Schedule Only")
 end)
 
@@ -559,7 +605,7 @@ scenario("no contact on a standing order above 40% of net income: the debt steer
   local cg = family(t)
   start(t, cg, { reason = "Automated Financial Transition" })
   complete(t, "negotiate_schedule", "no contact",
-           { first_collection_date = "2026-12-01", net_income = "99999" })
+           { first_collection_date = "2026-12-01", net_income = "99999", ogm = "0" })
   t.eq(payment.schedule(cg), nil)
   complete(t, "debt_steer", "apply schedule",
            { amount_per_period = "20000", decision_note = "sustainable at 200.00" })
@@ -588,6 +634,13 @@ scenario("DEO: monthly NDR is arrears per period + OGM + collection fee, at most
   agree(t, terms)
   t.eq(payment.schedule(cg), nil, "NDR 340.00 over the max 339.99")
   terms.max_ndr = "34000"
+  terms.frequency = "weekly"
+  agree(t, terms)
+  t.eq(payment.schedule(cg), nil, "a DEO's NDR is monthly")
+  local notes = amp(cg)[1]:notes()
+  t.expect(string.find(notes[#notes].text, "frequency must be monthly", 1, true),
+           notes[#notes].text)
+  terms.frequency = "monthly"
   agree(t, terms)
   local s = amp(cg)[1]
   t.eq(s:field("monthly_ndr"), "34000")

@@ -90,7 +90,8 @@ scenario("approved: reversed, unsuspended, a new schedule, and only a free-text 
   local item = t.tasks { kind = "negotiate_schedule" }[1]
   t.expect(string.find(item.title, "£1,200.00 to schedule", 1, true), item.title)
   t.complete { kind = "negotiate_schedule", outcome = "agreed", as = "carl",
-               fields = { amount_per_period = "10000", first_collection_date = "2026-12-01" } }
+               fields = { amount_per_period = "10000", first_collection_date = "2026-12-01",
+                          schedule_acceptable = "yes" } }
   local schedule = payment.schedule(cg)
   t.eq(schedule.version, 2, "the next version replaces the old schedule")
   t.eq(schedule.periods, 12)
@@ -115,9 +116,17 @@ scenario("the new schedule meets the debt steer: the old instalment is not simpl
   t.expect(string.find(notes[#notes].text, "to replace schedule version 1", 1, true),
            notes[#notes].text)
   t.complete { kind = "negotiate_schedule", outcome = "agreed", as = "carl",
-               fields = { amount_per_period = "1000", first_collection_date = "2026-12-01" } }
-  t.eq(negotiation_sr(cg):field("negotiation_outcome"), "Breaches Debt Steer")
+               fields = { amount_per_period = "1000", first_collection_date = "2026-12-01",
+                          schedule_acceptable = "yes" } }
   t.eq(payment.schedule(cg).version, 1, "no schedule beyond 24 months without a decision")
+  local amp_notes = negotiation_sr(cg):notes()
+  t.expect(string.find(amp_notes[#amp_notes].text, "beyond 24 months is accepted only as a "
+    .. "discretionary decision", 1, true), amp_notes[#amp_notes].text)
+  t.complete { kind = "negotiate_schedule", outcome = "agreed", as = "carl",
+               fields = { amount_per_period = "1000", first_collection_date = "2026-12-01",
+                          schedule_acceptable = "no" } }
+  t.eq(negotiation_sr(cg):field("negotiation_outcome"), "Breaches Debt Steer")
+  t.eq(payment.schedule(cg).version, 1)
   t.eq(t.tasks { kind = "negotiation_unsuccessful" }[1].status, "open")
 end)
 
@@ -132,7 +141,8 @@ scenario("no payment schedule in place: the negotiation issues the first one", f
            notes[#notes].text)
   t.eq(payment.schedule(cg), nil)
   t.complete { kind = "negotiate_schedule", outcome = "agreed", as = "carl",
-               fields = { amount_per_period = "5000", first_collection_date = "2026-12-01" } }
+               fields = { amount_per_period = "5000", first_collection_date = "2026-12-01",
+                          schedule_acceptable = "yes" } }
   t.eq(payment.schedule(cg).version, 1)
   t.eq(payment.schedule(cg).periods, 24)
 end)
