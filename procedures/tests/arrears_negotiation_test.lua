@@ -387,6 +387,66 @@ scenario("non-immediate payment not received: call back, no payment, No pay, NFA
   t.eq(t.instance(id).result, "neg_unsuccessful_nfa")
 end)
 
+scenario("a failed card payment: the One-off Payment SR cancelled, then the outcome", function(t)
+  local cg = family(t)
+  local s = missed_payment_sr(cg, 10000)
+  start(t, cg, { sr = tostring(s.id) })
+  complete(t, "missed_payment_call", "card payment")
+  complete(t, "card_payment", "failed")
+  t.eq(sr.find { casegroup = cg, sub_area = "One-off Payment" }[1].sub_status, "Cancelled")
+  local notes = s:notes()
+  t.eq(notes[#notes].text, "Card payment failed")
+  t.eq(payment.paid { account = payment.account(cg), since = "2026-01-01" }, 0)
+  t.eq(#t.tasks { kind = "negotiation_outcome" }, 1, "nothing paid: the outcome is asked")
+  t.eq(s.is_open, true)
+end)
+
+scenario("DD represent on an account not paying by direct debit: back to the call", function(t)
+  local cg = family(t, { method = "SO" })
+  local s = missed_payment_sr(cg, 10000)
+  start(t, cg, { sr = tostring(s.id) })
+  complete(t, "missed_payment_call", "DD represent")
+  t.eq(#sr.find { casegroup = cg, sub_area = "Represent Direct Debit" }, 0)
+  local notes = s:notes()
+  t.eq(notes[#notes].text, "DD represent needs a direct debit method of payment")
+  t.eq(#t.tasks { kind = "missed_payment_call" }, 1, "the call is asked again")
+  t.eq(s.status, "In Progress")
+end)
+
+scenario("an unknown DD reason code: no direct debit action, the call goes ahead", function(t)
+  local cg, account = family(t, { method = "DD" })
+  start(t, cg, { reason = "ARUDD", dd_reason_code = "Z" })
+  local s = amp(cg)[1]
+  t.eq(s:field("dd_reason_code"), "Z")
+  t.eq(account.method_status, "active", "not suspended")
+  t.eq(#sr.find { casegroup = cg, sub_area = "Amend existing MOPF" }, 0)
+  local noted = false
+  for _, n in ipairs(s:notes()) do
+    noted = noted or n.text == "Reason code Z needs no direct debit action"
+  end
+  t.expect(noted, "the code is noted as needing no action")
+  t.eq(#t.tasks { kind = "missed_payment_call" }, 1)
+end)
+
+scenario("part pay + negotiation reached: Part Pay Made, then the schedule is negotiated", function(t)
+  local cg, account = family(t, { method = "DD" })
+  local s = missed_payment_sr(cg, 10000)
+  local id = start(t, cg, { sr = tostring(s.id) })
+  complete(t, "missed_payment_call", "DD represent")
+  t.advance { days = 2 }
+  payment.record { account = account, amount = 4000, date = clock.today(), method = "DD" }
+  t.advance { days = 3 }
+  complete(t, "negotiation_outcome", "Part pay + negotiation reached")
+  t.eq(s.resolution_code, "Part Pay Made")
+  t.eq(s:field("negotiation_outcome"), "Part pay + negotiation reached")
+  -- 2,400.00 owed less the 40.00 part payment.
+  local item = t.tasks { kind = "negotiate_schedule" }[1]
+  t.expect(string.find(item.title, "£2,360.00 to schedule", 1, true), item.title)
+  agree(t, { amount_per_period = "10000" })
+  t.eq(payment.schedule(cg).periods, 24)
+  t.eq(t.instance(id).status, "waiting", "on the letters")
+end)
+
 scenario("part pay + promise to pay: waits five days for the further payment", function(t)
   local cg, account = family(t)
   local s = missed_payment_sr(cg, 10000)
