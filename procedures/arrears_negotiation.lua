@@ -9,7 +9,7 @@
 --   - case routing's negotiation decision (001 step 69), params.sr (a child SR);
 --   - a caseworker or the paying parent's request, by hand:
 --       casekit start arrears_negotiation --casegroup 7 --param reason="Negotiation Requested"
---     (params: sr, reason, dd_reason_code; see docs/procedures/arrears_negotiation.md).
+--     (params: sr, reason, dd_reason_code, case; see docs/procedures/arrears_negotiation.md).
 -- A person's steps are work items in the caseworker inbox; the procedure branches on their
 -- outcomes as the source does. docs/procedures/arrears_negotiation.md maps each source step
 -- to these lines and to the tests.
@@ -37,7 +37,7 @@ local RENEGOTIATION = "Negotiation Requested"
 -- 14): that request says why it came.
 local REQUESTS = { [RENEGOTIATION] = true, ["Reverse write off"] = true }
 -- The params an instance may be started with; any other is a caller's mistake.
-local PARAMS = { sr = true, reason = true, dd_reason_code = true }
+local PARAMS = { sr = true, reason = true, dd_reason_code = true, case = true }
 
 -- Direct debit failure reason codes (step 2).
 local NEW_MOPF_CODES = { ["4"] = 1, ["5"] = 1, ["6"] = 1, ["7"] = 1, ["8"] = 1, ["9"] = 1,
@@ -108,6 +108,22 @@ local function renegotiation_sr(cg)
   return nil
 end
 
+-- "Only the case in which the arrears negotiation is being performed should be linked to
+-- this SR" (Gather Information): params.case names it; a casegroup of one case links that
+-- one; with several and none named, the SR is the casegroup's.
+local function negotiated_case(ctx, cg)
+  local cases = cg:cases()
+  if ctx.params.case then
+    local id = integer(ctx.params.case)
+    for _, c in ipairs(cases) do
+      if c.id == id then return c end
+    end
+    error("case " .. ctx.params.case .. " is not a case of casegroup " .. cg.id, 0)
+  end
+  if #cases == 1 then return cases[1] end
+  return nil
+end
+
 -- Returns the SR, and true when it is already being worked (raised today).
 local function the_sr(ctx, cg)
   return service_request.the_sr(ctx, cg, AMP, function()
@@ -117,7 +133,7 @@ local function the_sr(ctx, cg)
       if in_hand then return today_sr, true end
     end
     local s = sr.create { process = "Arrears", area = "Arrears Management", sub_area = AMP,
-                         casegroup = cg, reason = reason }
+                         casegroup = cg, case = negotiated_case(ctx, cg), reason = reason }
     if ctx.params.dd_reason_code then s:set_field("dd_reason_code", ctx.params.dd_reason_code) end
     return s
   end)
@@ -910,8 +926,8 @@ return procedure {
     local cg = ctx.casegroup or error("arrears_negotiation needs a casegroup (--casegroup)")
     for name in pairs(ctx.params) do
       if not PARAMS[name] then
-        error("unknown param '" .. name .. "' (arrears_negotiation takes sr, reason and "
-          .. "dd_reason_code)")
+        error("unknown param '" .. name .. "' (arrears_negotiation takes sr, reason, "
+          .. "dd_reason_code and case)")
       end
     end
     local ok, result = pcall(work, ctx, cg)

@@ -25,14 +25,18 @@ local checked, raised, letters = 0, 0, 0
 
 local function raise(cg, schedule, expected, paid, last_due)
   local shortfall = money.sub(expected, paid)
+  -- Source 000 links only the case being negotiated: with one case, that one; with several,
+  -- the missed collection is the casegroup's and so is the SR.
+  local cases = cg:cases()
   local s = sr.create{process = "Arrears", area = "Arrears Management",
-    sub_area = "Action Missed Payment", casegroup = cg, reason = "Missed Payment"}
+    sub_area = "Action Missed Payment", casegroup = cg, reason = "Missed Payment",
+    case = #cases == 1 and cases[1] or nil}
   s:set_field("schedule_version", schedule.version)
   s:set_field("shortfall", shortfall)
   s:set_field("missed_collection", last_due)
   s:add_note(string.format("Collection due %s not received in full: paid %s of %s expected.",
     last_due, money.format(paid), money.format(expected)))
-  for _, c in ipairs(cg:cases()) do
+  for _, c in ipairs(cases) do
     letter.send{template = "CMSL6000", to = c.receiving_parent, casegroup = cg, sr = s,
       fields = {amount_missed = money.format(shortfall), due_date = last_due}}
     letters = letters + 1

@@ -768,6 +768,39 @@ scenario("an unknown param is refused before anything is done", function(t)
   t.eq(#sr.find { casegroup = cg }, 0, "no SR raised")
 end)
 
+scenario("only the case being negotiated is linked to the SR", function(t)
+  -- Two cases: the one named is linked, and only that one.
+  local cg = family(t)
+  local second = cg:cases()[2]
+  start(t, cg, { reason = "Negotiation Requested", case = tostring(second.id) })
+  t.eq(amp(cg)[1].case, second)
+  -- Two cases and none named: the SR is the casegroup's, with no case linked.
+  local cg2 = family(t)
+  start(t, cg2, { reason = "Negotiation Requested" })
+  t.eq(amp(cg2)[1].case, nil)
+  -- One case: that case.
+  local cg3 = family(t, { rps = 1 })
+  start(t, cg3, { reason = "Negotiation Requested" })
+  t.eq(amp(cg3)[1].case, cg3:cases()[1])
+  -- The monitor links a one-case casegroup's case too.
+  local cg4 = family(t, { rps = 1 })
+  payment.issue_schedule { casegroup = cg4, amount_per_period = 10000, periods = 12,
+                           first_collection_date = "2026-11-01" }
+  t.run_script("missed_payment_monitor.lua")
+  t.eq(amp(cg4)[1].case, cg4:cases()[1])
+end)
+
+scenario("a case of another casegroup is refused before anything is done", function(t)
+  local cg = family(t)
+  local other = family(t)
+  local id = start(t, cg, { reason = "Negotiation Requested",
+                            case = tostring(other:cases()[1].id) })
+  t.eq(t.instance(id).status, "failed")
+  t.expect(string.find(t.instance(id).error, "case " .. other:cases()[1].id
+    .. " is not a case of casegroup " .. cg.id, 1, true), t.instance(id).error)
+  t.eq(#amp(cg), 0, "no SR raised")
+end)
+
 scenario("an SR handed over must be an Action Missed Payment SR of the same casegroup", function(t)
   local cg = family(t)
   local other = family(t)
