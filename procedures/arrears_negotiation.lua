@@ -141,16 +141,30 @@ end
 
 -- ---- checks before work (Gather Information) --------------------------------------------
 
--- Returns a result when the SR must not be worked, else nil.
-local function address_check(s, pp)
-  local status = (pp.address or {}).status
-  if status == "DLO" or status == "NFA" then
-    s:add_note("Paying parent's correspondence address is marked " .. status
-      .. ": SR closed and cancelled")
-    s:close("Cancelled")
-    return "cancelled_no_address"
+-- The clients of the SR ("check the Addresses tab ... if the client's correspondence address
+-- is marked as DLO or NFA"): the paying parent, and the receiving parent of the case linked,
+-- or of every case when the SR is the casegroup's.
+local function clients_of(s, cg)
+  local clients = { { "Paying parent", cg.paying_parent } }
+  local cases = s.case and { s.case } or cg:cases()
+  for _, c in ipairs(cases) do
+    clients[#clients + 1] = { "Receiving parent " .. c.receiving_parent.name, c.receiving_parent }
   end
-  if status == "JPAC" then
+  return clients
+end
+
+-- Returns a result when the SR must not be worked, else nil.
+local function address_check(s, cg)
+  for _, client in ipairs(clients_of(s, cg)) do
+    local who, status = client[1], (client[2].address or {}).status
+    if status == "DLO" or status == "NFA" then
+      s:add_note(who .. "'s correspondence address is marked " .. status
+        .. ": SR closed and cancelled")
+      s:close("Cancelled")
+      return "cancelled_no_address"
+    end
+  end
+  if (cg.paying_parent.address or {}).status == "JPAC" then
     s:add_note("Paying parent's address is the JPAC Process Team: on active duty, no arrears "
       .. "action is required against them")
     s:set_field("active_duty", "yes")
@@ -876,7 +890,7 @@ local function work(ctx, cg)
   local s, in_hand = the_sr(ctx, cg)
   if in_hand then return "in_hand" end
   local pp = cg.paying_parent
-  local stop = address_check(s, pp)
+  local stop = address_check(s, cg)
   if stop then return stop end
   s:set_status("In Progress")
   s:add_steps(PLAN)

@@ -169,6 +169,24 @@ scenario("DLO or NFA address: noted, closed and cancelled", function(t)
   end
 end)
 
+scenario("a receiving parent's DLO or NFA address: closed and cancelled too", function(t)
+  local cg = family(t, { rps = 1 })
+  local rp = cg:cases()[1].receiving_parent
+  rp:set_address { line1 = "1 Low Road", postcode = "LS2 2BB", status = "NFA" }
+  local id = start(t, cg, { reason = "Negotiation Requested" })
+  local s = amp(cg)[1]
+  t.eq(s.sub_status, "Cancelled")
+  t.eq(s:notes()[1].text, "Receiving parent Receiver 1's correspondence address is marked "
+    .. "NFA: SR closed and cancelled")
+  t.eq(t.instance(id).result, "cancelled_no_address")
+  -- Only the linked case's receiving parent counts when a case is negotiated.
+  local cg2 = family(t)
+  cg2:cases()[1].receiving_parent:set_address { line1 = "1 Low Road", postcode = "LS2 2BB",
+                                                status = "DLO" }
+  start(t, cg2, { reason = "Negotiation Requested", case = tostring(cg2:cases()[2].id) })
+  t.eq(amp(cg2)[1].status, "In Progress", "the other case's receiving parent is not this SR's")
+end)
+
 scenario("JPAC address: no arrears action on active duty", function(t)
   local cg = family(t, { address = "JPAC" })
   local id = start(t, cg, { reason = "Missed Payment" })
