@@ -82,6 +82,30 @@ scenario("referred incorrectly: rejected, Ever in Enforcement not set", function
   t.eq(t.instance(id).result, "rejected")
 end)
 
+scenario("a rejected case that cannot be transferred yet: asked again until it can", function(t)
+  local cg = enforcement_case(t)
+  cg:set_flag("lock_assignment")
+  local id = t.start("case_routing", { casegroup = cg, params = { reason = "Missed payment" },
+                                       as = "erin" })
+  t.complete { kind = "review_history", outcome = "reject", as = "erin",
+               fields = { notes = "referred too early", destination = "Maintenance" } }
+  local s = routing_sr(cg)
+  t.eq(last_note(s), "Cannot transfer: remove these indicators before returning the case to "
+    .. "maintenance: Lock assignment")
+  t.eq(cg.segment, "Enforcement", "not transferred")
+  t.eq(s.is_open, true)
+  local again = t.tasks { kind = "review_history" }[1]
+  t.eq(#again.outcomes, 1)
+  t.eq(again.outcomes[1], "reject")
+  cg:set_flag("lock_assignment", false)
+  t.complete { kind = "review_history", outcome = "reject", as = "erin",
+               fields = { notes = "lock removed", destination = "Maintenance" } }
+  t.eq(cg.segment, "Maintenance")
+  t.eq(s.resolution_code, "Rejected")
+  t.eq(cg:has_flag("ever_in_enforcement"), false)
+  t.eq(t.instance(id).result, "rejected")
+end)
+
 scenario("an unknown trigger is refused", function(t)
   local cg = enforcement_case(t)
   local id = t.start("case_routing", { casegroup = cg, params = { reason = "Bored" }, as = "erin" })
@@ -125,6 +149,19 @@ scenario("initiate: Gather Information child SR, welfare of the child note requi
   t.eq(s:related()[1].id, lo.id)
   t.eq(s.sub_status, "Complete")
   t.eq(t.instance(id).result, "initiate")
+end)
+
+scenario("initiate an unknown power: refused, nothing launched, asked again", function(t)
+  local cg = enforcement_case(t)
+  start(t, cg)
+  decide(t, "Initiate Enforcement Action", { power = "Thumbscrews" })
+  local s = routing_sr(cg)
+  t.eq(last_note(s), "Initiate Enforcement Action not carried out: power 'Thumbscrews' is "
+    .. "not an enforcement power")
+  t.eq(#s:children(), 0, "no Gather Information SR")
+  t.eq(#sr.find { casegroup = cg, sub_area = "Thumbscrews" }, 0)
+  t.eq(#t.tasks { kind = "decide_next_action" }, 1)
+  t.eq(s.is_open, true)
 end)
 
 scenario("pause: review date, enforcement SRs Ready for Pause, CMEL7402 when the RP is not reached, optional CMEL9271", function(t)
@@ -248,6 +285,19 @@ scenario("case surveillance: at most 12 months; flags set, lock removed, missed 
   t.eq(routing_sr(cg):field("set_case_for_review"), "Setup and Transfer")
 end)
 
+scenario("case surveillance, remaining in enforcement: Setup Only, the segment kept", function(t)
+  local cg = enforcement_case(t)
+  local all = "Disclosure of Deduction Order, Liability Order, Sanctions, FIU Fraud Referral, "
+    .. "Bailiff Action Referral, Charging Order"
+  local id = start(t, cg)
+  decide(t, "Case Surveillance Action", { reason = "no assets", review_date = "2027-06-01",
+                                          exhausted = all, remain_in_enforcement = "yes" })
+  t.eq(routing_sr(cg):field("set_case_for_review"), "Setup Only")
+  t.eq(cg.segment, "Enforcement")
+  t.eq(cg.review_date, "2027-06-01")
+  t.eq(t.instance(id).result, "surveillance")
+end)
+
 scenario("case surveillance: 6 months at most when the paying parent is DLO", function(t)
   local cg = enforcement_case(t, { region = "NI", address = "DLO" })
   local all = "Disclosure of Deduction Order, Liability Order, Sanctions, FIU Fraud Referral"
@@ -292,6 +342,17 @@ scenario("lock assignment: flag set, certificate noted when the LO is from anoth
   decide(t, "Lock Assignment Flag", { lo_granted_in = "E&W" })
   t.eq(cg:has_flag("lock_assignment"), true)
   t.expect(string.find(last_note(routing_sr(cg)), "Certificate of Money Provision", 1, true), "noted")
+end)
+
+scenario("lock assignment within one jurisdiction: no certificate needed", function(t)
+  local cg = enforcement_case(t, { region = "Scotland" })
+  local id = start(t, cg)
+  decide(t, "Lock Assignment Flag", { lo_granted_in = "Scotland" })
+  t.eq(cg:has_flag("lock_assignment"), true)
+  for _, n in ipairs(routing_sr(cg):notes()) do
+    t.expect(not string.find(n.text, "Certificate of Money Provision", 1, true), n.text)
+  end
+  t.eq(t.instance(id).result, "lock_assignment")
 end)
 
 scenario("clear artefacts: a Clear Artefacts SR, CMEL9116 to the solicitor, CMEL9271 to the paying parent", function(t)
