@@ -33,6 +33,15 @@ local function details(t, by, more)
                fields = fields, as = by or "carl" }
 end
 
+local function approve(t, by)
+  t.complete { inbox = "team_leader", outcome = "approved", as = by }
+end
+
+-- The team leader `by` may not approve: the refusal names `why`.
+local function approval_refused(t, by, why)
+  t.refuses(function() approve(t, by) end, why)
+end
+
 local function letters_of(template)
   local found, id = {}, 1
   while true do
@@ -67,7 +76,7 @@ scenario("approved: reversed, unsuspended, a new schedule, and only a free-text 
   t.eq(s.status, "Pending Approval")
   t.eq(s.sub_status, "Pending Approval TL")
   t.eq(s:field("submitted_by"), "carl")
-  t.complete { inbox = "team_leader", outcome = "approved", as = "tina" }
+  approve(t, "tina")
   t.eq(s:field("bancs_status"), "ok")
   t.eq(s:field("bancs_message"), "written off arrears reversed in BaNCS")
   t.eq(s:field("reverse_write_off_date"), "2026-11-20")
@@ -109,7 +118,7 @@ scenario("the new schedule meets the debt steer: the old instalment is not simpl
                            first_collection_date = "2026-07-01" }
   t.start("writeoff_reversal", { casegroup = cg, as = "carl" })
   details(t, "carl")
-  t.complete { inbox = "team_leader", outcome = "approved", as = "tina" }
+  approve(t, "tina")
   t.complete { inbox = "caseworker", outcome = "no contact", as = "carl" }
   t.eq(reversal_sr(cg):field("client_contact"), "no contact")
   local notes = reversal_sr(cg):notes()
@@ -134,7 +143,7 @@ scenario("no payment schedule in place: the negotiation issues the first one", f
   local cg = setup(t)
   t.start("writeoff_reversal", { casegroup = cg, as = "carl" })
   details(t, "carl")
-  t.complete { inbox = "team_leader", outcome = "approved", as = "tina" }
+  approve(t, "tina")
   t.complete { inbox = "caseworker", outcome = "contacted", as = "carl" }
   local notes = reversal_sr(cg):notes()
   t.expect(string.find(notes[#notes].text, "no payment schedule was in place", 1, true),
@@ -169,7 +178,7 @@ scenario("the amount cannot exceed what was written off with charges", function(
   t.expect(string.find(notes[#notes].text, "£850.01 is more than was written off (£850.00",
                        1, true), notes[#notes].text)
   details(t, "carl", { amount = "30000" })
-  t.complete { inbox = "team_leader", outcome = "approved", as = "tina" }
+  approve(t, "tina")
   t.eq(payment.balance { casegroup = cg, state = "written_off" }, 50000)
 end)
 
@@ -192,7 +201,7 @@ scenario("reversal fails: ERR on the SR, which stays open to retry", function(t)
   t.start("writeoff_reversal", { casegroup = cg, as = "carl" })
   details(t)
   t.bancs_fail("reverse_write_off", "journal locked")
-  t.complete { inbox = "team_leader", outcome = "approved", as = "tina" }
+  approve(t, "tina")
   local s = reversal_sr(cg)
   t.eq(s:field("bancs_status"), "ERR")
   t.eq(s:field("bancs_message"), "journal locked")
@@ -209,7 +218,7 @@ scenario("reversal fails: the caseworker may close the SR instead (step 11)", fu
   local id = t.start("writeoff_reversal", { casegroup = cg, as = "carl" })
   details(t)
   t.bancs_fail("reverse_write_off", "journal locked")
-  t.complete { inbox = "team_leader", outcome = "approved", as = "tina" }
+  approve(t, "tina")
   t.complete { inbox = "caseworker", kind = "bancs_failure", outcome = "close", as = "carl" }
   local s = reversal_sr(cg)
   t.eq(s.status, "Closed")
@@ -224,7 +233,7 @@ scenario("unsuspend fails: only a retry, since the write-off is already reversed
   t.start("writeoff_reversal", { casegroup = cg, as = "carl" })
   details(t)
   t.bancs_fail("unsuspend", "liabilities locked")
-  t.complete { inbox = "team_leader", outcome = "approved", as = "tina" }
+  approve(t, "tina")
   local item = t.tasks { kind = "bancs_failure" }[1]
   t.eq(#item.outcomes, 1)
   t.eq(item.outcomes[1], "retry")
@@ -242,9 +251,7 @@ scenario("the submitter cannot approve; a rejection needs reasons; amend and res
   local cg = setup(t)
   t.start("writeoff_reversal", { casegroup = cg, as = "carl" })
   details(t, "tina")
-  t.refuses(function()
-    t.complete { inbox = "team_leader", outcome = "approved", as = "tina" }
-  end, "submitted")
+  approval_refused(t, "tina", "submitted")
   t.refuses(function()
     t.complete { inbox = "team_leader", outcome = "rejected", as = "tom" }
   end, "reasons")
@@ -254,10 +261,8 @@ scenario("the submitter cannot approve; a rejection needs reasons; amend and res
   details(t, "carl")
   t.eq(reversal_sr(cg):field("submitted_by"), "carl", "the one who resubmitted")
   -- tina entered the first details: she may not approve the amended ones either.
-  t.refuses(function()
-    t.complete { inbox = "team_leader", outcome = "approved", as = "tina" }
-  end, "entered or amended")
-  t.complete { inbox = "team_leader", outcome = "approved", as = "tom" }
+  approval_refused(t, "tina", "entered or amended")
+  approve(t, "tom")
   t.eq(payment.balance { casegroup = cg, state = "written_off" }, 0)
 end)
 
@@ -270,7 +275,7 @@ scenario("a colleague who retries a failed display does not become the submitter
   -- A team leader presses retry for the caseworker: that enters nothing.
   t.complete { inbox = "caseworker", kind = "bancs_failure", outcome = "retry", as = "tina" }
   t.eq(reversal_sr(cg):field("submitted_by"), "carl")
-  t.complete { inbox = "team_leader", outcome = "approved", as = "tina" }
+  approve(t, "tina")
   t.eq(payment.balance { casegroup = cg, state = "written_off" }, 0)
 end)
 
@@ -278,10 +283,8 @@ scenario("a team leader who started the reversal cannot approve it", function(t)
   local cg = setup(t)
   t.start("writeoff_reversal", { casegroup = cg, as = "tina" })
   details(t, "carl")
-  t.refuses(function()
-    t.complete { inbox = "team_leader", outcome = "approved", as = "tina" }
-  end, "entered or amended")
-  t.complete { inbox = "team_leader", outcome = "approved", as = "tom" }
+  approval_refused(t, "tina", "entered or amended")
+  approve(t, "tom")
   t.eq(payment.balance { casegroup = cg, state = "written_off" }, 0)
 end)
 
