@@ -91,6 +91,17 @@ bool contains(const std::vector<std::string>& v, const std::string& s) {
   return std::find(v.begin(), v.end(), s) != v.end();
 }
 
+// Segregation of duties: nobody approves what they submitted, entered or amended.
+void refuse_preparer(const WorkItemSpec& spec, const std::string& user) {
+  const bool submitted = spec.submitted_by == user;
+  if (!submitted && !contains(spec.not_by, user)) return;
+  throw Error(ErrorCode::invalid,
+              user +
+                  (submitted ? " submitted this request"
+                             : " entered or amended what this request approves") +
+                  " and cannot approve it (segregation of duties); another team leader must");
+}
+
 }  // namespace
 
 Id WorkItems::create(const WorkItemSpec& spec) {
@@ -183,15 +194,7 @@ WorkItem WorkItems::complete(Id id, const std::string& outcome,
       }
     }
   }
-  if (item.spec.kind == "approval" && item.spec.submitted_by == user.name) {
-    throw Error(ErrorCode::invalid, user.name + " submitted this request and cannot approve it " +
-                                        "(segregation of duties); another team leader must");
-  }
-  if (item.spec.kind == "approval" && contains(item.spec.not_by, user.name)) {
-    throw Error(ErrorCode::invalid, user.name + " entered or amended what this request " +
-                                        "approves and cannot approve it (segregation of " +
-                                        "duties); another team leader must");
-  }
+  if (item.spec.kind == "approval") refuse_preparer(item.spec, user.name);
   db_.prepare(
          "UPDATE work_items SET status = 'completed', outcome = ?1, field_values = ?2, "
          "completed_by = ?3, completed_at = ?4 WHERE id = ?5 AND status = 'open'")
