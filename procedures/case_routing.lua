@@ -120,6 +120,14 @@ local function set_review_date(cg, date, max_months)
   return nil
 end
 
+-- A fresh case routing SR, and an instance to work it.
+local function route_again(cg, reason, note)
+  local again = sr.create { process = "Enforcement", area = "Assess Next Action",
+                            sub_area = SUB_AREA, casegroup = cg, reason = reason }
+  again:add_note(note)
+  procedures.start { name = "case_routing", casegroup = cg, params = { sr = tostring(again.id) } }
+end
+
 -- ---- the decisions: each returns its result, or nil and why it cannot be done ---------------
 
 local decide = {}
@@ -382,36 +390,100 @@ decide["Clear Enforcement Artefacts"] = function(s, cg, f)
   return "clear_artefacts", "Closed"
 end
 
+-- Step 74: the first payment after a court-enforced schedule should carry the liability
+-- order's reference, so that it allocates to that LO. Checked on the first payment
+-- recorded since the negotiation began, waiting for it until five days after the first
+-- collection; if it is not referenced (or does not come) the caseworker reminds the paying
+-- parent, and may send CMSB046 again and set the manual allocation flag.
+local FIRST_PAYMENT_GRACE_DAYS = 5
+local function first_payment_reference(s, cg, lo_reference, since)
+  local account = payment.find_account(cg.paying_parent)
+  if not account then
+    s:add_note("No payment account: the LO reference " .. lo_reference .. " cannot be monitored")
+    return
+  end
+  local first = payment.payments { account = account, since = since }[1]
+  if not first then
+    local schedule = payment.schedule(cg)
+    local by = clock.add_days(schedule.first_collection_date, FIRST_PAYMENT_GRACE_DAYS)
+    local days = math.max(clock.days_between(clock.today(), by), 1)
+    local got = event.await { kind = "payment", account = account, timeout_days = days }
+    if not got.timeout then first = payment.payments { account = account, since = since }[1] end
+  end
+  if first and first.reference == lo_reference then
+    s:add_note("First payment (" .. money.format(first.amount) .. " on " .. first.date
+      .. ") referenced with the LO reference " .. lo_reference)
+    return
+  end
+  local seen = first and ("the first payment (" .. money.format(first.amount) .. " on "
+    .. first.date .. ") was referenced '" .. (first.reference or "") .. "'")
+    or "no payment has been received"
+  s:add_note("LO reference " .. lo_reference .. " not used: " .. seen)
+  local r = task.await {
+    inbox = "caseworker", kind = "lo_reference_not_used", sr = s, due_in_days = 2,
+    title = "The LO reference " .. lo_reference .. " was not used (" .. seen .. "): remind the "
+      .. "paying parent how to reference payments; consider CMSB046 and the manual allocation flag",
+    outcomes = { "reminded", "no contact" }, fields = { "send_cmsb046", "manual_allocation" },
+    required = { "send_cmsb046", "manual_allocation" },
+  }
+  if yes(r.fields.send_cmsb046) then
+    letter.send { template = "CMSB046", to = cg.paying_parent, casegroup = cg, sr = s,
+                  fields = { lo_reference = lo_reference } }
+  end
+  if yes(r.fields.manual_allocation) then
+    cg:set_flag("manual_allocation")
+    s:add_note("Manual allocation flag set: later payments are to be allocated to the LO by hand")
+  end
+end
+
 -- Steps 65-74: a Negotiation SR whose child Action Missed Payment SR runs arrears
--- negotiation; the case is monitored until the transfer-to-maintenance date, when a fresh
--- case routing SR is raised to transfer it back.
+-- negotiation. The Negotiation SR's last steps follow how that SR ends (step 71): a schedule
+-- agreed is marked court enforced if the court enforced it, and the case is monitored until
+-- the transfer-to-maintenance date (see `monitor`); an unsuccessful negotiation leaves the
+-- next action to decide again.
 decide["Arrears Negotiation and Court Enforced Schedules"] = function(s, cg, f)
   local back = f.transfer_to_maintenance
   if not clock.is_date(back) or back <= clock.today() then
     return nil, "transfer_to_maintenance must be a date after today"
   end
+  local started_on = clock.today()
   local negotiation = sr.create { process = "Enforcement", area = "Assess Next Action",
                                   sub_area = "Negotiation", casegroup = cg, parent = s,
                                   status = "In Progress" }
   negotiation:add_steps({ "Initiate Negotiation" }, "done")
+  negotiation:add_steps({ "Is Negotiation Successful", "Proceed for Updating LO as Court Enforced",
+                          "Proceed for Work Item Closure" })
   local amp = sr.create { process = "Arrears", area = "Arrears Management",
                           sub_area = "Action Missed Payment", casegroup = cg, parent = negotiation,
                           reason = "Enforcement negotiation" }
   amp:set_field("court_enforced_schedule", yes(f.court_enforced_schedule) and "yes" or "no")
   amp:set_field("transfer_to_maintenance", back)
   amp:set_field("disable_missed_payments", yes(f.disable_missed_payments) and "yes" or "no")
-  cg:set_flag("court_enforced_schedule", yes(f.court_enforced_schedule))
   cg:set_flag("disable_missed_payment_monitor", yes(f.disable_missed_payments))
-  if f.lo_reference then
-    letter.send { template = "CMSB046", to = cg.paying_parent, casegroup = cg, sr = s,
-                  fields = { lo_reference = f.lo_reference } }
-  end
   procedures.start { name = "arrears_negotiation", casegroup = cg,
                      params = { sr = tostring(amp.id) } }
-  negotiation:add_steps({ "Is Negotiation Successful", "Proceed for Updating LO as Court Enforced",
-                          "Proceed for Work Item Closure" }, "done")
+  s:add_note("Arrears negotiation (SR " .. amp.id .. ") started")
+  event.await { kind = "sr", sr = amp }
+
+  -- Arrears negotiation records the schedule it issues on the SR; every other ending
+  -- (refused, no contact, not acceptable, no address) issues none.
+  local successful = amp:field("schedule_version") ~= nil
+  negotiation:set_field("negotiation_successful", successful and "yes" or "no")
+  negotiation:complete_step("Is Negotiation Successful")
+  if successful and yes(f.court_enforced_schedule) then
+    cg:set_flag("court_enforced_schedule")
+    negotiation:complete_step("Proceed for Updating LO as Court Enforced")
+  else
+    negotiation:skip_step("Proceed for Updating LO as Court Enforced")
+  end
+  negotiation:complete_step("Proceed for Work Item Closure")
   negotiation:close("Complete")
-  s:add_note("Arrears negotiation (SR " .. amp.id .. ") started; case monitored until " .. back)
+  if not successful then
+    return nil, "arrears negotiation (SR " .. amp.id .. ") was unsuccessful"
+      .. (amp.resolution_code and (" (" .. amp.resolution_code .. ")") or "")
+  end
+  s:add_note("Schedule agreed (SR " .. amp.id .. "); case monitored until " .. back)
+  if f.lo_reference then first_payment_reference(s, cg, f.lo_reference, started_on) end
   return "negotiation", "Complete", back
 end
 
@@ -459,6 +531,26 @@ local function the_sr(ctx, cg)
     return sr.create { process = "Enforcement", area = "Assess Next Action", sub_area = SUB_AREA,
                        casegroup = cg, reason = reason }
   end)
+end
+
+-- Step 70: the case is monitored for compliance until the transfer-to-maintenance date, when
+-- a fresh case routing SR transfers it back; a payment that clears all the arrears before
+-- then raises one at once, for the paid-off liability order.
+local function monitor(cg, until_date)
+  local account = payment.find_account(cg.paying_parent)
+  while clock.today() < until_date do
+    if payment.balance { casegroup = cg, state = "active" } == 0 then
+      route_again(cg, "Liability order paid off", "All the arrears were paid by "
+        .. clock.today() .. ", before the end of the monitoring period (" .. until_date .. ")")
+      return
+    end
+    if not account then break end
+    event.await { kind = "payment", account = account,
+                  timeout_days = clock.days_between(clock.today(), until_date) }
+  end
+  if clock.today() < until_date then wait { at = until_date } end
+  route_again(cg, "Transfer case to maintenance", "Monitoring period ended " .. until_date
+    .. ": transfer the case back to maintenance")
 end
 
 local PLAN = { "Review enforcement history", "Initiate Data Gathering", "Decide next action",
@@ -522,16 +614,7 @@ return procedure {
         s:set_field("decision", d.outcome)
         s:complete_step("Decide next action")
         s:close(how or "Complete")
-        if monitor_until then
-          wait { at = monitor_until }
-          local again = sr.create { process = "Enforcement", area = "Assess Next Action",
-                                    sub_area = SUB_AREA, casegroup = cg,
-                                    reason = "Transfer case to maintenance" }
-          again:add_note("Monitoring period ended " .. monitor_until .. ": transfer the case "
-            .. "back to maintenance")
-          procedures.start { name = "case_routing", casegroup = cg,
-                             params = { sr = tostring(again.id) } }
-        end
+        if monitor_until then monitor(cg, monitor_until) end
         return result
       end
       s:add_note(d.outcome .. " not carried out: " .. how)

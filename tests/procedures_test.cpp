@@ -302,7 +302,64 @@ end}
 )lua");
   const Id bad = d.runtime.start("letter_bad", f.casegroup, {}, "op");
   CHECK(d.instance(bad).status == "failed");
-  CHECK_THAT(*d.instance(bad).error, Catch::Contains("\"payment\" or \"letter\" expected"));
+  CHECK_THAT(*d.instance(bad).error, Catch::Contains("\"payment\", \"letter\" or \"sr\" expected"));
+}
+
+TEST_CASE("an instance waiting on an SR wakes when the SR closes, whoever closes it") {
+  DurableEngine d;
+  const auto f = d.family();
+  d.procedure("sr_wait", R"lua(
+return procedure{name = "sr_wait", run = function(ctx)
+  local s = sr.create{process = "Arrears", area = "Arrears Management",
+                      sub_area = "Action Missed Payment", casegroup = ctx.casegroup}
+  local first = event.await{kind = "sr", sr = s, timeout_days = 10}
+  local again = event.await{kind = "sr", sr = s.id}
+  wait{days = 1}
+  return first.kind .. " " .. first.sr.status .. " " .. first.sr.sub_status .. " "
+    .. tostring(first.sr.resolution_code) .. ", " .. again.sr.sub_status
+end}
+)lua");
+  d.procedure("sr_timeout", R"lua(
+return procedure{name = "sr_timeout", run = function(ctx)
+  local s = sr.create{process = "Arrears", area = "Arrears Management",
+                      sub_area = "Action Missed Payment", casegroup = ctx.casegroup}
+  local got = event.await{kind = "sr", sr = s, timeout_days = 3}
+  return got.kind .. " " .. s.status
+end}
+)lua");
+  const Id waits = d.runtime.start("sr_wait", f.casegroup, {}, "op");
+  CHECK(d.instance(waits).wait_kind == "sr");
+  const Id awaited = *d.instance(waits).wait_ref;
+  d.advance(2 * 24h);
+  CHECK(d.instance(waits).status == "waiting");
+  {
+    // Another SR changing, or this one changing without closing, wakes nobody.
+    Transaction tx(d.db);
+    d.engine.srs.set_status(awaited, "In Progress", std::nullopt);
+    tx.commit();
+  }
+  d.runtime.drain();
+  CHECK(d.instance(waits).wait_kind == "sr");
+  {
+    Transaction tx(d.db);
+    d.engine.srs.close(awaited, "Complete", "Neg Unsuccessful NFA");
+    tx.commit();
+  }
+  d.runtime.drain();
+  // Woken by the closure; the second await answered at once; now on the timer.
+  CHECK(d.instance(waits).wait_kind == "timer");
+  d.advance(24h);
+  CHECK(d.instance(waits).result == R"("sr Closed Complete Neg Unsuccessful NFA, Complete")");
+  const Id times_out = d.runtime.start("sr_timeout", f.casegroup, {}, "op");
+  d.advance(3 * 24h);
+  CHECK(d.instance(times_out).result == R"("timeout Open")");
+  d.procedure("sr_bad", R"lua(
+return procedure{name = "sr_bad", run = function(ctx)
+  event.await{kind = "sr", sr = 999999}
+end}
+)lua");
+  const Id bad = d.runtime.start("sr_bad", f.casegroup, {}, "op");
+  CHECK(d.instance(bad).status == "failed");
 }
 
 TEST_CASE(

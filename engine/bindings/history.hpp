@@ -33,10 +33,10 @@ struct Divergence {
 // What a live wait asks the engine to watch for; the journal holds it until the
 // activation ends and the runtime stores it on the instance.
 struct PendingWait {
-  std::string kind;  // timer | task | payment | letter
+  std::string kind;  // timer | task | payment | letter | sr
   std::int64_t seq = 0;
   std::optional<Instant> wake_at;   // the timer, or an event's timeout
-  std::optional<std::int64_t> ref;  // work item id, ledger account id, or letter id
+  std::optional<std::int64_t> ref;  // work item, ledger account, letter or SR id
   // The event has already happened: its result (JSON text, as recorded), and no wait.
   std::optional<std::string> ready;
 };

@@ -184,13 +184,16 @@ int w_complete(Args& a) {
 constexpr Key kAdvanceKeys[] = {{"days", "integer", lua::Catalogue::none, "0"},
                                 {"hours", "integer", lua::Catalogue::none, "0"}};
 
-// Moves the simulated clock on, firing each timer at the instant it is due, in order.
+// Moves the simulated clock on, firing each timer at the instant it is due, in order. What
+// the scenario did since the last step (a payment recorded, an SR closed) may have woken
+// instances; they run first, at the time it happened, as the CLI runs them after a command.
 int w_advance(Args& a) {
   a.table(1, "by");
   const auto days = a.opt_field_integer(1, "days").value_or(0);
   const auto hours = a.opt_field_integer(1, "hours").value_or(0);
   if (days < 0 || hours < 0) throw Error(ErrorCode::invalid, "time only moves forward");
   World& w = world(a);
+  w.runtime.drain();
   const Instant until = w.clock.now() + std::chrono::days(days) + std::chrono::hours(hours);
   while (auto next = w.runtime.next_timer()) {
     if (*next > until) break;
@@ -301,7 +304,9 @@ const lua::Function kFunctions[] = {
      "item's id. An error if no item or several match.",
      lua::Replay::record, kCompleteKeys},
     {"advance", entry<w_advance>, "t.advance{}",
-     "Moves the simulated clock on, firing each timer due on the way at its own instant.",
+     "Runs the instances that what the scenario did has woken (a payment recorded to an "
+     "account they wait on, an SR closed), then moves the simulated clock on, firing each "
+     "timer due on the way at its own instant. `t.advance{}` only runs the woken instances.",
      lua::Replay::record, kAdvanceKeys},
     {"instance", entry<w_instance>, "t.instance(id) -> {procedure=, status=, result=, error=}",
      "An instance's procedure, status, and its result or error once it has ended."},

@@ -493,15 +493,26 @@ void checks_as_comparisons(Database& db) {
   rewrite_tables(db, in_lists_as_comparisons);
 }
 
-// Instances may wait for a letter to leave the queue (event.await{kind="letter"}).
-void letter_waits(Database& db) {
-  rewrite_tables(db, [](const std::string& sql) {
-    const std::string kinds = "wait_kind = 'payment')";
+// Lets instances wait on one more kind of event: `last` is the kind the CHECK on
+// instances.wait_kind ends with now, and `added` joins it at the end.
+void allow_wait_kind(Database& db, const std::string& last, const std::string& added) {
+  rewrite_tables(db, [&](const std::string& sql) {
+    const std::string kinds = "wait_kind = '" + last + "')";
     const auto at = sql.find(kinds);
     if (sql.rfind("CREATE TABLE instances", 0) != 0 || at == std::string::npos) return sql;
     return std::string(sql).replace(at, kinds.size(),
-                                    "wait_kind = 'payment' OR wait_kind = 'letter')");
+                                    "wait_kind = '" + last + "' OR wait_kind = '" + added + "')");
   });
+}
+
+// Instances may wait for a letter to leave the queue (event.await{kind="letter"}).
+void letter_waits(Database& db) {
+  allow_wait_kind(db, "payment", "letter");
+}
+
+// Instances may wait for an SR to close (event.await{kind="sr"}).
+void sr_waits(Database& db) {
+  allow_wait_kind(db, "letter", "sr");
 }
 
 // A letter leaving the queue (fulfilled, or failed) ends every wait on it, as a payment
@@ -562,6 +573,28 @@ constexpr const char* kV9 = R"sql(
 ALTER TABLE work_items ADD COLUMN not_by TEXT CHECK (not_by IS NULL OR json_valid(not_by));
 )sql";
 
+// An SR closing ends every wait on it, as a letter leaving the queue does: a procedure that
+// hands an SR to another (case routing's negotiation, source 001 step 69) follows its outcome.
+constexpr const char* kV10 = R"sql(
+CREATE TRIGGER service_requests_wake_waiters AFTER UPDATE OF status ON service_requests
+WHEN OLD.status <> 'Closed' AND NEW.status = 'Closed'
+BEGIN
+  UPDATE instance_history
+     SET result = json_array(json_object('kind', 'sr', 'sr',
+                                         json_object('id', NEW.id, 'status', NEW.status,
+                                                     'sub_status', NEW.sub_status,
+                                                     'resolution_code', NEW.resolution_code))),
+         resolved_at = casekit_now()
+   WHERE (instance_id, seq) IN (SELECT id, wait_seq FROM instances
+                                 WHERE status = 'waiting' AND wait_kind = 'sr'
+                                   AND wait_ref = NEW.id);
+  UPDATE instances
+     SET status = 'runnable', wait_kind = NULL, wait_seq = NULL, wake_at = NULL,
+         wait_ref = NULL, updated_at = casekit_now()
+   WHERE status = 'waiting' AND wait_kind = 'sr' AND wait_ref = NEW.id;
+END;
+)sql";
+
 const std::vector<Migration>& migrations() {
   static const std::vector<Migration> all = {
       {1, "domain model", kV1},
@@ -573,6 +606,7 @@ const std::vector<Migration>& migrations() {
       {7, "waits on letters", kV7, letter_waits},
       {8, "payment allocation", kV8},
       {9, "approvals barred to who prepared them", kV9},
+      {10, "waits on SRs", kV10, sr_waits},
   };
   return all;
 }

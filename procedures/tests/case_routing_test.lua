@@ -383,26 +383,166 @@ scenario("clear artefacts with none outstanding: the original SR linked, nothing
   t.eq(#letters("CMEL9116"), 0)
 end)
 
-scenario("negotiation and court-enforced schedule: child AMP SR runs negotiation; back to maintenance at the date", function(t)
-  local cg = enforcement_case(t)
+-- The negotiation decision (steps 65-70), with the fields given over these defaults.
+local function negotiation_decision(t, cg, fields)
+  local f = { transfer_to_maintenance = "2027-03-01", court_enforced_schedule = "yes",
+              disable_missed_payments = "no" }
+  for k, v in pairs(fields or {}) do f[k] = v end
   local id = start(t, cg)
-  decide(t, "Arrears Negotiation and Court Enforced Schedules", {
-    transfer_to_maintenance = "2027-03-01", court_enforced_schedule = "yes",
-    disable_missed_payments = "no", lo_reference = "LO-123" })
+  decide(t, "Arrears Negotiation and Court Enforced Schedules", f)
   local negotiation = sr.find { casegroup = cg, sub_area = "Negotiation" }[1]
-  local amp = negotiation:children()[1]
+  return id, negotiation, negotiation:children()[1]
+end
+
+-- The caseworker agrees 20 monthly collections of 250.00 from 2026-12-01 in the child
+-- arrears negotiation, and its letters go out: the Action Missed Payment SR closes.
+local function agree_schedule(t)
+  t.complete { kind = "negotiate_schedule", outcome = "agreed", as = "erin",
+               fields = { amount_per_period = "25000", frequency = "monthly",
+                          first_collection_date = "2026-12-01", schedule_acceptable = "yes",
+                          ogm = "0" } }
+  t.fulfil_letters()
+end
+
+local function step_status(s, name)
+  for _, step in ipairs(s:steps()) do
+    if step.name == name then return step.status end
+  end
+end
+
+scenario("negotiation: the Negotiation SR stays open until the child Action Missed Payment SR ends", function(t)
+  local cg = enforcement_case(t)
+  local _, negotiation, amp = negotiation_decision(t, cg, { lo_reference = "LO-123" })
   t.eq(amp.sub_area, "Action Missed Payment")
   t.eq(amp:field("transfer_to_maintenance"), "2027-03-01")
-  t.eq(cg:has_flag("court_enforced_schedule"), true)
-  t.eq(cg:has_flag("disable_missed_payment_monitor"), false)
-  t.eq(letters("CMSB046")[1], "Pat Payer")
   t.eq(#t.tasks { kind = "negotiate_schedule" }, 1, "arrears negotiation works the child SR")
+  t.eq(negotiation.status, "In Progress")
+  t.eq(step_status(negotiation, "Initiate Negotiation"), "done")
+  t.eq(step_status(negotiation, "Is Negotiation Successful"), "pending")
+  t.eq(step_status(negotiation, "Proceed for Updating LO as Court Enforced"), "pending")
+  t.eq(routing_sr(cg).status, "In Progress")
+  t.eq(cg:has_flag("court_enforced_schedule"), false, "not before a schedule is agreed")
+  t.eq(#letters("CMSB046"), 0, "CMSB046 only if the LO reference is not used (step 74)")
+end)
+
+scenario("negotiation successful: LO marked court enforced, monitored, back to maintenance at the date", function(t)
+  local cg = enforcement_case(t)
+  local id, negotiation, amp = negotiation_decision(t, cg)
+  agree_schedule(t)
+  t.eq(amp.status, "Closed")
   t.eq(negotiation.sub_status, "Complete")
-  t.advance { days = 101 } -- 2027-03-01
+  t.eq(negotiation:field("negotiation_successful"), "yes")
+  t.eq(step_status(negotiation, "Is Negotiation Successful"), "done")
+  t.eq(step_status(negotiation, "Proceed for Updating LO as Court Enforced"), "done")
+  t.eq(step_status(negotiation, "Proceed for Work Item Closure"), "done")
+  t.eq(cg:has_flag("court_enforced_schedule"), true)
+  t.eq(routing_sr(cg).sub_status, "Complete")
+  t.eq(cg:has_flag("disable_missed_payment_monitor"), false)
+  local account = payment.account(cg)
+  payment.record { account = account, amount = 25000, date = "2026-12-01", method = "SO" }
+  t.advance { days = 99 } -- 2027-02-27: still monitored
+  t.eq(t.instance(id).status, "waiting")
+  t.eq(#sr.find { casegroup = cg, sub_area = "Review Case and Decide on Action" }, 1)
+  t.advance { days = 2 } -- 2027-03-01
   t.eq(t.instance(id).result, "negotiation")
   local back = routing_sr(cg)
   t.eq(back.reason, "Transfer case to maintenance")
   t.eq(#t.tasks { kind = "review_history" }, 1)
+end)
+
+scenario("negotiation successful, schedule not court enforced: the LO step is skipped", function(t)
+  local cg = enforcement_case(t)
+  local _, negotiation = negotiation_decision(t, cg, { court_enforced_schedule = "no" })
+  agree_schedule(t)
+  t.eq(step_status(negotiation, "Is Negotiation Successful"), "done")
+  t.eq(step_status(negotiation, "Proceed for Updating LO as Court Enforced"), "skipped")
+  t.eq(cg:has_flag("court_enforced_schedule"), false)
+end)
+
+scenario("negotiation unsuccessful: no LO update, the next action is decided again", function(t)
+  local cg = enforcement_case(t)
+  local id, negotiation, amp = negotiation_decision(t, cg)
+  t.complete { kind = "negotiate_schedule", outcome = "refused", as = "erin" }
+  t.complete { kind = "negotiation_unsuccessful", outcome = "Refusal to pay - Missed Initial Payment",
+               as = "erin" }
+  t.eq(amp.status, "Closed")
+  t.eq(negotiation.sub_status, "Complete")
+  t.eq(negotiation:field("negotiation_successful"), "no")
+  t.eq(step_status(negotiation, "Is Negotiation Successful"), "done")
+  t.eq(step_status(negotiation, "Proceed for Updating LO as Court Enforced"), "skipped")
+  t.eq(cg:has_flag("court_enforced_schedule"), false)
+  local s = routing_sr(cg)
+  t.eq(s.status, "In Progress", "the case routing SR is not closed")
+  t.expect(string.find(last_note(s), "was unsuccessful", 1, true), last_note(s))
+  t.eq(#t.tasks { kind = "decide_next_action" }, 1)
+  t.eq(t.instance(id).status, "waiting")
+end)
+
+scenario("monitoring: a payment that clears the arrears raises case routing for the paid-off LO", function(t)
+  local cg = enforcement_case(t)
+  local id = negotiation_decision(t, cg)
+  agree_schedule(t)
+  t.advance { days = 30 }
+  payment.record { account = payment.account(cg), amount = 500000, date = clock.today(),
+                   method = "cheque" }
+  t.advance {}
+  t.eq(t.instance(id).result, "negotiation")
+  local again = routing_sr(cg)
+  t.eq(again.reason, "Liability order paid off")
+  t.eq(#t.tasks { kind = "review_history" }, 1)
+end)
+
+scenario("LO reference used on the first payment: no reminder, no CMSB046", function(t)
+  local cg = enforcement_case(t)
+  local id = negotiation_decision(t, cg, { lo_reference = "LO-123" })
+  agree_schedule(t)
+  t.eq(routing_sr(cg).status, "In Progress", "watching the first payment (step 74)")
+  t.advance { days = 11 } -- 2026-12-01
+  payment.record { account = payment.account(cg), amount = 25000, date = clock.today(),
+                   method = "SO", reference = "LO-123" }
+  t.advance {}
+  local s = routing_sr(cg)
+  t.eq(s.sub_status, "Complete")
+  t.expect(string.find(s:notes()[#s:notes()].text, "referenced with the LO reference LO-123", 1, true),
+           "noted")
+  t.eq(#t.tasks { kind = "lo_reference_not_used" }, 0)
+  t.eq(#letters("CMSB046"), 0)
+  t.eq(t.instance(id).status, "waiting", "monitored until the transfer date")
+end)
+
+scenario("LO reference not used: remind, CMSB046 again and the manual allocation flag", function(t)
+  local cg = enforcement_case(t)
+  negotiation_decision(t, cg, { lo_reference = "LO-123" })
+  agree_schedule(t)
+  t.advance { days = 11 }
+  payment.record { account = payment.account(cg), amount = 25000, date = clock.today(),
+                   method = "SO", reference = "CSA-9" }
+  t.advance {}
+  local item = t.tasks { kind = "lo_reference_not_used" }[1]
+  t.expect(string.find(item.title, "referenced 'CSA-9'", 1, true), item.title)
+  t.refuses(function()
+    t.complete { kind = "lo_reference_not_used", outcome = "reminded", as = "erin" }
+  end, "send_cmsb046")
+  t.complete { kind = "lo_reference_not_used", outcome = "reminded", as = "erin",
+               fields = { send_cmsb046 = "yes", manual_allocation = "yes" } }
+  t.eq(letters("CMSB046")[1], "Pat Payer")
+  t.eq(cg:has_flag("manual_allocation"), true)
+  t.eq(routing_sr(cg).sub_status, "Complete")
+end)
+
+scenario("LO reference: no payment by five days after the first collection is a reminder too", function(t)
+  local cg = enforcement_case(t)
+  negotiation_decision(t, cg, { lo_reference = "LO-123" })
+  agree_schedule(t)
+  t.advance { days = 15 } -- 2026-12-05: not yet
+  t.eq(#t.tasks { kind = "lo_reference_not_used" }, 0)
+  t.advance { days = 1 }  -- 2026-12-06
+  local item = t.tasks { kind = "lo_reference_not_used" }[1]
+  t.expect(string.find(item.title, "no payment has been received", 1, true), item.title)
+  t.complete { kind = "lo_reference_not_used", outcome = "no contact", as = "erin",
+               fields = { send_cmsb046 = "no", manual_allocation = "no" } }
+  t.eq(#letters("CMSB046"), 0)
+  t.eq(cg:has_flag("manual_allocation"), false)
 end)
 
 scenario("disable missed payment monitor: an AMP SR records both indicators", function(t)
