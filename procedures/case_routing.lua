@@ -14,6 +14,7 @@
 -- "transfer", "lock_assignment", "clear_artefacts", "negotiation", "missed_payment_monitor",
 -- "cancel") or "rejected" for a case referred incorrectly.
 
+local free_text_letter = require("free_text_letter")
 local service_request = require("service_request")
 
 local SUB_AREA = "Review Case and Decide on Action"
@@ -78,13 +79,6 @@ local function enforcement_srs(cg, open_only)
     if s.process == "Enforcement" and s.area == "Enforcement Action" then out[#out + 1] = s end
   end
   return out
-end
-
-local function send_free_text(cg, s, to, text)
-  for _, client in ipairs(to) do
-    letter.send { template = "CMEL9271", to = client, casegroup = cg, sr = s,
-                  fields = { free_text = text } }
-  end
 end
 
 local function receiving_parents(cg)
@@ -168,7 +162,7 @@ end
 
 -- Steps 13-23: enforcement paused until a review date; the review-date monitor raises a
 -- fresh SR when it is reached.
-decide["Pause Enforcement Action"] = function(s, cg, f)
+decide["Pause Enforcement Action"] = function(s, cg, f, by)
   if not f.reason then return nil, "reason (why enforcement is paused) is required" end
   local problem = set_review_date(cg, f.review_date, SURVEILLANCE_MONTHS)
   if problem then return nil, problem end
@@ -183,14 +177,14 @@ decide["Pause Enforcement Action"] = function(s, cg, f)
                     fields = { review_date = f.review_date } }
     end
   end
-  if f.letter_text then send_free_text(cg, s, { cg.paying_parent }, f.letter_text) end
+  if f.letter_text then free_text_letter.send(s, cg, { cg.paying_parent }, f.letter_text, by) end
   s:set_field("set_case_for_review", "Setup Only")
   s:set_field("review_date", f.review_date)
   return "pause"
 end
 
 -- Steps 24-28: the paused enforcement SRs are re-progressed and both parents told.
-decide["Resume Enforcement Action"] = function(s, cg, f)
+decide["Resume Enforcement Action"] = function(s, cg, f, by)
   if not f.reason or not f.letter_text then
     return nil, "reason and letter_text (CMEL9271 to both parents) are required"
   end
@@ -206,14 +200,14 @@ decide["Resume Enforcement Action"] = function(s, cg, f)
   cg:set_review_date(nil)
   s:complete_step("Perform Amendment")
   s:add_note("Enforcement resumed (" .. resumed .. " SRs): " .. f.reason)
-  send_free_text(cg, s, both_parents(cg), f.letter_text)
+  free_text_letter.send(s, cg, both_parents(cg), f.letter_text, by)
   return "resume"
 end
 
 -- Steps 29-35: a Consider Amendment SR linked to the enforcement SR being amended, which is
 -- made Ready for Cancellation; exit without validation cancels it, with validation keeps its
 -- unfinished steps for later.
-decide["Amend Enforcement Action"] = function(s, cg, f)
+decide["Amend Enforcement Action"] = function(s, cg, f, by)
   local target, why = named_enforcement_sr(cg, f)
   if not target then return nil, why end
   if not f.amendment_reason or not f.amendment_comments then
@@ -230,7 +224,7 @@ decide["Amend Enforcement Action"] = function(s, cg, f)
   target:set_field("amendment_reason", f.amendment_reason)
   target:set_field("amendment_comments", f.amendment_comments)
   target:add_note("Amended: " .. f.amendment_reason .. ": " .. f.amendment_comments)
-  if f.letter_text then send_free_text(cg, amend, { cg.paying_parent }, f.letter_text) end
+  if f.letter_text then free_text_letter.send(amend, cg, { cg.paying_parent }, f.letter_text, by) end
   if f.exit == "no validation" then
     for _, step in ipairs(target:steps()) do
       if step.status == "pending" then target:skip_step(step.name) end
@@ -342,7 +336,7 @@ end
 -- Steps 50-60: with no artefacts outstanding, link the SR that caused them and close; with
 -- artefacts, a Clear Artefacts child SR, CMEL9116 to the solicitor and CMEL9271 to the
 -- paying parent.
-decide["Clear Enforcement Artefacts"] = function(s, cg, f)
+decide["Clear Enforcement Artefacts"] = function(s, cg, f, by)
   local original = integer(f.original_sr)
   local ok, origin = pcall(sr.get, original)
   if not original or not ok or not origin.casegroup or origin.casegroup.id ~= cg.id then
@@ -382,7 +376,7 @@ decide["Clear Enforcement Artefacts"] = function(s, cg, f)
                            sanction_date = form.fields.sanction_date,
                            amount_paid = money.format(paid),
                            amount_outstanding = money.format(outstanding) } }
-  send_free_text(cg, clear, { cg.paying_parent }, f.letter_text)
+  free_text_letter.send(clear, cg, { cg.paying_parent }, f.letter_text, by)
   clear:set_field("artefact_status", "No")
   clear:add_note("Artefact " .. form.fields.sanction .. " " .. form.outcome
     .. "; solicitor instructed and paying parent told")
@@ -505,7 +499,7 @@ decide["Disable Missed Payment Monitor"] = function(s, cg, f)
 end
 
 -- Steps 47-49: needs an enforcement SR in progress; CMEL9271 to both parents.
-decide["Cancel Enforcement Action"] = function(s, cg, f)
+decide["Cancel Enforcement Action"] = function(s, cg, f, by)
   local target, why = named_enforcement_sr(cg, f)
   if not target then return nil, why end
   if target.status ~= "In Progress" then
@@ -514,7 +508,7 @@ decide["Cancel Enforcement Action"] = function(s, cg, f)
   if not f.letter_text then return nil, "letter_text (CMEL9271 to both parents) is required" end
   target:set_status("In Progress", "Ready for Cancellation")
   target:add_note("Enforcement action to be cancelled" .. (f.reason and (": " .. f.reason) or ""))
-  send_free_text(cg, s, both_parents(cg), f.letter_text)
+  free_text_letter.send(s, cg, both_parents(cg), f.letter_text, by)
   s:add_note("Enforcement action cancelled; check for a liability order to invalidate or "
     .. "artefacts to clear")
   return "cancel"
@@ -609,7 +603,7 @@ return procedure {
         title = "Decide the next action for the enforcement case", outcomes = DECISIONS,
         fields = DECISION_FIELDS,
       }
-      local result, how, monitor_until = decide[d.outcome](s, cg, d.fields)
+      local result, how, monitor_until = decide[d.outcome](s, cg, d.fields, d.by)
       if result then
         s:set_field("decision", d.outcome)
         s:complete_step("Decide next action")

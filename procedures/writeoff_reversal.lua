@@ -5,10 +5,12 @@
 --   casekit start writeoff_reversal --casegroup 7 --as carl
 -- The caseworker's and the team leader's steps are work items; BaNCS is called through the
 -- `bancs` module (an adapter tests can make fail). No client letter is sent except the
--- optional free-text CMEL9271. docs/procedures/writeoff_reversal.md maps each source step to
--- these lines and to the tests.
+-- optional free-text CMEL9271, once a team leader has signed it off. docs/procedures/
+-- writeoff_reversal.md maps each source step to these lines and to the tests.
 --
 -- Returns "reversed", "rejected" or "closed".
+
+local free_text_letter = require("free_text_letter")
 
 local REASONS = { "CMG error", "Maladministration", "3rd party information" }
 local RELATED = { ["part payment"] = true, ["write off arrears"] = true }
@@ -164,12 +166,6 @@ local function after_reversal(s, cg)
     fields = { "letter_to", "letter_text" },
   }
   s:set_field("client_contact", contact.outcome)
-  if contact.fields.letter_text and contact.fields.letter_text ~= "" then
-    local to = contact.fields.letter_to == "receiving_parent" and cg:cases()[1].receiving_parent
-      or cg.paying_parent
-    letter.send { template = "CMEL9271", to = to, casegroup = cg, sr = s,
-                  fields = { free_text = contact.fields.letter_text } }
-  end
   local owed = payment.balance { casegroup = cg, state = "active" }
   if owed == 0 then
     s:add_note("No active arrears after the reversal: no schedule to issue")
@@ -183,6 +179,12 @@ local function after_reversal(s, cg)
         or "(no payment schedule was in place)", instance))
   end
   s:complete_step("Issue new schedule")
+  -- The letter waits for its sign-off; the new schedule need not.
+  if contact.fields.letter_text and contact.fields.letter_text ~= "" then
+    local to = contact.fields.letter_to == "receiving_parent" and cg:cases()[1].receiving_parent
+      or cg.paying_parent
+    free_text_letter.send(s, cg, { to }, contact.fields.letter_text, contact.by)
+  end
 end
 
 return procedure {

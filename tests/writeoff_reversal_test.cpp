@@ -129,8 +129,15 @@ TEST_CASE("write-off reversal: approved, reversed, unsuspended, a new schedule i
   // No schedule yet: that comes from the negotiation after the client contact.
   CHECK(r.d.engine.ledger.current_schedule(r.f.casegroup)->version == 1);
 
-  // Step 14, with the optional free-text letter: the only letter the procedure sends.
+  // Step 14, with the optional free-text letter: the only letter the procedure sends, once a
+  // team leader has signed it off.
   r.complete("contacted", {{"letter_text", "Your arrears have been reinstated."}}, "carl");
+  CHECK(r.d.engine.letters.list(std::nullopt, 10).empty());
+  CHECK(r.reversal_sr().status != "Closed");
+  for (const WorkItem& item : r.d.engine.work_items.list(std::nullopt, false)) {
+    if (item.spec.kind == "letter_sign_off")
+      r.d.runtime.complete_task(item.id, "signed off", {}, "tina");
+  }
   const auto letters = r.d.engine.letters.list(std::nullopt, 10);
   REQUIRE(letters.size() == 1);
   CHECK(letters[0].template_code == "CMEL9271");
@@ -139,9 +146,13 @@ TEST_CASE("write-off reversal: approved, reversed, unsuspended, a new schedule i
   CHECK(r.reversal_sr().status == "Closed");
   CHECK(r.result() == "\"reversed\"");
   // The new schedule is arrears negotiation's, with its debt steer and 40% check.
-  CHECK_THAT(r.notes().back(), Catch::Contains("New schedule for £1,200.00 of active arrears to "
-                                               "replace schedule version 1: negotiated by "
-                                               "arrears negotiation"));
+  const auto notes = r.notes();
+  REQUIRE(notes.size() >= 2);
+  CHECK_THAT(notes[notes.size() - 2],
+             Catch::Contains("New schedule for £1,200.00 of active arrears to replace schedule "
+                             "version 1: negotiated by arrears negotiation"));
+  CHECK(notes.back() == "CMEL9271 to " + r.d.engine.casegroups.client(r.f.paying_parent).name +
+                            " signed off by tina");
   const Instance negotiation = r.d.instance(r.instance + 1);
   CHECK(negotiation.procedure == "arrears_negotiation");
   CHECK(negotiation.status == "waiting");

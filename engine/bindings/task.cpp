@@ -128,8 +128,9 @@ const Function kTaskFunctions[] = {
      "role fits the inbox completes it with one of `outcomes`. `fields` names what the person "
      "may fill in; `required` lists the fields every outcome needs, or per outcome "
      "(`{rejected={\"reason\"}}`). With `kind=\"approval\"` the submitter (`submitted_by`, by "
-     "default whoever completed this instance's previous work item) cannot complete it, nor "
-     "can anyone in `not_by` (whoever entered or amended what is approved). With "
+     "default whoever completed this instance's previous work item) cannot complete it. Nobody "
+     "in `not_by` (whoever entered or amended what the item approves or signs off) can "
+     "complete it, whatever its kind. With "
      "`timeout_days`, an item nobody completes in time is cancelled and the wait returns "
      "`{kind=\"timeout\", timeout=true}`.",
      Replay::record, kTaskAwaitKeys},

@@ -91,9 +91,10 @@ bool contains(const std::vector<std::string>& v, const std::string& s) {
   return std::find(v.begin(), v.end(), s) != v.end();
 }
 
-// Segregation of duties: nobody approves what they submitted, entered or amended.
+// Segregation of duties: nobody approves what they submitted (an approval's submitter), or
+// approves or signs off what they entered or amended (anyone an item names in not_by).
 void refuse_preparer(const WorkItemSpec& spec, const std::string& user) {
-  const bool submitted = spec.submitted_by == user;
+  const bool submitted = spec.kind == "approval" && spec.submitted_by == user;
   if (!submitted && !contains(spec.not_by, user)) return;
   throw Error(ErrorCode::invalid,
               user +
@@ -194,7 +195,7 @@ WorkItem WorkItems::complete(Id id, const std::string& outcome,
       }
     }
   }
-  if (item.spec.kind == "approval") refuse_preparer(item.spec, user.name);
+  refuse_preparer(item.spec, user.name);
   db_.prepare(
          "UPDATE work_items SET status = 'completed', outcome = ?1, field_values = ?2, "
          "completed_by = ?3, completed_at = ?4 WHERE id = ?5 AND status = 'open'")

@@ -42,6 +42,11 @@ local function decide(t, decision, fields)
   t.complete { kind = "decide_next_action", outcome = decision, fields = fields, as = "erin" }
 end
 
+-- A team leader signs off the CMEL9271 waiting for it (procedures/lib/free_text_letter.lua).
+local function sign_off(t, who)
+  t.complete { kind = "letter_sign_off", outcome = "signed off", as = who or "tina" }
+end
+
 local function last_note(s)
   local notes = s:notes()
   return notes[#notes].text
@@ -174,6 +179,8 @@ scenario("pause: review date, enforcement SRs Ready for Pause, CMEL7402 when the
   t.eq(cg.review_date, "2027-02-01")
   t.eq(lo.sub_status, "Ready for Pause")
   t.eq(letters("CMEL7402")[1], "Robin Receiver")
+  t.eq(#letters("CMEL9271"), 0, "not before a team leader signs it off")
+  sign_off(t)
   t.eq(letters("CMEL9271")[1], "Pat Payer")
   t.eq(routing_sr(cg):field("set_case_for_review"), "Setup Only")
 end)
@@ -221,6 +228,7 @@ scenario("resume: paused SRs re-progressed, CMEL9271 to both parents", function(
                                            letter_text = "Enforcement has resumed." })
   t.eq(lo.sub_status, "Ready for Re-progressing")
   t.eq(cg.review_date, nil)
+  sign_off(t)
   t.eq(#letters("CMEL9271"), 2)
 end)
 
@@ -365,6 +373,7 @@ scenario("clear artefacts: a Clear Artefacts SR, CMEL9116 to the solicitor, CMEL
     sanction = "Order of Disqualification from driving", sanction_date = "2026-03-01",
     amount_paid = "500000", amount_outstanding = "0", solicitor = "Smith & Co",
     solicitor_address = "3 Court Street", solicitor_postcode = "M2 2CC" } }
+  sign_off(t)
   local clear = sr.find { casegroup = cg, sub_area = "Clear Artefacts" }[1]
   t.eq(clear.sub_status, "Complete")
   t.eq(clear:field("artefact_status"), "No")
@@ -568,8 +577,54 @@ scenario("cancel: needs an enforcement SR in progress; CMEL9271 to both parents"
   decide(t, "Cancel Enforcement Action", { enforcement_sr = tostring(lo.id),
                                            letter_text = "Enforcement action has ended." })
   t.eq(lo.sub_status, "Ready for Cancellation")
+  sign_off(t)
   local sent = letters("CMEL9271")
   t.eq(#sent, 2)
   t.eq(sent[1], "Pat Payer")
   t.eq(sent[2], "Robin Receiver")
+end)
+
+-- ---- CMEL9271 sign-off ------------------------------------------------------------------
+
+scenario("CMEL9271: not by its author; rejected, amended and signed off by another team leader", function(t)
+  local cg = enforcement_case(t)
+  t.user("tom", "team_leader")
+  local lo = power(cg, "Liability Order")
+  start(t, cg)
+  t.complete { kind = "decide_next_action", outcome = "Cancel Enforcement Action", as = "tina",
+               fields = { enforcement_sr = tostring(lo.id), letter_text = "Enforcment has endd." } }
+  local item = t.tasks { kind = "letter_sign_off" }[1]
+  t.eq(item.inbox, "team_leader")
+  t.expect(string.find(item.title, "Pat Payer and Robin Receiver: \"Enforcment has endd.\"", 1, true),
+           item.title)
+  t.refuses(function() sign_off(t, "tina") end, "segregation of duties")
+  t.refuses(function() sign_off(t, "erin") end, "needs: team_leader")
+  t.refuses(function()
+    t.complete { kind = "letter_sign_off", outcome = "rejected", as = "tom" }
+  end, "reasons")
+  t.complete { kind = "letter_sign_off", outcome = "rejected", as = "tom",
+               fields = { reasons = "spelling" } }
+  t.eq(#letters("CMEL9271"), 0)
+  t.complete { kind = "letter_amend", outcome = "amended", as = "erin",
+               fields = { letter_text = "Enforcement action has ended." } }
+  t.refuses(function() sign_off(t, "tina") end, "segregation of duties")
+  sign_off(t, "tom")
+  t.eq(#letters("CMEL9271"), 2)
+  t.expect(string.find(letter.get(1).body, "Enforcement action has ended.", 1, true), "amended text")
+  t.eq(routing_sr(cg).sub_status, "Complete")
+end)
+
+scenario("CMEL9271 withdrawn after it was not signed off: nothing sent, the decision stands", function(t)
+  local cg = enforcement_case(t)
+  start(t, cg)
+  decide(t, "Pause Enforcement Action", { reason = "x", review_date = "2027-01-10",
+                                          rp_contacted = "yes", letter_text = "Paused." })
+  t.complete { kind = "letter_sign_off", outcome = "rejected", as = "tina",
+               fields = { reasons = "not needed" } }
+  t.complete { kind = "letter_amend", outcome = "withdrawn", as = "erin" }
+  t.eq(#letters("CMEL9271"), 0)
+  t.eq(cg.review_date, "2027-01-10")
+  local s = routing_sr(cg)
+  t.eq(s.sub_status, "Complete")
+  t.expect(string.find(last_note(s), "CMEL9271 to Pat Payer withdrawn by erin", 1, true), last_note(s))
 end)

@@ -88,6 +88,11 @@ scenario("approved: reversed, unsuspended, a new schedule, and only a free-text 
   t.eq(child.status, "Closed")
   t.complete { inbox = "caseworker", outcome = "contacted", as = "carl",
                fields = { letter_text = "Your arrears have been reinstated." } }
+  t.eq(#letters_of("CMEL9271"), 0, "the free-text letter waits for its sign-off")
+  t.refuses(function()
+    t.complete { kind = "letter_sign_off", outcome = "signed off", as = "carl" }
+  end, "needs: team_leader")
+  t.complete { kind = "letter_sign_off", outcome = "signed off", as = "tina" }
   t.eq(#letters_of("CMEL9271"), 1, "the free-text letter")
   t.eq(s.status, "Closed")
   t.eq(s:field("client_contact"), "contacted")
