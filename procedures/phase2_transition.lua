@@ -102,25 +102,84 @@ local function notify(cg, row, pp, rps)
   end
 end
 
--- 002 "Arrears Only Case Set Up": the steps the system performs, recorded as the activity
--- plan of the set-up SR. CIS is not modelled: the extract's NINOs were validated on import
--- and its benefit details are recorded on the paying parent.
-local function record_setup(cg, row)
+-- 002 "Arrears Only Case Set Up": the steps the system performs, as the activity plan of a
+-- set-up SR. The CIS steps call CIS (the `cis` module): each receiving parent verified as
+-- applicant and the paying parent as other party, with CMS's interest flag input; the
+-- paying parent's benefit details retrieved where required, that is when the extract says
+-- they are on benefit or pay by deduction from benefit. A step CIS refuses stays pending,
+-- with why noted, and is returned for `finish_setup`.
+local function record_setup(cg, row, pp, rps)
   local setup = sr.create { process = "Arrears", area = "Financial Transition",
                             sub_area = "Arrears only case set up", casegroup = cg,
                             status = "In Progress",
                             reason = "Phase 2 transition of " .. row.csa_ref }
-  setup:add_steps(SETUP_STEPS, "done")
-  if row.paying_parent.benefit then
-    setup:add_steps({ BENEFIT_STEP }, "done")
+  setup:add_steps(SETUP_STEPS)
+  local calls = {
+    ["Verify applicant and input interest flags on CIS"] = function()
+      for _, rp in ipairs(rps) do
+        local a = cis.verify { client = rp, casegroup = cg, role = "applicant" }
+        if not a.ok then return a end
+      end
+      return { ok = true }
+    end,
+    ["Verify other party and input interest flags on CIS"] = function()
+      return cis.verify { client = pp, casegroup = cg, role = "other_party" }
+    end,
+  }
+  if row.paying_parent.benefit or row.method_of_payment == "DFB" then
+    setup:add_steps({ BENEFIT_STEP })
+    calls[BENEFIT_STEP] = function()
+      local a = cis.benefit_details(pp)
+      if a.ok then pp:set_benefit_status(a.benefit_status) end
+      return a
+    end
   else
     setup:add_steps({ BENEFIT_STEP }, "skipped")
   end
   if not row.method_of_payment then
     setup:add_note("No method of payment on the CSA scheme")
   end
-  setup:close("Complete")
-  return setup
+  local pending = {}
+  for _, step in ipairs(setup:steps()) do
+    local call = calls[step.name]
+    local answer = call and call()
+    if step.status == "skipped" then
+      -- not required
+    elseif not call or answer.ok then
+      setup:complete_step(step.name)
+    else
+      setup:add_note("CIS: " .. step.name .. ": " .. answer.message)
+      pending[#pending + 1] = { step = step.name, call = call, message = answer.message }
+    end
+  end
+  if #pending == 0 then setup:close("Complete") end
+  return setup, pending
+end
+
+-- The CIS steps CIS refused: a caseworker does each on CIS by hand, or has CIS try again.
+-- The set-up SR closes once every step is done.
+local function finish_setup(setup, pending)
+  for _, p in ipairs(pending) do
+    local message = p.message
+    while true do
+      local r = task.await {
+        inbox = "caseworker", kind = "cis_step", sr = setup, due_in_days = 2,
+        title = "CIS did not complete '" .. p.step .. "' (" .. message .. "): do it on CIS by "
+          .. "hand, or try again",
+        outcomes = { "done on CIS", "try again" },
+      }
+      if r.outcome == "done on CIS" then
+        setup:add_note(p.step .. ": done on CIS by hand by " .. r.by)
+        break
+      end
+      local answer = p.call()
+      if answer.ok then break end
+      message = answer.message
+      setup:add_note("CIS: " .. p.step .. ": " .. message)
+    end
+    setup:complete_step(p.step)
+  end
+  if setup.is_open then setup:close("Complete") end
 end
 
 -- 002: where the receiving parent asked the CSA to write off their arrears but arrears are
@@ -154,14 +213,56 @@ local function investigate_writeoffs(raised)
   end
 end
 
+-- 003: the Maintenance 1993/2003 Rules Reassessment Team looks for a liability order in
+-- force at transition and, if there is one, inputs its details (Liability Order (Legacy)
+-- Input) as a Liability Order enforcement SR. Returns that SR, or nil when there is none.
+local LO_FIELDS = { "lo_reference", "lo_date", "lo_amount", "court", "enforcement_details" }
+local function liability_order_input(cg, row)
+  local problem
+  while true do
+    local lo = task.await {
+      inbox = "reassessment_team", kind = "liability_order_input", due_in_days = 5,
+      title = (problem and (problem .. ". ") or "") .. "Is a liability order in force on "
+        .. row.csa_ref .. " at transition? If so, input its details (Liability Order (Legacy) "
+        .. "Input) and the enforcement action ongoing",
+      outcomes = { "liability order input", "no liability order" }, fields = LO_FIELDS,
+      required = { ["liability order input"] = { "lo_reference", "lo_date", "lo_amount" } },
+    }
+    if lo.outcome == "no liability order" then return nil end
+    local f = lo.fields
+    local amount = math.tointeger(tonumber(f.lo_amount))
+    if not clock.is_date(f.lo_date) or f.lo_date > clock.today() then
+      problem = "lo_date '" .. f.lo_date .. "' must be a date, not after today"
+    elseif not amount or amount <= 0 then
+      problem = "lo_amount '" .. f.lo_amount .. "' must be a whole number of pence above 0"
+    else
+      local s = sr.create { process = "Enforcement", area = "Enforcement Action",
+                            sub_area = "Liability Order", casegroup = cg, status = "In Progress",
+                            reason = "Liability Order (Legacy) Input at transition of "
+                              .. row.csa_ref }
+      for _, name in ipairs({ "lo_reference", "lo_date", "court" }) do
+        if f[name] then s:set_field(name, f[name]) end
+      end
+      s:set_field("lo_amount", amount)
+      if f.enforcement_details then s:add_note(f.enforcement_details) end
+      s:add_note("Input by " .. lo.by .. " (Maintenance 1993/2003 Rules Reassessment Team)")
+      return s
+    end
+  end
+end
+
 -- 003: what happens next depends on what the Data Warehouse said about the CSA case.
 local function determine_action(cg, row)
   if row.enforcement_ongoing then
     cg:set_segment("Enforcement")
+    local lo = liability_order_input(cg, row)
+    -- "A work item would then automatically be allocated to the case owner to complete."
     task.await {
-      inbox = "case_owner", kind = "check_enforcement", due_in_days = 5,
+      inbox = "case_owner", kind = "check_enforcement", due_in_days = 5, sr = lo,
       title = "Check Tallyman and the CSA for the enforcement action ongoing on "
-        .. row.csa_ref .. " and update the records",
+        .. row.csa_ref .. " and update the records"
+        .. (lo and (" (liability order " .. lo:field("lo_reference") .. " input, SR " .. lo.id
+          .. ")") or " (no liability order in force)"),
       outcomes = { "records updated" }, fields = { "note" },
     }
     return "enforcement"
@@ -240,11 +341,15 @@ return procedure {
     elseif row.method_of_payment then
       account:set_method(row.method_of_payment)
     end
-    if built then record_setup(cg, row) end
+    local setup, cis_pending
+    if built then setup, cis_pending = record_setup(cg, row, pp, rps) end
 
+    -- The arrears and the letters do not wait for CIS: a step it refused is finished by hand
+    -- alongside the write-off investigations.
     add_dues(cg, row, cases)
     local raised = raise_writeoff_checks(cg, row, cases)
     notify(cg, row, pp, rps)
+    if setup then finish_setup(setup, cis_pending) end
     investigate_writeoffs(raised)
     return determine_action(cg, row)
   end,

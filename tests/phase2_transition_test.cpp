@@ -130,6 +130,12 @@ TEST_CASE("phase 2: a casegroup with arrears and no case gets an arrears-only ca
                                           "Create new casegroup / link to existing casegroup:done",
                                           "Establish maintenance region:done",
                                           "Retrieve paying parent benefit details from CIS:done"});
+  // CMS's interest flags on CIS: the receiving parent as applicant, the paying parent as
+  // the other party.
+  CHECK(t.d.count("SELECT count(*) FROM cis_interests WHERE casegroup_id = " +
+                  std::to_string(g.id) + " AND ((role = 'applicant' AND client_id = " +
+                  std::to_string(t.client("AB000001A")) + ") OR (role = 'other_party' AND " +
+                  "client_id = " + std::to_string(g.paying_parent_id) + "))") == 2);
   const std::string case_id = std::to_string(cases[0].id);
   CHECK(t.dues(g.id) == std::vector<std::string>{"RP/active/" + case_id + "=125000",
                                                  "RP/deferred/" + case_id + "=2500"});
@@ -286,6 +292,11 @@ TEST_CASE("phase 2: enforcement ongoing moves the casegroup to Enforcement for t
   const Casegroup g = t.casegroup("CSA-0000011");
   CHECK(g.segment == "Enforcement");
   CHECK(t.srs(g.id, "Action Missed Payment").empty());
+  // 003: the Reassessment Team looks for a liability order in force first.
+  CHECK(t.open_items("case_owner").empty());
+  const auto lo = t.open_items("reassessment_team");
+  REQUIRE(lo.size() == 1);
+  t.d.runtime.complete_task(lo[0].id, "no liability order", {}, "carl");
   auto items = t.open_items("case_owner");
   REQUIRE(items.size() == 1);
   CHECK_THAT(items[0].spec.title, Catch::Contains("Check Tallyman and the CSA"));

@@ -28,6 +28,7 @@ extern const Module kEventModule;
 extern const Module kProceduresModule;
 extern const Module kExceptionsModule;
 extern const Module kBancsModule;
+extern const Module kCisModule;
 
 std::span<const Module* const> all_modules();
 // The object type with this metatable name, or nullptr.

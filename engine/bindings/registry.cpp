@@ -3,10 +3,10 @@
 namespace casekit::lua {
 namespace {
 
-const Module* const kAll[] = {&kCaseModule,  &kSrModule,         &kPaymentModule,
-                              &kMoneyModule, &kLetterModule,     &kTaskModule,
-                              &kEventModule, &kProceduresModule, &kExceptionsModule,
-                              &kBancsModule, &kClockModule,      &kLogModule};
+const Module* const kAll[] = {
+    &kCaseModule, &kSrModule,    &kPaymentModule,    &kMoneyModule,      &kLetterModule,
+    &kTaskModule, &kEventModule, &kProceduresModule, &kExceptionsModule, &kBancsModule,
+    &kCisModule,  &kClockModule, &kLogModule};
 
 }  // namespace
 

@@ -18,7 +18,8 @@ Engine::Engine(Database& db_, const Clock& clock_, Home home_)
       exceptions(db, clock),
       users(db, clock),
       work_items(db, clock, inboxes, users),
-      bancs(db, clock, srs, ledger) {
+      bancs(db, clock, srs, ledger),
+      cis(db, clock, casegroups) {
   db.set_clock(&clock);
   ledger.allocate_recorded_payments();
 }

@@ -8,6 +8,7 @@
 #include "engine/domain/bancs.hpp"
 #include "engine/domain/casegroups.hpp"
 #include "engine/domain/catalogue.hpp"
+#include "engine/domain/cis.hpp"
 #include "engine/domain/exceptions.hpp"
 #include "engine/domain/ledger.hpp"
 #include "engine/domain/letters.hpp"
@@ -46,6 +47,7 @@ class Engine {
   Users users;
   WorkItems work_items;
   BancsInterface bancs;
+  CisInterface cis;
 };
 
 // The clock a database was initialised with: simulated ("casekit init --simulated-clock")

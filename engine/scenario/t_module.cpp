@@ -248,6 +248,22 @@ int w_bancs_ok(Args& a) {
   return 0;
 }
 
+int w_cis_fail(Args& a) {
+  World& w = world(a);
+  std::map<std::string, std::string> failures;
+  failures[a.string(1, "operation")] = a.opt_string(2, "message").value_or("CIS unavailable");
+  w.failing_cis = std::make_unique<FailingCis>(w.local_cis, failures);
+  w.engine.cis.use(w.failing_cis.get());
+  return 0;
+}
+
+int w_cis_ok(Args& a) {
+  World& w = world(a);
+  w.engine.cis.use(nullptr);
+  w.failing_cis.reset();
+  return 0;
+}
+
 // ---- assertions -----------------------------------------------------------------------------
 
 // Plain Lua, so a failure is an error raised at the scenario's own line (level 2).
@@ -320,6 +336,10 @@ const lua::Function kFunctions[] = {
      "BaNCS answers ERR with `message` to `operation` (\"reverse_write_off\", ...) until "
      "t.bancs_ok()."},
     {"bancs_ok", entry<w_bancs_ok>, "t.bancs_ok()", "BaNCS answers normally again."},
+    {"cis_fail", entry<w_cis_fail>, "t.cis_fail(operation, message)",
+     "CIS refuses `operation` (\"verify\" or \"benefit_details\") with `message` until "
+     "t.cis_ok()."},
+    {"cis_ok", entry<w_cis_ok>, "t.cis_ok()", "CIS answers normally again."},
     {"eq", nullptr, "t.eq(actual, expected, what)",
      "Fails the scenario, at this line, unless actual == expected."},
     {"expect", nullptr, "t.expect(condition, what)",
@@ -336,7 +356,8 @@ World::World(const Home& home)
       db(dir.path() / "scenario.db", OpenMode::create),
       engine(migrated(db, clock), clock, home),
       runtime(engine, {}, [this](std::string_view s) { printed += std::string(s) + "\n"; }),
-      local_bancs(db, clock) {}
+      local_bancs(db, clock),
+      local_cis(db, clock, engine.casegroups) {}
 
 const lua::Module kScenarioModule{
     "t",

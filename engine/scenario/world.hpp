@@ -1,5 +1,5 @@
 // What one scenario runs against: a new database on a simulated clock, the engine and the
-// durable runtime over it, and the BaNCS adapters a scenario may switch between.
+// durable runtime over it, and the BaNCS and CIS adapters a scenario may switch between.
 #pragma once
 
 #include <memory>
@@ -23,7 +23,9 @@ struct World {
   ProcedureRuntime runtime;
   LocalBancs local_bancs;
   std::unique_ptr<FailingBancs> failing_bancs;  // set by t.bancs_fail
-  std::string printed;                          // what scripts printed
+  LocalCis local_cis;
+  std::unique_ptr<FailingCis> failing_cis;  // set by t.cis_fail
+  std::string printed;                      // what scripts printed
 };
 
 }  // namespace casekit

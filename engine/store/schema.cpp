@@ -595,6 +595,19 @@ BEGIN
 END;
 )sql";
 
+// CMS's interest flags on CIS records (engine/domain/cis.hpp): which client the phase-2
+// transition verified on CIS, for which casegroup, as applicant or other party.
+constexpr const char* kV11 = R"sql(
+CREATE TABLE cis_interests (
+  id           INTEGER PRIMARY KEY,
+  client_id    INTEGER NOT NULL REFERENCES clients(id),
+  casegroup_id INTEGER NOT NULL REFERENCES casegroups(id),
+  role         TEXT NOT NULL CHECK (role = 'applicant' OR role = 'other_party'),
+  created_at   TEXT NOT NULL,
+  UNIQUE (client_id, casegroup_id, role)
+);
+)sql";
+
 const std::vector<Migration>& migrations() {
   static const std::vector<Migration> all = {
       {1, "domain model", kV1},
@@ -607,6 +620,7 @@ const std::vector<Migration>& migrations() {
       {8, "payment allocation", kV8},
       {9, "approvals barred to who prepared them", kV9},
       {10, "waits on SRs", kV10, sr_waits},
+      {11, "CIS interest flags", kV11},
   };
   return all;
 }

@@ -162,17 +162,146 @@ scenario("write-off requested but nothing owed to that parent: no SR", function(
   t.eq(items[1].kind, "negotiate_schedule", "only arrears negotiation's")
 end)
 
-scenario("enforcement ongoing: the Enforcement segment and the case owner's check", function(t)
+scenario("enforcement ongoing, no liability order: the Enforcement segment and the case owner's check", function(t)
   t.user("owen", "caseworker")
-  local counts = t.import { row("CSA-0000012", function(r) r.enforcement_ongoing = true end) }
+  t.user("rhea", "caseworker")
+  t.import { row("CSA-0000012", function(r) r.enforcement_ongoing = true end) }
   local cg = case.find { csa_ref = "CSA-0000012" }
   t.eq(cg.segment, "Enforcement")
+  t.eq(#t.tasks { inbox = "case_owner" }, 0, "the reassessment team looks for an LO first")
+  local lo_items = t.tasks { inbox = "reassessment_team" }
+  t.eq(#lo_items, 1)
+  t.expect(string.find(lo_items[1].title, "liability order in force on CSA-0000012", 1, true),
+           lo_items[1].title)
+  t.complete { inbox = "reassessment_team", outcome = "no liability order", as = "rhea" }
   local items = t.tasks { inbox = "case_owner" }
   t.eq(#items, 1)
   t.expect(string.find(items[1].title, "Check Tallyman and the CSA", 1, true), items[1].title)
+  t.expect(string.find(items[1].title, "no liability order in force", 1, true), items[1].title)
+  t.eq(#open_srs(cg, "Liability Order"), 0)
   t.eq(#open_srs(cg, "Action Missed Payment"), 0)
   t.complete { inbox = "case_owner", outcome = "records updated", as = "owen" }
   t.eq(#t.tasks {}, 0)
+end)
+
+scenario("enforcement ongoing with a liability order: input by the reassessment team, then the case owner", function(t)
+  t.user("rhea", "caseworker")
+  t.import { row("CSA-0000015", function(r) r.enforcement_ongoing = true end) }
+  local cg = case.find { csa_ref = "CSA-0000015" }
+  t.refuses(function()
+    t.complete { inbox = "reassessment_team", outcome = "liability order input", as = "rhea",
+                 fields = { lo_reference = "LO-77" } }
+  end, "lo_date")
+  t.complete { inbox = "reassessment_team", outcome = "liability order input", as = "rhea",
+               fields = { lo_reference = "LO-77", lo_date = "2027-01-01", lo_amount = "90000" } }
+  local again = t.tasks { inbox = "reassessment_team" }[1]
+  t.expect(string.find(again.title, "lo_date '2027-01-01' must be a date, not after today", 1, true),
+           again.title)
+  t.eq(#open_srs(cg, "Liability Order"), 0, "nothing input from a wrong date")
+  t.complete { inbox = "reassessment_team", outcome = "liability order input", as = "rhea",
+               fields = { lo_reference = "LO-77", lo_date = "2025-06-30", lo_amount = "90000",
+                          court = "Leeds Magistrates", enforcement_details = "bailiffs instructed" } }
+  local lo = open_srs(cg, "Liability Order")[1]
+  t.eq(lo.process, "Enforcement")
+  t.eq(lo.status, "In Progress")
+  t.eq(lo:field("lo_reference"), "LO-77")
+  t.eq(lo:field("lo_amount"), "90000")
+  t.eq(lo:field("court"), "Leeds Magistrates")
+  t.eq(lo:notes()[1].text, "bailiffs instructed")
+  local item = t.tasks { inbox = "case_owner" }[1]
+  t.eq(item.sr, lo.id)
+  t.expect(string.find(item.title, "liability order LO-77 input", 1, true), item.title)
+end)
+
+scenario("CIS: receiving parents verified as applicant, the paying parent as other party", function(t)
+  t.import { row("CSA-0000016") }
+  local setup = open_srs(case.find { csa_ref = "CSA-0000016" }, "Arrears only case set up")[1]
+  t.eq(setup.status, "Closed")
+  t.eq(setup:steps()[2].status, "done")
+  t.eq(setup:steps()[3].status, "done")
+  t.eq(cis.verify { client = case.find_client { nino = "AB000001A" },
+                    casegroup = case.find { csa_ref = "CSA-0000016" }, role = "applicant" }.message,
+       "Rita Receiver (AB000001A) verified; interest flag input as applicant")
+end)
+
+scenario("CIS refuses a verification: the step stays pending; dues and letters do not wait", function(t)
+  t.user("carl", "caseworker")
+  t.cis_fail("verify", "CIS is down for maintenance")
+  t.import { row("CSA-0000017") }
+  local cg = case.find { csa_ref = "CSA-0000017" }
+  local setup = open_srs(cg, "Arrears only case set up")[1]
+  t.eq(setup.status, "In Progress")
+  t.eq(setup:steps()[2].status, "pending")
+  t.eq(setup:steps()[3].status, "pending")
+  t.eq(setup:steps()[4].status, "done")
+  t.eq(setup:notes()[1].text,
+       "CIS: Verify applicant and input interest flags on CIS: CIS is down for maintenance")
+  t.eq(payment.balance { casegroup = cg }, 127500, "the dues are in")
+  t.eq(letter.get(1).template, "CKTR001")
+  t.eq(#open_srs(cg, "Action Missed Payment"), 0, "the next action waits for the set-up")
+  local item = t.tasks { kind = "cis_step" }[1]
+  t.expect(string.find(item.title, "CIS is down for maintenance", 1, true), item.title)
+  -- Tried again while CIS still refuses: asked again.
+  t.complete { kind = "cis_step", outcome = "try again", as = "carl" }
+  t.eq(#t.tasks { kind = "cis_step" }, 1)
+  t.eq(setup:steps()[2].status, "pending")
+  t.cis_ok()
+  t.complete { kind = "cis_step", outcome = "try again", as = "carl" }
+  t.eq(setup:steps()[2].status, "done")
+  -- The other party's step, done on CIS by hand.
+  t.complete { kind = "cis_step", outcome = "done on CIS", as = "carl" }
+  t.eq(setup:steps()[3].status, "done")
+  t.expect(string.find(setup:notes()[#setup:notes()].text, "done on CIS by hand by carl", 1, true),
+           "noted")
+  t.eq(setup.status, "Closed")
+  t.eq(#open_srs(cg, "Action Missed Payment"), 1)
+end)
+
+scenario("CIS benefit details where required: the paying parent on benefit or paying by DFB", function(t)
+  t.import { row("CSA-0000018", function(r) r.paying_parent.benefit = "JSA" end) }
+  local cg = case.find { csa_ref = "CSA-0000018" }
+  local setup = open_srs(cg, "Arrears only case set up")[1]
+  t.eq(setup:steps()[7].name, "Retrieve paying parent benefit details from CIS")
+  t.eq(setup:steps()[7].status, "done")
+  t.eq(cg.paying_parent.benefit_status, "JSA")
+  t.user("carl", "caseworker")
+  t.cis_fail("benefit_details", "no CIS record")
+  t.import { row("CSA-0000019", function(r)
+    r.method_of_payment = "DFB"
+    r.paying_parent.nino = "AB000009A"
+    r.receiving_parents[1].nino = "AB000008A"
+  end) }
+  local dfb = open_srs(case.find { csa_ref = "CSA-0000019" }, "Arrears only case set up")[1]
+  t.eq(dfb:steps()[7].status, "pending")
+  t.eq(dfb:steps()[2].status, "done", "verification still answered")
+  t.expect(string.find(t.tasks { kind = "cis_step" }[1].title, "no CIS record", 1, true), "asked")
+end)
+
+scenario("write-off confirmed by the receiving parent: recorded on the SR, then the next action", function(t)
+  t.user("carl", "caseworker")
+  t.import { row("CSA-0000020", function(r) r.receiving_parents[1].writeoff_requested = true end) }
+  local cg = case.find { csa_ref = "CSA-0000020" }
+  local investigation = open_srs(cg, "Investigate write off request")[1]
+  t.complete { kind = "investigate_write_off", outcome = "write off confirmed", as = "carl",
+               fields = { note = "RP confirmed on the phone" } }
+  t.eq(investigation.status, "Closed")
+  t.eq(investigation.resolution_code, "write off confirmed")
+  t.eq(investigation:notes()[1].text, "write off confirmed: RP confirmed on the phone")
+  t.eq(#open_srs(cg, "Action Missed Payment"), 1, "the next action is determined after it")
+end)
+
+scenario("a paying parent CMS knows with no casegroup: their record kept, a casegroup built", function(t)
+  local pp = case.create_client { name = "Paul Payer", nino = "AB000000A",
+                                  address = { line1 = "9 New Road", postcode = "LS9 9ZZ" } }
+  t.import { row("CSA-0000021") }
+  local cg = case.find { csa_ref = "CSA-0000021" }
+  t.expect(cg, "a casegroup was built")
+  t.eq(cg.paying_parent.id, pp.id, "the existing client, not a second record")
+  t.eq(cg.paying_parent.address.line1, "9 New Road", "CMS's own details kept")
+  t.eq(cg.arrears_only, true)
+  t.eq(payment.find_account(pp).method, "SO", "an account opened with the CSA method")
+  t.eq(open_srs(cg, "Arrears only case set up")[1].status, "Closed")
+  t.eq(payment.balance { casegroup = cg }, 127500)
 end)
 
 scenario("an active CSA case: an Arrears Management SR routed to negotiation", function(t)
