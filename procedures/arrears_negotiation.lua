@@ -461,13 +461,12 @@ end
 
 -- ---- Scheduling Arrears Only Case Groups ----------------------------------------------------
 
+-- The source's six steps, taken before anything is scheduled: an Arrears Review SR In
+-- Progress, Get Employment Status, the review closed Cancelled, then back to this SR.
+-- Scheduling without the status is what creates the Error / Technical Arrears Trigger SRs
+-- the source warns of, so this runs first and no such SR is ever made.
 local function get_employment_status(s, cg)
   local pp = cg.paying_parent
-  local trigger = sr.create { process = "Arrears", area = "Arrears Management",
-                              sub_area = "Arrears Trigger", casegroup = cg, status = "Error",
-                              sub_status = "Technical" }
-  trigger:add_note("Transitioned arrears cannot be scheduled: the paying parent's Employment "
-    .. "Status is not populated")
   local review = sr.create { process = "Arrears", area = "Arrears Management",
                              sub_area = "Arrears Review", casegroup = cg, parent = s,
                              status = "In Progress" }
@@ -797,7 +796,25 @@ local function payment_reviews(s, cg, account, schedule)
   return "schedule_agreed"
 end
 
+-- Source 003: the Employer Interface does not transition from the 1993/2003 systems, so it
+-- is issued by hand before an arrears-only casegroup is scheduled for the first time; without
+-- it later missed payment SRs go into error. Asked once per casegroup (the flag records it).
+local function employer_interface(s, cg)
+  if not cg.arrears_only or cg:has_flag("employer_interface_issued") or payment.schedule(cg) then
+    return
+  end
+  local r = await(s, {
+    kind = "employer_interface", due_in_days = 1,
+    title = "Issue the Employer Interface by hand before this arrears-only casegroup is "
+      .. "scheduled for the first time (it does not transition from the 1993/2003 systems)",
+    outcomes = { "issued" },
+  })
+  cg:set_flag("employer_interface_issued")
+  s:add_note("Employer Interface issued by hand by " .. r.by .. " before the first schedule")
+end
+
 issue = function(s, cg, account, arrears, t)
+  employer_interface(s, cg)
   local before = payment.schedule(cg)
   local schedule = payment.issue_schedule {
     casegroup = cg, amount_per_period = t.amount_per_period, periods = t.periods,

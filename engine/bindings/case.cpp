@@ -334,7 +334,7 @@ const Function kCasegroupMethods[] = {
     {"has_flag", entry<m_cg_has_flag>, "cg:has_flag(name) -> boolean",
      "Whether a flag is set. Flags: manual_allocation, lock_assignment, "
      "disable_missed_payment_monitor, court_enforced_schedule, ever_in_enforcement, "
-     "deo_desire, transition_complete."},
+     "deo_desire, transition_complete, employer_interface_issued."},
     {"set_flag", entry<m_cg_set_flag>, "cg:set_flag(name, on=true)", "Sets or clears a flag."},
     {"set_segment", entry<m_cg_set_segment>, "cg:set_segment(segment)",
      "Moves the casegroup to another segment."},

@@ -493,16 +493,22 @@ void checks_as_comparisons(Database& db) {
   rewrite_tables(db, in_lists_as_comparisons);
 }
 
-// Lets instances wait on one more kind of event: `last` is the kind the CHECK on
-// instances.wait_kind ends with now, and `added` joins it at the end.
-void allow_wait_kind(Database& db, const std::string& last, const std::string& added) {
+// Lets a CHECK that lists a column's values as comparisons (`c = 'a' OR c = 'b'`, as
+// checks_as_comparisons leaves them) accept one more: `last` is the value the list ends with
+// now, and `added` joins it at the end.
+void allow_value(Database& db, const std::string& table, const std::string& column,
+                 const std::string& last, const std::string& added) {
   rewrite_tables(db, [&](const std::string& sql) {
-    const std::string kinds = "wait_kind = '" + last + "')";
-    const auto at = sql.find(kinds);
-    if (sql.rfind("CREATE TABLE instances", 0) != 0 || at == std::string::npos) return sql;
-    return std::string(sql).replace(at, kinds.size(),
-                                    "wait_kind = '" + last + "' OR wait_kind = '" + added + "')");
+    const std::string values = column + " = '" + last + "')";
+    const auto at = sql.find(values);
+    if (sql.rfind("CREATE TABLE " + table + " ", 0) != 0 || at == std::string::npos) return sql;
+    return std::string(sql).replace(
+        at, values.size(), column + " = '" + last + "' OR " + column + " = '" + added + "')");
   });
+}
+
+void allow_wait_kind(Database& db, const std::string& last, const std::string& added) {
+  allow_value(db, "instances", "wait_kind", last, added);
 }
 
 // Instances may wait for a letter to leave the queue (event.await{kind="letter"}).
@@ -608,6 +614,12 @@ CREATE TABLE cis_interests (
 );
 )sql";
 
+// The Employer Interface issued by hand for an arrears-only casegroup (source 003), so that
+// arrears negotiation asks for it only before the first schedule.
+void employer_interface_flag(Database& db) {
+  allow_value(db, "casegroup_flags", "flag", "transition_complete", "employer_interface_issued");
+}
+
 const std::vector<Migration>& migrations() {
   static const std::vector<Migration> all = {
       {1, "domain model", kV1},
@@ -621,6 +633,7 @@ const std::vector<Migration>& migrations() {
       {9, "approvals barred to who prepared them", kV9},
       {10, "waits on SRs", kV10, sr_waits},
       {11, "CIS interest flags", kV11},
+      {12, "employer interface flag", "", employer_interface_flag},
   };
   return all;
 }

@@ -216,21 +216,49 @@ scenario("no confirmed address: the CRA search is not made", function(t)
   t.eq(amp(cg)[1]:steps()[2].status, "skipped")
 end)
 
-scenario("arrears-only without employment status: Arrears Trigger SR in Error, then get it", function(t)
+scenario("arrears-only without employment status: got through an Arrears Review SR, no error SR", function(t)
   local cg = family(t, { arrears_only = true, employment_status = false })
   start(t, cg, { reason = "Automated Financial Transition" })
-  local trigger = sr.find { casegroup = cg, sub_area = "Arrears Trigger" }[1]
-  t.eq(trigger.status, "Error")
-  t.eq(trigger.sub_status, "Technical")
-  t.eq(trigger.owner_team, "Service Management")
   local review = sr.find { casegroup = cg, sub_area = "Arrears Review" }[1]
   t.eq(review.status, "In Progress")
+  t.eq(review.parent.id, amp(cg)[1].id, "created from the Action Missed Payment SR")
+  t.eq(#t.tasks { kind = "negotiate_schedule" }, 0, "nothing is scheduled before the status")
   complete(t, "get_employment_status", "recorded", { employment_status = "retired" })
   t.eq(cg.paying_parent.employment_status, nil, "an unknown status is not recorded")
   complete(t, "get_employment_status", "recorded", { employment_status = "self-employed" })
   t.eq(cg.paying_parent.employment_status, "self-employed")
   t.eq(review.sub_status, "Cancelled")
   t.eq(#t.tasks { kind = "negotiate_schedule" }, 1)
+  t.eq(#sr.find { casegroup = cg, sub_area = "Arrears Trigger" }, 0,
+       "no Error / Technical Arrears Trigger SR: the failure the six steps avoid")
+end)
+
+scenario("arrears-only, first schedule: the Employer Interface is issued by hand first, once", function(t)
+  local cg = family(t, { arrears_only = true })
+  start(t, cg, { reason = "Negotiation Requested" })
+  agree(t, { amount_per_period = "10000" })
+  local item = t.tasks { kind = "employer_interface" }[1]
+  t.expect(item and string.find(item.title, "Employer Interface", 1, true), "asked before scheduling")
+  t.eq(payment.schedule(cg), nil, "not scheduled until it is issued")
+  complete(t, "employer_interface", "issued")
+  t.eq(cg:has_flag("employer_interface_issued"), true)
+  t.eq(payment.schedule(cg).version, 1)
+  t.fulfil_letters()
+  t.eq(amp(cg)[1].status, "Closed")
+  -- The next negotiation on this casegroup is not its first schedule.
+  t.advance { days = 3 }
+  start(t, cg, { reason = "Negotiation Requested" })
+  agree(t, { amount_per_period = "12000" })
+  t.eq(#t.tasks { kind = "employer_interface" }, 0)
+  t.eq(payment.schedule(cg).version, 2)
+end)
+
+scenario("not arrears-only: no Employer Interface step", function(t)
+  local cg = family(t)
+  start(t, cg, { reason = "Negotiation Requested" })
+  agree(t, { amount_per_period = "10000", ogm = "0" })
+  t.eq(#t.tasks { kind = "employer_interface" }, 0)
+  t.eq(payment.schedule(cg).version, 1)
 end)
 
 -- ---- renegotiation ----------------------------------------------------------------------------

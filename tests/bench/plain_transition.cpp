@@ -173,12 +173,6 @@ class Writer {
     step(amp, kNegotiationSteps[3], "skipped");
     set_sr_status(amp, "In Progress", "Pending Negotiation");
     if (arrears_only && !employment) {
-      const Id trigger =
-          sr("Arrears Management", "Arrears Trigger", "Error", group, std::nullopt, "", "Arrears");
-      db_.prepare("UPDATE service_requests SET sub_status = 'Technical' WHERE id = ?1")
-          .bind(1, trigger)
-          .run();
-      note(trigger, "Transitioned arrears cannot be scheduled: no employment status");
       const Id review = sr("Arrears Management", "Arrears Review", "In Progress", group,
                            std::nullopt, "", "Arrears");
       work_item("caseworker", "get_employment_status", review, "Get Employment Status",
@@ -267,7 +261,7 @@ class Writer {
           sr("Financial Transition", "Arrears only case set up", "Closed", *group, std::nullopt,
              "Phase 2 transition of " + row.csa_ref, "Financial Transition");
       for (int i = 0; i < 7; ++i) {
-        const bool done = i < 6 || r["paying_parent"]["benefit"].is_string();
+        const bool done = i < 6 || r["paying_parent"]["benefit"].is_string() || mop == "DFB";
         db_.prepare(
                "INSERT INTO sr_steps(sr_id, seq, name, status, completed_at) "
                "VALUES (?1, ?2, ?3, ?4, ?5)")
@@ -275,6 +269,16 @@ class Writer {
             .run();
       }
       if (!mop) note(setup, "No method of payment on the CSA scheme");
+      // The interest flags the CIS steps input.
+      const auto interest = [&](Id client, const char* role) {
+        db_.prepare(
+               "INSERT OR IGNORE INTO cis_interests(client_id, casegroup_id, role, created_at) "
+               "VALUES (?1, ?2, ?3, ?4)")
+            .bind_all(client, *group, role, now_)
+            .run();
+      };
+      for (Id rp : rps) interest(rp, "applicant");
+      interest(*pp, "other_party");
       db_.prepare(
              "UPDATE service_requests SET sub_status = 'Complete', closed_at = ?2 "
              "WHERE id = ?1")
