@@ -43,7 +43,7 @@ local DECISION_FIELDS = {
   "amendment_reason", "amendment_comments", "exit", "exhausted", "remain_in_enforcement",
   "destination", "lo_granted_in", "artefacts_outstanding", "original_sr",
   "transfer_to_maintenance", "court_enforced_schedule", "disable_missed_payments",
-  "lo_reference",
+  "lo_reference", "wait_days",
 }
 
 -- Step 36: what must have been considered or exhausted before case surveillance.
@@ -333,9 +333,58 @@ decide["Lock Assignment Flag"] = function(s, cg, f)
   return "lock_assignment"
 end
 
+-- Steps 61-64: a case not in enforcement. A Clear Old Enforcement Actions SR waits, if the
+-- case manager asks, for other actions to finish (step 62); its Authorisation Check raises
+-- the Clear Artefacts SR and forwards it to a team leader (the line manager) to approve
+-- (step 63). Approved, the case goes to the enforcement team (step 64), who clear the
+-- artefact on that SR; the caller sends it back to `from`. Returns the Clear Artefacts SR
+-- and the segment to return to, or nil and why not.
+local MAX_CLEARANCE_WAIT_DAYS = 90
+local function authorise_clearance(s, cg, origin, f, by)
+  local days = integer(f.wait_days or "0")
+  if not days or days < 0 or days > MAX_CLEARANCE_WAIT_DAYS then
+    return nil, "wait_days must be a whole number of days from 0 to " .. MAX_CLEARANCE_WAIT_DAYS
+  end
+  local old = sr.create { process = "Enforcement", area = "Transfer case to enforcement",
+                          sub_area = "Clear Old Enforcement Actions", casegroup = cg, parent = s,
+                          status = "In Progress", reason = origin.sub_area }
+  old:relate(origin)
+  old:add_steps({ "Wait for other actions", "Authorisation Check" })
+  if days > 0 then
+    service_request.while_waiting(old, nil, function() wait { days = days } end)
+    old:complete_step("Wait for other actions")
+  else
+    old:skip_step("Wait for other actions")
+  end
+  local clear = sr.create { process = "Enforcement", area = "Assess Next Action",
+                            sub_area = "Clear Artefacts", casegroup = cg, parent = old,
+                            status = "Pending Approval" }
+  clear:relate(origin)
+  old:complete_step("Authorisation Check")
+  local approval = task.await {
+    inbox = "team_leader", kind = "approval", sr = clear, due_in_days = 3, submitted_by = by,
+    title = "Authorise clearing the " .. origin.sub_area .. " artefact of a case in "
+      .. cg.segment .. ": it goes to the enforcement team, then back",
+    outcomes = { "approved", "rejected" }, fields = { "reasons" },
+    required = { rejected = { "reasons" } },
+  }
+  if approval.outcome == "rejected" then
+    clear:add_note("Not authorised by " .. approval.by .. ": " .. approval.fields.reasons)
+    clear:close("Cancelled")
+    old:close("Complete", "Rejected")
+    return nil, "clearing the artefact was not authorised: " .. approval.fields.reasons
+  end
+  clear:add_note("Authorised by " .. approval.by)
+  old:close("Complete")
+  local from = cg.segment
+  cg:set_segment("Enforcement")
+  clear:set_status("In Progress")
+  return clear, from
+end
+
 -- Steps 50-60: with no artefacts outstanding, link the SR that caused them and close; with
 -- artefacts, a Clear Artefacts child SR, CMEL9116 to the solicitor and CMEL9271 to the
--- paying parent.
+-- paying parent. A case not in enforcement is authorised first (steps 61-64).
 decide["Clear Enforcement Artefacts"] = function(s, cg, f, by)
   local original = integer(f.original_sr)
   local ok, origin = pcall(sr.get, original)
@@ -348,10 +397,16 @@ decide["Clear Enforcement Artefacts"] = function(s, cg, f, by)
     return "clear_artefacts"
   end
   if not f.letter_text then return nil, "letter_text (CMEL9271 to the paying parent) is required" end
-  local clear = sr.create { process = "Enforcement", area = "Assess Next Action",
-                            sub_area = "Clear Artefacts", casegroup = cg, parent = s,
-                            status = "In Progress" }
-  clear:relate(origin)
+  local clear, back_to
+  if cg.segment ~= "Enforcement" then
+    clear, back_to = authorise_clearance(s, cg, origin, f, by)
+    if not clear then return nil, back_to end
+  else
+    clear = sr.create { process = "Enforcement", area = "Assess Next Action",
+                        sub_area = "Clear Artefacts", casegroup = cg, parent = s,
+                        status = "In Progress" }
+    clear:relate(origin)
+  end
   local form = task.await {
     inbox = "caseworker", kind = "clear_artefacts", sr = clear, due_in_days = 5,
     title = "Complete the Enforce form to clear the artefact, and instruct the solicitor (CMEL9116)",
@@ -364,6 +419,7 @@ decide["Clear Enforcement Artefacts"] = function(s, cg, f, by)
   local paid, outstanding = integer(form.fields.amount_paid), integer(form.fields.amount_outstanding)
   if not paid or not outstanding or paid < 0 or outstanding < 0 then
     clear:close("Cancelled")
+    if back_to then cg:set_segment(back_to) end
     return nil, "amount_paid and amount_outstanding must be whole numbers of pence"
   end
   local solicitor = case.create_client {
@@ -381,6 +437,10 @@ decide["Clear Enforcement Artefacts"] = function(s, cg, f, by)
   clear:add_note("Artefact " .. form.fields.sanction .. " " .. form.outcome
     .. "; solicitor instructed and paying parent told")
   clear:close("Complete")
+  if back_to then
+    cg:set_segment(back_to)
+    s:add_note("Artefact cleared by the enforcement team; case transferred back to " .. back_to)
+  end
   return "clear_artefacts", "Closed"
 end
 

@@ -383,6 +383,81 @@ scenario("clear artefacts: a Clear Artefacts SR, CMEL9116 to the solicitor, CMEL
   t.eq(routing_sr(cg).sub_status, "Closed")
 end)
 
+-- The Enforce form for a lifted driving disqualification, as the clear_artefacts item takes it.
+local CLEARED = { sanction = "Order of Disqualification from driving", sanction_date = "2026-03-01",
+                  amount_paid = "500000", amount_outstanding = "0", solicitor = "Smith & Co",
+                  solicitor_address = "3 Court Street", solicitor_postcode = "M2 2CC" }
+
+scenario("clear artefacts, case not in enforcement: a wait, the line manager's approval, the enforcement team, then back", function(t)
+  local cg = enforcement_case(t)
+  local sanctions = power(cg, "Sanctions", "Closed")
+  cg:set_segment("Maintenance")
+  start(t, cg, "Liability order paid off")
+  decide(t, "Clear Enforcement Artefacts", { original_sr = tostring(sanctions.id),
+    artefacts_outstanding = "yes", letter_text = "The sanction has been lifted.", wait_days = "7" })
+  local old = sr.find { casegroup = cg, sub_area = "Clear Old Enforcement Actions" }[1]
+  t.eq(old.area, "Transfer case to enforcement")
+  t.eq(old.reason, "Sanctions", "the originating enforcement action")
+  t.eq(old.status, "Wait", "waiting for other actions to finish (step 62)")
+  t.eq(#t.tasks { kind = "approval" }, 0)
+  t.advance { days = 7 }
+  local clear = sr.find { casegroup = cg, sub_area = "Clear Artefacts" }[1]
+  t.eq(clear.status, "Pending Approval")
+  t.eq(clear.parent.id, old.id)
+  local approval = t.tasks { kind = "approval" }[1]
+  t.eq(approval.inbox, "team_leader")
+  t.eq(approval.sr, clear.id)
+  t.eq(cg.segment, "Maintenance", "nothing moves before the approval")
+  t.complete { kind = "approval", outcome = "approved", as = "tina" }
+  t.eq(old.status, "Closed")
+  t.eq(old.sub_status, "Complete")
+  t.eq(cg.segment, "Enforcement", "forwarded to the enforcement team (step 64)")
+  t.eq(clear.status, "In Progress")
+  t.complete { kind = "clear_artefacts", outcome = "lifted", as = "erin", fields = CLEARED }
+  sign_off(t)
+  t.eq(clear.sub_status, "Complete")
+  t.eq(letters("CMEL9116")[1], "Smith & Co")
+  t.eq(letters("CMEL9271")[1], "Pat Payer")
+  t.eq(cg.segment, "Maintenance", "transferred back to where it came from")
+  t.eq(routing_sr(cg).sub_status, "Closed")
+end)
+
+scenario("clear artefacts, case not in enforcement: not authorised, nothing cleared, decided again", function(t)
+  local cg = enforcement_case(t)
+  local sanctions = power(cg, "Sanctions", "Closed")
+  cg:set_segment("Maintenance")
+  start(t, cg, "Liability order paid off")
+  t.complete { kind = "decide_next_action", outcome = "Clear Enforcement Artefacts", as = "tina",
+               fields = { original_sr = tostring(sanctions.id), artefacts_outstanding = "yes",
+                          letter_text = "x" } }
+  local old = sr.find { casegroup = cg, sub_area = "Clear Old Enforcement Actions" }[1]
+  t.eq(old:steps()[1].status, "skipped", "no wait asked for")
+  t.refuses(function()
+    t.complete { kind = "approval", outcome = "approved", as = "tina" }
+  end, "segregation of duties")
+  t.user("tom", "team_leader")
+  t.complete { kind = "approval", outcome = "rejected", as = "tom",
+               fields = { reasons = "the charging order is still needed" } }
+  t.eq(old.resolution_code, "Rejected")
+  t.eq(sr.find { casegroup = cg, sub_area = "Clear Artefacts" }[1].sub_status, "Cancelled")
+  t.eq(cg.segment, "Maintenance")
+  t.eq(#letters("CMEL9116"), 0)
+  t.expect(string.find(last_note(routing_sr(cg)), "not authorised: the charging order", 1, true),
+           last_note(routing_sr(cg)))
+  t.eq(#t.tasks { kind = "decide_next_action" }, 1)
+end)
+
+scenario("clear artefacts: a wait of more than 90 days is refused before anything is raised", function(t)
+  local cg = enforcement_case(t)
+  local sanctions = power(cg, "Sanctions", "Closed")
+  cg:set_segment("Maintenance")
+  start(t, cg, "Liability order paid off")
+  decide(t, "Clear Enforcement Artefacts", { original_sr = tostring(sanctions.id),
+    artefacts_outstanding = "yes", letter_text = "x", wait_days = "120" })
+  t.expect(string.find(last_note(routing_sr(cg)), "wait_days", 1, true), "refused")
+  t.eq(#sr.find { casegroup = cg, sub_area = "Clear Old Enforcement Actions" }, 0)
+end)
+
 scenario("clear artefacts with none outstanding: the original SR linked, nothing sent", function(t)
   local cg = enforcement_case(t)
   local lo = power(cg, "Liability Order", "Closed")
