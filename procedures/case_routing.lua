@@ -122,7 +122,58 @@ local function route_again(cg, reason, note)
   procedures.start { name = "case_routing", casegroup = cg, params = { sr = tostring(again.id) } }
 end
 
--- ---- the decisions: each returns its result, or nil and why it cannot be done ---------------
+-- Step 70: the case is monitored for compliance until the transfer-to-maintenance date, when
+-- a fresh case routing SR transfers it back; a payment that clears all the arrears before
+-- then raises one at once, for the paid-off liability order.
+local function monitor(cg, until_date)
+  local account = payment.find_account(cg.paying_parent)
+  while clock.today() < until_date do
+    if payment.balance { casegroup = cg, state = "active" } == 0 then
+      route_again(cg, "Liability order paid off", "All the arrears were paid by "
+        .. clock.today() .. ", before the end of the monitoring period (" .. until_date .. ")")
+      return
+    end
+    if not account then break end
+    event.await { kind = "payment", account = account,
+                  timeout_days = clock.days_between(clock.today(), until_date) }
+  end
+  if clock.today() < until_date then wait { at = until_date } end
+  route_again(cg, "Transfer case to maintenance", "Monitoring period ended " .. until_date
+    .. ": transfer the case back to maintenance")
+end
+
+-- Step 41: what takes a case out of surveillance before its review date. Each arrives as a
+-- signal to the casegroup (`casekit signal --casegroup ID cis_address --as NAME`) and raises a
+-- fresh case routing SR; the fifth, the review date reached, is the review-date monitor's
+-- (scripts/review_date_monitor.lua), so the watch simply ends then.
+local SURVEILLANCE_EXITS = {
+  cis_address = "a new address is highlighted via CIS",
+  hmrc_employment = "the HMRC data wash provides new employment details",
+  client_contact = "client contact (change of circumstance, new information or payment "
+    .. "negotiation)",
+  annual_review_exception = "an annual review date calculation or scheduling exception",
+}
+
+local function watch_surveillance(cg, review_date)
+  local names = {}
+  for name in pairs(SURVEILLANCE_EXITS) do names[#names + 1] = name end
+  table.sort(names)
+  local days = clock.days_between(clock.today(), review_date)
+  local got = event.await { kind = "signal", names = names, timeout_days = days }
+  -- A later decision set another review date: its own watch takes over.
+  if got.timeout or cg.review_date ~= review_date then return end
+  local details = {}
+  for k, v in pairs(got.signal.data) do details[#details + 1] = k .. ": " .. tostring(v) end
+  table.sort(details)
+  route_again(cg, "New information received during enforcement action",
+    "Out of surveillance (review date " .. review_date .. "): " .. SURVEILLANCE_EXITS[got.signal.name]
+      .. ", signalled by " .. got.signal.by
+      .. (#details > 0 and (" (" .. table.concat(details, "; ") .. ")") or ""))
+end
+
+-- ---- the decisions ------------------------------------------------------------------------
+-- Each returns its result, the sub status to close the SR with and what to do once it is
+-- closed (a function, or nil), or nil and why it cannot be done.
 
 local decide = {}
 
@@ -274,7 +325,7 @@ decide["Case Surveillance Action"] = function(s, cg, f)
     cg:set_segment("Maintenance")
   end
   s:set_field("review_date", f.review_date)
-  return "surveillance"
+  return "surveillance", "Complete", function() watch_surveillance(cg, f.review_date) end
 end
 
 -- Steps 42-46: to Maintenance without approval, to the Central Team with a team leader's;
@@ -538,7 +589,7 @@ decide["Arrears Negotiation and Court Enforced Schedules"] = function(s, cg, f)
   end
   s:add_note("Schedule agreed (SR " .. amp.id .. "); case monitored until " .. back)
   if f.lo_reference then first_payment_reference(s, cg, f.lo_reference, started_on) end
-  return "negotiation", "Complete", back
+  return "negotiation", "Complete", function() monitor(cg, back) end
 end
 
 -- Steps 75-80: an Action Missed Payment SR that records the two indicators.
@@ -585,26 +636,6 @@ local function the_sr(ctx, cg)
     return sr.create { process = "Enforcement", area = "Assess Next Action", sub_area = SUB_AREA,
                        casegroup = cg, reason = reason }
   end)
-end
-
--- Step 70: the case is monitored for compliance until the transfer-to-maintenance date, when
--- a fresh case routing SR transfers it back; a payment that clears all the arrears before
--- then raises one at once, for the paid-off liability order.
-local function monitor(cg, until_date)
-  local account = payment.find_account(cg.paying_parent)
-  while clock.today() < until_date do
-    if payment.balance { casegroup = cg, state = "active" } == 0 then
-      route_again(cg, "Liability order paid off", "All the arrears were paid by "
-        .. clock.today() .. ", before the end of the monitoring period (" .. until_date .. ")")
-      return
-    end
-    if not account then break end
-    event.await { kind = "payment", account = account,
-                  timeout_days = clock.days_between(clock.today(), until_date) }
-  end
-  if clock.today() < until_date then wait { at = until_date } end
-  route_again(cg, "Transfer case to maintenance", "Monitoring period ended " .. until_date
-    .. ": transfer the case back to maintenance")
 end
 
 local PLAN = { "Review enforcement history", "Initiate Data Gathering", "Decide next action",
@@ -663,12 +694,12 @@ return procedure {
         title = "Decide the next action for the enforcement case", outcomes = DECISIONS,
         fields = DECISION_FIELDS,
       }
-      local result, how, monitor_until = decide[d.outcome](s, cg, d.fields, d.by)
+      local result, how, afterwards = decide[d.outcome](s, cg, d.fields, d.by)
       if result then
         s:set_field("decision", d.outcome)
         s:complete_step("Decide next action")
         s:close(how or "Complete")
-        if monitor_until then monitor(cg, monitor_until) end
+        if afterwards then afterwards() end
         return result
       end
       s:add_note(d.outcome .. " not carried out: " .. how)

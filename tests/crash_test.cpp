@@ -40,8 +40,28 @@ return procedure {
       end
       wait{days = ctx.casegroup.id % 3 + step}
     end
+    -- Another instance works a child SR; this one sleeps until that SR closes.
+    local child = sr.create{casegroup = ctx.casegroup, process = "Arrears", parent = s,
+                            area = "Arrears management", sub_area = "Action Missed Payment",
+                            reason = "crash test child"}
+    procedures.start{name = "crash_child", casegroup = ctx.casegroup,
+                     params = {sr = tostring(child.id)}}
+    local closed = event.await{kind = "sr", sr = child}
+    s:add_note("child SR " .. closed.sr.id .. " " .. closed.sr.sub_status)
     s:set_status("Closed")
     return s.id
+  end,
+}
+)lua";
+
+constexpr const char* kCrashChild = R"lua(
+return procedure {
+  name = "crash_child",
+  run = function(ctx)
+    wait{days = 1}
+    local child = sr.get(math.tointeger(tonumber(ctx.params.sr)))
+    child:close("Complete")
+    return child.id
   end,
 }
 )lua";
@@ -99,6 +119,7 @@ TEST_CASE("crash: SIGKILL at random points loses and doubles nothing") {
   std::filesystem::create_directory(dir.path() / "home");
   const Home home = copied_home(dir.path() / "home");
   write_file(home.procedures() / "crash_demo.lua", kCrashDemo);
+  write_file(home.procedures() / "crash_child.lua", kCrashChild);
   const auto calm = (dir.path() / "calm.db").string();
   const auto killed = (dir.path() / "killed.db").string();
   const std::string root = home.root.string();
@@ -142,9 +163,16 @@ TEST_CASE("crash: SIGKILL at random points loses and doubles nothing") {
   CHECK(scalar(killed, "SELECT count(*) FROM instances WHERE status != 'completed'") > 0);
   REQUIRE(run_to_end({killed, root, "run"}) == 0);
 
-  CHECK(scalar(killed, "SELECT count(*) FROM instances WHERE status = 'completed'") == kInstances);
-  CHECK(scalar(killed, "SELECT count(*) FROM service_requests") == kInstances);
-  CHECK(scalar(killed, "SELECT count(*) FROM sr_notes") == 3 * kInstances);
+  // Each demo instance and the child instance it started, each child SR closed once.
+  CHECK(scalar(killed, "SELECT count(*) FROM instances WHERE status = 'completed'") ==
+        2 * kInstances);
+  CHECK(scalar(killed, "SELECT count(*) FROM service_requests") == 2 * kInstances);
+  CHECK(scalar(killed,
+               "SELECT count(*) FROM service_requests WHERE status = 'Closed' AND "
+               "reason = 'crash test child'") == kInstances);
+  CHECK(scalar(killed, "SELECT count(*) FROM sr_notes WHERE body LIKE 'child SR % Complete'") ==
+        kInstances);
+  CHECK(scalar(killed, "SELECT count(*) FROM sr_notes") == 4 * kInstances);
   CHECK(scalar(killed, "SELECT count(*) FROM incidents") == 0);
   CHECK(scalar(killed, "SELECT count(*) FROM payments WHERE returned_on IS NOT NULL") ==
         kInstances);

@@ -181,6 +181,62 @@ return procedure {
   CHECK(p.cli.json("instance list --status cancelled --json").size() == 1);
 }
 
+TEST_CASE("cli: signal wakes the instances waiting for it and refuses every other way in") {
+  ProcedureCli p;
+  p.cli.seeded();
+  p.procedure("listen", R"lua(
+return procedure {
+  name = "listen",
+  run = function(ctx)
+    local got = event.await{kind = "signal", names = {"cis_address", "client_contact"},
+                            timeout_days = 30}
+    if got.timeout then return "timeout" end
+    return got.signal.name .. " from " .. got.signal.by .. ": " .. tostring(got.signal.data.postcode)
+  end,
+}
+)lua");
+  REQUIRE(p.run("user add carl --role caseworker").status == 0);
+  REQUIRE(p.run("start listen --casegroup 1").status == 0);
+  REQUIRE(p.run("start listen --casegroup 1").status == 0);
+  CHECK(p.cli.json("instance show 1 --json")["wait"]["kind"] == "signal");
+  const auto before = p.cli.json("instance list --json");
+
+  // Each refusal: one clear error, a non-zero exit, and nothing changed.
+  CHECK(p.run("signal cis_address --casegroup 1").status != 0);  // --as is required
+  CHECK(p.run("signal cis_address --as carl").err ==
+        "casekit: say where the signal goes: --instance or --casegroup\n");
+  CHECK(p.run("signal cis_address --instance 1 --casegroup 1 --as carl").status != 0);
+  CHECK(p.run("signal cis_address --casegroup 1 --as nobody").err ==
+        "casekit: no user 'nobody' (add one with: casekit user add NAME --role ROLE)\n");
+  CHECK(p.run("signal 'CIS address' --casegroup 1 --as carl").err ==
+        "casekit: 'CIS address' is not a signal name (lower-case letters, digits and _)\n");
+  CHECK(p.run("signal cis_address --casegroup 1 --data '[1]' --as carl").err ==
+        "casekit: --data must be a JSON object\n");
+  CHECK(p.run("signal cis_address --casegroup 1 --data '{bad' --as carl").err ==
+        "casekit: --data must be a JSON object\n");
+  CHECK(p.run("signal hmrc_employment --casegroup 1 --as carl").err ==
+        "casekit: no instance on casegroup 1 is waiting for signal 'hmrc_employment'; nothing "
+        "was sent\n");
+  CHECK(p.run("signal cis_address --casegroup 99 --as carl").status == 1);
+  CHECK(p.run("signal cis_address --instance 99 --as carl").err ==
+        "casekit: no procedure instance 99\n");
+  CHECK(p.cli.json("instance list --json") == before);
+
+  // To one instance: only it resumes.
+  const Result one =
+      p.run("signal client_contact --instance 2 --data '{\"postcode\":\"M1 1AA\"}' --as carl");
+  INFO(one.err);
+  CHECK(one.out ==
+        "signal client_contact sent by carl to 1 instance\ninstance 2 (listen): completed\n");
+  CHECK(p.cli.json("instance show 2 --json")["result"] == "client_contact from carl: M1 1AA");
+  CHECK(p.cli.json("instance show 1 --json")["status"] == "waiting");
+  // To the casegroup: every instance on it waiting for that name.
+  const auto woken = p.cli.json("signal cis_address --casegroup 1 --as carl --json");
+  REQUIRE(woken.size() == 1);
+  CHECK(woken[0]["id"] == 1);
+  CHECK(woken[0]["result"] == "cis_address from carl: nil");
+}
+
 TEST_CASE("cli: serve fires a timer on real time and stops cleanly on SIGTERM") {
   ProcedureCli p;
   REQUIRE(p.run("init").status == 0);

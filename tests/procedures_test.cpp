@@ -302,7 +302,8 @@ end}
 )lua");
   const Id bad = d.runtime.start("letter_bad", f.casegroup, {}, "op");
   CHECK(d.instance(bad).status == "failed");
-  CHECK_THAT(*d.instance(bad).error, Catch::Contains("\"payment\", \"letter\" or \"sr\" expected"));
+  CHECK_THAT(*d.instance(bad).error,
+             Catch::Contains("\"payment\", \"letter\", \"sr\" or \"signal\" expected"));
 }
 
 TEST_CASE("an instance waiting on an SR wakes when the SR closes, whoever closes it") {

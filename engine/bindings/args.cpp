@@ -240,6 +240,24 @@ std::optional<bool> Args::opt_field_boolean(int t, const char* key) {
   return out;
 }
 
+std::vector<std::string> Args::field_string_list(int t, const char* key) {
+  std::vector<std::string> out;
+  lua_getfield(L, t, key);
+  if (lua_isnil(L, -1)) {
+    lua_pop(L, 1);
+    return out;
+  }
+  if (!lua_istable(L, -1)) fail_field(t, key, "list of strings expected");
+  const lua_Integer n = static_cast<lua_Integer>(lua_rawlen(L, -1));
+  for (lua_Integer i = 1; i <= n; ++i) {
+    if (lua_rawgeti(L, -1, i) != LUA_TSTRING) fail_field(t, key, "list of strings expected");
+    out.emplace_back(lua_tostring(L, -1));
+    lua_pop(L, 1);
+  }
+  lua_pop(L, 1);
+  return out;
+}
+
 std::optional<Id> Args::opt_field_object(int t, const char* key, const Type& type) {
   const int lt = push_field(t, key);
   std::optional<Id> out;

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "engine/core/time.hpp"
 
@@ -30,10 +31,20 @@ struct Divergence {
   std::string message;
 };
 
+// A signal's name (event.await{kind="signal"}, `casekit signal`): lower-case letters,
+// digits and _, 1 to 64 of them, so that it reads the same in a script and on a command line.
+inline bool is_signal_name(std::string_view name) {
+  if (name.empty() || name.size() > 64) return false;
+  for (char c : name) {
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_')) return false;
+  }
+  return true;
+}
+
 // What a live wait asks the engine to watch for; the journal holds it until the
 // activation ends and the runtime stores it on the instance.
 struct PendingWait {
-  std::string kind;  // timer | task | payment | letter | sr
+  std::string kind;  // timer | task | payment | letter | sr | signal
   std::int64_t seq = 0;
   std::optional<Instant> wake_at;   // the timer, or an event's timeout
   std::optional<std::int64_t> ref;  // work item, ledger account, letter or SR id

@@ -182,6 +182,8 @@ class Args {
   Pence field_pence(int t, const char* key);
   std::optional<Pence> opt_field_pence(int t, const char* key);
   std::optional<bool> opt_field_boolean(int t, const char* key);
+  // A list of strings under `key`; empty when the key is absent.
+  std::vector<std::string> field_string_list(int t, const char* key);
   std::optional<Id> opt_field_object(int t, const char* key, const Type& type);
   Id field_object(int t, const char* key, const Type& type);
 

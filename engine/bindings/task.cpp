@@ -10,24 +10,6 @@ namespace casekit::lua {
 namespace {
 
 // A list of strings at t[key] (absent: empty).
-std::vector<std::string> string_list(Args& a, int t, const char* key) {
-  std::vector<std::string> out;
-  lua_getfield(a.L, t, key);
-  if (lua_isnil(a.L, -1)) {
-    lua_pop(a.L, 1);
-    return out;
-  }
-  if (!lua_istable(a.L, -1)) a.fail_field(t, key, "list of strings expected");
-  const lua_Integer n = static_cast<lua_Integer>(lua_rawlen(a.L, -1));
-  for (lua_Integer i = 1; i <= n; ++i) {
-    if (lua_rawgeti(a.L, -1, i) != LUA_TSTRING) a.fail_field(t, key, "list of strings expected");
-    out.emplace_back(lua_tostring(a.L, -1));
-    lua_pop(a.L, 1);
-  }
-  lua_pop(a.L, 1);
-  return out;
-}
-
 // required = {"a", "b"} (for every outcome) or {rejected = {"reason"}} (per outcome).
 std::map<std::string, std::vector<std::string>> required_fields(Args& a, int t) {
   std::map<std::string, std::vector<std::string>> out;
@@ -40,7 +22,7 @@ std::map<std::string, std::vector<std::string>> required_fields(Args& a, int t) 
   const int req = lua_gettop(a.L);
   if (lua_rawlen(a.L, req) > 0) {
     lua_pop(a.L, 1);
-    out["*"] = string_list(a, t, "required");
+    out["*"] = a.field_string_list(t, "required");
     return out;
   }
   lua_pushnil(a.L);
@@ -48,7 +30,7 @@ std::map<std::string, std::vector<std::string>> required_fields(Args& a, int t) 
     if (lua_type(a.L, -2) != LUA_TSTRING) a.fail_field(t, "required", "keys must be outcomes");
     const std::string outcome = lua_tostring(a.L, -2);
     lua_pop(a.L, 1);
-    out[outcome] = string_list(a, req, outcome.c_str());
+    out[outcome] = a.field_string_list(req, outcome.c_str());
   }
   lua_pop(a.L, 1);
   return out;
@@ -61,9 +43,9 @@ WorkItemSpec read_work_item(Args& a) {
   spec.inbox = a.field_string(1, "inbox");
   spec.kind = a.opt_field_string(1, "kind").value_or("task");
   spec.title = a.field_string(1, "title");
-  spec.outcomes = string_list(a, 1, "outcomes");
+  spec.outcomes = a.field_string_list(1, "outcomes");
   if (spec.outcomes.empty()) a.fail_field(1, "outcomes", "at least one outcome expected");
-  spec.fields = string_list(a, 1, "fields");
+  spec.fields = a.field_string_list(1, "fields");
   spec.required = required_fields(a, 1);
   spec.sr_id = a.opt_field_object(1, "sr", kSrType);
   if (auto days = a.opt_field_integer(1, "due_in_days")) {
@@ -71,7 +53,7 @@ WorkItemSpec read_work_item(Args& a) {
         std::chrono::floor<std::chrono::days>(days_from_now(a, 1, "due_in_days", *days)));
   }
   spec.submitted_by = a.opt_field_string(1, "submitted_by");
-  spec.not_by = string_list(a, 1, "not_by");
+  spec.not_by = a.field_string_list(1, "not_by");
   if (h.instance) {
     spec.instance_id = h.instance;
     if (!spec.submitted_by) spec.submitted_by = h.engine.work_items.last_completed_by(h.instance);

@@ -1,4 +1,4 @@
-// casekit start | instance list|show|history|retry|cancel|upgrade | incident list
+// casekit start | signal | instance list|show|history|retry|cancel|upgrade | incident list
 #include <iostream>
 
 #include "engine/cli/cli.hpp"
@@ -12,6 +12,9 @@ std::string describe_wait(const Instance& i) {
     out += " (work item " + std::to_string(*i.wait_ref) + ")";
   if (*i.wait_kind == "payment" && i.wait_ref)
     out += " (account " + std::to_string(*i.wait_ref) + ")";
+  if (*i.wait_kind == "letter" && i.wait_ref)
+    out += " (letter " + std::to_string(*i.wait_ref) + ")";
+  if (*i.wait_kind == "sr" && i.wait_ref) out += " (SR " + std::to_string(*i.wait_ref) + ")";
   if (i.wake_at) out += (*i.wait_kind == "timer" ? " until " : ", timeout ") + *i.wake_at;
   return out;
 }
@@ -58,6 +61,47 @@ void add_start(CLI::App& app, Context& ctx) {
     const Id id =
         runtime.start(o->procedure, o->casegroup, key_values(o->params, "--param"), o->as);
     report(runtime, id);
+  });
+}
+
+void add_signal(CLI::App& app, Context& ctx) {
+  struct Options {
+    std::string name;
+    std::optional<std::int64_t> instance;
+    std::optional<std::int64_t> casegroup;
+    std::string data = "{}";
+    std::string as;
+    bool json = false;
+  };
+  auto o = std::make_shared<Options>();
+  auto* signal = app.add_subcommand(
+      "signal",
+      "Send a named signal to the instances waiting for it (event.await{kind=\"signal\"})");
+  signal->add_option("name", o->name, "the signal: cis_address, hmrc_employment, ...")->required();
+  auto* instance = signal->add_option("--instance", o->instance, "the one instance it goes to");
+  auto* casegroup =
+      signal->add_option("--casegroup", o->casegroup, "every instance on this casegroup");
+  instance->excludes(casegroup);
+  signal->add_option("--data", o->data, "a JSON object the instance receives (default {})");
+  signal->add_option("--as", o->as, "who sends it (casekit user add)")->required();
+  signal->add_flag("--json", o->json, "print the woken instances as JSON");
+  signal->callback([&ctx, o] {
+    if (!o->instance && !o->casegroup) {
+      throw Error(ErrorCode::bad_argument, "say where the signal goes: --instance or --casegroup");
+    }
+    const auto data = nlohmann::json::parse(o->data, nullptr, false);
+    if (data.is_discarded() || !data.is_object()) {
+      throw Error(ErrorCode::bad_argument, "--data must be a JSON object");
+    }
+    ProcedureRuntime& runtime = ctx.runtime();
+    const auto woken = runtime.signal({o->instance, o->casegroup}, o->name, data, o->as);
+    if (o->json) {
+      print_json_list(woken, [&](Id id) { return to_json(runtime.store().get(id)); });
+      return;
+    }
+    std::cout << "signal " << o->name << " sent by " << o->as << " to " << woken.size()
+              << (woken.size() == 1 ? " instance\n" : " instances\n");
+    for (Id id : woken) report(runtime, id);
   });
 }
 
@@ -214,6 +258,7 @@ void add_incidents(CLI::App& app, Context& ctx) {
 
 void add_procedure_commands(CLI::App& app, Context& ctx) {
   add_start(app, ctx);
+  add_signal(app, ctx);
   add_instance(app, ctx);
   add_incidents(app, ctx);
 }

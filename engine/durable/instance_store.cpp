@@ -273,6 +273,19 @@ void InstanceStore::resolve_wait(const Instance& instance, const nlohmann::json&
       .run();
 }
 
+std::vector<std::pair<Id, std::string>> InstanceStore::signal_waits(std::optional<Id> instance,
+                                                                    std::optional<Id> casegroup) {
+  auto st = db_.prepare(
+      "SELECT i.id, h.args FROM instances i "
+      "JOIN instance_history h ON h.instance_id = i.id AND h.seq = i.wait_seq "
+      "WHERE i.status = 'waiting' AND i.wait_kind = 'signal' "
+      "AND (i.id = ?1 OR i.casegroup_id = ?2) ORDER BY i.id");
+  st.bind_all(instance, casegroup);
+  std::vector<std::pair<Id, std::string>> out;
+  while (st.step()) out.emplace_back(st.integer(0), st.text(1));
+  return out;
+}
+
 int InstanceStore::fire_due_timers(Instant at) {
   const std::string t = format_instant(at);
   // The due instances are woken a chunk at a time: SQLite keeps what each statement changes

@@ -6,6 +6,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -87,6 +88,11 @@ class InstanceStore {
   // Ends the instance's wait with `result` (a JSON array of the values the wait returns)
   // and makes it runnable.
   void resolve_wait(const Instance& instance, const nlohmann::json& result);
+
+  // The instances waiting for a signal, on this instance or casegroup, with the arguments
+  // (JSON text) of the event.await each waits at.
+  std::vector<std::pair<Id, std::string>> signal_waits(std::optional<Id> instance,
+                                                       std::optional<Id> casegroup);
 
   // Ends every timer (waits and event timeouts) due at `now`; returns how many.
   int fire_due_timers(Instant now);

@@ -481,6 +481,66 @@ WorkItem ProcedureRuntime::complete_task(Id item_id, const std::string& outcome,
   return item;
 }
 
+namespace {
+
+// Whether the event.await a waiting instance recorded (its arguments, as JSON text) takes
+// signal `name`: its `name`, or one of its `names`.
+bool waits_for(const std::string& args_json, const std::string& name) {
+  const auto args = nlohmann::json::parse(args_json, nullptr, false);
+  if (!args.is_array() || args.empty() || !args[0].is_object()) return false;
+  const auto& spec = args[0];
+  if (spec.contains("name") && spec["name"] == name) return true;
+  if (spec.contains("names") && spec["names"].is_array()) {
+    for (const auto& n : spec["names"]) {
+      if (n == name) return true;
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
+std::vector<Id> ProcedureRuntime::signal(const SignalTarget& target, const std::string& name,
+                                         const nlohmann::json& data, const std::string& user) {
+  if (!lua::is_signal_name(name)) {
+    throw Error(ErrorCode::bad_argument,
+                "'" + name + "' is not a signal name (lower-case letters, digits and _)");
+  }
+  if (!data.is_object()) throw Error(ErrorCode::bad_argument, "signal data must be a JSON object");
+  if (!target.instance && !target.casegroup) {
+    throw Error(ErrorCode::bad_argument, "a signal goes to an instance or a casegroup");
+  }
+  std::vector<Id> woken;
+  {
+    ActorScope actor(engine_.db, "user:" + user);
+    Transaction tx(engine_.db);
+    engine_.users.require(user);
+    if (target.instance) store_.get(*target.instance);  // a wrong id is an error
+    if (target.casegroup) engine_.casegroups.get(*target.casegroup);
+    for (const auto& [id, args] : store_.signal_waits(target.instance, target.casegroup)) {
+      if (!waits_for(args, name)) continue;
+      const nlohmann::json result = {{"kind", "signal"},
+                                     {"signal",
+                                      {{"name", name},
+                                       {"data", data},
+                                       {"by", user},
+                                       {"at", format_instant(engine_.clock.now())}}}};
+      store_.resolve_wait(store_.get(id), nlohmann::json::array({result}));
+      woken.push_back(id);
+    }
+    if (woken.empty()) {
+      throw Error(ErrorCode::not_found,
+                  "no instance " +
+                      (target.instance ? std::to_string(*target.instance)
+                                       : "on casegroup " + std::to_string(*target.casegroup)) +
+                      " is waiting for signal '" + name + "'; nothing was sent");
+    }
+    tx.commit();
+  }
+  drain();
+  return woken;
+}
+
 Id ProcedureRuntime::record_payment(Id account, Pence amount, const std::string& date) {
   Id id = 0;
   {

@@ -103,6 +103,16 @@ class ProcedureRuntime : public TimerSource, public lua::ProcedureStarter {
   // Completes a work item (checks in WorkItems::complete) and resumes its instance.
   WorkItem complete_task(Id item, const std::string& outcome,
                          const std::map<std::string, std::string>& fields, const std::string& user);
+  // Where a signal goes: one instance, or every instance on a casegroup.
+  struct SignalTarget {
+    std::optional<Id> instance;
+    std::optional<Id> casegroup;
+  };
+  // Sends signal `name` with `data` (a JSON object) from `user`: every instance of the target
+  // waiting for that name (event.await{kind="signal"}) resumes with it, and runs. Returns the
+  // instances woken; none waiting is an error and changes nothing.
+  std::vector<Id> signal(const SignalTarget& target, const std::string& name,
+                         const nlohmann::json& data, const std::string& user);
   // Records a payment (waking whoever waits on its account) and runs the woken instances.
   Id record_payment(Id account, Pence amount, const std::string& date);
   // Letters::fulfil (waking whoever waits on the letters sent) and runs the woken instances.

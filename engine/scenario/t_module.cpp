@@ -181,6 +181,27 @@ int w_complete(Args& a) {
   return 1;
 }
 
+constexpr Key kSignalKeys[] = {{"name", "string"},
+                               {"instance", "integer"},
+                               {"casegroup", "Casegroup or id"},
+                               {"data", "table of strings"},
+                               {"as", "string"}};
+
+// As `casekit signal`: the instances of the target waiting for the signal resume with it.
+int w_signal(Args& a) {
+  a.table(1, "spec");
+  const std::string name = a.field_string(1, "name");
+  const auto as = a.opt_field_string(1, "as");
+  if (!as || as->empty()) throw Error(ErrorCode::invalid, "as (who sends the signal) needed");
+  nlohmann::json data = nlohmann::json::object();
+  for (const auto& [k, v] : a.opt_field_string_map(1, "data")) data[k] = v;
+  const auto woken = world(a).runtime.signal(
+      {a.opt_field_integer(1, "instance"), a.opt_field_object(1, "casegroup", lua::kCasegroupType)},
+      name, data, *as);
+  lua_pushinteger(a.L, static_cast<lua_Integer>(woken.size()));
+  return 1;
+}
+
 constexpr Key kAdvanceKeys[] = {{"days", "integer", lua::Catalogue::none, "0"},
                                 {"hours", "integer", lua::Catalogue::none, "0"}};
 
@@ -319,6 +340,10 @@ const lua::Function kFunctions[] = {
      "`outcome` and `fields`, as user `as`, and runs the instance it resumes; returns the "
      "item's id. An error if no item or several match.",
      lua::Replay::record, kCompleteKeys},
+    {"signal", entry<w_signal>, "t.signal{name=, instance=, casegroup=, data=, as=} -> integer",
+     "Sends a signal as `casekit signal` does, to one instance or every instance on a "
+     "casegroup, from user `as`; returns how many instances it woke (none is an error).",
+     lua::Replay::record, kSignalKeys},
     {"advance", entry<w_advance>, "t.advance{}",
      "Runs the instances that what the scenario did has woken (a payment recorded to an "
      "account they wait on, an SR closed), then moves the simulated clock on, firing each "

@@ -614,6 +614,12 @@ CREATE TABLE cis_interests (
 );
 )sql";
 
+// Instances may wait for a named signal from outside (event.await{kind="signal"}, delivered
+// by `casekit signal`): the wait's own history row says which names it takes.
+void signal_waits(Database& db) {
+  allow_wait_kind(db, "sr", "signal");
+}
+
 // The Employer Interface issued by hand for an arrears-only casegroup (source 003), so that
 // arrears negotiation asks for it only before the first schedule.
 void employer_interface_flag(Database& db) {
@@ -634,6 +640,7 @@ const std::vector<Migration>& migrations() {
       {10, "waits on SRs", kV10, sr_waits},
       {11, "CIS interest flags", kV11},
       {12, "employer interface flag", "", employer_interface_flag},
+      {13, "waits on signals", "", signal_waits},
   };
   return all;
 }

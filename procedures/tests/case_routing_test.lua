@@ -303,7 +303,64 @@ scenario("case surveillance, remaining in enforcement: Setup Only, the segment k
   t.eq(routing_sr(cg):field("set_case_for_review"), "Setup Only")
   t.eq(cg.segment, "Enforcement")
   t.eq(cg.review_date, "2027-06-01")
+  t.eq(routing_sr(cg).sub_status, "Complete")
+  t.eq(t.instance(id).status, "waiting", "watching for the ways out of surveillance (step 41)")
+end)
+
+-- A casegroup put in surveillance until 2027-06-01; returns the instance watching it.
+local function in_surveillance(t, cg)
+  local id = start(t, cg)
+  decide(t, "Case Surveillance Action", { reason = "no assets", review_date = "2027-06-01",
+    exhausted = "Disclosure of Deduction Order, Liability Order, Sanctions, FIU Fraud Referral, "
+      .. "Bailiff Action Referral, Charging Order" })
+  return id
+end
+
+scenario("out of surveillance: a new CIS address raises a fresh case routing SR at once", function(t)
+  local cg = enforcement_case(t)
+  local id = in_surveillance(t, cg)
+  t.advance { days = 40 }
+  t.refuses(function() t.signal { casegroup = cg, name = "new_address", as = "erin" } end,
+            "waiting for signal 'new_address'")
+  t.refuses(function() t.signal { casegroup = cg, name = "cis_address", as = "nobody" } end,
+            "nobody")
+  t.eq(#sr.find { casegroup = cg, sub_area = "Review Case and Decide on Action" }, 1,
+       "a refused signal changes nothing")
+  t.eq(t.signal { casegroup = cg, name = "cis_address", as = "erin",
+                  data = { postcode = "M9 9ZZ" } }, 1)
   t.eq(t.instance(id).result, "surveillance")
+  local again = routing_sr(cg)
+  t.eq(again.reason, "New information received during enforcement action")
+  t.expect(string.find(again:notes()[1].text, "a new address is highlighted via CIS, signalled by "
+    .. "erin (postcode: M9 9ZZ)", 1, true), again:notes()[1].text)
+  t.eq(#t.tasks { kind = "review_history" }, 1, "case routing started on it")
+end)
+
+scenario("out of surveillance: HMRC employment details, client contact and annual review exceptions too", function(t)
+  local cg = enforcement_case(t)
+  in_surveillance(t, cg)
+  for n, name in ipairs({ "hmrc_employment", "client_contact", "annual_review_exception" }) do
+    t.signal { casegroup = cg, name = name, as = "erin" }
+    local all = sr.find { casegroup = cg, sub_area = "Review Case and Decide on Action" }
+    t.eq(#all, n + 1, name)
+    t.eq(all[#all].reason, "New information received during enforcement action", name)
+    -- The fresh SR's case manager puts the case back into surveillance.
+    t.complete { kind = "review_history", outcome = "accept", as = "erin" }
+    decide(t, "Case Surveillance Action", { reason = "still no assets", review_date = "2027-06-01",
+      exhausted = "Disclosure of Deduction Order, Liability Order, Sanctions, FIU Fraud Referral, "
+        .. "Bailiff Action Referral, Charging Order" })
+  end
+end)
+
+scenario("surveillance review date reached: the watch ends, the review-date monitor raises the SR", function(t)
+  local cg = enforcement_case(t)
+  local id = in_surveillance(t, cg)
+  t.advance { days = 193 } -- 2027-06-01
+  t.eq(t.instance(id).result, "surveillance")
+  t.refuses(function() t.signal { casegroup = cg, name = "cis_address", as = "erin" } end,
+            "no instance")
+  t.run_script("review_date_monitor.lua")
+  t.eq(routing_sr(cg).reason, "Review duration time elapsed")
 end)
 
 scenario("case surveillance: 6 months at most when the paying parent is DLO", function(t)
