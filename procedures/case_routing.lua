@@ -330,7 +330,7 @@ end
 
 -- Steps 42-46: to Maintenance without approval, to the Central Team with a team leader's;
 -- never while an enforcement SR is open or a flag only enforcement can remove is set.
-local function transfer(s, cg, f, rejected)
+local function transfer(s, cg, f, by, rejected)
   local destination = f.destination
   if destination ~= "Maintenance" and destination ~= "Central Team" then
     return nil, "destination must be Maintenance or Central Team"
@@ -352,7 +352,7 @@ local function transfer(s, cg, f, rejected)
   if destination == "Central Team" then
     s:set_status("Initiate Approval Process")
     local approval = task.await {
-      inbox = "team_leader", kind = "approval", sr = s, due_in_days = 3,
+      inbox = "team_leader", kind = "approval", sr = s, due_in_days = 3, submitted_by = by,
       title = "Approve the transfer of the case to the Central Team",
       outcomes = { "approved", "rejected" }, fields = { "reasons" },
       required = { rejected = { "reasons" } },
@@ -370,7 +370,7 @@ local function transfer(s, cg, f, rejected)
   return "transfer"
 end
 
-decide["Transfer Case"] = function(s, cg, f) return transfer(s, cg, f, false) end
+decide["Transfer Case"] = function(s, cg, f, by) return transfer(s, cg, f, by, false) end
 
 -- Steps 10-12.
 decide["Lock Assignment Flag"] = function(s, cg, f)
@@ -672,7 +672,7 @@ return procedure {
     if r.outcome == "reject" then
       -- Rejected: transferred out without setting Ever in Enforcement.
       while true do
-        local result, problem = transfer(s, cg, r.fields, true)
+        local result, problem = transfer(s, cg, r.fields, r.by, true)
         if result then break end
         s:add_note("Cannot transfer: " .. problem)
         r = task.await {
