@@ -181,6 +181,43 @@ return procedure {
   CHECK(p.cli.json("instance list --status cancelled --json").size() == 1);
 }
 
+TEST_CASE("cli: user add, passwd and disable keep passwords hashed and refuse bad input") {
+  ProcedureCli p;
+  REQUIRE(p.run("init --simulated-clock 2026-11-20T07:00:00Z").status == 0);
+  p.cli.write("good.txt", "a long enough password\n");
+  p.cli.write("short.txt", "short\n");
+  const Result added =
+      p.run("user add tina --role team_leader --team north --password-stdin < good.txt");
+  INFO(added.err);
+  CHECK(added.out == "user tina (team_leader, team north) added\n");
+  // A refused password leaves no user behind.
+  CHECK(p.run("user add bob --role caseworker --password-stdin < short.txt").err ==
+        "casekit: a password must be 12 to 1024 characters\n");
+  CHECK(p.run("user add bob --role caseworker < /dev/null").out ==
+        "user bob (caseworker) added; no password yet (casekit user passwd)\n");
+  CHECK(p.run("user passwd bob < /dev/null").err ==
+        "casekit: give the password on a terminal or with --password-stdin\n");
+  CHECK(p.run("user passwd nobody --password-stdin < good.txt").status == 1);
+  CHECK(p.run("user passwd bob --password-stdin < good.txt").out == "password set for bob\n");
+  CHECK(p.run("user add x --role boss").err ==
+        "casekit: unknown role 'boss' (roles: caseworker, team_leader, operator, policy_author)\n");
+  CHECK(p.run("user disable bob").out == "user bob disabled\n");
+  CHECK(p.run("user disable bob").err == "casekit: user 'bob' is already disabled\n");
+  const auto users = p.cli.json("user list --json");
+  REQUIRE(users.size() == 2);
+  CHECK(users[0]["name"] == "bob");
+  CHECK(users[0]["disabled_at"] == "2026-11-20T07:00:00Z");
+  CHECK(users[1]["team"] == "north");
+  CHECK(users[1]["disabled_at"].is_null());
+  // The database holds Argon2id hashes, never the password.
+  Database db(p.cli.db(), OpenMode::existing);
+  auto st = db.prepare(
+      "SELECT count(*) FROM user_credentials WHERE password_hash LIKE "
+      "'$argon2id$%' AND password_hash NOT LIKE '%long enough%'");
+  st.step();
+  CHECK(st.integer(0) == 2);
+}
+
 TEST_CASE("cli: signal wakes the instances waiting for it and refuses every other way in") {
   ProcedureCli p;
   p.cli.seeded();

@@ -16,6 +16,7 @@ packages=(
   libkainjow-mustache-dev
   libtomlplusplus-dev
   libhowardhinnant-date-dev
+  libsodium-dev            # Argon2id password hashes, random session tokens
   tzdata                   # the IANA zones schedules run in
 )
 

@@ -1,4 +1,7 @@
-// casekit task list|show|complete | user add|list | payment record
+// casekit task list|show|complete | user add|passwd|disable|list | payment record
+#include <termios.h>
+#include <unistd.h>
+
 #include <iostream>
 
 #include "engine/cli/cli.hpp"
@@ -94,25 +97,94 @@ void add_task(CLI::App& app, Context& ctx) {
   });
 }
 
+// A password from stdin: one line with --password-stdin (for scripts), or typed twice at
+// a terminal without echo. Nothing when stdin is not a terminal and the flag is not given.
+std::optional<std::string> read_password(bool from_stdin) {
+  if (from_stdin) {
+    std::string line;
+    if (!std::getline(std::cin, line)) throw Error(ErrorCode::bad_argument, "no password on stdin");
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    return line;
+  }
+  if (!isatty(STDIN_FILENO)) return std::nullopt;
+  const auto ask = [](const char* prompt) {
+    std::cerr << prompt << std::flush;
+    termios old{};
+    tcgetattr(STDIN_FILENO, &old);
+    termios quiet = old;
+    quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
+    tcsetattr(STDIN_FILENO, TCSANOW, &quiet);
+    std::string line;
+    std::getline(std::cin, line);
+    tcsetattr(STDIN_FILENO, TCSANOW, &old);
+    std::cerr << "\n";
+    return line;
+  };
+  const std::string first = ask("password: ");
+  if (ask("again: ") != first) throw Error(ErrorCode::bad_argument, "the passwords differ");
+  return first;
+}
+
 void add_user(CLI::App& app, Context& ctx) {
-  auto* group = app.add_subcommand("user", "Users and their roles");
+  auto* group = app.add_subcommand("user", "Users, their roles and their passwords");
   group->require_subcommand(1);
   struct AddOptions {
     std::string name;
     std::string role;
+    std::optional<std::string> team;
+    bool password_stdin = false;
   };
   auto ao = std::make_shared<AddOptions>();
-  auto* add = group->add_subcommand("add", "Add a user");
+  auto* add = group->add_subcommand("add", "Add a user (asks for a password at a terminal)");
   add->add_option("name", ao->name, "user name (no spaces)")->required();
   add->add_option("--role", ao->role, "caseworker, team_leader, operator or policy_author")
       ->required();
+  add->add_option("--team", ao->team, "the team whose inboxes they share");
+  add->add_flag("--password-stdin", ao->password_stdin, "read the password from stdin");
   add->callback([&ctx, ao] {
+    const auto password = read_password(ao->password_stdin);
     Engine& e = ctx.open();
     Transaction tx(e.db);
-    const User u = e.users.add(ao->name, ao->role);
+    const User u = e.users.add(ao->name, ao->role, ao->team);
+    if (password) e.accounts.set_password(u.name, *password);
     tx.commit();
-    std::cout << "user " << u.name << " (" << u.role << ") added\n";
+    std::cout << "user " << u.name << " (" << u.role << (u.team ? ", team " + *u.team : "")
+              << ") added" << (password ? "" : "; no password yet (casekit user passwd)") << "\n";
   });
+
+  struct NameOptions {
+    std::string name;
+    bool password_stdin = false;
+  };
+  auto po = std::make_shared<NameOptions>();
+  auto* passwd = group->add_subcommand("passwd", "Set a user's password; their sessions end");
+  passwd->add_option("name", po->name, "user name")->required();
+  passwd->add_flag("--password-stdin", po->password_stdin, "read the password from stdin");
+  passwd->callback([&ctx, po] {
+    const auto password = read_password(po->password_stdin);
+    if (!password) {
+      throw Error(ErrorCode::bad_argument,
+                  "give the password on a terminal or with --password-stdin");
+    }
+    Engine& e = ctx.open();
+    Transaction tx(e.db);
+    e.accounts.set_password(po->name, *password);
+    tx.commit();
+    std::cout << "password set for " << po->name << "\n";
+  });
+
+  auto dname = std::make_shared<std::string>();
+  auto* disable =
+      group->add_subcommand("disable", "Stop a user logging in or acting; their sessions end");
+  disable->add_option("name", *dname, "user name")->required();
+  disable->callback([&ctx, dname] {
+    Engine& e = ctx.open();
+    Transaction tx(e.db);
+    e.accounts.disable(*dname);
+    tx.commit();
+    std::cout << "user " << *dname << " disabled\n";
+  });
+
   auto json = std::make_shared<bool>(false);
   auto* list = group->add_subcommand("list", "Users by name");
   list->add_flag("--json", *json, "print JSON");
@@ -120,12 +192,19 @@ void add_user(CLI::App& app, Context& ctx) {
     const auto users = ctx.open().users.list();
     if (*json) {
       print_json_list(users, [](const auto& u) {
-        return nlohmann::json{{"id", u.id}, {"name", u.name}, {"role", u.role}};
+        return nlohmann::json{
+            {"id", u.id},
+            {"name", u.name},
+            {"role", u.role},
+            {"team", u.team ? nlohmann::json(*u.team) : nlohmann::json()},
+            {"disabled_at", u.disabled_at ? nlohmann::json(*u.disabled_at) : nlohmann::json()}};
       });
       return;
     }
-    std::vector<std::vector<std::string>> rows = {{"name", "role"}};
-    for (const auto& u : users) rows.push_back({u.name, u.role});
+    std::vector<std::vector<std::string>> rows = {{"name", "role", "team", "disabled"}};
+    for (const auto& u : users) {
+      rows.push_back({u.name, u.role, or_dash(u.team), or_dash(u.disabled_at)});
+    }
     print_table(rows);
   });
 }

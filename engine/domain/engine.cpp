@@ -17,6 +17,7 @@ Engine::Engine(Database& db_, const Clock& clock_, Home home_)
       letters(db, clock, letter_catalogue, casegroups),
       exceptions(db, clock),
       users(db, clock),
+      accounts(db, clock, users),
       work_items(db, clock, inboxes, users),
       bancs(db, clock, srs, ledger),
       cis(db, clock, casegroups) {

@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <memory>
 
+#include "engine/domain/accounts.hpp"
 #include "engine/domain/bancs.hpp"
 #include "engine/domain/casegroups.hpp"
 #include "engine/domain/catalogue.hpp"
@@ -45,6 +46,7 @@ class Engine {
   Letters letters;
   Exceptions exceptions;
   Users users;
+  Accounts accounts;
   WorkItems work_items;
   BancsInterface bancs;
   CisInterface cis;

@@ -13,29 +13,34 @@ namespace casekit {
 namespace {
 
 const RowFormat kUserRow{column<&User::id>("id"), column<&User::name>("name"),
-                         column<&User::role>("role")};
+                         column<&User::role>("role"), column<&User::team>("team"),
+                         column<&User::disabled_at>("disabled_at")};
 
 }  // namespace
 
-User Users::add(const std::string& name, const std::string& role) {
+User Users::add(const std::string& name, const std::string& role,
+                const std::optional<std::string>& team) {
   if (name.empty() || name.size() > 64 || name.find_first_of(" \t\n\r") != std::string::npos) {
     throw Error(ErrorCode::bad_argument, "user name must be 1-64 characters without spaces");
   }
   if (std::find(std::begin(kRoles), std::end(kRoles), role) == std::end(kRoles)) {
-    throw Error(
-        ErrorCode::bad_argument,
-        "unknown role '" + role + "' (roles: caseworker, team_leader, operator, policy_author)");
+    std::string roles;
+    for (const char* r : kRoles) roles += (roles.empty() ? "" : ", ") + std::string(r);
+    throw Error(ErrorCode::bad_argument, "unknown role '" + role + "' (roles: " + roles + ")");
+  }
+  if (team && (team->empty() || team->size() > 64)) {
+    throw Error(ErrorCode::bad_argument, "a team name must be 1-64 characters");
   }
   auto exists = db_.prepare("SELECT 1 FROM users WHERE name = ?1");
   exists.bind(1, name);
   if (exists.step()) throw Error(ErrorCode::conflict, "user '" + name + "' already exists");
-  db_.prepare("INSERT INTO users(name, role, created_at) VALUES (?1, ?2, ?3)")
-      .bind_all(name, role, format_instant(clock_.now()))
+  db_.prepare("INSERT INTO users(name, role, team, created_at) VALUES (?1, ?2, ?3, ?4)")
+      .bind_all(name, role, team, format_instant(clock_.now()))
       .run();
-  return {db_.last_insert_id(), name, role};
+  return {db_.last_insert_id(), name, role, team, std::nullopt};
 }
 
-User Users::require(const std::string& name) {
+User Users::get(const std::string& name) {
   auto st = db_.prepare(kUserRow.select("FROM users WHERE name = ?1"));
   st.bind(1, name);
   if (!st.step()) {
@@ -43,6 +48,14 @@ User Users::require(const std::string& name) {
                 "no user '" + name + "' (add one with: casekit user add NAME --role ROLE)");
   }
   return kUserRow.read(st);
+}
+
+User Users::require(const std::string& name) {
+  User u = get(name);
+  if (u.disabled_at) {
+    throw Error(ErrorCode::invalid, "user '" + name + "' was disabled on " + *u.disabled_at);
+  }
+  return u;
 }
 
 std::vector<User> Users::list() {

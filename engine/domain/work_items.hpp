@@ -21,13 +21,19 @@ struct User {
   Id id = 0;
   std::string name;
   std::string role;
+  std::optional<std::string> team;
+  std::optional<std::string> disabled_at;  // a disabled user can neither log in nor act
 };
 
 class Users {
  public:
   explicit Users(Database& db, const Clock& clock) : db_(db), clock_(clock) {}
-  User add(const std::string& name, const std::string& role);
+  User add(const std::string& name, const std::string& role,
+           const std::optional<std::string>& team = std::nullopt);
+  // The user who may act now: an unknown or disabled user is an error.
   User require(const std::string& name);
+  // The user, disabled or not.
+  User get(const std::string& name);
   std::vector<User> list();
 
  private:

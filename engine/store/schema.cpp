@@ -626,6 +626,34 @@ void employer_interface_flag(Database& db) {
   allow_value(db, "casegroup_flags", "flag", "transition_complete", "employer_interface_issued");
 }
 
+// Accounts (engine/domain/accounts.hpp): a user's team and whether they are disabled, on the
+// audited users table; their Argon2id password hash and failed logins, and their login
+// sessions (only a hash of each token), in tables the audit leaves out so that no secret's
+// hash is copied into it.
+constexpr const char* kV14 = R"sql(
+ALTER TABLE users ADD COLUMN team TEXT;
+ALTER TABLE users ADD COLUMN disabled_at TEXT;
+ALTER TABLE users ADD COLUMN password_changed_at TEXT;
+
+CREATE TABLE user_credentials (
+  user_id       INTEGER PRIMARY KEY REFERENCES users(id),
+  password_hash TEXT NOT NULL,
+  failed_logins INTEGER NOT NULL DEFAULT 0,
+  locked_until  TEXT
+);
+
+CREATE TABLE sessions (
+  id          INTEGER PRIMARY KEY,
+  user_id     INTEGER NOT NULL REFERENCES users(id),
+  token_hash  TEXT NOT NULL UNIQUE,
+  csrf_hash   TEXT NOT NULL,
+  created_at  TEXT NOT NULL,
+  expires_at  TEXT NOT NULL,
+  revoked_at  TEXT
+);
+CREATE INDEX sessions_user ON sessions(user_id) WHERE revoked_at IS NULL;
+)sql";
+
 const std::vector<Migration>& migrations() {
   static const std::vector<Migration> all = {
       {1, "domain model", kV1},
@@ -641,6 +669,7 @@ const std::vector<Migration>& migrations() {
       {11, "CIS interest flags", kV11},
       {12, "employer interface flag", "", employer_interface_flag},
       {13, "waits on signals", "", signal_waits},
+      {14, "accounts and sessions", kV14},
   };
   return all;
 }
@@ -648,10 +677,13 @@ const std::vector<Migration>& migrations() {
 // Tables whose changes are not audited: the audit itself, engine settings, and the durable
 // runtime's own bookkeeping (an instance's history is already an append-only record of what
 // it did, and auditing it would double the cost of every command; dw_rows only says which
-// extract rows were seen, and what they became is audited where it was written).
+// extract rows were seen, and what they became is audited where it was written), and the
+// secrets of accounts (a password or session token hash has no place in a copied history:
+// the change that matters, a password set, is audited on users as password_changed_at).
 bool audited(const std::string& table) {
   static const std::set<std::string, std::less<>> kUnaudited = {
-      "audit", "settings", "procedure_sources", "instances", "instance_history", "dw_rows"};
+      "audit",   "settings",         "procedure_sources", "instances", "instance_history",
+      "dw_rows", "user_credentials", "sessions"};
   return !kUnaudited.contains(table) && table.rfind("sqlite_", 0) != 0;
 }
 

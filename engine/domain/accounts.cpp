@@ -1,0 +1,162 @@
+#include "engine/domain/accounts.hpp"
+
+#include <sodium.h>
+
+#include <array>
+
+#include "engine/core/error.hpp"
+
+namespace casekit {
+namespace {
+
+constexpr const char* kWrong = "wrong user name or password";
+
+// 32 random bytes as 64 hex digits.
+std::string random_token() {
+  std::array<unsigned char, 32> bytes{};
+  randombytes_buf(bytes.data(), bytes.size());
+  std::array<char, 65> hex{};
+  sodium_bin2hex(hex.data(), hex.size(), bytes.data(), bytes.size());
+  return std::string(hex.data());
+}
+
+// Tokens are long and random, so a fast keyed-free hash is enough to make a stolen table
+// useless: nobody can turn a stored hash back into a token.
+std::string token_hash(const std::string& token) {
+  std::array<unsigned char, crypto_generichash_BYTES> out{};
+  crypto_generichash(out.data(), out.size(), reinterpret_cast<const unsigned char*>(token.data()),
+                     token.size(), nullptr, 0);
+  std::array<char, crypto_generichash_BYTES * 2 + 1> hex{};
+  sodium_bin2hex(hex.data(), hex.size(), out.data(), out.size());
+  return std::string(hex.data());
+}
+
+}  // namespace
+
+Accounts::Accounts(Database& db, const Clock& clock, Users& users, AccountRules rules)
+    : db_(db), clock_(clock), users_(users), rules_(rules) {
+  if (sodium_init() < 0) throw Error(ErrorCode::internal, "libsodium could not start");
+}
+
+void Accounts::set_password(const std::string& name, const std::string& password) {
+  const User u = users_.get(name);
+  if (password.size() < rules_.min_password || password.size() > rules_.max_password) {
+    throw Error(ErrorCode::bad_argument, "a password must be " +
+                                             std::to_string(rules_.min_password) + " to " +
+                                             std::to_string(rules_.max_password) + " characters");
+  }
+  std::array<char, crypto_pwhash_STRBYTES> hashed{};
+  if (crypto_pwhash_str_alg(hashed.data(), password.data(), password.size(),
+                            crypto_pwhash_OPSLIMIT_INTERACTIVE, crypto_pwhash_MEMLIMIT_INTERACTIVE,
+                            crypto_pwhash_ALG_ARGON2ID13) != 0) {
+    throw Error(ErrorCode::internal, "out of memory hashing the password");
+  }
+  const std::string now = format_instant(clock_.now());
+  db_.prepare(
+         "INSERT INTO user_credentials(user_id, password_hash) VALUES (?1, ?2) "
+         "ON CONFLICT (user_id) DO UPDATE SET password_hash = ?2, failed_logins = 0, "
+         "locked_until = NULL")
+      .bind_all(u.id, std::string(hashed.data()))
+      .run();
+  db_.prepare("UPDATE users SET password_changed_at = ?1 WHERE id = ?2").bind_all(now, u.id).run();
+  end_sessions(u.id);
+}
+
+LoginResult Accounts::login(const std::string& name, const std::string& password) {
+  auto user = db_.prepare(
+      "SELECT u.id, u.disabled_at, c.password_hash, c.failed_logins, c.locked_until "
+      "FROM users u LEFT JOIN user_credentials c ON c.user_id = u.id WHERE u.name = ?1");
+  user.bind(1, name);
+  if (!user.step()) {
+    // Hash anyway, so that an unknown name takes as long to refuse as a wrong password.
+    std::array<char, crypto_pwhash_STRBYTES> ignored{};
+    crypto_pwhash_str_alg(ignored.data(), password.data(), password.size(),
+                          crypto_pwhash_OPSLIMIT_INTERACTIVE, crypto_pwhash_MEMLIMIT_INTERACTIVE,
+                          crypto_pwhash_ALG_ARGON2ID13);
+    return {std::nullopt, kWrong};
+  }
+  const Id id = user.integer(0);
+  const bool disabled = !user.is_null(1);
+  const auto hash = user.optional_text(2);
+  const std::int64_t failures = user.is_null(3) ? 0 : user.integer(3);
+  const auto locked_until = user.optional_text(4);
+  const Instant now = clock_.now();
+  if (locked_until && parse_instant(*locked_until) > now) {
+    return {std::nullopt, "too many failed logins: try again after " + *locked_until};
+  }
+  const bool ok =
+      hash && crypto_pwhash_str_verify(hash->c_str(), password.data(), password.size()) == 0;
+  if (!ok || disabled) {
+    if (hash) {
+      const bool lock = failures + 1 >= rules_.failures_before_lock;
+      db_.prepare(
+             "UPDATE user_credentials SET failed_logins = ?1, locked_until = ?2 "
+             "WHERE user_id = ?3")
+          .bind_all(lock ? 0 : failures + 1,
+                    lock ? std::optional<std::string>(format_instant(now + rules_.lock_for))
+                         : std::nullopt,
+                    id)
+          .run();
+    }
+    return {std::nullopt, kWrong};
+  }
+  db_.prepare(
+         "UPDATE user_credentials SET failed_logins = 0, locked_until = NULL WHERE user_id = ?1")
+      .bind(1, id)
+      .run();
+  Session s;
+  s.token = random_token();
+  s.csrf = random_token();
+  s.expires_at = format_instant(now + rules_.session_lifetime);
+  db_.prepare(
+         "INSERT INTO sessions(user_id, token_hash, csrf_hash, created_at, expires_at) "
+         "VALUES (?1, ?2, ?3, ?4, ?5)")
+      .bind_all(id, token_hash(s.token), token_hash(s.csrf), format_instant(now), s.expires_at)
+      .run();
+  s.id = db_.last_insert_id();
+  return {s, ""};
+}
+
+std::optional<Authenticated> Accounts::authenticate(const std::string& token) {
+  auto st = db_.prepare(
+      "SELECT s.id, s.expires_at, u.name FROM sessions s JOIN users u ON u.id = s.user_id "
+      "WHERE s.token_hash = ?1 AND s.revoked_at IS NULL AND u.disabled_at IS NULL");
+  st.bind(1, token_hash(token));
+  if (!st.step()) return std::nullopt;
+  const std::string expires_at = st.text(1);
+  if (parse_instant(expires_at) <= clock_.now()) return std::nullopt;
+  return Authenticated{users_.get(st.text(2)), st.integer(0), expires_at};
+}
+
+bool Accounts::csrf_matches(Id session, const std::string& csrf) {
+  auto st = db_.prepare("SELECT csrf_hash FROM sessions WHERE id = ?1 AND revoked_at IS NULL");
+  st.bind(1, session);
+  if (!st.step()) return false;
+  const std::string expected = st.text(0);
+  const std::string given = token_hash(csrf);
+  return expected.size() == given.size() &&
+         sodium_memcmp(expected.data(), given.data(), given.size()) == 0;
+}
+
+void Accounts::logout(const std::string& token) {
+  db_.prepare("UPDATE sessions SET revoked_at = ?1 WHERE token_hash = ?2 AND revoked_at IS NULL")
+      .bind_all(format_instant(clock_.now()), token_hash(token))
+      .run();
+}
+
+void Accounts::disable(const std::string& name) {
+  const User u = users_.get(name);
+  if (u.disabled_at) throw Error(ErrorCode::conflict, "user '" + name + "' is already disabled");
+  db_.prepare("UPDATE users SET disabled_at = ?1 WHERE id = ?2")
+      .bind_all(format_instant(clock_.now()), u.id)
+      .run();
+  end_sessions(u.id);
+}
+
+void Accounts::end_sessions(Id user) {
+  db_.prepare("UPDATE sessions SET revoked_at = ?1 WHERE user_id = ?2 AND revoked_at IS NULL")
+      .bind_all(format_instant(clock_.now()), user)
+      .run();
+}
+
+}  // namespace casekit

@@ -1,0 +1,73 @@
+// Who may log in, and their sessions: passwords stored as Argon2id hashes (libsodium), and
+// session tokens that are random, stored only as a hash, expiring and revocable. The HTTP
+// front door authenticates with these; the CLI's `--as` stays for administration on the
+// engine's machine (docs/operations.md says it is trusted).
+//
+// Repeated failed logins lock the account for a while: the lock is kept with the password
+// hash, so it survives a restart.
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <string>
+
+#include "engine/domain/work_items.hpp"
+
+namespace casekit {
+
+// What a successful login hands out. Both tokens are shown once and never stored.
+struct Session {
+  Id id = 0;
+  std::string token;  // the session: a cookie or a bearer header
+  std::string csrf;   // sent back with every state change
+  std::string expires_at;
+};
+
+// A login's answer. A refusal is an answer, not an error, because what it records (one
+// more failed attempt, perhaps a lock) must be committed all the same.
+struct LoginResult {
+  std::optional<Session> session;
+  std::string refusal;  // when there is no session: why, as the person is to be told
+};
+
+struct Authenticated {
+  User user;
+  Id session = 0;
+  std::string expires_at;
+};
+
+struct AccountRules {
+  std::chrono::seconds session_lifetime = std::chrono::hours(8);
+  int failures_before_lock = 5;
+  std::chrono::seconds lock_for = std::chrono::minutes(15);
+  std::size_t min_password = 12;
+  std::size_t max_password = 1024;
+};
+
+class Accounts {
+ public:
+  Accounts(Database& db, const Clock& clock, Users& users, AccountRules rules = {});
+
+  // Sets (or replaces) the user's password; every session they had ends.
+  void set_password(const std::string& name, const std::string& password);
+  // A session for the user if the password is theirs, they are not disabled and not locked
+  // out. Every refusal but a lock reads "wrong user name or password", so that a guess
+  // learns nothing about which names exist or are disabled.
+  LoginResult login(const std::string& name, const std::string& password);
+  // The user a live session token belongs to, or nothing (unknown, expired, revoked, or the
+  // user disabled since).
+  std::optional<Authenticated> authenticate(const std::string& token);
+  bool csrf_matches(Id session, const std::string& csrf);
+  void logout(const std::string& token);
+  // Disables the user and ends their sessions; their history stays.
+  void disable(const std::string& name);
+
+ private:
+  void end_sessions(Id user);
+  Database& db_;
+  const Clock& clock_;
+  Users& users_;
+  AccountRules rules_;
+};
+
+}  // namespace casekit

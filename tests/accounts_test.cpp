@@ -1,0 +1,123 @@
+// Accounts: Argon2id passwords, sessions, lockout, disabling (engine/domain/accounts.hpp).
+#include "tests/durable_support.hpp"
+
+using namespace casekit;
+using namespace casekit::test;
+using namespace std::chrono_literals;
+
+namespace {
+
+constexpr const char* kPassword = "correct horse battery staple";
+
+struct AccountsFixture : DurableEngine {
+  AccountsFixture() {
+    Transaction tx(db);
+    engine.users.add("tina", "team_leader", std::string("north"));
+    engine.accounts.set_password("tina", kPassword);
+    tx.commit();
+  }
+  // Login commits whatever it answers, as the front door does: a failed attempt counts.
+  LoginResult login(const std::string& name, const std::string& password) {
+    Transaction tx(db);
+    LoginResult r = engine.accounts.login(name, password);
+    tx.commit();
+    return r;
+  }
+};
+
+}  // namespace
+
+TEST_CASE("accounts: the password is kept only as an Argon2id hash, and never audited") {
+  AccountsFixture f;
+  auto st = f.db.prepare("SELECT password_hash FROM user_credentials");
+  REQUIRE(st.step());
+  CHECK_THAT(st.text(0), Catch::StartsWith("$argon2id$"));
+  CHECK(f.count("SELECT count(*) FROM user_credentials WHERE password_hash LIKE '%horse%'") == 0);
+  CHECK(f.count("SELECT count(*) FROM audit WHERE entity IN ('user_credentials', 'sessions') "
+                "OR coalesce(after, '') LIKE '%argon2%'") == 0);
+  // That a password was set is audited, on the user.
+  CHECK(f.count("SELECT count(*) FROM audit WHERE entity = 'users' AND action = 'update' "
+                "AND after LIKE '%password_changed_at%'") == 1);
+  Transaction tx(f.db);
+  CHECK_THROWS_WITH(f.engine.accounts.set_password("tina", "too short"),
+                    "a password must be 12 to 1024 characters");
+  CHECK_THROWS_WITH(f.engine.accounts.set_password("nobody", kPassword),
+                    Catch::Contains("no user 'nobody'"));
+}
+
+TEST_CASE("accounts: a login gives a session whose token, not its hash, authenticates") {
+  AccountsFixture f;
+  const LoginResult r = f.login("tina", kPassword);
+  REQUIRE(r.session);
+  const Session& s = *r.session;
+  CHECK(s.token.size() == 64);
+  CHECK(s.csrf != s.token);
+  CHECK(s.expires_at == "2026-11-20T17:00:00Z");
+  // Only hashes are stored.
+  CHECK(f.count("SELECT count(*) FROM sessions WHERE token_hash = '" + s.token +
+                "' OR csrf_hash = '" + s.csrf + "'") == 0);
+  const auto who = f.engine.accounts.authenticate(s.token);
+  REQUIRE(who);
+  CHECK(who->user.name == "tina");
+  CHECK(who->user.team == "north");
+  CHECK(f.engine.accounts.csrf_matches(who->session, s.csrf));
+  CHECK_FALSE(f.engine.accounts.csrf_matches(who->session, s.token));
+  CHECK_FALSE(f.engine.accounts.csrf_matches(who->session, ""));
+  CHECK_FALSE(f.engine.accounts.authenticate("not a token"));
+  CHECK_FALSE(f.engine.accounts.authenticate(""));
+
+  // Expired after eight hours.
+  f.clock.set(f.clock.now() + 8h);
+  CHECK_FALSE(f.engine.accounts.authenticate(s.token));
+}
+
+TEST_CASE("accounts: every wrong login reads the same, and five in a row lock the account") {
+  AccountsFixture f;
+  CHECK(f.login("tina", "wrong password!").refusal == "wrong user name or password");
+  CHECK(f.login("nobody", kPassword).refusal == "wrong user name or password");
+  CHECK(f.login("tina", kPassword).session);  // a success resets the count
+  for (int i = 0; i < 4; ++i) CHECK_FALSE(f.login("tina", "wrong password!").session);
+  CHECK(f.count("SELECT failed_logins FROM user_credentials") == 4);
+  CHECK(f.login("tina", "wrong password!").refusal == "wrong user name or password");
+  // Locked: even the right password is refused until the lock ends.
+  const LoginResult locked = f.login("tina", kPassword);
+  CHECK_FALSE(locked.session);
+  CHECK(locked.refusal == "too many failed logins: try again after 2026-11-20T09:15:00Z");
+  f.clock.set(f.clock.now() + 15min);
+  CHECK(f.login("tina", kPassword).session);
+}
+
+TEST_CASE(
+    "accounts: logout, a new password and disabling end sessions, and a disabled user cannot act") {
+  AccountsFixture f;
+  const auto first = f.login("tina", kPassword).session;
+  const auto second = f.login("tina", kPassword).session;
+  REQUIRE((first && second));
+  {
+    Transaction tx(f.db);
+    f.engine.accounts.logout(first->token);
+    tx.commit();
+  }
+  CHECK_FALSE(f.engine.accounts.authenticate(first->token));
+  CHECK(f.engine.accounts.authenticate(second->token));
+  {
+    Transaction tx(f.db);
+    f.engine.accounts.set_password("tina", "another long password");
+    tx.commit();
+  }
+  CHECK_FALSE(f.engine.accounts.authenticate(second->token));
+  CHECK_FALSE(f.login("tina", kPassword).session);
+  const auto third = f.login("tina", "another long password").session;
+  REQUIRE(third);
+  {
+    Transaction tx(f.db);
+    f.engine.accounts.disable("tina");
+    CHECK_THROWS_WITH(f.engine.accounts.disable("tina"), "user 'tina' is already disabled");
+    tx.commit();
+  }
+  CHECK_FALSE(f.engine.accounts.authenticate(third->token));
+  CHECK(f.login("tina", "another long password").refusal == "wrong user name or password");
+  Transaction tx(f.db);
+  CHECK_THROWS_WITH(f.engine.users.require("tina"),
+                    Catch::StartsWith("user 'tina' was disabled on"));
+}
