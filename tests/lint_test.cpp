@@ -71,10 +71,15 @@ TEST_CASE("literal SR types and letter codes are checked against the catalogues"
   CHECK(lint("sr.create{process = 'Arrears', area = 'Arrears Management', "
              "sub_area = 'Arrears Review', status = 'Asleep'}\n") ==
         std::vector<std::string>{"1: unknown SR status 'Asleep'"});
-  CHECK(lint("letter.send{template = 'CMSL9999', to = 1}\nletter.send{template = 'CMEL9271', to = "
+  CHECK(lint("letter.send{template = 'CMSL9999', to = 1}\nletter.send{template = 'CMEL7402', to = "
              "1}\n") ==
         std::vector<std::string>{
             "1: unknown letter template 'CMSL9999' (not in procedures/letters/letters.toml)"});
+  // A letter signed off before it is sent (letters.toml sign_off) goes only through
+  // procedures/lib/free_text_letter.lua, which names it through a variable.
+  CHECK(lint("letter.send{template = 'CMEL9271', to = 1}\n") ==
+        std::vector<std::string>{"1: letter CMEL9271 is signed off before it is sent: send it "
+                                 "with require(\"free_text_letter\").send, not directly"});
   // Values that are not literals cannot be checked statically, and are not reported.
   CHECK(lint("local sub = 'x'\nsr.create{process = 'Arrears', area = 'Arrears Management', "
              "sub_area = sub}\n")

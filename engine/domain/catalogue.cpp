@@ -135,6 +135,7 @@ LetterCatalogue LetterCatalogue::load(const std::filesystem::path& dir) {
     tpl.title = required_string(*t, "title", index);
     tpl.recipient = required_string(*t, "recipient", index);
     tpl.purpose = (*t)["purpose"].value_or(std::string());
+    tpl.sign_off = (*t)["sign_off"].value_or(false);
     if (tpl.recipient != "paying_parent" && tpl.recipient != "receiving_parent" &&
         tpl.recipient != "any") {
       throw Error(ErrorCode::invalid, index.string() + ": letter " + tpl.code +

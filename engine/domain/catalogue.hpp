@@ -44,6 +44,9 @@ struct LetterTemplate {
   std::string recipient;  // "paying_parent", "receiving_parent" or "any"
   std::string purpose;
   std::string body;  // mustache source
+  // Signed off before it is sent (CMEL9271): scripts send it only through
+  // procedures/lib/free_text_letter.lua, and `casekit check` refuses it written as a literal.
+  bool sign_off = false;
 };
 
 class LetterCatalogue {

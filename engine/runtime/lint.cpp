@@ -403,9 +403,13 @@ class Linter {
           }
           break;
         case lua::Catalogue::letter_template:
-          if (cat_.letters && !cat_.letters->find(value)) {
+          if (const LetterTemplate* tpl = cat_.letters ? cat_.letters->find(value) : nullptr;
+              cat_.letters && !tpl) {
             report(line, "unknown letter template '" + value + "' (not in " +
                              lua::catalogue_file(key.catalogue) + ")");
+          } else if (tpl && tpl->sign_off) {
+            report(line, "letter " + value + " is signed off before it is sent: send it with " +
+                             "require(\"free_text_letter\").send, not directly");
           }
           break;
       }
