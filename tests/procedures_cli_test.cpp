@@ -181,6 +181,31 @@ return procedure {
   CHECK(p.cli.json("instance list --status cancelled --json").size() == 1);
 }
 
+TEST_CASE("cli: start refuses an unknown --as, and task complete fails when its instance does") {
+  ProcedureCli p;
+  p.cli.seeded();
+  p.procedure("then_fails", R"lua(
+return procedure {
+  name = "then_fails",
+  run = function(ctx)
+    task.await{inbox = "caseworker", title = "Look", outcomes = {"done"}}
+    error("the next step broke")
+  end,
+}
+)lua");
+  REQUIRE(p.run("user add carl --role caseworker < /dev/null").status == 0);
+  CHECK(p.run("start then_fails --casegroup 1 --as nobody").err ==
+        "casekit: no user 'nobody' (add one with: casekit user add NAME --role ROLE)\n");
+  CHECK(p.cli.json("instance list --json").empty());
+  REQUIRE(p.run("start then_fails --casegroup 1 --as carl").status == 0);
+  const Result done = p.run("task complete 1 --outcome done --as carl");
+  CHECK(done.status == 1);
+  CHECK_THAT(done.out, Catch::StartsWith("work item 1 completed: done by carl\n"));
+  CHECK_THAT(done.err, Catch::Contains("instance 1 failed: "));
+  CHECK_THAT(done.err, Catch::Contains("the next step broke"));
+  CHECK(p.cli.json("task show 1 --json")["status"] == "completed");
+}
+
 TEST_CASE("cli: user add, passwd and disable keep passwords hashed and refuse bad input") {
   ProcedureCli p;
   REQUIRE(p.run("init --simulated-clock 2026-11-20T07:00:00Z").status == 0);

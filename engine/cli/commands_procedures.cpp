@@ -55,9 +55,11 @@ void add_start(CLI::App& app, Context& ctx) {
   start->add_option("procedure", o->procedure, "procedure name (procedures/NAME.lua)")->required();
   start->add_option("--casegroup", o->casegroup, "the casegroup it works on (ctx.casegroup)");
   start->add_option("--param", o->params, "KEY=VALUE, repeatable (ctx.params)");
-  start->add_option("--as", o->as, "who starts it (recorded as started_by)");
-  start->callback([&ctx, o] {
+  auto* as = start->add_option("--as", o->as, "who starts it, a user (recorded as started_by)");
+  start->callback([&ctx, o, as] {
     ProcedureRuntime& runtime = ctx.runtime();
+    // A name given must be a user who may act; without one the CLI's own "operator" starts it.
+    if (as->count() > 0) ctx.open().users.require(o->as);
     const Id id =
         runtime.start(o->procedure, o->casegroup, key_values(o->params, "--param"), o->as);
     report(runtime, id);

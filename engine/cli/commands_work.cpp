@@ -93,6 +93,11 @@ void add_task(CLI::App& app, Context& ctx) {
       const Instance i = runtime.store().get(*w.spec.instance_id);
       std::cout << "instance " << i.id << " (" << i.procedure << "): " << i.status
                 << (i.status == "waiting" ? " on " + describe_wait(i) : "") << "\n";
+      // The item is completed either way; the exit status says the procedure did not go on.
+      if (i.status == "failed") {
+        throw Error(ErrorCode::script, "instance " + std::to_string(i.id) + " failed: " +
+                                           i.error.value_or("") + "; see `casekit incident list`");
+      }
     }
   });
 }
