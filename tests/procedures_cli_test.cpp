@@ -181,7 +181,9 @@ return procedure {
   CHECK(p.cli.json("instance list --status cancelled --json").size() == 1);
 }
 
-TEST_CASE("cli: start refuses an unknown --as, and task complete fails when its instance does") {
+TEST_CASE(
+    "cli: start refuses an unknown --as or a second instance for an SR, and task complete fails "
+    "when its instance does") {
   ProcedureCli p;
   p.cli.seeded();
   p.procedure("then_fails", R"lua(
@@ -204,6 +206,15 @@ return procedure {
   CHECK_THAT(done.err, Catch::Contains("instance 1 failed: "));
   CHECK_THAT(done.err, Catch::Contains("the next step broke"));
   CHECK(p.cli.json("task show 1 --json")["status"] == "completed");
+
+  // One instance of a procedure per SR at a time: a second start for it is refused.
+  REQUIRE(p.run("start then_fails --casegroup 1 --param sr=5 --as carl").status == 0);
+  const Result twice = p.run("start then_fails --casegroup 1 --param sr=5 --as carl");
+  CHECK(twice.status == 1);
+  CHECK(twice.err ==
+        "casekit: instance 2 of then_fails is already working SR 5 (casekit instance show 2)\n");
+  CHECK(p.run("start then_fails --casegroup 1 --param sr=6 --as carl").status == 0);
+  CHECK(p.cli.json("instance list --json").size() == 3);
 }
 
 TEST_CASE("cli: user add, passwd and disable keep passwords hashed and refuse bad input") {

@@ -60,8 +60,17 @@ void add_start(CLI::App& app, Context& ctx) {
     ProcedureRuntime& runtime = ctx.runtime();
     // A name given must be a user who may act; without one the CLI's own "operator" starts it.
     if (as->count() > 0) ctx.open().users.require(o->as);
-    const Id id =
-        runtime.start(o->procedure, o->casegroup, key_values(o->params, "--param"), o->as);
+    const auto params = key_values(o->params, "--param");
+    // Two instances working one SR would each act on it; the first is left to finish.
+    if (const auto sr = params.find("sr"); sr != params.end()) {
+      if (const auto running = runtime.store().active_for_sr(o->procedure, sr->second)) {
+        throw Error(ErrorCode::conflict, "instance " + std::to_string(*running) + " of " +
+                                             o->procedure + " is already working SR " + sr->second +
+                                             " (casekit instance show " + std::to_string(*running) +
+                                             ")");
+      }
+    }
+    const Id id = runtime.start(o->procedure, o->casegroup, params, o->as);
     report(runtime, id);
   });
 }

@@ -273,6 +273,16 @@ void InstanceStore::resolve_wait(const Instance& instance, const nlohmann::json&
       .run();
 }
 
+std::optional<Id> InstanceStore::active_for_sr(const std::string& procedure,
+                                               const std::string& sr) {
+  auto st = db_.prepare(
+      "SELECT id FROM instances WHERE procedure = ?1 AND status IN ('runnable', 'waiting') "
+      "AND json_extract(input, '$.params.sr') = ?2 ORDER BY id LIMIT 1");
+  st.bind_all(procedure, sr);
+  if (!st.step()) return std::nullopt;
+  return st.integer(0);
+}
+
 std::vector<std::pair<Id, std::string>> InstanceStore::signal_waits(std::optional<Id> instance,
                                                                     std::optional<Id> casegroup) {
   auto st = db_.prepare(

@@ -89,6 +89,10 @@ class InstanceStore {
   // and makes it runnable.
   void resolve_wait(const Instance& instance, const nlohmann::json& result);
 
+  // A runnable or waiting instance of `procedure` started for SR `sr` (params.sr), if any.
+  // A scan of the instances: for commands a person runs, not for every procedures.start.
+  std::optional<Id> active_for_sr(const std::string& procedure, const std::string& sr);
+
   // The instances waiting for a signal, on this instance or casegroup, with the arguments
   // (JSON text) of the event.await each waits at.
   std::vector<std::pair<Id, std::string>> signal_waits(std::optional<Id> instance,
