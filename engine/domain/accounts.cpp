@@ -31,6 +31,17 @@ std::string token_hash(const std::string& token) {
   return std::string(hex.data());
 }
 
+// The Argon2id hash of a password, in libsodium's self-describing string form.
+std::string argon2id(const std::string& password) {
+  std::array<char, crypto_pwhash_STRBYTES> hashed{};
+  if (crypto_pwhash_str_alg(hashed.data(), password.data(), password.size(),
+                            crypto_pwhash_OPSLIMIT_INTERACTIVE, crypto_pwhash_MEMLIMIT_INTERACTIVE,
+                            crypto_pwhash_ALG_ARGON2ID13) != 0) {
+    throw Error(ErrorCode::internal, "out of memory hashing the password");
+  }
+  return std::string(hashed.data());
+}
+
 }  // namespace
 
 Accounts::Accounts(Database& db, const Clock& clock, Users& users, AccountRules rules)
@@ -45,18 +56,13 @@ void Accounts::set_password(const std::string& name, const std::string& password
                                              std::to_string(rules_.min_password) + " to " +
                                              std::to_string(rules_.max_password) + " characters");
   }
-  std::array<char, crypto_pwhash_STRBYTES> hashed{};
-  if (crypto_pwhash_str_alg(hashed.data(), password.data(), password.size(),
-                            crypto_pwhash_OPSLIMIT_INTERACTIVE, crypto_pwhash_MEMLIMIT_INTERACTIVE,
-                            crypto_pwhash_ALG_ARGON2ID13) != 0) {
-    throw Error(ErrorCode::internal, "out of memory hashing the password");
-  }
+  const std::string hashed = argon2id(password);
   const std::string now = format_instant(clock_.now());
   db_.prepare(
          "INSERT INTO user_credentials(user_id, password_hash) VALUES (?1, ?2) "
          "ON CONFLICT (user_id) DO UPDATE SET password_hash = ?2, failed_logins = 0, "
          "locked_until = NULL")
-      .bind_all(u.id, std::string(hashed.data()))
+      .bind_all(u.id, hashed)
       .run();
   db_.prepare("UPDATE users SET password_changed_at = ?1 WHERE id = ?2").bind_all(now, u.id).run();
   end_sessions(u.id);
@@ -69,10 +75,7 @@ LoginResult Accounts::login(const std::string& name, const std::string& password
   user.bind(1, name);
   if (!user.step()) {
     // Hash anyway, so that an unknown name takes as long to refuse as a wrong password.
-    std::array<char, crypto_pwhash_STRBYTES> ignored{};
-    crypto_pwhash_str_alg(ignored.data(), password.data(), password.size(),
-                          crypto_pwhash_OPSLIMIT_INTERACTIVE, crypto_pwhash_MEMLIMIT_INTERACTIVE,
-                          crypto_pwhash_ALG_ARGON2ID13);
+    argon2id(password);
     return {std::nullopt, kWrong};
   }
   const Id id = user.integer(0);

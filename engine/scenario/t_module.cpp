@@ -253,36 +253,43 @@ int w_fulfil_letters(Args& a) {
   return 1;
 }
 
+// An external system's adapter (BaNCS, CIS) swapped for one that refuses `operation` with a
+// message, until put back.
+template <typename Failing, typename Real, typename Interface>
+int fail_adapter(Args& a, std::unique_ptr<Failing>& failing, Real& real, Interface& interface,
+                 const char* unavailable) {
+  std::map<std::string, std::string> failures;
+  failures[a.string(1, "operation")] = a.opt_string(2, "message").value_or(unavailable);
+  failing = std::make_unique<Failing>(real, failures);
+  interface.use(failing.get());
+  return 0;
+}
+
+template <typename Failing, typename Interface>
+int restore_adapter(std::unique_ptr<Failing>& failing, Interface& interface) {
+  interface.use(nullptr);
+  failing.reset();
+  return 0;
+}
+
 int w_bancs_fail(Args& a) {
   World& w = world(a);
-  std::map<std::string, std::string> failures;
-  failures[a.string(1, "operation")] = a.opt_string(2, "message").value_or("BaNCS unavailable");
-  w.failing_bancs = std::make_unique<FailingBancs>(w.local_bancs, failures);
-  w.engine.bancs.use(w.failing_bancs.get());
-  return 0;
+  return fail_adapter(a, w.failing_bancs, w.local_bancs, w.engine.bancs, "BaNCS unavailable");
 }
 
 int w_bancs_ok(Args& a) {
   World& w = world(a);
-  w.engine.bancs.use(nullptr);
-  w.failing_bancs.reset();
-  return 0;
+  return restore_adapter(w.failing_bancs, w.engine.bancs);
 }
 
 int w_cis_fail(Args& a) {
   World& w = world(a);
-  std::map<std::string, std::string> failures;
-  failures[a.string(1, "operation")] = a.opt_string(2, "message").value_or("CIS unavailable");
-  w.failing_cis = std::make_unique<FailingCis>(w.local_cis, failures);
-  w.engine.cis.use(w.failing_cis.get());
-  return 0;
+  return fail_adapter(a, w.failing_cis, w.local_cis, w.engine.cis, "CIS unavailable");
 }
 
 int w_cis_ok(Args& a) {
   World& w = world(a);
-  w.engine.cis.use(nullptr);
-  w.failing_cis.reset();
-  return 0;
+  return restore_adapter(w.failing_cis, w.engine.cis);
 }
 
 // ---- assertions -----------------------------------------------------------------------------
