@@ -1,7 +1,7 @@
 #include <fstream>
 
-#include "engine/bindings/api_doc.hpp"
-#include "engine/bindings/modules.hpp"
+#include "bindings/api_doc.hpp"
+#include "bindings/modules.hpp"
 #include "engine/scenario/t_module.hpp"
 #include "test_support.hpp"
 

@@ -1,8 +1,8 @@
 // Each binding with a good call and with bad arguments. Errors must name the function,
 // the argument and the script line.
-#include "engine/bindings/journal.hpp"
-#include "engine/bindings/lua_json.hpp"
-#include "engine/bindings/modules.hpp"
+#include "bindings/journal.hpp"
+#include "bindings/lua_json.hpp"
+#include "bindings/modules.hpp"
 #include "test_support.hpp"
 
 using namespace casekit;

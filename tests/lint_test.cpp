@@ -1,6 +1,6 @@
 #include "engine/runtime/lint.hpp"
 
-#include "engine/bindings/modules.hpp"
+#include "bindings/modules.hpp"
 #include "test_support.hpp"
 
 using namespace casekit;

@@ -1,7 +1,7 @@
 // casekit init, casekit api-doc
 #include <iostream>
 
-#include "engine/bindings/api_doc.hpp"
+#include "bindings/api_doc.hpp"
 #include "engine/cli/cli.hpp"
 #include "engine/core/error.hpp"
 #include "engine/runtime/sandbox.hpp"

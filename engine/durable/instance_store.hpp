@@ -11,7 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "engine/bindings/history.hpp"
+#include "bindings/history.hpp"
 #include "engine/domain/casegroups.hpp"
 #include "engine/store/database.hpp"
 

@@ -2,7 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
-#include "engine/bindings/journal.hpp"
+#include "bindings/journal.hpp"
 #include "engine/runtime/procedure_run.hpp"
 #include "engine/runtime/script_runner.hpp"
 

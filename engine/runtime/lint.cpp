@@ -7,7 +7,7 @@
 #include <memory>
 #include <set>
 
-#include "engine/bindings/modules.hpp"
+#include "bindings/modules.hpp"
 #include "engine/runtime/sandbox.hpp"
 
 namespace casekit {

@@ -1,7 +1,7 @@
 #include "engine/runtime/procedure_run.hpp"
 
-#include "engine/bindings/lua_json.hpp"
-#include "engine/bindings/modules.hpp"
+#include "bindings/lua_json.hpp"
+#include "bindings/modules.hpp"
 
 namespace casekit {
 namespace {

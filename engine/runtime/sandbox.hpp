@@ -2,7 +2,7 @@
 // holding only allow-listed globals, with a memory cap (through the state's allocator) and an
 // instruction budget (through a count hook that re-arms, so pcall cannot swallow the kill).
 //
-// engine/runtime/ and engine/bindings/ are the layers that talk to the Lua API (with the
+// engine/runtime/ and bindings/ are the layers that talk to the Lua API (with the
 // scenario runner, whose `t` module is a binding); the layering test enforces it.
 #pragma once
 
@@ -18,8 +18,8 @@
 #include <unordered_map>
 #include <vector>
 
-#include "engine/bindings/api_doc.hpp"
-#include "engine/bindings/support.hpp"
+#include "bindings/api_doc.hpp"
+#include "bindings/support.hpp"
 #include "engine/core/error.hpp"
 
 namespace casekit {

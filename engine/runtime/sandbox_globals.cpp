@@ -3,8 +3,8 @@
 // every environment of a state, built on first use, and strict lookups both ways.
 #include <cstring>
 
-#include "engine/bindings/journal.hpp"
-#include "engine/bindings/modules.hpp"
+#include "bindings/journal.hpp"
+#include "bindings/modules.hpp"
 #include "engine/runtime/deterministic.hpp"
 #include "engine/runtime/safe_stdlib.hpp"
 #include "engine/runtime/sandbox_internal.hpp"

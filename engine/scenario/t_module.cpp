@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <sstream>
 
-#include "engine/bindings/lua_json.hpp"
-#include "engine/bindings/modules.hpp"
+#include "bindings/lua_json.hpp"
+#include "bindings/modules.hpp"
 #include "engine/runtime/script_runner.hpp"
 #include "engine/store/schema.hpp"
 #include "engine/transition/dw_extract.hpp"

@@ -1,6 +1,6 @@
 // The error tables bindings raise: {code=, message=, where=}, whose tostring is
 // "file:line: message", and the names and lines they are built from.
-#include "engine/bindings/support.hpp"
+#include "bindings/support.hpp"
 
 namespace casekit::lua {
 

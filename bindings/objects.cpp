@@ -1,6 +1,6 @@
 // Engine objects as scripts see them: typed full userdata holding an id, with locked
 // metatables built on first use; module tables; and pushing plain results.
-#include "engine/bindings/support.hpp"
+#include "bindings/support.hpp"
 
 namespace casekit::lua {
 

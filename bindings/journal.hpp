@@ -15,7 +15,7 @@
 #include <string_view>
 #include <vector>
 
-#include "engine/bindings/history.hpp"
+#include "bindings/history.hpp"
 
 namespace casekit::lua {
 

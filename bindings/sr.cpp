@@ -1,5 +1,5 @@
 // Lua module `sr`: service requests, validated against procedures/sr_catalogue.toml.
-#include "engine/bindings/modules.hpp"
+#include "bindings/modules.hpp"
 
 namespace casekit::lua {
 namespace {

@@ -1,6 +1,6 @@
 // Reading a binding's arguments: each check raises "bad argument #i 'name' to 'fn' (...)"
 // naming the function, the argument and what was wrong.
-#include "engine/bindings/support.hpp"
+#include "bindings/support.hpp"
 
 #include <cmath>
 

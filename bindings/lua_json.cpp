@@ -1,11 +1,11 @@
-#include "engine/bindings/lua_json.hpp"
+#include "bindings/lua_json.hpp"
 
 #include <algorithm>
 #include <charconv>
 #include <cstdint>
 #include <cstring>
 
-#include "engine/bindings/modules.hpp"
+#include "bindings/modules.hpp"
 
 namespace casekit::lua {
 

@@ -2,7 +2,7 @@
 // transition hands a casegroup to arrears negotiation) or from a scheduled job (monitors).
 // The instance is created in the caller's transaction and runs at the engine's next drain,
 // so a caller that rolls back starts nothing.
-#include "engine/bindings/modules.hpp"
+#include "bindings/modules.hpp"
 
 namespace casekit::lua {
 namespace {

@@ -1,6 +1,6 @@
 // Lua module `payment`: the paying parent's ledger account, dues, charges, payments and
 // payment schedules. Amounts are integer pence; a float is refused, even 2.0.
-#include "engine/bindings/modules.hpp"
+#include "bindings/modules.hpp"
 
 namespace casekit::lua {
 namespace {

@@ -3,8 +3,8 @@
 // instance); task.create makes an item nobody waits on.
 #include <array>
 
-#include "engine/bindings/history.hpp"
-#include "engine/bindings/modules.hpp"
+#include "bindings/history.hpp"
+#include "bindings/modules.hpp"
 
 namespace casekit::lua {
 namespace {

@@ -1,7 +1,7 @@
 // Lua module `cis`: the Customer Information System as the phase-2 transition (source 002)
 // uses it. A refusal from CIS is an answer ({ok = false, message = ...}) for the procedure to
 // branch on (engine/domain/cis.hpp).
-#include "engine/bindings/modules.hpp"
+#include "bindings/modules.hpp"
 
 namespace casekit::lua {
 namespace {

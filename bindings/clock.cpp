@@ -1,6 +1,6 @@
 // Lua module `clock`: the engine's clock, real or simulated. Scripts never see the system
 // clock, so a simulated run is reproducible.
-#include "engine/bindings/modules.hpp"
+#include "bindings/modules.hpp"
 
 namespace casekit::lua {
 namespace {

@@ -67,7 +67,7 @@ Host& host(lua_State* L);
 
 // ---- declarations -------------------------------------------------------------------------
 
-// How a call behaves when a procedure instance is replayed (engine/bindings/journal.hpp).
+// How a call behaves when a procedure instance is replayed (bindings/journal.hpp).
 enum class Replay {
   record,  // reads or writes the store, or the clock: journaled, its result replayed
   pure,    // depends only on its arguments: runs again, never journaled

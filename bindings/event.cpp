@@ -2,9 +2,9 @@
 // to an account, a letter leaving the queue, an SR closing) or for a signal from outside
 // (`casekit signal`: a new address from CIS, new employment details from HMRC, client contact). The
 // engine resumes it when the event is recorded (engine/durable/runtime.cpp).
-#include "engine/bindings/history.hpp"
-#include "engine/bindings/lua_json.hpp"
-#include "engine/bindings/modules.hpp"
+#include "bindings/history.hpp"
+#include "bindings/lua_json.hpp"
+#include "bindings/modules.hpp"
 
 namespace casekit::lua {
 namespace {

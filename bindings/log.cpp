@@ -1,7 +1,7 @@
 // Lua module `log`: messages to the engine log (stderr), tagged with the script and line.
 #include <spdlog/spdlog.h>
 
-#include "engine/bindings/modules.hpp"
+#include "bindings/modules.hpp"
 
 namespace casekit::lua {
 namespace {

@@ -1,7 +1,7 @@
 // Lua module `letter`: renders a template from procedures/letters/ and queues the letter.
 #include <nlohmann/json.hpp>
 
-#include "engine/bindings/modules.hpp"
+#include "bindings/modules.hpp"
 
 namespace casekit::lua {
 namespace {

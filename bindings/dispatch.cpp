@@ -1,9 +1,9 @@
 // The one boundary every binding call crosses: the Host it runs for, C++ exceptions turned
 // into Lua errors outside any catch block, and, in a procedure instance, the journal that
 // records each call live and answers it on replay.
-#include "engine/bindings/journal.hpp"
-#include "engine/bindings/lua_json.hpp"
-#include "engine/bindings/support.hpp"
+#include "bindings/journal.hpp"
+#include "bindings/lua_json.hpp"
+#include "bindings/support.hpp"
 
 namespace casekit::lua {
 

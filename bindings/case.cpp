@@ -1,7 +1,7 @@
 // Lua module `case`: casegroups, the cases in them, and clients (paying and receiving
 // parents). Objects hold only an id; every property read goes to the store, so a script
 // never sees stale data.
-#include "engine/bindings/modules.hpp"
+#include "bindings/modules.hpp"
 
 namespace casekit::lua {
 namespace {

@@ -1,6 +1,6 @@
 // Lua module `exceptions`: the daily report of casegroups the phase-2 transition could not
 // take in, for the scheduled job that hands them to the team leader.
-#include "engine/bindings/modules.hpp"
+#include "bindings/modules.hpp"
 
 namespace casekit::lua {
 namespace {

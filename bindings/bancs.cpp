@@ -2,7 +2,7 @@
 // uses it. A refusal from BaNCS is an answer ({ok = false, message = ...}) for the procedure
 // to branch on, and is also written to the SR as the source's screens show it
 // (engine/domain/bancs.hpp).
-#include "engine/bindings/modules.hpp"
+#include "bindings/modules.hpp"
 
 namespace casekit::lua {
 namespace {

@@ -1,10 +1,10 @@
 // Every Lua module and object type the engine exposes. Each is defined in its own file
-// (engine/bindings/<module>.cpp); registry.cpp lists them in the order scripts see them.
+// (bindings/<module>.cpp); registry.cpp lists them in the order scripts see them.
 #pragma once
 
 #include <span>
 
-#include "engine/bindings/support.hpp"
+#include "bindings/support.hpp"
 
 namespace casekit::lua {
 

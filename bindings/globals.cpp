@@ -1,9 +1,9 @@
 // The globals a procedure is written with: `procedure{}` declares it, `wait{}` sleeps on the
 // engine clock. They sit beside the standard ones in every sandbox environment
 // (engine/runtime/sandbox_globals.cpp puts them there); wait{} is a wait as task.await is
-// (call_wait, engine/bindings/dispatch.cpp).
-#include "engine/bindings/history.hpp"
-#include "engine/bindings/modules.hpp"
+// (call_wait, bindings/dispatch.cpp).
+#include "bindings/history.hpp"
+#include "bindings/modules.hpp"
 
 namespace casekit::lua {
 namespace {

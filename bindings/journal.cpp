@@ -1,4 +1,4 @@
-#include "engine/bindings/journal.hpp"
+#include "bindings/journal.hpp"
 
 namespace casekit::lua {
 

@@ -1,6 +1,6 @@
 // Lua module `money`: checked arithmetic on integer pence. Lua integers wrap silently on
 // overflow; these raise instead, and refuse floats.
-#include "engine/bindings/modules.hpp"
+#include "bindings/modules.hpp"
 
 namespace casekit::lua {
 namespace {
