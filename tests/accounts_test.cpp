@@ -121,3 +121,43 @@ TEST_CASE(
   CHECK_THROWS_WITH(f.engine.users.require("tina"),
                     Catch::StartsWith("user 'tina' was disabled on"));
 }
+
+TEST_CASE("accounts: guesses checked side by side all count, and the lock wins over a late match") {
+  AccountsFixture f;
+  // Twenty guesses read the hash before any of them is recorded, as parallel logins through
+  // the HTTP pool do; the right password's check finishes last.
+  std::vector<LoginAttempt> guesses;
+  for (int i = 0; i < 20; ++i) guesses.push_back(f.engine.accounts.begin_login("tina"));
+  const LoginAttempt right = f.engine.accounts.begin_login("tina");
+  Transaction tx(f.db);
+  for (const auto& g : guesses) CHECK_FALSE(f.engine.accounts.finish_login(g, false).session);
+  const LoginResult late = f.engine.accounts.finish_login(right, true);
+  tx.commit();
+  CHECK_FALSE(late.session);
+  CHECK_THAT(late.refusal, Catch::StartsWith("too many failed logins"));
+  CHECK(f.count("SELECT count(*) FROM sessions") == 0);
+}
+
+TEST_CASE("accounts: a password changed between reading and recording a login wins") {
+  AccountsFixture f;
+  const LoginAttempt old = f.engine.accounts.begin_login("tina");
+  REQUIRE(Accounts::password_matches(old.hash, kPassword));
+  Transaction tx(f.db);
+  f.engine.accounts.set_password("tina", "a brand new passphrase");
+  CHECK_FALSE(f.engine.accounts.finish_login(old, true).session);
+  tx.commit();
+}
+
+TEST_CASE("accounts: an unknown name is checked against a stand-in made like a real hash") {
+  AccountsFixture f;
+  const std::string stand_in = f.engine.accounts.begin_login("nobody").hash;
+  const std::string real = f.engine.accounts.begin_login("tina").hash;
+  // "$argon2id$v=19$m=65536,t=2,p=1$": the same algorithm, memory and passes, so the same work.
+  const auto parameters = [](const std::string& h) {
+    return h.substr(0, h.rfind('$', h.rfind('$') - 1));
+  };
+  CHECK(parameters(stand_in) == parameters(real));
+  CHECK_THAT(parameters(stand_in), Catch::StartsWith("$argon2id$"));
+  CHECK_FALSE(Accounts::password_matches(stand_in, kPassword));
+  CHECK_FALSE(Accounts::password_matches(stand_in, ""));
+}

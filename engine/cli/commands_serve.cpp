@@ -1,18 +1,33 @@
-// casekit serve: the long-running engine on real time.
+// casekit serve: the long-running engine on real time, and with --http the API on the same
+// loop.
 #include <iostream>
 
 #include "engine/cli/cli.hpp"
+#include "engine/http/service.hpp"
 #include "engine/schedule/server.hpp"
 
 namespace casekit::cli {
 
 void add_serve_command(CLI::App& app, Context& ctx) {
-  auto poll = std::make_shared<int>(5);
+  struct Options {
+    int poll = 5;
+    std::string http;
+    bool secure_cookie = false;
+  };
+  auto o = std::make_shared<Options>();
   auto* serve =
       app.add_subcommand("serve", "Fire timers and schedules on real time until SIGINT or SIGTERM");
-  serve->add_option("--poll", *poll, "seconds between checks for work other processes made")
+  serve->add_option("--poll", o->poll, "seconds between checks for work other processes made")
       ->check(CLI::Range(1, 3600));
-  serve->callback([&ctx, poll] {
+  serve
+      ->add_option("--http", o->http,
+                   "also serve the HTTP API (docs/http-api.md) on ADDR:PORT; a bare PORT is on "
+                   "127.0.0.1, and port 0 picks a free one")
+      ->expected(0, 1)
+      ->default_str("127.0.0.1:8080");
+  serve->add_flag("--secure-cookie", o->secure_cookie,
+                  "mark the session cookie Secure (a TLS proxy is in front)");
+  serve->callback([&ctx, o, serve] {
     Engine& e = ctx.open();
     if (dynamic_cast<const SimulatedClock*>(&e.clock)) {
       throw Error(ErrorCode::invalid,
@@ -20,7 +35,21 @@ void add_serve_command(CLI::App& app, Context& ctx) {
     }
     Schedules schedules(e, load_schedules(e.home.scripts() / "schedules.toml", e.home.scripts()),
                         {}, &ctx.runtime());
-    Server server(e, schedules, ctx.runtime(), std::chrono::seconds(*poll), print_line);
+    Server server(e, schedules, ctx.runtime(), std::chrono::seconds(o->poll), print_line);
+    std::unique_ptr<http::Service> api;
+    if (serve->count("--http") > 0) {
+      http::ServiceOptions options;
+      if (!o->http.empty()) options.listen = o->http;
+      options.secure_cookie = o->secure_cookie;
+      api = std::make_unique<http::Service>(server.io(), e, options,
+                                            [&server] { return server.stopping(); });
+      api->start();
+      server.on_stop([&api] { api->stop(); }, [&api] { return api->busy() > 0; });
+      const auto at = api->local_endpoint();
+      std::cout << "serve: http on " << at.address().to_string() << ":" << at.port() << std::endl;
+    } else if (o->secure_cookie) {
+      throw Error(ErrorCode::bad_argument, "--secure-cookie is for --http");
+    }
     server.run();
   });
 }

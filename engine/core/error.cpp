@@ -10,6 +10,8 @@ const char* code_name(ErrorCode code) {
       return "NOT_FOUND";
     case ErrorCode::invalid:
       return "INVALID";
+    case ErrorCode::forbidden:
+      return "FORBIDDEN";
     case ErrorCode::conflict:
       return "CONFLICT";
     case ErrorCode::storage:

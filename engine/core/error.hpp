@@ -11,6 +11,7 @@ enum class ErrorCode {
   bad_argument,  // a caller passed something malformed
   not_found,     // a wrong id or reference
   invalid,       // well-formed but not allowed by the domain rules
+  forbidden,     // allowed, but not for this user: their role, team or part in it
   conflict,      // would duplicate or contradict existing data
   storage,       // the database refused: locked, corrupt, full
   script,        // a Lua script failed

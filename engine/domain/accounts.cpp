@@ -42,6 +42,13 @@ std::string argon2id(const std::string& password) {
   return std::string(hashed.data());
 }
 
+// What a login checks when there is no real hash (an unknown name, a user with no password
+// yet): the hash of a random password nobody knows, made with argon2id()'s parameters, so
+// the check costs what a real one does. A test keeps the parameters in step.
+constexpr const char* kStandInHash =
+    "$argon2id$v=19$m=65536,t=2,p=1$aCY2oSLngFcxVHd0MZDE4g$"
+    "bVucCKLwNmd6HIsHRPXhuMAk87qfexG9/PS2N/nnYPY";
+
 }  // namespace
 
 Accounts::Accounts(Database& db, const Clock& clock, Users& users, AccountRules rules)
@@ -69,38 +76,42 @@ void Accounts::set_password(const std::string& name, const std::string& password
 }
 
 LoginResult Accounts::login(const std::string& name, const std::string& password) {
+  const LoginAttempt attempt = begin_login(name);
+  return finish_login(attempt, password_matches(attempt.hash, password));
+}
+
+LoginAttempt Accounts::begin_login(const std::string& name) {
+  auto st = db_.prepare(
+      "SELECT c.password_hash FROM users u JOIN user_credentials c ON c.user_id = u.id "
+      "WHERE u.name = ?1");
+  st.bind(1, name);
+  LoginAttempt attempt{name, kStandInHash};
+  if (st.step() && !st.is_null(0)) attempt.hash = st.text(0);
+  return attempt;
+}
+
+bool Accounts::password_matches(const std::string& hash, const std::string& password) {
+  return crypto_pwhash_str_verify(hash.c_str(), password.data(), password.size()) == 0;
+}
+
+LoginResult Accounts::finish_login(const LoginAttempt& attempt, bool password_matched) {
   auto user = db_.prepare(
-      "SELECT u.id, u.disabled_at, c.password_hash, c.failed_logins, c.locked_until "
-      "FROM users u LEFT JOIN user_credentials c ON c.user_id = u.id WHERE u.name = ?1");
-  user.bind(1, name);
-  if (!user.step()) {
-    // Hash anyway, so that an unknown name takes as long to refuse as a wrong password.
-    argon2id(password);
-    return {std::nullopt, kWrong};
-  }
+      "SELECT u.id, u.disabled_at, c.password_hash, c.locked_until "
+      "FROM users u JOIN user_credentials c ON c.user_id = u.id WHERE u.name = ?1");
+  user.bind(1, attempt.name);
+  // An unknown name, or a user with no password: nothing to count a failure against.
+  if (!user.step()) return {std::nullopt, kWrong};
   const Id id = user.integer(0);
   const bool disabled = !user.is_null(1);
-  const auto hash = user.optional_text(2);
-  const std::int64_t failures = user.is_null(3) ? 0 : user.integer(3);
-  const auto locked_until = user.optional_text(4);
+  const std::string hash = user.text(2);
+  const auto locked_until = user.optional_text(3);
   const Instant now = clock_.now();
   if (locked_until && parse_instant(*locked_until) > now) {
     return {std::nullopt, "too many failed logins: try again after " + *locked_until};
   }
-  const bool ok =
-      hash && crypto_pwhash_str_verify(hash->c_str(), password.data(), password.size()) == 0;
-  if (!ok || disabled) {
-    if (hash) {
-      const bool lock = failures + 1 >= rules_.failures_before_lock;
-      db_.prepare(
-             "UPDATE user_credentials SET failed_logins = ?1, locked_until = ?2 "
-             "WHERE user_id = ?3")
-          .bind_all(lock ? 0 : failures + 1,
-                    lock ? std::optional<std::string>(format_instant(now + rules_.lock_for))
-                         : std::nullopt,
-                    id)
-          .run();
-    }
+  // The hash checked must still be the user's: a password changed meanwhile wins.
+  if (!password_matched || disabled || hash != attempt.hash) {
+    count_failure(id, now);
     return {std::nullopt, kWrong};
   }
   db_.prepare(
@@ -120,6 +131,19 @@ LoginResult Accounts::login(const std::string& name, const std::string& password
   return {s, ""};
 }
 
+// One statement, counting from the stored value rather than from one read earlier, so that
+// failures recorded one after another all count: the fifth locks, whatever came between.
+void Accounts::count_failure(Id user, Instant now) {
+  db_.prepare(
+         "UPDATE user_credentials SET "
+         "failed_logins = CASE WHEN failed_logins + 1 >= ?1 THEN 0 ELSE failed_logins + 1 END, "
+         "locked_until = CASE WHEN failed_logins + 1 >= ?1 THEN ?2 ELSE locked_until END "
+         "WHERE user_id = ?3")
+      .bind_all(static_cast<std::int64_t>(rules_.failures_before_lock),
+                format_instant(now + rules_.lock_for), user)
+      .run();
+}
+
 std::optional<Authenticated> Accounts::authenticate(const std::string& token) {
   auto st = db_.prepare(
       "SELECT s.id, s.expires_at, u.name FROM sessions s JOIN users u ON u.id = s.user_id "
@@ -132,8 +156,9 @@ std::optional<Authenticated> Accounts::authenticate(const std::string& token) {
 }
 
 bool Accounts::csrf_matches(Id session, const std::string& csrf) {
-  auto st = db_.prepare("SELECT csrf_hash FROM sessions WHERE id = ?1 AND revoked_at IS NULL");
-  st.bind(1, session);
+  auto st = db_.prepare(
+      "SELECT csrf_hash FROM sessions WHERE id = ?1 AND revoked_at IS NULL AND expires_at > ?2");
+  st.bind_all(session, format_instant(clock_.now()));
   if (!st.step()) return false;
   const std::string expected = st.text(0);
   const std::string given = token_hash(csrf);

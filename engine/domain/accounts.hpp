@@ -30,6 +30,16 @@ struct LoginResult {
   std::string refusal;  // when there is no session: why, as the person is to be told
 };
 
+// A login between its two database steps: whose hash is to be checked. The check itself
+// (Accounts::password_matches, about 60 ms) needs no database, so the HTTP server runs it
+// off its loop, between begin_login and finish_login.
+struct LoginAttempt {
+  std::string name;
+  // The user's Argon2id hash; a stand-in's for an unknown name or a user with no password,
+  // so that every refusal costs the same work.
+  std::string hash;
+};
+
 struct Authenticated {
   User user;
   Id session = 0;
@@ -52,8 +62,16 @@ class Accounts {
   void set_password(const std::string& name, const std::string& password);
   // A session for the user if the password is theirs, they are not disabled and not locked
   // out. Every refusal but a lock reads "wrong user name or password", so that a guess
-  // learns nothing about which names exist or are disabled.
+  // learns nothing about which names exist or are disabled. The three steps below, in one.
   LoginResult login(const std::string& name, const std::string& password);
+  // Reads the hash a login checks; writes nothing.
+  LoginAttempt begin_login(const std::string& name);
+  // Whether `password` is the one `hash` was made from. No database: any thread may call it.
+  static bool password_matches(const std::string& hash, const std::string& password);
+  // Records the outcome (a session, or one more failure, perhaps a lock), deciding on the
+  // user's state now, not at begin_login: a lock, a disabling or a new password that came
+  // in between wins. Call it inside a transaction.
+  LoginResult finish_login(const LoginAttempt& attempt, bool password_matched);
   // The user a live session token belongs to, or nothing (unknown, expired, revoked, or the
   // user disabled since).
   std::optional<Authenticated> authenticate(const std::string& token);
@@ -64,6 +82,7 @@ class Accounts {
 
  private:
   void end_sessions(Id user);
+  void count_failure(Id user, Instant now);
   Database& db_;
   const Clock& clock_;
   Users& users_;

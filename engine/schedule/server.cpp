@@ -16,13 +16,33 @@ void Server::run() {
   signals_.async_wait([this](const boost::system::error_code& ec, int signal) {
     if (ec) return;
     spdlog::info("serve: signal {}, stopping", signal);
+    stopping_ = true;
     timer_.cancel();
-    io_.stop();
+    for (auto& hook : stop_hooks_) hook();
+    signals_.async_wait([this](const boost::system::error_code& e, int) {
+      if (!e) io_.stop();  // a second signal: stop now
+    });
+    wait_for_drain(std::chrono::steady_clock::now() + grace_);
   });
   spdlog::info("serve: started at {}", format_instant(engine_.clock.now()));
   boost::asio::post(io_, [this] { tick(); });
   io_.run();
   spdlog::info("serve: stopped");
+}
+
+// What is still in flight gets until `deadline` to finish; then the loop stops regardless.
+void Server::wait_for_drain(std::chrono::steady_clock::time_point deadline) {
+  bool busy = false;
+  for (const auto& b : busy_) busy = busy || b();
+  if (!busy || std::chrono::steady_clock::now() >= deadline) {
+    if (busy) spdlog::warn("serve: stopping with requests still in flight");
+    io_.stop();
+    return;
+  }
+  grace_timer_.expires_after(std::chrono::milliseconds(20));
+  grace_timer_.async_wait([this, deadline](const boost::system::error_code& e) {
+    if (!e) wait_for_drain(deadline);
+  });
 }
 
 void Server::tick() {
@@ -52,8 +72,9 @@ void Server::arm() {
     spdlog::error("serve: {}", e.what());
   }
   timer_.expires_at(std::chrono::system_clock::time_point(next) + std::chrono::milliseconds(5));
+  if (stopping_) return;
   timer_.async_wait([this](const boost::system::error_code& ec) {
-    if (!ec) tick();
+    if (!ec && !stopping_) tick();
   });
 }
 

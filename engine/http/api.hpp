@@ -1,0 +1,39 @@
+// The routes of the HTTP API, one file per area: routes_health.cpp (/healthz, /readyz) and
+// routes_auth.cpp (login, logout, me). docs/http-api.md describes each, and a test checks
+// that it names every route and no other.
+#pragma once
+
+#include <functional>
+
+#include "engine/domain/engine.hpp"
+#include "engine/http/loop_watch.hpp"
+#include "engine/http/password_pool.hpp"
+#include "engine/http/router.hpp"
+
+namespace casekit::http {
+
+struct ApiOptions {
+  // Mark the session cookie Secure: on wherever a TLS proxy is in front (the browser then
+  // sends it over HTTPS only). Off for plain HTTP on loopback.
+  bool secure_cookie = false;
+};
+
+// What the routes work with. All of it lives on the loop: handlers run there, one at a time.
+struct Api {
+  Engine& engine;
+  PasswordPool& passwords;
+  const LoopWatch& loop;
+  ApiOptions options;
+  std::function<bool()> draining = [] { return false; };
+};
+
+void add_routes(Router& router, Api& api);
+void add_health_routes(Router& router, Api& api);
+void add_auth_routes(Router& router, Api& api);
+
+// A text field of a JSON body, at most `max` bytes; required (and not empty) or optional.
+std::string text_field(const nlohmann::json& body, const char* name, std::size_t max);
+std::optional<std::string> optional_text_field(const nlohmann::json& body, const char* name,
+                                               std::size_t max);
+
+}  // namespace casekit::http

@@ -1,0 +1,37 @@
+#include "engine/http/password_pool.hpp"
+
+#include <sodium.h>
+
+#include <boost/asio/post.hpp>
+
+#include "engine/domain/accounts.hpp"
+
+namespace casekit::http {
+
+PasswordPool::PasswordPool(boost::asio::io_context& loop, std::size_t threads,
+                           std::size_t max_in_flight)
+    : loop_(loop), pool_(threads), max_in_flight_(max_in_flight) {}
+
+PasswordPool::~PasswordPool() {
+  // Checks still queued run to the end; their answers are posted to a loop that may no
+  // longer run, and are dropped with it.
+  pool_.join();
+}
+
+bool PasswordPool::verify(std::string hash, std::string password, std::function<void(bool)> done) {
+  if (in_flight_ >= max_in_flight_) return false;
+  ++in_flight_;
+  ++started_;
+  boost::asio::post(pool_, [this, hash = std::move(hash), password = std::move(password),
+                            done = std::move(done)]() mutable {
+    const bool matches = Accounts::password_matches(hash, password);
+    sodium_memzero(password.data(), password.size());
+    boost::asio::post(loop_, [this, matches, done = std::move(done)] {
+      --in_flight_;
+      done(matches);
+    });
+  });
+  return true;
+}
+
+}  // namespace casekit::http

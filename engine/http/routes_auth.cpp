@@ -1,0 +1,154 @@
+// POST /api/v1/login, POST /api/v1/logout, GET /api/v1/me, and the body-reading helpers the
+// route files share.
+//
+// A login checks the password away from the loop (PasswordPool): the loop reads the user's
+// hash, the pool checks it, and the loop then records the outcome, in that order, so the
+// database is never held while a hash is worked out.
+#include "engine/core/error.hpp"
+#include "engine/core/json.hpp"
+#include "engine/http/api.hpp"
+
+namespace casekit::http {
+
+std::optional<std::string> optional_text_field(const nlohmann::json& body, const char* name,
+                                               std::size_t max) {
+  auto it = body.find(name);
+  if (it == body.end() || it->is_null()) return std::nullopt;
+  if (!it->is_string()) throw Error(ErrorCode::bad_argument, std::string(name) + " must be text");
+  const auto& text = it->get_ref<const std::string&>();
+  if (text.size() > max) {
+    throw Error(ErrorCode::bad_argument,
+                std::string(name) + " is longer than " + std::to_string(max) + " characters");
+  }
+  return text;
+}
+
+std::string text_field(const nlohmann::json& body, const char* name, std::size_t max) {
+  auto text = optional_text_field(body, name, max);
+  if (!text || text->empty())
+    throw Error(ErrorCode::bad_argument, std::string(name) + " is required");
+  return *text;
+}
+
+namespace {
+
+constexpr const char* kLogin = "/api/v1/login";
+
+nlohmann::json user_json(const User& u) {
+  return {{"name", u.name}, {"role", u.role}, {"team", or_null(u.team)}};
+}
+
+std::string session_cookie(const std::string& value, long max_age, bool secure) {
+  return std::string(kSessionCookie) + "=" + value +
+         "; HttpOnly; SameSite=Strict; Path=/; Max-Age=" + std::to_string(max_age) +
+         (secure ? "; Secure" : "");
+}
+
+// Records the outcome of a checked password, and answers: a session, or the one refusal.
+Response finish_login(Api& api, const LoginAttempt& attempt, bool matches, bool bearer) {
+  LoginResult result;
+  {
+    // A refusal is committed too: it counts towards the lock.
+    ActorScope actor(api.engine.db, "user:" + attempt.name);
+    Transaction tx(api.engine.db);
+    result = api.engine.accounts.finish_login(attempt, matches);
+    tx.commit();
+  }
+  if (!result.session) return error_response(401, "LOGIN_REFUSED", result.refusal);
+  const Session& s = *result.session;
+  nlohmann::json body = {{"user", user_json(api.engine.users.get(attempt.name))},
+                         {"csrf_token", s.csrf},
+                         {"expires_at", s.expires_at}};
+  Response r;
+  if (bearer) {
+    // An API client keeps the token itself and sends it as "Authorization: Bearer".
+    body["token"] = s.token;
+  } else {
+    const auto lifetime = std::chrono::duration_cast<std::chrono::seconds>(
+        parse_instant(s.expires_at) - api.engine.clock.now());
+    r.headers.emplace_back("Set-Cookie",
+                           session_cookie(s.token, lifetime.count(), api.options.secure_cookie));
+  }
+  r.body = std::move(body);
+  return r;
+}
+
+void login(Api& api, Call& call, Reply reply) {
+  const std::string name = text_field(call.body, "name", 64);
+  std::string password = text_field(call.body, "password", 1024);
+  const auto bearer_field = call.body.find("bearer");
+  if (bearer_field != call.body.end() && !bearer_field->is_boolean()) {
+    throw Error(ErrorCode::bad_argument, "bearer must be true or false");
+  }
+  const bool bearer = bearer_field != call.body.end() && bearer_field->get<bool>();
+  LoginAttempt attempt = api.engine.accounts.begin_login(name);
+  std::string hash = attempt.hash;
+  const bool started =
+      api.passwords.verify(std::move(hash), std::move(password),
+                           [&api, attempt = std::move(attempt), bearer, reply](bool matches) {
+                             Response r;
+                             try {
+                               r = finish_login(api, attempt, matches, bearer);
+                             } catch (...) {
+                               r = error_for_exception(kLogin);
+                             }
+                             reply(std::move(r));
+                           });
+  if (!started) {
+    Response r = error_response(429, "TOO_MANY_LOGINS",
+                                "too many logins are being checked at once; try again shortly");
+    r.headers.emplace_back("Retry-After", "1");
+    reply(std::move(r));
+  }
+}
+
+Response logout(Api& api, Call& call) {
+  bool from_cookie = false;
+  const auto token = session_token(call.request, &from_cookie);
+  {
+    ActorScope actor(api.engine.db, "user:" + call.user().name);
+    Transaction tx(api.engine.db);
+    api.engine.accounts.logout(*token);
+    tx.commit();
+  }
+  Response r;
+  r.status = 204;
+  if (from_cookie) {
+    r.headers.emplace_back("Set-Cookie", session_cookie("", 0, api.options.secure_cookie));
+  }
+  return r;
+}
+
+}  // namespace
+
+void add_auth_routes(Router& router, Api& api) {
+  router.add({"POST",
+              kLogin,
+              Access::anyone,
+              "Log in with name and password: a session cookie (or, with bearer, a token) and "
+              "a CSRF token",
+              {},
+              [&api](Call& c, Reply reply) { login(api, c, std::move(reply)); }});
+  router.add({"POST",
+              "/api/v1/logout",
+              Access::signed_in,
+              "End this session",
+              [&api](Call& c) { return logout(api, c); },
+              {}});
+  router.add({"GET",
+              "/api/v1/me",
+              Access::signed_in,
+              "Who is logged in, and until when",
+              [](Call& c) {
+                return json_response(
+                    {{"user", user_json(c.user())}, {"session_expires_at", c.who->expires_at}});
+              },
+              {}});
+}
+
+void add_routes(Router& router, Api& api) {
+  add_health_routes(router, api);
+  add_auth_routes(router, api);
+}
+
+}  // namespace casekit::http
