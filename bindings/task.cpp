@@ -56,7 +56,12 @@ WorkItemSpec read_work_item(Args& a) {
   spec.not_by = a.field_string_list(1, "not_by");
   if (h.instance) {
     spec.instance_id = h.instance;
-    if (!spec.submitted_by) spec.submitted_by = h.engine.work_items.last_completed_by(h.instance);
+    // An approval's submitter is, unless named, whoever did the instance's last step. Only an
+    // approval's: a submitter bars its holder from the item, and the next step of any
+    // other kind is rightly the same person's.
+    if (!spec.submitted_by && spec.kind == "approval") {
+      spec.submitted_by = h.engine.work_items.last_completed_by(h.instance);
+    }
   }
   return spec;
 }
@@ -109,10 +114,11 @@ const Function kTaskFunctions[] = {
      "Creates a work item in `inbox` (procedures/inboxes.toml) and waits until a user whose "
      "role fits the inbox completes it with one of `outcomes`. `fields` names what the person "
      "may fill in; `required` lists the fields every outcome needs, or per outcome "
-     "(`{rejected={\"reason\"}}`). With `kind=\"approval\"` the submitter (`submitted_by`, by "
-     "default whoever completed this instance's previous work item) cannot complete it. Nobody "
-     "in `not_by` (whoever entered or amended what the item approves or signs off) can "
-     "complete it, whatever its kind. With "
+     "(`{rejected={\"reason\"}}`). Segregation of duties, whatever the kind: neither the "
+     "submitter (`submitted_by`; for `kind=\"approval\"`, by default whoever completed this "
+     "instance's previous work item) nor anyone in `not_by` (whoever entered or amended what "
+     "the item approves or signs off) can complete it; names match without regard to case. "
+     "Who may see and complete it also follows its SR's owner team. With "
      "`timeout_days`, an item nobody completes in time is cancelled and the wait returns "
      "`{kind=\"timeout\", timeout=true}`.",
      Replay::record, kTaskAwaitKeys},

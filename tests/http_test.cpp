@@ -19,7 +19,7 @@
 
 #include "engine/http/service.hpp"
 #include "tests/cli_support.hpp"
-#include "tests/test_support.hpp"
+#include "tests/durable_support.hpp"
 
 namespace casekit::test {
 namespace {
@@ -31,6 +31,26 @@ using tcp = asio::ip::tcp;
 using namespace std::chrono_literals;
 
 constexpr const char* kPassword = "correct horse battery";
+
+// Prepared by a caseworker, approved by a team leader who did not prepare it: the shape of
+// the write-off reversal's approval (source 004), on an SR the Arrears team owns.
+constexpr const char* kApproval = R"lua(
+return procedure {
+  name = "approval",
+  run = function(ctx)
+    local s = sr.create{casegroup = ctx.casegroup, process = "Arrears",
+                        area = "Arrears management", sub_area = "Reverse write off arrears"}
+    task.await{inbox = "caseworker", title = "Prepare the reversal", outcomes = {"submitted"},
+               fields = {"journal"}, required = {"journal"}, sr = s, due_in_days = 2}
+    local d = task.await{inbox = "team_leader", kind = "approval", title = "Approve",
+                         outcomes = {"approved", "rejected"}, fields = {"reason"},
+                         required = {rejected = {"reason"}}, sr = s,
+                         submitted_by = ctx.params.submitter}
+    s:set_status("Closed")
+    return d.outcome
+  end,
+}
+)lua";
 
 struct Reply {
   int status = 0;
@@ -52,11 +72,16 @@ struct Client {
   std::string cookie;  // "casekit_session=..."
   std::string csrf;
   std::string bearer;
+  std::string from;  // a loopback address of our own to connect from (the login throttle's key)
 
   Reply send(const std::string& method, const std::string& target, const std::string& body = "",
              const std::vector<std::pair<std::string, std::string>>& headers = {}) const {
     asio::io_context io;
     tcp::socket socket(io);
+    if (!from.empty()) {
+      socket.open(tcp::v4());
+      socket.bind({asio::ip::make_address(from), 0});
+    }
     socket.connect({asio::ip::make_address("127.0.0.1"), port});
     bhttp::request<bhttp::string_body> req{bhttp::string_to_verb(method), target, 11};
     req.set(bhttp::field::host, "127.0.0.1");
@@ -119,7 +144,7 @@ struct HttpWorld {
 
   explicit HttpWorld(http::ServiceOptions o = {}) {
     o.listen = "127.0.0.1:0";
-    service = std::make_unique<http::Service>(io, t.engine, o);
+    service = std::make_unique<http::Service>(io, t.engine, t.runtime, o);
     service->start();
     port = service->local_endpoint().port();
   }
@@ -145,7 +170,7 @@ struct HttpWorld {
     thread = std::thread([this] { io.run(); });
   }
   std::int64_t rows(const std::string& table) {
-    return on_server([this, table] { return t.count(table); });
+    return on_server([this, table] { return t.count("SELECT count(*) FROM " + table); });
   }
   Client login(const std::string& name) {
     Client c(port);
@@ -171,7 +196,7 @@ struct HttpWorld {
     return on_server([this] { return service->passwords().in_flight(); });
   }
 
-  TestEngine t;
+  DurableEngine t;
   asio::io_context io;
   std::unique_ptr<http::Service> service;
   std::thread thread;
@@ -218,7 +243,7 @@ TEST_CASE("http: /readyz is 503 when the database is behind this build's schema"
 
 TEST_CASE("http: login sets an HttpOnly SameSite=Strict cookie, then me and logout") {
   HttpWorld w;
-  w.user("carl", "caseworker", "Arrears");
+  w.user("carl", "caseworker", std::string("Arrears"));
   w.run();
   Client anon(w.port);
   const Reply before = anon.get("/api/v1/me");
@@ -248,7 +273,8 @@ TEST_CASE("http: login sets an HttpOnly SameSite=Strict cookie, then me and logo
   // Neither token is stored as given: only their hashes are.
   const std::string token = c.cookie.substr(c.cookie.find('=') + 1);
   CHECK(w.on_server([&] {
-    return w.t.count("sessions WHERE token_hash = '" + token + "' OR csrf_hash = '" + c.csrf + "'");
+    return w.t.count("SELECT count(*) FROM sessions WHERE token_hash = '" + token +
+                     "' OR csrf_hash = '" + c.csrf + "'");
   }) == 0);
 
   const Reply out = c.post("/api/v1/logout");
@@ -349,8 +375,10 @@ TEST_CASE("http: a refused login is one 401 whatever the reason, and costs one p
   HttpWorld w;
   w.user("carl", "caseworker");
   w.user("gone", "caseworker");
+  w.user("locky", "caseworker");
   w.t.engine.users.add("nopass", "caseworker");
   w.t.engine.accounts.disable("gone");
+  for (int i = 0; i < 5; ++i) w.t.engine.accounts.login("locky", "a wrong guess each time");
   w.run();
   Client c(w.port);
   std::set<std::string> bodies;
@@ -358,6 +386,7 @@ TEST_CASE("http: a refused login is one 401 whatever the reason, and costs one p
            {"nobody", kPassword},                   // an unknown name
            {"nopass", kPassword},                   // a user with no password yet
            {"gone", kPassword},                     // a disabled user, right password
+           {"locky", kPassword},                    // a locked user, right password
            {"carl", "not the password at all"}}) {  // a wrong password
     INFO(name);
     const auto checks = w.checks_started();
@@ -572,6 +601,338 @@ TEST_CASE("http: casekit serve --http answers, and SIGTERM stops it cleanly") {
   const std::string log = slurp(err);
   CHECK(log.find(R"("route":"/api/v1/login","status":401)") != std::string::npos);
   CHECK(log.find(kPassword) == std::string::npos);
+}
+
+}  // namespace casekit::test
+
+namespace casekit::test {
+namespace {
+
+// A world with the approval procedure and users of two teams:
+// carl, dave (caseworkers) and tina, tom (team leaders) in Arrears; cass (caseworker) and
+// eve (team leader) in Enforcement; olga, an operator.
+struct WorkWorld : HttpWorld {
+  WorkWorld() {
+    t.procedure("approval", kApproval);
+    user("carl", "caseworker", "Arrears");
+    user("dave", "caseworker", "Arrears");
+    user("tina", "team_leader", "Arrears");
+    user("tom", "team_leader", "Arrears");
+    user("cass", "caseworker", "Enforcement");
+    user("eve", "team_leader", "Enforcement");
+    user("olga", "operator");
+  }
+  // Starts an approval on a casegroup of its own, before the server runs; the instance id.
+  Id start(const std::string& submitter = "") {
+    const auto f = t.family("CSA-" + std::to_string(1000000 + ++casegroups));
+    std::map<std::string, std::string> params;
+    if (!submitter.empty()) params["submitter"] = submitter;
+    return t.runtime.start("approval", f.casegroup, params, "carl");
+  }
+  // What a refusal must leave as it was.
+  std::string state() {
+    return on_server([this] {
+      return t.dump("work_items") + t.dump("instances") + t.dump("instance_history") +
+             std::to_string(t.count("SELECT count(*) FROM audit"));
+    });
+  }
+  int casegroups = 0;
+};
+
+std::vector<Id> ids(const Reply& r) {
+  std::vector<Id> out;
+  for (const auto& i : r.body["items"]) out.push_back(i["id"].get<Id>());
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("http: work items are listed for whoever may work them, a page at a time") {
+  WorkWorld w;
+  for (int i = 0; i < 3; ++i) w.start();  // items 1-3: caseworker, Arrears
+  w.run();
+  Client carl = w.login("carl");
+  const Reply all = carl.get("/api/v1/work-items?inbox=caseworker");
+  REQUIRE(all.status == 200);
+  CHECK(ids(all) == std::vector<Id>{1, 2, 3});
+  CHECK(all.body["total"] == 3);
+  CHECK(all.body["next_cursor"].is_null());
+  const auto& first = all.body["items"][0];
+  CHECK(first["inbox"] == "caseworker");
+  CHECK(first["title"] == "Prepare the reversal");
+  CHECK(first["outcomes"] == nlohmann::json::array({"submitted"}));
+  CHECK(first["requires"]["submitted"] == nlohmann::json::array({"journal"}));
+  CHECK(first["due"] == "2026-11-22");
+  CHECK(first["overdue"] == false);
+  CHECK(first["team"] == "Arrears");
+  CHECK(first["status"] == "open");
+  CHECK(first["sr"] == 1);
+  CHECK(first["casegroup"].is_number());
+  CHECK(first["instance"] == 1);
+  CHECK(first["assignee"].is_null());
+
+  // Paging by cursor holds still while items are added.
+  const Reply page1 = carl.get("/api/v1/work-items?limit=2");
+  CHECK(ids(page1) == std::vector<Id>{1, 2});
+  CHECK(page1.body["total"] == 3);
+  w.on_server([&] { return w.start(); });  // item 4, due the same day
+  const Reply page2 =
+      carl.get("/api/v1/work-items?limit=2&cursor=" + page1.body["next_cursor"].get<std::string>());
+  CHECK(ids(page2) == std::vector<Id>{3, 4});
+  CHECK(page2.body["total"] == 4);
+  CHECK(ids(carl.get("/api/v1/work-items?sort=created&limit=3")) == std::vector<Id>{1, 2, 3});
+
+  // Filters.
+  CHECK(ids(carl.get("/api/v1/work-items?sr=2")) == std::vector<Id>{2});
+  CHECK(ids(carl.get("/api/v1/work-items?assignee=none")).size() == 4);
+  CHECK(ids(carl.get("/api/v1/work-items?assignee=me")).empty());
+  CHECK(ids(carl.get("/api/v1/work-items?status=completed")).empty());
+  CHECK(ids(carl.get("/api/v1/work-items?overdue=true")).empty());
+  w.on_server([&] {
+    w.t.clock.set(w.t.clock.now() + 72h);
+    return 0;
+  });
+  carl = w.login("carl");  // three days on, the first session is long over
+  CHECK(ids(carl.get("/api/v1/work-items?overdue=true")).size() == 4);
+  CHECK(carl.get("/api/v1/work-items/1").body["overdue"] == true);
+  // Text that looks like SQL is only text.
+  const Reply sql = carl.get("/api/v1/work-items?kind=x%27%20OR%201%3D1%20--");
+  CHECK(sql.status == 200);
+  CHECK(ids(sql).empty());
+  for (const char* bad : {"?limit=0", "?limit=abc", "?status=done", "?sort=name", "?cursor=1;2",
+                          "?overdue=yes", "?colour=red"}) {
+    INFO(bad);
+    const Reply r = carl.get(std::string("/api/v1/work-items") + bad);
+    CHECK(r.status == 400);
+    CHECK(r.code() == "BAD_ARGUMENT");
+  }
+
+  // Another team's caseworker sees none of it, and an id of it is unknown to them.
+  const Client cass = w.login("cass");
+  CHECK(cass.get("/api/v1/work-items").body["total"] == 0);
+  CHECK(cass.get("/api/v1/work-items/1").status == 404);
+  // An operator sees every item.
+  CHECK(w.login("olga").get("/api/v1/work-items").body["total"] == 4);
+  CHECK(Client(w.port).get("/api/v1/work-items").status == 401);
+}
+
+TEST_CASE("http: completing an item resumes the procedure and says what it did next") {
+  WorkWorld w;
+  const Id instance = w.start();
+  w.run();
+  const Client carl = w.login("carl");
+  const Reply done = carl.post("/api/v1/work-items/1/complete",
+                               {{"outcome", "submitted"}, {"fields", {{"journal", "J-1"}}}});
+  REQUIRE(done.status == 200);
+  CHECK(done.body["item"]["status"] == "completed");
+  CHECK(done.body["item"]["completed_by"] == "carl");
+  CHECK(done.body["next"]["instance"]["status"] == "waiting");
+  CHECK(done.body["next"]["sr"]["id"] == 1);
+  // The approval it made is a team leader's: not listed to carl, but to tina.
+  CHECK(done.body["next"]["work_items"].empty());
+  CHECK(ids(carl.get("/api/v1/work-items")).empty());  // the completed item is gone at once
+  const Client tina = w.login("tina");
+  const Reply approvals = tina.get("/api/v1/work-items?inbox=team_leader");
+  REQUIRE(ids(approvals) == std::vector<Id>{2});
+  CHECK(approvals.body["items"][0]["submitted_by"] == "carl");
+  CHECK(approvals.body["items"][0]["requires"]["rejected"] == nlohmann::json::array({"reason"}));
+
+  const Reply approved = tina.post("/api/v1/work-items/2/complete", {{"outcome", "approved"}});
+  REQUIRE(approved.status == 200);
+  CHECK(approved.body["next"]["sr"]["status"] == "Closed");
+  CHECK(approved.body["next"]["instance"]["status"] == "completed");
+  CHECK(w.on_server([&] { return w.t.instance(instance).status; }) == "completed");
+  // The audit names the signed-in user for what they changed.
+  CHECK(w.on_server([&] {
+    return w.t.count(
+        "SELECT count(*) FROM audit WHERE entity = 'work_items' AND "
+        "actor = 'user:tina'");
+  }) >= 1);
+}
+
+TEST_CASE("http: every way in that must be refused is refused, and changes nothing") {
+  WorkWorld w;
+  w.start();        // instance 1: item 1 (caseworker), then 3 (approval, submitted by carl)
+  w.start("Tina");  // instance 2: item 2, then 4 (an approval submitted by "Tina")
+  w.run();
+  const Client tina = w.login("tina");
+  REQUIRE(w.login("carl")
+              .post("/api/v1/work-items/1/complete",
+                    {{"outcome", "submitted"}, {"fields", {{"journal", "J-1"}}}})
+              .status == 200);
+  // tina prepares the second request herself, then is its submitter.
+  REQUIRE(tina.post("/api/v1/work-items/2/complete",
+                    {{"outcome", "submitted"}, {"fields", {{"journal", "J-2"}}}})
+              .status == 200);
+  const std::string before = w.state();
+
+  struct Attempt {
+    const char* what;
+    Client client;
+    std::string item;
+    nlohmann::json body;
+    int status;
+    const char* code;
+  };
+  const std::vector<Attempt> attempts = {
+      {"a caseworker completing a team leader's item",
+       w.login("carl"),
+       "3",
+       {{"outcome", "approved"}},
+       404,
+       "NOT_FOUND"},
+      {"a team leader completing another team's item",
+       w.login("eve"),
+       "3",
+       {{"outcome", "approved"}},
+       404,
+       "NOT_FOUND"},
+      {"an operator completing an inbox not open to operators",
+       w.login("olga"),
+       "3",
+       {{"outcome", "approved"}},
+       403,
+       "FORBIDDEN"},
+      {"the submitter approving her own request",
+       tina,
+       "4",
+       {{"outcome", "approved"}},
+       403,
+       "FORBIDDEN"},
+      {"a body that names another user",
+       w.login("tom"),
+       "3",
+       {{"outcome", "approved"}, {"as", "tina"}},
+       400,
+       "BAD_ARGUMENT"},
+      {"a body that names another completer",
+       w.login("tom"),
+       "3",
+       {{"outcome", "approved"}, {"by", "tina"}},
+       400,
+       "BAD_ARGUMENT"},
+      {"an outcome the item does not have",
+       w.login("tom"),
+       "3",
+       {{"outcome", "maybe"}},
+       400,
+       "BAD_ARGUMENT"},
+      {"a missing required field",
+       w.login("tom"),
+       "3",
+       {{"outcome", "rejected"}},
+       400,
+       "BAD_ARGUMENT"},
+      {"an unknown item", w.login("tom"), "99", {{"outcome", "approved"}}, 404, "NOT_FOUND"},
+      {"an id that is not one", w.login("tom"), "3x", {{"outcome", "approved"}}, 404, "NOT_FOUND"},
+      {"a completed item", w.login("tom"), "1", {{"outcome", "submitted"}}, 409, "CONFLICT"},
+  };
+  for (const auto& a : attempts) {
+    INFO(a.what);
+    const Reply r = a.client.post("/api/v1/work-items/" + a.item + "/complete", a.body);
+    CHECK(r.status == a.status);
+    CHECK(r.code() == a.code);
+    CHECK(w.state() == before);
+  }
+  // "Tina" submitted item 4; tina may not approve it, and tom may.
+  CHECK(w.login("tom").post("/api/v1/work-items/4/complete", {{"outcome", "approved"}}).status ==
+        200);
+}
+
+TEST_CASE("http: two completions of one item at once: one 200, one 409, one resume") {
+  WorkWorld w;
+  const Id instance = w.start();
+  w.run();
+  const Client carl = w.login("carl");
+  const Client dave = w.login("dave");
+  const nlohmann::json body = {{"outcome", "submitted"}, {"fields", {{"journal", "J-1"}}}};
+  auto a = std::async(std::launch::async,
+                      [&] { return carl.post("/api/v1/work-items/1/complete", body).status; });
+  auto b = std::async(std::launch::async,
+                      [&] { return dave.post("/api/v1/work-items/1/complete", body).status; });
+  std::multiset<int> statuses{a.get(), b.get()};
+  CHECK(statuses == std::multiset<int>{200, 409});
+  // The instance moved on once: one approval item, one resolved task wait in its history.
+  CHECK(w.rows("work_items WHERE inbox = 'team_leader'") == 1);
+  CHECK(w.rows("instance_history WHERE instance_id = " + std::to_string(instance) +
+               " AND command = 'task.await'") == 2);
+}
+
+TEST_CASE("http: claim, release and assign, with assign as a compare-and-set") {
+  WorkWorld w;
+  w.start();
+  w.run();
+  const Client carl = w.login("carl");
+  const Client dave = w.login("dave");
+  const Client tina = w.login("tina");
+  const Client tom = w.login("tom");
+  const Reply claimed = carl.post("/api/v1/work-items/1/claim");
+  REQUIRE(claimed.status == 200);
+  CHECK(claimed.body["assignee"] == "carl");
+  CHECK(dave.post("/api/v1/work-items/1/claim").code() == "CONFLICT");
+  CHECK(dave.post("/api/v1/work-items/1/complete",
+                  {{"outcome", "submitted"}, {"fields", {{"journal", "J"}}}})
+            .status == 409);
+  CHECK(dave.post("/api/v1/work-items/1/release").status == 403);
+  CHECK(ids(dave.get("/api/v1/work-items?assignee=carl")) == std::vector<Id>{1});
+
+  // A team leader gives it to dave, if carl still has it.
+  const Reply given =
+      tina.post("/api/v1/work-items/1/assign", {{"to", "dave"}, {"if_assignee", "carl"}});
+  REQUIRE(given.status == 200);
+  CHECK(given.body["assignee"] == "dave");
+  // tom saw carl: the item has moved on since, so his assignment is refused.
+  const Reply stale =
+      tom.post("/api/v1/work-items/1/assign", {{"to", "carl"}, {"if_assignee", "carl"}});
+  CHECK(stale.status == 409);
+  CHECK(stale.code() == "CONFLICT");
+  CHECK(tom.post("/api/v1/work-items/1/assign", {{"to", "carl"}}).status == 400);
+  CHECK(
+      carl.post("/api/v1/work-items/1/assign", {{"to", "carl"}, {"if_assignee", "dave"}}).status ==
+      403);  // a caseworker does not assign
+  CHECK(
+      tina.post("/api/v1/work-items/1/assign", {{"to", "cass"}, {"if_assignee", "dave"}}).status ==
+      403);  // not someone of another team
+  CHECK(w.login("eve")
+            .post("/api/v1/work-items/1/assign", {{"to", "cass"}, {"if_assignee", "dave"}})
+            .status == 404);
+  CHECK(tina.post("/api/v1/work-items/1/release").body["assignee"].is_null());
+  CHECK(dave.post("/api/v1/work-items/1/claim", {{"as", "carl"}}).status == 400);
+}
+
+}  // namespace casekit::test
+
+namespace casekit::test {
+
+TEST_CASE(
+    "http: 20 wrong passwords at once lock the account, and the right one then gets nothing") {
+  http::ServiceOptions o;
+  o.max_hashes = 32;  // every guess is checked, none turned away for the cap
+  HttpWorld w(o);
+  w.user("tina", "team_leader", "Arrears");
+  w.run();
+  std::vector<std::future<int>> guesses;
+  for (int i = 0; i < 20; ++i) {
+    guesses.push_back(std::async(std::launch::async, [&w, i] {
+      return Client(w.port)
+          .post("/api/v1/login",
+                {{"name", "tina"}, {"password", "guess number " + std::to_string(i)}})
+          .status;
+    }));
+  }
+  for (auto& g : guesses) CHECK(g.get() == 401);
+  CHECK(w.rows("user_credentials WHERE locked_until IS NOT NULL") == 1);
+  // This address is now over its throttle; from another, the lock still holds.
+  Client here(w.port);
+  const Reply throttled = here.post("/api/v1/login", {{"name", "tina"}, {"password", kPassword}});
+  CHECK(throttled.status == 429);
+  CHECK(std::stoi(throttled.retry_after) > 0);
+  Client elsewhere(w.port);
+  elsewhere.from = "127.0.0.2";
+  const Reply locked = elsewhere.post("/api/v1/login", {{"name", "tina"}, {"password", kPassword}});
+  CHECK(locked.status == 401);
+  CHECK(locked.code() == "LOGIN_REFUSED");
+  CHECK(w.rows("sessions") == 0);
 }
 
 }  // namespace casekit::test

@@ -223,9 +223,9 @@ TEST_CASE("cli: user add, passwd and disable keep passwords hashed and refuse ba
   p.cli.write("good.txt", "a long enough password\n");
   p.cli.write("short.txt", "short\n");
   const Result added =
-      p.run("user add tina --role team_leader --team north --password-stdin < good.txt");
+      p.run("user add tina --role team_leader --team Enforcement --password-stdin < good.txt");
   INFO(added.err);
-  CHECK(added.out == "user tina (team_leader, team north) added\n");
+  CHECK(added.out == "user tina (team_leader, team Enforcement) added\n");
   // A refused password leaves no user behind.
   CHECK(p.run("user add bob --role caseworker --password-stdin < short.txt").err ==
         "casekit: a password must be 12 to 1024 characters\n");
@@ -237,13 +237,16 @@ TEST_CASE("cli: user add, passwd and disable keep passwords hashed and refuse ba
   CHECK(p.run("user passwd bob --password-stdin < good.txt").out == "password set for bob\n");
   CHECK(p.run("user add x --role boss").err ==
         "casekit: unknown role 'boss' (roles: caseworker, team_leader, operator, policy_author)\n");
+  // Teams are the SR catalogue's owner teams: who may work an item follows from them.
+  CHECK_THAT(p.run("user add x --role caseworker --team north").err,
+             Catch::StartsWith("casekit: unknown team 'north' (teams: Arrears, Enforcement,"));
   CHECK(p.run("user disable bob").out == "user bob disabled\n");
   CHECK(p.run("user disable bob").err == "casekit: user 'bob' is already disabled\n");
   const auto users = p.cli.json("user list --json");
   REQUIRE(users.size() == 2);
   CHECK(users[0]["name"] == "bob");
   CHECK(users[0]["disabled_at"] == "2026-11-20T07:00:00Z");
-  CHECK(users[1]["team"] == "north");
+  CHECK(users[1]["team"] == "Enforcement");
   CHECK(users[1]["disabled_at"].is_null());
   // The database holds Argon2id hashes, never the password.
   Database db(p.cli.db(), OpenMode::existing);

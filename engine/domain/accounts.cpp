@@ -75,60 +75,105 @@ void Accounts::set_password(const std::string& name, const std::string& password
   end_sessions(u.id);
 }
 
-LoginResult Accounts::login(const std::string& name, const std::string& password) {
-  const LoginAttempt attempt = begin_login(name);
-  return finish_login(attempt, password_matches(attempt.hash, password));
+LoginResult Accounts::login(const std::string& name, const std::string& password,
+                            const std::string& address) {
+  const LoginAttempt attempt = begin_login(name, address);
+  if (attempt.throttled_until) return finish_login(attempt, {});
+  return finish_login(attempt, check_password(attempt.hash, password));
 }
 
-LoginAttempt Accounts::begin_login(const std::string& name) {
+LoginAttempt Accounts::begin_login(const std::string& name, const std::string& address) {
   auto st = db_.prepare(
       "SELECT c.password_hash FROM users u JOIN user_credentials c ON c.user_id = u.id "
       "WHERE u.name = ?1");
   st.bind(1, name);
-  LoginAttempt attempt{name, kStandInHash};
+  LoginAttempt attempt{name, kStandInHash, address, std::nullopt};
   if (st.step() && !st.is_null(0)) attempt.hash = st.text(0);
+  if (!address.empty()) {
+    auto throttle =
+        db_.prepare("SELECT failures, window_start FROM login_throttle WHERE address = ?1");
+    throttle.bind(1, address);
+    if (throttle.step() && throttle.integer(0) >= rules_.failures_per_address) {
+      const Instant until = parse_instant(throttle.text(1)) + rules_.address_window;
+      if (until > clock_.now()) attempt.throttled_until = format_instant(until);
+    }
+  }
   return attempt;
 }
 
-bool Accounts::password_matches(const std::string& hash, const std::string& password) {
-  return crypto_pwhash_str_verify(hash.c_str(), password.data(), password.size()) == 0;
+PasswordCheck Accounts::check_password(const std::string& hash, const std::string& password) {
+  PasswordCheck check;
+  check.matches = crypto_pwhash_str_verify(hash.c_str(), password.data(), password.size()) == 0;
+  // Parameters raised since this hash was made: renew it while the password is at hand.
+  if (check.matches &&
+      crypto_pwhash_str_needs_rehash(hash.c_str(), crypto_pwhash_OPSLIMIT_INTERACTIVE,
+                                     crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0) {
+    check.rehashed = argon2id(password);
+  }
+  return check;
 }
 
-LoginResult Accounts::finish_login(const LoginAttempt& attempt, bool password_matched) {
+LoginResult Accounts::finish_login(const LoginAttempt& attempt, const PasswordCheck& check) {
+  const Instant now = clock_.now();
+  if (attempt.throttled_until) {
+    return {std::nullopt, "too many failed logins from this address; try again after " +
+                              *attempt.throttled_until};
+  }
   auto user = db_.prepare(
       "SELECT u.id, u.disabled_at, c.password_hash, c.locked_until "
       "FROM users u JOIN user_credentials c ON c.user_id = u.id WHERE u.name = ?1");
   user.bind(1, attempt.name);
-  // An unknown name, or a user with no password: nothing to count a failure against.
-  if (!user.step()) return {std::nullopt, kWrong};
-  const Id id = user.integer(0);
-  const bool disabled = !user.is_null(1);
-  const std::string hash = user.text(2);
-  const auto locked_until = user.optional_text(3);
-  const Instant now = clock_.now();
-  if (locked_until && parse_instant(*locked_until) > now) {
-    return {std::nullopt, "too many failed logins: try again after " + *locked_until};
-  }
+  const bool known = user.step();
+  const bool locked = known && !user.is_null(3) && parse_instant(user.text(3)) > now;
   // The hash checked must still be the user's: a password changed meanwhile wins.
-  if (!password_matched || disabled || hash != attempt.hash) {
-    count_failure(id, now);
+  const bool ok =
+      known && check.matches && user.is_null(1) && !locked && user.text(2) == attempt.hash;
+  if (!ok) {
+    // The same writes whatever the reason, so that neither the answer nor what it costs
+    // tells a guesser which names exist.
+    if (!attempt.address.empty()) count_address_failure(attempt.address, now);
+    if (known && !locked) count_failure(user.integer(0), now);
     return {std::nullopt, kWrong};
   }
+  const Id id = user.integer(0);
   db_.prepare(
-         "UPDATE user_credentials SET failed_logins = 0, locked_until = NULL WHERE user_id = ?1")
-      .bind(1, id)
+         "UPDATE user_credentials SET failed_logins = 0, locked_until = NULL, "
+         "password_hash = COALESCE(?2, password_hash) WHERE user_id = ?1")
+      .bind_all(id, check.rehashed)
       .run();
+  purge_sessions(now);
   Session s;
   s.token = random_token();
   s.csrf = random_token();
   s.expires_at = format_instant(now + rules_.session_lifetime);
   db_.prepare(
-         "INSERT INTO sessions(user_id, token_hash, csrf_hash, created_at, expires_at) "
-         "VALUES (?1, ?2, ?3, ?4, ?5)")
+         "INSERT INTO sessions(user_id, token_hash, csrf_hash, created_at, expires_at, "
+         "last_seen_at) VALUES (?1, ?2, ?3, ?4, ?5, ?4)")
       .bind_all(id, token_hash(s.token), token_hash(s.csrf), format_instant(now), s.expires_at)
       .run();
   s.id = db_.last_insert_id();
   return {s, ""};
+}
+
+// Per address, counted in a window that starts at the first failure: a guesser working
+// through many names from one place is slowed however the names are spread.
+void Accounts::count_address_failure(const std::string& address, Instant now) {
+  db_.prepare(
+         "INSERT INTO login_throttle(address, failures, window_start) VALUES (?1, 1, ?2) "
+         "ON CONFLICT (address) DO UPDATE SET "
+         "failures = CASE WHEN window_start <= ?3 THEN 1 ELSE failures + 1 END, "
+         "window_start = CASE WHEN window_start <= ?3 THEN ?2 ELSE window_start END")
+      .bind_all(address, format_instant(now), format_instant(now - rules_.address_window))
+      .run();
+}
+
+// Rows of sessions that can no longer be used: nothing reads them again, so they go.
+void Accounts::purge_sessions(Instant now) {
+  db_.prepare(
+         "DELETE FROM sessions WHERE expires_at <= ?1 OR revoked_at IS NOT NULL OR "
+         "last_seen_at <= ?2")
+      .bind_all(format_instant(now), format_instant(now - rules_.idle_timeout))
+      .run();
 }
 
 // One statement, counting from the stored value rather than from one read earlier, so that
@@ -146,19 +191,33 @@ void Accounts::count_failure(Id user, Instant now) {
 
 std::optional<Authenticated> Accounts::authenticate(const std::string& token) {
   auto st = db_.prepare(
-      "SELECT s.id, s.expires_at, u.name FROM sessions s JOIN users u ON u.id = s.user_id "
+      "SELECT s.id, s.expires_at, s.last_seen_at, u.name FROM sessions s "
+      "JOIN users u ON u.id = s.user_id "
       "WHERE s.token_hash = ?1 AND s.revoked_at IS NULL AND u.disabled_at IS NULL");
   st.bind(1, token_hash(token));
   if (!st.step()) return std::nullopt;
+  const Instant now = clock_.now();
   const std::string expires_at = st.text(1);
-  if (parse_instant(expires_at) <= clock_.now()) return std::nullopt;
-  return Authenticated{users_.get(st.text(2)), st.integer(0), expires_at};
+  const Instant last_seen = parse_instant(st.text(2));
+  if (parse_instant(expires_at) <= now || last_seen + rules_.idle_timeout <= now) {
+    return std::nullopt;
+  }
+  const Id session = st.integer(0);
+  // Noted at most once a minute, so that a busy client does not write on every read.
+  if (now - last_seen >= std::chrono::minutes(1)) {
+    db_.prepare("UPDATE sessions SET last_seen_at = ?1 WHERE id = ?2")
+        .bind_all(format_instant(now), session)
+        .run();
+  }
+  return Authenticated{users_.get(st.text(3)), session, expires_at};
 }
 
 bool Accounts::csrf_matches(Id session, const std::string& csrf) {
   auto st = db_.prepare(
-      "SELECT csrf_hash FROM sessions WHERE id = ?1 AND revoked_at IS NULL AND expires_at > ?2");
-  st.bind_all(session, format_instant(clock_.now()));
+      "SELECT csrf_hash FROM sessions WHERE id = ?1 AND revoked_at IS NULL AND expires_at > ?2 "
+      "AND last_seen_at > ?3");
+  st.bind_all(session, format_instant(clock_.now()),
+              format_instant(clock_.now() - rules_.idle_timeout));
   if (!st.step()) return false;
   const std::string expected = st.text(0);
   const std::string given = token_hash(csrf);

@@ -38,6 +38,16 @@ struct LoginAttempt {
   // The user's Argon2id hash; a stand-in's for an unknown name or a user with no password,
   // so that every refusal costs the same work.
   std::string hash;
+  std::string address;  // the client's, for the per-address throttle; empty on the CLI
+  // Set when the address is over its throttle: refuse at once, with no password check.
+  std::optional<std::string> throttled_until;
+};
+
+// What checking a password found: whether it matched, and, when it did but its hash was
+// made with weaker parameters than today's, a new hash to store in its place.
+struct PasswordCheck {
+  bool matches = false;
+  std::optional<std::string> rehashed;
 };
 
 struct Authenticated {
@@ -48,6 +58,12 @@ struct Authenticated {
 
 struct AccountRules {
   std::chrono::seconds session_lifetime = std::chrono::hours(8);
+  // A session unused this long ends, however much of its lifetime is left.
+  std::chrono::seconds idle_timeout = std::chrono::minutes(30);
+  // Failed logins from one client address, whatever names they try, before that address
+  // is turned away for the rest of the window.
+  int failures_per_address = 20;
+  std::chrono::seconds address_window = std::chrono::minutes(15);
   int failures_before_lock = 5;
   std::chrono::seconds lock_for = std::chrono::minutes(15);
   std::size_t min_password = 12;
@@ -61,19 +77,21 @@ class Accounts {
   // Sets (or replaces) the user's password; every session they had ends.
   void set_password(const std::string& name, const std::string& password);
   // A session for the user if the password is theirs, they are not disabled and not locked
-  // out. Every refusal but a lock reads "wrong user name or password", so that a guess
-  // learns nothing about which names exist or are disabled. The three steps below, in one.
-  LoginResult login(const std::string& name, const std::string& password);
-  // Reads the hash a login checks; writes nothing.
-  LoginAttempt begin_login(const std::string& name);
+  // out. Every refusal reads "wrong user name or password", so that a guess learns nothing
+  // about which names exist, are disabled or are locked. The three steps below, in one.
+  LoginResult login(const std::string& name, const std::string& password,
+                    const std::string& address = "");
+  // Reads the hash a login checks, and the address's throttle; writes nothing.
+  LoginAttempt begin_login(const std::string& name, const std::string& address = "");
   // Whether `password` is the one `hash` was made from. No database: any thread may call it.
-  static bool password_matches(const std::string& hash, const std::string& password);
+  static PasswordCheck check_password(const std::string& hash, const std::string& password);
   // Records the outcome (a session, or one more failure, perhaps a lock), deciding on the
   // user's state now, not at begin_login: a lock, a disabling or a new password that came
-  // in between wins. Call it inside a transaction.
-  LoginResult finish_login(const LoginAttempt& attempt, bool password_matched);
-  // The user a live session token belongs to, or nothing (unknown, expired, revoked, or the
-  // user disabled since).
+  // in between wins. Every refusal writes the same rows (the address's count, and the
+  // user's if the name is known). Call it inside a transaction.
+  LoginResult finish_login(const LoginAttempt& attempt, const PasswordCheck& check);
+  // The user a live session token belongs to, or nothing (unknown, expired, idle too long,
+  // revoked, or the user disabled since). Each use keeps the session from idling out.
   std::optional<Authenticated> authenticate(const std::string& token);
   bool csrf_matches(Id session, const std::string& csrf);
   void logout(const std::string& token);
@@ -83,6 +101,8 @@ class Accounts {
  private:
   void end_sessions(Id user);
   void count_failure(Id user, Instant now);
+  void count_address_failure(const std::string& address, Instant now);
+  void purge_sessions(Instant now);
   Database& db_;
   const Clock& clock_;
   Users& users_;

@@ -1,5 +1,7 @@
 #include "engine/domain/catalogue.hpp"
 
+#include <set>
+
 #include <toml++/toml.h>
 #include <algorithm>
 #include <fstream>
@@ -84,6 +86,14 @@ SrCatalogue SrCatalogue::load(const std::filesystem::path& file) {
          required_string(*t, "sub_area", file), (*t)["owner_team"].value_or(std::string())});
   }
   return catalogue;
+}
+
+std::vector<std::string> SrCatalogue::teams() const {
+  std::set<std::string> teams;
+  for (const auto& t : types_) {
+    if (!t.owner_team.empty()) teams.insert(t.owner_team);
+  }
+  return {teams.begin(), teams.end()};
 }
 
 std::optional<SrType> SrCatalogue::find(std::string_view process, std::string_view area,

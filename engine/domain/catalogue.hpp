@@ -31,6 +31,8 @@ class SrCatalogue {
   // Canonical spelling of a status, or nullopt if it is not one.
   std::optional<std::string> status(std::string_view name) const;
   const std::vector<SrType>& types() const { return types_; }
+  // The owner teams the types name, sorted: the teams a user may belong to.
+  std::vector<std::string> teams() const;
   const std::vector<std::string>& statuses() const { return statuses_; }
 
  private:

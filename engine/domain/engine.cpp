@@ -16,7 +16,7 @@ Engine::Engine(Database& db_, const Clock& clock_, Home home_)
       srs(db, clock, sr_catalogue, casegroups),
       letters(db, clock, letter_catalogue, casegroups),
       exceptions(db, clock),
-      users(db, clock),
+      users(db, clock, sr_catalogue.teams()),
       accounts(db, clock, users),
       work_items(db, clock, inboxes, users),
       bancs(db, clock, srs, ledger),

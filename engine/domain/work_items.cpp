@@ -28,8 +28,9 @@ User Users::add(const std::string& name, const std::string& role,
     for (const char* r : kRoles) roles += (roles.empty() ? "" : ", ") + std::string(r);
     throw Error(ErrorCode::bad_argument, "unknown role '" + role + "' (roles: " + roles + ")");
   }
-  if (team && (team->empty() || team->size() > 64)) {
-    throw Error(ErrorCode::bad_argument, "a team name must be 1-64 characters");
+  if (team && std::find(teams_.begin(), teams_.end(), *team) == teams_.end()) {
+    throw Error(ErrorCode::bad_argument, "unknown team '" + *team + "' (teams: " + joined(teams_) +
+                                             "; the owner teams of procedures/sr_catalogue.toml)");
   }
   auto exists = db_.prepare("SELECT 1 FROM users WHERE name = ?1");
   exists.bind(1, name);
@@ -98,22 +99,43 @@ const RowFormat kWorkItemRow{
     column<&WorkItem::completed_by>("completed_by"),
     column<&WorkItem::completed_at>("completed_at"),
     column<&WorkItem::created_at>("created_at"),
-    column<&WorkItem::spec, &WorkItemSpec::key>("dedupe_key")};
+    column<&WorkItem::spec, &WorkItemSpec::key>("dedupe_key"),
+    column<&WorkItem::team>("team"),
+    column<&WorkItem::casegroup>("casegroup_id"),
+    column<&WorkItem::assignee>("assignee")};
 
 bool contains(const std::vector<std::string>& v, const std::string& s) {
   return std::find(v.begin(), v.end(), s) != v.end();
 }
 
-// Segregation of duties: nobody approves what they submitted (an approval's submitter), or
-// approves or signs off what they entered or amended (anyone an item names in not_by).
+// Segregation of duties: nobody completes an item they submitted, or one that approves or
+// signs off what they entered or amended (anyone it names in not_by), whatever its kind.
+// Names are compared without regard to case: "Tina" is tina.
 void refuse_preparer(const WorkItemSpec& spec, const std::string& user) {
-  const bool submitted = spec.kind == "approval" && spec.submitted_by == user;
-  if (!submitted && !contains(spec.not_by, user)) return;
-  throw Error(ErrorCode::invalid,
+  const bool submitted = spec.submitted_by && iequals(*spec.submitted_by, user);
+  const bool prepared = std::any_of(spec.not_by.begin(), spec.not_by.end(),
+                                    [&](const std::string& n) { return iequals(n, user); });
+  if (!submitted && !prepared) return;
+  throw Error(ErrorCode::forbidden,
               user +
                   (submitted ? " submitted this request"
                              : " entered or amended what this request approves") +
                   " and cannot approve it (segregation of duties); another team leader must");
+}
+
+std::string item_name(Id id) {
+  return "work item " + std::to_string(id);
+}
+
+void require_open(const WorkItem& item) {
+  if (item.status != "open") {
+    throw Error(ErrorCode::conflict, item_name(item.id) + " is already " + item.status);
+  }
+}
+
+// One cursor field: digits, or a date; anything else is not a cursor we gave out.
+bool plain_cursor_part(const std::string& s) {
+  return !s.empty() && s.size() <= 20 && s.find_first_not_of("0123456789-") == std::string::npos;
 }
 
 }  // namespace
@@ -143,8 +165,11 @@ Id WorkItems::create(const WorkItemSpec& spec) {
   }
   db_.prepare(
          "INSERT INTO work_items(inbox, kind, sr_id, title, outcomes, fields, required_fields, "
-         "due_date, submitted_by, not_by, instance_id, dedupe_key, created_at) "
-         "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)")
+         "due_date, submitted_by, not_by, instance_id, dedupe_key, created_at, team, "
+         "casegroup_id) "
+         "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, "
+         "(SELECT NULLIF(owner_team, '') FROM service_requests WHERE id = ?3), "
+         "(SELECT casegroup_id FROM service_requests WHERE id = ?3))")
       .bind_all(
           spec.inbox, spec.kind, spec.sr_id, spec.title, nlohmann::json(spec.outcomes).dump(),
           nlohmann::json(spec.fields).dump(), nlohmann::json(spec.required).dump(), spec.due_date,
@@ -178,13 +203,13 @@ WorkItem WorkItems::complete(Id id, const std::string& outcome,
                              const std::map<std::string, std::string>& fields,
                              const std::string& user_name) {
   const WorkItem item = get(id);
-  const std::string what = "work item " + std::to_string(id);
-  if (item.status != "open") throw Error(ErrorCode::invalid, what + " is already " + item.status);
+  const std::string what = item_name(id);
+  require_open(item);
   const User user = users_.require(user_name);
-  const Inbox& inbox = inboxes_.require(item.spec.inbox);
-  if (!contains(inbox.roles, user.role)) {
-    throw Error(ErrorCode::invalid, user.name + " is a " + user.role + "; inbox '" + inbox.name +
-                                        "' needs: " + joined(inbox.roles));
+  if (auto why = refusal_to_work(item, user); !why.empty()) throw Error(ErrorCode::forbidden, why);
+  if (item.assignee && !iequals(*item.assignee, user.name)) {
+    throw Error(ErrorCode::conflict, what + " is claimed by " + *item.assignee +
+                                         "; they or a team leader must release it first");
   }
   if (!contains(item.spec.outcomes, outcome)) {
     throw Error(ErrorCode::bad_argument, "unknown outcome '" + outcome + "' for " + what +
@@ -209,12 +234,196 @@ WorkItem WorkItems::complete(Id id, const std::string& outcome,
     }
   }
   refuse_preparer(item.spec, user.name);
+  // Only an open item is completed, and only once: of two completions that both read it
+  // open, the second changes no row and is refused, so its instance resumes once.
   db_.prepare(
          "UPDATE work_items SET status = 'completed', outcome = ?1, field_values = ?2, "
          "completed_by = ?3, completed_at = ?4 WHERE id = ?5 AND status = 'open'")
       .bind_all(outcome, nlohmann::json(fields).dump(), user.name, format_instant(clock_.now()), id)
       .run();
+  if (db_.changes() != 1) throw Error(ErrorCode::conflict, what + " was completed meanwhile");
   return get(id);
+}
+
+std::string WorkItems::refusal_to_see(const WorkItem& item, const User& user) const {
+  if (user.role == "operator") return {};
+  return refusal_to_work(item, user);
+}
+
+std::string WorkItems::refusal_to_work(const WorkItem& item, const User& user) const {
+  const Inbox& inbox = inboxes_.require(item.spec.inbox);
+  if (!contains(inbox.roles, user.role)) {
+    return user.name + " is a " + user.role + "; inbox '" + inbox.name +
+           "' needs: " + joined(inbox.roles);
+  }
+  if (item.team && user.team && *item.team != *user.team) {
+    return item_name(item.id) + " belongs to team " + *item.team + ", not to " + user.name +
+           "'s team " + *user.team;
+  }
+  return {};
+}
+
+WorkItem WorkItems::get_for(Id id, const User& user) {
+  WorkItem item = get(id);
+  if (!refusal_to_see(item, user).empty()) throw Error(ErrorCode::not_found, "no " + item_name(id));
+  return item;
+}
+
+WorkItemPage WorkItems::query(const WorkItemQuery& q, const User& user) {
+  if (q.inbox) inboxes_.require(*q.inbox);
+  if (q.limit < 1 || q.limit > 500) {
+    throw Error(ErrorCode::bad_argument, "limit must be 1 to 500");
+  }
+  if (q.status != "open" && q.status != "completed" && q.status != "cancelled") {
+    throw Error(ErrorCode::bad_argument, "status must be open, completed or cancelled");
+  }
+  if (q.sort != "due" && q.sort != "created") {
+    throw Error(ErrorCode::bad_argument, "sort must be due or created");
+  }
+  // Every value is bound, never spliced: a filter is data whatever text it holds.
+  std::string where = "status = ?";
+  std::vector<std::optional<std::string>> values{q.status};
+  const auto add = [&](const std::string& clause, std::optional<std::string> value) {
+    where += " AND " + clause;
+    values.push_back(std::move(value));
+  };
+  // What the user may see: the inboxes their role may work (every inbox for an operator),
+  // and their team's items and items with no team.
+  if (user.role != "operator") {
+    std::string in;
+    for (const Inbox& i : inboxes_.inboxes()) {
+      if (!contains(i.roles, user.role)) continue;
+      in += in.empty() ? "?" : ", ?";
+      values.push_back(i.name);
+    }
+    if (in.empty()) return {};
+    where += " AND inbox IN (" + in + ")";
+    if (user.team) add("(team IS NULL OR team = ?)", user.team);
+  }
+  if (q.inbox) add("inbox = ?", q.inbox);
+  if (q.kind) add("kind = ?", q.kind);
+  if (q.assignee) {
+    if (q.assignee->empty()) {
+      where += " AND assignee IS NULL";
+    } else {
+      add("assignee = ?", q.assignee);
+    }
+  }
+  if (q.casegroup) add("casegroup_id = CAST(? AS INTEGER)", std::to_string(*q.casegroup));
+  if (q.sr) add("sr_id = CAST(? AS INTEGER)", std::to_string(*q.sr));
+  if (q.overdue)
+    add("due_date < ?", format_date(std::chrono::floor<std::chrono::days>(clock_.now())));
+
+  std::int64_t total = 0;
+  {
+    auto st = db_.prepare("SELECT count(*) FROM work_items WHERE " + where);
+    for (std::size_t i = 0; i < values.size(); ++i) st.bind(static_cast<int>(i) + 1, values[i]);
+    st.step();
+    total = st.integer(0);
+  }
+  // The order pages follow, and the cursor that resumes it: "DUE/ID" or "ID". Keys are
+  // unique and never change, so a page follows from where the last ended even while items
+  // are added.
+  const bool by_due = q.sort == "due";
+  const std::string due_key = "IFNULL(due_date, '9999-12-31')";
+  if (q.cursor) {
+    const auto slash = q.cursor->find('/');
+    const std::string due = slash == std::string::npos ? "" : q.cursor->substr(0, slash);
+    const std::string after = slash == std::string::npos ? *q.cursor : q.cursor->substr(slash + 1);
+    if (!plain_cursor_part(after) || (by_due != (slash != std::string::npos)) ||
+        (by_due && !plain_cursor_part(due))) {
+      throw Error(ErrorCode::bad_argument, "cursor is not one this listing gave out");
+    }
+    if (by_due) {
+      where += " AND (" + due_key + ", id) > (?, CAST(? AS INTEGER))";
+      values.push_back(due);
+    } else {
+      where += " AND id > CAST(? AS INTEGER)";
+    }
+    values.push_back(after);
+  }
+  auto st = db_.prepare(kWorkItemRow.select("FROM work_items WHERE " + where + " ORDER BY " +
+                                            (by_due ? due_key + ", id" : std::string("id")) +
+                                            " LIMIT " + std::to_string(q.limit + 1)));
+  for (std::size_t i = 0; i < values.size(); ++i) st.bind(static_cast<int>(i) + 1, values[i]);
+  WorkItemPage page;
+  page.total = total;
+  while (st.step()) page.items.push_back(kWorkItemRow.read(st));
+  if (static_cast<int>(page.items.size()) > q.limit) {
+    page.items.pop_back();
+    const WorkItem& last = page.items.back();
+    page.next_cursor =
+        (by_due ? last.spec.due_date.value_or("9999-12-31") + "/" : "") + std::to_string(last.id);
+  }
+  return page;
+}
+
+WorkItem WorkItems::claim(Id id, const std::string& user_name) {
+  const WorkItem item = get(id);
+  const User user = users_.require(user_name);
+  require_open(item);
+  if (auto why = refusal_to_work(item, user); !why.empty()) throw Error(ErrorCode::forbidden, why);
+  if (item.assignee && iequals(*item.assignee, user.name)) return item;
+  if (item.assignee) {
+    throw Error(ErrorCode::conflict, item_name(id) + " is claimed by " + *item.assignee);
+  }
+  db_.prepare("UPDATE work_items SET assignee = ?1 WHERE id = ?2 AND assignee IS NULL")
+      .bind_all(user.name, id)
+      .run();
+  return get(id);
+}
+
+WorkItem WorkItems::release(Id id, const std::string& user_name) {
+  const WorkItem item = get(id);
+  const User user = users_.require(user_name);
+  require_open(item);
+  if (auto why = refusal_to_work(item, user); !why.empty()) throw Error(ErrorCode::forbidden, why);
+  if (!item.assignee) return item;
+  if (!iequals(*item.assignee, user.name) && user.role != "team_leader") {
+    throw Error(ErrorCode::forbidden, item_name(id) + " is claimed by " + *item.assignee +
+                                          "; only they or a team leader may release it");
+  }
+  db_.prepare("UPDATE work_items SET assignee = NULL WHERE id = ?1").bind(1, id).run();
+  return get(id);
+}
+
+WorkItem WorkItems::assign(Id id, const std::string& to,
+                           const std::optional<std::string>& if_assignee, const std::string& by) {
+  const WorkItem item = get(id);
+  const User giver = users_.require(by);
+  require_open(item);
+  if (giver.role != "team_leader") {
+    throw Error(ErrorCode::forbidden,
+                "only a team leader assigns work; " + giver.name + " is a " + giver.role);
+  }
+  if (auto why = refusal_to_work(item, giver); !why.empty()) throw Error(ErrorCode::forbidden, why);
+  const User taker = users_.require(to);
+  if (auto why = refusal_to_work(item, taker); !why.empty()) throw Error(ErrorCode::forbidden, why);
+  if (giver.team && taker.team != giver.team) {
+    throw Error(ErrorCode::forbidden,
+                taker.name + " is not in " + giver.name + "'s team " + *giver.team);
+  }
+  // Compare and set: the assignee must still be the one the caller saw.
+  db_.prepare(
+         "UPDATE work_items SET assignee = ?1 WHERE id = ?2 AND status = 'open' AND "
+         "assignee IS ?3")
+      .bind_all(taker.name, id, if_assignee)
+      .run();
+  if (db_.changes() != 1) {
+    throw Error(ErrorCode::conflict, item_name(id) + " is now assigned to " +
+                                         get(id).assignee.value_or("nobody") +
+                                         ", not to whom you saw; look again");
+  }
+  return get(id);
+}
+
+std::vector<WorkItem> WorkItems::opened_since(Id instance_id, Id after) {
+  auto st = db_.prepare(kWorkItemRow.select(
+      "FROM work_items WHERE instance_id = ?1 AND id > ?2 AND status = 'open' ORDER BY id"));
+  st.bind_all(instance_id, after);
+  std::vector<WorkItem> out;
+  while (st.step()) out.push_back(kWorkItemRow.read(st));
+  return out;
 }
 
 void WorkItems::cancel_for_instance(Id instance_id) {
@@ -246,6 +455,9 @@ nlohmann::json to_json(const WorkItem& w) {
           {"due_date", or_null(w.spec.due_date)},
           {"submitted_by", or_null(w.spec.submitted_by)},
           {"not_by", w.spec.not_by},
+          {"team", or_null(w.team)},
+          {"casegroup", or_null(w.casegroup)},
+          {"assignee", or_null(w.assignee)},
           {"status", w.status},
           {"outcome", or_null(w.outcome)},
           {"field_values", w.field_values},

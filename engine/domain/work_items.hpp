@@ -27,7 +27,9 @@ struct User {
 
 class Users {
  public:
-  explicit Users(Database& db, const Clock& clock) : db_(db), clock_(clock) {}
+  // `teams`: the teams a user may belong to, the SR catalogue's owner teams.
+  Users(Database& db, const Clock& clock, std::vector<std::string> teams)
+      : db_(db), clock_(clock), teams_(std::move(teams)) {}
   User add(const std::string& name, const std::string& role,
            const std::optional<std::string>& team = std::nullopt);
   // The user who may act now: an unknown or disabled user is an error.
@@ -35,15 +37,17 @@ class Users {
   // The user, disabled or not.
   User get(const std::string& name);
   std::vector<User> list();
+  const std::vector<std::string>& teams() const { return teams_; }
 
  private:
   Database& db_;
   const Clock& clock_;
+  std::vector<std::string> teams_;
 };
 
 struct WorkItemSpec {
   std::string inbox;
-  std::string kind;  // "approval" enforces segregation of duties
+  std::string kind;  // "approval", "check", ...: what the item asks for
   std::string title;
   std::vector<std::string> outcomes;
   std::vector<std::string> fields;  // names a person may fill in
@@ -51,9 +55,9 @@ struct WorkItemSpec {
   std::map<std::string, std::vector<std::string>> required;
   std::optional<Id> sr_id;
   std::optional<std::string> due_date;
+  // Segregation of duties: neither the submitter nor anyone in not_by (whoever entered or
+  // amended what the item approves or signs off) may complete it, whatever its kind.
   std::optional<std::string> submitted_by;
-  // Besides the submitter, who may not complete an approval: whoever entered or amended
-  // what it approves.
   std::vector<std::string> not_by;
   std::optional<Id> instance_id;
   // At most one item per key: creating another with the same key returns the first. Lets
@@ -64,12 +68,39 @@ struct WorkItemSpec {
 struct WorkItem {
   Id id = 0;
   WorkItemSpec spec;
-  std::string status;  // open | completed | cancelled
+  // Taken from its SR when it is made: the team whose work it is (the SR's owner team in
+  // procedures/sr_catalogue.toml) and the casegroup. An item with no team is open to every
+  // user its inbox's roles name.
+  std::optional<std::string> team;
+  std::optional<Id> casegroup;
+  std::optional<std::string> assignee;  // who has claimed it, or been given it
+  std::string status;                   // open | completed | cancelled
   std::optional<std::string> outcome;
   nlohmann::json field_values;  // object, once completed
   std::optional<std::string> completed_by;
   std::optional<std::string> completed_at;
   std::string created_at;
+};
+
+// An inbox listing: what to show, in which order, from where. Only what the asking user may
+// see is ever listed (WorkItems::query).
+struct WorkItemQuery {
+  std::optional<std::string> inbox;
+  std::optional<std::string> kind;
+  std::string status = "open";          // open | completed | cancelled
+  std::optional<std::string> assignee;  // a name, or "" for unclaimed
+  std::optional<Id> casegroup;
+  std::optional<Id> sr;
+  bool overdue = false;               // open and due before today
+  std::string sort = "due";           // due (undated last), or created
+  std::optional<std::string> cursor;  // where the previous page ended (next_cursor)
+  int limit = 50;                     // 1 to 500
+};
+
+struct WorkItemPage {
+  std::vector<WorkItem> items;
+  std::optional<std::string> next_cursor;  // null on the last page
+  std::int64_t total = 0;                  // all that match, across pages
 };
 
 class WorkItems {
@@ -81,9 +112,33 @@ class WorkItems {
   WorkItem get(Id id);
   std::vector<WorkItem> list(const std::optional<std::string>& inbox, bool include_closed);
   // Checks everything and marks the item completed; throws with the reason and changes
-  // nothing when the user, outcome or fields do not fit.
+  // nothing when the user, outcome or fields do not fit: forbidden when the user may not
+  // work it (role, team, segregation of duties), conflict when it is no longer open or is
+  // someone else's claim.
   WorkItem complete(Id id, const std::string& outcome,
                     const std::map<std::string, std::string>& fields, const std::string& user);
+
+  // Who may see and who may work an item; empty when they may, else why not. Seeing: an
+  // operator sees every item; anyone else, the items of inboxes their role may work. Working:
+  // a role the inbox names, and the item's team unless it has none (a user with no team
+  // works across teams). The CLI, HTTP and scripts all ask these.
+  std::string refusal_to_see(const WorkItem& item, const User& user) const;
+  std::string refusal_to_work(const WorkItem& item, const User& user) const;
+  // The item, if `user` may see it; not_found otherwise, so that ids do not leak.
+  WorkItem get_for(Id id, const User& user);
+  // A page of the items `user` may see, with the total that match.
+  WorkItemPage query(const WorkItemQuery& q, const User& user);
+  // Claiming takes an open, unclaimed item for oneself; releasing gives it back (its
+  // claimant, or a team leader of its team). Assigning is a team leader's, within their
+  // team, to someone who may work it, and only if the assignee is still `if_assignee`
+  // (compare and set: a change made meanwhile is a conflict). Each throws, changing
+  // nothing, when it is not allowed.
+  WorkItem claim(Id id, const std::string& user);
+  WorkItem release(Id id, const std::string& user);
+  WorkItem assign(Id id, const std::string& to, const std::optional<std::string>& if_assignee,
+                  const std::string& by);
+  // The open items of an instance made after `after`: what a completion led to.
+  std::vector<WorkItem> opened_since(Id instance_id, Id after);
   void cancel_for_instance(Id instance_id);
   // Who completed this instance's most recent work item: the default submitter of an
   // approval it asks for next.

@@ -1,11 +1,11 @@
-// The routes of the HTTP API, one file per area: routes_health.cpp (/healthz, /readyz) and
-// routes_auth.cpp (login, logout, me). docs/http-api.md describes each, and a test checks
-// that it names every route and no other.
+// The routes of the HTTP API, one file per area: routes_health.cpp (/healthz, /readyz),
+// routes_auth.cpp (login, logout, me) and routes_work.cpp (work items). docs/http-api.md describes
+// each, and a test checks that it names every route and no other.
 #pragma once
 
 #include <functional>
 
-#include "engine/domain/engine.hpp"
+#include "engine/durable/runtime.hpp"
 #include "engine/http/loop_watch.hpp"
 #include "engine/http/password_pool.hpp"
 #include "engine/http/router.hpp"
@@ -21,6 +21,7 @@ struct ApiOptions {
 // What the routes work with. All of it lives on the loop: handlers run there, one at a time.
 struct Api {
   Engine& engine;
+  ProcedureRuntime& runtime;
   PasswordPool& passwords;
   const LoopWatch& loop;
   ApiOptions options;
@@ -30,6 +31,7 @@ struct Api {
 void add_routes(Router& router, Api& api);
 void add_health_routes(Router& router, Api& api);
 void add_auth_routes(Router& router, Api& api);
+void add_work_routes(Router& router, Api& api);
 
 // A text field of a JSON body, at most `max` bytes; required (and not empty) or optional.
 std::string text_field(const nlohmann::json& body, const char* name, std::size_t max);

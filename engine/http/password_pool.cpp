@@ -4,8 +4,6 @@
 
 #include <boost/asio/post.hpp>
 
-#include "engine/domain/accounts.hpp"
-
 namespace casekit::http {
 
 PasswordPool::PasswordPool(boost::asio::io_context& loop, std::size_t threads,
@@ -18,17 +16,18 @@ PasswordPool::~PasswordPool() {
   pool_.join();
 }
 
-bool PasswordPool::verify(std::string hash, std::string password, std::function<void(bool)> done) {
+bool PasswordPool::verify(std::string hash, std::string password,
+                          std::function<void(PasswordCheck)> done) {
   if (in_flight_ >= max_in_flight_) return false;
   ++in_flight_;
   ++started_;
   boost::asio::post(pool_, [this, hash = std::move(hash), password = std::move(password),
                             done = std::move(done)]() mutable {
-    const bool matches = Accounts::password_matches(hash, password);
+    PasswordCheck check = Accounts::check_password(hash, password);
     sodium_memzero(password.data(), password.size());
-    boost::asio::post(loop_, [this, matches, done = std::move(done)] {
+    boost::asio::post(loop_, [this, check = std::move(check), done = std::move(done)] {
       --in_flight_;
-      done(matches);
+      done(check);
     });
   });
   return true;

@@ -15,6 +15,8 @@
 #include <functional>
 #include <string>
 
+#include "engine/domain/accounts.hpp"
+
 namespace casekit::http {
 
 class PasswordPool {
@@ -25,8 +27,8 @@ class PasswordPool {
   PasswordPool& operator=(const PasswordPool&) = delete;
 
   // Called on the loop. Checks `password` against `hash` on the pool and then calls
-  // `done(matches)` on the loop; false, and nothing started, when the pool is full.
-  bool verify(std::string hash, std::string password, std::function<void(bool)> done);
+  // `done(check)` on the loop; false, and nothing started, when the pool is full.
+  bool verify(std::string hash, std::string password, std::function<void(PasswordCheck)> done);
 
   // On the loop: checks queued or running now, and every check started so far.
   std::size_t in_flight() const { return in_flight_; }

@@ -45,13 +45,14 @@ std::string session_cookie(const std::string& value, long max_age, bool secure) 
 }
 
 // Records the outcome of a checked password, and answers: a session, or the one refusal.
-Response finish_login(Api& api, const LoginAttempt& attempt, bool matches, bool bearer) {
+Response finish_login(Api& api, const LoginAttempt& attempt, const PasswordCheck& check,
+                      bool bearer) {
   LoginResult result;
   {
     // A refusal is committed too: it counts towards the lock.
     ActorScope actor(api.engine.db, "user:" + attempt.name);
     Transaction tx(api.engine.db);
-    result = api.engine.accounts.finish_login(attempt, matches);
+    result = api.engine.accounts.finish_login(attempt, check);
     tx.commit();
   }
   if (!result.session) return error_response(401, "LOGIN_REFUSED", result.refusal);
@@ -73,6 +74,12 @@ Response finish_login(Api& api, const LoginAttempt& attempt, bool matches, bool 
   return r;
 }
 
+Response too_many(const std::string& message, long retry_after_seconds) {
+  Response r = error_response(429, "TOO_MANY_LOGINS", message);
+  r.headers.emplace_back("Retry-After", std::to_string(retry_after_seconds));
+  return r;
+}
+
 void login(Api& api, Call& call, Reply reply) {
   const std::string name = text_field(call.body, "name", 64);
   std::string password = text_field(call.body, "password", 1024);
@@ -81,24 +88,28 @@ void login(Api& api, Call& call, Reply reply) {
     throw Error(ErrorCode::bad_argument, "bearer must be true or false");
   }
   const bool bearer = bearer_field != call.body.end() && bearer_field->get<bool>();
-  LoginAttempt attempt = api.engine.accounts.begin_login(name);
+  LoginAttempt attempt = api.engine.accounts.begin_login(name, call.request.remote);
+  if (attempt.throttled_until) {
+    // This address has failed too often: no password check, and no name's count moves.
+    const auto wait = std::chrono::duration_cast<std::chrono::seconds>(
+        parse_instant(*attempt.throttled_until) - api.engine.clock.now());
+    return reply(too_many("too many failed logins from this address; try again later",
+                          std::max<long>(1, wait.count())));
+  }
   std::string hash = attempt.hash;
-  const bool started =
-      api.passwords.verify(std::move(hash), std::move(password),
-                           [&api, attempt = std::move(attempt), bearer, reply](bool matches) {
-                             Response r;
-                             try {
-                               r = finish_login(api, attempt, matches, bearer);
-                             } catch (...) {
-                               r = error_for_exception(kLogin);
-                             }
-                             reply(std::move(r));
-                           });
+  const bool started = api.passwords.verify(
+      std::move(hash), std::move(password),
+      [&api, attempt = std::move(attempt), bearer, reply](const PasswordCheck& check) {
+        Response r;
+        try {
+          r = finish_login(api, attempt, check, bearer);
+        } catch (...) {
+          r = error_for_exception(kLogin);
+        }
+        reply(std::move(r));
+      });
   if (!started) {
-    Response r = error_response(429, "TOO_MANY_LOGINS",
-                                "too many logins are being checked at once; try again shortly");
-    r.headers.emplace_back("Retry-After", "1");
-    reply(std::move(r));
+    reply(too_many("too many logins are being checked at once; try again shortly", 1));
   }
 }
 
@@ -149,6 +160,7 @@ void add_auth_routes(Router& router, Api& api) {
 void add_routes(Router& router, Api& api) {
   add_health_routes(router, api);
   add_auth_routes(router, api);
+  add_work_routes(router, api);
 }
 
 }  // namespace casekit::http

@@ -2,11 +2,11 @@
 
 namespace casekit::http {
 
-Service::Service(boost::asio::io_context& io, Engine& engine, const ServiceOptions& options,
-                 std::function<bool()> draining)
+Service::Service(boost::asio::io_context& io, Engine& engine, ProcedureRuntime& runtime,
+                 const ServiceOptions& options, std::function<bool()> draining)
     : passwords_(io, options.hash_threads, options.max_hashes),
       watch_(io),
-      api_{engine, passwords_, watch_, {options.secure_cookie}, std::move(draining)},
+      api_{engine, runtime, passwords_, watch_, {options.secure_cookie}, std::move(draining)},
       router_(engine.accounts),
       server_(io, parse_endpoint(options.listen), router_, options.limits) {
   add_routes(router_, api_);

@@ -23,8 +23,8 @@ class Service {
   // Binds at once: an address in use is an error here. `draining` says the process is
   // stopping, for /readyz.
   Service(
-      boost::asio::io_context& io, Engine& engine, const ServiceOptions& options,
-      std::function<bool()> draining = [] { return false; });
+      boost::asio::io_context& io, Engine& engine, ProcedureRuntime& runtime,
+      const ServiceOptions& options, std::function<bool()> draining = [] { return false; });
 
   void start();
   // Stops accepting; requests in flight are answered (busy() counts them).

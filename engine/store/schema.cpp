@@ -654,6 +654,31 @@ CREATE TABLE sessions (
 CREATE INDEX sessions_user ON sessions(user_id) WHERE revoked_at IS NULL;
 )sql";
 
+// Work items over HTTP (issue 33): each item's team and casegroup, taken from its SR when it
+// is made, so that an inbox is listed for a user's team by an index rather than a join;
+// the listing's index (undated items last); sessions that end when idle; and failed logins
+// counted per client address (a throttle that no name can be used to dodge).
+constexpr const char* kV15 = R"sql(
+ALTER TABLE work_items ADD COLUMN team TEXT;
+ALTER TABLE work_items ADD COLUMN casegroup_id INTEGER REFERENCES casegroups(id);
+UPDATE work_items SET
+  team = (SELECT owner_team FROM service_requests s WHERE s.id = work_items.sr_id),
+  casegroup_id = (SELECT casegroup_id FROM service_requests s WHERE s.id = work_items.sr_id)
+ WHERE sr_id IS NOT NULL;
+UPDATE work_items SET team = NULL WHERE team = '';
+CREATE INDEX work_items_listing ON work_items(status, inbox, IFNULL(due_date, '9999-12-31'), id);
+
+ALTER TABLE sessions ADD COLUMN last_seen_at TEXT;
+UPDATE sessions SET last_seen_at = created_at;
+CREATE INDEX sessions_expiry ON sessions(expires_at);
+
+CREATE TABLE login_throttle (
+  address      TEXT PRIMARY KEY,
+  failures     INTEGER NOT NULL,
+  window_start TEXT NOT NULL
+);
+)sql";
+
 const std::vector<Migration>& migrations() {
   static const std::vector<Migration> all = {
       {1, "domain model", kV1},
@@ -670,6 +695,7 @@ const std::vector<Migration>& migrations() {
       {12, "employer interface flag", "", employer_interface_flag},
       {13, "waits on signals", "", signal_waits},
       {14, "accounts and sessions", kV14},
+      {15, "work item teams, idle sessions, login throttle", kV15},
   };
   return all;
 }
@@ -682,8 +708,8 @@ const std::vector<Migration>& migrations() {
 // the change that matters, a password set, is audited on users as password_changed_at).
 bool audited(const std::string& table) {
   static const std::set<std::string, std::less<>> kUnaudited = {
-      "audit",   "settings",         "procedure_sources", "instances", "instance_history",
-      "dw_rows", "user_credentials", "sessions"};
+      "audit",   "settings",         "procedure_sources", "instances",     "instance_history",
+      "dw_rows", "user_credentials", "sessions",          "login_throttle"};
   return !kUnaudited.contains(table) && table.rfind("sqlite_", 0) != 0;
 }
 
