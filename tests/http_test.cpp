@@ -936,3 +936,37 @@ TEST_CASE(
 }
 
 }  // namespace casekit::test
+
+namespace casekit::test {
+
+TEST_CASE("http: 500 connections opened at once are each answered, and /healthz still answers") {
+  HttpWorld w;
+  w.run();
+  asio::io_context io;
+  std::vector<tcp::socket> sockets;
+  sockets.reserve(500);
+  for (int i = 0; i < 500; ++i) {
+    sockets.emplace_back(io);
+    sockets.back().connect({asio::ip::make_address("127.0.0.1"), w.port});
+  }
+  // Every connection is open before any asks; then each asks, and each is answered.
+  const std::string ask = "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+  for (auto& s : sockets) asio::write(s, asio::buffer(ask));
+  int ok = 0;
+  for (auto& s : sockets) {
+    std::string out;
+    beast::error_code ec;
+    std::array<char, 1024> buf{};
+    for (;;) {
+      const std::size_t n = s.read_some(asio::buffer(buf), ec);
+      if (ec) break;
+      out.append(buf.data(), n);
+    }
+    ok += out.rfind("HTTP/1.1 200", 0) == 0;
+  }
+  CHECK(ok == 500);
+  sockets.clear();
+  CHECK(Client(w.port).get("/healthz").status == 200);
+}
+
+}  // namespace casekit::test

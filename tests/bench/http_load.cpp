@@ -1,0 +1,347 @@
+// `casekit_bench http`: see http_load.hpp.
+//
+// The server runs as `casekit serve --http` runs it (http::Service on one io_context, on one
+// thread, which alone touches the database while the load runs). Each client is a thread
+// with one kept-alive connection and blocking calls, so it measures what a person would
+// wait: from writing the request to reading the whole answer. The direct figures are the
+// calls the routes make (WorkItems::query, ProcedureRuntime::complete_task) without HTTP,
+// sessions or JSON, one after another on one thread.
+#include "tests/bench/http_load.hpp"
+
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "engine/durable/runtime.hpp"
+#include "engine/http/service.hpp"
+#include "engine/store/schema.hpp"
+#include "engine/transition/dw_generate.hpp"
+#include "tests/bench/plain_transition.hpp"
+
+namespace casekit::bench {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+using tcp = asio::ip::tcp;
+using Stopwatch = std::chrono::steady_clock;
+
+constexpr const char* kPassword = "a benchmark passphrase";
+
+// One human step on an SR its team owns: a caseworker's call, due in `params.due` days;
+// completing it completes the instance.
+constexpr const char* kCallProcedure = R"lua(
+local types = {
+  ["Arrears"] = {"Arrears", "Arrears Management", "Action Missed Payment"},
+  ["Service Management"] = {"Arrears", "Arrears Management", "Arrears Trigger"},
+  ["Financial Transition"] = {"Arrears", "Arrears Management", "Investigate write off request"},
+  ["Payments"] = {"Payments", "MOPF", "Amend existing MOPF"},
+  ["Maintenance"] = {"CofC", "Change client status", "Death of client"},
+  ["Enforcement"] = {"Enforcement", "Assess Next Action", "Review Case and Decide on Action"},
+}
+return procedure {
+  name = "bench_call",
+  run = function(ctx)
+    local t = types[ctx.params.team]
+    local s = sr.create{casegroup = ctx.casegroup, process = t[1], area = t[2], sub_area = t[3]}
+    local r = task.await{inbox = "caseworker", title = "Call the paying parent", sr = s,
+                         outcomes = {"done"}, due_in_days = tonumber(ctx.params.due)}
+    return r.outcome
+  end,
+}
+)lua";
+
+struct Latencies {
+  std::vector<double> ms;
+  std::int64_t failures = 0;
+
+  double percentile(double p) {
+    if (ms.empty()) return 0;
+    std::sort(ms.begin(), ms.end());
+    return ms[std::min(ms.size() - 1, static_cast<std::size_t>(p * ms.size()))];
+  }
+};
+
+// One kept-alive connection, requests one at a time.
+class LoadClient {
+ public:
+  LoadClient(unsigned short port, std::string bearer) : socket_(io_), bearer_(std::move(bearer)) {
+    socket_.connect({asio::ip::make_address("127.0.0.1"), port});
+    socket_.set_option(tcp::no_delay(true));
+  }
+
+  // The status; the body in `body`.
+  int send(bhttp::verb verb, const std::string& target, const std::string& payload,
+           std::string* body = nullptr) {
+    bhttp::request<bhttp::string_body> req{verb, target, 11};
+    req.set(bhttp::field::host, "127.0.0.1");
+    if (!bearer_.empty()) req.set(bhttp::field::authorization, "Bearer " + bearer_);
+    if (!payload.empty()) req.set(bhttp::field::content_type, "application/json");
+    req.body() = payload;
+    req.keep_alive(true);
+    req.prepare_payload();
+    bhttp::write(socket_, req);
+    bhttp::response_parser<bhttp::string_body> parser;
+    parser.body_limit(16 << 20);
+    bhttp::read(socket_, buffer_, parser);
+    if (body) *body = parser.get().body();
+    return parser.get().result_int();
+  }
+
+ private:
+  asio::io_context io_;
+  tcp::socket socket_;
+  beast::flat_buffer buffer_;
+  std::string bearer_;
+};
+
+// One request a client makes: its method, target and body.
+struct Job {
+  bhttp::verb verb;
+  std::string target;
+  std::string body;
+};
+
+// `clients` threads, each with its own connection and its team's token (client c is of team
+// c % teams), work through their team's jobs, each job once; returns each request's
+// latency and the requests not answered 200. Bounded: when the jobs are done, so are the
+// threads.
+Latencies load(unsigned short port, const std::vector<std::string>& tokens, int clients,
+               const std::vector<std::vector<Job>>& jobs) {
+  std::vector<std::atomic<std::size_t>> next(jobs.size());
+  std::vector<Latencies> per(clients);
+  std::vector<std::thread> threads;
+  for (int c = 0; c < clients; ++c) {
+    threads.emplace_back([&, c] {
+      const std::size_t team = c % tokens.size();
+      LoadClient client(port, tokens[team]);
+      for (std::size_t i = next[team]++; i < jobs[team].size(); i = next[team]++) {
+        const Job& job = jobs[team][i];
+        const auto t0 = Stopwatch::now();
+        const bool ok = client.send(job.verb, job.target, job.body) == 200;
+        per[c].ms.push_back(
+            std::chrono::duration<double, std::milli>(Stopwatch::now() - t0).count());
+        if (!ok) ++per[c].failures;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  Latencies all;
+  for (auto& p : per) {
+    all.ms.insert(all.ms.end(), p.ms.begin(), p.ms.end());
+    all.failures += p.failures;
+  }
+  return all;
+}
+
+std::int64_t count(Database& db, const std::string& sql) {
+  auto st = db.prepare(sql);
+  st.step();
+  return st.integer(0);
+}
+
+std::string url_encode(const std::string& s) {
+  std::string out;
+  for (unsigned char ch : s) {
+    if (std::isalnum(ch) || ch == '-' || ch == '_' || ch == '.') {
+      out += static_cast<char>(ch);
+    } else {
+      char hex[4];
+      std::snprintf(hex, sizeof hex, "%%%02X", ch);
+      out += hex;
+    }
+  }
+  return out;
+}
+
+// The first 20 pages of each team's inbox: a client asks for the first page or one further on.
+std::vector<std::vector<std::string>> cursors(Engine& engine, const std::vector<User>& users) {
+  std::vector<std::vector<std::string>> out;
+  for (const User& u : users) {
+    std::vector<std::string> team{""};
+    WorkItemQuery q;
+    q.inbox = "caseworker";
+    while (team.size() < 20) {
+      const auto page = engine.work_items.query(q, u);
+      if (!page.next_cursor) break;
+      team.push_back(*page.next_cursor);
+      q.cursor = page.next_cursor;
+    }
+    out.push_back(std::move(team));
+  }
+  return out;
+}
+
+}  // namespace
+
+bool http_figures(const std::filesystem::path& dir, const HttpLoadSize& size) {
+  if (!std::filesystem::exists(dir / "procedures")) {
+    std::filesystem::copy(std::filesystem::path(CASEKIT_DEFAULT_HOME) / "procedures",
+                          dir / "procedures", std::filesystem::copy_options::recursive);
+  }
+  std::ofstream(dir / "procedures" / "bench_call.lua") << kCallProcedure;
+  std::filesystem::remove(dir / "http.db");
+  SimulatedClock clock(parse_instant("2026-11-20T09:00:00Z"));
+  Database db(dir / "http.db", OpenMode::create);
+  db.set_clock(&clock);
+  migrate(db);
+  Engine engine(db, clock, Home{dir});
+  ProcedureRuntime runtime(engine);
+
+  // The store: 1,000 casegroups as the phase-2 transition writes them, then the instances,
+  // each waiting on its work item, the teams in turn.
+  const auto setup0 = Stopwatch::now();
+  {
+    std::stringstream extract;
+    generate_dw_extract(extract, {1000, 1, 0.0, "2026-11-20"});
+    plain_transition(engine, extract);
+  }
+  const std::int64_t casegroups = count(db, "SELECT count(*) FROM casegroups");
+  const std::vector<std::string> teams = engine.users.teams();
+  // The transition made work items of its own; ours come after them.
+  const Id first_item = count(db, "SELECT IFNULL(max(id), 0) FROM work_items") + 1;
+  const int total_items = size.items + 2 * size.completions;
+  for (int done = 0; done < total_items;) {
+    Transaction tx(db);
+    const int batch = std::min(10'000, total_items - done);
+    for (int i = 0; i < batch; ++i, ++done) {
+      runtime.create("bench_call", 1 + done % casegroups,
+                     {{"due", std::to_string(done % 90)}, {"team", teams[done % teams.size()]}},
+                     "bench");
+    }
+    tx.commit();
+    runtime.drain();
+  }
+  std::vector<User> users;
+  for (const auto& team : teams) {
+    std::string name = "bench_" + team;
+    std::replace(name.begin(), name.end(), ' ', '_');
+    users.push_back(engine.users.add(name, "caseworker", team));
+    engine.accounts.set_password(name, kPassword);
+  }
+  const std::int64_t open_items =
+      count(db, "SELECT count(*) FROM work_items WHERE status = 'open'");
+  const auto pages = cursors(engine, users);
+  std::printf("\n### HTTP API under load\n\n");
+  std::printf(
+      "%lld open work items across %zu teams (set up in %.0f s), %d clients on loopback in "
+      "%zu teams, %d inbox pages read and %d items completed each way.\n\n",
+      static_cast<long long>(open_items), teams.size(),
+      std::chrono::duration<double>(Stopwatch::now() - setup0).count(), size.clients, teams.size(),
+      size.listings, size.completions);
+  std::fflush(stdout);
+
+  // Direct, before the server starts: this thread has the engine to itself.
+  Latencies direct_list;
+  for (int i = 0; i < size.listings; ++i) {
+    const std::size_t team = i % users.size();
+    WorkItemQuery q;
+    q.inbox = "caseworker";
+    const std::string& cursor = pages[team][i % pages[team].size()];
+    if (!cursor.empty()) q.cursor = cursor;
+    const auto t0 = Stopwatch::now();
+    engine.work_items.query(q, users[team]);
+    direct_list.ms.push_back(
+        std::chrono::duration<double, std::milli>(Stopwatch::now() - t0).count());
+  }
+  // The items after the first size.items are completed: the next completions directly, as
+  // many again over HTTP. The first size.items stay open for the listing. Each completer is
+  // a caseworker of the item's team.
+  const auto completer = [&](Id item) { return users[(item - first_item) % users.size()]; };
+  const auto d0 = Stopwatch::now();
+  for (int i = 0; i < size.completions; ++i) {
+    const Id item = first_item + size.items + i;
+    runtime.complete_task(item, "done", {}, completer(item).name);
+  }
+  const double direct_rate =
+      size.completions / std::chrono::duration<double>(Stopwatch::now() - d0).count();
+
+  asio::io_context io;
+  http::ServiceOptions options;
+  options.listen = "127.0.0.1:0";
+  http::Service service(io, engine, runtime, options);
+  service.start();
+  const unsigned short port = service.local_endpoint().port();
+  std::thread loop([&] { io.run(); });
+
+  std::vector<std::string> tokens;
+  for (const User& u : users) {
+    LoadClient c(port, "");
+    std::string body;
+    const nlohmann::json login = {{"name", u.name}, {"password", kPassword}, {"bearer", true}};
+    if (c.send(bhttp::verb::post, "/api/v1/login", login.dump(), &body) != 200) {
+      std::fprintf(stderr, "bench: login failed: %s\n", body.c_str());
+      std::exit(1);
+    }
+    tokens.push_back(nlohmann::json::parse(body)["token"]);
+  }
+
+  // Each team's clients read its inbox's pages, and complete its items.
+  std::vector<std::vector<Job>> listings(users.size()), completions(users.size());
+  for (int i = 0; i < size.listings; ++i) {
+    const std::size_t team = i % users.size();
+    const std::string& cursor = pages[team][i % pages[team].size()];
+    listings[team].push_back({bhttp::verb::get,
+                              "/api/v1/work-items?inbox=caseworker" +
+                                  (cursor.empty() ? "" : "&cursor=" + url_encode(cursor)),
+                              ""});
+  }
+  const Id first_http = first_item + size.items + size.completions;
+  for (Id item = first_http; item < first_http + size.completions; ++item) {
+    const std::size_t team = (item - first_item) % users.size();
+    completions[team].push_back({bhttp::verb::post,
+                                 "/api/v1/work-items/" + std::to_string(item) + "/complete",
+                                 R"({"outcome":"done"})"});
+  }
+  auto http_list = load(port, tokens, size.clients, listings);
+  const auto h0 = Stopwatch::now();
+  auto http_complete = load(port, tokens, size.clients, completions);
+  const double http_rate =
+      size.completions / std::chrono::duration<double>(Stopwatch::now() - h0).count();
+  asio::post(io, [&] { service.stop(); });
+  loop.join();
+
+  // Nothing lost or doubled: each item completed once, by its request, and its instance with it.
+  const std::int64_t completed_items =
+      count(db, "SELECT count(*) FROM work_items WHERE status = 'completed'");
+  const std::int64_t completed_instances =
+      count(db, "SELECT count(*) FROM instances WHERE status = 'completed'");
+  const std::int64_t expected = 2 * static_cast<std::int64_t>(size.completions);
+  const bool exact = completed_items == expected && completed_instances == expected &&
+                     http_list.failures + http_complete.failures == 0;
+
+  const double list_p99 = http_list.percentile(0.99);
+  std::printf(
+      "| measure | HTTP p50 | HTTP p99 | direct p50 | direct p99 | p99 HTTP / direct | target "
+      "|\n|---|---|---|---|---|---|---|\n");
+  std::printf(
+      "| inbox listing (a page of 50, by due date, for the user's team) | %.2f ms | "
+      "%.2f ms | %.3f ms | %.3f ms | %.0fx | p99 < 50 ms %s |\n",
+      http_list.percentile(0.5), list_p99, direct_list.percentile(0.5),
+      direct_list.percentile(0.99), list_p99 / std::max(direct_list.percentile(0.99), 1e-6),
+      list_p99 < 50 ? "(met)" : "(MISSED)");
+  std::printf("\n| measure | HTTP | direct | HTTP / direct | target |\n|---|---|---|---|---|\n");
+  std::printf(
+      "| work items completed, each resuming its instance | %.0f /s | %.0f /s | %.2fx | >= "
+      "500/s %s |\n",
+      http_rate, direct_rate, http_rate / direct_rate, http_rate >= 500 ? "(met)" : "(MISSED)");
+  std::printf(
+      "| items and instances completed, failed requests | %lld, %lld, %lld | %lld, %lld, 0 %s "
+      "| | |\n",
+      static_cast<long long>(completed_items), static_cast<long long>(completed_instances),
+      static_cast<long long>(http_list.failures + http_complete.failures),
+      static_cast<long long>(expected), static_cast<long long>(expected),
+      exact ? "(met)" : "(MISSED)");
+  std::fflush(stdout);
+  return exact && list_p99 < 50 && http_rate >= 500;
+}
+
+}  // namespace casekit::bench

@@ -1,0 +1,23 @@
+// The HTTP API under load (`casekit_bench http`, and part of `make bench`): a store of
+// `items` open work items spread over the six owner teams (each an instance waiting on
+// task.await, on an SR its team owns), and `clients` concurrent keep-alive clients on
+// loopback, each signed in as a caseworker of one team, listing their inbox and completing
+// items. Prints the listing latencies and the completion rate beside the same engine calls
+// (the same SQL) made directly in the same run, and checks that nothing was lost or doubled.
+#pragma once
+
+#include <filesystem>
+
+namespace casekit::bench {
+
+struct HttpLoadSize {
+  int items = 100'000;  // open, and left open: the listing reads among them
+  int clients = 200;
+  int listings = 20'000;     // inbox pages read over HTTP; as many directly
+  int completions = 10'000;  // completed over HTTP; as many again directly
+};
+
+// Returns false when a target is missed or a check failed (both are printed).
+bool http_figures(const std::filesystem::path& dir, const HttpLoadSize& size);
+
+}  // namespace casekit::bench
