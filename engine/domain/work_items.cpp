@@ -298,8 +298,8 @@ WorkItemPage WorkItems::query(const WorkItemQuery& q, const User& user) {
     }
     if (in.empty()) return {};
     where += " AND inbox IN (" + in + ")";
-    if (user.team) add("(team IS NULL OR team = ?)", user.team);
   }
+  const std::optional<std::string> team = user.role == "operator" ? std::nullopt : user.team;
   if (q.inbox) add("inbox = ?", q.inbox);
   if (q.kind) add("kind = ?", q.kind);
   if (q.assignee) {
@@ -314,10 +314,21 @@ WorkItemPage WorkItems::query(const WorkItemQuery& q, const User& user) {
   if (q.overdue)
     add("due_date < ?", format_date(std::chrono::floor<std::chrono::days>(clock_.now())));
 
+  // The total, counted as two equalities on the team rather than one OR, so that each is a
+  // range of the (status, inbox, team) index: the count then reads only the user's team's
+  // entries, not every item of the inbox.
   std::int64_t total = 0;
   {
-    auto st = db_.prepare("SELECT count(*) FROM work_items WHERE " + where);
-    for (std::size_t i = 0; i < values.size(); ++i) st.bind(static_cast<int>(i) + 1, values[i]);
+    auto st = db_.prepare(team ? "SELECT (SELECT count(*) FROM work_items WHERE " + where +
+                                     " AND team = ?) + (SELECT count(*) FROM work_items WHERE " +
+                                     where + " AND team IS NULL)"
+                               : "SELECT count(*) FROM work_items WHERE " + where);
+    int i = 0;
+    for (const auto& v : values) st.bind(++i, v);
+    if (team) {
+      st.bind(++i, team);
+      for (const auto& v : values) st.bind(++i, v);
+    }
     st.step();
     total = st.integer(0);
   }
@@ -342,10 +353,26 @@ WorkItemPage WorkItems::query(const WorkItemQuery& q, const User& user) {
     }
     values.push_back(after);
   }
-  auto st = db_.prepare(kWorkItemRow.select("FROM work_items WHERE " + where + " ORDER BY " +
-                                            (by_due ? due_key + ", id" : std::string("id")) +
-                                            " LIMIT " + std::to_string(q.limit + 1)));
-  for (std::size_t i = 0; i < values.size(); ++i) st.bind(static_cast<int>(i) + 1, values[i]);
+  // One more than a page, to know whether another follows. For a user with a team, the
+  // page of their team's items and the page of items with no team are each read in order
+  // from an index range, and merged: an OR would walk every item of the inbox.
+  const std::string order = " ORDER BY " + (by_due ? due_key + ", id" : std::string("id")) +
+                            " LIMIT " + std::to_string(q.limit + 1);
+  const auto ordered = [&](const std::string& condition) {
+    return "SELECT * FROM (" + kWorkItemRow.select("FROM work_items WHERE " + where + condition) +
+           order + ")";
+  };
+  auto st = db_.prepare(team ? "SELECT * FROM (" + ordered(" AND team = ?") + " UNION ALL " +
+                                   ordered(" AND team IS NULL") + ")" + order
+                             : kWorkItemRow.select("FROM work_items WHERE " + where) + order);
+  {
+    int i = 0;
+    for (const auto& v : values) st.bind(++i, v);
+    if (team) {
+      st.bind(++i, team);
+      for (const auto& v : values) st.bind(++i, v);
+    }
+  }
   WorkItemPage page;
   page.total = total;
   while (st.step()) page.items.push_back(kWorkItemRow.read(st));

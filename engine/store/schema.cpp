@@ -667,7 +667,7 @@ UPDATE work_items SET
  WHERE sr_id IS NOT NULL;
 UPDATE work_items SET team = NULL WHERE team = '';
 CREATE INDEX work_items_listing ON work_items(status, inbox, IFNULL(due_date, '9999-12-31'), id);
-CREATE INDEX work_items_team ON work_items(status, inbox, team);
+CREATE INDEX work_items_team ON work_items(status, inbox, team, IFNULL(due_date, '9999-12-31'), id);
 
 ALTER TABLE sessions ADD COLUMN last_seen_at TEXT;
 UPDATE sessions SET last_seen_at = created_at;
