@@ -206,7 +206,7 @@ WorkItem WorkItems::complete(Id id, const std::string& outcome,
   const std::string what = item_name(id);
   require_open(item);
   const User user = users_.require(user_name);
-  if (auto why = refusal_to_work(item, user); !why.empty()) throw Error(ErrorCode::forbidden, why);
+  require_may_work(item, user);
   if (item.assignee && !iequals(*item.assignee, user.name)) {
     throw Error(ErrorCode::conflict, what + " is claimed by " + *item.assignee +
                                          "; they or a team leader must release it first");
@@ -263,6 +263,10 @@ std::string WorkItems::refusal_to_work(const WorkItem& item, const User& user) c
   return {};
 }
 
+void WorkItems::require_may_work(const WorkItem& item, const User& user) const {
+  if (auto why = refusal_to_work(item, user); !why.empty()) throw Error(ErrorCode::forbidden, why);
+}
+
 WorkItem WorkItems::get_for(Id id, const User& user) {
   WorkItem item = get(id);
   if (!refusal_to_see(item, user).empty()) throw Error(ErrorCode::not_found, "no " + item_name(id));
@@ -311,11 +315,20 @@ WorkItemPage WorkItems::query(const WorkItemQuery& q, const User& user) {
   }
   if (q.casegroup) add("casegroup_id = CAST(? AS INTEGER)", std::to_string(*q.casegroup));
   if (q.sr) add("sr_id = CAST(? AS INTEGER)", std::to_string(*q.sr));
-  if (q.overdue)
-    add("due_date < ?", format_date(std::chrono::floor<std::chrono::days>(clock_.now())));
+  if (q.overdue) add("due_date < ?", format_date(clock_.today()));
 
+  // With a team, each statement below asks twice, once for the team's items and once for
+  // those with no team: the filters' values, the team, the filters' values again.
+  const auto bind = [&](Statement& st) {
+    int i = 0;
+    for (const auto& v : values) st.bind(++i, v);
+    if (team) {
+      st.bind(++i, team);
+      for (const auto& v : values) st.bind(++i, v);
+    }
+  };
   // The total, counted as two equalities on the team rather than one OR, so that each is a
-  // range of the (status, inbox, team) index: the count then reads only the user's team's
+  // range of the (status, inbox, team, ...) index: the count then reads only the user's team's
   // entries, not every item of the inbox.
   std::int64_t total = 0;
   {
@@ -323,12 +336,7 @@ WorkItemPage WorkItems::query(const WorkItemQuery& q, const User& user) {
                                      " AND team = ?) + (SELECT count(*) FROM work_items WHERE " +
                                      where + " AND team IS NULL)"
                                : "SELECT count(*) FROM work_items WHERE " + where);
-    int i = 0;
-    for (const auto& v : values) st.bind(++i, v);
-    if (team) {
-      st.bind(++i, team);
-      for (const auto& v : values) st.bind(++i, v);
-    }
+    bind(st);
     st.step();
     total = st.integer(0);
   }
@@ -365,14 +373,7 @@ WorkItemPage WorkItems::query(const WorkItemQuery& q, const User& user) {
   auto st = db_.prepare(team ? "SELECT * FROM (" + ordered(" AND team = ?") + " UNION ALL " +
                                    ordered(" AND team IS NULL") + ")" + order
                              : kWorkItemRow.select("FROM work_items WHERE " + where) + order);
-  {
-    int i = 0;
-    for (const auto& v : values) st.bind(++i, v);
-    if (team) {
-      st.bind(++i, team);
-      for (const auto& v : values) st.bind(++i, v);
-    }
-  }
+  bind(st);
   WorkItemPage page;
   page.total = total;
   while (st.step()) page.items.push_back(kWorkItemRow.read(st));
@@ -389,7 +390,7 @@ WorkItem WorkItems::claim(Id id, const std::string& user_name) {
   const WorkItem item = get(id);
   const User user = users_.require(user_name);
   require_open(item);
-  if (auto why = refusal_to_work(item, user); !why.empty()) throw Error(ErrorCode::forbidden, why);
+  require_may_work(item, user);
   if (item.assignee && iequals(*item.assignee, user.name)) return item;
   if (item.assignee) {
     throw Error(ErrorCode::conflict, item_name(id) + " is claimed by " + *item.assignee);
@@ -404,7 +405,7 @@ WorkItem WorkItems::release(Id id, const std::string& user_name) {
   const WorkItem item = get(id);
   const User user = users_.require(user_name);
   require_open(item);
-  if (auto why = refusal_to_work(item, user); !why.empty()) throw Error(ErrorCode::forbidden, why);
+  require_may_work(item, user);
   if (!item.assignee) return item;
   if (!iequals(*item.assignee, user.name) && user.role != "team_leader") {
     throw Error(ErrorCode::forbidden, item_name(id) + " is claimed by " + *item.assignee +
@@ -423,9 +424,9 @@ WorkItem WorkItems::assign(Id id, const std::string& to,
     throw Error(ErrorCode::forbidden,
                 "only a team leader assigns work; " + giver.name + " is a " + giver.role);
   }
-  if (auto why = refusal_to_work(item, giver); !why.empty()) throw Error(ErrorCode::forbidden, why);
+  require_may_work(item, giver);
   const User taker = users_.require(to);
-  if (auto why = refusal_to_work(item, taker); !why.empty()) throw Error(ErrorCode::forbidden, why);
+  require_may_work(item, taker);
   if (giver.team && taker.team != giver.team) {
     throw Error(ErrorCode::forbidden,
                 taker.name + " is not in " + giver.name + "'s team " + *giver.team);

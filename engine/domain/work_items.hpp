@@ -124,6 +124,8 @@ class WorkItems {
   // works across teams). The CLI, HTTP and scripts all ask these.
   std::string refusal_to_see(const WorkItem& item, const User& user) const;
   std::string refusal_to_work(const WorkItem& item, const User& user) const;
+  // The same, as a forbidden error when they may not.
+  void require_may_work(const WorkItem& item, const User& user) const;
   // The item, if `user` may see it; not_found otherwise, so that ids do not leak.
   WorkItem get_for(Id id, const User& user);
   // A page of the items `user` may see, with the total that match.

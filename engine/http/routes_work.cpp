@@ -11,7 +11,7 @@ namespace casekit::http {
 namespace {
 
 std::string today(const Clock& clock) {
-  return format_date(std::chrono::floor<std::chrono::days>(clock.now()));
+  return format_date(clock.today());
 }
 
 // The required fields of each outcome, spelt out: those every outcome needs and its own.
@@ -53,23 +53,26 @@ nlohmann::json item_json(const WorkItem& w, const std::string& today) {
           {"completed_at", or_null(w.completed_at)}};
 }
 
-Id path_id(const Call& call) {
-  const std::string& text = call.params.at("id");
-  Id value = 0;
+// Text that is all digits and above 0, as a number.
+std::optional<std::int64_t> positive(const std::string& text) {
+  std::int64_t value = 0;
   const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc() || end != text.data() + text.size() || value <= 0) {
-    throw Error(ErrorCode::not_found, "no work item '" + text + "'");
-  }
+  if (ec != std::errc() || end != text.data() + text.size() || value <= 0) return std::nullopt;
   return value;
 }
 
+// A path's {id}: one that is not a number is an item that does not exist.
+Id path_id(const Call& call) {
+  const std::string& text = call.params.at("id");
+  const auto id = positive(text);
+  if (!id) throw Error(ErrorCode::not_found, "no work item '" + text + "'");
+  return *id;
+}
+
 std::int64_t whole_number(const std::string& name, const std::string& text) {
-  std::int64_t value = 0;
-  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc() || end != text.data() + text.size() || value <= 0) {
-    throw Error(ErrorCode::bad_argument, name + " must be a whole number above 0");
-  }
-  return value;
+  const auto value = positive(text);
+  if (!value) throw Error(ErrorCode::bad_argument, name + " must be a whole number above 0");
+  return *value;
 }
 
 // Names in a body are never who acts: the signed-in user is. A body that says otherwise is
