@@ -348,3 +348,66 @@ TEST_CASE("text bound unowned is stored as it was, and a missing value as NULL")
   CHECK(st.text(1) == "some");
   CHECK(st.integer(2) == 1);
 }
+
+namespace casekit::test {
+namespace {
+
+// The counts the triggers keep, and the same counted from the items, as text to compare.
+std::pair<std::string, std::string> kept_and_counted(Database& db) {
+  const auto rows = [&](const std::string& sql) {
+    std::string out;
+    auto st = db.prepare(sql);
+    while (st.step()) {
+      out += st.text(0) + "|" + st.text(1) + "|" + st.text(2) + "|" + st.text(3) + "\n";
+    }
+    return out;
+  };
+  return {rows("SELECT status, inbox, team, n FROM work_item_counts WHERE n > 0 ORDER BY 1, 2, 3"),
+          rows("SELECT status, inbox, IFNULL(team, ''), count(*) FROM work_items "
+               "GROUP BY 1, 2, 3 ORDER BY 1, 2, 3")};
+}
+
+}  // namespace
+
+TEST_CASE("work item counts are filled by the migration and kept by every change") {
+  TempDir dir;
+  SimulatedClock clock(parse_instant("2026-11-20T09:00:00Z"));
+  Database db(dir.path() / "x.db", OpenMode::create);
+  db.set_clock(&clock);
+  migrate(db, 15);
+  const auto add = [&](const std::string& inbox, const std::string& team) {
+    db.prepare(
+          "INSERT INTO work_items (inbox, kind, title, outcomes, team, created_at) "
+          "VALUES (?1, 'task', 'T', '[\"done\"]', NULLIF(?2, ''), 'then')")
+        .bind_all(inbox, team)
+        .run();
+  };
+  for (int i = 0; i < 5; ++i) add("caseworker", i % 2 ? "Arrears" : "Enforcement");
+  add("team_leader", "");
+  migrate(db);
+  auto [kept, counted] = kept_and_counted(db);
+  CHECK(kept == counted);
+  CHECK(counted.find("open|caseworker|Arrears|2\n") != std::string::npos);
+
+  add("caseworker", "Arrears");
+  add("team_leader", "");
+  db.exec("UPDATE work_items SET status = 'completed' WHERE id = 1");
+  db.exec("UPDATE work_items SET status = 'cancelled', assignee = 'x' WHERE id = 2");
+  db.exec("UPDATE work_items SET assignee = 'y' WHERE id = 3");  // no count changes
+  db.exec("UPDATE work_items SET team = NULL WHERE id = 4");
+  db.exec("UPDATE work_items SET inbox = 'team_leader', team = 'Arrears' WHERE id = 5");
+  db.exec("DELETE FROM work_items WHERE id = 6");
+  std::tie(kept, counted) = kept_and_counted(db);
+  CHECK(kept == counted);
+  CHECK(counted.find("completed|caseworker|Enforcement|1\n") != std::string::npos);
+
+  // A change rolled back leaves the counts as they were.
+  {
+    Transaction tx(db);
+    db.exec("UPDATE work_items SET status = 'completed'");
+  }
+  std::tie(kept, counted) = kept_and_counted(db);
+  CHECK(kept == counted);
+}
+
+}  // namespace casekit::test

@@ -680,6 +680,41 @@ CREATE TABLE login_throttle (
 );
 )sql";
 
+// How many work items each (status, inbox, team) holds, kept by triggers in the same
+// transaction as the change (issue 33): an inbox's total is then one row, not a count over
+// every item of the user's team, and badges can be polled for nothing. A NULL team is ''
+// here, so that the key is a plain primary key.
+constexpr const char* kV16 = R"sql(
+CREATE TABLE work_item_counts (
+  status TEXT NOT NULL,
+  inbox  TEXT NOT NULL,
+  team   TEXT NOT NULL,
+  n      INTEGER NOT NULL CHECK (n >= 0),
+  PRIMARY KEY (status, inbox, team)
+) WITHOUT ROWID;
+INSERT INTO work_item_counts (status, inbox, team, n)
+  SELECT status, inbox, IFNULL(team, ''), count(*) FROM work_items GROUP BY 1, 2, 3;
+
+CREATE TRIGGER work_item_counts_insert AFTER INSERT ON work_items BEGIN
+  INSERT INTO work_item_counts (status, inbox, team, n)
+    VALUES (NEW.status, NEW.inbox, IFNULL(NEW.team, ''), 1)
+    ON CONFLICT DO UPDATE SET n = n + 1;
+END;
+CREATE TRIGGER work_item_counts_delete AFTER DELETE ON work_items BEGIN
+  UPDATE work_item_counts SET n = n - 1
+    WHERE status = OLD.status AND inbox = OLD.inbox AND team = IFNULL(OLD.team, '');
+END;
+CREATE TRIGGER work_item_counts_update AFTER UPDATE OF status, inbox, team ON work_items
+  WHEN OLD.status IS NOT NEW.status OR OLD.inbox IS NOT NEW.inbox OR OLD.team IS NOT NEW.team
+BEGIN
+  UPDATE work_item_counts SET n = n - 1
+    WHERE status = OLD.status AND inbox = OLD.inbox AND team = IFNULL(OLD.team, '');
+  INSERT INTO work_item_counts (status, inbox, team, n)
+    VALUES (NEW.status, NEW.inbox, IFNULL(NEW.team, ''), 1)
+    ON CONFLICT DO UPDATE SET n = n + 1;
+END;
+)sql";
+
 const std::vector<Migration>& migrations() {
   static const std::vector<Migration> all = {
       {1, "domain model", kV1},
@@ -697,6 +732,7 @@ const std::vector<Migration>& migrations() {
       {13, "waits on signals", "", signal_waits},
       {14, "accounts and sessions", kV14},
       {15, "work item teams, idle sessions, login throttle", kV15},
+      {16, "work item counts", kV16},
   };
   return all;
 }
@@ -706,11 +742,12 @@ const std::vector<Migration>& migrations() {
 // it did, and auditing it would double the cost of every command; dw_rows only says which
 // extract rows were seen, and what they became is audited where it was written), and the
 // secrets of accounts (a password or session token hash has no place in a copied history:
-// the change that matters, a password set, is audited on users as password_changed_at).
+// the change that matters, a password set, is audited on users as password_changed_at), and
+// work_item_counts, which triggers derive from work_items.
 bool audited(const std::string& table) {
   static const std::set<std::string, std::less<>> kUnaudited = {
-      "audit",   "settings",         "procedure_sources", "instances",     "instance_history",
-      "dw_rows", "user_credentials", "sessions",          "login_throttle"};
+      "audit",   "settings",         "procedure_sources", "instances",      "instance_history",
+      "dw_rows", "user_credentials", "sessions",          "login_throttle", "work_item_counts"};
   return !kUnaudited.contains(table) && table.rfind("sqlite_", 0) != 0;
 }
 

@@ -333,12 +333,14 @@ int main(int argc, char** argv) {
   if (!mkdtemp(tmpl)) return 1;
   const std::filesystem::path dir = tmpl;
   if (only == "http") {
-    // casekit_bench http [ITEMS [CLIENTS [LISTINGS [COMPLETIONS]]]]: a smaller run to try it.
+    // casekit_bench http [ITEMS [CLIENTS [LISTINGS [COMPLETIONS [SECONDS]]]]]: a smaller run
+    // to try it (SECONDS: how long each paced run lasts).
     bench::HttpLoadSize size;
     if (argc > 2) size.items = std::atoi(argv[2]);
     if (argc > 3) size.clients = std::atoi(argv[3]);
     if (argc > 4) size.listings = std::atoi(argv[4]);
     if (argc > 5) size.completions = std::atoi(argv[5]);
+    if (argc > 6) size.seconds = std::atof(argv[6]);
     const bool ok = bench::http_figures(dir, size);
     std::filesystem::remove_all(dir);
     return ok ? 0 : 1;
