@@ -14,7 +14,7 @@ struct Claim {
   Id instance = 0;
 
   Claim() {
-    d.engine.users.add("carl", "caseworker");
+    d.engine.users.add("carl", "caseworker", std::string("Arrears"));
     NewServiceRequest r;
     r.process = "Arrears";
     r.area = "Arrears Management";
@@ -102,7 +102,7 @@ TEST_CASE("direct payment claim: the SR must be an Action Missed Payment SR of t
   DurableEngine d;
   const Family ours = d.family("CSA-0000001");
   const Family theirs = d.family("CSA-0000002");
-  d.engine.users.add("carl", "caseworker");
+  d.engine.users.add("carl", "caseworker", std::string("Arrears"));
   NewServiceRequest r;
   r.process = "Arrears";
   r.area = "Arrears Management";

@@ -711,6 +711,13 @@ TEST_CASE("http: work items are listed for whoever may work them, a page at a ti
   const Client cass = w.login("cass");
   CHECK(cass.get("/api/v1/work-items").body["total"] == 0);
   CHECK(cass.get("/api/v1/work-items/1").status == 404);
+  // Nor does a caseworker in no team: a team's items are for its members.
+  w.on_server([&] { return w.user("nina", "caseworker").id; });
+  const Client nina = w.login("nina");
+  CHECK(nina.get("/api/v1/work-items").body["total"] == 0);
+  CHECK(nina.get("/api/v1/work-items?kind=" + first["kind"].get<std::string>()).body["total"] == 0);
+  CHECK(nina.get("/api/v1/work-items/1").status == 404);
+  CHECK(nina.post("/api/v1/work-items/1/claim").status == 404);
   // An operator sees every item.
   CHECK(w.login("olga").get("/api/v1/work-items").body["total"] == 4);
   CHECK(Client(w.port).get("/api/v1/work-items").status == 401);

@@ -20,8 +20,8 @@ struct Transition {
   DurableEngine d;
 
   Transition() {
-    d.engine.users.add("carl", "caseworker");
-    d.engine.users.add("tina", "team_leader");
+    d.engine.users.add("carl", "caseworker", std::string("Financial Transition"));
+    d.engine.users.add("tina", "team_leader", std::string("Financial Transition"));
   }
 
   DwImportCounts import_text(const std::string& text) {

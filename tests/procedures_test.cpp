@@ -166,9 +166,9 @@ TEST_CASE(
     auto d = std::make_unique<DurableEngine>(options);
     const auto f = d->family();
     d->procedure("approval", kApproval);
-    d->engine.users.add("carol", "caseworker");
-    d->engine.users.add("tina", "team_leader");
-    d->engine.users.add("tom", "team_leader");
+    d->engine.users.add("carol", "caseworker", std::string("Arrears"));
+    d->engine.users.add("tina", "team_leader", std::string("Arrears"));
+    d->engine.users.add("tom", "team_leader", std::string("Arrears"));
     std::unique_ptr<ProcedureRuntime> fresh;
     auto runtime = [&]() -> ProcedureRuntime& {
       if (!restart_each_step) return d->runtime;
@@ -209,8 +209,8 @@ TEST_CASE("work items check the user's role, the outcome, required fields and th
   DurableEngine d;
   const auto f = d.family();
   d.procedure("approval", kApproval);
-  d.engine.users.add("carol", "caseworker");
-  d.engine.users.add("tina", "team_leader");
+  d.engine.users.add("carol", "caseworker", std::string("Arrears"));
+  d.engine.users.add("tina", "team_leader", std::string("Arrears"));
   const Id id = d.runtime.start("approval", f.casegroup, {}, "carol");
   const auto before = d.dump("instance_history") + d.dump("instances") + d.dump("work_items");
 
@@ -233,7 +233,7 @@ TEST_CASE("work items check the user's role, the outcome, required fields and th
   CHECK_THROWS_WITH(d.runtime.complete_task(2, "approved", {}, "tina"),
                     Catch::Contains("segregation of duties"));
   CHECK(d.instance(id).status == "waiting");
-  d.engine.users.add("tom", "team_leader");
+  d.engine.users.add("tom", "team_leader", std::string("Arrears"));
   d.runtime.complete_task(2, "approved", {}, "tom");
   CHECK(d.instance(id).status == "completed");
   CHECK_THROWS_WITH(d.runtime.complete_task(2, "approved", {}, "tom"),
@@ -733,4 +733,40 @@ return procedure {
   d.advance(24h);
   d.advance(48h);
   CHECK(d.instance(id).result == R"([true,"2026-11-21T09:00:00Z",true,"2026-11-23T09:00:00Z"])");
+}
+
+TEST_CASE("a team's items are for its members, and items with no team for anyone of the role") {
+  DurableEngine d;
+  const auto f = d.family();
+  d.procedure("approval", kApproval);
+  d.procedure("no_team", R"lua(
+return procedure {
+  name = "no_team",
+  run = function(ctx)
+    return task.await{inbox = "caseworker", title = "Anyone's", outcomes = {"done"}}.outcome
+  end,
+}
+)lua");
+  d.engine.users.add("ann", "caseworker", std::string("Arrears"));
+  d.engine.users.add("eva", "caseworker", std::string("Enforcement"));
+  d.engine.users.add("nina", "caseworker");
+  d.runtime.start("approval", f.casegroup, {}, "ann");  // item 1, on an Arrears SR
+  d.runtime.start("no_team", f.casegroup, {}, "ann");   // item 2, on no SR
+  const auto visible = [&](const std::string& name) {
+    std::vector<Id> out;
+    for (const WorkItem& i : d.engine.work_items.query({}, d.engine.users.require(name)).items) {
+      out.push_back(i.id);
+    }
+    return out;
+  };
+  CHECK(visible("ann") == std::vector<Id>{1, 2});
+  CHECK(visible("eva") == std::vector<Id>{2});
+  CHECK(visible("nina") == std::vector<Id>{2});
+  CHECK(d.engine.work_items.query({}, d.engine.users.require("nina")).total == 1);
+  CHECK_THROWS_WITH(d.runtime.complete_task(1, "submitted", {{"journal", "J"}}, "nina"),
+                    "work item 1 belongs to team Arrears, and nina is in no team");
+  CHECK_THROWS_WITH(d.runtime.complete_task(1, "submitted", {{"journal", "J"}}, "eva"),
+                    Catch::Contains("not to eva's team Enforcement"));
+  d.runtime.complete_task(2, "done", {}, "nina");
+  CHECK(d.engine.work_items.get(2).status == "completed");
 }

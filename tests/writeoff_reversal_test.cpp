@@ -19,8 +19,10 @@ struct Reversal {
   Id instance = 0;
 
   Reversal() {
-    for (const char* u : {"carl", "cora"}) d.engine.users.add(u, "caseworker");
-    for (const char* u : {"tina", "tom"}) d.engine.users.add(u, "team_leader");
+    for (const char* u : {"carl", "cora"})
+      d.engine.users.add(u, "caseworker", std::string("Arrears"));
+    for (const char* u : {"tina", "tom"})
+      d.engine.users.add(u, "team_leader", std::string("Arrears"));
     d.engine.ledger.add_due({f.casegroup, f.case_id, "RP", "active", kRpActive, {}, {}});
     d.engine.ledger.add_due({f.casegroup, std::nullopt, "SOS_GB", "active", kSosActive, {}, {}});
     d.engine.ledger.add_charge(f.casegroup, "collection", kCharge);

@@ -34,8 +34,8 @@ printf '\n\033[1m$ cat %s\033[0m\n' "$(ls "$outbox"/*.txt | head -1)"
 cat "$(ls "$outbox"/*.txt | head -1)"
 # The monitor started arrears negotiation (source 000) on each SR it raised. On SR 1 the
 # paying parent says they paid the receiving parent directly (000 step 5).
-step user add carl --role caseworker </dev/null  # no password: the demo works on the CLI
-step user add erin --role caseworker </dev/null
+step user add carl --role caseworker --team Arrears </dev/null  # no password: the demo works on the CLI
+step user add erin --role caseworker --team Enforcement </dev/null
 step task list
 step task complete "$(task_id missed_payment_call first)" --outcome "direct payment claimed" --as carl
 step task complete "$(task_id confirm_direct_payment)" --outcome no_contact --as carl

@@ -256,7 +256,11 @@ std::string WorkItems::refusal_to_work(const WorkItem& item, const User& user) c
     return user.name + " is a " + user.role + "; inbox '" + inbox.name +
            "' needs: " + joined(inbox.roles);
   }
-  if (item.team && user.team && *item.team != *user.team) {
+  if (item.team && !user.team) {
+    return item_name(item.id) + " belongs to team " + *item.team + ", and " + user.name +
+           " is in no team";
+  }
+  if (item.team && *item.team != *user.team) {
     return item_name(item.id) + " belongs to team " + *item.team + ", not to " + user.name +
            "'s team " + *user.team;
   }
@@ -303,7 +307,10 @@ WorkItemPage WorkItems::query(const WorkItemQuery& q, const User& user) {
     if (in.empty()) return {};
     where += " AND inbox IN (" + in + ")";
   }
+  // A team member sees their team's items and those with no team; a user in no team, only
+  // those with no team; an operator, every team's.
   const std::optional<std::string> team = user.role == "operator" ? std::nullopt : user.team;
+  const bool no_team_only = user.role != "operator" && !user.team;
   if (q.inbox) add("inbox = ?", q.inbox);
   if (q.kind) add("kind = ?", q.kind);
   if (q.assignee) {
@@ -335,7 +342,9 @@ WorkItemPage WorkItems::query(const WorkItemQuery& q, const User& user) {
   std::int64_t total = 0;
   if (counted_by_triggers) {
     auto st = db_.prepare("SELECT IFNULL(sum(n), 0) FROM work_item_counts WHERE " + where +
-                          (team ? " AND team IN (?, '')" : ""));
+                          (team           ? " AND team IN (?, '')"
+                           : no_team_only ? " AND team = ''"
+                                          : ""));
     int i = 0;
     for (const auto& v : values) st.bind(++i, v);
     if (team) st.bind(++i, team);
@@ -345,7 +354,8 @@ WorkItemPage WorkItems::query(const WorkItemQuery& q, const User& user) {
     auto st = db_.prepare(team ? "SELECT (SELECT count(*) FROM work_items WHERE " + where +
                                      " AND team = ?) + (SELECT count(*) FROM work_items WHERE " +
                                      where + " AND team IS NULL)"
-                               : "SELECT count(*) FROM work_items WHERE " + where);
+                               : "SELECT count(*) FROM work_items WHERE " + where +
+                                     (no_team_only ? " AND team IS NULL" : ""));
     bind(st);
     st.step();
     total = st.integer(0);
@@ -382,7 +392,9 @@ WorkItemPage WorkItems::query(const WorkItemQuery& q, const User& user) {
   };
   auto st = db_.prepare(team ? "SELECT * FROM (" + ordered(" AND team = ?") + " UNION ALL " +
                                    ordered(" AND team IS NULL") + ")" + order
-                             : kWorkItemRow.select("FROM work_items WHERE " + where) + order);
+                             : kWorkItemRow.select("FROM work_items WHERE " + where +
+                                                   (no_team_only ? " AND team IS NULL" : "")) +
+                                   order);
   bind(st);
   WorkItemPage page;
   page.total = total;

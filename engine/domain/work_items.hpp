@@ -120,8 +120,8 @@ class WorkItems {
 
   // Who may see and who may work an item; empty when they may, else why not. Seeing: an
   // operator sees every item; anyone else, the items of inboxes their role may work. Working:
-  // a role the inbox names, and the item's team unless it has none (a user with no team
-  // works across teams). The CLI, HTTP and scripts all ask these.
+  // a role the inbox names, and membership of the item's team unless it has none (a user in
+  // no team works only items with no team). The CLI, HTTP and scripts all ask these.
   std::string refusal_to_see(const WorkItem& item, const User& user) const;
   std::string refusal_to_work(const WorkItem& item, const User& user) const;
   // The same, as a forbidden error when they may not.

@@ -31,7 +31,7 @@ World& world(Args& a) {
 // ---- driving the world ----------------------------------------------------------------------
 
 int w_user(Args& a) {
-  world(a).engine.users.add(a.string(1, "name"), a.string(2, "role"));
+  world(a).engine.users.add(a.string(1, "name"), a.string(2, "role"), a.opt_string(3, "team"));
   return 0;
 }
 
@@ -324,8 +324,9 @@ end
 // The scenario is not a procedure instance: nothing it calls is journaled, so the replay
 // mode of these functions never matters.
 const lua::Function kFunctions[] = {
-    {"user", entry<w_user>, "t.user(name, role)",
-     "Adds a user with that role, to complete work items as."},
+    {"user", entry<w_user>, "t.user(name, role, team)",
+     "Adds a user with that role, to complete work items as: a member of `team` (an owner "
+     "team of the SR catalogue), who works that team's items and those with no team."},
     {"import", entry<w_import>,
      "t.import{row, \"raw line\", ...} -> {read=, transitioned=, exceptions=, duplicates=, "
      "failed=}",

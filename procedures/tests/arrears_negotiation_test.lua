@@ -9,7 +9,7 @@
 local function family(t, o)
   o = o or {}
   local n = #case.list {} -- scenarios that need several families number them
-  if n == 0 then t.user("carl", "caseworker") end
+  if n == 0 then t.user("carl", "caseworker", "Arrears") end
   local pp = case.create_client {
     name = "Sam Payer", nino = string.format("AB%02d0000A", n),
     employment_status = o.employment_status == nil and "employed" or o.employment_status or nil,

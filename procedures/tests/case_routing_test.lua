@@ -5,8 +5,9 @@
 -- An enforcement casegroup (region E&W unless given) with one receiving parent owed 5,000.00.
 local function enforcement_case(t, o)
   o = o or {}
-  t.user("erin", "caseworker")
-  t.user("tina", "team_leader")
+  t.user("erin", "caseworker", "Enforcement")
+  t.user("tina", "team_leader", "Enforcement")
+  t.user("anna", "caseworker", "Arrears")  -- works the child arrears negotiations
   local pp = case.create_client { name = "Pat Payer", nino = "CD000000A",
     address = { line1 = "1 Mill Lane", postcode = "M1 1AA", status = o.address or "confirmed" } }
   local rp = case.create_client { name = "Robin Receiver", nino = "CD000001A",
@@ -492,7 +493,7 @@ scenario("clear artefacts, case not in enforcement: not authorised, nothing clea
   t.refuses(function()
     t.complete { kind = "approval", outcome = "approved", as = "tina" }
   end, "segregation of duties")
-  t.user("tom", "team_leader")
+  t.user("tom", "team_leader", "Enforcement")
   t.complete { kind = "approval", outcome = "rejected", as = "tom",
                fields = { reasons = "the charging order is still needed" } }
   t.eq(old.resolution_code, "Rejected")
@@ -538,7 +539,7 @@ end
 -- The caseworker agrees 20 monthly collections of 250.00 from 2026-12-01 in the child
 -- arrears negotiation, and its letters go out: the Action Missed Payment SR closes.
 local function agree_schedule(t)
-  t.complete { kind = "negotiate_schedule", outcome = "agreed", as = "erin",
+  t.complete { kind = "negotiate_schedule", outcome = "agreed", as = "anna",
                fields = { amount_per_period = "25000", frequency = "monthly",
                           first_collection_date = "2026-12-01", schedule_acceptable = "yes",
                           ogm = "0" } }
@@ -603,9 +604,9 @@ end)
 scenario("negotiation unsuccessful: no LO update, the next action is decided again", function(t)
   local cg = enforcement_case(t)
   local id, negotiation, amp = negotiation_decision(t, cg)
-  t.complete { kind = "negotiate_schedule", outcome = "refused", as = "erin" }
+  t.complete { kind = "negotiate_schedule", outcome = "refused", as = "anna" }
   t.complete { kind = "negotiation_unsuccessful", outcome = "Refusal to pay - Missed Initial Payment",
-               as = "erin" }
+               as = "anna" }
   t.eq(amp.status, "Closed")
   t.eq(negotiation.sub_status, "Complete")
   t.eq(negotiation:field("negotiation_successful"), "no")
@@ -720,7 +721,7 @@ end)
 
 scenario("CMEL9271: not by its author; rejected, amended and signed off by another team leader", function(t)
   local cg = enforcement_case(t)
-  t.user("tom", "team_leader")
+  t.user("tom", "team_leader", "Enforcement")
   local lo = power(cg, "Liability Order")
   start(t, cg)
   t.complete { kind = "decide_next_action", outcome = "Cancel Enforcement Action", as = "tina",

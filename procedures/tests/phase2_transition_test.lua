@@ -131,7 +131,7 @@ scenario("both parents are told the values added", function(t)
 end)
 
 scenario("write-off requested, arrears still owed: an SR and a work item, then negotiation", function(t)
-  t.user("carl", "caseworker")
+  t.user("carl", "caseworker", "Financial Transition")
   t.import { row("CSA-0000010", function(r) r.receiving_parents[1].writeoff_requested = true end) }
   local cg = case.find { csa_ref = "CSA-0000010" }
   local investigation = open_srs(cg, "Investigate write off request")[1]
@@ -225,7 +225,7 @@ scenario("CIS: receiving parents verified as applicant, the paying parent as oth
 end)
 
 scenario("CIS refuses a verification: the step stays pending; dues and letters do not wait", function(t)
-  t.user("carl", "caseworker")
+  t.user("carl", "caseworker", "Financial Transition")
   t.cis_fail("verify", "CIS is down for maintenance")
   t.import { row("CSA-0000017") }
   local cg = case.find { csa_ref = "CSA-0000017" }
@@ -264,7 +264,7 @@ scenario("CIS benefit details where required: the paying parent on benefit or pa
   t.eq(setup:steps()[7].name, "Retrieve paying parent benefit details from CIS")
   t.eq(setup:steps()[7].status, "done")
   t.eq(cg.paying_parent.benefit_status, "JSA")
-  t.user("carl", "caseworker")
+  t.user("carl", "caseworker", "Financial Transition")
   t.cis_fail("benefit_details", "no CIS record")
   t.import { row("CSA-0000019", function(r)
     r.method_of_payment = "DFB"
@@ -278,7 +278,7 @@ scenario("CIS benefit details where required: the paying parent on benefit or pa
 end)
 
 scenario("write-off confirmed by the receiving parent: recorded on the SR, then the next action", function(t)
-  t.user("carl", "caseworker")
+  t.user("carl", "caseworker", "Financial Transition")
   t.import { row("CSA-0000020", function(r) r.receiving_parents[1].writeoff_requested = true end) }
   local cg = case.find { csa_ref = "CSA-0000020" }
   local investigation = open_srs(cg, "Investigate write off request")[1]
@@ -402,7 +402,7 @@ end)
 
 scenario("the exceptions job gives the team leader one work item a day", function(t)
   t.user("tina", "team_leader")
-  t.user("carl", "caseworker")
+  t.user("carl", "caseworker", "Financial Transition")
   t.import { row("CSA-0000040", function(r) r.region = "Wales" end), row("CSA-0000041") }
   -- The job is a plain operator script; here it runs twice on the same day.
   t.run_script("allocate_transition_exceptions.lua")

@@ -6,9 +6,9 @@
 -- with a 50.00 collection charge; 800.00 of the arrears and the charge written off under
 -- journal JN-1 on 2026-06-01. Users: carl (caseworker), tina and tom (team leaders).
 local function setup(t)
-  t.user("carl", "caseworker")
-  t.user("tina", "team_leader")
-  t.user("tom", "team_leader")
+  t.user("carl", "caseworker", "Arrears")
+  t.user("tina", "team_leader", "Arrears")
+  t.user("tom", "team_leader", "Arrears")
   local pp = case.create_client { name = "Sam Payer", nino = "AB000000A" }
   local rp = case.create_client { name = "Alex Receiver", nino = "AB000001A" }
   local cg = case.create_casegroup { paying_parent = pp }
@@ -239,15 +239,20 @@ scenario("unsuspend fails: only a retry, since the write-off is already reversed
   details(t)
   t.bancs_fail("unsuspend", "liabilities locked")
   approve(t, "tina")
+  -- The unsuspension is the Payments team's: its failure goes to one of them.
+  t.user("pam", "caseworker", "Payments")
   local item = t.tasks { kind = "bancs_failure" }[1]
   t.eq(#item.outcomes, 1)
   t.eq(item.outcomes[1], "retry")
   t.refuses(function()
-    t.complete { kind = "bancs_failure", outcome = "close", as = "carl" }
+    t.complete { kind = "bancs_failure", outcome = "retry", as = "carl" }
+  end, "belongs to team Payments")
+  t.refuses(function()
+    t.complete { kind = "bancs_failure", outcome = "close", as = "pam" }
   end, "unknown outcome")
   t.eq(payment.balance { casegroup = cg, state = "suspended" }, 80000)
   t.bancs_ok()
-  t.complete { kind = "bancs_failure", outcome = "retry", as = "carl" }
+  t.complete { kind = "bancs_failure", outcome = "retry", as = "pam" }
   t.eq(payment.balance { casegroup = cg, state = "suspended" }, 0)
   t.eq(payment.balance { casegroup = cg, state = "active" }, 120000)
 end)
