@@ -10,7 +10,7 @@ Ledger& ledger(Args& a) {
 }
 
 void push_schedule(lua_State* L, const Schedule& s) {
-  lua_createtable(L, 0, 9);
+  lua_createtable(L, 0, 10);
   set_field(L, "version", s.version);
   set_field(L, "lump_sum", s.lump_sum);
   set_field(L, "amount_per_period", s.amount_per_period);
@@ -18,6 +18,7 @@ void push_schedule(lua_State* L, const Schedule& s) {
   set_field(L, "periods", s.periods);
   set_field(L, "first_collection_date", s.first_collection_date);
   set_field(L, "issued_on", s.issued_on);
+  if (s.payments_before) set_field(L, "payments_before", *s.payments_before);
   set_field(L, "in_place", s.in_place);
   if (s.acceptable) {
     set_field(L, "acceptable", *s.acceptable);
@@ -211,12 +212,14 @@ int w_credit(Args& a) {
   return 1;
 }
 
-constexpr Key kPaidKeys[] = {{"account", "Account or id"}, {"since", "date"}};
+constexpr Key kPaidKeys[] = {
+    {"account", "Account or id"}, {"since", "date"}, {"after", "integer (a payment id)"}};
 
 int w_paid(Args& a) {
   a.table(1, "query");
   const Id account = a.field_object(1, "account", kAccountType);
-  lua_pushinteger(a.L, ledger(a).paid(account, a.opt_field_date(1, "since")));
+  lua_pushinteger(
+      a.L, ledger(a).paid(account, a.opt_field_date(1, "since"), a.opt_field_integer(1, "after")));
   return 1;
 }
 
@@ -324,8 +327,8 @@ const Function kFunctions[] = {
      "Money received on the account and not allocated, held until something active is "
      "owed."},
     {"paid", entry<w_paid>, "payment.paid{} -> integer",
-     "Total received on the account, optionally since a date; returned payments do not "
-     "count.",
+     "Total received on the account, optionally since a date, and optionally only the "
+     "payments recorded after payment `after`; returned payments do not count.",
      Replay::record, kPaidKeys},
     {"issue_schedule", entry<w_issue_schedule>, "payment.issue_schedule{} -> schedule",
      "Issues the next version of the casegroup's promise-to-pay schedule; the previous "
@@ -333,8 +336,10 @@ const Function kFunctions[] = {
      Replay::record, kIssueScheduleKeys},
     {"schedule", entry<w_schedule>, "payment.schedule(casegroup) -> schedule|nil",
      "The schedule in place: {version, lump_sum, amount_per_period, frequency, periods, "
-     "first_collection_date, issued_on, in_place, acceptable}; issued_on is the date the "
-     "version was issued."},
+     "first_collection_date, issued_on, payments_before, in_place, acceptable}; issued_on is "
+     "the date the version was issued, payments_before the last payment recorded before it "
+     "(nil for versions issued before schema 17). lump_sum is the one-off payment taken "
+     "before it, recorded, not part of what it collects."},
 };
 
 const Property kProperties[] = {

@@ -14,7 +14,7 @@
 -- outcomes as the source does. docs/procedures/arrears_negotiation.md maps each source step
 -- to these lines and to the tests.
 --
--- Returns what became of the SR: "paid", "schedule_agreed", "review_failed",
+-- Returns what became of the SR: "paid", "schedule_agreed", "direct_pay_agreed", "review_failed",
 -- "arrears_review", "neg_unsuccessful_nfa", "neg_unsuccessful", "direct_payment",
 -- "cancelled_no_address", "active_duty" or "superseded".
 
@@ -553,10 +553,6 @@ local function read_terms(f, arrears, account, need_amount)
   if not clock.is_date(t.first_collection_date) or t.first_collection_date < clock.today() then
     problems[#problems + 1] = "first_collection_date must be a date from today on"
   end
-  if t.lump_sum >= arrears then
-    problems[#problems + 1] = "a lump sum of " .. money.format(t.lump_sum)
-      .. " leaves nothing to schedule of " .. money.format(arrears)
-  end
   -- Step 5: the regular OGM and collection charges due with each collection.
   t.ogm = positive("ogm", true) or 0
   t.collection_fee = positive("collection_fee", true) or 0
@@ -599,7 +595,7 @@ local function schedule_to_annual_review(s, cg, t, f, arrears)
       .. "40% limit on a casegroup with ongoing maintenance" }
   end
   t.periods = collections_before(t.first_collection_date, t.frequency, cg.annual_review_date)
-  t.amount_per_period = money.div_ceil(money.sub(arrears, t.lump_sum), t.periods)
+  t.amount_per_period = money.div_ceil(arrears, t.periods)
   local payments = payments_per_collection(t)
   if not over_income_share(payments, net) then
     s:add_note("No contact: residual arrears scheduled evenly to the annual review "
@@ -681,7 +677,15 @@ local function negotiate(s, cg, account)
   if cg.arrears_only and not cg.paying_parent.employment_status then
     get_employment_status(s, cg)
   end
-  local arrears = payment.balance { casegroup = cg, state = "active" }
+  -- Step 8: the Negotiated Payment Amount is the outstanding arrears balance, which already
+  -- has every payment taken off, a card payment taken on the call among them: the lump sum
+  -- field records that payment, and is not taken off again. On Direct Pay it is the PWC
+  -- Outstanding Arrears Balance: what is owed to the receiving parents, not to the
+  -- Secretary of State.
+  local arrears = cg.service_type == "Direct Pay"
+    and payment.balance { casegroup = cg, state = "active", owed_to = "RP" }
+    or payment.balance { casegroup = cg, state = "active" }
+  if arrears <= 0 then return close_paid(s, "Full Payment Made") end
   s:set_field("negotiated_payment_amount", arrears)
   while true do
     local n = await(s, {
@@ -702,7 +706,7 @@ local function negotiate(s, cg, account)
       problems = applied_without_contact(s, t, n.fields)
     end
     if t and not problems then
-      t.periods = t.periods or money.div_ceil(money.sub(arrears, t.lump_sum), t.amount_per_period)
+      t.periods = t.periods or money.div_ceil(arrears, t.amount_per_period)
       if not t.outcome then problems = debt_steer_outcome(s, t, n.fields) end
     end
     if problems == "unsuccessful" then return problems end
@@ -771,24 +775,24 @@ local function await_fulfilment(s, sent)
   end
 end
 
--- Step 27: five days after the first (then the second) collection, check it was paid.
+-- Step 27: five days after the first (then the second) collection, check it was paid. On
+-- Direct Pay the paying parent pays the receiving parent, outside the ledger, so there is
+-- nothing here to review the collections against: the instance ends "direct_pay_agreed".
 local function payment_reviews(s, cg, account, schedule)
+  if cg.service_type == "Direct Pay" then return "direct_pay_agreed" end
   for k = 0, math.min(schedule.periods, 2) - 1 do
     local collection = collections.date(schedule, k)
     wait { at = clock.add_days(collection, REVIEW_AFTER_COLLECTION_DAYS) }
     local expected = collections.expected_by(schedule, collection)
-    local paid = payment.paid { account = account, since = collections.counted_from(schedule) }
+    local paid = collections.paid(schedule, account)
     if paid < expected then
-      if not collections.missed_payment_raised(cg, schedule, collection) then
-        local missed = sr.create { process = "Arrears", area = "Arrears Management",
-                                   sub_area = AMP, casegroup = cg, reason = "Missed Payment" }
-        missed:set_field("schedule_version", schedule.version)
-        missed:set_field("missed_collection", collection)
-        missed:set_field("shortfall", money.sub(expected, paid))
-        missed:add_note("Consecutive payment review: the collection due " .. collection
-          .. " was not paid (" .. money.format(paid) .. " of " .. money.format(expected) .. ")")
-        procedures.start { name = "arrears_negotiation", casegroup = cg,
-                           params = { sr = tostring(missed.id) } }
+      local why_not = collections.not_raised_because(cg, schedule, collection)
+      if why_not then
+        s:add_note("Consecutive payment review: the collection due " .. collection
+          .. " was not paid in full; no Action Missed Payment SR, as " .. why_not)
+      else
+        collections.raise_missed_payment(cg, schedule, collection, expected, paid,
+                                         "Consecutive payment review")
       end
       return "review_failed"
     end
@@ -848,8 +852,10 @@ issue = function(s, cg, account, arrears, t)
   else
     await_fulfilment(s, schedule_letters(s, cg, t, arrears))
   end
-  s:add_note("Consecutive payment reviews set for five days after the first and second "
-    .. "collection dates")
+  if cg.service_type ~= "Direct Pay" then
+    s:add_note("Consecutive payment reviews set for five days after the first and second "
+      .. "collection dates")
+  end
   s:close("Complete")
   return payment_reviews(s, cg, account, schedule)
 end

@@ -1,16 +1,16 @@
 -- Missed-payment monitor (operator job).
 --
 -- For each casegroup with a payment schedule in place, compares what the paying parent has
--- paid towards it (from the day it was issued, so a lump sum paid before the first collection
--- counts; collections.counted_from) with what had fallen due five days ago (GRACE_DAYS). A
--- returned payment (payment.return_payment) does not count. A shortfall raises one
--- Action Missed Payment SR and tells each receiving parent with CMSL6000 (source 000,
--- "We haven't received a child maintenance payment"), unless the casegroup has the
--- disable_missed_payment_monitor flag, has an open Action Missed Payment SR, or already had
--- one for this missed collection: running the job twice, or again after the SR closed,
--- raises nothing twice. Each SR raised starts
--- procedures/arrears_negotiation.lua on it (source 000, "Determine Reason for Missed
--- Payment"); from `casekit exec`, `schedule run` or the scheduler alike.
+-- paid towards it (the payments recorded after it was issued: those before, a lump sum
+-- among them, are out of the balance it spreads; collections.paid) with what had fallen due
+-- five days ago (GRACE_DAYS). A returned payment (payment.return_payment) does not count. A
+-- shortfall raises one Action Missed Payment SR and tells each receiving parent with CMSL6000
+-- (collections.raise_missed_payment), unless collections.not_raised_because says why not:
+-- Direct Pay, the disable_missed_payment_monitor flag, or an SR open or already raised for
+-- this missed collection, so running the job twice, or again after the SR closed, raises
+-- nothing twice. Each SR raised starts procedures/arrears_negotiation.lua on it (source 000,
+-- "Determine Reason for Missed Payment"); from `casekit exec`, `schedule run` or the
+-- scheduler alike.
 local collections = require("collections")
 
 local PAGE = 500
@@ -24,26 +24,10 @@ local due_by = clock.add_days(today, -GRACE_DAYS)
 local checked, raised, letters = 0, 0, 0
 
 local function raise(cg, schedule, expected, paid, last_due)
-  local shortfall = money.sub(expected, paid)
-  -- Source 000 links only the case being negotiated: with one case, that one; with several,
-  -- the missed collection is the casegroup's and so is the SR.
-  local cases = cg:cases()
-  local s = sr.create{process = "Arrears", area = "Arrears Management",
-    sub_area = "Action Missed Payment", casegroup = cg, reason = "Missed Payment",
-    case = #cases == 1 and cases[1] or nil}
-  s:set_field("schedule_version", schedule.version)
-  s:set_field("shortfall", shortfall)
-  s:set_field("missed_collection", last_due)
-  s:add_note(string.format("Collection due %s not received in full: paid %s of %s expected.",
-    last_due, money.format(paid), money.format(expected)))
-  for _, c in ipairs(cases) do
-    letter.send{template = "CMSL6000", to = c.receiving_parent, casegroup = cg, sr = s,
-      fields = {amount_missed = money.format(shortfall), due_date = last_due}}
-    letters = letters + 1
-  end
-  local instance = procedures.start{name = "arrears_negotiation", casegroup = cg,
-    params = {sr = tostring(s.id)}}
+  local s, instance = collections.raise_missed_payment(cg, schedule, last_due, expected, paid,
+    "Missed-payment monitor")
   raised = raised + 1
+  letters = letters + #cg:cases()
   print(string.format("casegroup %d (%s): missed payment, SR %d raised, arrears_negotiation %d",
     cg.id, cg.csa_ref or "-", s.id, instance))
 end
@@ -54,12 +38,11 @@ repeat
   for _, cg in ipairs(page) do
     after = cg.id
     local schedule = payment.schedule(cg)
-    if schedule and not cg:has_flag("disable_missed_payment_monitor") then
+    if schedule and not collections.unmonitored_because(cg) then
       checked = checked + 1
       local expected, _, last_due = collections.expected_by(schedule, due_by)
-      local paid = payment.paid{account = payment.account(cg),
-        since = collections.counted_from(schedule)}
-      if paid < expected and not collections.missed_payment_raised(cg, schedule, last_due) then
+      local paid = collections.paid(schedule, payment.account(cg))
+      if paid < expected and not collections.not_raised_because(cg, schedule, last_due) then
         raise(cg, schedule, expected, paid, last_due)
       end
     end

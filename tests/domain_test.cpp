@@ -108,6 +108,13 @@ TEST_CASE("payments and versioned schedules") {
       ledger.issue_schedule({f.casegroup, 10000, 4000, "monthly", 29, "2027-01-01", true});
   CHECK(v1.version == 1);
   CHECK(v2.version == 2);
+  // Each version notes the last payment recorded before it; only later ones count towards it.
+  const Id before = *v2.payments_before;
+  CHECK(v1.payments_before == before);
+  const Id later = ledger.record_payment(account, 4000, "2026-11-10", {}, {});
+  CHECK(later > before);
+  CHECK(ledger.paid(account, std::nullopt, before) == 4000);
+  CHECK(ledger.paid(account, std::string("2026-11-12"), before) == 0);
   CHECK(ledger.current_schedule(f.casegroup)->version == 2);
   const auto all = ledger.schedules(f.casegroup);
   REQUIRE(all.size() == 2);

@@ -79,6 +79,7 @@ const RowFormat kScheduleRow{column<&Schedule::id>("id"),
                              column<&Schedule::periods>("periods"),
                              column<&Schedule::first_collection_date>("first_collection_date"),
                              column<&Schedule::issued_on>("substr(created_at, 1, 10)"),
+                             column<&Schedule::payments_before>("payments_before"),
                              column<&Schedule::in_place>("in_place"),
                              column<&Schedule::acceptable>("acceptable")};
 
@@ -387,20 +388,22 @@ Payment Ledger::return_payment(Id payment_id, std::string_view returned_on,
   return payment(payment_id);
 }
 
-std::vector<Payment> Ledger::payments(Id account_id, const std::optional<std::string>& since) {
+std::vector<Payment> Ledger::payments(Id account_id, const std::optional<std::string>& since,
+                                      std::optional<Id> after) {
   if (since) parse_date(*since);
-  auto st =
-      db_.prepare(kPaymentRow.select("FROM payments WHERE account_id = ?1 AND (?2 IS NULL OR "
-                                     "received_on >= ?2) ORDER BY received_on, id"));
-  st.bind_all(account_id, since);
+  auto st = db_.prepare(kPaymentRow.select(
+      "FROM payments WHERE account_id = ?1 AND (?2 IS NULL OR received_on >= ?2) AND (?3 IS "
+      "NULL OR id > ?3) ORDER BY received_on, id"));
+  st.bind_all(account_id, since, after);
   std::vector<Payment> out;
   while (st.step()) out.push_back(kPaymentRow.read(st));
   return out;
 }
 
-Pence Ledger::paid(Id account_id, const std::optional<std::string>& since) {
+Pence Ledger::paid(Id account_id, const std::optional<std::string>& since,
+                   std::optional<Id> after) {
   Pence total = 0;
-  for (const Payment& p : payments(account_id, since)) {
+  for (const Payment& p : payments(account_id, since, after)) {
     if (!p.returned_on) total = money::add(total, p.amount);
   }
   return total;
@@ -436,8 +439,10 @@ Schedule Ledger::issue_schedule(const NewSchedule& s) {
       .run();
   db_.prepare(
          "INSERT INTO payment_schedules(casegroup_id, version, lump_sum, amount_per_period, "
-         "frequency, periods, first_collection_date, in_place, acceptable, created_at) "
-         "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 1, ?8, ?9)")
+         "frequency, periods, first_collection_date, in_place, acceptable, created_at, "
+         "payments_before) "
+         "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 1, ?8, ?9, (SELECT IFNULL(max(id), 0) FROM "
+         "payments))")
       .bind_all(s.casegroup_id, version, s.lump_sum, s.amount_per_period, s.frequency, s.periods,
                 s.first_collection_date, s.acceptable, now())
       .run();

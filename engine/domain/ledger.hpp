@@ -104,6 +104,10 @@ struct Schedule {
   std::int64_t periods = 0;
   std::string first_collection_date;
   std::string issued_on;  // the date this version was issued (the promise to pay was made)
+  // The last payment recorded before this version was issued: what it and those before it
+  // paid is already out of the balance the schedule spreads. Unset for versions issued
+  // before schema 17.
+  std::optional<Id> payments_before;
   bool in_place = true;
   std::optional<bool> acceptable;
 };
@@ -155,9 +159,13 @@ class Ledger {
   // for an unknown payment, one already returned, or a date before it was received.
   Payment return_payment(Id payment_id, std::string_view returned_on, const std::string& reason);
   Payment payment(Id payment_id);
-  std::vector<Payment> payments(Id account_id, const std::optional<std::string>& since);
-  // Total received on the account (payments returned do not count), optionally since a date.
-  Pence paid(Id account_id, const std::optional<std::string>& since);
+  // Payments on the account, optionally received since a date, and optionally only those
+  // recorded after payment `after` (ids follow the order payments were recorded in).
+  std::vector<Payment> payments(Id account_id, const std::optional<std::string>& since,
+                                std::optional<Id> after = std::nullopt);
+  // Total received on the account (payments returned do not count), narrowed as above.
+  Pence paid(Id account_id, const std::optional<std::string>& since,
+             std::optional<Id> after = std::nullopt);
   // Received and not allocated: money held on the account until something active is owed.
   Pence credit(Id account_id);
 

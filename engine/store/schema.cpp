@@ -715,6 +715,14 @@ BEGIN
 END;
 )sql";
 
+// Money counted once (issue 34): a schedule spreads the balance left after the payments
+// recorded before it, so only payments recorded after it count towards its collections.
+// The last payment id at issue marks the line; a card payment taken on the call, the same
+// day, is then neither expected again nor taken for the first collection.
+constexpr const char* kV17 = R"sql(
+ALTER TABLE payment_schedules ADD COLUMN payments_before INTEGER;
+)sql";
+
 const std::vector<Migration>& migrations() {
   static const std::vector<Migration> all = {
       {1, "domain model", kV1},
@@ -733,6 +741,7 @@ const std::vector<Migration>& migrations() {
       {14, "accounts and sessions", kV14},
       {15, "work item teams, idle sessions, login throttle", kV15},
       {16, "work item counts", kV16},
+      {17, "payments before a schedule", kV17},
   };
   return all;
 }

@@ -24,19 +24,29 @@ function M.due_by(schedule, day)
   return count, last
 end
 
--- The first day whose payments count towards a schedule: the day it was issued, when the
--- paying parent may pay the lump sum before the first collection, or the first collection
--- date if that is earlier (a schedule recorded after collections began).
-function M.counted_from(schedule)
-  if schedule.issued_on < schedule.first_collection_date then return schedule.issued_on end
-  return schedule.first_collection_date
+-- What the paying parent has paid towards a schedule's collections. A schedule spreads the
+-- balance left after every payment recorded before it was issued (a card payment taken on
+-- the call among them, recorded as its lump sum), so only payments recorded after it
+-- count: money counted once. A schedule recorded after its collections began (the first
+-- collection before the day it was issued) counts what was received from that first
+-- collection on. Versions issued before schema 17 have no payments_before, and count from
+-- the day they were issued.
+function M.paid(schedule, account)
+  if schedule.first_collection_date < schedule.issued_on then
+    return payment.paid { account = account, since = schedule.first_collection_date }
+  end
+  if schedule.payments_before then
+    return payment.paid { account = account, after = schedule.payments_before }
+  end
+  return payment.paid { account = account, since = schedule.issued_on }
 end
 
--- What the paying parent should have paid by `day`: lump sum plus each collection due.
+-- What the paying parent should have paid towards a schedule by `day`: each collection due.
+-- The lump sum is not among them: it was taken before the schedule, which spreads what it
+-- left.
 function M.expected_by(schedule, day)
   local count, last = M.due_by(schedule, day)
-  local expected = money.add(schedule.lump_sum, money.mul(schedule.amount_per_period, count))
-  return expected, count, last
+  return money.mul(schedule.amount_per_period, count), count, last
 end
 
 -- Whether a missed collection already has its Action Missed Payment SR: one is open (being
@@ -51,6 +61,59 @@ function M.missed_payment_raised(cg, schedule, collection)
     end
   end
   return false
+end
+
+-- Why no missed collection of a casegroup raises an SR (the first two reasons below), or nil.
+function M.unmonitored_because(cg)
+  if cg.service_type == "Direct Pay" then return "the casegroup is on Direct Pay" end
+  if cg:has_flag("disable_missed_payment_monitor") then
+    return "the Disable Missed Payment Monitor flag is set"
+  end
+  return nil
+end
+
+-- Why a missed collection raises no Action Missed Payment SR, or nil when it raises one.
+-- One rule for the monitor and the consecutive payment reviews alike:
+-- - on Direct Pay the paying parent pays the receiving parent, outside the ledger, so the
+--   ledger cannot show a collection missed (source 000: Direct Pay arrears are the PWC's
+--   balance, and its letters go clerically);
+-- - the Disable Missed Payment Monitor flag stops missed payment SRs (001 step 75: "to
+--   prevent more missed payment SR's being generated");
+-- - a missed collection has one SR (missed_payment_raised).
+function M.not_raised_because(cg, schedule, collection)
+  local unmonitored = M.unmonitored_because(cg)
+  if unmonitored then return unmonitored end
+  if M.missed_payment_raised(cg, schedule, collection) then
+    return "an Action Missed Payment SR is open or was raised for this collection"
+  end
+  return nil
+end
+
+-- Raises the Action Missed Payment SR for a missed collection, tells each receiving parent
+-- with CMSL6000 (source 000, "We haven't received a child maintenance payment") and starts
+-- arrears_negotiation on it ("Determine Reason for Missed Payment"). `how` says who found
+-- it, for the SR's note. Returns the SR and the instance id. Callers first ask
+-- not_raised_because.
+function M.raise_missed_payment(cg, schedule, collection, expected, paid, how)
+  local shortfall = money.sub(expected, paid)
+  -- Source 000 links only the case being negotiated: with one case, that one; with several,
+  -- the missed collection is the casegroup's and so is the SR.
+  local cases = cg:cases()
+  local s = sr.create { process = "Arrears", area = "Arrears Management",
+                        sub_area = "Action Missed Payment", casegroup = cg,
+                        reason = "Missed Payment", case = #cases == 1 and cases[1] or nil }
+  s:set_field("schedule_version", schedule.version)
+  s:set_field("shortfall", shortfall)
+  s:set_field("missed_collection", collection)
+  s:add_note(string.format("%s: the collection due %s was not received in full: paid %s of %s "
+    .. "expected.", how, collection, money.format(paid), money.format(expected)))
+  for _, c in ipairs(cases) do
+    letter.send { template = "CMSL6000", to = c.receiving_parent, casegroup = cg, sr = s,
+                  fields = { amount_missed = money.format(shortfall), due_date = collection } }
+  end
+  local instance = procedures.start { name = "arrears_negotiation", casegroup = cg,
+                                      params = { sr = tostring(s.id) } }
+  return s, instance
 end
 
 return M

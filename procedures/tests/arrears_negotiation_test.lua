@@ -113,19 +113,43 @@ scenario("missed-payment monitor: a collection is missed five days after it fall
   t.eq(amp(cg)[1]:field("missed_collection"), "2026-11-20")
 end)
 
-scenario("missed-payment monitor: a lump sum paid before the first collection counts", function(t)
+-- Step 8: the Lump Sum Payment Amount records "the one-off payment taken"; the schedule
+-- spreads the balance it left. Only payments recorded after the schedule count towards it.
+scenario("missed-payment monitor: a lump sum taken before the schedule is not expected again", function(t)
   local cg, account = family(t)
-  -- Issued today (2026-11-20) with a 300.00 lump sum; collections from 2026-12-01.
+  payment.record { account = account, amount = 30000, date = "2026-11-17", method = "card" }
+  t.advance { days = 0 }
+  -- Issued today (2026-11-20), three days after the card payment; collections from 2026-12-01.
   payment.issue_schedule { casegroup = cg, lump_sum = 30000, amount_per_period = 10000,
-                           periods = 12, first_collection_date = "2026-12-01" }
+                           periods = 21, first_collection_date = "2026-12-01" }
   t.eq(payment.schedule(cg).issued_on, "2026-11-20")
-  payment.record { account = account, amount = 30000, date = "2026-11-20", method = "card" }
   t.advance { days = 11 }
   payment.record { account = account, amount = 10000, date = "2026-12-01", method = "SO" }
   t.advance { days = 6 } -- 2026-12-07: the first collection is past its grace, and was paid
   t.run_script("missed_payment_monitor.lua")
-  t.eq(#amp(cg), 0, "lump sum and first collection paid: nothing missed")
+  t.eq(#amp(cg), 0, "the first collection was paid; the lump sum is not asked for again")
   t.eq(letters_to("CMSL6000"), 0, "no CMSL6000 to the receiving parents")
+end)
+
+scenario("missed-payment monitor: a card payment on the day of the schedule does not pay its first collection", function(t)
+  local cg, account = family(t)
+  payment.record { account = account, amount = 30000, date = "2026-11-20", method = "card" }
+  payment.issue_schedule { casegroup = cg, lump_sum = 30000, amount_per_period = 10000,
+                           periods = 21, first_collection_date = "2026-12-01" }
+  t.advance { days = 17 } -- 2026-12-07: the first collection is past its grace, unpaid
+  t.run_script("missed_payment_monitor.lua")
+  t.eq(#amp(cg), 1, "the card payment is in the balance the schedule spreads, not a collection")
+  t.eq(amp(cg)[1]:field("shortfall"), "10000")
+  t.eq(letters_to("CMSL6000"), 2)
+end)
+
+scenario("missed-payment monitor: nothing is raised for a Direct Pay casegroup", function(t)
+  local cg = family(t, { service_type = "Direct Pay" })
+  payment.issue_schedule { casegroup = cg, amount_per_period = 10000, periods = 24,
+                           first_collection_date = "2026-11-01" }
+  t.run_script("missed_payment_monitor.lua")
+  t.eq(#amp(cg), 0, "the money goes to the receiving parent, outside the ledger")
+  t.eq(letters_to("CMSL6000"), 0)
 end)
 
 scenario("missed-payment monitor: a returned Direct Debit leaves the collection missed", function(t)
@@ -761,6 +785,75 @@ scenario("Direct Pay: the letters are sent clerically, then the SR closes", func
   t.eq(letters_to("CMSL6056"), 0)
   complete(t, "clerical_letters", "sent")
   t.eq(amp(cg)[1].sub_status, "Complete")
+end)
+
+-- Step 8 (source 000): "Lump Sum Payment Amount - Record the one-off payment taken";
+-- "Negotiated Payment Amount - Enter the balance from the Calc and Collect Outstanding
+-- Arrears Balance field". The card payment is already out of that balance.
+scenario("a card payment taken on the call is recorded as the lump sum, not taken off twice", function(t)
+  local cg = family(t)
+  local s = missed_payment_sr(cg, 50000)
+  local id = start(t, cg, { sr = tostring(s.id) })
+  complete(t, "missed_payment_call", "card payment")
+  complete(t, "card_payment", "successful", { amount = "40000" })
+  complete(t, "negotiation_outcome", "Part pay + negotiation reached")
+  t.eq(s:field("negotiated_payment_amount"), "200000", "2,400.00 owed less the 400.00 taken")
+  agree(t, { amount_per_period = "10000", lump_sum = "40000" })
+  local schedule = payment.schedule(cg)
+  t.eq(schedule.periods, 20, "2,000.00 at 100.00 a month, not 1,600.00")
+  t.eq(schedule.lump_sum, 40000)
+  t.eq(s:field("negotiated_periods"), "20")
+  t.fulfil_letters()
+  -- The first collection (2026-12-01) is paid; the card payment is not expected again.
+  payment.record { account = payment.account(cg), amount = 10000, date = "2026-12-01",
+                   method = "SO" }
+  t.advance { days = 17 }
+  t.run_script("missed_payment_monitor.lua")
+  t.eq(#amp(cg), 1, "no new Action Missed Payment SR")
+  t.eq(t.instance(id).status, "waiting", "for the second consecutive payment review")
+end)
+
+scenario("Direct Pay: the PWC's arrears are scheduled, and no review raises an SR", function(t)
+  local cg = family(t, { service_type = "Direct Pay" })
+  payment.add_due { casegroup = cg, owed_to = "SOS_GB", amount = 30000 }
+  local id = start(t, cg, { reason = "Negotiation Requested" })
+  local s = amp(cg)[1]
+  t.eq(s:field("negotiated_payment_amount"), "240000", "owed to the receiving parents only")
+  agree(t, { amount_per_period = "10000" })
+  t.eq(payment.schedule(cg).periods, 24)
+  complete(t, "clerical_letters", "sent")
+  t.eq(t.instance(id).result, "direct_pay_agreed")
+  t.advance { days = 70 } -- two collections pass with nothing in the ledger
+  t.run_script("missed_payment_monitor.lua")
+  t.eq(#amp(cg), 1, "no Action Missed Payment SR")
+  t.eq(letters_to("CMSL6000"), 0)
+end)
+
+-- Step 27 raises the same SR, with the same CMSL6000, as the monitor; and the Disable Missed
+-- Payment Monitor flag (001 step 75) stops both.
+scenario("consecutive payment review: a missed first collection raises the SR and CMSL6000", function(t)
+  local cg = family(t)
+  local id = start(t, cg, { reason = "Negotiation Requested" })
+  agree(t, { amount_per_period = "10000" })
+  t.fulfil_letters()
+  t.advance { days = 17 } -- past 2026-12-06, five days after the first collection
+  t.eq(t.instance(id).result, "review_failed")
+  local srs = amp(cg)
+  t.eq(#srs, 2)
+  t.eq(srs[2]:field("missed_collection"), "2026-12-01")
+  t.eq(letters_to("CMSL6000"), 2, "one to each receiving parent, as the monitor sends")
+end)
+
+scenario("consecutive payment review: with the monitor disabled, no SR and no CMSL6000", function(t)
+  local cg = family(t)
+  local id = start(t, cg, { reason = "Negotiation Requested" })
+  agree(t, { amount_per_period = "10000" })
+  t.fulfil_letters()
+  cg:set_flag("disable_missed_payment_monitor")
+  t.advance { days = 17 }
+  t.eq(t.instance(id).result, "review_failed")
+  t.eq(#amp(cg), 1, "only the negotiated SR")
+  t.eq(letters_to("CMSL6000"), 0)
 end)
 
 scenario("consecutive payment reviews: first collection paid, second missed, a new SR", function(t)
