@@ -174,8 +174,21 @@ int w_record(Args& a) {
   return 1;
 }
 
+constexpr Key kRecordDirectKeys[] = {
+    {"case", "Case or id"}, {"amount", "integer pence"}, {"date", "date"}, {"reference", "string"}};
+
+int w_record_direct(Args& a) {
+  a.table(1, "payment");
+  const Id case_id = a.field_object(1, "case", kCaseType);
+  const Pence amount = a.field_pence(1, "amount");
+  const std::string date = a.field_date(1, "date");
+  lua_pushinteger(a.L, ledger(a).record_direct_payment(case_id, amount, date,
+                                                       a.opt_field_string(1, "reference")));
+  return 1;
+}
+
 void push_payment(lua_State* L, const Payment& p) {
-  lua_createtable(L, 0, 8);
+  lua_createtable(L, 0, 9);
   set_field(L, "id", p.id);
   set_field(L, "amount", p.amount);
   set_field(L, "date", p.received_on);
@@ -184,6 +197,10 @@ void push_payment(lua_State* L, const Payment& p) {
   set_field(L, "allocated", p.allocated);
   set_field(L, "returned_on", p.returned_on);
   set_field(L, "return_reason", p.return_reason);
+  if (p.case_id) {
+    push_object(L, kCaseType, *p.case_id);
+    lua_setfield(L, -2, "case");
+  }
 }
 
 constexpr Key kReturnKeys[] = {{"payment", "integer"}, {"date", "date"}, {"reason", "string"}};
@@ -312,6 +329,12 @@ const Function kFunctions[] = {
      "the Secretary of State's, then charges, oldest first within each; what is left is "
      "credit on the account (docs/money.md).",
      Replay::record, kRecordKeys},
+    {"record_direct", entry<w_record_direct>, "payment.record_direct{} -> integer",
+     "Records a direct payment: the paying parent paid the receiving parent of `case` "
+     "directly, outside the service (confirmed by them, or evidenced). It pays only that "
+     "case's active dues to the receiving parent, oldest first, and is refused when it is "
+     "more than they have outstanding (docs/money.md).",
+     Replay::record, kRecordDirectKeys},
     {"return_payment", entry<w_return_payment>, "payment.return_payment{} -> payment",
      "Marks a payment returned to the payer (a recalled Direct Debit, a bounced cheque) on "
      "`date` for `reason`: what it paid is owed again. Refused for a payment already "
@@ -319,7 +342,7 @@ const Function kFunctions[] = {
      Replay::record, kReturnKeys},
     {"payments", entry<w_payments>,
      "payment.payments{} -> {{id, amount, date, method, reference, allocated, returned_on, "
-     "return_reason}}",
+     "return_reason, case}}",
      "Payments received on the account, oldest first, optionally since a date; `allocated` "
      "is what each has paid of dues and charges.",
      Replay::record, kPaymentsKeys},

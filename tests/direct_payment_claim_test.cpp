@@ -15,6 +15,9 @@ struct Claim {
 
   Claim() {
     d.engine.users.add("carl", "caseworker", std::string("Arrears"));
+    // 500.00 owed to the receiving parent, 300.00 to the Secretary of State.
+    d.engine.ledger.add_due({f.casegroup, f.case_id, "RP", "active", 50000, {}, {}});
+    d.engine.ledger.add_due({f.casegroup, {}, "SOS_GB", "active", 30000, {}, {}});
     NewServiceRequest r;
     r.process = "Arrears";
     r.area = "Arrears Management";
@@ -41,6 +44,9 @@ struct Claim {
     return out;
   }
   std::string status() { return d.engine.srs.get(sr).status; }
+  Pence owed(const std::string& to) {
+    return d.engine.ledger.balance(f.casegroup, to, std::string("active"));
+  }
   std::optional<std::string> result() { return d.instance(instance).result; }
 };
 
@@ -50,13 +56,32 @@ TEST_CASE("direct payment claim: the receiving parent confirms, and Direct Pay i
   Claim c;
   CHECK_THAT(c.notes()[0], Catch::Contains("evidence (e.g. bank statements) within 14 days"));
   CHECK_THAT(c.open_item().second, Catch::Contains("Call the receiving parent"));
-  c.complete("confirmed");
-  CHECK_THAT(c.open_item().second, Catch::Contains("change service type to Direct Pay"));
+  CHECK_THROWS_WITH(c.complete("confirmed"), Catch::Contains("needs field 'amount'"));
+  // More than the receiving parent is owed, or a date to come: recorded nowhere, asked again.
+  c.complete("confirmed", {{"amount", "50001"}, {"paid_on", "2026-11-18"}});
+  CHECK_THAT(c.notes().back(), Catch::Contains("is more than the £500.00 owed"));
+  c.complete("confirmed", {{"amount", "12000"}, {"paid_on", "2026-11-21"}});
+  CHECK_THAT(c.notes().back(), Catch::Contains("paid_on must be the date"));
+  CHECK(c.owed("RP") == 50000);
+  c.complete("confirmed", {{"amount", "12000"}, {"paid_on", "2026-11-18"}});
+  // The payment reaches the ledger, and pays the receiving parent only.
+  CHECK(c.owed("RP") == 38000);
+  CHECK(c.owed("SOS_GB") == 30000);
+  const auto payments =
+      c.d.engine.ledger.payments(c.d.engine.ledger.account_of_casegroup(c.f.casegroup).id, {});
+  REQUIRE(payments.size() == 1);
+  CHECK(payments[0].method == "direct");
+  CHECK(payments[0].case_id == c.f.case_id);
+  CHECK(payments[0].allocated == 12000);
+  // Source 000 step 5: "If they confirm receipt ... Ask if they wish to change service type
+  // to direct pay": the receiving parent is asked.
+  CHECK_THAT(c.open_item().second,
+             Catch::Contains("Call the receiving parent: do they wish to change service type"));
   c.complete("agreed");
   CHECK(c.result() == R"("confirmed")");
   CHECK(c.notes().back() ==
-        "Paying parent agreed to change service type to Direct Pay: refer to Change - Service "
-        "Type - To Direct Pay");
+        "Receiving parent agreed to change service type to Direct Pay: refer to Change - "
+        "Service Type - To Direct Pay");
   CHECK(c.status() == "In Progress");  // never put to Wait: no verification needed
 }
 
@@ -65,8 +90,13 @@ TEST_CASE("direct payment claim: denied, the SR waits for evidence, acceptable e
   c.complete("denied");
   CHECK(c.status() == "Wait");
   CHECK_THROWS_WITH(c.complete("acceptable"), Catch::Contains("needs field 'evidence'"));
-  c.complete("acceptable", {{"evidence", "bank statement March"}});
+  c.complete(
+      "acceptable",
+      {{"evidence", "bank statement March"}, {"amount", "20000"}, {"paid_on", "2026-11-02"}});
   CHECK(c.status() == "In Progress");
+  CHECK(c.owed("RP") == 30000);
+  // "If acceptable evidence is received from the paying parent, call them and ask".
+  CHECK_THAT(c.open_item().second, Catch::Contains("Call the paying parent"));
   c.complete("declined");
   CHECK(c.result() == R"("evidenced")");
   const auto notes = c.notes();
@@ -96,6 +126,7 @@ TEST_CASE("direct payment claim: evidence that is not acceptable returns to nego
   CHECK(c.result() == R"("negotiate")");
   CHECK(c.notes().back() == "Evidence not acceptable; continue negotiation");
   CHECK(c.status() == "In Progress");
+  CHECK(c.owed("RP") == 50000);  // nothing recorded
 }
 
 TEST_CASE("direct payment claim: the SR must be an Action Missed Payment SR of the casegroup") {

@@ -191,3 +191,29 @@ TEST_CASE("exceptions are reported by day") {
   CHECK(today[0].reason == "missing NINO");
   CHECK(t.engine.exceptions.report("2026-11-21").empty());
 }
+
+TEST_CASE("a direct payment pays only its case's dues to the receiving parent, or nothing") {
+  TestEngine t;
+  const auto f = t.family();
+  auto& ledger = t.engine.ledger;
+  ledger.add_due({f.casegroup, f.case_id, "RP", "active", 20000, {}, std::string("2026-10-01")});
+  ledger.add_due({f.casegroup, f.case_id, "RP", "suspended", 5000, {}, {}});
+  ledger.add_due({f.casegroup, {}, "SOS_GB", "active", 30000, {}, {}});
+  const Id account = ledger.account_of_casegroup(f.casegroup).id;
+  CHECK_THROWS_WITH(ledger.record_direct_payment(f.case_id, 20001, "2026-11-01", {}),
+                    "a direct payment of £200.01 is more than the £200.00 owed to the receiving "
+                    "parent of case " +
+                        std::to_string(f.case_id));
+  CHECK_THROWS_WITH(ledger.record_direct_payment(999, 100, "2026-11-01", {}),
+                    "no case with id 999");
+  CHECK_THROWS_AS(ledger.record_direct_payment(f.case_id, 0, "2026-11-01", {}), Error);
+  CHECK(ledger.payments(account, {}).empty());
+  ledger.record_direct_payment(f.case_id, 15000, "2026-11-01", std::string("SR 1"));
+  CHECK(ledger.balance(f.casegroup, std::string("RP"), std::string("active")) == 5000);
+  CHECK(ledger.balance(f.casegroup, std::string("SOS_GB"), std::nullopt) == 30000);
+  CHECK(ledger.credit(account) == 0);
+  // A general payment afterwards goes on in the usual order, the direct one untouched.
+  ledger.record_payment(account, 10000, "2026-11-02", {}, {});
+  CHECK(ledger.balance(f.casegroup, std::string("RP"), std::string("active")) == 0);
+  CHECK(ledger.balance(f.casegroup, std::string("SOS_GB"), std::nullopt) == 25000);
+}

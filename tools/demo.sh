@@ -40,7 +40,7 @@ step task list
 step task complete "$(task_id missed_payment_call first)" --outcome "direct payment claimed" --as carl
 step task complete "$(task_id confirm_direct_payment)" --outcome no_contact --as carl
 refused task complete "$(task_id direct_payment_evidence)" --outcome acceptable --as carl
-step task complete "$(task_id direct_payment_evidence)" --outcome acceptable --field "evidence=bank statement, 3 Nov" --as carl
+step task complete "$(task_id direct_payment_evidence)" --outcome acceptable --field "evidence=bank statement, 3 Nov" --field amount=5000 --field paid_on=2026-11-03 --as carl
 step clock advance 1d
 step task complete "$(task_id offer_direct_pay)" --outcome agreed --as carl
 step instance show 1

@@ -22,7 +22,7 @@ struct Owed {
 std::vector<Credit> credits(Database& db, Id account_id) {
   auto st = db.prepare(std::string("SELECT id, amount - ") + kPaymentAllocatedSql +
                        " FROM payments WHERE account_id = ?1 AND returned_on IS NULL "
-                       "ORDER BY received_on, id");
+                       "AND case_id IS NULL ORDER BY received_on, id");
   st.bind(1, account_id);
   std::vector<Credit> out;
   while (st.step()) {
@@ -97,6 +97,49 @@ void deallocate_payment(Database& db, const std::string& now, Id payment_id) {
       .bind_all(payment_id, now)
       .run();
   allocate_credit(db, now, account);
+}
+
+namespace {
+
+// The case's active dues to its receiving parent that have something outstanding, oldest
+// first: (due id, outstanding).
+std::vector<std::pair<Id, Pence>> rp_dues_of_case(Database& db, Id case_id) {
+  auto st = db.prepare(std::string("SELECT id, amount - ") + kDuePaidSql +
+                       " FROM dues WHERE case_id = ?1 AND owed_to = 'RP' AND state = 'active' "
+                       "ORDER BY due_on, id");
+  st.bind(1, case_id);
+  std::vector<std::pair<Id, Pence>> out;
+  while (st.step()) {
+    if (st.integer(1) > 0) out.emplace_back(st.integer(0), st.integer(1));
+  }
+  return out;
+}
+
+}  // namespace
+
+Pence owed_on_case(Database& db, Id case_id) {
+  Pence total = 0;
+  for (const auto& [due, outstanding] : rp_dues_of_case(db, case_id)) {
+    total = money::add(total, outstanding);
+  }
+  return total;
+}
+
+void allocate_direct(Database& db, const std::string& now, Id payment_id, Id case_id,
+                     Pence amount) {
+  for (const auto& [due, outstanding] : rp_dues_of_case(db, case_id)) {
+    if (amount == 0) break;
+    const Pence take = std::min(amount, outstanding);
+    db.prepare(
+          "INSERT INTO allocations(payment_id, due_id, amount, allocated_on) "
+          "VALUES (?1, ?2, ?3, ?4)")
+        .bind_all(payment_id, due, take, now)
+        .run();
+    amount -= take;
+  }
+  if (amount != 0) {
+    throw Error(ErrorCode::invalid, "a direct payment is more than its case owes");
+  }
 }
 
 Pence credit_of(Database& db, Id account_id) {

@@ -9,6 +9,8 @@
 //   3. only what is active: suspended, deferred and written-off dues take nothing.
 // Money with nothing active to pay stays on the account as credit and is allocated, oldest
 // payment first, as soon as something active is owed (a new due, arrears made active again).
+// A direct payment, made to one receiving parent outside the service, is the exception: it
+// pays that receiving parent's dues on its case and nothing else (allocate_direct).
 #pragma once
 
 #include <string>
@@ -33,6 +35,13 @@ void deallocate_payment(Database& db, const std::string& now, Id payment_id);
 
 // Money received on the account (and not returned) that no due or charge has taken yet.
 Pence credit_of(Database& db, Id account_id);
+
+// A direct payment (the paying parent paid one receiving parent, outside the service) pays
+// only what is owed to that receiving parent on that case: its active RP dues, oldest first.
+// What those dues have outstanding, and the allocation of a direct payment recorded for
+// them (which must not be more than that). Direct payments are never general credit.
+Pence owed_on_case(Database& db, Id case_id);
+void allocate_direct(Database& db, const std::string& now, Id payment_id, Id case_id, Pence amount);
 
 // SQL for "what has been allocated to the row `table`.id", for SELECT lists.
 inline constexpr const char* kDuePaidSql =

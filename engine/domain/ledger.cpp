@@ -109,7 +109,8 @@ const RowFormat kPaymentRow{column<&Payment::id>("id"),
                             column<&Payment::reference>("reference"),
                             column<&Payment::allocated>(kPaymentAllocatedSql),
                             column<&Payment::returned_on>("returned_on"),
-                            column<&Payment::return_reason>("return_reason")};
+                            column<&Payment::return_reason>("return_reason"),
+                            column<&Payment::case_id>("case_id")};
 
 std::string due_date(const std::optional<std::string>& given, const Clock& clock) {
   if (!given) return format_date(clock.today());
@@ -354,6 +355,36 @@ Id Ledger::record_payment(Id account_id, Pence amount, std::string_view received
       .run();
   const Id id = db_.last_insert_id();
   allocate_credit(db_, now(), account_id);
+  return id;
+}
+
+Id Ledger::record_direct_payment(Id case_id, Pence amount, std::string_view paid_on,
+                                 const std::optional<std::string>& reference) {
+  if (amount <= 0) {
+    throw Error(ErrorCode::bad_argument,
+                "payment amount must be positive (got " + std::to_string(amount) + ")");
+  }
+  parse_date(paid_on);
+  auto st = db_.prepare("SELECT casegroup_id FROM cases WHERE id = ?1");
+  st.bind(1, case_id);
+  if (!st.step()) throw Error(ErrorCode::not_found, "no case with id " + std::to_string(case_id));
+  const Id account_id = account_of_casegroup(st.integer(0)).id;
+  const Pence owed = owed_on_case(db_, case_id);
+  if (amount > owed) {
+    throw Error(ErrorCode::invalid, "a direct payment of " + money::format(amount) +
+                                        " is more than the " + money::format(owed) +
+                                        " owed to the receiving parent of case " +
+                                        std::to_string(case_id));
+  }
+  Savepoint sp(db_);
+  db_.prepare(
+         "INSERT INTO payments(account_id, amount, received_on, method, reference, created_at, "
+         "case_id) VALUES (?1, ?2, ?3, 'direct', ?4, ?5, ?6)")
+      .bind_all(account_id, amount, paid_on, reference, now(), case_id)
+      .run();
+  const Id id = db_.last_insert_id();
+  allocate_direct(db_, now(), id, case_id, amount);
+  sp.release();
   return id;
 }
 

@@ -82,6 +82,7 @@ struct Payment {
   Pence allocated = 0;  // what it has paid of dues and charges; the rest is credit
   std::optional<std::string> returned_on;
   std::optional<std::string> return_reason;
+  std::optional<Id> case_id;  // a direct payment: the case whose receiving parent it paid
 };
 
 struct NewSchedule {
@@ -154,6 +155,13 @@ class Ledger {
   Id record_payment(Id account_id, Pence amount, std::string_view received_on,
                     const std::optional<std::string>& method,
                     const std::optional<std::string>& reference);
+  // Records a direct payment: the paying parent paid the receiving parent of `case_id`
+  // directly, outside the service, and the receiving parent confirmed it or the paying
+  // parent evidenced it. It pays only that case's active dues to the receiving parent,
+  // oldest first (method "direct", the payment's case_id set), and is refused, changing
+  // nothing, when it is more than they have outstanding.
+  Id record_direct_payment(Id case_id, Pence amount, std::string_view paid_on,
+                           const std::optional<std::string>& reference);
   // Marks a payment returned to the payer (a recalled Direct Debit, a bounced cheque): its
   // allocations are taken back, so what it paid is owed again. Refused, changing nothing,
   // for an unknown payment, one already returned, or a date before it was received.

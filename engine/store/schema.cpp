@@ -723,6 +723,13 @@ constexpr const char* kV17 = R"sql(
 ALTER TABLE payment_schedules ADD COLUMN payments_before INTEGER;
 )sql";
 
+// A direct payment (issue 34): money the paying parent paid one receiving parent outside the
+// service, confirmed or evidenced, recorded so that what is owed is right. Its case says
+// whose dues it paid; it is never general credit.
+constexpr const char* kV18 = R"sql(
+ALTER TABLE payments ADD COLUMN case_id INTEGER REFERENCES cases(id);
+)sql";
+
 const std::vector<Migration>& migrations() {
   static const std::vector<Migration> all = {
       {1, "domain model", kV1},
@@ -742,6 +749,7 @@ const std::vector<Migration>& migrations() {
       {15, "work item teams, idle sessions, login throttle", kV15},
       {16, "work item counts", kV16},
       {17, "payments before a schedule", kV17},
+      {18, "direct payments", kV18},
   };
   return all;
 }

@@ -2,9 +2,11 @@
 -- instance, or raised for it) and hold it in Wait while the procedure waits on someone.
 local M = {}
 
-local function integer(text)
+-- A work item's field as a whole number (pence, an id), or nil if it is not one.
+function M.integer(text)
   return math.tointeger(tonumber(text or ""))
 end
+local integer = M.integer
 
 -- The SR this instance works. Given as ctx.params.sr (by a monitor, the transition or
 -- another procedure), it must be a `sub_area` SR of the instance's casegroup, or the

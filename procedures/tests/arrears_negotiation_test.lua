@@ -383,10 +383,47 @@ scenario("direct payment claimed and confirmed by the receiving parent: Direct P
   local cg = family(t)
   local id = start(t, cg, { reason = "Missed Payment" })
   complete(t, "missed_payment_call", "direct payment claimed")
-  complete(t, "confirm_direct_payment", "confirmed")
+  -- Two receiving parents and an SR on neither case: the caseworker names the case paid.
+  complete(t, "confirm_direct_payment", "confirmed", { amount = "10000", paid_on = "2026-11-15" })
+  t.eq(#t.tasks { kind = "confirm_direct_payment" }, 1, "asked again: which case?")
+  local second = cg:cases()[2]
+  complete(t, "confirm_direct_payment", "confirmed",
+           { amount = "10000", paid_on = "2026-11-15", case = tostring(second.id) })
+  local item = t.tasks { kind = "offer_direct_pay" }[1]
+  t.expect(item.title:find("Call the receiving parent", 1, true), item.title)
   complete(t, "offer_direct_pay", "agreed")
   t.eq(amp(cg)[1].resolution_code, "Direct Payment Made")
   t.eq(t.instance(id).result, "direct_payment")
+  -- The payment reached the ledger, for the second receiving parent only.
+  local paid = {}
+  for _, d in ipairs(payment.dues(cg)) do paid[d.case.id] = d.paid end
+  t.eq(paid[cg:cases()[1].id], 0)
+  t.eq(paid[second.id], 10000)
+  t.eq(payment.payments { account = payment.account(cg) }[1].method, "direct")
+end)
+
+-- Step 5 then the next collection: the confirmed direct payment counts towards the
+-- schedule, so the monitor raises no new SR and sends no CMSL6000.
+scenario("a confirmed direct payment counts towards the missed collection", function(t)
+  local cg = family(t, { rps = 1 })
+  payment.issue_schedule { casegroup = cg, amount_per_period = 10000, periods = 12,
+                           first_collection_date = "2026-11-01" }
+  t.advance { days = 0 }
+  t.run_script("missed_payment_monitor.lua")
+  t.eq(#amp(cg), 1, "the 2026-11-01 collection was missed")
+  t.eq(letters_to("CMSL6000"), 1)
+  complete(t, "missed_payment_call", "direct payment claimed")
+  complete(t, "confirm_direct_payment", "confirmed", { amount = "10000", paid_on = "2026-11-01" })
+  complete(t, "offer_direct_pay", "declined")
+  t.eq(amp(cg)[1].status, "Closed")
+  -- The next collection is paid as scheduled; the one before was paid directly.
+  t.advance { days = 11 }
+  payment.record { account = payment.account(cg), amount = 10000, date = "2026-12-01",
+                   method = "SO" }
+  t.advance { days = 6 } -- 2026-12-07: past the December collection's grace
+  t.run_script("missed_payment_monitor.lua")
+  t.eq(#amp(cg), 1, "no new SR: both collections are paid, one of them directly")
+  t.eq(letters_to("CMSL6000"), 1)
 end)
 
 scenario("direct payment claimed, no evidence in 14 days: back to the call", function(t)
