@@ -48,6 +48,11 @@ local CHANGE_MOPF_CODES = { ["1"] = 1, ["3"] = 1 }
 local RECENT_DEATH_SR_DAYS = 90
 
 local DEBT_STEER_MONTHS = 24      -- Negotiation Satisfactory within, Breaches Debt Steer beyond
+-- The first collection may be at most this far from the agreement. Ours: the source sets no
+-- bound, but without one the 24 months could be pushed away at will. Two months cover the
+-- next collection date under any method of payment, with the ten working days a new direct
+-- debit takes to set up.
+local FIRST_COLLECTION_MONTHS = 2
 local INCOME_SHARE_PERCENT = 40   -- default SO schedule: at most this share of net income
 local WAIT_FOR_PAYMENT_DAYS = 5   -- DD represent and non-immediate payments (steps 16, 18)
 local REVIEW_AFTER_COLLECTION_DAYS = 5 -- consecutive payment reviews (step 27)
@@ -490,12 +495,12 @@ end
 
 -- ---- Negotiate New Arrears Payment Schedule -------------------------------------------------
 
--- Whether a schedule of `periods` collections from `first` is paid within 24 months: its
--- last collection falls before the same day 24 months after the first.
+-- Whether a schedule of `periods` collections from `first` is paid within 24 months of the
+-- agreement (today): its last collection falls before the same day 24 months on.
 local function within_debt_steer(first, frequency, periods)
   local last = collections.date({ first_collection_date = first, frequency = frequency },
                                 periods - 1)
-  return last < clock.add_months(first, DEBT_STEER_MONTHS)
+  return last < clock.add_months(clock.today(), DEBT_STEER_MONTHS)
 end
 
 -- Collections from `first` before the annual review date (at least one).
@@ -521,8 +526,22 @@ local NEGOTIATE_FIELDS = {
   "schedule_acceptable", "decision_note", "net_income", "ogm", "collection_fee", "max_ndr",
 }
 
--- Reads and checks the caseworker's figures; returns them, or nil and the problems.
-local function read_terms(f, arrears, account, need_amount)
+-- The collection fee due with each collection when the caseworker gives none: the ledger's
+-- latest collection charge on the casegroup (what one collection was charged), else nothing
+-- (Direct Pay has no collection charges).
+local function collection_fee(cg)
+  local fee = 0
+  for _, c in ipairs(payment.charges(cg)) do
+    if c.kind == "collection" then fee = c.amount end
+  end
+  return fee
+end
+
+-- Reads and checks the caseworker's figures; returns them, or nil and the problems. On a
+-- DEO for a casegroup with ongoing maintenance the regular OGM is required: step 18's NDR is
+-- arrears per period + Regular OGM + Collection Fee, and an NDR of the arrears alone would
+-- leave the maintenance uncollected.
+local function read_terms(f, cg, arrears, account, need_amount)
   local problems = {}
   local function positive(name, optional)
     local v = f[name]
@@ -552,11 +571,15 @@ local function read_terms(f, arrears, account, need_amount)
   end
   if not clock.is_date(t.first_collection_date) or t.first_collection_date < clock.today() then
     problems[#problems + 1] = "first_collection_date must be a date from today on"
+  elseif t.first_collection_date > clock.add_months(clock.today(), FIRST_COLLECTION_MONTHS) then
+    problems[#problems + 1] = "first_collection_date must be within " .. FIRST_COLLECTION_MONTHS
+      .. " months of today, the day of the agreement (the debt steer's 24 months run from it)"
   end
   -- Step 5: the regular OGM and collection charges due with each collection.
-  t.ogm = positive("ogm", true) or 0
-  t.collection_fee = positive("collection_fee", true) or 0
-  if account and account.method == "DEO" and need_amount then t.max_ndr = positive("max_ndr") end
+  local deo = account and account.method == "DEO" and need_amount
+  t.ogm = positive("ogm", not (deo and not cg.arrears_only)) or 0
+  t.collection_fee = positive("collection_fee", true) or collection_fee(cg)
+  if deo then t.max_ndr = positive("max_ndr") end
   if #problems > 0 then return nil, problems end
   return t
 end
@@ -699,7 +722,7 @@ local function negotiate(s, cg, account)
       return "unsuccessful"
     end
     local default_so = n.outcome == "no contact" and account and account.method == "SO"
-    local t, problems = read_terms(n.fields, arrears, account, not default_so)
+    local t, problems = read_terms(n.fields, cg, arrears, account, not default_so)
     if t and default_so then
       problems = schedule_to_annual_review(s, cg, t, n.fields, arrears)
     elseif t and n.outcome == "no contact" then

@@ -702,14 +702,37 @@ scenario("periods round up, and weekly schedules are measured in months too", fu
   t.eq(amp(cg2)[1]:field("negotiation_outcome"), "Breaches Debt Steer")
 end)
 
-scenario("24 months count from the first collection, not from today", function(t)
+-- "Within 24 months" of the agreement (step 10), and the first collection may not be pushed
+-- away to stretch them (ours: at most two months from the agreement).
+scenario("24 months count from the agreement, not from the first collection", function(t)
   local cg = family(t)
   start(t, cg, { reason = "Negotiation Requested" })
-  -- 24 monthly collections from 2027-03-01, three months away: the last on 2029-02-01,
-  -- inside 24 months of the first though 26 months from today.
-  agree(t, { amount_per_period = "10000", first_collection_date = "2027-03-01" })
-  t.eq(amp(cg)[1]:field("negotiation_outcome"), "Negotiation Satisfactory")
+  -- 24 monthly collections from 2027-01-01: the last on 2028-12-01, inside 24 months of the
+  -- first collection but not of the agreement on 2026-11-20.
+  agree(t, { amount_per_period = "10000", first_collection_date = "2027-01-01",
+             decision_note = "affordable only over this term" })
+  t.eq(amp(cg)[1]:field("negotiation_outcome"), "Breaches Debt Steer")
   t.eq(payment.schedule(cg).periods, 24)
+end)
+
+scenario("23 monthly collections from 2027-01-01 end inside 24 months of the agreement", function(t)
+  local cg = family(t)
+  start(t, cg, { reason = "Negotiation Requested" })
+  agree(t, { amount_per_period = "10435", first_collection_date = "2027-01-01" })
+  t.eq(payment.schedule(cg).periods, 23)
+  t.eq(amp(cg)[1]:field("negotiation_outcome"), "Negotiation Satisfactory")
+end)
+
+scenario("a first collection more than two months away is refused", function(t)
+  local cg = family(t)
+  start(t, cg, { reason = "Negotiation Requested" })
+  -- Five years away, a short schedule would otherwise score Negotiation Satisfactory.
+  agree(t, { amount_per_period = "120000", first_collection_date = "2031-11-01" })
+  t.eq(payment.schedule(cg), nil)
+  local notes = amp(cg)[1]:notes()
+  t.expect(notes[#notes].text:find("within 2 months of today", 1, true), notes[#notes].text)
+  agree(t, { amount_per_period = "120000", first_collection_date = "2027-01-20" })
+  t.eq(payment.schedule(cg).first_collection_date, "2027-01-20", "two months to the day is in")
 end)
 
 scenario("step 9: every schedule is judged acceptable or not, inside 24 months too", function(t)
@@ -791,6 +814,32 @@ scenario("no contact on another method: a schedule applied needs a discretionary
   terms.decision_note = "income known from CRA"
   complete(t, "negotiate_schedule", "no contact", terms)
   t.eq(payment.schedule(cg).periods, 24)
+end)
+
+-- Step 18: "add together the Negotiated Arrears Amount Per Period ... and Regular OGM and
+-- Collection Fee amount (calculated at step 5)".
+scenario("DEO on an open case: the regular OGM is required, and the fee comes from the ledger", function(t)
+  local cg = family(t, { method = "DEO" })
+  payment.add_charge { casegroup = cg, kind = "collection", amount = 3000 }
+  payment.add_charge { casegroup = cg, kind = "collection", amount = 4000 }
+  start(t, cg, { reason = "Negotiation Requested" })
+  local terms = { amount_per_period = "10000", max_ndr = "50000" }
+  agree(t, terms)
+  t.eq(payment.schedule(cg), nil, "an NDR of the arrears alone leaves out the maintenance")
+  local notes = amp(cg)[1]:notes()
+  t.expect(notes[#notes].text:find("ogm is required", 1, true), notes[#notes].text)
+  terms.ogm = "20000"
+  agree(t, terms)
+  t.eq(amp(cg)[1]:field("monthly_ndr"), "34000", "100.00 + 200.00 OGM + the 40.00 latest fee")
+end)
+
+scenario("DEO on an arrears-only casegroup: no OGM is needed", function(t)
+  local cg = family(t, { method = "DEO", arrears_only = true })
+  start(t, cg, { reason = "Negotiation Requested" })
+  agree(t, { amount_per_period = "10000", max_ndr = "10000" })
+  complete(t, "employer_interface", "issued")
+  local s = amp(cg)[1]
+  t.eq(s:field("monthly_ndr"), "10000")
 end)
 
 scenario("DEO: monthly NDR is arrears per period + OGM + collection fee, at most the max NDR", function(t)
