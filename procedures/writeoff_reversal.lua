@@ -11,6 +11,7 @@
 -- Returns "reversed", "rejected" or "closed".
 
 local free_text_letter = require("free_text_letter")
+local collections = require("collections")
 
 local REASONS = { "CMG error", "Maladministration", "3rd party information" }
 local RELATED = { ["part payment"] = true, ["write off arrears"] = true }
@@ -152,31 +153,93 @@ local function unsuspend(s, cg, details)
   s:complete_step("Unsuspend liabilities")
 end
 
--- Step 14: contact the client (with the optional free-text CMEL9271, the only letter this
--- procedure sends), then a new schedule for the arrears as they now stand. The schedule is
--- arrears negotiation's to make (source 000, "Negotiate New Arrears Payment Schedule"): its
--- debt steer and 40% check apply to it, its no-contact rules when the client was not
--- reached, and its letters issue it to every party in the casegroup.
+-- The collections from `first` before the annual review (at least one).
+local function collections_before(first, frequency, review)
+  local schedule = { first_collection_date = first, frequency = frequency }
+  local n = 0
+  while collections.date(schedule, n) < review do n = n + 1 end
+  return math.max(n, 1)
+end
+
+-- Step 14, the client does not wish to negotiate (or was not reached): "The system issues a
+-- new schedule to all relevant parties in the case group". The system's own rule is source
+-- 000 step 8's: a promise to pay run without a schedule held in place spreads all the arrears
+-- evenly over the remaining collections until the annual review. The collections keep the
+-- current schedule's frequency, from its next collection (monthly from a month on when none
+-- is in place). Returns false when there is no annual review date to spread them to.
+local function system_schedule(s, cg, owed)
+  local review = cg.annual_review_date
+  if not review then return false end
+  local current = payment.schedule(cg)
+  local frequency = current and current.frequency or "monthly"
+  local first = clock.add_months(clock.today(), 1)
+  if current then
+    local k = 0
+    while collections.date(current, k) <= clock.today() do k = k + 1 end
+    first = collections.date(current, k)
+  end
+  local periods = collections_before(first, frequency, review)
+  local schedule = payment.issue_schedule {
+    casegroup = cg, amount_per_period = money.div_ceil(owed, periods), periods = periods,
+    first_collection_date = first, frequency = frequency,
+  }
+  s:add_note(string.format("New schedule version %d issued by the system: %s of active arrears "
+    .. "over %d %s collections from %s to the annual review %s", schedule.version,
+    money.format(owed), periods, frequency, first, review))
+  if cg.service_type == "Direct Pay" then
+    s:add_note("Direct Pay: issue CMSL6056 and CMSL6051 clerically")
+    return true
+  end
+  local fields = {
+    arrears_total = money.format(owed), lump_sum = false,
+    amount_per_period = money.format(schedule.amount_per_period),
+    frequency = string.gsub(frequency, "_", "-"), periods = tostring(periods),
+    first_collection_date = first,
+  }
+  letter.send { template = "CMSL6056", to = cg.paying_parent, casegroup = cg, sr = s,
+                fields = fields }
+  for _, c in ipairs(cg:cases()) do
+    letter.send { template = "CMSL6051", to = c.receiving_parent, casegroup = cg, sr = s,
+                  fields = fields }
+  end
+  return true
+end
+
+-- Step 14: contact the client (with the optional free-text CMEL9271), then a new schedule
+-- for the arrears as they now stand. "If the client wishes to negotiate", arrears
+-- negotiation makes it (source 000, "Negotiate New Arrears Payment Schedule", with its debt
+-- steer and 40% check), as their own request. Otherwise the system issues it
+-- (system_schedule), and no negotiation starts: an SR open for something else is left as
+-- it is.
 local function after_reversal(s, cg)
   local contact = task.await {
     inbox = "caseworker", kind = "contact_client", sr = s, due_in_days = 5,
     title = "Tell the client the reversal is complete and discuss what they want to do with "
       .. "the arrears",
-    outcomes = { "contacted", "no contact" },
+    outcomes = { "wishes to negotiate", "does not wish to negotiate", "no contact" },
     fields = { "letter_to", "letter_text" },
   }
   s:set_field("client_contact", contact.outcome)
   local owed = payment.balance { casegroup = cg, state = "active" }
+  local current = payment.schedule(cg)
+  local replacing = current and ("to replace schedule version " .. current.version)
+    or "(no payment schedule was in place)"
   if owed == 0 then
     s:add_note("No active arrears after the reversal: no schedule to issue")
-  else
-    local current = payment.schedule(cg)
+  elseif contact.outcome == "wishes to negotiate" then
     local instance = procedures.start { name = "arrears_negotiation", casegroup = cg,
                                         params = { reason = "Reverse write off" } }
     s:add_note(string.format("New schedule for %s of active arrears %s: negotiated by arrears "
-      .. "negotiation (instance %d, reason Reverse write off)", money.format(owed),
-      current and ("to replace schedule version " .. current.version)
-        or "(no payment schedule was in place)", instance))
+      .. "negotiation (instance %d, reason Reverse write off)", money.format(owed), replacing,
+      instance))
+  elseif not system_schedule(s, cg, owed) then
+    -- Nothing to spread the arrears to: a caseworker sets the schedule, without closing
+    -- any other SR (a reason that is not the paying parent's request).
+    local instance = procedures.start { name = "arrears_negotiation", casegroup = cg,
+                                        params = { reason = "Reverse write off: new schedule" } }
+    s:add_note(string.format("New schedule for %s of active arrears %s: the casegroup has no "
+      .. "annual review date for the system to schedule to, so a caseworker sets it (arrears "
+      .. "negotiation, instance %d)", money.format(owed), replacing, instance))
   end
   s:complete_step("Issue new schedule")
   -- The letter waits for its sign-off; the new schedule need not.

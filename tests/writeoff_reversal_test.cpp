@@ -133,7 +133,8 @@ TEST_CASE("write-off reversal: approved, reversed, unsuspended, a new schedule i
 
   // Step 14, with the optional free-text letter: the only letter the procedure sends, once a
   // team leader has signed it off.
-  r.complete("contacted", {{"letter_text", "Your arrears have been reinstated."}}, "carl");
+  r.complete("wishes to negotiate", {{"letter_text", "Your arrears have been reinstated."}},
+             "carl");
   CHECK(r.d.engine.letters.list(std::nullopt, 10).empty());
   CHECK(r.reversal_sr().status != "Closed");
   for (const WorkItem& item : r.d.engine.work_items.list(std::nullopt, false)) {
@@ -267,7 +268,7 @@ TEST_CASE("write-off reversal: the submitter cannot approve, and a rejection nee
                       Catch::Contains("entered or amended"));
     r.complete("approved", {}, "tom");
     CHECK(r.balance("written_off") == 0);
-    r.complete("contacted", {}, "carl");
+    r.complete("wishes to negotiate", {}, "carl");
     CHECK(r.result() == "\"reversed\"");
     CHECK(r.d.engine.letters.list(std::nullopt, 10).empty());  // no letter without free text
   }

@@ -4,14 +4,15 @@
 
 -- A casegroup owing 1,000.00 to the receiving parent and 200.00 to the Secretary of State,
 -- with a 50.00 collection charge; 800.00 of the arrears and the charge written off under
--- journal JN-1 on 2026-06-01. Users: carl (caseworker), tina and tom (team leaders).
-local function setup(t)
+-- journal JN-1 on 2026-06-01, and an annual review when given. Users: carl (caseworker), tina
+-- and tom (team leaders).
+local function setup(t, annual_review)
   t.user("carl", "caseworker", "Arrears")
   t.user("tina", "team_leader", "Arrears")
   t.user("tom", "team_leader", "Arrears")
   local pp = case.create_client { name = "Sam Payer", nino = "AB000000A" }
   local rp = case.create_client { name = "Alex Receiver", nino = "AB000001A" }
-  local cg = case.create_casegroup { paying_parent = pp }
+  local cg = case.create_casegroup { paying_parent = pp, annual_review_date = annual_review }
   local c = cg:add_case { receiving_parent = rp }
   payment.open_account { client = pp, method = "SO" }
   payment.add_due { casegroup = cg, case = c, owed_to = "RP", amount = 100000 }
@@ -86,7 +87,7 @@ scenario("approved: reversed, unsuspended, a new schedule, and only a free-text 
   local child = s:children()[1]
   t.eq(child.sub_area, "Unsuspend liabilities")
   t.eq(child.status, "Closed")
-  t.complete { inbox = "caseworker", outcome = "contacted", as = "carl",
+  t.complete { inbox = "caseworker", outcome = "wishes to negotiate", as = "carl",
                fields = { letter_text = "Your arrears have been reinstated." } }
   t.eq(#letters_of("CMEL9271"), 0, "the free-text letter waits for its sign-off")
   t.refuses(function()
@@ -95,7 +96,7 @@ scenario("approved: reversed, unsuspended, a new schedule, and only a free-text 
   t.complete { kind = "letter_sign_off", outcome = "signed off", as = "tina" }
   t.eq(#letters_of("CMEL9271"), 1, "the free-text letter")
   t.eq(s.status, "Closed")
-  t.eq(s:field("client_contact"), "contacted")
+  t.eq(s:field("client_contact"), "wishes to negotiate")
   t.eq(t.instance(id).result, "reversed")
   -- Step 14's new schedule is negotiated as source 000 negotiates one, for the whole balance.
   local n = negotiation_sr(cg)
@@ -149,7 +150,7 @@ scenario("no payment schedule in place: the negotiation issues the first one", f
   t.start("writeoff_reversal", { casegroup = cg, as = "carl" })
   details(t, "carl")
   approve(t, "tina")
-  t.complete { inbox = "caseworker", outcome = "contacted", as = "carl" }
+  t.complete { inbox = "caseworker", outcome = "wishes to negotiate", as = "carl" }
   local notes = reversal_sr(cg):notes()
   t.expect(string.find(notes[#notes].text, "no payment schedule was in place", 1, true),
            notes[#notes].text)
@@ -309,4 +310,49 @@ scenario("rejected and closed: nothing reversed", function(t)
   t.eq(reversal_sr(cg).resolution_code, "Rejected")
   t.eq(payment.balance { casegroup = cg, state = "written_off" }, 80000)
   t.eq(t.instance(id).result, "rejected")
+end)
+
+-- Step 14: "If the client wishes to negotiate the arrears payments, refer to Arrears
+-- Overview ... The system issues a new schedule to all relevant parties in the case group."
+scenario("the client does not wish to negotiate: the system issues the schedule, nothing else is closed", function(t)
+  local cg = setup(t, "2027-05-20")
+  payment.issue_schedule { casegroup = cg, amount_per_period = 1000, periods = 40,
+                           first_collection_date = "2026-07-01" }
+  -- An SR open for something else: the reversal must leave it be.
+  local other = sr.create { process = "Arrears", area = "Arrears Management",
+                            sub_area = "Action Missed Payment", casegroup = cg,
+                            reason = "Missed Payment" }
+  local id = t.start("writeoff_reversal", { casegroup = cg, as = "carl" })
+  details(t, "carl")
+  approve(t, "tina")
+  t.complete { inbox = "caseworker", kind = "contact_client", outcome = "does not wish to negotiate",
+               as = "carl" }
+  t.eq(t.instance(id).result, "reversed")
+  t.eq(other.status, "Open", "the other SR is not cancelled")
+  t.eq(#sr.find { casegroup = cg, sub_area = "Action Missed Payment" }, 1, "no negotiation")
+  -- 1,200.00 evenly over the collections from 2026-12-01 (the old schedule's next) before
+  -- the annual review on 2027-05-20: six of 200.00.
+  local schedule = payment.schedule(cg)
+  t.eq(schedule.version, 2)
+  t.eq(schedule.first_collection_date, "2026-12-01")
+  t.eq(schedule.periods, 6)
+  t.eq(schedule.amount_per_period, 20000)
+  t.eq(#letters_of("CMSL6056"), 1, "to the paying parent")
+  t.eq(#letters_of("CMSL6051"), 1, "to the receiving parent")
+end)
+
+scenario("no contact and no annual review date: a caseworker sets the schedule, nothing is closed", function(t)
+  local cg = setup(t)
+  local other = sr.create { process = "Arrears", area = "Arrears Management",
+                            sub_area = "Action Missed Payment", casegroup = cg,
+                            reason = "Missed Payment" }
+  t.start("writeoff_reversal", { casegroup = cg, as = "carl" })
+  details(t, "carl")
+  approve(t, "tina")
+  t.complete { inbox = "caseworker", kind = "contact_client", outcome = "no contact", as = "carl" }
+  t.eq(other.status ~= "Closed", true, "the other SR is not cancelled")
+  local srs = sr.find { casegroup = cg, sub_area = "Action Missed Payment" }
+  t.eq(#srs, 2)
+  t.eq(srs[2].reason, "Reverse write off: new schedule")
+  t.eq(#t.tasks { kind = "negotiate_schedule" }, 1)
 end)
