@@ -503,13 +503,6 @@ local function within_debt_steer(first, frequency, periods)
   return last < clock.add_months(clock.today(), DEBT_STEER_MONTHS)
 end
 
--- Collections from `first` before the annual review date (at least one).
-local function collections_before(first, frequency, review)
-  local schedule = { first_collection_date = first, frequency = frequency }
-  local n = 0
-  while collections.date(schedule, n) < review do n = n + 1 end
-  return math.max(n, 1)
-end
 
 -- The payments a collection takes (step 4: "the arrears amounts would take the payments
 -- above 40%"): the arrears instalment with the regular OGM and collection charges.
@@ -617,7 +610,7 @@ local function schedule_to_annual_review(s, cg, t, f, arrears)
     return { "ogm (the regular maintenance per collection, pence) is required to check the "
       .. "40% limit on a casegroup with ongoing maintenance" }
   end
-  t.periods = collections_before(t.first_collection_date, t.frequency, cg.annual_review_date)
+  t.periods = collections.before(t.first_collection_date, t.frequency, cg.annual_review_date)
   t.amount_per_period = money.div_ceil(arrears, t.periods)
   local payments = payments_per_collection(t)
   if not over_income_share(payments, net) then

@@ -153,14 +153,6 @@ local function unsuspend(s, cg, details)
   s:complete_step("Unsuspend liabilities")
 end
 
--- The collections from `first` before the annual review (at least one).
-local function collections_before(first, frequency, review)
-  local schedule = { first_collection_date = first, frequency = frequency }
-  local n = 0
-  while collections.date(schedule, n) < review do n = n + 1 end
-  return math.max(n, 1)
-end
-
 -- Step 14, the client does not wish to negotiate (or was not reached): "The system issues a
 -- new schedule to all relevant parties in the case group". The system's own rule is source
 -- 000 step 8's: a promise to pay run without a schedule held in place spreads all the arrears
@@ -178,7 +170,7 @@ local function system_schedule(s, cg, owed)
     while collections.date(current, k) <= clock.today() do k = k + 1 end
     first = collections.date(current, k)
   end
-  local periods = collections_before(first, frequency, review)
+  local periods = collections.before(first, frequency, review)
   local schedule = payment.issue_schedule {
     casegroup = cg, amount_per_period = money.div_ceil(owed, periods), periods = periods,
     first_collection_date = first, frequency = frequency,

@@ -12,6 +12,14 @@ function M.date(schedule, k)
   return clock.add_days(schedule.first_collection_date, k * step_days[schedule.frequency])
 end
 
+-- How many collections from `first` fall before `day` (an annual review, say): at least one.
+function M.before(first, frequency, day)
+  local schedule = { first_collection_date = first, frequency = frequency }
+  local n = 0
+  while M.date(schedule, n) < day do n = n + 1 end
+  return math.max(n, 1)
+end
+
 -- How many collections fell due on or before `day`, and the latest of them (nil if none).
 function M.due_by(schedule, day)
   local count, last = 0, nil
