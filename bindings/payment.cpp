@@ -37,6 +37,18 @@ constexpr Key kWriteOffKeys[] = {{"casegroup", "Casegroup or id"},
                                  {"arrears", "integer pence"},
                                  {"charges", "integer pence", Catalogue::none, "0"}};
 
+int w_write_offs(Args& a) {
+  const Id group = a.object_or_id(1, kCasegroupType, "casegroup");
+  push_list(a.L, ledger(a).write_offs(group), [&](const WriteOff& w) {
+    lua_createtable(a.L, 0, 4);
+    set_field(a.L, "journal", w.journal_number);
+    set_field(a.L, "date", w.written_off_on);
+    set_field(a.L, "arrears", w.arrears);
+    set_field(a.L, "charges", w.charges);
+  });
+  return 1;
+}
+
 int w_write_off(Args& a) {
   a.table(1, "write_off");
   const Id group = a.field_object(1, "casegroup", kCasegroupType);
@@ -291,6 +303,10 @@ int m_set_method(Args& a) {
 const Function kFunctions[] = {
     {"account", entry<w_account>, "payment.account(casegroup) -> Account",
      "The ledger account of the casegroup's paying parent."},
+    {"write_offs", entry<w_write_offs>,
+     "payment.write_offs(casegroup) -> {{journal, date, arrears, charges}}",
+     "The casegroup's write-offs, oldest first: each journal number, the date it was written "
+     "off, and the arrears and charges it wrote off."},
     {"write_off", entry<w_write_off>, "payment.write_off{} -> integer",
      "Writes off `arrears` pence of the casegroup's active dues (oldest first) and `charges` "
      "of its active charges under a journal number, as the Write off arrears process does; "

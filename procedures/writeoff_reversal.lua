@@ -34,6 +34,24 @@ local function add_once(list, name)
   list[#list + 1] = name
 end
 
+-- Why the journal number and date do not name a write-off of the casegroup, or nil.
+local function journal_problem(cg, journal, date)
+  local known = {}
+  for _, w in ipairs(payment.write_offs(cg)) do
+    if w.journal == journal then
+      if w.date ~= date then
+        return "write-off " .. journal .. " was made on " .. w.date .. ", not " .. date
+          .. ": amend the date and resubmit"
+      end
+      return nil
+    end
+    known[#known + 1] = w.journal .. " (" .. w.date .. ")"
+  end
+  return "journal " .. journal .. " is not a write-off of this casegroup ("
+    .. (#known > 0 and "its write-offs: " .. table.concat(known, ", ") or "it has none")
+    .. "): amend it and resubmit"
+end
+
 -- Steps 6 to 8: journal number, write-off date, related SRs and the reason. Asked again
 -- until they are complete and make sense: the source's "system error" that stops the
 -- caseworker progressing without them. Everyone who enters or amends them is added to
@@ -61,6 +79,11 @@ local function ask_details(s, cg, preparers)
         problems[#problems + 1] = "amount '" .. d.fields.amount .. "' is not a whole number of pence"
       end
     end
+    -- Step 11's first option, taken before the approval rather than after BaNCS refuses: a
+    -- journal number or date that does not match a write-off of this casegroup is sent
+    -- back to be amended and resubmitted.
+    local problem = journal_problem(cg, d.fields.journal_number, d.fields.write_off_date)
+    if #problems == 0 and problem then problems[#problems + 1] = problem end
     local related = {}
     for id in string.gmatch(d.fields.related_srs or "", "%d+") do
       local ok, other = pcall(sr.get, math.tointeger(tonumber(id)))

@@ -281,13 +281,15 @@ TEST_CASE("write-off reversal: the submitter cannot approve, and a rejection nee
   }
 }
 
-TEST_CASE("write-off reversal: BaNCS refuses a journal it does not know, with its reason") {
+TEST_CASE("write-off reversal: a journal the ledger does not know is sent back before BaNCS") {
   Reversal r;
   r.start();
   r.complete("Maladministration", {{"journal_number", "JN-404"}, {"write_off_date", "2026-06-01"}},
              "carl");
-  CHECK_THAT(r.notes().back(), Catch::Contains("no write-off with journal number JN-404"));
-  r.complete("amend details", {}, "carl");
+  CHECK_THAT(r.notes().back(), Catch::Contains("journal JN-404 is not a write-off of this "
+                                               "casegroup"));
+  CHECK(r.open_item().spec.kind == "reversal_details");            // amend and resubmit
+  CHECK(r.d.count("SELECT count(*) FROM payment_requests") == 0);  // BaNCS was not asked
   r.details();
   CHECK(r.open_item().spec.inbox == "team_leader");
   // The ledger refuses a write-off larger than what is there, and changes nothing.

@@ -297,6 +297,19 @@ Id Ledger::add_charge(Id casegroup_id, std::string_view kind, Pence amount) {
   return id;
 }
 
+std::vector<WriteOff> Ledger::write_offs(Id casegroup_id) {
+  require_casegroup(casegroup_id);
+  auto st = db_.prepare(
+      "SELECT id, journal_number, written_off_on, arrears_amount, charges_amount FROM write_offs "
+      "WHERE casegroup_id = ?1 ORDER BY id");
+  st.bind(1, casegroup_id);
+  std::vector<WriteOff> out;
+  while (st.step()) {
+    out.push_back({st.integer(0), st.text(1), st.text(2), st.integer(3), st.integer(4)});
+  }
+  return out;
+}
+
 Id Ledger::write_off(Id casegroup_id, const std::string& journal, const std::string& date,
                      Pence arrears, Pence charges) {
   require_amount("arrears to write off", arrears);

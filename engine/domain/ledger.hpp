@@ -85,6 +85,14 @@ struct Payment {
   std::optional<Id> case_id;  // a direct payment: the case whose receiving parent it paid
 };
 
+struct WriteOff {
+  Id id = 0;
+  std::string journal_number;
+  std::string written_off_on;
+  Pence arrears = 0;
+  Pence charges = 0;
+};
+
 struct NewSchedule {
   Id casegroup_id = 0;
   Pence lump_sum = 0;
@@ -149,6 +157,8 @@ class Ledger {
   // number. Refused, changing nothing, if the casegroup has less than that to write off.
   Id write_off(Id casegroup_id, const std::string& journal, const std::string& date, Pence arrears,
                Pence charges);
+  // The casegroup's write-offs, oldest first.
+  std::vector<WriteOff> write_offs(Id casegroup_id);
   std::vector<Charge> charges(Id casegroup_id);
 
   // Records a payment received and allocates it to the account's dues and charges.

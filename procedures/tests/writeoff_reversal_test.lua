@@ -356,3 +356,25 @@ scenario("no contact and no annual review date: a caseworker sets the schedule, 
   t.eq(srs[2].reason, "Reverse write off: new schedule")
   t.eq(#t.tasks { kind = "negotiate_schedule" }, 1)
 end)
+
+-- Step 11's first option ("amend and resubmit"), before the team leader is asked: a journal
+-- number or write-off date the ledger does not have is sent back at once, not found in
+-- BaNCS after the approval.
+scenario("a wrong write-off date or journal is sent back to be amended before approval", function(t)
+  local cg = setup(t)
+  t.start("writeoff_reversal", { casegroup = cg, as = "carl" })
+  details(t, "carl", { write_off_date = "2026-06-02" })
+  t.eq(#t.tasks { inbox = "team_leader" }, 0, "nothing goes for approval")
+  local notes = reversal_sr(cg):notes()
+  t.expect(notes[#notes].text:find("write-off JN-1 was made on 2026-06-01, not 2026-06-02", 1,
+                                   true), notes[#notes].text)
+  details(t, "carl", { journal_number = "JN-9" })
+  notes = reversal_sr(cg):notes()
+  t.expect(notes[#notes].text:find("journal JN-9 is not a write-off of this casegroup (its "
+    .. "write-offs: JN-1 (2026-06-01))", 1, true), notes[#notes].text)
+  t.eq(#t.tasks { inbox = "team_leader" }, 0)
+  details(t, "carl")
+  t.eq(#t.tasks { inbox = "team_leader" }, 1, "amended and resubmitted: now for approval")
+  approve(t, "tina")
+  t.eq(payment.balance { casegroup = cg, state = "written_off" }, 0)
+end)
