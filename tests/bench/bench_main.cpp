@@ -248,9 +248,10 @@ std::map<std::string, std::int64_t> domain_rows(const std::filesystem::path& fil
   return counts;
 }
 
-// Stops the benchmark unless both runs wrote the same number of rows to every domain table:
-// a plain loop that wrote less would make the ratio flatter the import.
-void require_same_rows(const std::filesystem::path& dir) {
+// Whether both runs wrote the same number of rows to every domain table (each difference is
+// printed): a plain loop that wrote less would make the ratio flatter the import, so the
+// ratio is then not judged. The run goes on to the end either way.
+bool same_rows(const std::filesystem::path& dir) {
   const auto plain = domain_rows(dir / "plain.db");
   const auto import = domain_rows(dir / "import.db");
   bool same = true;
@@ -263,7 +264,7 @@ void require_same_rows(const std::filesystem::path& dir) {
       same = false;
     }
   }
-  if (!same) std::exit(1);
+  return same;
 }
 
 // Phase-2 transition: `import dw` of `rows` generated casegroups into a durable SQLite file,
@@ -308,7 +309,7 @@ void transition_figures(const std::filesystem::path& dir, const std::vector<std:
                    static_cast<long long>(import.transitioned));
       std::exit(1);
     }
-    require_same_rows(dir);
+    const bool comparable = same_rows(dir);
     const double rate = static_cast<double>(rows) / import.seconds;
     const double ratio = median(ratios);
     std::printf(
@@ -316,7 +317,10 @@ void transition_figures(const std::filesystem::path& dir, const std::vector<std:
         ">= 5,000/s %s, <= 2.5x %s, < 300 MiB %s |\n",
         static_cast<long long>(rows), rows / plain.seconds, plain.seconds, rate, import.seconds,
         ratio, import.peak_mib, rate >= 5000 ? "(met)" : "(MISSED)",
-        ratio <= 2.5 ? "(met)" : "(MISSED)", import.peak_mib < 300 ? "(met)" : "(MISSED)");
+        !comparable    ? "(not judged: the plain loop writes other rows)"
+        : ratio <= 2.5 ? "(met)"
+                       : "(MISSED)",
+        import.peak_mib < 300 ? "(met)" : "(MISSED)");
     std::fflush(stdout);
     std::filesystem::remove(extract);
   }
