@@ -95,13 +95,30 @@ local function ask_details(s, cg, preparers)
         related[#related + 1] = other
       end
     end
+    -- Step 7: "Attach the corresponding SR's (part payment/write off arrears)": when the
+    -- casegroup has any, at least one is attached; when it has none, the step is skipped.
+    local corresponding = {}
+    for _, other in ipairs(sr.find { casegroup = cg }) do
+      if RELATED[string.lower(other.sub_area)] then
+        corresponding[#corresponding + 1] = other.id .. " (" .. other.sub_area .. ")"
+      end
+    end
+    if #related == 0 and #corresponding > 0 then
+      problems[#problems + 1] = "attach the corresponding SRs in related_srs (step 7): "
+        .. table.concat(corresponding, ", ")
+    end
     if #problems == 0 then
       s:set_field("journal_number", d.fields.journal_number)
       s:set_field("write_off_date", d.fields.write_off_date)
       s:set_reason(d.outcome)
       for _, other in ipairs(related) do s:relate(other) end
       s:complete_step("Enter journal number and write off date")
-      s:complete_step("Attach related SRs")
+      if #related > 0 then
+        s:complete_step("Attach related SRs")
+      else
+        s:skip_step("Attach related SRs")
+        s:add_note("No part payment or write off arrears SR on the casegroup to attach")
+      end
       s:complete_step("Select reason for reversal")
       return { journal = d.fields.journal_number, date = d.fields.write_off_date,
                amount = amount, by = d.by }

@@ -378,3 +378,34 @@ scenario("a wrong write-off date or journal is sent back to be amended before ap
   approve(t, "tina")
   t.eq(payment.balance { casegroup = cg, state = "written_off" }, 0)
 end)
+
+-- Step 7: "Attach the corresponding SR's (part payment/write off arrears) as related SR's".
+local function step_status(s, name)
+  for _, st in ipairs(s:steps()) do
+    if st.name == name then return st.status end
+  end
+end
+
+scenario("step 7: the write off arrears SR must be attached; with none to attach, skipped", function(t)
+  local cg = setup(t)
+  local write_off = sr.create { process = "Arrears", area = "Arrears Management",
+                                sub_area = "Write off arrears", casegroup = cg }
+  t.start("writeoff_reversal", { casegroup = cg, as = "carl" })
+  details(t, "carl")
+  local s = reversal_sr(cg)
+  local notes = s:notes()
+  t.expect(notes[#notes].text:find("attach the corresponding SRs in related_srs (step 7): "
+    .. write_off.id .. " (Write off arrears)", 1, true), notes[#notes].text)
+  t.eq(#t.tasks { inbox = "team_leader" }, 0)
+  details(t, "carl", { related_srs = tostring(write_off.id) })
+  t.eq(step_status(s, "Attach related SRs"), "done")
+  t.eq(#s:related(), 1)
+end)
+
+scenario("step 7: no part payment or write off arrears SR on the casegroup: the step is skipped", function(t)
+  local cg = setup(t)
+  t.start("writeoff_reversal", { casegroup = cg, as = "carl" })
+  details(t, "carl")
+  t.eq(step_status(reversal_sr(cg), "Attach related SRs"), "skipped", "not marked done")
+  t.eq(#t.tasks { inbox = "team_leader" }, 1)
+end)
