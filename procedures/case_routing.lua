@@ -14,6 +14,7 @@
 -- "transfer", "lock_assignment", "clear_artefacts", "negotiation", "missed_payment_monitor",
 -- "cancel") or "rejected" for a case referred incorrectly.
 
+local collections = require("collections")
 local free_text_letter = require("free_text_letter")
 local service_request = require("service_request")
 
@@ -120,25 +121,61 @@ local function route_again(cg, reason, note)
                             sub_area = SUB_AREA, casegroup = cg, reason = reason }
   again:add_note(note)
   procedures.start { name = "case_routing", casegroup = cg, params = { sr = tostring(again.id) } }
+  return again
 end
 
--- Step 70: the case is monitored for compliance until the transfer-to-maintenance date, when
--- a fresh case routing SR transfers it back; a payment that clears all the arrears before
--- then raises one at once, for the paid-off liability order.
+-- Step 70, the collection that missed (its date), or nil; and the day the next collection is
+-- to be checked, or nil. A collection counts as missed five days after it falls due, as the
+-- missed-payment monitor counts it (GRACE_DAYS there).
+local MISSED_AFTER_DAYS = 5
+local function missed_collection(cg, account)
+  local schedule = payment.schedule(cg)
+  if not schedule or not account or cg:has_flag("disable_missed_payment_monitor") then
+    return nil, nil
+  end
+  local expected, count, last =
+    collections.expected_by(schedule, clock.add_days(clock.today(), -MISSED_AFTER_DAYS))
+  if count > 0 and collections.paid(schedule, account) < expected then return last, nil end
+  if count >= schedule.periods then return nil, nil end
+  return nil, clock.add_days(collections.date(schedule, count), MISSED_AFTER_DAYS)
+end
+
+-- Step 70: "The CMS system will monitor the case for compliance for this period, after which
+-- a new case routing SR will be automatically generated to transfer the case back to
+-- maintenance. If the paying parent misses a payment or if they clear all liability order
+-- debt prior to the set date a case routing task will be generated for further action."
+-- While it watches, the casegroup carries the enforcement_monitoring flag, so that a missed
+-- payment raises this routing task and no Action Missed Payment SR
+-- (collections.unmonitored_because). With the Disable Missed Payment Monitor flag set,
+-- missed payments are not watched.
 local function monitor(cg, until_date)
   local account = payment.find_account(cg.paying_parent)
+  cg:set_flag("enforcement_monitoring")
+  local function route(reason, note, fields)
+    cg:set_flag("enforcement_monitoring", false)
+    local again = route_again(cg, reason, note)
+    for name, value in pairs(fields or {}) do again:set_field(name, value) end
+  end
   while clock.today() < until_date do
     if payment.balance { casegroup = cg, state = "active" } == 0 then
-      route_again(cg, "Liability order paid off", "All the arrears were paid by "
-        .. clock.today() .. ", before the end of the monitoring period (" .. until_date .. ")")
-      return
+      return route("Liability order paid off", "All the arrears were paid by " .. clock.today()
+        .. ", before the end of the monitoring period (" .. until_date .. ")")
+    end
+    local missed, next_check = missed_collection(cg, account)
+    if missed then
+      -- The routing SR names the collection, so that it raises nothing more once the
+      -- monitoring has ended (collections.missed_payment_raised).
+      return route("Missed payment", "The collection due " .. missed .. " was not paid in full "
+        .. "during the monitoring period (to " .. until_date .. ")",
+        { schedule_version = payment.schedule(cg).version, missed_collection = missed })
     end
     if not account then break end
+    local wake = next_check and next_check < until_date and next_check or until_date
     event.await { kind = "payment", account = account,
-                  timeout_days = clock.days_between(clock.today(), until_date) }
+                  timeout_days = clock.days_between(clock.today(), wake) }
   end
   if clock.today() < until_date then wait { at = until_date } end
-  route_again(cg, "Transfer case to maintenance", "Monitoring period ended " .. until_date
+  route("Transfer case to maintenance", "Monitoring period ended " .. until_date
     .. ": transfer the case back to maintenance")
 end
 

@@ -19,9 +19,9 @@ using Id = std::int64_t;
 inline constexpr const char* kSegments[] = {"Maintenance", "Arrears", "Enforcement", "Central Team",
                                             "Arrears Only Categorised"};
 inline constexpr const char* kFlags[] = {
-    "manual_allocation",       "lock_assignment",          "disable_missed_payment_monitor",
-    "court_enforced_schedule", "ever_in_enforcement",      "deo_desire",
-    "transition_complete",     "employer_interface_issued"};
+    "manual_allocation",       "lock_assignment",           "disable_missed_payment_monitor",
+    "court_enforced_schedule", "ever_in_enforcement",       "deo_desire",
+    "transition_complete",     "employer_interface_issued", "enforcement_monitoring"};
 inline constexpr const char* kRegions[] = {"E&W", "Scotland", "NI"};
 inline constexpr const char* kServiceTypes[] = {"Collect & Pay", "Direct Pay"};
 inline constexpr const char* kAddressStatuses[] = {"confirmed", "DLO", "NFA", "JPAC"};

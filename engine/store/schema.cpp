@@ -626,6 +626,12 @@ void employer_interface_flag(Database& db) {
   allow_value(db, "casegroup_flags", "flag", "transition_complete", "employer_interface_issued");
 }
 
+// An enforcement case that case routing monitors until its transfer to maintenance (001
+// step 70): a missed payment is case routing's task then, not a missed payment SR.
+void enforcement_monitoring_flag(Database& db) {
+  allow_value(db, "casegroup_flags", "flag", "employer_interface_issued", "enforcement_monitoring");
+}
+
 // Accounts (engine/domain/accounts.hpp): a user's team and whether they are disabled, on the
 // audited users table; their Argon2id password hash and failed logins, and their login
 // sessions (only a hash of each token), in tables the audit leaves out so that no secret's
@@ -750,6 +756,7 @@ const std::vector<Migration>& migrations() {
       {16, "work item counts", kV16},
       {17, "payments before a schedule", kV17},
       {18, "direct payments", kV18},
+      {19, "enforcement monitoring flag", "", enforcement_monitoring_flag},
   };
   return all;
 }

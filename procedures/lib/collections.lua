@@ -59,23 +59,30 @@ end
 
 -- Whether a missed collection already has its Action Missed Payment SR: one is open (being
 -- worked), or one was raised for this collection of this schedule version. The monitor and
--- the consecutive payment reviews both ask, so a missed collection raises one SR.
+-- the consecutive payment reviews both ask, so a missed collection raises one SR. A case
+-- routing task raised for it during enforcement monitoring (001 step 70) counts as well.
 function M.missed_payment_raised(cg, schedule, collection)
+  local function for_this(s)
+    return s:field("schedule_version") == tostring(schedule.version)
+      and s:field("missed_collection") == collection
+  end
   for _, s in ipairs(sr.find { casegroup = cg, sub_area = "Action Missed Payment" }) do
-    if s.is_open then return true end
-    if s:field("schedule_version") == tostring(schedule.version)
-        and s:field("missed_collection") == collection then
-      return true
-    end
+    if s.is_open or for_this(s) then return true end
+  end
+  for _, s in ipairs(sr.find { casegroup = cg, sub_area = "Review Case and Decide on Action" }) do
+    if for_this(s) then return true end
   end
   return false
 end
 
--- Why no missed collection of a casegroup raises an SR (the first two reasons below), or nil.
+-- Why no missed collection of a casegroup raises an SR (the first reasons below), or nil.
 function M.unmonitored_because(cg)
   if cg.service_type == "Direct Pay" then return "the casegroup is on Direct Pay" end
   if cg:has_flag("disable_missed_payment_monitor") then
     return "the Disable Missed Payment Monitor flag is set"
+  end
+  if cg:has_flag("enforcement_monitoring") then
+    return "case routing monitors its payments until the transfer to maintenance (001 step 70)"
   end
   return nil
 end
@@ -87,6 +94,8 @@ end
 --   balance, and its letters go clerically);
 -- - the Disable Missed Payment Monitor flag stops missed payment SRs (001 step 75: "to
 --   prevent more missed payment SR's being generated");
+-- - while case routing monitors an enforcement case until its transfer to maintenance (001
+--   step 70), a missed payment is its to act on, with a case routing task, not an SR;
 -- - a missed collection has one SR (missed_payment_raised).
 function M.not_raised_because(cg, schedule, collection)
   local unmonitored = M.unmonitored_because(cg)

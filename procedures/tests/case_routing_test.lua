@@ -581,7 +581,8 @@ scenario("negotiation successful: LO marked court enforced, monitored, back to m
   t.eq(routing_sr(cg).sub_status, "Complete")
   t.eq(cg:has_flag("disable_missed_payment_monitor"), false)
   local account = payment.account(cg)
-  payment.record { account = account, amount = 25000, date = "2026-12-01", method = "SO" }
+  -- The first three collections paid in advance: nothing is missed while monitored.
+  payment.record { account = account, amount = 75000, date = "2026-12-01", method = "SO" }
   t.advance { days = 99 } -- 2027-02-27: still monitored
   t.eq(t.instance(id).status, "waiting")
   t.eq(#sr.find { casegroup = cg, sub_area = "Review Case and Decide on Action" }, 1)
@@ -624,7 +625,7 @@ scenario("monitoring: a payment that clears the arrears raises case routing for 
   local cg = enforcement_case(t)
   local id = negotiation_decision(t, cg)
   agree_schedule(t)
-  t.advance { days = 30 }
+  t.advance { days = 5 } -- before the first collection
   payment.record { account = payment.account(cg), amount = 500000, date = clock.today(),
                    method = "cheque" }
   t.advance {}
@@ -760,4 +761,49 @@ scenario("CMEL9271 withdrawn after it was not signed off: nothing sent, the deci
   local s = routing_sr(cg)
   t.eq(s.sub_status, "Complete")
   t.expect(string.find(last_note(s), "CMEL9271 to Pat Payer withdrawn by erin", 1, true), last_note(s))
+end)
+
+-- Step 70: "If the paying parent misses a payment ... prior to the set date a case routing
+-- task will be generated for further action": a routing SR, not an Action Missed Payment SR.
+local function amps(cg)
+  return sr.find { casegroup = cg, sub_area = "Action Missed Payment" }
+end
+
+scenario("monitoring: a missed payment raises case routing, not an Action Missed Payment SR", function(t)
+  local cg = enforcement_case(t)
+  local id = negotiation_decision(t, cg)
+  agree_schedule(t)
+  t.eq(#amps(cg), 1, "the negotiation's own")
+  t.advance {}
+  t.eq(cg:has_flag("enforcement_monitoring"), true)
+  t.advance { days = 11 } -- 2026-12-01, the first collection: paid
+  payment.record { account = payment.account(cg), amount = 25000, date = clock.today(),
+                   method = "SO" }
+  t.advance { days = 6 }
+  t.run_script("missed_payment_monitor.lua")
+  t.eq(t.instance(id).status, "waiting", "the first collection was paid: still monitoring")
+  t.advance { days = 31 } -- 2027-01-07: the second collection (2027-01-01) was missed
+  t.run_script("missed_payment_monitor.lua")
+  t.eq(t.instance(id).result, "negotiation")
+  local again = routing_sr(cg)
+  t.eq(again.reason, "Missed payment")
+  t.expect(again:notes()[1].text:find("collection due 2027-01-01 was not paid", 1, true),
+           again:notes()[1].text)
+  t.eq(#amps(cg), 1, "no Action Missed Payment SR from the monitor or the reviews")
+  t.eq(#letters("CMSL6000"), 0)
+  t.eq(cg:has_flag("enforcement_monitoring"), false, "monitoring ended with the task")
+end)
+
+scenario("monitoring with missed payments disabled: no task for them; the transfer date still comes", function(t)
+  local cg = enforcement_case(t)
+  local id = negotiation_decision(t, cg, { disable_missed_payments = "yes" })
+  agree_schedule(t)
+  t.advance { days = 40 } -- 2026-12-30: the first collection missed
+  t.run_script("missed_payment_monitor.lua")
+  t.eq(t.instance(id).status, "waiting")
+  t.eq(#amps(cg), 1)
+  t.advance { days = 61 } -- past 2027-03-01, the transfer to maintenance
+  t.eq(t.instance(id).result, "negotiation")
+  t.eq(routing_sr(cg).reason, "Transfer case to maintenance")
+  t.eq(#amps(cg), 1)
 end)
