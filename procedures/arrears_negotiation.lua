@@ -503,7 +503,6 @@ local function within_debt_steer(first, frequency, periods)
   return last < clock.add_months(clock.today(), DEBT_STEER_MONTHS)
 end
 
-
 -- The payments a collection takes (step 4: "the arrears amounts would take the payments
 -- above 40%"): the arrears instalment with the regular OGM and collection charges.
 local function payments_per_collection(t)
@@ -739,25 +738,6 @@ local function negotiate(s, cg, account)
   end
 end
 
-local function schedule_letters(s, cg, t, arrears)
-  local sent = {}
-  local fields = {
-    arrears_total = money.format(arrears),
-    lump_sum = t.lump_sum > 0 and money.format(t.lump_sum) or false,
-    amount_per_period = money.format(t.amount_per_period),
-    frequency = string.gsub(t.frequency, "_", "-"),
-    periods = tostring(t.periods),
-    first_collection_date = t.first_collection_date,
-  }
-  sent[#sent + 1] = letter.send { template = "CMSL6056", to = cg.paying_parent, casegroup = cg,
-                                  sr = s, fields = fields }
-  for _, c in ipairs(cg:cases()) do
-    sent[#sent + 1] = letter.send { template = "CMSL6051", to = c.receiving_parent,
-                                    casegroup = cg, sr = s, fields = fields }
-  end
-  return sent
-end
-
 -- Step 28: the SR closes once every letter is fulfilled. The instance sleeps until each
 -- letter leaves the queue (`casekit letters fulfil` wakes it). Letters not fulfilled within
 -- LETTER_CHECK_DAYS (still queued, or failed) go to a person, who sends them clerically or
@@ -866,7 +846,7 @@ issue = function(s, cg, account, arrears, t)
       outcomes = { "sent" },
     })
   else
-    await_fulfilment(s, schedule_letters(s, cg, t, arrears))
+    await_fulfilment(s, collections.schedule_letters(s, cg, schedule, arrears))
   end
   if cg.service_type ~= "Direct Pay" then
     s:add_note("Consecutive payment reviews set for five days after the first and second "

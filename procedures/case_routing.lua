@@ -125,19 +125,18 @@ local function route_again(cg, reason, note)
 end
 
 -- Step 70, the collection that missed (its date), or nil; and the day the next collection is
--- to be checked, or nil. A collection counts as missed five days after it falls due, as the
--- missed-payment monitor counts it (GRACE_DAYS there).
-local MISSED_AFTER_DAYS = 5
+-- to be checked, or nil. A collection counts as missed collections.GRACE_DAYS after it
+-- falls due, as the missed-payment monitor counts it.
 local function missed_collection(cg, account)
   local schedule = payment.schedule(cg)
   if not schedule or not account or cg:has_flag("disable_missed_payment_monitor") then
     return nil, nil
   end
   local expected, count, last =
-    collections.expected_by(schedule, clock.add_days(clock.today(), -MISSED_AFTER_DAYS))
+    collections.expected_by(schedule, clock.add_days(clock.today(), -collections.GRACE_DAYS))
   if count > 0 and collections.paid(schedule, account) < expected then return last, nil end
   if count >= schedule.periods then return nil, nil end
-  return nil, clock.add_days(collections.date(schedule, count), MISSED_AFTER_DAYS)
+  return nil, clock.add_days(collections.date(schedule, count), collections.GRACE_DAYS)
 end
 
 -- Step 70: "The CMS system will monitor the case for compliance for this period, after which

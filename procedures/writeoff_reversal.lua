@@ -220,19 +220,8 @@ local function system_schedule(s, cg, owed)
     money.format(owed), periods, frequency, first, review))
   if cg.service_type == "Direct Pay" then
     s:add_note("Direct Pay: issue CMSL6056 and CMSL6051 clerically")
-    return true
-  end
-  local fields = {
-    arrears_total = money.format(owed), lump_sum = false,
-    amount_per_period = money.format(schedule.amount_per_period),
-    frequency = string.gsub(frequency, "_", "-"), periods = tostring(periods),
-    first_collection_date = first,
-  }
-  letter.send { template = "CMSL6056", to = cg.paying_parent, casegroup = cg, sr = s,
-                fields = fields }
-  for _, c in ipairs(cg:cases()) do
-    letter.send { template = "CMSL6051", to = c.receiving_parent, casegroup = cg, sr = s,
-                  fields = fields }
+  else
+    collections.schedule_letters(s, cg, schedule, owed)
   end
   return true
 end

@@ -3,24 +3,20 @@
 -- For each casegroup with a payment schedule in place, compares what the paying parent has
 -- paid towards it (the payments recorded after it was issued: those before, a lump sum
 -- among them, are out of the balance it spreads; collections.paid) with what had fallen due
--- five days ago (GRACE_DAYS). A returned payment (payment.return_payment) does not count. A
--- shortfall raises one Action Missed Payment SR and tells each receiving parent with CMSL6000
--- (collections.raise_missed_payment), unless collections.not_raised_because says why not:
--- Direct Pay, the disable_missed_payment_monitor flag, or an SR open or already raised for
--- this missed collection, so running the job twice, or again after the SR closed, raises
--- nothing twice. Each SR raised starts procedures/arrears_negotiation.lua on it (source 000,
--- "Determine Reason for Missed Payment"); from `casekit exec`, `schedule run` or the
--- scheduler alike.
+-- five days ago (collections.GRACE_DAYS). A returned payment (payment.return_payment) does
+-- not count. A shortfall raises one Action Missed Payment SR and tells each receiving parent
+-- with CMSL6000 (collections.raise_missed_payment). Nothing is checked for a casegroup that
+-- collections.unmonitored_because names (Direct Pay, the disable_missed_payment_monitor
+-- flag, case routing's monitoring), and nothing is raised for a collection that already has
+-- its SR (collections.missed_payment_raised), so running the job twice, or again after the
+-- SR closed, raises nothing twice. Each SR raised starts procedures/arrears_negotiation.lua
+-- on it (source 000, "Determine Reason for Missed Payment"); from `casekit exec`,
+-- `schedule run` or the scheduler alike.
 local collections = require("collections")
 
 local PAGE = 500
--- A collection counts as missed once this many days have passed since it fell due: a
--- standing order or direct debit takes up to three working days (the BACS cycle) to reach
--- the account, and five calendar days cover a weekend on the way. The consecutive payment
--- reviews of arrears_negotiation check a collection after the same five days.
-local GRACE_DAYS = 5
 local today = clock.today()
-local due_by = clock.add_days(today, -GRACE_DAYS)
+local due_by = clock.add_days(today, -collections.GRACE_DAYS)
 local checked, raised, letters = 0, 0, 0
 
 local function raise(cg, schedule, expected, paid, last_due)
@@ -42,7 +38,7 @@ repeat
       checked = checked + 1
       local expected, _, last_due = collections.expected_by(schedule, due_by)
       local paid = collections.paid(schedule, payment.account(cg))
-      if paid < expected and not collections.not_raised_because(cg, schedule, last_due) then
+      if paid < expected and not collections.missed_payment_raised(cg, schedule, last_due) then
         raise(cg, schedule, expected, paid, last_due)
       end
     end

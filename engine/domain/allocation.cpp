@@ -117,17 +117,18 @@ std::vector<std::pair<Id, Pence>> rp_dues_of_case(Database& db, Id case_id) {
 
 }  // namespace
 
-Pence owed_on_case(Database& db, Id case_id) {
-  Pence total = 0;
-  for (const auto& [due, outstanding] : rp_dues_of_case(db, case_id)) {
-    total = money::add(total, outstanding);
-  }
-  return total;
-}
-
 void allocate_direct(Database& db, const std::string& now, Id payment_id, Id case_id,
                      Pence amount) {
-  for (const auto& [due, outstanding] : rp_dues_of_case(db, case_id)) {
+  const auto dues = rp_dues_of_case(db, case_id);
+  Pence owed = 0;
+  for (const auto& [due, outstanding] : dues) owed = money::add(owed, outstanding);
+  if (amount > owed) {
+    throw Error(ErrorCode::invalid, "a direct payment of " + money::format(amount) +
+                                        " is more than the " + money::format(owed) +
+                                        " owed to the receiving parent of case " +
+                                        std::to_string(case_id));
+  }
+  for (const auto& [due, outstanding] : dues) {
     if (amount == 0) break;
     const Pence take = std::min(amount, outstanding);
     db.prepare(
@@ -136,9 +137,6 @@ void allocate_direct(Database& db, const std::string& now, Id payment_id, Id cas
         .bind_all(payment_id, due, take, now)
         .run();
     amount -= take;
-  }
-  if (amount != 0) {
-    throw Error(ErrorCode::invalid, "a direct payment is more than its case owes");
   }
 }
 

@@ -36,11 +36,10 @@ void deallocate_payment(Database& db, const std::string& now, Id payment_id);
 // Money received on the account (and not returned) that no due or charge has taken yet.
 Pence credit_of(Database& db, Id account_id);
 
-// A direct payment (the paying parent paid one receiving parent, outside the service) pays
-// only what is owed to that receiving parent on that case: its active RP dues, oldest first.
-// What those dues have outstanding, and the allocation of a direct payment recorded for
-// them (which must not be more than that). Direct payments are never general credit.
-Pence owed_on_case(Database& db, Id case_id);
+// Allocates a direct payment (the paying parent paid one receiving parent, outside the
+// service): it pays only what is owed to that receiving parent on that case, its active RP
+// dues, oldest first, and is never general credit. Refused, allocating nothing, when it is
+// more than those dues have outstanding; the caller rolls back the payment it recorded.
 void allocate_direct(Database& db, const std::string& now, Id payment_id, Id case_id, Pence amount);
 
 // SQL for "what has been allocated to the row `table`.id", for SELECT lists.

@@ -382,13 +382,8 @@ Id Ledger::record_direct_payment(Id case_id, Pence amount, std::string_view paid
   st.bind(1, case_id);
   if (!st.step()) throw Error(ErrorCode::not_found, "no case with id " + std::to_string(case_id));
   const Id account_id = account_of_casegroup(st.integer(0)).id;
-  const Pence owed = owed_on_case(db_, case_id);
-  if (amount > owed) {
-    throw Error(ErrorCode::invalid, "a direct payment of " + money::format(amount) +
-                                        " is more than the " + money::format(owed) +
-                                        " owed to the receiving parent of case " +
-                                        std::to_string(case_id));
-  }
+  // The payment and its allocation stand or fall together: a payment more than the case
+  // owes is refused by allocate_direct, and the savepoint takes the row back with it.
   Savepoint sp(db_);
   db_.prepare(
          "INSERT INTO payments(account_id, amount, received_on, method, reference, created_at, "

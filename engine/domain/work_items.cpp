@@ -310,7 +310,7 @@ WorkItemPage WorkItems::query(const WorkItemQuery& q, const User& user) {
   // A team member sees their team's items and those with no team; a user in no team, only
   // those with no team; an operator, every team's.
   const std::optional<std::string> team = user.role == "operator" ? std::nullopt : user.team;
-  const bool no_team_only = user.role != "operator" && !user.team;
+  if (user.role != "operator" && !user.team) where += " AND team IS NULL";
   if (q.inbox) add("inbox = ?", q.inbox);
   if (q.kind) add("kind = ?", q.kind);
   if (q.assignee) {
@@ -335,16 +335,17 @@ WorkItemPage WorkItems::query(const WorkItemQuery& q, const User& user) {
     }
   };
   // The total. Without filters beyond status and inbox it is read from the counts the
-  // triggers keep (schema 16), a row per inbox. Otherwise it is counted, as two equalities
+  // triggers keep (schema 16), a row per inbox and team (a NULL team is '' there, so it is
+  // read back as NULL for the same conditions). Otherwise it is counted, as two equalities
   // on the team rather than one OR, so that each is a range of the (status, inbox, team,
   // ...) index and the count reads only the user's team's entries.
   const bool counted_by_triggers = !q.kind && !q.assignee && !q.casegroup && !q.sr && !q.overdue;
   std::int64_t total = 0;
   if (counted_by_triggers) {
-    auto st = db_.prepare("SELECT IFNULL(sum(n), 0) FROM work_item_counts WHERE " + where +
-                          (team           ? " AND team IN (?, '')"
-                           : no_team_only ? " AND team = ''"
-                                          : ""));
+    auto st = db_.prepare(
+        "SELECT IFNULL(sum(n), 0) FROM (SELECT status, inbox, NULLIF(team, '') AS team, n FROM "
+        "work_item_counts) WHERE " +
+        where + (team ? " AND (team = ? OR team IS NULL)" : ""));
     int i = 0;
     for (const auto& v : values) st.bind(++i, v);
     if (team) st.bind(++i, team);
@@ -354,8 +355,7 @@ WorkItemPage WorkItems::query(const WorkItemQuery& q, const User& user) {
     auto st = db_.prepare(team ? "SELECT (SELECT count(*) FROM work_items WHERE " + where +
                                      " AND team = ?) + (SELECT count(*) FROM work_items WHERE " +
                                      where + " AND team IS NULL)"
-                               : "SELECT count(*) FROM work_items WHERE " + where +
-                                     (no_team_only ? " AND team IS NULL" : ""));
+                               : "SELECT count(*) FROM work_items WHERE " + where);
     bind(st);
     st.step();
     total = st.integer(0);
@@ -392,9 +392,7 @@ WorkItemPage WorkItems::query(const WorkItemQuery& q, const User& user) {
   };
   auto st = db_.prepare(team ? "SELECT * FROM (" + ordered(" AND team = ?") + " UNION ALL " +
                                    ordered(" AND team IS NULL") + ")" + order
-                             : kWorkItemRow.select("FROM work_items WHERE " + where +
-                                                   (no_team_only ? " AND team IS NULL" : "")) +
-                                   order);
+                             : kWorkItemRow.select("FROM work_items WHERE " + where) + order);
   bind(st);
   WorkItemPage page;
   page.total = total;

@@ -1,6 +1,14 @@
--- Collection dates of a payment schedule: shared by the missed-payment monitor and the
--- procedures that negotiate schedules.
+-- Payment schedules as the missed-payment monitor and the procedures that issue and watch
+-- them share them: collection dates, what counts towards them, when one counts as missed and
+-- what that raises, and the letters that issue a schedule.
 local M = {}
+
+-- A collection counts as missed once this many days have passed since it fell due: a
+-- standing order or direct debit takes up to three working days (the BACS cycle) to reach
+-- the account, and five calendar days cover a weekend on the way. The missed-payment
+-- monitor and case routing's monitoring (001 step 70) both wait this long; the consecutive
+-- payment reviews of arrears_negotiation check a collection after the same five days.
+M.GRACE_DAYS = 5
 
 local step_days = { weekly = 7, fortnightly = 14, four_weekly = 28 }
 
@@ -131,6 +139,26 @@ function M.raise_missed_payment(cg, schedule, collection, expected, paid, how)
   local instance = procedures.start { name = "arrears_negotiation", casegroup = cg,
                                       params = { sr = tostring(s.id) } }
   return s, instance
+end
+
+-- Source 000 step 26: CMSL6056 to the paying parent and CMSL6051 to each receiving parent,
+-- for a schedule just issued (`arrears` is the balance it spreads). Returns the letters.
+function M.schedule_letters(s, cg, schedule, arrears)
+  local fields = {
+    arrears_total = money.format(arrears),
+    lump_sum = schedule.lump_sum > 0 and money.format(schedule.lump_sum) or false,
+    amount_per_period = money.format(schedule.amount_per_period),
+    frequency = string.gsub(schedule.frequency, "_", "-"),
+    periods = tostring(schedule.periods),
+    first_collection_date = schedule.first_collection_date,
+  }
+  local sent = { letter.send { template = "CMSL6056", to = cg.paying_parent, casegroup = cg,
+                               sr = s, fields = fields } }
+  for _, c in ipairs(cg:cases()) do
+    sent[#sent + 1] = letter.send { template = "CMSL6051", to = c.receiving_parent,
+                                    casegroup = cg, sr = s, fields = fields }
+  end
+  return sent
 end
 
 return M

@@ -65,6 +65,17 @@ struct Latencies {
   std::vector<double> ms;
   std::int64_t failures = 0;
 
+  // A request that began at `since` and has just been answered, `ok` or not.
+  void add(Stopwatch::time_point since, bool ok) {
+    ms.push_back(std::chrono::duration<double, std::milli>(Stopwatch::now() - since).count());
+    if (!ok) ++failures;
+  }
+  void merge(const Latencies& other) {
+    ms.insert(ms.end(), other.ms.begin(), other.ms.end());
+    failures += other.failures;
+  }
+  std::int64_t succeeded() const { return static_cast<std::int64_t>(ms.size()) - failures; }
+
   double percentile(double p) {
     if (ms.empty()) return 0;
     std::sort(ms.begin(), ms.end());
@@ -133,19 +144,13 @@ Latencies load(unsigned short port, const std::vector<std::string>& tokens, int 
       for (std::size_t i = next[team]++; i < jobs[team].size(); i = next[team]++) {
         const Job& job = jobs[team][i];
         const auto t0 = Stopwatch::now();
-        const bool ok = client.send(job.verb, job.target, job.body) == 200;
-        per[c].ms.push_back(
-            std::chrono::duration<double, std::milli>(Stopwatch::now() - t0).count());
-        if (!ok) ++per[c].failures;
+        per[c].add(t0, client.send(job.verb, job.target, job.body) == 200);
       }
     });
   }
   for (auto& t : threads) t.join();
   Latencies all;
-  for (auto& p : per) {
-    all.ms.insert(all.ms.end(), p.ms.begin(), p.ms.end());
-    all.failures += p.failures;
-  }
+  for (const auto& p : per) all.merge(p);
   return all;
 }
 
@@ -156,7 +161,6 @@ Latencies load(unsigned short port, const std::vector<std::string>& tokens, int 
 // as well (no coordinated omission).
 struct Paced {
   Latencies listing, completion;
-  std::int64_t completed = 0;
 };
 
 Paced paced(unsigned short port, const std::vector<std::string>& tokens, int clients, double rate,
@@ -179,34 +183,20 @@ Paced paced(unsigned short port, const std::vector<std::string>& tokens, int cli
                                      period * (k + static_cast<double>(c) / clients));
         std::this_thread::sleep_until(due);
         const Job& list = listings[team][(c + k) % listings[team].size()];
-        const bool listed = client.send(list.verb, list.target, list.body) == 200;
-        per[c].listing.ms.push_back(
-            std::chrono::duration<double, std::milli>(Stopwatch::now() - due).count());
-        if (!listed) ++per[c].listing.failures;
+        per[c].listing.add(due, client.send(list.verb, list.target, list.body) == 200);
         const std::size_t i = next[team]++;
         if (i >= completions[team].size()) continue;
         const Job& job = completions[team][i];
         const auto t0 = Stopwatch::now();
-        const bool done = client.send(job.verb, job.target, job.body) == 200;
-        per[c].completion.ms.push_back(
-            std::chrono::duration<double, std::milli>(Stopwatch::now() - t0).count());
-        if (done) {
-          ++per[c].completed;
-        } else {
-          ++per[c].completion.failures;
-        }
+        per[c].completion.add(t0, client.send(job.verb, job.target, job.body) == 200);
       }
     });
   }
   for (auto& t : threads) t.join();
   Paced all;
-  for (auto& p : per) {
-    for (auto [from, to] :
-         {std::pair{&p.listing, &all.listing}, {&p.completion, &all.completion}}) {
-      to->ms.insert(to->ms.end(), from->ms.begin(), from->ms.end());
-      to->failures += from->failures;
-    }
-    all.completed += p.completed;
+  for (const auto& p : per) {
+    all.listing.merge(p.listing);
+    all.completion.merge(p.completion);
   }
   return all;
 }
@@ -324,8 +314,7 @@ bool http_figures(const std::filesystem::path& dir, const HttpLoadSize& size) {
     if (!cursor.empty()) q.cursor = cursor;
     const auto t0 = Stopwatch::now();
     engine.work_items.query(q, users[team]);
-    direct_list.ms.push_back(
-        std::chrono::duration<double, std::milli>(Stopwatch::now() - t0).count());
+    direct_list.add(t0, true);
   }
   // The items after the first size.items are completed: the next completions directly, as
   // many again over HTTP. The first size.items stay open for the listing. Each completer is
@@ -406,7 +395,7 @@ bool http_figures(const std::filesystem::path& dir, const HttpLoadSize& size) {
   std::int64_t expected = 2 * static_cast<std::int64_t>(size.completions);
   std::int64_t failures = http_list.failures + http_complete.failures;
   for (const Paced& p : paced_runs) {
-    expected += p.completed;
+    expected += p.completion.succeeded();
     failures += p.listing.failures + p.completion.failures;
   }
   const bool exact =
