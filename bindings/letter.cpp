@@ -58,7 +58,8 @@ constexpr Key kSendKeys[] = {{"template", "string", Catalogue::letter_template},
                              {"to", "Client or id"},
                              {"casegroup", "Casegroup or id"},
                              {"sr", "SR or id"},
-                             {"fields", "table"}};
+                             {"fields", "table"},
+                             {"signed_off", "integer"}};
 
 int w_send(Args& a) {
   a.table(1, "letter");
@@ -67,6 +68,7 @@ int w_send(Args& a) {
   l.recipient_id = a.field_object(1, "to", kClientType);
   l.casegroup_id = a.opt_field_object(1, "casegroup", kCasegroupType);
   l.sr_id = a.opt_field_object(1, "sr", kSrType);
+  l.signed_off = a.opt_field_integer(1, "signed_off");
   lua_settop(a.L, 1);
   lua_getfield(a.L, 1, "fields");
   if (!lua_isnil(a.L, 2)) {
@@ -101,7 +103,10 @@ const Function kFunctions[] = {
      "always has recipient_name, recipient_address, date and reference (the casegroup's, or the "
      "client's); "
      "`fields` supplies the rest. A field the template uses that has no value is an error "
-     "naming the template and the field.",
+     "naming the template and the field. A template signed off before it is sent (CMEL9271) "
+     "needs `signed_off`, the `work_item` of a completed `letter_sign_off` task signed off by a "
+     "senior manager on the same SR, whose `details` name this template, `free_text` and "
+     "recipient; anything else is refused.",
      Replay::record, kSendKeys},
     {"get", entry<w_get>, "letter.get(id) -> Letter", "The letter with this id."},
     {"templates", entry<w_templates>, "letter.templates() -> {string}",

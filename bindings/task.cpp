@@ -4,6 +4,7 @@
 #include <array>
 
 #include "bindings/history.hpp"
+#include "bindings/lua_json.hpp"
 #include "bindings/modules.hpp"
 
 namespace casekit::lua {
@@ -54,6 +55,13 @@ WorkItemSpec read_work_item(Args& a) {
   }
   spec.submitted_by = a.opt_field_string(1, "submitted_by");
   spec.not_by = a.field_string_list(1, "not_by");
+  lua_getfield(a.L, 1, "details");
+  if (!lua_isnil(a.L, -1)) {
+    if (!lua_istable(a.L, -1)) a.fail_field(1, "details", "table expected");
+    spec.details = to_json(a.L, lua_gettop(a.L));
+    if (!spec.details.is_object()) a.fail_field(1, "details", "table of names expected");
+  }
+  lua_pop(a.L, 1);
   if (h.instance) {
     spec.instance_id = h.instance;
     // An approval's submitter is, unless named, whoever did the instance's last step. Only an
@@ -67,7 +75,7 @@ WorkItemSpec read_work_item(Args& a) {
 }
 
 // The keys of a work item's spec (read_work_item), and the one key each call adds.
-constexpr std::array<Key, 11> work_item_keys(Key own) {
+constexpr std::array<Key, 12> work_item_keys(Key own) {
   return {{{"inbox", "string", Catalogue::inbox},
            {"kind", "string"},
            {"title", "string"},
@@ -78,6 +86,7 @@ constexpr std::array<Key, 11> work_item_keys(Key own) {
            {"due_in_days", "integer"},
            {"submitted_by", "string"},
            {"not_by", "list of strings"},
+           {"details", "table"},
            own}};
 }
 
@@ -118,7 +127,9 @@ const Function kTaskFunctions[] = {
      "submitter (`submitted_by`; for `kind=\"approval\"`, by default whoever completed this "
      "instance's previous work item) nor anyone in `not_by` (whoever entered or amended what "
      "the item approves or signs off) can complete it; names match without regard to case. "
-     "Who may see and complete it also follows its SR's owner team. With "
+     "Who may see and complete it also follows its SR's owner team. `details` says what the item "
+     "is about, for whoever completes it and for what it authorises (a letter sign-off names "
+     "`template`, `free_text` and `to`, the recipients' ids: see letter.send). With "
      "`timeout_days`, an item nobody completes in time is cancelled and the wait returns "
      "`{kind=\"timeout\", timeout=true}`.",
      Replay::record, kTaskAwaitKeys},

@@ -5,7 +5,7 @@
 --   casekit start writeoff_reversal --casegroup 7 --as carl
 -- The caseworker's and the team leader's steps are work items; BaNCS is called through the
 -- `bancs` module (an adapter tests can make fail). No client letter is sent except the
--- optional free-text CMEL9271, once a team leader has signed it off. docs/procedures/
+-- optional free-text CMEL9271, once a senior manager has signed it off. docs/procedures/
 -- writeoff_reversal.md maps each source step to these lines and to the tests.
 --
 -- Returns "reversed", "rejected" or "closed".

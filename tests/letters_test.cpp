@@ -111,7 +111,8 @@ TEST_CASE("a malformed template is a template error naming the template") {
   TestEngine t;
   const auto f = t.family();
   const LetterCatalogue catalogue = LetterCatalogue::load(dir.path());
-  Letters letters(t.db, t.clock, catalogue, t.engine.casegroups);
+  Letters letters(t.db, t.clock, catalogue, t.engine.casegroups, t.engine.work_items,
+                  t.engine.users);
   try {
     letters.queue({"BROKEN1", f.receiving_parent, std::nullopt, std::nullopt, {{"open", true}}});
     FAIL("rendered a broken template");

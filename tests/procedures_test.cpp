@@ -266,8 +266,8 @@ TEST_CASE(
   const auto f = d.family();
   d.procedure("letter_wait", R"lua(
 return procedure{name = "letter_wait", run = function(ctx)
-  local l = letter.send{template = "CMEL9271", to = ctx.casegroup.paying_parent,
-                        casegroup = ctx.casegroup, fields = {free_text = "hello"}}
+  local l = letter.send{template = "CMSB046", to = ctx.casegroup.paying_parent,
+                        casegroup = ctx.casegroup, fields = {lo_reference = "LO-1"}}
   local first = event.await{kind = "letter", letter = l, timeout_days = 10}
   local again = event.await{kind = "letter", letter = l.id}
   wait{days = 1}
@@ -276,8 +276,8 @@ end}
 )lua");
   d.procedure("letter_timeout", R"lua(
 return procedure{name = "letter_timeout", run = function(ctx)
-  local l = letter.send{template = "CMEL9271", to = ctx.casegroup.paying_parent,
-                        casegroup = ctx.casegroup, fields = {free_text = "hello"}}
+  local l = letter.send{template = "CMSB046", to = ctx.casegroup.paying_parent,
+                        casegroup = ctx.casegroup, fields = {lo_reference = "LO-1"}}
   local got = event.await{kind = "letter", letter = l, timeout_days = 3}
   return got.kind .. " " .. l.status
 end}

@@ -23,6 +23,7 @@ struct Reversal {
       d.engine.users.add(u, "caseworker", std::string("Arrears"));
     for (const char* u : {"tina", "tom"})
       d.engine.users.add(u, "team_leader", std::string("Arrears"));
+    d.engine.users.add("sue", "senior_manager", std::string("Arrears"));
     d.engine.ledger.add_due({f.casegroup, f.case_id, "RP", "active", kRpActive, {}, {}});
     d.engine.ledger.add_due({f.casegroup, std::nullopt, "SOS_GB", "active", kSosActive, {}, {}});
     d.engine.ledger.add_charge(f.casegroup, "collection", kCharge);
@@ -132,14 +133,14 @@ TEST_CASE("write-off reversal: approved, reversed, unsuspended, a new schedule i
   CHECK(r.d.engine.ledger.current_schedule(r.f.casegroup)->version == 1);
 
   // Step 14, with the optional free-text letter: the only letter the procedure sends, once a
-  // team leader has signed it off.
+  // senior manager has signed it off.
   r.complete("wishes to negotiate", {{"letter_text", "Your arrears have been reinstated."}},
              "carl");
   CHECK(r.d.engine.letters.list(std::nullopt, 10).empty());
   CHECK(r.reversal_sr().status != "Closed");
   for (const WorkItem& item : r.d.engine.work_items.list(std::nullopt, false)) {
     if (item.spec.kind == "letter_sign_off")
-      r.d.runtime.complete_task(item.id, "signed off", {}, "tina");
+      r.d.runtime.complete_task(item.id, "signed off", {}, "sue");
   }
   const auto letters = r.d.engine.letters.list(std::nullopt, 10);
   REQUIRE(letters.size() == 1);
@@ -155,7 +156,7 @@ TEST_CASE("write-off reversal: approved, reversed, unsuspended, a new schedule i
              Catch::Contains("New schedule for £1,200.00 of active arrears to replace schedule "
                              "version 1: negotiated by arrears negotiation"));
   CHECK(notes.back() == "CMEL9271 to " + r.d.engine.casegroups.client(r.f.paying_parent).name +
-                            " signed off by tina");
+                            " signed off by sue");
   const Instance negotiation = r.d.instance(r.instance + 1);
   CHECK(negotiation.procedure == "arrears_negotiation");
   CHECK(negotiation.status == "waiting");

@@ -142,7 +142,8 @@ void add_user(CLI::App& app, Context& ctx) {
   auto ao = std::make_shared<AddOptions>();
   auto* add = group->add_subcommand("add", "Add a user (asks for a password at a terminal)");
   add->add_option("name", ao->name, "user name (no spaces)")->required();
-  add->add_option("--role", ao->role, "caseworker, team_leader, operator or policy_author")
+  add->add_option("--role", ao->role,
+                  "caseworker, team_leader, senior_manager, operator or policy_author")
       ->required();
   add->add_option("--team", ao->team, "the team whose inboxes they share");
   add->add_flag("--password-stdin", ao->password_stdin, "read the password from stdin");

@@ -83,7 +83,8 @@ class InboxCatalogue {
 };
 
 // The roles a user can have.
-inline constexpr const char* kRoles[] = {"caseworker", "team_leader", "operator", "policy_author"};
+inline constexpr const char* kRoles[] = {"caseworker", "team_leader", "operator", "policy_author",
+                                         "senior_manager"};
 
 bool iequals(std::string_view a, std::string_view b);
 // "a, b, c": lists in messages and tables.

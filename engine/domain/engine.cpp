@@ -14,11 +14,11 @@ Engine::Engine(Database& db_, const Clock& clock_, Home home_)
       casegroups(db, clock),
       ledger(db, clock, casegroups),
       srs(db, clock, sr_catalogue, casegroups),
-      letters(db, clock, letter_catalogue, casegroups),
-      exceptions(db, clock),
       users(db, clock, sr_catalogue.teams()),
       accounts(db, clock, users),
       work_items(db, clock, inboxes, users),
+      letters(db, clock, letter_catalogue, casegroups, work_items, users),
+      exceptions(db, clock),
       bancs(db, clock, srs, ledger),
       cis(db, clock, casegroups) {
   db.set_clock(&clock);

@@ -43,11 +43,11 @@ class Engine {
   Casegroups casegroups;
   Ledger ledger;
   ServiceRequests srs;
-  Letters letters;
-  Exceptions exceptions;
   Users users;
   Accounts accounts;
   WorkItems work_items;
+  Letters letters;  // after work_items: a letter that needs a sign-off checks it there
+  Exceptions exceptions;
   BancsInterface bancs;
   CisInterface cis;
 };

@@ -7,6 +7,7 @@
 #include <date/date.h>
 #include <kainjow/mustache.hpp>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <unordered_map>
@@ -120,11 +121,13 @@ struct Letters::Parsed {
 };
 
 Letters::Letters(Database& db, const Clock& clock, const LetterCatalogue& catalogue,
-                 Casegroups& casegroups)
+                 Casegroups& casegroups, WorkItems& work_items, Users& users)
     : db_(db),
       clock_(clock),
       catalogue_(catalogue),
       casegroups_(casegroups),
+      work_items_(work_items),
+      users_(users),
       parsed_(std::make_unique<Parsed>()) {}
 
 Letters::~Letters() = default;
@@ -178,7 +181,51 @@ std::string Letters::render(const NewLetter& letter) {
   return body;
 }
 
+// Run time, not only `casekit check`: a script that sends the letter another way, or a
+// sign-off taken for other words, another person or another SR, must not get it out.
+void Letters::require_sign_off(const NewLetter& letter) {
+  const std::string what = "letter " + letter.template_code;
+  if (!letter.signed_off) {
+    throw Error(ErrorCode::forbidden,
+                what +
+                    " is signed off by a senior manager before it is sent: send it with "
+                    "signed_off = the sign-off work item (procedures/lib/free_text_letter.lua)");
+  }
+  const WorkItem item = work_items_.get(*letter.signed_off);
+  const std::string refused = what + " cannot go on work item " + std::to_string(item.id) + ": ";
+  if (item.spec.kind != "letter_sign_off") {
+    throw Error(ErrorCode::forbidden, refused + "it is a " + item.spec.kind + ", not a sign-off");
+  }
+  if (item.status != "completed" || item.outcome != "signed off") {
+    throw Error(ErrorCode::forbidden,
+                refused + "it is " + item.status +
+                    (item.outcome ? " (" + *item.outcome + ")" : std::string()) +
+                    ", not signed off");
+  }
+  if (users_.get(*item.completed_by).role != "senior_manager") {
+    throw Error(ErrorCode::forbidden,
+                refused + *item.completed_by + " who signed it off is not a senior manager");
+  }
+  const auto& d = item.spec.details;
+  const auto named = [&](const char* key) {
+    return d.is_object() && d.contains(key) ? d.at(key) : nlohmann::json();
+  };
+  const nlohmann::json to = named("to");
+  const bool to_recipient =
+      to.is_array() &&
+      std::find(to.begin(), to.end(), nlohmann::json(letter.recipient_id)) != to.end();
+  if (named("template") != letter.template_code ||
+      named("free_text") != letter.fields.value("free_text", nlohmann::json()) || !to_recipient ||
+      item.spec.sr_id != letter.sr_id) {
+    throw Error(ErrorCode::forbidden,
+                refused +
+                    "what was signed off is not this letter (its template, text, "
+                    "recipient or SR differ)");
+  }
+}
+
 Id Letters::queue(const NewLetter& letter) {
+  if (catalogue_.require(letter.template_code).sign_off) require_sign_off(letter);
   const std::string body = render(letter);
   if (letter.sr_id) {
     auto st = db_.prepare("SELECT 1 FROM service_requests WHERE id = ?1");

@@ -13,6 +13,7 @@
 
 #include "engine/domain/casegroups.hpp"
 #include "engine/domain/catalogue.hpp"
+#include "engine/domain/work_items.hpp"
 
 namespace casekit {
 
@@ -22,6 +23,8 @@ struct NewLetter {
   std::optional<Id> casegroup_id;
   std::optional<Id> sr_id;
   nlohmann::json fields = nlohmann::json::object();
+  // For a template signed off before it is sent: the completed sign-off work item.
+  std::optional<Id> signed_off;
 };
 
 struct Letter {
@@ -45,7 +48,7 @@ struct FulfilResult {
 class Letters {
  public:
   Letters(Database& db, const Clock& clock, const LetterCatalogue& catalogue,
-          Casegroups& casegroups);
+          Casegroups& casegroups, WorkItems& work_items, Users& users);
   ~Letters();
   Letters(const Letters&) = delete;
   Letters& operator=(const Letters&) = delete;
@@ -55,7 +58,10 @@ class Letters {
   // CL-<client id> for a letter about no casegroup). A field the template uses but nobody supplied
   // is an error naming the template and the field.
   std::string render(const NewLetter& letter);
-  // Renders and stores the letter as queued.
+  // Renders and stores the letter as queued. A template with sign_off (CMEL9271) goes only
+  // with `signed_off`: a completed letter_sign_off work item, signed off by a senior manager
+  // (source 001), on the letter's SR, whose details name this template, this free_text and
+  // this recipient. Anything less is refused, saying why.
   Id queue(const NewLetter& letter);
   Letter get(Id id);
   std::vector<Letter> list(const std::optional<std::string>& status, int limit);
@@ -68,10 +74,14 @@ class Letters {
                       const std::function<void(const Letter&)>& after_write = {});
 
  private:
+  void require_sign_off(const NewLetter& letter);
+
   Database& db_;
   const Clock& clock_;
   const LetterCatalogue& catalogue_;
   Casegroups& casegroups_;
+  WorkItems& work_items_;
+  Users& users_;
   // Templates parsed once, and the day's date as letters print it: an import sends letters
   // by the hundred thousand, and parsing or formatting each again dominated their cost.
   struct Parsed;

@@ -80,6 +80,10 @@ void read_field_values(const Statement& st, int i, WorkItem& w) {
   w.field_values = st.is_null(i) ? nlohmann::json::object() : nlohmann::json::parse(st.text(i));
 }
 
+void read_details(const Statement& st, int i, WorkItem& w) {
+  w.spec.details = st.is_null(i) ? nlohmann::json() : nlohmann::json::parse(st.text(i));
+}
+
 const RowFormat kWorkItemRow{
     column<&WorkItem::id>("id"),
     column<&WorkItem::spec, &WorkItemSpec::inbox>("inbox"),
@@ -102,7 +106,8 @@ const RowFormat kWorkItemRow{
     column<&WorkItem::spec, &WorkItemSpec::key>("dedupe_key"),
     column<&WorkItem::team>("team"),
     column<&WorkItem::casegroup>("casegroup_id"),
-    column<&WorkItem::assignee>("assignee")};
+    column<&WorkItem::assignee>("assignee"),
+    column<WorkItem>("details", read_details)};
 
 bool contains(const std::vector<std::string>& v, const std::string& s) {
   return std::find(v.begin(), v.end(), s) != v.end();
@@ -143,6 +148,9 @@ bool plain_cursor_part(const std::string& s) {
 Id WorkItems::create(const WorkItemSpec& spec) {
   inboxes_.require(spec.inbox);
   if (spec.title.empty()) throw Error(ErrorCode::bad_argument, "a work item needs a title");
+  if (!spec.details.is_null() && !spec.details.is_object()) {
+    throw Error(ErrorCode::bad_argument, "a work item's details are a table of names");
+  }
   if (spec.outcomes.empty()) {
     throw Error(ErrorCode::bad_argument, "a work item needs at least one outcome");
   }
@@ -166,16 +174,17 @@ Id WorkItems::create(const WorkItemSpec& spec) {
   db_.prepare(
          "INSERT INTO work_items(inbox, kind, sr_id, title, outcomes, fields, required_fields, "
          "due_date, submitted_by, not_by, instance_id, dedupe_key, created_at, team, "
-         "casegroup_id) "
+         "casegroup_id, details) "
          "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, "
          "(SELECT NULLIF(owner_team, '') FROM service_requests WHERE id = ?3), "
-         "(SELECT casegroup_id FROM service_requests WHERE id = ?3))")
+         "(SELECT casegroup_id FROM service_requests WHERE id = ?3), ?14)")
       .bind_all(
           spec.inbox, spec.kind, spec.sr_id, spec.title, nlohmann::json(spec.outcomes).dump(),
           nlohmann::json(spec.fields).dump(), nlohmann::json(spec.required).dump(), spec.due_date,
           spec.submitted_by,
           spec.not_by.empty() ? std::nullopt : std::optional(nlohmann::json(spec.not_by).dump()),
-          spec.instance_id, spec.key, format_instant(clock_.now()))
+          spec.instance_id, spec.key, format_instant(clock_.now()),
+          spec.details.is_null() ? std::nullopt : std::optional(spec.details.dump()))
       .run();
   return db_.last_insert_id();
 }
@@ -512,7 +521,8 @@ nlohmann::json to_json(const WorkItem& w) {
           {"completed_by", or_null(w.completed_by)},
           {"completed_at", or_null(w.completed_at)},
           {"created_at", w.created_at},
-          {"key", or_null(w.spec.key)}};
+          {"key", or_null(w.spec.key)},
+          {"details", w.spec.details}};
 }
 
 }  // namespace casekit

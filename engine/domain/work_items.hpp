@@ -63,6 +63,10 @@ struct WorkItemSpec {
   // At most one item per key: creating another with the same key returns the first. Lets
   // a scheduled job run twice without giving anyone the same work twice.
   std::optional<std::string> key;
+  // What the item is about, shown to whoever completes it and checked by whatever it
+  // authorises: for a letter sign-off, the template, the text and the recipients
+  // (Letters::queue sends a signed-off letter only as signed off). An object, or null.
+  nlohmann::json details;
 };
 
 struct WorkItem {

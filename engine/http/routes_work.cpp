@@ -50,7 +50,8 @@ nlohmann::json item_json(const WorkItem& w, const std::string& today) {
           {"outcome", or_null(w.outcome)},
           {"field_values", w.field_values},
           {"completed_by", or_null(w.completed_by)},
-          {"completed_at", or_null(w.completed_at)}};
+          {"completed_at", or_null(w.completed_at)},
+          {"details", w.spec.details}};
 }
 
 // Text that is all digits and above 0, as a number.

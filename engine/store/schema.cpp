@@ -632,6 +632,16 @@ void enforcement_monitoring_flag(Database& db) {
   allow_value(db, "casegroup_flags", "flag", "employer_interface_issued", "enforcement_monitoring");
 }
 
+// CMEL9271 is signed off by a senior manager (source 001), not a team leader (issue 34): the
+// role, and on a work item what it asks about (for a sign-off: the letter, its text and its
+// recipients), so that the letter is sent only with a sign-off of that very text.
+void senior_manager_role(Database& db) {
+  allow_value(db, "users", "role", "policy_author", "senior_manager");
+}
+constexpr const char* kV20 = R"sql(
+ALTER TABLE work_items ADD COLUMN details TEXT CHECK (details IS NULL OR json_valid(details));
+)sql";
+
 // Accounts (engine/domain/accounts.hpp): a user's team and whether they are disabled, on the
 // audited users table; their Argon2id password hash and failed logins, and their login
 // sessions (only a hash of each token), in tables the audit leaves out so that no secret's
@@ -757,6 +767,7 @@ const std::vector<Migration>& migrations() {
       {17, "payments before a schedule", kV17},
       {18, "direct payments", kV18},
       {19, "enforcement monitoring flag", "", enforcement_monitoring_flag},
+      {20, "senior managers sign off letters", kV20, senior_manager_role},
   };
   return all;
 }

@@ -1,8 +1,9 @@
 -- CMEL9271, the generic free-text letter. Source 001 (its letters) says it "should be signed
 -- off by senior manager before sending out", and it may be used in any process: so every
--- procedure sends it through `send`, which puts the text to a team leader who neither wrote
--- nor amended it. Not signed off, it goes back to a caseworker with the reasons, to amend
--- (and be signed off again) or withdraw.
+-- procedure sends it through `send`, which puts the text to a senior manager who neither
+-- wrote nor amended it. Not signed off, it goes back to a caseworker with the reasons, to
+-- amend (and be signed off again) or withdraw. The engine holds the rule too: letter.send
+-- refuses CMEL9271 without the sign-off of this text, to this recipient, by a senior manager.
 local M = {}
 
 local TEMPLATE = "CMEL9271"
@@ -14,14 +15,17 @@ local function names_of(clients)
 end
 
 -- Sends CMEL9271 with `text` to each client in `to`, about SR `s` of casegroup `cg`, once a
--- team leader has signed it off; `author` is the user who wrote the text. Returns the
+-- senior manager has signed it off; `author` is the user who wrote the text. Returns the
 -- letters sent, or nil when the letter was withdrawn instead.
 function M.send(s, cg, to, text, author)
   local prepared_by = { author }
+  local ids = {}
+  for _, client in ipairs(to) do ids[#ids + 1] = client.id end
   while true do
     local sign = task.await {
-      inbox = "team_leader", kind = "letter_sign_off", sr = s, due_in_days = 2,
+      inbox = "senior_manager", kind = "letter_sign_off", sr = s, due_in_days = 2,
       title = "Sign off " .. TEMPLATE .. " to " .. names_of(to) .. ": \"" .. text .. "\"",
+      details = { template = TEMPLATE, free_text = text, to = ids },
       outcomes = { "signed off", "rejected" }, fields = { "reasons" },
       required = { rejected = { "reasons" } }, not_by = prepared_by,
     }
@@ -30,7 +34,7 @@ function M.send(s, cg, to, text, author)
       local sent = {}
       for _, client in ipairs(to) do
         sent[#sent + 1] = letter.send { template = TEMPLATE, to = client, casegroup = cg, sr = s,
-                                        fields = { free_text = text } }
+                                        fields = { free_text = text }, signed_off = sign.work_item }
       end
       return sent
     end

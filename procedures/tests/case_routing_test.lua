@@ -7,6 +7,7 @@ local function enforcement_case(t, o)
   o = o or {}
   t.user("erin", "caseworker", "Enforcement")
   t.user("tina", "team_leader", "Enforcement")
+  t.user("sue", "senior_manager", "Enforcement")  -- signs off CMEL9271
   t.user("anna", "caseworker", "Arrears")  -- works the child arrears negotiations
   local pp = case.create_client { name = "Pat Payer", nino = "CD000000A",
     address = { line1 = "1 Mill Lane", postcode = "M1 1AA", status = o.address or "confirmed" } }
@@ -43,9 +44,9 @@ local function decide(t, decision, fields)
   t.complete { kind = "decide_next_action", outcome = decision, fields = fields, as = "erin" }
 end
 
--- A team leader signs off the CMEL9271 waiting for it (procedures/lib/free_text_letter.lua).
+-- A senior manager signs off the CMEL9271 waiting for it (procedures/lib/free_text_letter.lua).
 local function sign_off(t, who)
-  t.complete { kind = "letter_sign_off", outcome = "signed off", as = who or "tina" }
+  t.complete { kind = "letter_sign_off", outcome = "signed off", as = who or "sue" }
 end
 
 local function last_note(s)
@@ -720,32 +721,70 @@ end)
 
 -- ---- CMEL9271 sign-off ------------------------------------------------------------------
 
-scenario("CMEL9271: not by its author; rejected, amended and signed off by another team leader", function(t)
+scenario("CMEL9271: signed off by a senior manager, not a team leader; rejected, amended, signed off", function(t)
   local cg = enforcement_case(t)
-  t.user("tom", "team_leader", "Enforcement")
+  t.user("sam", "senior_manager", "Enforcement")
   local lo = power(cg, "Liability Order")
   start(t, cg)
   t.complete { kind = "decide_next_action", outcome = "Cancel Enforcement Action", as = "tina",
                fields = { enforcement_sr = tostring(lo.id), letter_text = "Enforcment has endd." } }
   local item = t.tasks { kind = "letter_sign_off" }[1]
-  t.eq(item.inbox, "team_leader")
+  t.eq(item.inbox, "senior_manager")
   t.expect(string.find(item.title, "Pat Payer and Robin Receiver: \"Enforcment has endd.\"", 1, true),
            item.title)
-  t.refuses(function() sign_off(t, "tina") end, "segregation of duties")
-  t.refuses(function() sign_off(t, "erin") end, "needs: team_leader")
+  t.refuses(function() sign_off(t, "tina") end, "needs: senior_manager")
+  t.refuses(function() sign_off(t, "erin") end, "needs: senior_manager")
   t.refuses(function()
-    t.complete { kind = "letter_sign_off", outcome = "rejected", as = "tom" }
+    t.complete { kind = "letter_sign_off", outcome = "rejected", as = "sue" }
   end, "reasons")
-  t.complete { kind = "letter_sign_off", outcome = "rejected", as = "tom",
+  t.complete { kind = "letter_sign_off", outcome = "rejected", as = "sue",
                fields = { reasons = "spelling" } }
   t.eq(#letters("CMEL9271"), 0)
   t.complete { kind = "letter_amend", outcome = "amended", as = "erin",
                fields = { letter_text = "Enforcement action has ended." } }
-  t.refuses(function() sign_off(t, "tina") end, "segregation of duties")
-  sign_off(t, "tom")
+  sign_off(t, "sam")
   t.eq(#letters("CMEL9271"), 2)
   t.expect(string.find(letter.get(1).body, "Enforcement action has ended.", 1, true), "amended text")
   t.eq(routing_sr(cg).sub_status, "Complete")
+end)
+
+-- The engine holds the rule as well as the library: a script cannot send CMEL9271 without
+-- a senior manager's sign-off of that very text to that very recipient on that SR.
+scenario("CMEL9271 is refused at run time without a senior manager's sign-off of that text", function(t)
+  local cg = enforcement_case(t)
+  local s = power(cg, "Liability Order")
+  local pp, rp = cg.paying_parent, cg:cases()[1].receiving_parent
+  local FREE_TEXT = "CMEL9271" -- through a name: `casekit check` refuses the literal
+  local function send(signed_off, text, to)
+    return letter.send { template = FREE_TEXT, to = to or pp, casegroup = cg, sr = s,
+                         fields = { free_text = text or "Paused." }, signed_off = signed_off }
+  end
+  t.refuses(function() send(nil) end, "signed off by a senior manager before it is sent")
+  local function ask(details)
+    return task.create { inbox = "senior_manager", kind = "letter_sign_off", sr = s,
+                         title = "Sign off", outcomes = { "signed off", "rejected" },
+                         details = details }
+  end
+  local wanted = { template = "CMEL9271", free_text = "Paused.", to = { pp.id } }
+  local open = ask(wanted)
+  t.refuses(function() send(open) end, "it is open, not signed off")
+  t.complete { kind = "letter_sign_off", outcome = "signed off", as = "sue" }
+  t.eq(send(open).template, "CMEL9271", "signed off: sent")
+  t.refuses(function() send(open, "Something else.") end, "is not this letter")
+  t.refuses(function() send(open, nil, rp) end, "is not this letter")
+  local other = power(cg, "Charging Order")
+  t.refuses(function()
+    letter.send { template = FREE_TEXT, to = pp, casegroup = cg, sr = other,
+                  fields = { free_text = "Paused." }, signed_off = open }
+  end, "is not this letter")
+  local rejected = ask(wanted)
+  t.complete { kind = "letter_sign_off", outcome = "rejected", as = "sue" }
+  t.refuses(function() send(rejected) end, "completed (rejected), not signed off")
+  local approval = task.create { inbox = "team_leader", kind = "approval", sr = s, title = "x",
+                                 outcomes = { "signed off" } }
+  t.complete { kind = "approval", outcome = "signed off", as = "tina" }
+  t.refuses(function() send(approval) end, "it is a approval, not a sign-off")
+  t.eq(#letters("CMEL9271"), 1)
 end)
 
 scenario("CMEL9271 withdrawn after it was not signed off: nothing sent, the decision stands", function(t)
@@ -753,7 +792,7 @@ scenario("CMEL9271 withdrawn after it was not signed off: nothing sent, the deci
   start(t, cg)
   decide(t, "Pause Enforcement Action", { reason = "x", review_date = "2027-01-10",
                                           rp_contacted = "yes", letter_text = "Paused." })
-  t.complete { kind = "letter_sign_off", outcome = "rejected", as = "tina",
+  t.complete { kind = "letter_sign_off", outcome = "rejected", as = "sue",
                fields = { reasons = "not needed" } }
   t.complete { kind = "letter_amend", outcome = "withdrawn", as = "erin" }
   t.eq(#letters("CMEL9271"), 0)

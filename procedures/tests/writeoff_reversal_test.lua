@@ -5,11 +5,12 @@
 -- A casegroup owing 1,000.00 to the receiving parent and 200.00 to the Secretary of State,
 -- with a 50.00 collection charge; 800.00 of the arrears and the charge written off under
 -- journal JN-1 on 2026-06-01, and an annual review when given. Users: carl (caseworker), tina
--- and tom (team leaders).
+-- and tom (team leaders), sue (senior manager).
 local function setup(t, annual_review)
   t.user("carl", "caseworker", "Arrears")
   t.user("tina", "team_leader", "Arrears")
   t.user("tom", "team_leader", "Arrears")
+  t.user("sue", "senior_manager", "Arrears")
   local pp = case.create_client { name = "Sam Payer", nino = "AB000000A" }
   local rp = case.create_client { name = "Alex Receiver", nino = "AB000001A" }
   local cg = case.create_casegroup { paying_parent = pp, annual_review_date = annual_review }
@@ -91,9 +92,9 @@ scenario("approved: reversed, unsuspended, a new schedule, and only a free-text 
                fields = { letter_text = "Your arrears have been reinstated." } }
   t.eq(#letters_of("CMEL9271"), 0, "the free-text letter waits for its sign-off")
   t.refuses(function()
-    t.complete { kind = "letter_sign_off", outcome = "signed off", as = "carl" }
-  end, "needs: team_leader")
-  t.complete { kind = "letter_sign_off", outcome = "signed off", as = "tina" }
+    t.complete { kind = "letter_sign_off", outcome = "signed off", as = "tina" }
+  end, "needs: senior_manager")
+  t.complete { kind = "letter_sign_off", outcome = "signed off", as = "sue" }
   t.eq(#letters_of("CMEL9271"), 1, "the free-text letter")
   t.eq(s.status, "Closed")
   t.eq(s:field("client_contact"), "wishes to negotiate")
