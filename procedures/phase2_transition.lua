@@ -251,20 +251,40 @@ local function liability_order_input(cg, row)
   end
 end
 
+-- 003, at the transfer to Enforcement: "A work item will also be generated at this point to
+-- prompt the case owner to check Tallyman and the CSA to establish the full details of the
+-- enforcement action ongoing and update the records accordingly." A prompt: nothing waits on
+-- it, and the Reassessment Team's search goes on beside it.
+local function prompt_case_owner(row)
+  task.create {
+    inbox = "case_owner", kind = "check_enforcement", due_in_days = 5,
+    title = "Check Tallyman and the CSA to establish the full details of the enforcement "
+      .. "action ongoing on " .. row.csa_ref .. ", and update the records accordingly",
+    outcomes = { "records updated" }, fields = { "note" },
+  }
+end
+
+-- 003, once the Reassessment Team has recorded the ongoing enforcement action on CMS: "a work
+-- item would then automatically be allocated to the case owner to complete" (Enforcement
+-- Actions (Legacy) Input), on the Liability Order SR when there is one.
+local function enforcement_actions_input(row, lo)
+  task.await {
+    inbox = "case_owner", kind = "enforcement_actions_input", due_in_days = 5, sr = lo,
+    title = "Complete the Enforcement Actions (Legacy) Input for the enforcement action "
+      .. "ongoing on " .. row.csa_ref
+      .. (lo and (" (liability order " .. lo:field("lo_reference") .. " input, SR " .. lo.id
+        .. ")") or " (no liability order in force)"),
+    outcomes = { "input complete" }, fields = { "note" },
+  }
+end
+
 -- 003: what happens next depends on what the Data Warehouse said about the CSA case.
 local function determine_action(cg, row)
   if row.enforcement_ongoing then
     cg:set_segment("Enforcement")
+    prompt_case_owner(row)
     local lo = liability_order_input(cg, row)
-    -- "A work item would then automatically be allocated to the case owner to complete."
-    task.await {
-      inbox = "case_owner", kind = "check_enforcement", due_in_days = 5, sr = lo,
-      title = "Check Tallyman and the CSA for the enforcement action ongoing on "
-        .. row.csa_ref .. " and update the records"
-        .. (lo and (" (liability order " .. lo:field("lo_reference") .. " input, SR " .. lo.id
-          .. ")") or " (no liability order in force)"),
-      outcomes = { "records updated" }, fields = { "note" },
-    }
+    enforcement_actions_input(row, lo)
     return "enforcement"
   end
   if row.csa_case_active then

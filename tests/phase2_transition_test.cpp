@@ -292,16 +292,21 @@ TEST_CASE("phase 2: enforcement ongoing moves the casegroup to Enforcement for t
   const Casegroup g = t.casegroup("CSA-0000011");
   CHECK(g.segment == "Enforcement");
   CHECK(t.srs(g.id, "Action Missed Payment").empty());
-  // 003: the Reassessment Team looks for a liability order in force first.
-  CHECK(t.open_items("case_owner").empty());
+  // 003: a prompt for the case owner at the transfer, the Reassessment Team's search for a
+  // liability order in force, then the case owner's Enforcement Actions (Legacy) Input.
+  auto prompt = t.open_items("case_owner");
+  REQUIRE(prompt.size() == 1);
+  CHECK_THAT(prompt[0].spec.title, Catch::Contains("Check Tallyman and the CSA"));
+  CHECK(!prompt[0].spec.instance_id);  // nothing waits on the prompt
   const auto lo = t.open_items("reassessment_team");
   REQUIRE(lo.size() == 1);
   t.d.runtime.complete_task(lo[0].id, "no liability order", {}, "carl");
   auto items = t.open_items("case_owner");
-  REQUIRE(items.size() == 1);
-  CHECK_THAT(items[0].spec.title, Catch::Contains("Check Tallyman and the CSA"));
-  t.d.runtime.complete_task(items[0].id, "records updated", {}, "carl");
+  REQUIRE(items.size() == 2);
+  CHECK(items[1].spec.kind == "enforcement_actions_input");
+  t.d.runtime.complete_task(items[1].id, "input complete", {}, "carl");
   CHECK(t.result_of(g.id) == "\"enforcement\"");
+  t.d.runtime.complete_task(prompt[0].id, "records updated", {}, "carl");
 }
 
 TEST_CASE("phase 2: an active CSA case gets an Arrears Management SR routed to negotiation") {

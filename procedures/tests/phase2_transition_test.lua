@@ -162,25 +162,38 @@ scenario("write-off requested but nothing owed to that parent: no SR", function(
   t.eq(items[1].kind, "negotiate_schedule", "only arrears negotiation's")
 end)
 
-scenario("enforcement ongoing, no liability order: the Enforcement segment and the case owner's check", function(t)
+-- 003, in its order: the case owner's prompt at the transfer ("A work item will also be
+-- generated at this point"), the Reassessment Team's search for a liability order, and once
+-- they have recorded it "a work item would then automatically be allocated to the case owner".
+scenario("enforcement ongoing, no liability order: Enforcement, the case owner's prompt, the reassessment team, the case owner again", function(t)
   t.user("owen", "caseworker")
   t.user("rhea", "caseworker")
   t.import { row("CSA-0000012", function(r) r.enforcement_ongoing = true end) }
   local cg = case.find { csa_ref = "CSA-0000012" }
   t.eq(cg.segment, "Enforcement")
-  t.eq(#t.tasks { inbox = "case_owner" }, 0, "the reassessment team looks for an LO first")
+  local prompt = t.tasks { inbox = "case_owner" }
+  t.eq(#prompt, 1, "the case owner's item is generated at the transfer")
+  t.eq(prompt[1].kind, "check_enforcement")
+  t.expect(string.find(prompt[1].title, "Check Tallyman and the CSA to establish the full details "
+    .. "of the enforcement action ongoing on CSA-0000012", 1, true), prompt[1].title)
   local lo_items = t.tasks { inbox = "reassessment_team" }
-  t.eq(#lo_items, 1)
+  t.eq(#lo_items, 1, "beside it, the reassessment team looks for a liability order")
   t.expect(string.find(lo_items[1].title, "liability order in force on CSA-0000012", 1, true),
            lo_items[1].title)
+  t.expect(prompt[1].id < lo_items[1].id, "the prompt comes first")
+  -- The prompt is only a prompt: completing it does not stand in for the team's input.
+  t.complete { kind = "check_enforcement", outcome = "records updated", as = "owen",
+               fields = { note = "Tallyman shows bailiffs" } }
+  t.eq(#t.tasks { kind = "enforcement_actions_input" }, 0, "not before the reassessment team")
   t.complete { inbox = "reassessment_team", outcome = "no liability order", as = "rhea" }
   local items = t.tasks { inbox = "case_owner" }
   t.eq(#items, 1)
-  t.expect(string.find(items[1].title, "Check Tallyman and the CSA", 1, true), items[1].title)
+  t.eq(items[1].kind, "enforcement_actions_input")
+  t.expect(string.find(items[1].title, "Enforcement Actions (Legacy) Input", 1, true), items[1].title)
   t.expect(string.find(items[1].title, "no liability order in force", 1, true), items[1].title)
   t.eq(#open_srs(cg, "Liability Order"), 0)
   t.eq(#open_srs(cg, "Action Missed Payment"), 0)
-  t.complete { inbox = "case_owner", outcome = "records updated", as = "owen" }
+  t.complete { inbox = "case_owner", outcome = "input complete", as = "owen" }
   t.eq(#t.tasks {}, 0)
 end)
 
@@ -208,9 +221,10 @@ scenario("enforcement ongoing with a liability order: input by the reassessment 
   t.eq(lo:field("lo_amount"), "90000")
   t.eq(lo:field("court"), "Leeds Magistrates")
   t.eq(lo:notes()[1].text, "bailiffs instructed")
-  local item = t.tasks { inbox = "case_owner" }[1]
+  local item = t.tasks { kind = "enforcement_actions_input" }[1]
   t.eq(item.sr, lo.id)
   t.expect(string.find(item.title, "liability order LO-77 input", 1, true), item.title)
+  t.eq(#t.tasks { kind = "check_enforcement" }, 1, "the prompt from the transfer is still there")
 end)
 
 scenario("CIS: receiving parents verified as applicant, the paying parent as other party", function(t)
