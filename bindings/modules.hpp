@@ -29,6 +29,7 @@ extern const Module kProceduresModule;
 extern const Module kExceptionsModule;
 extern const Module kBancsModule;
 extern const Module kCisModule;
+extern const Module kCraModule;
 
 std::span<const Module* const> all_modules();
 // The object type with this metatable name, or nullptr.

@@ -6,7 +6,7 @@ namespace {
 const Module* const kAll[] = {
     &kCaseModule, &kSrModule,    &kPaymentModule,    &kMoneyModule,      &kLetterModule,
     &kTaskModule, &kEventModule, &kProceduresModule, &kExceptionsModule, &kBancsModule,
-    &kCisModule,  &kClockModule, &kLogModule};
+    &kCisModule,  &kCraModule,   &kClockModule,      &kLogModule};
 
 }  // namespace
 

@@ -204,13 +204,40 @@ local function new_method_of_payment(s, account, title, outcomes, replacing)
     or ("New method of payment: " .. answer.outcome))
 end
 
+-- "Before selecting the Search CRA button please ensure there is a 'Confirmed Permanent
+-- Residential' address for the PP. Failure to do so will result in an error message and no
+-- financial data will be returned." So the search is made only at a confirmed address; a
+-- refusal from the agency is noted and the step left undone.
 local function credit_check(s, pp)
-  if (pp.address or {}).status == "confirmed" then
-    s:complete_step("Search CRA")
-  else
+  if (pp.address or {}).status ~= "confirmed" then
     s:skip_step("Search CRA")
     s:add_note("CRA search not made: the paying parent has no confirmed permanent residential "
       .. "address")
+    return
+  end
+  local found = cra.search(pp)
+  if found.ok then
+    s:complete_step("Search CRA")
+    s:add_note("CRA searched: " .. found.message)
+  else
+    s:skip_step("Search CRA")
+    s:add_note("CRA search refused: " .. found.message)
+  end
+end
+
+-- Determine Reason step 1: "Check the paying parent benefit status using CIS". What CIS says
+-- is recorded on the paying parent; when CIS cannot answer, the status on record is noted as
+-- such.
+local function benefit_check(s, pp)
+  local cis_answer = cis.benefit_details(pp)
+  if cis_answer.ok then
+    if cis_answer.benefit_status ~= pp.benefit_status then
+      pp:set_benefit_status(cis_answer.benefit_status)
+    end
+    s:add_note("Paying parent's benefit status (CIS): " .. cis_answer.message)
+  else
+    s:add_note("CIS benefit check failed (" .. cis_answer.message .. "); benefit status on "
+      .. "record: " .. (pp.benefit_status or "none"))
   end
 end
 
@@ -928,7 +955,7 @@ local function work(ctx, cg)
 
   local route = "negotiate"
   if MISSED_PAYMENT[s.reason] then
-    s:add_note("Paying parent's benefit status (CIS): " .. (pp.benefit_status or "none recorded"))
+    benefit_check(s, pp)
     local code = s:field("dd_reason_code")
     if code and account and account.method == "DD" and dd_failure(s, cg, account, code) then
       step(s, "Determine reason for missed payment")

@@ -20,7 +20,8 @@ Engine::Engine(Database& db_, const Clock& clock_, Home home_)
       letters(db, clock, letter_catalogue, casegroups, work_items, users),
       exceptions(db, clock),
       bancs(db, clock, srs, ledger),
-      cis(db, clock, casegroups) {
+      cis(db, clock, casegroups),
+      cra(casegroups) {
   db.set_clock(&clock);
   ledger.allocate_recorded_payments();
 }

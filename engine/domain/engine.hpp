@@ -10,6 +10,7 @@
 #include "engine/domain/casegroups.hpp"
 #include "engine/domain/catalogue.hpp"
 #include "engine/domain/cis.hpp"
+#include "engine/domain/cra.hpp"
 #include "engine/domain/exceptions.hpp"
 #include "engine/domain/ledger.hpp"
 #include "engine/domain/letters.hpp"
@@ -50,6 +51,7 @@ class Engine {
   Exceptions exceptions;
   BancsInterface bancs;
   CisInterface cis;
+  CraInterface cra;
 };
 
 // The clock a database was initialised with: simulated ("casekit init --simulated-clock")

@@ -253,7 +253,7 @@ int w_fulfil_letters(Args& a) {
   return 1;
 }
 
-// An external system's adapter (BaNCS, CIS) swapped for one that refuses `operation` with a
+// An external system's adapter (BaNCS, CIS, CRA) swapped for one that refuses `operation` with a
 // message, until put back.
 template <typename Failing, typename Real, typename Interface>
 int fail_adapter(Args& a, std::unique_ptr<Failing>& failing, Real& real, Interface& interface,
@@ -290,6 +290,16 @@ int w_cis_fail(Args& a) {
 int w_cis_ok(Args& a) {
   World& w = world(a);
   return restore_adapter(w.failing_cis, w.engine.cis);
+}
+
+int w_cra_fail(Args& a) {
+  World& w = world(a);
+  return fail_adapter(a, w.failing_cra, w.local_cra, w.engine.cra, "CRA unavailable");
+}
+
+int w_cra_ok(Args& a) {
+  World& w = world(a);
+  return restore_adapter(w.failing_cra, w.engine.cra);
 }
 
 // ---- assertions -----------------------------------------------------------------------------
@@ -373,6 +383,9 @@ const lua::Function kFunctions[] = {
      "CIS refuses `operation` (\"verify\" or \"benefit_details\") with `message` until "
      "t.cis_ok()."},
     {"cis_ok", entry<w_cis_ok>, "t.cis_ok()", "CIS answers normally again."},
+    {"cra_fail", entry<w_cra_fail>, "t.cra_fail(\"search\", message)",
+     "The credit reference agency refuses a search with `message` until t.cra_ok()."},
+    {"cra_ok", entry<w_cra_ok>, "t.cra_ok()", "The CRA answers normally again."},
     {"eq", nullptr, "t.eq(actual, expected, what)",
      "Fails the scenario, at this line, unless actual == expected."},
     {"expect", nullptr, "t.expect(condition, what)",
@@ -390,7 +403,8 @@ World::World(const Home& home)
       engine(migrated(db, clock), clock, home),
       runtime(engine, {}, [this](std::string_view s) { printed += std::string(s) + "\n"; }),
       local_bancs(db, clock),
-      local_cis(db, clock, engine.casegroups) {}
+      local_cis(db, clock, engine.casegroups),
+      local_cra(engine.casegroups) {}
 
 const lua::Module kScenarioModule{
     "t",

@@ -25,6 +25,8 @@ struct World {
   std::unique_ptr<FailingBancs> failing_bancs;  // set by t.bancs_fail
   LocalCis local_cis;
   std::unique_ptr<FailingCis> failing_cis;  // set by t.cis_fail
+  LocalCra local_cra;
+  std::unique_ptr<FailingCra> failing_cra;  // set by t.cra_fail
   std::string printed;                      // what scripts printed
 };
 

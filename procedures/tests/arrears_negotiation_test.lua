@@ -240,6 +240,58 @@ scenario("no confirmed address: the CRA search is not made", function(t)
   t.eq(amp(cg)[1]:steps()[2].status, "skipped")
 end)
 
+local function notes_with(s, text)
+  local found = {}
+  for _, n in ipairs(s:notes()) do
+    if string.find(n.text, text, 1, true) then found[#found + 1] = n.text end
+  end
+  return found
+end
+
+-- "Select the Search CRA button, this will generate the information": the agency is asked,
+-- and what it returned is on the SR; a refusal leaves the step undone, with why.
+scenario("Search CRA: the agency is searched at a confirmed address; a refusal leaves the step undone", function(t)
+  local cg = family(t)
+  start(t, cg, { reason = "Negotiation Requested" })
+  local s = amp(cg)[1]
+  t.eq(s:steps()[2].status, "done")
+  t.eq(notes_with(s, "CRA searched:")[1],
+       "CRA searched: credit information for Sam Payer at 1 High Street, LS1 1AA")
+  local other = family(t)
+  t.cra_fail("search", "CRA service unavailable")
+  start(t, other, { reason = "Negotiation Requested" })
+  local refused = amp(other)[1]
+  t.eq(refused:steps()[2].status, "skipped")
+  t.eq(notes_with(refused, "CRA search refused")[1], "CRA search refused: CRA service unavailable")
+  t.eq(#t.tasks { kind = "negotiate_schedule" }, 2, "negotiation goes on without the CRA data")
+end)
+
+-- The agency itself refuses an address that is not confirmed ("Failure to do so will result
+-- in an error message and no financial data will be returned").
+scenario("the CRA returns no financial data without a confirmed address", function(t)
+  local cg = family(t, { address = "DLO" })
+  local found = cra.search(cg.paying_parent)
+  t.eq(found.ok, false)
+  t.eq(found.message, "no Confirmed Permanent Residential address for Sam Payer: the CRA "
+    .. "returned no financial data")
+  t.refuses(function() cra.search(9999) end, "9999")
+end)
+
+-- Determine Reason step 1: "Check the paying parent benefit status using CIS".
+scenario("Determine Reason 1: the benefit status is checked on CIS, and a CIS failure is noted", function(t)
+  local cg = family(t)
+  cg.paying_parent:set_benefit_status("JSA")
+  start(t, cg, { reason = "Missed Payment" })
+  local s = amp(cg)[1]
+  t.eq(notes_with(s, "benefit")[1], "Paying parent's benefit status (CIS): benefit in payment: JSA")
+  local other = family(t)
+  t.cis_fail("benefit_details", "CIS down")
+  start(t, other, { reason = "Missed Payment" })
+  t.eq(notes_with(amp(other)[1], "benefit")[1],
+       "CIS benefit check failed (CIS down); benefit status on record: none")
+  t.eq(#t.tasks { kind = "missed_payment_call" }, 2, "the call goes ahead either way")
+end)
+
 scenario("arrears-only without employment status: got through an Arrears Review SR, no error SR", function(t)
   local cg = family(t, { arrears_only = true, employment_status = false })
   start(t, cg, { reason = "Automated Financial Transition" })
