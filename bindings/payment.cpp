@@ -88,7 +88,8 @@ constexpr Key kAddDueKeys[] = {{"casegroup", "Casegroup or id"},
                                {"state", "string"},
                                {"amount", "integer pence"},
                                {"origin", "string"},
-                               {"due_on", "date"}};
+                               {"due_on", "date"},
+                               {"kind", "string"}};
 
 int w_add_due(Args& a) {
   a.table(1, "due");
@@ -100,7 +101,35 @@ int w_add_due(Args& a) {
   d.amount = a.field_pence(1, "amount");
   d.origin = a.opt_field_string(1, "origin");
   d.due_on = a.opt_field_date(1, "due_on");
+  d.kind = a.opt_field_string(1, "kind").value_or("arrears");
   lua_pushinteger(a.L, ledger(a).add_due(d));
+  return 1;
+}
+
+constexpr Key kSetMaintenanceKeys[] = {{"case", "Case or id"},
+                                       {"amount", "integer pence"},
+                                       {"frequency", "string"},
+                                       {"first_due", "date"},
+                                       {"ends_on", "date"}};
+
+int w_set_maintenance(Args& a) {
+  a.table(1, "liability");
+  MaintenanceLiability m;
+  m.case_id = a.field_object(1, "case", kCaseType);
+  m.amount = a.field_pence(1, "amount");
+  m.frequency = a.opt_field_string(1, "frequency").value_or("monthly");
+  m.first_due_on = a.field_date(1, "first_due");
+  m.ends_on = a.opt_field_date(1, "ends_on");
+  ledger(a).set_maintenance(m);
+  return 0;
+}
+
+constexpr Key kRaiseMaintenanceKeys[] = {{"account", "Account or id"}, {"by", "date"}};
+
+int w_raise_maintenance(Args& a) {
+  a.table(1, "query");
+  lua_pushinteger(a.L, ledger(a).raise_maintenance(a.opt_field_object(1, "account", kAccountType),
+                                                   a.field_date(1, "by")));
   return 1;
 }
 
@@ -121,6 +150,7 @@ int w_dues(Args& a) {
     set_field(a.L, "outstanding", d.outstanding());
     set_field(a.L, "due_on", d.due_on);
     set_field(a.L, "origin", d.origin);
+    set_field(a.L, "kind", d.kind);
   });
   return 1;
 }
@@ -241,14 +271,18 @@ int w_credit(Args& a) {
   return 1;
 }
 
-constexpr Key kPaidKeys[] = {
-    {"account", "Account or id"}, {"since", "date"}, {"after", "integer (a payment id)"}};
+constexpr Key kPaidKeys[] = {{"account", "Account or id"},
+                             {"since", "date"},
+                             {"after", "integer (a payment id)"},
+                             {"towards", "string"}};
 
 int w_paid(Args& a) {
   a.table(1, "query");
   const Id account = a.field_object(1, "account", kAccountType);
-  lua_pushinteger(
-      a.L, ledger(a).paid(account, a.opt_field_date(1, "since"), a.opt_field_integer(1, "after")));
+  const auto towards = a.opt_field_string(1, "towards");
+  if (towards && *towards != "arrears") a.fail_field(1, "towards", "only \"arrears\" is known");
+  lua_pushinteger(a.L, ledger(a).paid(account, a.opt_field_date(1, "since"),
+                                      a.opt_field_integer(1, "after"), towards.has_value()));
   return 1;
 }
 
@@ -320,12 +354,25 @@ const Function kFunctions[] = {
     {"add_due", entry<w_add_due>, "payment.add_due{} -> integer",
      "Adds a due (arrears or liability) in pence. owed_to is RP (needs `case`), SOS_GB or "
      "SOS_NI; state is active (default), suspended, deferred or written_off; due_on is the "
-     "date it fell due (today by default). Credit on the account is allocated to it at "
-     "once. Returns its id.",
+     "date it fell due (today by default); kind is arrears (default) or maintenance (owed to "
+     "RP; paid before arrears). Credit on the account is allocated to it at once. Returns "
+     "its id.",
      Replay::record, kAddDueKeys},
+    {"set_maintenance", entry<w_set_maintenance>, "payment.set_maintenance{}",
+     "Sets the ongoing maintenance liability of an open `case`: `amount` pence falls due "
+     "every `frequency` (monthly by default; weekly, fortnightly, four_weekly) from "
+     "`first_due`, until `ends_on` if given. Each date's maintenance due is raised once, when "
+     "a payment dated then or later is recorded or payment.raise_maintenance reaches it, and "
+     "a payment pays it before any arrears (docs/money.md). Refused for a case of an "
+     "arrears-only casegroup.",
+     Replay::record, kSetMaintenanceKeys},
+    {"raise_maintenance", entry<w_raise_maintenance>, "payment.raise_maintenance{} -> integer",
+     "Raises the maintenance due of every date on or before `by` not yet raised, for "
+     "`account`'s cases or every account's; returns how many dues it raised.",
+     Replay::record, kRaiseMaintenanceKeys},
     {"dues", entry<w_dues>,
      "payment.dues(casegroup) -> {{id, case, owed_to, state, amount, paid, outstanding, "
-     "due_on, origin}}",
+     "due_on, origin, kind}}",
      "The casegroup's dues, oldest first: `amount` fell due on `due_on`, payments allocated "
      "`paid` of it, `outstanding` is the rest. `origin` says where a due came from "
      "(\"CSA transition CSA-...\" for transitioned arrears)."},
@@ -367,7 +414,9 @@ const Function kFunctions[] = {
      "owed."},
     {"paid", entry<w_paid>, "payment.paid{} -> integer",
      "Total received on the account, optionally since a date, and optionally only the "
-     "payments recorded after payment `after`; returned payments do not count.",
+     "payments recorded after payment `after`; returned payments do not count. With "
+     "`towards = \"arrears\"`, less what those payments paid of maintenance dues: what "
+     "counts towards a payment schedule's collections.",
      Replay::record, kPaidKeys},
     {"issue_schedule", entry<w_issue_schedule>, "payment.issue_schedule{} -> schedule",
      "Issues the next version of the casegroup's promise-to-pay schedule; the previous "

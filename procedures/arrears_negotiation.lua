@@ -249,9 +249,11 @@ local function owed(s, cg)
   return integer(s:field("shortfall")) or payment.balance { casegroup = cg, state = "active" }
 end
 
+-- What was paid towards the arrears since the SR was raised: on an open case the ongoing
+-- maintenance takes its share of a payment first, and does not pay the shortfall.
 local function paid_since_sr(s, account)
   if not account then return 0 end
-  return payment.paid { account = account, since = raised_on(s) }
+  return payment.paid { account = account, since = raised_on(s), towards = "arrears" }
 end
 
 -- ---- Determine Reason for Missed Payment, step 2: direct debit failures ------------------

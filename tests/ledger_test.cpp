@@ -84,6 +84,60 @@ TEST_CASE("only active dues are paid, and credit waits for the next due") {
   CHECK(ledger.balance(f.casegroup, std::nullopt, std::string("active")) == 7500);
 }
 
+TEST_CASE("ongoing maintenance falls due each period and is paid before arrears") {
+  TestEngine t;
+  const auto f = t.family();
+  auto& ledger = t.engine.ledger;
+  const Id account = ledger.account_of_casegroup(f.casegroup).id;
+  const Id arrears = ledger.add_due(due(f.casegroup, f.case_id, "RP", 60000, "2024-01-01"));
+  ledger.set_maintenance({f.case_id, 20000, "monthly", "2026-12-01", std::nullopt, std::nullopt});
+  CHECK(ledger.raise_maintenance(std::nullopt, "2026-11-30") == 0);  // nothing due yet
+
+  // The collection on 1 December: 250.00 pays that day's 200.00 of maintenance first, raised
+  // as the money is recorded, and only 50.00 of the older arrears.
+  ledger.record_payment(account, 25000, "2026-12-01", std::string("SO"), std::nullopt);
+  auto dues = ledger.dues(f.casegroup);
+  REQUIRE(dues.size() == 2);
+  CHECK(dues[1].kind == "maintenance");
+  CHECK(dues[1].due_on == "2026-12-01");
+  CHECK(dues[1].paid == 20000);
+  CHECK(paid_of(ledger, f.casegroup, arrears) == 5000);
+  CHECK(ledger.paid(account, std::nullopt, std::nullopt, true) == 5000);
+  CHECK(ledger.paid(account, std::nullopt, std::nullopt) == 25000);
+
+  // January's falls due with nothing paid: raised once, however often it is asked for, and
+  // owed (unpaid maintenance is arrears) until money comes.
+  CHECK(ledger.raise_maintenance(account, "2027-01-15") == 1);
+  CHECK(ledger.raise_maintenance(std::nullopt, "2027-01-15") == 0);
+  CHECK(ledger.balance(f.casegroup, std::nullopt, std::nullopt) == 55000 + 20000);
+  // A payment of the maintenance alone pays nothing towards the arrears.
+  const Id january =
+      ledger.record_payment(account, 20000, "2027-01-20", std::string("SO"), std::nullopt);
+  CHECK(paid_of(ledger, f.casegroup, arrears) == 5000);
+  CHECK(ledger.paid(account, std::string("2027-01-01"), std::nullopt, true) == 0);
+  CHECK(ledger.balance(f.casegroup, std::nullopt, std::nullopt) == 55000);
+  // Returned, the maintenance it paid is owed again, and it counts towards nothing.
+  ledger.return_payment(january, "2027-01-25", "recalled");
+  CHECK(ledger.balance(f.casegroup, std::nullopt, std::nullopt) == 55000 + 20000);
+  CHECK(ledger.paid(account, std::nullopt, std::nullopt, true) == 5000);
+
+  // Ended, nothing more falls due; and an arrears-only casegroup has no maintenance at all.
+  ledger.set_maintenance(
+      {f.case_id, 20000, "monthly", "2026-12-01", std::string("2027-01-31"), std::nullopt});
+  CHECK(ledger.raise_maintenance(account, "2027-06-30") == 0);
+  const auto g = t.family("CSA-0000002");
+  t.db.prepare("UPDATE casegroups SET arrears_only = 1 WHERE id = ?1").bind(1, g.casegroup).run();
+  CHECK_THROWS_WITH(
+      ledger.set_maintenance({g.case_id, 100, "monthly", "2026-12-01", std::nullopt, std::nullopt}),
+      Catch::Contains("arrears-only casegroup: no maintenance is due"));
+  CHECK_THROWS_WITH(
+      ledger.set_maintenance({f.case_id, 100, "daily", "2026-12-01", std::nullopt, std::nullopt}),
+      Catch::Contains("frequency"));
+  NewDue sos = due(f.casegroup, std::nullopt, "SOS_GB", 100, "2026-12-01");
+  sos.kind = "maintenance";
+  CHECK_THROWS_WITH(ledger.add_due(sos), Catch::Contains("maintenance is owed to the receiving"));
+}
+
 TEST_CASE("a returned payment is owed again, and other credit fills the gap") {
   TestEngine t;
   const auto f = t.family();
@@ -203,9 +257,11 @@ TEST_CASE("outstanding = dues - allocations - write-offs + reversals, for any se
         case 1:
         case 2: {
           const Pence amount = upto(40000);
-          ledger.add_due(upto(2) == 1
-                             ? due(f.casegroup, f.case_id, "RP", amount, date.c_str())
-                             : due(f.casegroup, std::nullopt, "SOS_GB", amount, date.c_str()));
+          const auto which = upto(3);  // arrears to the RP, to the SoS, or RP maintenance
+          NewDue d = which == 2 ? due(f.casegroup, std::nullopt, "SOS_GB", amount, date.c_str())
+                                : due(f.casegroup, f.case_id, "RP", amount, date.c_str());
+          if (which == 3) d.kind = "maintenance";
+          ledger.add_due(d);
           raised += amount;
           break;
         }

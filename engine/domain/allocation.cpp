@@ -34,11 +34,12 @@ std::vector<Credit> credits(Database& db, Id account_id) {
 // What the account owes, in allocation order (see allocation.hpp).
 std::vector<Owed> owed(Database& db, Id account_id) {
   auto st = db.prepare(std::string("SELECT 0, id, amount - ") + kDuePaidSql +
-                       ", CASE WHEN owed_to = 'RP' THEN 0 ELSE 1 END AS tier, due_on "
+                       ", CASE WHEN kind = 'maintenance' THEN 0 WHEN owed_to = 'RP' THEN 1 ELSE 2 "
+                       "END AS tier, due_on "
                        "FROM dues WHERE account_id = ?1 AND state = 'active' "
                        "UNION ALL SELECT 1, id, amount - " +
                        kChargePaidSql +
-                       ", 2, due_on FROM charges WHERE account_id = ?1 AND state = 'active' "
+                       ", 3, due_on FROM charges WHERE account_id = ?1 AND state = 'active' "
                        "ORDER BY tier, due_on, 2");
   st.bind(1, account_id);
   std::vector<Owed> out;
@@ -101,12 +102,12 @@ void deallocate_payment(Database& db, const std::string& now, Id payment_id) {
 
 namespace {
 
-// The case's active dues to its receiving parent that have something outstanding, oldest
-// first: (due id, outstanding).
+// The case's active dues to its receiving parent that have something outstanding, its
+// maintenance first, then the oldest first: (due id, outstanding).
 std::vector<std::pair<Id, Pence>> rp_dues_of_case(Database& db, Id case_id) {
   auto st = db.prepare(std::string("SELECT id, amount - ") + kDuePaidSql +
                        " FROM dues WHERE case_id = ?1 AND owed_to = 'RP' AND state = 'active' "
-                       "ORDER BY due_on, id");
+                       "ORDER BY kind = 'maintenance' DESC, due_on, id");
   st.bind(1, case_id);
   std::vector<std::pair<Id, Pence>> out;
   while (st.step()) {

@@ -3,14 +3,16 @@
 // been paid, and so what is outstanding on it, is always the sum of its allocations.
 //
 // The order, which docs/money.md explains and sources:
-//   1. dues owed to the receiving parent, then dues owed to the Secretary of State, then
-//      collection and enforcement charges (maintenance before fees);
+//   1. ongoing maintenance as it falls due (dues of kind maintenance), then arrears owed to
+//      the receiving parent, then arrears owed to the Secretary of State, then collection and
+//      enforcement charges (maintenance before arrears, and both before fees);
 //   2. within each of those, the oldest first: by the date the money fell due, then by id;
 //   3. only what is active: suspended, deferred and written-off dues take nothing.
 // Money with nothing active to pay stays on the account as credit and is allocated, oldest
 // payment first, as soon as something active is owed (a new due, arrears made active again).
 // A direct payment, made to one receiving parent outside the service, is the exception: it
-// pays that receiving parent's dues on its case and nothing else (allocate_direct).
+// pays that receiving parent's dues on its case and nothing else, maintenance first
+// (allocate_direct).
 #pragma once
 
 #include <string>

@@ -92,7 +92,8 @@ const RowFormat kDueRow{column<&Due::id>("id"),
                         column<&Due::amount>("amount"),
                         column<&Due::paid>(kDuePaidSql),
                         column<&Due::origin>("origin"),
-                        column<&Due::due_on>("due_on")};
+                        column<&Due::due_on>("due_on"),
+                        column<&Due::kind>("kind")};
 
 const RowFormat kChargeRow{column<&Charge::id>("id"),
                            column<&Charge::kind>("kind"),
@@ -188,6 +189,11 @@ void Ledger::set_method_of_payment(Id account_id, const std::optional<std::strin
 Id Ledger::add_due(const NewDue& due) {
   require_one_of("owed_to", due.owed_to, kOwedTo);
   require_one_of("due state", due.state, kDueStates);
+  require_one_of("due kind", due.kind, kDueKinds);
+  if (due.kind == "maintenance" && due.owed_to != "RP") {
+    throw Error(ErrorCode::bad_argument,
+                "maintenance is owed to the receiving parent, not " + due.owed_to);
+  }
   require_amount("due amount", due.amount);
   const Account acct = account_of_casegroup(due.casegroup_id);
   if (due.owed_to == "RP" && !due.case_id) {
@@ -205,9 +211,9 @@ Id Ledger::add_due(const NewDue& due) {
   const std::string due_on = due_date(due.due_on, clock_);
   db_.prepare(
          "INSERT INTO dues(account_id, casegroup_id, case_id, owed_to, state, amount, origin, "
-         "created_at, due_on) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)")
+         "created_at, due_on, kind) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)")
       .bind_all(acct.id, due.casegroup_id, due.case_id, due.owed_to, due.state, due.amount,
-                due.origin, now(), due_on)
+                due.origin, now(), due_on, due.kind)
       .run();
   const Id id = db_.last_insert_id();
   if (due.state == "active") allocate_credit(db_, now(), acct.id);
@@ -361,6 +367,9 @@ Id Ledger::record_payment(Id account_id, Pence amount, std::string_view received
   }
   parse_date(received_on);
   account(account_id);
+  // The maintenance that has fallen due by the day the money came is owed before it pays
+  // anything, so that it is paid first.
+  raise_maintenance(account_id, received_on);
   db_.prepare(
          "INSERT INTO payments(account_id, amount, received_on, method, reference, created_at) "
          "VALUES (?1, ?2, ?3, ?4, ?5, ?6)")
@@ -439,13 +448,111 @@ std::vector<Payment> Ledger::payments(Id account_id, const std::optional<std::st
   return out;
 }
 
-Pence Ledger::paid(Id account_id, const std::optional<std::string>& since,
-                   std::optional<Id> after) {
+Pence Ledger::paid(Id account_id, const std::optional<std::string>& since, std::optional<Id> after,
+                   bool towards_arrears) {
   Pence total = 0;
   for (const Payment& p : payments(account_id, since, after)) {
     if (!p.returned_on) total = money::add(total, p.amount);
   }
-  return total;
+  if (!towards_arrears) return total;
+  auto st = db_.prepare(
+      "SELECT coalesce(sum(a.amount), 0) FROM allocations a JOIN payments p ON p.id = "
+      "a.payment_id JOIN dues d ON d.id = a.due_id WHERE p.account_id = ?1 AND d.kind = "
+      "'maintenance' AND a.deallocated_on IS NULL AND p.returned_on IS NULL AND (?2 IS NULL OR "
+      "p.received_on >= ?2) AND (?3 IS NULL OR p.id > ?3)");
+  st.bind_all(account_id, since, after);
+  st.step();
+  return money::sub(total, st.integer(0));
+}
+
+// ---- ongoing maintenance -----------------------------------------------------------------
+
+namespace {
+
+// The k-th date (k = 0 for the first) of a liability that falls due every `frequency`.
+std::string period_date(const std::string& first, const std::string& frequency, long k) {
+  const Date d = parse_date(first);
+  if (frequency == "monthly") return format_date(add_months(d, k));
+  const long days = frequency == "weekly" ? 7 : frequency == "fortnightly" ? 14 : 28;
+  return format_date(add_days(d, k * days));
+}
+
+const RowFormat kLiabilityRow{column<&MaintenanceLiability::case_id>("case_id"),
+                              column<&MaintenanceLiability::amount>("amount"),
+                              column<&MaintenanceLiability::frequency>("frequency"),
+                              column<&MaintenanceLiability::first_due_on>("first_due_on"),
+                              column<&MaintenanceLiability::ends_on>("ends_on"),
+                              column<&MaintenanceLiability::raised_through>("raised_through")};
+
+}  // namespace
+
+void Ledger::set_maintenance(const MaintenanceLiability& m) {
+  require_amount("maintenance amount", m.amount);
+  if (m.amount == 0) throw Error(ErrorCode::bad_argument, "maintenance amount must be above 0");
+  require_one_of("frequency", m.frequency, kFrequencies);
+  parse_date(m.first_due_on);
+  if (m.ends_on) parse_date(*m.ends_on);
+  const Case c = casegroups_.get_case(m.case_id);
+  if (casegroups_.get(c.casegroup_id).arrears_only) {
+    throw Error(ErrorCode::invalid, "case " + std::to_string(m.case_id) +
+                                        " is in an arrears-only casegroup: no maintenance is due");
+  }
+  account_of_casegroup(c.casegroup_id);
+  db_.prepare(
+         "INSERT INTO maintenance_liabilities(case_id, amount, frequency, first_due_on, ends_on, "
+         "created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT(case_id) DO UPDATE SET "
+         "amount = excluded.amount, frequency = excluded.frequency, first_due_on = "
+         "excluded.first_due_on, ends_on = excluded.ends_on")
+      .bind_all(m.case_id, m.amount, m.frequency, m.first_due_on, m.ends_on, now())
+      .run();
+}
+
+std::optional<MaintenanceLiability> Ledger::maintenance(Id case_id) {
+  auto st = db_.prepare(kLiabilityRow.select("FROM maintenance_liabilities WHERE case_id = ?1"));
+  st.bind(1, case_id);
+  if (!st.step()) return std::nullopt;
+  return kLiabilityRow.read(st);
+}
+
+int Ledger::raise_maintenance(std::optional<Id> account_id, std::string_view up_to) {
+  parse_date(up_to);
+  std::vector<std::pair<MaintenanceLiability, Id>> liabilities;  // with the casegroup
+  {
+    auto st = db_.prepare(kLiabilityRow.select(
+        ", (SELECT casegroup_id FROM cases WHERE id = case_id) FROM maintenance_liabilities "
+        "WHERE ?1 IS NULL OR case_id IN (SELECT c.id FROM cases c JOIN casegroups g ON g.id = "
+        "c.casegroup_id JOIN ledger_accounts a ON a.client_id = g.paying_parent_id WHERE a.id = "
+        "?1) ORDER BY case_id"));
+    st.bind(1, account_id);
+    while (st.step()) liabilities.emplace_back(kLiabilityRow.read(st), st.integer(6));
+  }
+  int raised = 0;
+  for (auto& [m, casegroup] : liabilities) {
+    std::optional<std::string> last;
+    // A bound on the walk: a weekly liability decades old is still well inside it.
+    for (long k = 0; k < 10000; ++k) {
+      const std::string day = period_date(m.first_due_on, m.frequency, k);
+      if (day > up_to || (m.ends_on && day > *m.ends_on)) break;
+      if (m.raised_through && day <= *m.raised_through) continue;
+      NewDue due;
+      due.casegroup_id = casegroup;
+      due.case_id = m.case_id;
+      due.owed_to = "RP";
+      due.amount = m.amount;
+      due.kind = "maintenance";
+      due.origin = "maintenance due " + day;
+      due.due_on = day;
+      add_due(due);
+      last = day;
+      ++raised;
+    }
+    if (last) {
+      db_.prepare("UPDATE maintenance_liabilities SET raised_through = ?2 WHERE case_id = ?1")
+          .bind_all(m.case_id, *last)
+          .run();
+    }
+  }
+  return raised;
 }
 
 Pence Ledger::credit(Id account_id) {
@@ -530,7 +637,8 @@ nlohmann::json to_json(const Due& d) {
           {"amount", d.amount},
           {"paid", d.paid},
           {"outstanding", d.outstanding()},
-          {"origin", d.origin ? nlohmann::json(*d.origin) : nullptr}};
+          {"origin", d.origin ? nlohmann::json(*d.origin) : nullptr},
+          {"kind", d.kind}};
 }
 
 nlohmann::json to_json(const MoneyCategory& m) {

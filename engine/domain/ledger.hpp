@@ -16,6 +16,8 @@ namespace casekit {
 
 inline constexpr const char* kOwedTo[] = {"RP", "SOS_GB", "SOS_NI"};
 inline constexpr const char* kDueStates[] = {"active", "suspended", "deferred", "written_off"};
+// Arrears, or the ongoing maintenance of an open case as it falls due each period.
+inline constexpr const char* kDueKinds[] = {"arrears", "maintenance"};
 inline constexpr const char* kMethodsOfPayment[] = {"DD", "SO", "DEO", "DFB"};
 inline constexpr const char* kMopStatuses[] = {"active", "suspended"};
 inline constexpr const char* kChargeKinds[] = {"collection", "enforcement"};
@@ -37,6 +39,7 @@ struct NewDue {
   Pence amount = 0;
   std::optional<std::string> origin;
   std::optional<std::string> due_on;  // the date it fell due; today when not given
+  std::string kind = "arrears";
 };
 
 struct Due {
@@ -50,7 +53,20 @@ struct Due {
   Pence paid = 0;    // what payments allocated to it
   std::optional<std::string> origin;
   std::string due_on;
+  std::string kind;  // arrears | maintenance
   Pence outstanding() const { return amount - paid; }
+};
+
+// The ongoing maintenance of an open case: `amount` falls due every period from
+// `first_due_on` (until `ends_on`, if set). Each date's due is raised once, when a payment
+// dated then or later is recorded or when raise_maintenance reaches it.
+struct MaintenanceLiability {
+  Id case_id = 0;
+  Pence amount = 0;
+  std::string frequency;
+  std::string first_due_on;
+  std::optional<std::string> ends_on;
+  std::optional<std::string> raised_through;  // the last date a due was raised for
 };
 
 struct Charge {
@@ -145,6 +161,14 @@ class Ledger {
                 const std::optional<std::string>& state);
   void set_due_state(Id due_id, std::string_view state);
 
+  // Sets (or replaces) the case's ongoing maintenance liability; dates already raised are
+  // not raised again. Only a case of a casegroup that is not arrears-only has one.
+  void set_maintenance(const MaintenanceLiability& liability);
+  std::optional<MaintenanceLiability> maintenance(Id case_id);
+  // Raises the maintenance due of every date on or before `up_to` not yet raised, for the
+  // account's cases (or every account's), allocating credit to them. Returns how many.
+  int raise_maintenance(std::optional<Id> account_id, std::string_view up_to);
+
   Id add_charge(Id casegroup_id, std::string_view kind, Pence amount);
   // What is outstanding on the casegroup's active charges.
   Pence charges_outstanding(Id casegroup_id);
@@ -182,8 +206,10 @@ class Ledger {
   std::vector<Payment> payments(Id account_id, const std::optional<std::string>& since,
                                 std::optional<Id> after = std::nullopt);
   // Total received on the account (payments returned do not count), narrowed as above.
+  // towards_arrears: less what those payments paid of maintenance dues, which a collection
+  // pays first (a payment schedule collects arrears only).
   Pence paid(Id account_id, const std::optional<std::string>& since,
-             std::optional<Id> after = std::nullopt);
+             std::optional<Id> after = std::nullopt, bool towards_arrears = false);
   // Received and not allocated: money held on the account until something active is owed.
   Pence credit(Id account_id);
 

@@ -642,6 +642,26 @@ constexpr const char* kV20 = R"sql(
 ALTER TABLE work_items ADD COLUMN details TEXT CHECK (details IS NULL OR json_valid(details));
 )sql";
 
+// The ongoing maintenance liability of an open case (issue 34): the regular amount that
+// falls due each period, raised as a due of kind 'maintenance' when its date comes, so that
+// a collection pays maintenance first and arrears after (docs/money.md) and a payment of the
+// maintenance alone cannot hide a missed arrears collection.
+constexpr const char* kV21 = R"sql(
+ALTER TABLE dues ADD COLUMN kind TEXT NOT NULL DEFAULT 'arrears'
+  CHECK (kind = 'arrears' OR kind = 'maintenance');
+CREATE TABLE maintenance_liabilities (
+  case_id        INTEGER PRIMARY KEY REFERENCES cases(id),
+  amount         INTEGER NOT NULL CHECK (typeof(amount) = 'integer' AND amount > 0),
+  frequency      TEXT NOT NULL
+    CHECK (frequency = 'weekly' OR frequency = 'fortnightly' OR frequency = 'four_weekly'
+           OR frequency = 'monthly'),
+  first_due_on   TEXT NOT NULL,
+  ends_on        TEXT,
+  raised_through TEXT,
+  created_at     TEXT NOT NULL
+);
+)sql";
+
 // Accounts (engine/domain/accounts.hpp): a user's team and whether they are disabled, on the
 // audited users table; their Argon2id password hash and failed logins, and their login
 // sessions (only a hash of each token), in tables the audit leaves out so that no secret's
@@ -768,6 +788,7 @@ const std::vector<Migration>& migrations() {
       {18, "direct payments", kV18},
       {19, "enforcement monitoring flag", "", enforcement_monitoring_flag},
       {20, "senior managers sign off letters", kV20, senior_manager_role},
+      {21, "ongoing maintenance liabilities", kV21},
   };
   return all;
 }

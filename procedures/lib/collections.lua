@@ -46,15 +46,19 @@ end
 -- count: money counted once. A schedule recorded after its collections began (the first
 -- collection before the day it was issued) counts what was received from that first
 -- collection on. Versions issued before schema 17 have no payments_before, and count from
--- the day they were issued.
+-- the day they were issued. On an open case a collection pays the ongoing maintenance first
+-- (payment.set_maintenance), so only what went to arrears counts: paying the maintenance
+-- alone misses the arrears collection.
 function M.paid(schedule, account)
   if schedule.first_collection_date < schedule.issued_on then
-    return payment.paid { account = account, since = schedule.first_collection_date }
+    return payment.paid { account = account, since = schedule.first_collection_date,
+                          towards = "arrears" }
   end
   if schedule.payments_before then
-    return payment.paid { account = account, after = schedule.payments_before }
+    return payment.paid { account = account, after = schedule.payments_before,
+                          towards = "arrears" }
   end
-  return payment.paid { account = account, since = schedule.issued_on }
+  return payment.paid { account = account, since = schedule.issued_on, towards = "arrears" }
 end
 
 -- What the paying parent should have paid towards a schedule by `day`: each collection due.

@@ -113,6 +113,37 @@ scenario("missed-payment monitor: a collection is missed five days after it fall
   t.eq(amp(cg)[1]:field("missed_collection"), "2026-11-20")
 end)
 
+-- On an open case the paying parent pays ongoing maintenance as well as the arrears
+-- instalment; a collection pays the maintenance first (docs/money.md). Paying the
+-- maintenance alone is an arrears collection missed, not a collection paid.
+scenario("missed-payment monitor: on an open case a collection pays maintenance first; maintenance alone misses the arrears", function(t)
+  local cg, account = family(t, { rps = 1 })
+  local c = cg:cases()[1]
+  payment.set_maintenance { case = c, amount = 20000, first_due = "2026-12-01" }
+  payment.issue_schedule { casegroup = cg, amount_per_period = 5000, periods = 24,
+                           first_collection_date = "2026-12-01" }
+  t.advance { days = 11 } -- 2026-12-01: maintenance 200.00 and arrears 50.00 both fall due
+  payment.record { account = account, amount = 25000, date = clock.today(), method = "SO" }
+  t.advance { days = 6 }
+  t.run_script("missed_payment_monitor.lua")
+  t.eq(#amp(cg), 0, "maintenance and the arrears instalment both paid")
+  local maintenance = {}
+  for _, d in ipairs(payment.dues(cg)) do
+    if d.kind == "maintenance" then maintenance[#maintenance + 1] = d end
+  end
+  t.eq(#maintenance, 1)
+  t.eq(maintenance[1].paid, 20000, "the collection paid the maintenance first")
+  t.eq(payment.balance { casegroup = cg, state = "active" }, 120000 - 5000)
+  t.advance { days = 25 } -- 2027-01-01: only the maintenance is paid
+  payment.record { account = account, amount = 20000, date = clock.today(), method = "SO" }
+  t.advance { days = 6 }
+  t.run_script("missed_payment_monitor.lua")
+  local raised = amp(cg)
+  t.eq(#raised, 1, "the arrears instalment was missed")
+  t.eq(raised[1]:field("missed_collection"), "2027-01-01")
+  t.eq(raised[1]:field("shortfall"), "5000")
+end)
+
 -- Step 8: the Lump Sum Payment Amount records "the one-off payment taken"; the schedule
 -- spreads the balance it left. Only payments recorded after the schedule count towards it.
 scenario("missed-payment monitor: a lump sum taken before the schedule is not expected again", function(t)
