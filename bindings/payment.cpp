@@ -60,6 +60,21 @@ int w_write_off(Args& a) {
   return 1;
 }
 
+constexpr Key kWriteOffCaseKeys[] = {
+    {"case", "Case or id"}, {"journal", "string"}, {"date", "date"}};
+
+int w_write_off_case(Args& a) {
+  a.table(1, "write_off");
+  const auto id = ledger(a).write_off_case(a.field_object(1, "case", kCaseType),
+                                           a.field_string(1, "journal"), a.field_date(1, "date"));
+  if (id) {
+    lua_pushinteger(a.L, *id);
+  } else {
+    lua_pushnil(a.L);
+  }
+  return 1;
+}
+
 int w_find_account(Args& a) {
   const auto account = ledger(a).account_of_client(a.object_or_id(1, kClientType, "client"));
   if (account) {
@@ -346,6 +361,12 @@ const Function kFunctions[] = {
      "of its active charges under a journal number, as the Write off arrears process does; "
      "refused if there is less to write off.",
      Replay::record, kWriteOffKeys},
+    {"write_off_case", entry<w_write_off_case>, "payment.write_off_case{} -> integer|nil",
+     "Writes off everything still owed in arrears to the receiving parent of `case` (active, "
+     "suspended and deferred dues; not maintenance, not the Secretary of State's) under a "
+     "journal number, as when the receiving parent confirms a write-off (source 002). "
+     "Returns the write-off's id, or nil when nothing was owed to them.",
+     Replay::record, kWriteOffCaseKeys},
     {"find_account", entry<w_find_account>, "payment.find_account(client) -> Account|nil",
      "The paying parent's account (a Client or its id), or nil if none is open."},
     {"open_account", entry<w_open_account>, "payment.open_account{} -> Account",

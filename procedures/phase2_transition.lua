@@ -199,16 +199,32 @@ local function raise_writeoff_checks(cg, row, cases)
   return raised
 end
 
+-- Confirmed, the arrears still owed to that receiving parent are written off in the ledger
+-- under the caseworker's journal number, so that they are not then negotiated; otherwise
+-- they stand and are collected like the rest.
 local function investigate_writeoffs(raised)
   for _, s in ipairs(raised) do
     local done = task.await {
       inbox = "caseworker", kind = "investigate_write_off", sr = s, due_in_days = 10,
       title = "Investigate the receiving parent's write-off request and contact them to "
         .. "confirm a further write off",
-      outcomes = { "write off confirmed", "arrears stand" }, fields = { "note" },
-      required = { "note" },
+      outcomes = { "write off confirmed", "arrears stand" }, fields = { "note", "journal_number" },
+      required = { ["write off confirmed"] = { "note", "journal_number" },
+                   ["arrears stand"] = { "note" } },
     }
     s:add_note(done.outcome .. ": " .. done.fields.note)
+    if done.outcome == "write off confirmed" then
+      local function written_off()
+        return payment.balance { casegroup = s.casegroup, owed_to = "RP", state = "written_off" }
+      end
+      local before = written_off()
+      local id = payment.write_off_case { case = s.case, journal = done.fields.journal_number,
+                                          date = clock.today() }
+      local written = written_off() - before
+      s:add_note(id and ("Written off under journal " .. done.fields.journal_number .. ": "
+        .. money.format(written) .. " owed to the receiving parent")
+        or "Nothing was still owed to the receiving parent to write off")
+    end
     s:close("Complete", done.outcome)
   end
 end

@@ -138,6 +138,57 @@ TEST_CASE("ongoing maintenance falls due each period and is paid before arrears"
   CHECK_THROWS_WITH(ledger.add_due(sos), Catch::Contains("maintenance is owed to the receiving"));
 }
 
+TEST_CASE("a receiving parent's write-off takes their arrears in every state, and nothing else") {
+  TestEngine t;
+  const auto f = t.family();
+  auto& ledger = t.engine.ledger;
+  const Id account = ledger.account_of_casegroup(f.casegroup).id;
+  ledger.add_due(due(f.casegroup, f.case_id, "RP", 10000, "2024-01-01"));
+  NewDue deferred = due(f.casegroup, f.case_id, "RP", 2500, "2024-02-01");
+  deferred.state = "deferred";
+  ledger.add_due(deferred);
+  NewDue upkeep = due(f.casegroup, f.case_id, "RP", 4000, "2026-11-01");
+  upkeep.kind = "maintenance";
+  ledger.add_due(upkeep);
+  ledger.add_due(due(f.casegroup, std::nullopt, "SOS_GB", 7000, "2023-01-01"));
+  // 6,000 pays the maintenance (4,000) first, then 2,000 of the oldest RP arrears.
+  ledger.record_payment(account, 6000, "2026-11-20", std::nullopt, std::nullopt);
+
+  const auto id = ledger.write_off_case(f.case_id, "JN-RP", "2026-11-20");
+  REQUIRE(id);
+  const auto offs = ledger.write_offs(f.casegroup);
+  REQUIRE(offs.size() == 1);
+  CHECK(offs[0].arrears == 8000 + 2500);
+  CHECK(ledger.balance(f.casegroup, std::string("RP"), std::string("written_off")) == 10500);
+  CHECK(ledger.balance(f.casegroup, std::string("RP"), std::string("active")) == 0);
+  CHECK(ledger.balance(f.casegroup, std::string("SOS_GB"), std::string("active")) == 7000);
+  for (const Due& d : ledger.dues(f.casegroup)) {
+    if (d.kind == "maintenance") CHECK(d.state == "active");
+    // What payments paid stays paid, on the part that was not written off.
+    if (d.state == "written_off") CHECK(d.paid == 0);
+  }
+  // Nothing left to them: nothing written off, and no empty write-off recorded.
+  CHECK(!ledger.write_off_case(f.case_id, "JN-RP-2", "2026-11-21"));
+  CHECK(ledger.write_offs(f.casegroup).size() == 1);
+  CHECK_THROWS_WITH(ledger.write_off_case(f.case_id, "", "2026-11-21"),
+                    Catch::Contains("journal number"));
+}
+
+TEST_CASE("a write-off that splits a maintenance due keeps its kind") {
+  TestEngine t;
+  const auto f = t.family();
+  auto& ledger = t.engine.ledger;
+  NewDue upkeep = due(f.casegroup, f.case_id, "RP", 4000, "2026-11-01");
+  upkeep.kind = "maintenance";
+  ledger.add_due(upkeep);
+  ledger.write_off(f.casegroup, "JN-1", "2026-11-20", 1000, 0);
+  const auto dues = ledger.dues(f.casegroup);
+  REQUIRE(dues.size() == 2);
+  CHECK(dues[1].state == "written_off");
+  CHECK(dues[1].amount == 1000);
+  CHECK(dues[1].kind == "maintenance");
+}
+
 TEST_CASE("a returned payment is owed again, and other credit fills the gap") {
   TestEngine t;
   const auto f = t.family();

@@ -10,11 +10,12 @@ namespace casekit {
 
 Pence move_liabilities(Database& db, const std::string& now, LiabilityTable table,
                        const char* match_column, Id match, const char* from, const char* to,
-                       Pence amount, std::optional<Id> write_off) {
+                       Pence amount, std::optional<Id> write_off, bool rp_arrears) {
   const bool dues = table == LiabilityTable::dues;
   const std::string name = dues ? "dues" : "charges";
-  const std::string copied = dues ? "account_id, casegroup_id, case_id, owed_to, origin, due_on"
-                                  : "account_id, casegroup_id, kind, due_on";
+  const std::string copied =
+      dues ? "account_id, casegroup_id, case_id, owed_to, origin, due_on, kind"
+           : "account_id, casegroup_id, kind, due_on";
   struct Row {
     Id id;
     Pence amount;
@@ -23,8 +24,9 @@ Pence move_liabilities(Database& db, const std::string& now, LiabilityTable tabl
   std::vector<Row> rows;
   {
     auto st = db.prepare("SELECT id, amount, " + std::string(dues ? kDuePaidSql : kChargePaidSql) +
-                         " FROM " + name + " WHERE " + match_column +
-                         " = ?1 AND state = ?2 ORDER BY due_on, id");
+                         " FROM " + name + " WHERE " + match_column + " = ?1 AND state = ?2" +
+                         (dues && rp_arrears ? " AND kind = 'arrears' AND owed_to = 'RP'" : "") +
+                         " ORDER BY due_on, id");
     st.bind_all(match, from);
     while (st.step()) rows.push_back({st.integer(0), st.integer(1), st.integer(2)});
   }
@@ -345,6 +347,42 @@ Id Ledger::write_off(Id casegroup_id, const std::string& journal, const std::str
                                                casegroup_id, "active", "written_off", charges, id);
   if (short_dues || short_charges) {
     throw Error(ErrorCode::internal, "write-off " + journal + " found less than it counted");
+  }
+  return id;
+}
+
+std::optional<Id> Ledger::write_off_case(Id case_id, const std::string& journal,
+                                         const std::string& date) {
+  if (journal.empty()) throw Error(ErrorCode::bad_argument, "a write-off needs a journal number");
+  if (!is_date(date)) {
+    throw Error(ErrorCode::bad_argument, "write-off date: expected YYYY-MM-DD, got '" + date + "'");
+  }
+  const Case c = casegroups_.get_case(case_id);
+  const Account acct = account_of_casegroup(c.casegroup_id);
+  static constexpr const char* kOwedStates[] = {"active", "suspended", "deferred"};
+  std::vector<std::pair<const char*, Pence>> owed;
+  Pence total = 0;
+  for (const char* state : kOwedStates) {
+    auto st = db_.prepare(std::string("SELECT coalesce(sum(amount - ") + kDuePaidSql +
+                          "), 0) FROM dues WHERE case_id = ?1 AND owed_to = 'RP' AND kind = "
+                          "'arrears' AND state = ?2");
+    st.bind_all(case_id, state);
+    st.step();
+    if (st.integer(0) > 0) owed.emplace_back(state, st.integer(0));
+    total = money::add(total, st.integer(0));
+  }
+  if (total == 0) return std::nullopt;
+  db_.prepare(
+         "INSERT INTO write_offs(account_id, casegroup_id, journal_number, written_off_on, "
+         "arrears_amount, charges_amount, created_at) VALUES (?1, ?2, ?3, ?4, ?5, 0, ?6)")
+      .bind_all(acct.id, c.casegroup_id, journal, date, total, now())
+      .run();
+  const Id id = db_.last_insert_id();
+  for (const auto& [state, amount] : owed) {
+    if (move_liabilities(db_, now(), LiabilityTable::dues, "case_id", case_id, state, "written_off",
+                         amount, id, true)) {
+      throw Error(ErrorCode::internal, "write-off " + journal + " found less than it counted");
+    }
   }
   return id;
 }

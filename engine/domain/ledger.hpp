@@ -181,6 +181,11 @@ class Ledger {
   // number. Refused, changing nothing, if the casegroup has less than that to write off.
   Id write_off(Id casegroup_id, const std::string& journal, const std::string& date, Pence arrears,
                Pence charges);
+  // Writes off everything still owed in arrears to the receiving parent of `case_id`
+  // (active, suspended and deferred; not maintenance), under a journal number: the receiving
+  // parent confirmed they want it written off (source 002). Returns the write-off, or
+  // nullopt when nothing was owed to them.
+  std::optional<Id> write_off_case(Id case_id, const std::string& journal, const std::string& date);
   // The casegroup's write-offs, oldest first.
   std::vector<WriteOff> write_offs(Id casegroup_id);
   std::vector<Charge> charges(Id casegroup_id);
@@ -235,11 +240,13 @@ class Ledger {
 // whose `match_column` equals `match`) from state `from` to state `to`, oldest first,
 // splitting a row when only part of it moves (what was paid of it always stays); stamps the
 // moved rows with `write_off` when given.
+// `rp_arrears`: only dues of kind arrears owed to the receiving parent, leaving maintenance
+// and the Secretary of State's dues where they are.
 // Returns the part of `amount` there was nothing to move for.
 enum class LiabilityTable { dues, charges };
 Pence move_liabilities(Database& db, const std::string& now, LiabilityTable table,
                        const char* match_column, Id match, const char* from, const char* to,
-                       Pence amount, std::optional<Id> write_off);
+                       Pence amount, std::optional<Id> write_off, bool rp_arrears = false);
 
 nlohmann::json to_json(const Account& a);
 nlohmann::json to_json(const Due& d);

@@ -291,17 +291,51 @@ scenario("CIS benefit details where required: the paying parent on benefit or pa
   t.expect(string.find(t.tasks { kind = "cis_step" }[1].title, "no CIS record", 1, true), "asked")
 end)
 
-scenario("write-off confirmed by the receiving parent: recorded on the SR, then the next action", function(t)
+-- 002: "contact them to confirm a further write off". Confirmed, what is still owed to that
+-- receiving parent is written off in the ledger (not negotiated); the Secretary of State's
+-- arrears stand, and the next action is determined after it.
+scenario("write-off confirmed by the receiving parent: their arrears written off, then the next action", function(t)
   t.user("carl", "caseworker", "Financial Transition")
-  t.import { row("CSA-0000020", function(r) r.receiving_parents[1].writeoff_requested = true end) }
+  t.import { row("CSA-0000020", function(r)
+    r.receiving_parents[1].writeoff_requested = true
+    r.sos.active = 30000
+  end) }
   local cg = case.find { csa_ref = "CSA-0000020" }
   local investigation = open_srs(cg, "Investigate write off request")[1]
+  t.refuses(function()
+    t.complete { kind = "investigate_write_off", outcome = "write off confirmed", as = "carl",
+                 fields = { note = "RP confirmed on the phone" } }
+  end, "journal_number")
   t.complete { kind = "investigate_write_off", outcome = "write off confirmed", as = "carl",
-               fields = { note = "RP confirmed on the phone" } }
+               fields = { note = "RP confirmed on the phone", journal_number = "JN-TR-1" } }
   t.eq(investigation.status, "Closed")
   t.eq(investigation.resolution_code, "write off confirmed")
   t.eq(investigation:notes()[1].text, "write off confirmed: RP confirmed on the phone")
-  t.eq(#open_srs(cg, "Action Missed Payment"), 1, "the next action is determined after it")
+  t.eq(investigation:notes()[2].text,
+       "Written off under journal JN-TR-1: £1,275.00 owed to the receiving parent")
+  -- 1,250.00 active and 25.00 deferred: all of it, and nothing of the Secretary of State's.
+  t.eq(payment.balance { casegroup = cg, owed_to = "RP", state = "written_off" }, 127500)
+  t.eq(payment.balance { casegroup = cg, owed_to = "RP", state = "active" }, 0)
+  t.eq(payment.balance { casegroup = cg, owed_to = "RP", state = "deferred" }, 0)
+  t.eq(payment.balance { casegroup = cg, owed_to = "SOS_GB", state = "active" }, 30000)
+  local wo = payment.write_offs(cg)
+  t.eq(#wo, 1)
+  t.eq(wo[1].journal, "JN-TR-1")
+  -- The next action: what is negotiated is the Secretary of State's 300.00 alone.
+  local amp = open_srs(cg, "Action Missed Payment")
+  t.eq(#amp, 1, "the next action is determined after it")
+  t.eq(payment.balance { casegroup = cg, state = "active" }, 30000)
+end)
+
+scenario("write-off not confirmed: the arrears stand and are negotiated", function(t)
+  t.user("carl", "caseworker", "Financial Transition")
+  t.import { row("CSA-0000022", function(r) r.receiving_parents[1].writeoff_requested = true end) }
+  local cg = case.find { csa_ref = "CSA-0000022" }
+  t.complete { kind = "investigate_write_off", outcome = "arrears stand", as = "carl",
+               fields = { note = "RP now wants the arrears" } }
+  t.eq(#payment.write_offs(cg), 0)
+  t.eq(payment.balance { casegroup = cg, owed_to = "RP", state = "active" }, 125000)
+  t.eq(#open_srs(cg, "Action Missed Payment"), 1)
 end)
 
 scenario("a paying parent CMS knows with no casegroup: their record kept, a casegroup built", function(t)
