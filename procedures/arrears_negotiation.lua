@@ -842,6 +842,22 @@ local function employer_interface(s, cg)
   s:add_note("Employer Interface issued by hand by " .. r.by .. " before the first schedule")
 end
 
+-- Step 26: "Call the receiving parent when the schedule has been set up." The procedure does
+-- not wait on the call (nothing it decides depends on it): the caseworker's item is created
+-- on the SR and the letters and reviews go on.
+local function call_receiving_parents(s, cg, schedule)
+  local names = {}
+  for _, c in ipairs(cg:cases()) do names[#names + 1] = c.receiving_parent.name end
+  task.create {
+    inbox = "caseworker", kind = "call_receiving_parent", sr = s, due_in_days = 2,
+    title = "Call " .. table.concat(names, " and ") .. ": the arrears schedule has been set up ("
+      .. schedule.periods .. " " .. schedule.frequency .. " collections of "
+      .. money.format(schedule.amount_per_period) .. " from " .. schedule.first_collection_date
+      .. ")",
+    outcomes = { "called", "not reached" }, fields = { "note" },
+  }
+end
+
 issue = function(s, cg, account, arrears, t)
   employer_interface(s, cg)
   local before = payment.schedule(cg)
@@ -866,6 +882,7 @@ issue = function(s, cg, account, arrears, t)
   s:add_note("Promise to pay issued: schedule version " .. schedule.version .. ", "
     .. t.periods .. " " .. t.frequency .. " collections of " .. money.format(t.amount_per_period)
     .. " from " .. t.first_collection_date)
+  call_receiving_parents(s, cg, schedule)
 
   if cg.service_type == "Direct Pay" then
     await(s, {

@@ -710,6 +710,25 @@ scenario("24 monthly collections: Negotiation Satisfactory, letters, closed once
   t.eq(t.instance(id).status, "waiting", "for the consecutive payment reviews")
 end)
 
+-- Step 26: "Call the receiving parent when the schedule has been set up."
+scenario("step 26: the receiving parents are called once the schedule is set up; nothing waits on the call", function(t)
+  local cg = family(t)
+  local id = start(t, cg, { reason = "Negotiation Requested" })
+  t.eq(#t.tasks { kind = "call_receiving_parent" }, 0, "not before the schedule")
+  agree(t, { amount_per_period = "10000", schedule_in_place = "yes" })
+  local calls = t.tasks { kind = "call_receiving_parent" }
+  t.eq(#calls, 1)
+  t.eq(calls[1].sr, amp(cg)[1].id)
+  t.expect(string.find(calls[1].title, "Call Receiver 1 and Receiver 2: the arrears schedule has "
+    .. "been set up (24 monthly collections of £100.00 from 2026-12-01)", 1, true), calls[1].title)
+  t.eq(letters_to("CMSL6051"), 2, "the letters do not wait for the call")
+  t.eq(t.fulfil_letters(), 3)
+  t.eq(amp(cg)[1].status, "Closed")
+  t.eq(t.instance(id).status, "waiting", "for the consecutive payment reviews, not the call")
+  complete(t, "call_receiving_parent", "called", { note = "told them both" })
+  t.eq(#t.tasks { kind = "call_receiving_parent" }, 0)
+end)
+
 scenario("letters still queued after 30 days: a person keeps waiting, then they go", function(t)
   local cg = family(t)
   start(t, cg, { reason = "Negotiation Requested" })
