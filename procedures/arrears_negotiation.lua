@@ -208,6 +208,24 @@ end
 -- Residential' address for the PP. Failure to do so will result in an error message and no
 -- financial data will be returned." So the search is made only at a confirmed address; a
 -- refusal from the agency is noted and the step left undone.
+-- Scheduling Arrears Only Case Groups: "Method of Payment To and bank details of the Receiving
+-- Parent are required before attempting negotiation with the Paying Parent and then
+-- scheduling the arrears." Asked before an arrears-only casegroup's first schedule; a later
+-- negotiation finds them held.
+local function receiving_parent_payment_details(s, cg)
+  if not cg.arrears_only or payment.schedule(cg) then return end
+  local names = {}
+  for _, c in ipairs(cg:cases()) do names[#names + 1] = c.receiving_parent.name end
+  local r = await(s, {
+    kind = "receiving_parent_payment_details", due_in_days = 2,
+    title = "Before negotiating: make sure the Method of Payment To and bank details of "
+      .. table.concat(names, " and ") .. " are held (arrears-only casegroup)",
+    outcomes = { "held", "obtained" }, fields = { "note" },
+  })
+  s:add_note("Receiving parent's Method of Payment To and bank details " .. r.outcome .. " ("
+    .. r.by .. ") before negotiation")
+end
+
 local function credit_check(s, pp)
   if (pp.address or {}).status ~= "confirmed" then
     s:skip_step("Search CRA")
@@ -971,6 +989,7 @@ local function work(ctx, cg)
     end
   end
   credit_check(s, pp)
+  receiving_parent_payment_details(s, cg)
 
   local route = "negotiate"
   if MISSED_PAYMENT[s.reason] then

@@ -317,10 +317,18 @@ TEST_CASE("phase 2: an active CSA case gets an Arrears Management SR routed to n
   REQUIRE(amp.size() == 1);
   CHECK(amp[0].reason == "Automated Financial Transition");
   CHECK(amp[0].owner_team == "Arrears");
-  // procedures/arrears_negotiation.lua took it straight to negotiating a schedule.
+  // procedures/arrears_negotiation.lua took it up: on an arrears-only casegroup it asks
+  // first for the receiving parent's payment details (000, Scheduling Arrears Only Case
+  // Groups), then negotiates a schedule.
   CHECK(amp[0].status == "In Progress");
-  CHECK(amp[0].sub_status == "Pending Negotiation");
   CHECK(t.result_of(g.id) == "\"negotiation\"");
+  const auto details = t.open_items("caseworker");
+  REQUIRE(details.size() == 1);
+  CHECK(details[0].spec.kind == "receiving_parent_payment_details");
+  CHECK(details[0].team == "Arrears");  // the Arrears team's work from here
+  t.d.engine.users.add("anna", "caseworker", std::string("Arrears"));
+  t.d.runtime.complete_task(details[0].id, "held", {}, "anna");
+  CHECK(t.srs(g.id, "Action Missed Payment")[0].sub_status == "Pending Negotiation");
 }
 
 TEST_CASE("phase 2: arrears negotiation is started where it exists") {

@@ -54,6 +54,8 @@ ROW
 step import dw "$journey"
 cg=$("$casekit" casegroup show --csa-ref CSA-9000001 --json | sed -n 's/^  "id": \([0-9]*\),$/\1/p')
 step task list --inbox caseworker
+# An arrears-only casegroup: the receiving parent's payment details come before negotiating.
+step task complete "$(task_id receiving_parent_payment_details)" --outcome obtained --field "note=bank details taken on the call" --as carl
 step task complete "$(task_id negotiate_schedule)" --outcome agreed --field amount_per_period=10000 --field first_collection_date=2026-12-01 --as carl
 step letters fulfil --outbox "$outbox"
 step clock advance 1d

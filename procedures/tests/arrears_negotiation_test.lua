@@ -42,8 +42,15 @@ local function missed_payment_sr(cg, shortfall)
   return s
 end
 
+-- Starts a negotiation. An arrears-only casegroup's first asks for the receiving parents'
+-- payment details before anything else; they are held here (their own scenario is
+-- "arrears-only: the receiving parents' payment details before negotiation").
 local function start(t, cg, params)
-  return t.start("arrears_negotiation", { casegroup = cg, params = params, as = "carl" })
+  local id = t.start("arrears_negotiation", { casegroup = cg, params = params, as = "carl" })
+  if #t.tasks { kind = "receiving_parent_payment_details" } > 0 then
+    t.complete { kind = "receiving_parent_payment_details", outcome = "held", as = "carl" }
+  end
+  return id
 end
 
 local function complete(t, kind, outcome, fields)
@@ -262,6 +269,7 @@ scenario("arrears-only: suppression removed, DFB replaced, CRA searched on a con
   local steps = amp(cg)[1]:steps()
   t.eq(steps[2].name, "Search CRA")
   t.eq(steps[2].status, "done")
+  complete(t, "receiving_parent_payment_details", "held")
   t.eq(#t.tasks { kind = "negotiate_schedule" }, 1, "transition goes straight to negotiation")
 end)
 
@@ -321,6 +329,43 @@ scenario("Determine Reason 1: the benefit status is checked on CIS, and a CIS fa
   t.eq(notes_with(amp(other)[1], "benefit")[1],
        "CIS benefit check failed (CIS down); benefit status on record: none")
   t.eq(#t.tasks { kind = "missed_payment_call" }, 2, "the call goes ahead either way")
+end)
+
+-- Scheduling Arrears Only Case Groups: "Method of Payment To and bank details of the Receiving
+-- Parent are required before attempting negotiation with the Paying Parent and then
+-- scheduling the arrears."
+scenario("arrears-only: the receiving parents' payment details before negotiation, before the first schedule only", function(t)
+  local cg = family(t, { arrears_only = true })
+  local id = t.start("arrears_negotiation", { casegroup = cg, as = "carl",
+                                              params = { reason = "Negotiation Requested" } })
+  local items = t.tasks {}
+  t.eq(#items, 1, "nothing else is asked first")
+  t.eq(items[1].kind, "receiving_parent_payment_details")
+  t.expect(string.find(items[1].title, "Method of Payment To and bank details of Receiver 1 and "
+    .. "Receiver 2", 1, true), items[1].title)
+  complete(t, "receiving_parent_payment_details", "obtained", { note = "sort code taken" })
+  t.eq(#t.tasks { kind = "negotiate_schedule" }, 1, "then the negotiation")
+  agree(t, { amount_per_period = "10000" })
+  complete(t, "employer_interface", "issued")
+  t.eq(t.fulfil_letters(), 3)
+  local s = amp(cg)[1]
+  t.expect(#notes_with(s, "Method of Payment To and bank details obtained (carl)") == 1,
+           "noted on the SR")
+  -- A later negotiation, with a schedule in place, does not ask again.
+  t.eq(t.instance(id).status, "waiting")
+  t.start("arrears_negotiation", { casegroup = cg, as = "carl",
+                                   params = { reason = "Negotiation Requested" } })
+  t.eq(#t.tasks { kind = "receiving_parent_payment_details" }, 0)
+  t.eq(#t.tasks { kind = "negotiate_schedule" }, 1)
+end)
+
+-- Not arrears-only: the casegroup's receiving parents are paid already, nothing is asked.
+scenario("not arrears-only: no question about the receiving parents' payment details", function(t)
+  local cg = family(t)
+  t.start("arrears_negotiation", { casegroup = cg, as = "carl",
+                                   params = { reason = "Negotiation Requested" } })
+  t.eq(#t.tasks { kind = "receiving_parent_payment_details" }, 0)
+  t.eq(#t.tasks { kind = "negotiate_schedule" }, 1)
 end)
 
 scenario("arrears-only without employment status: got through an Arrears Review SR, no error SR", function(t)

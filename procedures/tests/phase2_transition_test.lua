@@ -159,7 +159,8 @@ scenario("write-off requested but nothing owed to that parent: no SR", function(
   t.eq(#open_srs(cg, "Investigate write off request"), 0)
   local items = t.tasks {}
   t.eq(#items, 1, "work items")
-  t.eq(items[1].kind, "negotiate_schedule", "only arrears negotiation's")
+  t.eq(items[1].kind, "receiving_parent_payment_details",
+       "only arrears negotiation's: its first question on an arrears-only casegroup")
 end)
 
 -- 003, in its order: the case owner's prompt at the transfer ("A work item will also be
