@@ -368,6 +368,35 @@ scenario("not arrears-only: no question about the receiving parents' payment det
   t.eq(#t.tasks { kind = "negotiate_schedule" }, 1)
 end)
 
+-- "SR generated due to a missed initial payment": the Initial Payment reason is a missed
+-- payment, so it goes to Determine Reason for Missed Payment, not straight to negotiation.
+scenario("Initial Payment: a missed initial payment goes to Determine Reason and the call", function(t)
+  local cg = family(t)
+  start(t, cg, { reason = "Initial Payment" })
+  local s = amp(cg)[1]
+  t.eq(s.reason, "Initial Payment")
+  t.eq(#t.tasks { kind = "missed_payment_call" }, 1)
+  t.eq(#t.tasks { kind = "negotiate_schedule" }, 0)
+  t.eq(s:steps()[3].name, "Determine reason for missed payment")
+  t.eq(s:steps()[3].status, "done")
+end)
+
+-- Arrears-only on DFB: the paying parent cannot be reached to agree a new method, so DFB
+-- stays (noted), and the negotiation goes on.
+scenario("arrears-only DFB, no contact: DFB stays and is noted", function(t)
+  local cg = family(t, { arrears_only = true, method = "DFB" })
+  start(t, cg, { reason = "Automated Financial Transition" })
+  complete(t, "new_method_of_payment", "no contact")
+  t.eq(payment.account(cg).method, "DFB")
+  local notes = amp(cg)[1]:notes()
+  local found = false
+  for _, n in ipairs(notes) do
+    found = found or n.text == "New method of payment not agreed: paying parent not contacted; "
+      .. "DFB stays"
+  end
+  t.expect(found, "noted on the SR")
+end)
+
 scenario("arrears-only without employment status: got through an Arrears Review SR, no error SR", function(t)
   local cg = family(t, { arrears_only = true, employment_status = false })
   start(t, cg, { reason = "Automated Financial Transition" })

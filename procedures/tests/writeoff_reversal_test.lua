@@ -203,6 +203,35 @@ scenario("display fails: one Suspend - write off liability row, kept and updated
   t.eq(reversal_sr(cg).status, "Pending Approval")
 end)
 
+-- Steps 4-5: a failed display is retried, the details amended, or the SR closed.
+scenario("display fails, then the details are amended: asked again, and displayed", function(t)
+  local cg = setup(t)
+  t.bancs_fail("display_written_off", "journal not found")
+  local id = t.start("writeoff_reversal", { casegroup = cg, as = "carl" })
+  details(t)
+  t.complete { kind = "bancs_failure", outcome = "amend details", as = "carl" }
+  t.eq(#t.tasks { kind = "reversal_details" }, 1, "the details are asked for again")
+  t.bancs_ok()
+  details(t)
+  t.eq(t.tasks { inbox = "team_leader" }[1].kind, "approval")
+  t.eq(reversal_sr(cg).status, "Pending Approval")
+  t.eq(t.instance(id).status, "waiting")
+end)
+
+scenario("display fails, then the caseworker closes the SR: nothing reversed", function(t)
+  local cg = setup(t)
+  t.bancs_fail("display_written_off", "BaNCS down")
+  local id = t.start("writeoff_reversal", { casegroup = cg, as = "carl" })
+  details(t)
+  t.complete { kind = "bancs_failure", outcome = "close", as = "carl" }
+  local s = reversal_sr(cg)
+  t.eq(s.status, "Closed")
+  t.eq(s.resolution_code, "Not reversed")
+  t.eq(t.instance(id).result, "closed")
+  t.eq(payment.balance { casegroup = cg, state = "written_off" }, 80000, "no arrears came back")
+  t.eq(#t.tasks {}, 0)
+end)
+
 scenario("reversal fails: ERR on the SR, which stays open to retry", function(t)
   local cg = setup(t)
   t.start("writeoff_reversal", { casegroup = cg, as = "carl" })
