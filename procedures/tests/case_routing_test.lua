@@ -265,6 +265,27 @@ scenario("amend: exit with no validation cancels the enforcement SR; with valida
   t.eq(order.sub_status, "Perform Amendment")
 end)
 
+scenario("amend with a letter: CMEL9271 to the paying parent once signed off, on the amendment SR", function(t)
+  local cg = enforcement_case(t)
+  local order = power(cg, "Charging Order")
+  start(t, cg)
+  decide(t, "Amend Enforcement Action", { enforcement_sr = tostring(order.id),
+    amendment_reason = "Change of address", amendment_comments = "moved", exit = "with validation",
+    letter_text = "We have amended the charging order." })
+  local amend = sr.find { casegroup = cg, sub_area = "Consider Amendment" }[1]
+  t.eq(#letters("CMEL9271"), 0, "not before a senior manager signs it off")
+  local item = t.tasks { kind = "letter_sign_off" }[1]
+  t.eq(item.sr, amend.id)
+  t.expect(string.find(item.title, "to Pat Payer: \"We have amended the charging order.\"", 1, true),
+           item.title)
+  sign_off(t)
+  local sent = letters("CMEL9271")
+  t.eq(#sent, 1, "to the paying parent only")
+  t.eq(sent[1], "Pat Payer")
+  t.eq(order.sub_status, "Perform Amendment")
+  t.eq(amend.status, "Closed")
+end)
+
 scenario("case surveillance: refused until the jurisdiction's actions are exhausted", function(t)
   local cg = enforcement_case(t, { region = "Scotland" })
   power(cg, "Liability Order", "Closed")

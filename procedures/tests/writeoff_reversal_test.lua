@@ -44,6 +44,13 @@ local function approval_refused(t, by, why)
   t.refuses(function() approve(t, by) end, why)
 end
 
+local function find_note(s, text)
+  for _, n in ipairs(s:notes()) do
+    if n.text == text then return true end
+  end
+  return false
+end
+
 local function letters_of(template)
   local found, id = {}, 1
   while true do
@@ -344,6 +351,43 @@ end)
 
 -- Step 14: "If the client wishes to negotiate the arrears payments, refer to Arrears
 -- Overview ... The system issues a new schedule to all relevant parties in the case group."
+-- Step 14 with nothing left to schedule: money already on the account pays the arrears the
+-- reversal brought back, so there is no new schedule to issue, and none is started.
+scenario("nothing active left after the reversal: no schedule issued, no negotiation", function(t)
+  local cg = setup(t, "2027-05-20")
+  -- 400.00 pays what is active now; 850.00 more is held as credit until something is owed.
+  payment.record { account = payment.account(cg), amount = 125000, date = "2026-11-19",
+                   method = "card" }
+  t.eq(payment.balance { casegroup = cg, state = "active" }, 0)
+  local id = t.start("writeoff_reversal", { casegroup = cg, as = "carl" })
+  details(t, "carl")
+  approve(t, "tina")
+  t.eq(payment.balance { casegroup = cg, state = "active" }, 0, "the credit paid what came back")
+  t.complete { inbox = "caseworker", kind = "contact_client", outcome = "does not wish to negotiate",
+               as = "carl" }
+  t.eq(t.instance(id).result, "reversed")
+  t.eq(payment.schedule(cg), nil, "no schedule issued")
+  t.eq(#sr.find { casegroup = cg, sub_area = "Action Missed Payment" }, 0, "no negotiation")
+  t.expect(find_note(reversal_sr(cg), "No active arrears after the reversal: no schedule to issue"),
+           "noted")
+end)
+
+-- The optional free-text letter may go to the receiving parent instead of the paying parent.
+scenario("the free-text letter to the receiving parent, once signed off", function(t)
+  local cg = setup(t, "2027-05-20")
+  t.start("writeoff_reversal", { casegroup = cg, as = "carl" })
+  details(t, "carl")
+  approve(t, "tina")
+  t.complete { inbox = "caseworker", kind = "contact_client", outcome = "does not wish to negotiate",
+               as = "carl", fields = { letter_to = "receiving_parent",
+                                       letter_text = "The arrears owed to you are reinstated." } }
+  t.eq(#letters_of("CMEL9271"), 0, "not before the sign-off")
+  t.complete { kind = "letter_sign_off", outcome = "signed off", as = "sue" }
+  local sent = letters_of("CMEL9271")
+  t.eq(#sent, 1)
+  t.eq(sent[1].recipient.name, "Alex Receiver")
+end)
+
 scenario("the client does not wish to negotiate: the system issues the schedule, nothing else is closed", function(t)
   local cg = setup(t, "2027-05-20")
   payment.issue_schedule { casegroup = cg, amount_per_period = 1000, periods = 40,
