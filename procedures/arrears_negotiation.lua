@@ -204,10 +204,6 @@ local function new_method_of_payment(s, account, title, outcomes, replacing)
     or ("New method of payment: " .. answer.outcome))
 end
 
--- "Before selecting the Search CRA button please ensure there is a 'Confirmed Permanent
--- Residential' address for the PP. Failure to do so will result in an error message and no
--- financial data will be returned." So the search is made only at a confirmed address; a
--- refusal from the agency is noted and the step left undone.
 -- Scheduling Arrears Only Case Groups: "Method of Payment To and bank details of the Receiving
 -- Parent are required before attempting negotiation with the Paying Parent and then
 -- scheduling the arrears." Asked before an arrears-only casegroup's first schedule; a later
@@ -226,6 +222,10 @@ local function receiving_parent_payment_details(s, cg)
     .. r.by .. ") before negotiation")
 end
 
+-- "Before selecting the Search CRA button please ensure there is a 'Confirmed Permanent
+-- Residential' address for the PP. Failure to do so will result in an error message and no
+-- financial data will be returned." So the search is made only at a confirmed address; a
+-- refusal from the agency is noted and the step left undone.
 local function credit_check(s, pp)
   if (pp.address or {}).status ~= "confirmed" then
     s:skip_step("Search CRA")
