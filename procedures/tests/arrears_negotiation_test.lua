@@ -605,6 +605,39 @@ scenario("card payment in full: One-off Payment SR, Full Payment Made", function
   t.eq(t.instance(id).result, "paid")
 end)
 
+-- Step 9: "If the paying parent claims to have made the payment, it may have allocated to the
+-- suspense account ... ask ... (BPAS) Managing Exceptions team to search for the payment".
+scenario("step 9: a payment the paying parent says they made is found in suspense: paid in full", function(t)
+  local cg, account = family(t)
+  local s = missed_payment_sr(cg, 10000)
+  local id = start(t, cg, { sr = tostring(s.id) })
+  complete(t, "missed_payment_call", "says they paid")
+  local search = t.tasks { kind = "bpas_search" }
+  t.eq(#search, 1)
+  t.expect(string.find(search[1].title, "BPAS Managing Exceptions", 1, true), search[1].title)
+  t.refuses(function() complete(t, "bpas_search", "found", { payment_details = "SO 3 Nov" }) end,
+            "amount")
+  complete(t, "bpas_search", "found", { payment_details = "SO 3 Nov, ref 1234", amount = "10000" })
+  t.eq(payment.paid { account = account }, 10000, "recorded on the paying parent's account")
+  t.eq(s.resolution_code, "Full Payment Made")
+  t.eq(t.instance(id).result, "paid")
+end)
+
+scenario("step 9: not found in suspense: noted, and the outcome of the call is recorded", function(t)
+  local cg, account = family(t)
+  local s = missed_payment_sr(cg, 10000)
+  start(t, cg, { sr = tostring(s.id) })
+  complete(t, "missed_payment_call", "says they paid")
+  complete(t, "bpas_search", "not found", { payment_details = "cheque, 1 Nov" })
+  t.eq(payment.paid { account = account }, 0)
+  local noted = false
+  for _, n in ipairs(s:notes()) do
+    noted = noted or n.text == "BPAS did not find the payment in the suspense account (cheque, 1 Nov)"
+  end
+  t.expect(noted, "noted on the SR")
+  t.eq(#t.tasks { kind = "negotiation_outcome" }, 1, "then the outcome of negotiation")
+end)
+
 scenario("DD represent paid within five days: Direct Debit Represent", function(t)
   local cg, account = family(t, { method = "DD" })
   local s = missed_payment_sr(cg, 10000)

@@ -95,7 +95,7 @@ end
 -- ---- the call (steps 3 to 26) -------------------------------------------------------------
 
 local CALL_OUTCOMES = {
-  "contact failed", "direct payment claimed", "card payment", "DD represent",
+  "contact failed", "direct payment claimed", "says they paid", "card payment", "DD represent",
   "non-immediate payment", "not willing", "negotiation requested",
 }
 local NEGOTIATION_OUTCOMES = {
@@ -214,6 +214,39 @@ local function promised_payment(s, cg, account)
   return after_payment(s, cg, account, false)
 end
 
+-- Step 9: "If the paying parent claims to have made the payment, it may have allocated to the
+-- suspense account. Take the payment details from the paying parent and ask the banking
+-- payment assignment service (BPAS) Managing Exceptions team to search for the payment."
+-- Found, BPAS moves it out of suspense onto the paying parent's account: it is recorded there
+-- today (its details in the reference) and counts like any payment. Returns the amount.
+local function suspense_search(s, account)
+  while true do
+    local r = await(s, {
+      kind = "bpas_search", due_in_days = 5,
+      title = "The paying parent says they paid: take the payment details and ask BPAS "
+        .. "Managing Exceptions to search the suspense account for the payment",
+      outcomes = { "found", "not found" }, fields = { "payment_details", "amount" },
+      required = { found = { "payment_details", "amount" }, ["not found"] = { "payment_details" } },
+    })
+    if r.outcome == "not found" then
+      s:add_note("BPAS did not find the payment in the suspense account (" ..
+        r.fields.payment_details .. ")")
+      return 0
+    end
+    local amount = integer(r.fields.amount)
+    if amount and amount > 0 and account then
+      payment.record { account = account, amount = amount, date = clock.today(),
+                       method = "suspense", reference = "BPAS: " .. r.fields.payment_details }
+      s:add_note("BPAS found " .. money.format(amount) .. " in the suspense account ("
+        .. r.fields.payment_details .. "); allocated to the paying parent's account")
+      return amount
+    end
+    s:add_note(account and ("Suspense payment amount '" .. r.fields.amount
+      .. "' is not a whole number of pence above 0") or "No account to allocate the payment to")
+    if not account then return 0 end
+  end
+end
+
 -- Returns "paid", "direct_payment", "negotiate" or "unsuccessful".
 local function the_call(s, cg, account)
   while true do
@@ -254,6 +287,9 @@ local function the_call(s, cg, account)
         represent:close("Complete")
         route = after_payment(s, cg, account, true)
       end
+    elseif c.outcome == "says they paid" then
+      suspense_search(s, account)
+      route = after_payment(s, cg, account, false)
     elseif c.outcome == "card payment" then
       card_payment(s, cg, account)
       route = after_payment(s, cg, account, false)
