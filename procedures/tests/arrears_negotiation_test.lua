@@ -638,6 +638,27 @@ scenario("step 9: not found in suspense: noted, and the outcome of the call is r
   t.eq(#t.tasks { kind = "negotiation_outcome" }, 1, "then the outcome of negotiation")
 end)
 
+-- Gather Information: a paying parent still paying on a CSA case with the named receiving
+-- parent; "where [the Data Warehouse look up] hasn't [been triggered], refer the case to the
+-- 1993/2003 Rules Reassessment Team Dual Liability single point of contact".
+scenario("still paying the CSA: look up not triggered, referred to the Dual Liability SPOC; the call goes on", function(t)
+  local cg = family(t)
+  local s = missed_payment_sr(cg, 10000)
+  start(t, cg, { sr = tostring(s.id) })
+  complete(t, "missed_payment_call", "still paying the CSA")
+  complete(t, "data_warehouse_lookup", "not triggered")
+  local referral = t.tasks { kind = "dual_liability" }
+  t.eq(#referral, 1)
+  t.eq(referral[1].inbox, "reassessment_team")
+  t.eq(referral[1].sr, s.id)
+  t.eq(#t.tasks { kind = "missed_payment_call" }, 1, "back to the call")
+  -- Triggered already: noted, no referral.
+  complete(t, "missed_payment_call", "still paying the CSA")
+  complete(t, "data_warehouse_lookup", "triggered")
+  t.eq(#t.tasks { kind = "dual_liability" }, 1, "no second referral")
+  t.eq(#t.tasks { kind = "missed_payment_call" }, 1)
+end)
+
 scenario("DD represent paid within five days: Direct Debit Represent", function(t)
   local cg, account = family(t, { method = "DD" })
   local s = missed_payment_sr(cg, 10000)

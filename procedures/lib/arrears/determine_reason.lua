@@ -95,8 +95,8 @@ end
 -- ---- the call (steps 3 to 26) -------------------------------------------------------------
 
 local CALL_OUTCOMES = {
-  "contact failed", "direct payment claimed", "says they paid", "card payment", "DD represent",
-  "non-immediate payment", "not willing", "negotiation requested",
+  "contact failed", "direct payment claimed", "says they paid", "still paying the CSA",
+  "card payment", "DD represent", "non-immediate payment", "not willing", "negotiation requested",
 }
 local NEGOTIATION_OUTCOMES = {
   "Full pay made", "Part pay", "Part pay + promise to pay", "Part pay + negotiation reached",
@@ -247,6 +247,32 @@ local function suspense_search(s, account)
   end
 end
 
+-- Gather Information: "If the paying parent indicates that they are still making payments on
+-- a CSA case with the named receiving parent check the case to confirm whether the Data
+-- Warehouse look up has been triggered. Where it hasn't, refer the case to the 1993/2003
+-- Rules Reassessment Team Dual Liability single point of contact (SPOC)." The referral is
+-- that team's item; the call goes on.
+local function dual_liability(s)
+  local r = await(s, {
+    kind = "data_warehouse_lookup", due_in_days = 1,
+    title = "The paying parent says they still pay on a CSA case with this receiving parent: "
+      .. "has the Data Warehouse look up been triggered?",
+    outcomes = { "triggered", "not triggered" },
+  })
+  if r.outcome == "triggered" then
+    s:add_note("Still paying on a CSA case: the Data Warehouse look up has been triggered")
+    return
+  end
+  local id = task.create {
+    inbox = "reassessment_team", kind = "dual_liability", sr = s, due_in_days = 5,
+    title = "Dual Liability SPOC: the paying parent says they still pay on a CSA case with the "
+      .. "named receiving parent, and the Data Warehouse look up was not triggered",
+    outcomes = { "resolved" }, fields = { "note" },
+  }
+  s:add_note("Still paying on a CSA case, Data Warehouse look up not triggered: referred to the "
+    .. "1993/2003 Rules Reassessment Team Dual Liability SPOC (work item " .. id .. ")")
+end
+
 -- Returns "paid", "direct_payment", "negotiate" or "unsuccessful".
 local function the_call(s, cg, account)
   while true do
@@ -287,6 +313,8 @@ local function the_call(s, cg, account)
         represent:close("Complete")
         route = after_payment(s, cg, account, true)
       end
+    elseif c.outcome == "still paying the CSA" then
+      dual_liability(s) -- then back to the call
     elseif c.outcome == "says they paid" then
       suspense_search(s, account)
       route = after_payment(s, cg, account, false)
