@@ -144,6 +144,35 @@ TEST_CASE("an older database is migrated forward with its data") {
   CHECK(audit.integer(0) == 1);
 }
 
+TEST_CASE("schemas 20 and 21 on an older database: senior managers, and old dues are arrears") {
+  TempDir dir;
+  SimulatedClock clock(parse_instant("2026-11-20T09:00:00Z"));
+  Database db(dir.path() / "x.db", OpenMode::create);
+  db.set_clock(&clock);
+  migrate(db, 19);
+  CHECK_THROWS_WITH(db.exec("INSERT INTO users(name, role, created_at) "
+                            "VALUES ('sue', 'senior_manager', 'then')"),
+                    Catch::Contains("CHECK constraint failed"));
+  db.exec(
+      "INSERT INTO clients(name, created_at) VALUES ('Sam', 'then');"
+      "INSERT INTO casegroups(paying_parent_id, segment, region, created_at) "
+      "VALUES (1, 'Maintenance', 'E&W', 'then');"
+      "INSERT INTO ledger_accounts(client_id, bancs_number, created_at) VALUES (1, 'B1', 'then');"
+      "INSERT INTO dues(account_id, casegroup_id, owed_to, state, amount, created_at, due_on) "
+      "VALUES (1, 1, 'SOS_GB', 'active', 5000, 'then', '2026-01-01')");
+  migrate(db);
+  db.exec("INSERT INTO users(name, role, created_at) VALUES ('sue', 'senior_manager', 'now')");
+  auto kind = db.prepare("SELECT kind FROM dues WHERE id = 1");
+  REQUIRE(kind.step());
+  CHECK(kind.text(0) == "arrears");
+  CHECK_THROWS_WITH(db.exec("UPDATE dues SET kind = 'fees' WHERE id = 1"),
+                    Catch::Contains("CHECK constraint failed"));
+  CHECK_THROWS_WITH(db.exec("INSERT INTO users(name, role, created_at) "
+                            "VALUES ('boss', 'chief', 'now')"),
+                    Catch::Contains("CHECK constraint failed"));
+  CHECK(pragma(db, "integrity_check") == "ok");
+}
+
 TEST_CASE("CHECK constraints are comparisons, not IN lists, and still refuse bad values") {
   TempDir dir;
   SimulatedClock clock(parse_instant("2026-11-20T09:00:00Z"));
