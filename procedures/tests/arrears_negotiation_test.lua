@@ -809,6 +809,20 @@ scenario("allowable change of circumstances: a CofC SR, and negotiation continue
   t.eq(#t.tasks { kind = "negotiate_schedule" }, 1)
 end)
 
+-- Step 21's outcome "Negotiation requested": no payment taken, the paying parent asks to
+-- negotiate; the SR goes to Negotiate New Arrears Payment Schedule with nothing resolved.
+scenario("step 21: the outcome Negotiation requested goes to negotiating a schedule", function(t)
+  local cg = family(t)
+  local s = missed_payment_sr(cg, 10000)
+  start(t, cg, { sr = tostring(s.id) })
+  complete(t, "missed_payment_call", "not willing")
+  complete(t, "negotiation_outcome", "Negotiation requested")
+  t.eq(s:field("negotiation_outcome"), "Negotiation requested")
+  t.eq(s.resolution_code, nil, "no Part Pay Made or Disclosure Appropriate")
+  t.eq(#t.tasks { kind = "negotiate_schedule" }, 1)
+  t.eq(s.is_open, true)
+end)
+
 -- ---- a new schedule ---------------------------------------------------------------------------
 
 scenario("24 monthly collections: Negotiation Satisfactory, letters, closed once fulfilled", function(t)

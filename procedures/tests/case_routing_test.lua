@@ -624,6 +624,32 @@ scenario("negotiation successful, schedule not court enforced: the LO step is sk
   t.eq(cg:has_flag("court_enforced_schedule"), false)
 end)
 
+-- 000 Gather Information: a renegotiation request on an SR not generated today closes it
+-- Cancelled. When that SR is case routing's child, case routing sees a negotiation that
+-- issued no schedule, and the next action is decided again; the new SR is negotiated.
+scenario("a renegotiation request cancels case routing's child SR: decided again, the new SR negotiated", function(t)
+  local cg = enforcement_case(t)
+  local id, negotiation, amp = negotiation_decision(t, cg)
+  t.advance { days = 1 }
+  local renegotiation = t.start("arrears_negotiation", { casegroup = cg, as = "anna",
+                                                         params = { reason = "Negotiation Requested" } })
+  t.eq(amp.status, "Closed")
+  t.eq(amp.sub_status, "Cancelled")
+  t.eq(negotiation:field("negotiation_successful"), "no")
+  t.eq(routing_sr(cg).status, "In Progress", "case routing goes on")
+  t.eq(#t.tasks { kind = "decide_next_action" }, 1, "the next action is decided again")
+  local new = sr.find { casegroup = cg, sub_area = "Action Missed Payment", open = true }
+  t.eq(#new, 1)
+  t.expect(new[1].id ~= amp.id, "a new Action Missed Payment SR")
+  local on_new = {}
+  for _, item in ipairs(t.tasks { kind = "negotiate_schedule" }) do
+    if item.sr == new[1].id then on_new[#on_new + 1] = item end
+  end
+  t.eq(#on_new, 1, "the new SR is negotiated")
+  t.eq(t.instance(renegotiation).status, "waiting")
+  t.eq(t.instance(id).status, "waiting")
+end)
+
 scenario("negotiation unsuccessful: no LO update, the next action is decided again", function(t)
   local cg = enforcement_case(t)
   local id, negotiation, amp = negotiation_decision(t, cg)
