@@ -72,6 +72,34 @@ void require_amount(std::string_view what, Pence amount) {
   }
 }
 
+// A payment of either kind (to the service, or direct to a receiving parent).
+void require_payment(Pence amount, std::string_view date) {
+  if (amount <= 0) {
+    throw Error(ErrorCode::bad_argument,
+                "payment amount must be positive (got " + std::to_string(amount) + ")");
+  }
+  parse_date(date);
+}
+
+// A write-off of either kind (the casegroup's arrears, or one receiving parent's).
+void require_journal(const std::string& journal, const std::string& date) {
+  if (journal.empty()) throw Error(ErrorCode::bad_argument, "a write-off needs a journal number");
+  if (!is_date(date)) {
+    throw Error(ErrorCode::bad_argument, "write-off date: expected YYYY-MM-DD, got '" + date + "'");
+  }
+}
+
+Id insert_write_off(Database& db, const std::string& now, Id account, Id casegroup,
+                    const std::string& journal, const std::string& date, Pence arrears,
+                    Pence charges) {
+  db.prepare(
+        "INSERT INTO write_offs(account_id, casegroup_id, journal_number, written_off_on, "
+        "arrears_amount, charges_amount, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")
+      .bind_all(account, casegroup, journal, date, arrears, charges, now)
+      .run();
+  return db.last_insert_id();
+}
+
 const RowFormat kScheduleRow{column<&Schedule::id>("id"),
                              column<&Schedule::casegroup_id>("casegroup_id"),
                              column<&Schedule::version>("version"),
@@ -322,10 +350,7 @@ Id Ledger::write_off(Id casegroup_id, const std::string& journal, const std::str
                      Pence arrears, Pence charges) {
   require_amount("arrears to write off", arrears);
   require_amount("charges to write off", charges);
-  if (journal.empty()) throw Error(ErrorCode::bad_argument, "a write-off needs a journal number");
-  if (!is_date(date)) {
-    throw Error(ErrorCode::bad_argument, "write-off date: expected YYYY-MM-DD, got '" + date + "'");
-  }
+  require_journal(journal, date);
   const Account acct = account_of_casegroup(casegroup_id);
   if (balance(casegroup_id, std::nullopt, "active") < arrears) {
     throw Error(ErrorCode::invalid, "casegroup " + std::to_string(casegroup_id) +
@@ -335,12 +360,8 @@ Id Ledger::write_off(Id casegroup_id, const std::string& journal, const std::str
     throw Error(ErrorCode::invalid, "casegroup " + std::to_string(casegroup_id) +
                                         " has less active charges than the write-off takes");
   }
-  db_.prepare(
-         "INSERT INTO write_offs(account_id, casegroup_id, journal_number, written_off_on, "
-         "arrears_amount, charges_amount, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")
-      .bind_all(acct.id, casegroup_id, journal, date, arrears, charges, now())
-      .run();
-  const Id id = db_.last_insert_id();
+  const Id id =
+      insert_write_off(db_, now(), acct.id, casegroup_id, journal, date, arrears, charges);
   const Pence short_dues = move_liabilities(db_, now(), LiabilityTable::dues, "casegroup_id",
                                             casegroup_id, "active", "written_off", arrears, id);
   const Pence short_charges = move_liabilities(db_, now(), LiabilityTable::charges, "casegroup_id",
@@ -353,34 +374,30 @@ Id Ledger::write_off(Id casegroup_id, const std::string& journal, const std::str
 
 std::optional<Id> Ledger::write_off_case(Id case_id, const std::string& journal,
                                          const std::string& date) {
-  if (journal.empty()) throw Error(ErrorCode::bad_argument, "a write-off needs a journal number");
-  if (!is_date(date)) {
-    throw Error(ErrorCode::bad_argument, "write-off date: expected YYYY-MM-DD, got '" + date + "'");
-  }
+  require_journal(journal, date);
   const Case c = casegroups_.get_case(case_id);
   const Account acct = account_of_casegroup(c.casegroup_id);
-  static constexpr const char* kOwedStates[] = {"active", "suspended", "deferred"};
-  std::vector<std::pair<const char*, Pence>> owed;
+  // What is still owed to them in arrears, per state that owes (written-off dues do not).
+  std::vector<std::pair<std::string, Pence>> owed;
   Pence total = 0;
-  for (const char* state : kOwedStates) {
-    auto st = db_.prepare(std::string("SELECT coalesce(sum(amount - ") + kDuePaidSql +
-                          "), 0) FROM dues WHERE case_id = ?1 AND owed_to = 'RP' AND kind = "
-                          "'arrears' AND state = ?2");
-    st.bind_all(case_id, state);
-    st.step();
-    if (st.integer(0) > 0) owed.emplace_back(state, st.integer(0));
-    total = money::add(total, st.integer(0));
+  {
+    auto st =
+        db_.prepare(std::string("SELECT state, sum(amount - ") + kDuePaidSql +
+                    ") FROM dues WHERE case_id = ?1 AND owed_to = 'RP' AND kind = "
+                    "'arrears' AND state <> 'written_off' GROUP BY state ORDER BY CASE state WHEN "
+                    "'active' THEN 0 WHEN 'suspended' THEN 1 ELSE 2 END");
+    st.bind(1, case_id);
+    while (st.step()) {
+      if (st.integer(1) <= 0) continue;
+      owed.emplace_back(st.text(0), st.integer(1));
+      total = money::add(total, st.integer(1));
+    }
   }
   if (total == 0) return std::nullopt;
-  db_.prepare(
-         "INSERT INTO write_offs(account_id, casegroup_id, journal_number, written_off_on, "
-         "arrears_amount, charges_amount, created_at) VALUES (?1, ?2, ?3, ?4, ?5, 0, ?6)")
-      .bind_all(acct.id, c.casegroup_id, journal, date, total, now())
-      .run();
-  const Id id = db_.last_insert_id();
+  const Id id = insert_write_off(db_, now(), acct.id, c.casegroup_id, journal, date, total, 0);
   for (const auto& [state, amount] : owed) {
-    if (move_liabilities(db_, now(), LiabilityTable::dues, "case_id", case_id, state, "written_off",
-                         amount, id, true)) {
+    if (move_liabilities(db_, now(), LiabilityTable::dues, "case_id", case_id, state.c_str(),
+                         "written_off", amount, id, true)) {
       throw Error(ErrorCode::internal, "write-off " + journal + " found less than it counted");
     }
   }
@@ -399,11 +416,7 @@ std::vector<Charge> Ledger::charges(Id casegroup_id) {
 Id Ledger::record_payment(Id account_id, Pence amount, std::string_view received_on,
                           const std::optional<std::string>& method,
                           const std::optional<std::string>& reference) {
-  if (amount <= 0) {
-    throw Error(ErrorCode::bad_argument,
-                "payment amount must be positive (got " + std::to_string(amount) + ")");
-  }
-  parse_date(received_on);
+  require_payment(amount, received_on);
   account(account_id);
   // The maintenance that has fallen due by the day the money came is owed before it pays
   // anything, so that it is paid first.
@@ -420,15 +433,8 @@ Id Ledger::record_payment(Id account_id, Pence amount, std::string_view received
 
 Id Ledger::record_direct_payment(Id case_id, Pence amount, std::string_view paid_on,
                                  const std::optional<std::string>& reference) {
-  if (amount <= 0) {
-    throw Error(ErrorCode::bad_argument,
-                "payment amount must be positive (got " + std::to_string(amount) + ")");
-  }
-  parse_date(paid_on);
-  auto st = db_.prepare("SELECT casegroup_id FROM cases WHERE id = ?1");
-  st.bind(1, case_id);
-  if (!st.step()) throw Error(ErrorCode::not_found, "no case with id " + std::to_string(case_id));
-  const Id account_id = account_of_casegroup(st.integer(0)).id;
+  require_payment(amount, paid_on);
+  const Id account_id = account_of_casegroup(casegroups_.get_case(case_id).casegroup_id).id;
   // The payment and its allocation stand or fall together: a payment more than the case
   // owes is refused by allocate_direct, and the savepoint takes the row back with it.
   Savepoint sp(db_);
