@@ -67,9 +67,7 @@ local MAINTENANCE_BLOCKERS = {
   court_enforced_schedule = "Court enforced schedule",
 }
 
-local function integer(text)
-  return math.tointeger(tonumber(text or ""))
-end
+local integer = service_request.integer
 
 local function yes(text) return text == "yes" end
 

@@ -214,16 +214,15 @@ local function investigate_writeoffs(raised)
     }
     s:add_note(done.outcome .. ": " .. done.fields.note)
     if done.outcome == "write off confirmed" then
-      local function written_off()
-        return payment.balance { casegroup = s.casegroup, owed_to = "RP", state = "written_off" }
-      end
-      local before = written_off()
       local id = payment.write_off_case { case = s.case, journal = done.fields.journal_number,
                                           date = clock.today() }
-      local written = written_off() - before
-      s:add_note(id and ("Written off under journal " .. done.fields.journal_number .. ": "
-        .. money.format(written) .. " owed to the receiving parent")
-        or "Nothing was still owed to the receiving parent to write off")
+      if id then
+        local all = payment.write_offs(s.casegroup) -- oldest first: this one is the last
+        s:add_note("Written off under journal " .. done.fields.journal_number .. ": "
+          .. money.format(all[#all].arrears) .. " owed to the receiving parent")
+      else
+        s:add_note("Nothing was still owed to the receiving parent to write off")
+      end
     end
     s:close("Complete", done.outcome)
   end

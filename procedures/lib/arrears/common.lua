@@ -68,9 +68,14 @@ local function raised_on(s)
   return string.sub(s.created_at, 1, 10)
 end
 
-local function integer(text)
-  local n = math.tointeger(tonumber(text or ""))
-  return n
+local integer = require("service_request").integer
+
+-- "Robin Receiver and Alex Receiver": the receiving parents of the casegroup's cases, for a
+-- work item's title.
+local function receiving_parent_names(cg)
+  local names = {}
+  for _, c in ipairs(cg:cases()) do names[#names + 1] = c.receiving_parent.name end
+  return table.concat(names, " and ")
 end
 
 -- ---- what is owed, what was paid ----------------------------------------------------------
@@ -114,4 +119,5 @@ return {
   paid_since_sr = paid_since_sr,
   pause = pause,
   raised_on = raised_on,
+  receiving_parent_names = receiving_parent_names,
 }

@@ -218,7 +218,7 @@ end
 -- suspense account. Take the payment details from the paying parent and ask the banking
 -- payment assignment service (BPAS) Managing Exceptions team to search for the payment."
 -- Found, BPAS moves it out of suspense onto the paying parent's account: it is recorded there
--- today (its details in the reference) and counts like any payment. Returns the amount.
+-- today (its details in the reference) and counts like any payment.
 local function suspense_search(s, account)
   while true do
     local r = await(s, {
@@ -231,19 +231,22 @@ local function suspense_search(s, account)
     if r.outcome == "not found" then
       s:add_note("BPAS did not find the payment in the suspense account (" ..
         r.fields.payment_details .. ")")
-      return 0
+      return
+    end
+    if not account then
+      s:add_note("No account to allocate the payment to")
+      return
     end
     local amount = integer(r.fields.amount)
-    if amount and amount > 0 and account then
+    if amount and amount > 0 then
       payment.record { account = account, amount = amount, date = clock.today(),
                        method = "suspense", reference = "BPAS: " .. r.fields.payment_details }
       s:add_note("BPAS found " .. money.format(amount) .. " in the suspense account ("
         .. r.fields.payment_details .. "); allocated to the paying parent's account")
-      return amount
+      return
     end
-    s:add_note(account and ("Suspense payment amount '" .. r.fields.amount
-      .. "' is not a whole number of pence above 0") or "No account to allocate the payment to")
-    if not account then return 0 end
+    s:add_note("Suspense payment amount '" .. r.fields.amount
+      .. "' is not a whole number of pence above 0")
   end
 end
 

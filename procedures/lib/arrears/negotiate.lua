@@ -14,6 +14,7 @@ local await = common.await
 local ensure_open = common.ensure_open
 local integer = common.integer
 local pause = common.pause
+local receiving_parent_names = common.receiving_parent_names
 local arrears_only = require("arrears.scheduling_arrears_only")
 local employer_interface = arrears_only.employer_interface
 local get_employment_status = arrears_only.get_employment_status
@@ -327,11 +328,9 @@ end
 -- not wait on the call (nothing it decides depends on it): the caseworker's item is created
 -- on the SR and the letters and reviews go on.
 local function call_receiving_parents(s, cg, schedule)
-  local names = {}
-  for _, c in ipairs(cg:cases()) do names[#names + 1] = c.receiving_parent.name end
   task.create {
     inbox = "caseworker", kind = "call_receiving_parent", sr = s, due_in_days = 2,
-    title = "Call " .. table.concat(names, " and ") .. ": the arrears schedule has been set up ("
+    title = "Call " .. receiving_parent_names(cg) .. ": the arrears schedule has been set up ("
       .. schedule.periods .. " " .. schedule.frequency .. " collections of "
       .. money.format(schedule.amount_per_period) .. " from " .. schedule.first_collection_date
       .. ")",

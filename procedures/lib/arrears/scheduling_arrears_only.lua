@@ -5,6 +5,7 @@
 local common = require("arrears.common")
 local EMPLOYMENT = common.EMPLOYMENT
 local await = common.await
+local receiving_parent_names = common.receiving_parent_names
 
 -- Scheduling Arrears Only Case Groups: "Method of Payment To and bank details of the Receiving
 -- Parent are required before attempting negotiation with the Paying Parent and then
@@ -12,12 +13,10 @@ local await = common.await
 -- negotiation finds them held.
 local function receiving_parent_payment_details(s, cg)
   if not cg.arrears_only or payment.schedule(cg) then return end
-  local names = {}
-  for _, c in ipairs(cg:cases()) do names[#names + 1] = c.receiving_parent.name end
   local r = await(s, {
     kind = "receiving_parent_payment_details", due_in_days = 2,
     title = "Before negotiating: make sure the Method of Payment To and bank details of "
-      .. table.concat(names, " and ") .. " are held (arrears-only casegroup)",
+      .. receiving_parent_names(cg) .. " are held (arrears-only casegroup)",
     outcomes = { "held", "obtained" }, fields = { "note" },
   })
   s:add_note("Receiving parent's Method of Payment To and bank details " .. r.outcome .. " ("
