@@ -56,6 +56,7 @@ constexpr Key kFindKeys[] = {{"casegroup", "Casegroup or id"},
                              {"sub_area", "string", Catalogue::sr_sub_area},
                              {"status", "string", Catalogue::sr_status},
                              {"open", "boolean"},
+                             {"after", "integer"},
                              {"limit", "integer"}};
 
 int w_find(Args& a) {
@@ -65,6 +66,7 @@ int w_find(Args& a) {
   f.sub_area = a.opt_field_string(1, "sub_area");
   f.status = a.opt_field_string(1, "status");
   f.open_only = a.opt_field_boolean(1, "open").value_or(false);
+  f.after = a.opt_field_integer(1, "after").value_or(0);
   const auto limit = a.opt_field_integer(1, "limit").value_or(100);
   if (limit < 1 || limit > 10000) a.fail_field(1, "limit", "must be between 1 and 10000");
   f.limit = static_cast<int>(limit);
@@ -215,7 +217,8 @@ const Function kFunctions[] = {
      Replay::record, kCreateKeys},
     {"get", entry<w_get>, "sr.get(id) -> SR", "The SR with this id; error if none."},
     {"find", entry<w_find>, "sr.find{} -> {SR}",
-     "SRs in id order. `open=true` leaves out closed ones.", Replay::record, kFindKeys},
+     "SRs in id order. `open=true` leaves out closed ones; `after=` an id, for the next page.",
+     Replay::record, kFindKeys},
 };
 
 const Property kProperties[] = {

@@ -44,8 +44,7 @@ local receiving_parent_payment_details =
 
 -- ---- the procedure ----------------------------------------------------------------------
 
-local PLAN = { "Check address", "Search CRA", "Determine reason for missed payment",
-               "Call paying parent", "Negotiate new arrears payment schedule" }
+local PLAN = common.PLAN
 
 -- Activity-plan steps are only marked while the SR is open: an outcome may have closed it.
 local function step(s, name, done)

@@ -15,6 +15,7 @@
 -- "cancel") or "rejected" for a case referred incorrectly.
 
 local collections = require("collections")
+local AMP_PLAN = require("arrears.common").PLAN
 local free_text_letter = require("free_text_letter")
 local service_request = require("service_request")
 
@@ -44,7 +45,7 @@ local DECISION_FIELDS = {
   "amendment_reason", "amendment_comments", "exit", "exhausted", "remain_in_enforcement",
   "destination", "lo_granted_in", "artefacts_outstanding", "original_sr",
   "transfer_to_maintenance", "court_enforced_schedule", "disable_missed_payments",
-  "lo_reference", "wait_days",
+  "lo_reference", "wait_days", "categorise", "cases",
 }
 
 -- Step 36: what must have been considered or exhausted before case surveillance.
@@ -211,8 +212,30 @@ end
 
 local decide = {}
 
--- Steps 3, 5-9: a Gather Information child SR (welfare of the child decision recorded in its
--- notes), then the enforcement power launched and linked.
+-- Step 3, before any decision (the activity plan's Initiate Data Gathering line): a Gather
+-- Information child SR "to allow gathering of information from third parties, credit
+-- reference agency (CRA)". The system searches the CRA (which answers only for a confirmed
+-- address) and notes what it said; the caseworker records what else was gathered and the
+-- Welfare of the Child decision, which the source asks for "before progressing".
+local function gather_information(s, cg)
+  s:complete_step("Initiate Data Gathering")
+  local gather = sr.create { process = "Enforcement", area = "Assess Next Action",
+                             sub_area = "Gather Information", casegroup = cg, parent = s,
+                             status = "In Progress" }
+  local found = cra.search(cg.paying_parent)
+  gather:add_note("CRA " .. (found.ok and "searched: " or "search refused: ") .. found.message)
+  local info = task.await {
+    inbox = "caseworker", kind = "gather_information", sr = gather, due_in_days = 5,
+    title = "Gather information (third parties, CRA) and record the Welfare of the Child decision",
+    outcomes = { "complete" }, fields = { "welfare_of_the_child", "information" },
+    required = { "welfare_of_the_child" },
+  }
+  gather:add_note("Welfare of the Child decision: " .. info.fields.welfare_of_the_child)
+  if info.fields.information then gather:add_note(info.fields.information) end
+  gather:close("Complete")
+end
+
+-- Steps 5-9: the enforcement power launched and linked (its information gathered at step 3).
 decide["Initiate Enforcement Action"] = function(s, cg, f)
   local power = f.power
   if not power then return nil, "power (the enforcement power to launch) is required" end
@@ -223,19 +246,6 @@ decide["Initiate Enforcement Action"] = function(s, cg, f)
   if not known and power ~= "Deduction Order" then
     return nil, "power '" .. power .. "' is not an enforcement power"
   end
-  s:complete_step("Initiate Data Gathering")
-  local gather = sr.create { process = "Enforcement", area = "Assess Next Action",
-                             sub_area = "Gather Information", casegroup = cg, parent = s,
-                             status = "In Progress" }
-  local info = task.await {
-    inbox = "caseworker", kind = "gather_information", sr = gather, due_in_days = 5,
-    title = "Gather information (third parties, CRA) and record the Welfare of the Child decision",
-    outcomes = { "complete" }, fields = { "welfare_of_the_child", "information" },
-    required = { "welfare_of_the_child" },
-  }
-  gather:add_note("Welfare of the Child decision: " .. info.fields.welfare_of_the_child)
-  if info.fields.information then gather:add_note(info.fields.information) end
-  gather:close("Complete")
   local launched = sr.create { process = "Enforcement", area = "Enforcement Action",
                                sub_area = power, casegroup = cg, status = "In Progress",
                                reason = "initiate" }
@@ -324,10 +334,40 @@ decide["Amend Enforcement Action"] = function(s, cg, f, by)
   return "amend"
 end
 
+-- How many surveillance cycles the casegroup has been through: the case routing SRs that
+-- decided Case Surveillance Action before this one.
+local function surveillance_cycles(cg, s)
+  local n = 0
+  for _, other in ipairs(sr.find { casegroup = cg, sub_area = SUB_AREA }) do
+    if other.id ~= s.id and other:field("decision") == "Case Surveillance Action" then
+      n = n + 1
+    end
+  end
+  return n
+end
+
+-- Case Surveillance: "Where the casegroup is arrears only and has been through previous
+-- surveillance cycles, the debt may be suitable for categorisation and the casegroup moved to
+-- the Arrears Only Categorised segment." The case manager asks for it (categorise=yes); it is
+-- refused on any other casegroup.
+local function categorisation_refused(s, cg, f)
+  if not yes(f.categorise) then return nil end
+  if not cg.arrears_only then
+    return "only an arrears-only casegroup may be categorised (Arrears Only Categorised)"
+  end
+  if surveillance_cycles(cg, s) == 0 then
+    return "an arrears-only casegroup is categorised only after previous surveillance cycles, "
+      .. "and this one has been through none"
+  end
+  return nil
+end
+
 -- Steps 36-41: only once the jurisdiction's actions are considered or exhausted; review date
 -- at most 12 months ahead (6 when the paying parent is DLO).
 decide["Case Surveillance Action"] = function(s, cg, f)
   if not f.reason then return nil, "reason (why the case is in surveillance) is required" end
+  local refused = categorisation_refused(s, cg, f)
+  if refused then return nil, refused end
   local done = {}
   for _, e in ipairs(enforcement_srs(cg, false)) do done[e.sub_area] = true end
   for name in string.gmatch(f.exhausted or "", "[^,]+") do
@@ -352,7 +392,12 @@ decide["Case Surveillance Action"] = function(s, cg, f)
   cg:set_flag("deo_desire")
   cg:set_flag("lock_assignment", false)
   s:add_note("Case is in Surveillance: " .. f.reason)
-  if yes(f.remain_in_enforcement) then
+  if yes(f.categorise) then
+    s:set_field("set_case_for_review", "Setup and Transfer")
+    cg:set_segment("Arrears Only Categorised")
+    s:add_note("Arrears only, after " .. surveillance_cycles(cg, s) .. " previous surveillance "
+      .. "cycles: the debt is categorised (Arrears Only Categorised)")
+  elseif yes(f.remain_in_enforcement) then
     s:set_field("set_case_for_review", "Setup Only")
   else
     s:set_field("set_case_for_review", "Setup and Transfer")
@@ -471,7 +516,8 @@ end
 -- artefacts, a Clear Artefacts child SR, CMEL9116 to the solicitor and CMEL9271 to the
 -- paying parent. A case not in enforcement is authorised first (steps 61-64).
 decide["Clear Enforcement Artefacts"] = function(s, cg, f, by)
-  local original = integer(f.original_sr)
+  -- An SR raised for the artefacts (BaNCS's LO paid off, step 48) names its original SR.
+  local original = integer(f.original_sr or s:field("original_sr"))
   local ok, origin = pcall(sr.get, original)
   if not original or not ok or not origin.casegroup or origin.casegroup.id ~= cg.id then
     return nil, "original_sr (the SR that caused the artefact) must be an SR of this casegroup"
@@ -626,15 +672,47 @@ decide["Arrears Negotiation and Court Enforced Schedules"] = function(s, cg, f)
   return "negotiation", "Complete", function() monitor(cg, back) end
 end
 
--- Steps 75-80: an Action Missed Payment SR that records the two indicators.
+-- Step 76: "Associate the correct case number/s": the cases named (ids, comma separated),
+-- which must be this casegroup's; with one case, that one. Returns the cases, or nil and why.
+local function associated_cases(cg, named)
+  local all = cg:cases()
+  if not named then
+    if #all == 1 then return all end
+    return nil, "cases (the case ids the indicators are for, comma separated) is required: "
+      .. "the casegroup has " .. #all .. " cases"
+  end
+  local out = {}
+  for id in string.gmatch(named, "[^,%s]+") do
+    local found
+    for _, c in ipairs(all) do
+      if c.id == integer(id) then found = c end
+    end
+    if not found then return nil, "case " .. id .. " is not a case of this casegroup" end
+    out[#out + 1] = found
+  end
+  if #out == 0 then return nil, "cases names no case" end
+  return out
+end
+
+-- Steps 75-80: an Action Missed Payment SR, associated with the cases (step 76), that records
+-- the two indicators; its five activities are updated (step 79): none of them is for this
+-- SR, which exists to record the indicators, so each is marked not needed.
 decide["Disable Missed Payment Monitor"] = function(s, cg, f)
   local disable, court = f.disable_missed_payments, f.court_enforced_schedule
   if (disable ~= "yes" and disable ~= "no") or (court ~= "yes" and court ~= "no") then
     return nil, "disable_missed_payments and court_enforced_schedule must each be yes or no"
   end
+  local cases, why = associated_cases(cg, f.cases)
+  if not cases then return nil, why end
   local amp = sr.create { process = "Arrears", area = "Arrears Management",
                           sub_area = "Action Missed Payment", casegroup = cg, parent = s,
+                          case = #cases == 1 and cases[1] or nil,
                           status = "In Progress", reason = "Enforcement indicators" }
+  local ids = {}
+  for _, c in ipairs(cases) do ids[#ids + 1] = tostring(c.id) end
+  amp:set_field("cases", table.concat(ids, ", "))
+  amp:add_steps(AMP_PLAN)
+  for _, activity in ipairs(AMP_PLAN) do amp:skip_step(activity) end
   cg:set_flag("disable_missed_payment_monitor", disable == "yes")
   cg:set_flag("court_enforced_schedule", court == "yes")
   amp:set_field("disable_missed_payments", disable)
@@ -643,7 +721,54 @@ decide["Disable Missed Payment Monitor"] = function(s, cg, f)
   return "missed_payment_monitor"
 end
 
--- Steps 47-49: needs an enforcement SR in progress; CMEL9271 to both parents.
+-- Step 48: "Check for any further action that may be needed e.g. an LO invalidating, or
+-- enforcement artefacts that need to be cleared." The case manager answers before the SR
+-- closes (step 49). A liability order to invalidate is marked on its SR (Ready for
+-- Cancellation); artefacts to clear raise a fresh case routing SR, where Clear Enforcement
+-- Artefacts is decided with the SR that caused them.
+local FURTHER_ACTIONS = { "none", "invalidate liability order", "clear artefacts" }
+local function further_action(s, cg, cancelled)
+  local problem
+  while true do
+    local r = task.await {
+      inbox = "caseworker", kind = "further_action", sr = s, due_in_days = 2,
+      title = (problem and (problem .. ". ") or "") .. "Enforcement SR " .. cancelled.id
+        .. " is cancelled: is any further action needed (an LO to invalidate, enforcement "
+        .. "artefacts to clear)?",
+      outcomes = FURTHER_ACTIONS, fields = { "liability_order_sr", "note" },
+      required = { ["invalidate liability order"] = { "liability_order_sr" } },
+    }
+    s:set_field("further_action", r.outcome)
+    if r.fields.note then s:add_note(r.fields.note) end
+    if r.outcome == "none" then return end
+    if r.outcome == "clear artefacts" then
+      local again = route_again(cg, "Enforcement powers exhausted or not applicable",
+        "Enforcement SR " .. cancelled.id .. " was cancelled (case routing SR " .. s.id
+          .. "): enforcement artefacts to clear")
+      again:set_field("original_sr", cancelled.id)
+      s:add_note("Further action: enforcement artefacts to clear, on a fresh case routing SR")
+      return
+    end
+    local lo
+    for _, e in ipairs(enforcement_srs(cg, false)) do
+      if e.id == integer(r.fields.liability_order_sr) and e.sub_area == "Liability Order" then
+        lo = e
+      end
+    end
+    if lo then
+      if lo.is_open then lo:set_status(lo.status, "Ready for Cancellation") end
+      lo:add_note("Liability order to be invalidated: enforcement cancelled (case routing SR "
+        .. s.id .. ")")
+      s:add_note("Further action: liability order SR " .. lo.id .. " to be invalidated")
+      return
+    end
+    problem = "SR " .. r.fields.liability_order_sr .. " is not a Liability Order SR of this "
+      .. "casegroup"
+  end
+end
+
+-- Steps 47-49: needs an enforcement SR in progress; CMEL9271 to both parents; then the check
+-- for further action (step 48).
 decide["Cancel Enforcement Action"] = function(s, cg, f, by)
   local target, why = named_enforcement_sr(cg, f)
   if not target then return nil, why end
@@ -654,8 +779,8 @@ decide["Cancel Enforcement Action"] = function(s, cg, f, by)
   target:set_status("In Progress", "Ready for Cancellation")
   target:add_note("Enforcement action to be cancelled" .. (f.reason and (": " .. f.reason) or ""))
   free_text_letter.send(s, cg, both_parents(cg), f.letter_text, by)
-  s:add_note("Enforcement action cancelled; check for a liability order to invalidate or "
-    .. "artefacts to clear")
+  s:add_note("Enforcement action cancelled")
+  further_action(s, cg, target)
   return "cancel"
 end
 
@@ -721,6 +846,7 @@ return procedure {
     end
     s:set_status("In Progress")
     cg:set_flag("ever_in_enforcement")
+    gather_information(s, cg)
 
     while true do
       local d = task.await {

@@ -350,9 +350,12 @@ return procedure {
     elseif row.paying_parent.benefit then
       pp:set_benefit_status(row.paying_parent.benefit)
     end
+    -- A new arrears-only casegroup is in the Arrears segment, where 003's Arrears Management
+    -- SR is worked. Categorisation (Arrears Only Categorised) comes later, if ever: 001 puts
+    -- it after surveillance cycles (case_routing.lua, Case Surveillance).
     if cg_new then
       cg = case.create_casegroup { paying_parent = pp, csa_ref = row.csa_ref,
-                                   segment = "Arrears Only Categorised", arrears_only = true,
+                                   segment = "Arrears", arrears_only = true,
                                    region = row.region }
     end
     local built = cg_new

@@ -209,13 +209,15 @@ TEST_CASE("cli: schedules list, pause, resume, run, and the clock advances throu
   Cli cli;
   cli.seeded();
   auto list = cli.json("schedule list --json");
-  REQUIRE(list.size() == 3);
+  REQUIRE(list.size() == 4);
   CHECK(list[0]["name"] == "missed-payment-monitor");
   CHECK(list[0]["next"] == "2026-11-21T06:00:00Z");
   CHECK(list[1]["name"] == "transition-exceptions");
   CHECK(list[1]["next"] == "2026-11-20T18:00:00Z");
   CHECK(list[2]["name"] == "review-date-monitor");
   CHECK(list[2]["next"] == "2026-11-21T06:30:00Z");
+  CHECK(list[3]["name"] == "lo-paid-off-monitor");
+  CHECK(list[3]["next"] == "2026-11-21T06:45:00Z");
   CHECK(cli.run("clock show").out == "2026-11-20T07:00:00Z (simulated)\n");
 
   const Result advanced = cli.run("clock advance 2d");
@@ -225,10 +227,10 @@ TEST_CASE("cli: schedules list, pause, resume, run, and the clock advances throu
   // The two SRs the monitor raised each start arrears negotiation: two activations.
   CHECK_THAT(advanced.out,
              Catch::EndsWith(
-                 "clock now 2026-11-22T07:00:00Z (6 runs, 0 failed; 2 instance activations)\n"));
+                 "clock now 2026-11-22T07:00:00Z (8 runs, 0 failed; 2 instance activations)\n"));
   auto runs = cli.json("runs list --json");
-  REQUIRE(runs.size() == 6);
-  CHECK(runs[0]["scheduled_for"] == "2026-11-22T06:30:00Z");
+  REQUIRE(runs.size() == 8);
+  CHECK(runs[0]["scheduled_for"] == "2026-11-22T06:45:00Z");
   CHECK(runs[0]["status"] == "succeeded");
   CHECK(cli.json("sr list --json").size() == 2);
 
@@ -236,11 +238,12 @@ TEST_CASE("cli: schedules list, pause, resume, run, and the clock advances throu
   CHECK(cli.json("schedule list --json")[0]["next"].is_null());
   CHECK(cli.run("schedule pause transition-exceptions").status == 0);
   CHECK(cli.run("schedule pause review-date-monitor").status == 0);
+  CHECK(cli.run("schedule pause lo-paid-off-monitor").status == 0);
   CHECK_THAT(cli.run("clock advance 1d").out, Catch::Contains("(0 runs, 0 failed;"));
   CHECK(cli.run("schedule resume missed-payment-monitor").status == 0);
   const Result manual = cli.run("schedule run missed-payment-monitor");
   CHECK(manual.status == 0);
-  CHECK_THAT(manual.out, Catch::EndsWith("run 7 succeeded\n"));
+  CHECK_THAT(manual.out, Catch::EndsWith("run 9 succeeded\n"));
   CHECK(cli.json("runs list --schedule missed-payment-monitor --json")[0]["trigger"] == "manual");
 
   CHECK(cli.run("schedule pause nothing-here").err ==

@@ -103,7 +103,7 @@ TEST_CASE("phase 2: a casegroup with arrears and no case gets an arrears-only ca
   const Casegroup g = t.casegroup("CSA-0000001");
   CHECK(g.arrears_only);
   CHECK(g.region == "E&W");
-  CHECK(g.segment == "Arrears Only Categorised");
+  CHECK(g.segment == "Arrears");
   const Client pp = t.d.engine.casegroups.client(g.paying_parent_id);
   CHECK(pp.nino == "AB000000A");
   CHECK(pp.employment_status == "employed");
@@ -358,7 +358,7 @@ TEST_CASE("phase 2: an inactive CSA case is left arrears-only, not proactively w
   row["csa_case_active"] = false;
   t.import({row});
   const Casegroup g = t.casegroup("CSA-0000014");
-  CHECK(g.segment == "Arrears Only Categorised");
+  CHECK(g.segment == "Arrears");
   CHECK(t.srs(g.id, "Action Missed Payment").empty());
   CHECK(t.d.engine.work_items.list(std::nullopt, false).empty());
   CHECK(t.result_of(g.id) == "\"arrears only\"");

@@ -70,6 +70,7 @@ step task complete "$(task_id negotiation_unsuccessful)" --outcome "Refusal to p
 # review-date monitor raises a fresh case-routing SR when it falls.
 step start case_routing --casegroup "$cg" --param "reason=Case transferred to enforcement" --as erin
 step task complete "$(task_id review_history)" --outcome accept --as erin
+step task complete "$(task_id gather_information)" --outcome complete --field "welfare_of_the_child=no adverse effect on the children" --as erin
 step task complete "$(task_id decide_next_action)" --outcome "Pause Enforcement Action" --field "reason=paying parent starting a new job" --field review_date=2026-12-20 --as erin
 step clock advance 19d
 step casegroup show "$cg"

@@ -74,8 +74,9 @@ std::vector<ServiceRequest> ServiceRequests::list(const SrFilter& f) {
       kSrRow.select("FROM service_requests WHERE (?1 IS NULL OR casegroup_id = ?1) "
                     "AND (?2 IS NULL OR sub_area = ?2 COLLATE NOCASE) "
                     "AND (?3 IS NULL OR status = ?3) AND (?4 = 0 OR status <> 'Closed') "
-                    "ORDER BY id LIMIT ?5"));
-  st.bind_all(f.casegroup_id, f.sub_area, status, f.open_only, static_cast<std::int64_t>(f.limit));
+                    "AND id > ?6 ORDER BY id LIMIT ?5"));
+  st.bind_all(f.casegroup_id, f.sub_area, status, f.open_only, static_cast<std::int64_t>(f.limit),
+              f.after);
   std::vector<ServiceRequest> out;
   while (st.step()) out.push_back(kSrRow.read(st));
   return out;

@@ -64,6 +64,7 @@ struct SrFilter {
   std::optional<std::string> sub_area;  // case-insensitive
   std::optional<std::string> status;
   bool open_only = false;
+  Id after = 0;  // only ids above this: the next page after the last id seen
   int limit = 100;
 };
 

@@ -33,10 +33,17 @@ local function routing_sr(cg)
   return all[#all]
 end
 
+-- Step 1 accepted, then step 3: Gather Information comes before every decision.
+local function accept(t)
+  t.complete { kind = "review_history", outcome = "accept", as = "erin" }
+  t.complete { kind = "gather_information", outcome = "complete", as = "erin",
+               fields = { welfare_of_the_child = "no adverse effect on the children" } }
+end
+
 local function start(t, cg, reason)
   local id = t.start("case_routing", { casegroup = cg, params = { reason = reason or "Missed payment" },
                                         as = "erin" })
-  t.complete { kind = "review_history", outcome = "accept", as = "erin" }
+  accept(t)
   return id
 end
 
@@ -137,20 +144,47 @@ end)
 
 -- ---- decisions ----------------------------------------------------------------------------
 
-scenario("initiate: Gather Information child SR, welfare of the child note required, power launched", function(t)
+scenario("step 3 before any decision: a Gather Information child SR, the CRA searched, the welfare of the child recorded", function(t)
   local cg = enforcement_case(t)
-  local id = start(t, cg)
-  decide(t, "Initiate Enforcement Action", { power = "Liability Order" })
+  t.start("case_routing", { casegroup = cg, params = { reason = "Missed payment" }, as = "erin" })
+  t.complete { kind = "review_history", outcome = "accept", as = "erin" }
   local s = routing_sr(cg)
+  t.eq(#t.tasks { kind = "decide_next_action" }, 0, "no decision before the information")
   local gather = s:children()[1]
   t.eq(gather.sub_area, "Gather Information")
+  t.eq(gather.status, "In Progress")
+  t.expect(string.find(gather:notes()[1].text, "CRA searched: ", 1, true), gather:notes()[1].text)
   t.refuses(function()
     t.complete { kind = "gather_information", outcome = "complete", as = "erin" }
   end, "welfare_of_the_child")
   t.complete { kind = "gather_information", outcome = "complete", as = "erin",
-               fields = { welfare_of_the_child = "no adverse effect on the children" } }
+               fields = { welfare_of_the_child = "no adverse effect on the children",
+                          information = "HMRC: no employer" } }
   t.eq(gather.sub_status, "Complete")
-  t.eq(gather:notes()[1].text, "Welfare of the Child decision: no adverse effect on the children")
+  t.eq(gather:notes()[2].text, "Welfare of the Child decision: no adverse effect on the children")
+  t.eq(gather:notes()[3].text, "HMRC: no employer")
+  t.eq(s:steps()[2].name, "Initiate Data Gathering")
+  t.eq(s:steps()[2].status, "done")
+  -- Whatever is decided next, not only Initiate: here a pause.
+  decide(t, "Pause Enforcement Action", { reason = "awaiting HMRC", review_date = "2027-01-20",
+                                          rp_contacted = "yes" })
+  t.eq(s.sub_status, "Complete")
+  t.eq(#s:children(), 1, "one Gather Information SR")
+end)
+
+scenario("step 3: the CRA refuses a search without a confirmed address, and the refusal is noted", function(t)
+  local cg = enforcement_case(t, { address = "DLO" })
+  start(t, cg)
+  local gather = routing_sr(cg):children()[1]
+  t.expect(string.find(gather:notes()[1].text, "CRA search refused: ", 1, true),
+           gather:notes()[1].text)
+end)
+
+scenario("initiate: the power launched and linked, after the information was gathered", function(t)
+  local cg = enforcement_case(t)
+  local id = start(t, cg)
+  decide(t, "Initiate Enforcement Action", { power = "Liability Order" })
+  local s = routing_sr(cg)
   local lo = sr.find { casegroup = cg, sub_area = "Liability Order" }[1]
   t.eq(lo.status, "In Progress")
   t.eq(s:related()[1].id, lo.id)
@@ -165,8 +199,8 @@ scenario("initiate an unknown power: refused, nothing launched, asked again", fu
   local s = routing_sr(cg)
   t.eq(last_note(s), "Initiate Enforcement Action not carried out: power 'Thumbscrews' is "
     .. "not an enforcement power")
-  t.eq(#s:children(), 0, "no Gather Information SR")
-  t.eq(#sr.find { casegroup = cg }, 1, "no SR but the routing SR")
+  t.eq(#s:children(), 1, "the Gather Information SR only")
+  t.eq(#sr.find { casegroup = cg }, 2, "no SR but the routing SR and its Gather Information SR")
   t.eq(#t.tasks { kind = "decide_next_action" }, 1)
   t.eq(s.is_open, true)
 end)
@@ -368,11 +402,54 @@ scenario("out of surveillance: HMRC employment details, client contact and annua
     t.eq(#all, n + 1, name)
     t.eq(all[#all].reason, "New information received during enforcement action", name)
     -- The fresh SR's case manager puts the case back into surveillance.
-    t.complete { kind = "review_history", outcome = "accept", as = "erin" }
+    accept(t)
     decide(t, "Case Surveillance Action", { reason = "still no assets", review_date = "2027-06-01",
       exhausted = "Disclosure of Deduction Order, Liability Order, Sanctions, FIU Fraud Referral, "
         .. "Bailiff Action Referral, Charging Order" })
   end
+end)
+
+scenario("categorisation: refused on a casegroup that is not arrears only, even after surveillance cycles", function(t)
+  local cg = enforcement_case(t)
+  local exhausted = "Disclosure of Deduction Order, Liability Order, Sanctions, FIU Fraud "
+    .. "Referral, Bailiff Action Referral, Charging Order"
+  in_surveillance(t, cg)
+  t.eq(cg.segment, "Maintenance")
+  t.signal { casegroup = cg, name = "client_contact", as = "erin" }
+  accept(t)
+  decide(t, "Case Surveillance Action", { reason = "no assets", review_date = "2027-06-01",
+                                          exhausted = exhausted, categorise = "yes" })
+  t.expect(string.find(last_note(routing_sr(cg)), "only an arrears-only casegroup", 1, true),
+           last_note(routing_sr(cg)))
+  t.eq(cg.segment, "Maintenance")
+end)
+
+scenario("categorisation: refused on a first surveillance cycle, then allowed on the next", function(t)
+  local cg = enforcement_case(t)
+  local arrears_only = case.create_casegroup { paying_parent = case.create_client { name = "Ann Only",
+    address = { line1 = "3 Mill Lane", postcode = "M1 1AC" } }, segment = "Enforcement",
+    arrears_only = true, region = "E&W" }
+  arrears_only:add_case { receiving_parent = case.create_client { name = "Ray Only" } }
+  local exhausted = "Disclosure of Deduction Order, Liability Order, Sanctions, FIU Fraud "
+    .. "Referral, Bailiff Action Referral, Charging Order"
+  start(t, arrears_only)
+  decide(t, "Case Surveillance Action", { reason = "no assets", review_date = "2027-06-01",
+                                          exhausted = exhausted, categorise = "yes" })
+  t.expect(string.find(last_note(routing_sr(arrears_only)), "has been through none", 1, true),
+           last_note(routing_sr(arrears_only)))
+  decide(t, "Case Surveillance Action", { reason = "no assets", review_date = "2027-06-01",
+                                          exhausted = exhausted })
+  t.eq(arrears_only.segment, "Maintenance")
+  t.signal { casegroup = arrears_only, name = "client_contact", as = "erin" }
+  accept(t)
+  decide(t, "Case Surveillance Action", { reason = "still no assets", review_date = "2027-11-01",
+                                          exhausted = exhausted, categorise = "yes" })
+  local s = routing_sr(arrears_only)
+  t.eq(arrears_only.segment, "Arrears Only Categorised")
+  t.eq(s:field("set_case_for_review"), "Setup and Transfer")
+  t.eq(last_note(s), "Arrears only, after 1 previous surveillance cycles: the debt is "
+    .. "categorised (Arrears Only Categorised)")
+  t.eq(cg.segment, "Enforcement", "the other casegroup untouched")
 end)
 
 scenario("surveillance review date reached: the watch ends, the review-date monitor raises the SR", function(t)
@@ -749,6 +826,42 @@ scenario("disable missed payment monitor: an AMP SR records both indicators", fu
   t.eq(amp.sub_status, "Complete")
 end)
 
+scenario("disable missed payment monitor: the case numbers associated (step 76), all five activities updated (step 79)", function(t)
+  local cg = enforcement_case(t)
+  local second = cg:add_case { receiving_parent = case.create_client { name = "Sam Second" } }
+  local first = cg:cases()[1]
+  start(t, cg)
+  decide(t, "Disable Missed Payment Monitor",
+         { disable_missed_payments = "yes", court_enforced_schedule = "yes" })
+  t.expect(string.find(last_note(routing_sr(cg)), "the casegroup has 2 cases", 1, true),
+           last_note(routing_sr(cg)))
+  decide(t, "Disable Missed Payment Monitor",
+         { disable_missed_payments = "yes", court_enforced_schedule = "yes", cases = "999" })
+  t.expect(string.find(last_note(routing_sr(cg)), "case 999 is not a case of this casegroup", 1,
+                       true), last_note(routing_sr(cg)))
+  t.eq(#sr.find { casegroup = cg, sub_area = "Action Missed Payment" }, 0, "nothing raised yet")
+  decide(t, "Disable Missed Payment Monitor", { disable_missed_payments = "yes",
+    court_enforced_schedule = "yes", cases = first.id .. ", " .. second.id })
+  local amp = sr.find { casegroup = cg, sub_area = "Action Missed Payment" }[1]
+  t.eq(amp:field("cases"), first.id .. ", " .. second.id)
+  local steps = amp:steps()
+  t.eq(#steps, 5)
+  for _, step in ipairs(steps) do t.eq(step.status, "skipped", step.name) end
+  t.eq(steps[5].name, "Negotiate new arrears payment schedule")
+  t.eq(cg:has_flag("court_enforced_schedule"), true)
+  t.eq(amp.sub_status, "Complete")
+end)
+
+scenario("disable missed payment monitor: one case is associated by itself", function(t)
+  local cg = enforcement_case(t)
+  start(t, cg)
+  decide(t, "Disable Missed Payment Monitor",
+         { disable_missed_payments = "no", court_enforced_schedule = "no" })
+  local amp = sr.find { casegroup = cg, sub_area = "Action Missed Payment" }[1]
+  t.eq(amp.case.id, cg:cases()[1].id)
+  t.eq(amp:field("cases"), tostring(cg:cases()[1].id))
+end)
+
 scenario("cancel: needs an enforcement SR in progress; CMEL9271 to both parents", function(t)
   local cg = enforcement_case(t)
   local waiting = power(cg, "Bailiff Action Referral", "Wait")
@@ -764,6 +877,106 @@ scenario("cancel: needs an enforcement SR in progress; CMEL9271 to both parents"
   t.eq(#sent, 2)
   t.eq(sent[1], "Pat Payer")
   t.eq(sent[2], "Robin Receiver")
+  -- Step 48, then step 49: the SR stays open until further action has been checked.
+  t.eq(routing_sr(cg).is_open, true)
+  t.complete { kind = "further_action", outcome = "none", as = "erin" }
+  t.eq(routing_sr(cg).sub_status, "Complete")
+  t.eq(routing_sr(cg):field("further_action"), "none")
+end)
+
+-- Cancels the liability order's SR and signs off the letter; step 48's item is then open.
+local function cancelled(t, cg, lo)
+  start(t, cg)
+  decide(t, "Cancel Enforcement Action", { enforcement_sr = tostring(lo.id),
+                                           letter_text = "Enforcement action has ended." })
+  sign_off(t)
+end
+
+scenario("cancel, step 48: a liability order to invalidate is marked on its SR", function(t)
+  local cg = enforcement_case(t)
+  local lo = power(cg, "Liability Order")
+  local other = power(cg, "Charging Order")
+  cancelled(t, cg, lo)
+  local s = routing_sr(cg)
+  t.refuses(function()
+    t.complete { kind = "further_action", outcome = "invalidate liability order", as = "erin" }
+  end, "liability_order_sr")
+  t.complete { kind = "further_action", outcome = "invalidate liability order", as = "erin",
+               fields = { liability_order_sr = tostring(other.id) } }
+  t.eq(s.is_open, true, "not a Liability Order SR: asked again")
+  local again = t.tasks { kind = "further_action" }[1]
+  t.expect(string.find(again.title, "is not a Liability Order SR of this casegroup", 1, true),
+           again.title)
+  t.complete { kind = "further_action", outcome = "invalidate liability order", as = "erin",
+               fields = { liability_order_sr = tostring(lo.id) } }
+  t.eq(last_note(lo), "Liability order to be invalidated: enforcement cancelled (case routing SR "
+    .. s.id .. ")")
+  t.eq(s:field("further_action"), "invalidate liability order")
+  t.eq(s.sub_status, "Complete")
+end)
+
+scenario("cancel, step 48: artefacts to clear raise a fresh case routing SR naming the cancelled SR", function(t)
+  local cg = enforcement_case(t)
+  local lo = power(cg, "Liability Order")
+  cancelled(t, cg, lo)
+  local first = routing_sr(cg)
+  t.complete { kind = "further_action", outcome = "clear artefacts", as = "erin" }
+  t.eq(first.sub_status, "Complete")
+  local again = routing_sr(cg)
+  t.expect(again.id ~= first.id, "a fresh SR")
+  t.eq(again:field("original_sr"), tostring(lo.id))
+  -- Its case manager clears them without naming the SR again: the SR knows it.
+  accept(t)
+  decide(t, "Clear Enforcement Artefacts", { artefacts_outstanding = "no" })
+  t.eq(again:related()[1].id, lo.id)
+  t.eq(again.sub_status, "Complete")
+end)
+
+-- ---- BaNCS: liability order paid off (steps 50, 53, 61) --------------------------------
+
+scenario("LO paid off: the BaNCS monitor raises one case routing SR naming the order", function(t)
+  local cg = enforcement_case(t)
+  local lo = power(cg, "Liability Order")
+  lo:set_field("lo_date", "2026-10-01")
+  lo:set_field("lo_amount", 300000)
+  lo:set_field("lo_reference", "LO-77")
+  local account = payment.find_account(cg.paying_parent)
+  payment.record { account = account, amount = 100000, date = "2026-11-20" }
+  t.run_script("lo_paid_off_monitor.lua")
+  t.eq(#sr.find { casegroup = cg, sub_area = "Review Case and Decide on Action" }, 0,
+       "1,000.00 of 3,000.00 paid: not paid off")
+  payment.record { account = account, amount = 200000, date = "2026-11-20" }
+  t.run_script("lo_paid_off_monitor.lua")
+  t.run_script("lo_paid_off_monitor.lua")
+  local raised = sr.find { casegroup = cg, sub_area = "Review Case and Decide on Action" }
+  t.eq(#raised, 1, "one SR, however often the job runs")
+  t.eq(raised[1].reason, "Liability order paid off")
+  t.eq(raised[1]:field("original_sr"), tostring(lo.id))
+  t.eq(raised[1]:notes()[1].text, "BaNCS: liability order SR " .. lo.id .. " (LO-77) fully paid off")
+  t.eq(lo:field("paid_off_on"), "2026-11-20")
+  -- Step 53: artefacts outstanding are cleared on that SR (CMEL9116, CMEL9271).
+  accept(t)
+  decide(t, "Clear Enforcement Artefacts", { artefacts_outstanding = "yes", letter_text = "Paid." })
+  t.eq(sr.find { casegroup = cg, sub_area = "Clear Artefacts" }[1]:related()[1].id, lo.id)
+end)
+
+scenario("LO paid off: an order with no amount is paid off when nothing active is owed; a case in maintenance is authorised first (step 61)", function(t)
+  local cg = enforcement_case(t)
+  cg:set_segment("Maintenance")
+  local lo = power(cg, "Liability Order")
+  local done = power(cg, "Liability Order", "Closed")
+  t.run_script("lo_paid_off_monitor.lua")
+  t.eq(#sr.find { casegroup = cg, sub_area = "Review Case and Decide on Action" }, 0)
+  payment.record { account = payment.find_account(cg.paying_parent), amount = 500000,
+                           date = "2026-11-20" }
+  t.run_script("lo_paid_off_monitor.lua")
+  local raised = sr.find { casegroup = cg, sub_area = "Review Case and Decide on Action" }
+  t.eq(#raised, 1, "for the order in force; a closed Liability Order SR is done with")
+  t.eq(raised[1]:field("original_sr"), tostring(lo.id))
+  t.eq(done:field("paid_off_on"), nil)
+  accept(t)
+  decide(t, "Clear Enforcement Artefacts", { artefacts_outstanding = "yes", letter_text = "Paid." })
+  t.eq(#t.tasks { kind = "approval" }, 1, "the line manager authorises it first")
 end)
 
 -- ---- CMEL9271 sign-off ------------------------------------------------------------------
@@ -792,6 +1005,7 @@ scenario("CMEL9271: signed off by a senior manager, not a team leader; rejected,
   sign_off(t, "sam")
   t.eq(#letters("CMEL9271"), 2)
   t.expect(string.find(letter.get(1).body, "Enforcement action has ended.", 1, true), "amended text")
+  t.complete { kind = "further_action", outcome = "none", as = "erin" }
   t.eq(routing_sr(cg).sub_status, "Complete")
 end)
 

@@ -32,7 +32,7 @@ scenario("arrears and no case: an arrears-only case with its set-up steps and du
   local cg = case.find { csa_ref = "CSA-0000001" }
   t.expect(cg, "the casegroup was built")
   t.eq(cg.arrears_only, true)
-  t.eq(cg.segment, "Arrears Only Categorised")
+  t.eq(cg.segment, "Arrears")
   t.eq(cg.region, "E&W")
   local cases = cg:cases()
   t.eq(#cases, 1)
@@ -365,7 +365,7 @@ end)
 scenario("an inactive CSA case stays arrears-only and is not worked", function(t)
   t.import { row("CSA-0000014", function(r) r.csa_case_active = false end) }
   local cg = case.find { csa_ref = "CSA-0000014" }
-  t.eq(cg.segment, "Arrears Only Categorised")
+  t.eq(cg.segment, "Arrears")
   t.eq(#open_srs(cg, "Action Missed Payment"), 0)
   t.eq(#t.tasks {}, 0)
 end)

@@ -189,7 +189,7 @@ class Writer {
   }
 
   void letter(const char* code, Id to, Id casegroup, json fields) {
-    NewLetter l{code, to, casegroup, std::nullopt, std::move(fields)};
+    NewLetter l{code, to, casegroup, std::nullopt, std::move(fields), std::nullopt};
     db_.prepare(
            "INSERT INTO letters(template_code, recipient_id, casegroup_id, body, created_at) "
            "VALUES (?1, ?2, ?3, ?4, ?5)")
@@ -220,7 +220,7 @@ class Writer {
     if (!group) {
       db_.prepare(
              "INSERT INTO casegroups(csa_ref, paying_parent_id, segment, arrears_only, region, "
-             "created_at) VALUES (?1, ?2, 'Arrears Only Categorised', 1, ?3, ?4)")
+             "created_at) VALUES (?1, ?2, 'Arrears', 1, ?3, ?4)")
           .bind_all(row.csa_ref, *pp, r["region"].get<std::string>(), now_)
           .run();
       group = db_.last_insert_id();

@@ -4,6 +4,10 @@
 -- docs/procedures/arrears_negotiation.md maps each step to them and to the tests.
 
 local AMP = "Action Missed Payment"
+-- The Action Missed Payment SR's activity plan: its five activities (001 step 79 updates
+-- "all five" on an SR raised only to record the missed payment indicators).
+local PLAN = { "Check address", "Search CRA", "Determine reason for missed payment",
+               "Call paying parent", "Negotiate new arrears payment schedule" }
 
 -- SR reasons that send the SR to "Determine Reason for Missed Payment"; any other reason
 -- (negotiation requested, residual arrears, Automated Financial Transition, a caseworker's
@@ -106,6 +110,7 @@ return {
   MISSED_PAYMENT = MISSED_PAYMENT,
   NEW_MOPF_CODES = NEW_MOPF_CODES,
   PARAMS = PARAMS,
+  PLAN = PLAN,
   RECENT_DEATH_SR_DAYS = RECENT_DEATH_SR_DAYS,
   RENEGOTIATION = RENEGOTIATION,
   REQUESTS = REQUESTS,
