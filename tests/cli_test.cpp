@@ -133,6 +133,40 @@ TEST_CASE("cli: a missing or corrupt database is reported and left alone") {
   CHECK(slurp(cli.db()) == std::string(4096, '\x42'));
 }
 
+TEST_CASE("cli: payment allocate by hand on an account held for manual allocation") {
+  Cli cli;
+  cli.seeded();
+  cli.write("hold.lua", "case.find{csa_ref = 'CSA-1003'}:set_flag('manual_allocation')\n");
+  REQUIRE(cli.run("exec hold.lua").status == 0);
+  const auto shown = cli.json("casegroup show --csa-ref CSA-1003 --json");
+  const std::string account = std::to_string(shown["account"]["id"].get<int>());
+  const std::string due = std::to_string(shown["dues"][0]["id"].get<int>());
+  const Result paid =
+      cli.run("payment record --account " + account + " --amount 4000 --date 2026-11-20");
+  CHECK_THAT(paid.out, Catch::Contains("£0.00 allocated to dues"));
+  const auto payments = cli.json("payment list --account " + account + " --json");
+  CHECK(payments["credit"] == 4000);
+  const std::string payment = std::to_string(payments["payments"].back()["id"].get<int>());
+  const std::string allocate = "payment allocate --payment " + payment + " --due " + due;
+
+  REQUIRE(cli.run("user add anna --role caseworker --team Enforcement").status == 0);
+  REQUIRE(cli.run("user add olly --role operator").status == 0);
+  const auto before = cli.json("payment list --account " + account + " --json");
+  CHECK(cli.run(allocate + " --amount 1500").status == 2);  // who is asking?
+  CHECK_THAT(cli.run(allocate + " --amount 1500 --as nobody").err, Catch::Contains("nobody"));
+  CHECK_THAT(cli.run(allocate + " --amount 1500 --as olly").err,
+             Catch::Contains("may not allocate payments"));
+  CHECK_THAT(cli.run(allocate + " --amount 4001 --as anna").err,
+             Catch::Contains("has £40.00 unallocated"));
+  CHECK(cli.run(allocate + " --charge 1 --amount 1 --as anna").status == 2);
+  CHECK(cli.json("payment list --account " + account + " --json") == before);
+
+  const Result done = cli.run(allocate + " --amount 1500 --as anna");
+  INFO(done.err);
+  CHECK(done.out == "£15.00 of payment " + payment + " allocated to due " + due + " by anna\n");
+  CHECK(cli.json("payment list --account " + account + " --json")["credit"] == 2500);
+}
+
 TEST_CASE("cli: a failing script changes nothing and names its line") {
   Cli cli;
   cli.seeded();

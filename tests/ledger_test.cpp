@@ -84,6 +84,75 @@ TEST_CASE("only active dues are paid, and credit waits for the next due") {
   CHECK(ledger.balance(f.casegroup, std::nullopt, std::string("active")) == 7500);
 }
 
+TEST_CASE("manual allocation: payments are held until allocated by hand or the flag goes") {
+  TestEngine t;
+  const auto f = t.family();
+  auto& ledger = t.engine.ledger;
+  const Id account = ledger.account_of_casegroup(f.casegroup).id;
+  const Id older = ledger.add_due(due(f.casegroup, f.case_id, "RP", 3000, "2025-01-01"));
+  const Id newer = ledger.add_due(due(f.casegroup, f.case_id, "RP", 5000, "2026-01-01"));
+  const Id charge = ledger.add_charge(f.casegroup, "enforcement", 2000);
+  t.engine.casegroups.set_flag(f.casegroup, "manual_allocation", true);
+
+  // Held: nothing allocated, by the payment or by a due added after it.
+  const Id p = ledger.record_payment(account, 6000, "2026-11-20", std::nullopt, std::nullopt);
+  ledger.add_due(due(f.casegroup, f.case_id, "RP", 100, "2026-11-01"));
+  CHECK(ledger.payment(p).allocated == 0);
+  CHECK(ledger.credit(account) == 6000);
+
+  const User anna = t.engine.users.add("anna", "caseworker", std::string("Arrears"));
+  const User olly = t.engine.users.add("olly", "operator");
+  // The newer due first, as the caseworker directs (the LO's debt, say): not the ledger's order.
+  ledger.allocate_by_hand(p, newer, std::nullopt, 5000, anna);
+  CHECK(paid_of(ledger, f.casegroup, newer) == 5000);
+  CHECK(paid_of(ledger, f.casegroup, older) == 0);
+
+  // Each way in that must be refused, changing nothing.
+  auto refused = [&](auto&& call, ErrorCode code, const char* says) {
+    try {
+      call();
+      FAIL("not refused: " << says);
+    } catch (const Error& e) {
+      CHECK(e.code() == code);
+      CHECK_THAT(e.what(), Catch::Contains(says));
+    }
+  };
+  refused([&] { ledger.allocate_by_hand(p, older, std::nullopt, 500, olly); }, ErrorCode::forbidden,
+          "may not allocate payments");
+  refused([&] { ledger.allocate_by_hand(p, older, std::nullopt, 1001, anna); }, ErrorCode::invalid,
+          "has £10.00 unallocated");
+  refused([&] { ledger.allocate_by_hand(p, newer, std::nullopt, 1, anna); }, ErrorCode::invalid,
+          "outstanding on due");
+  refused([&] { ledger.allocate_by_hand(p, older, charge, 1, anna); }, ErrorCode::bad_argument,
+          "one due or one charge");
+  refused([&] { ledger.allocate_by_hand(p, older, std::nullopt, 0, anna); },
+          ErrorCode::bad_argument, "above 0");
+  refused([&] { ledger.allocate_by_hand(999, older, std::nullopt, 1, anna); }, ErrorCode::not_found,
+          "no payment");
+  refused([&] { ledger.allocate_by_hand(p, 999, std::nullopt, 1, anna); }, ErrorCode::not_found,
+          "no due 999");
+  const auto other = t.family("CSA-0000002");
+  const Id theirs = ledger.add_due(due(other.casegroup, other.case_id, "RP", 700, "2026-01-01"));
+  refused([&] { ledger.allocate_by_hand(p, theirs, std::nullopt, 1, anna); }, ErrorCode::invalid,
+          "another account");
+  ledger.set_due_state(older, "suspended");
+  refused([&] { ledger.allocate_by_hand(p, older, std::nullopt, 1, anna); }, ErrorCode::invalid,
+          "is suspended");
+  ledger.set_due_state(older, "active");
+  CHECK(ledger.credit(account) == 1000);
+
+  ledger.allocate_by_hand(p, std::nullopt, charge, 1000, anna);
+  CHECK(ledger.credit(account) == 0);
+
+  // Flag removed: what is held from now on, and what came meanwhile, goes in the usual order.
+  const Id q = ledger.record_payment(account, 3100, "2026-11-21", std::nullopt, std::nullopt);
+  CHECK(ledger.payment(q).allocated == 0);
+  t.engine.casegroups.set_flag(f.casegroup, "manual_allocation", false);
+  CHECK(ledger.payment(q).allocated == 3100);
+  CHECK(paid_of(ledger, f.casegroup, older) == 3000);
+  CHECK(ledger.balance(f.casegroup, std::nullopt, std::string("active")) == 0);
+}
+
 TEST_CASE("ongoing maintenance falls due each period and is paid before arrears") {
   TestEngine t;
   const auto f = t.family();

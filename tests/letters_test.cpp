@@ -13,7 +13,8 @@ NewLetter missed_payment(const test::Family& f) {
           f.receiving_parent,
           f.casegroup,
           std::nullopt,
-          {{"amount_missed", "£50.00"}, {"due_date", "2026-11-01"}}};
+          {{"amount_missed", "£50.00"}, {"due_date", "2026-11-01"}},
+          std::nullopt};
 }
 
 std::string read(const std::filesystem::path& p) {
@@ -114,7 +115,12 @@ TEST_CASE("a malformed template is a template error naming the template") {
   Letters letters(t.db, t.clock, catalogue, t.engine.casegroups, t.engine.work_items,
                   t.engine.users);
   try {
-    letters.queue({"BROKEN1", f.receiving_parent, std::nullopt, std::nullopt, {{"open", true}}});
+    letters.queue({"BROKEN1",
+                   f.receiving_parent,
+                   std::nullopt,
+                   std::nullopt,
+                   {{"open", true}},
+                   std::nullopt});
     FAIL("rendered a broken template");
   } catch (const Error& e) {
     CHECK(e.code() == ErrorCode::template_error);

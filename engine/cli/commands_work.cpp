@@ -1,4 +1,5 @@
-// casekit task list|show|complete | user add|passwd|disable|list | payment record
+// casekit task list|show|complete | user add|passwd|disable|list | payment
+// record|return|allocate|list
 #include <termios.h>
 #include <unistd.h>
 
@@ -264,6 +265,41 @@ void add_payment_return(CLI::App& group, Context& ctx) {
   });
 }
 
+// Source 001 step 74: on a casegroup with the manual allocation flag, payments wait on the
+// account until someone allocates them by hand.
+void add_payment_allocate(CLI::App& group, Context& ctx) {
+  struct Options {
+    std::int64_t payment = 0;
+    std::optional<std::int64_t> due;
+    std::optional<std::int64_t> charge;
+    std::int64_t amount = 0;
+    std::string as;
+  };
+  auto o = std::make_shared<Options>();
+  auto* allocate = group.add_subcommand(
+      "allocate",
+      "Allocate part of a payment to one due or charge by hand (for an account held for manual "
+      "allocation, or any credit)");
+  allocate->add_option("--payment", o->payment, "payment id")->required();
+  auto* due = allocate->add_option("--due", o->due, "due id");
+  auto* charge = allocate->add_option("--charge", o->charge, "charge id");
+  due->excludes(charge);
+  allocate->add_option("--amount", o->amount, "integer pence")->required();
+  allocate->add_option("--as", o->as, "who allocates it (casekit user add)")->required();
+  allocate->callback([&ctx, o] {
+    Engine& e = ctx.open();
+    const User by = e.users.require(o->as);
+    ActorScope actor(e.db, "user:" + by.name);
+    Transaction tx(e.db);
+    e.ledger.allocate_by_hand(o->payment, o->due, o->charge, o->amount, by);
+    tx.commit();
+    std::cout << money::format(o->amount) << " of payment " << o->payment << " allocated to "
+              << (o->due ? "due " + std::to_string(*o->due)
+                         : "charge " + std::to_string(o->charge.value_or(0)))
+              << " by " << o->as << "\n";
+  });
+}
+
 void add_payment_list(CLI::App& group, Context& ctx) {
   struct Options {
     std::int64_t account = 0;
@@ -310,6 +346,7 @@ void add_payment(CLI::App& app, Context& ctx) {
   group->require_subcommand(1);
   add_payment_record(*group, ctx);
   add_payment_return(*group, ctx);
+  add_payment_allocate(*group, ctx);
   add_payment_list(*group, ctx);
 }
 

@@ -51,7 +51,17 @@ std::vector<Owed> owed(Database& db, Id account_id) {
 
 }  // namespace
 
+bool held_for_manual_allocation(Database& db, Id account_id) {
+  auto st = db.prepare(
+      "SELECT 1 FROM ledger_accounts a JOIN casegroups g ON g.paying_parent_id = a.client_id "
+      "JOIN casegroup_flags f ON f.casegroup_id = g.id AND f.flag = 'manual_allocation' "
+      "WHERE a.id = ?1 LIMIT 1");
+  st.bind(1, account_id);
+  return st.step();
+}
+
 Pence allocate_credit(Database& db, const std::string& now, Id account_id) {
+  if (held_for_manual_allocation(db, account_id)) return 0;
   auto money = credits(db, account_id);
   if (money.empty()) return 0;
   Pence allocated = 0;
@@ -139,6 +149,68 @@ void allocate_direct(Database& db, const std::string& now, Id payment_id, Id cas
         .run();
     amount -= take;
   }
+}
+
+namespace {
+
+// What is still outstanding on an active due or charge, with the account that owes it.
+std::pair<Id, Pence> outstanding_on(Database& db, std::optional<Id> due_id,
+                                    std::optional<Id> charge_id) {
+  const bool due = due_id.has_value();
+  auto st = db.prepare(std::string("SELECT account_id, state, amount - ") +
+                       (due ? kDuePaidSql : kChargePaidSql) + " FROM " +
+                       (due ? "dues" : "charges") + " WHERE id = ?1");
+  const Id id = due ? *due_id : *charge_id;
+  const std::string what = (due ? "due " : "charge ") + std::to_string(id);
+  st.bind(1, id);
+  if (!st.step()) throw Error(ErrorCode::not_found, "no " + what);
+  if (st.text(1) != "active") {
+    throw Error(ErrorCode::invalid, what + " is " + st.text(1) + ": only what is active is paid");
+  }
+  return {st.integer(0), st.integer(2)};
+}
+
+}  // namespace
+
+void allocate_by_hand(Database& db, const std::string& now, Id payment_id, std::optional<Id> due_id,
+                      std::optional<Id> charge_id, Pence amount) {
+  if (due_id.has_value() == charge_id.has_value()) {
+    throw Error(ErrorCode::bad_argument, "allocate to one due or one charge");
+  }
+  if (amount <= 0) throw Error(ErrorCode::bad_argument, "the amount must be above 0 pence");
+  auto st = db.prepare(std::string("SELECT account_id, returned_on IS NOT NULL, case_id IS NOT "
+                                   "NULL, amount - ") +
+                       kPaymentAllocatedSql + " FROM payments WHERE id = ?1");
+  st.bind(1, payment_id);
+  if (!st.step()) {
+    throw Error(ErrorCode::not_found, "no payment with id " + std::to_string(payment_id));
+  }
+  const std::string what = "payment " + std::to_string(payment_id);
+  if (st.integer(1) != 0) throw Error(ErrorCode::invalid, what + " was returned");
+  if (st.integer(2) != 0) {
+    throw Error(ErrorCode::invalid, what + " is a direct payment: it paid its own case");
+  }
+  const Id account = st.integer(0);
+  const Pence unallocated = st.integer(3);
+  const auto [owing_account, outstanding] = outstanding_on(db, due_id, charge_id);
+  if (owing_account != account) {
+    throw Error(ErrorCode::invalid, what + " is on another account than the one that owes it");
+  }
+  if (amount > unallocated) {
+    throw Error(ErrorCode::invalid, what + " has " + money::format(unallocated) +
+                                        " unallocated, less than " + money::format(amount));
+  }
+  if (amount > outstanding) {
+    throw Error(ErrorCode::invalid, money::format(amount) + " is more than the " +
+                                        money::format(outstanding) + " outstanding on " +
+                                        (due_id ? "due " : "charge ") +
+                                        std::to_string(due_id ? *due_id : *charge_id));
+  }
+  db.prepare(
+        "INSERT INTO allocations(payment_id, due_id, charge_id, amount, allocated_on) "
+        "VALUES (?1, ?2, ?3, ?4, ?5)")
+      .bind_all(payment_id, due_id, charge_id, amount, now)
+      .run();
 }
 
 Pence credit_of(Database& db, Id account_id) {

@@ -10,6 +10,9 @@
 //   3. only what is active: suspended, deferred and written-off dues take nothing.
 // Money with nothing active to pay stays on the account as credit and is allocated, oldest
 // payment first, as soon as something active is owed (a new due, arrears made active again).
+// An account held for manual allocation (its paying parent's casegroup carries the manual
+// allocation flag, source 001 step 74) allocates nothing by itself: what it receives stays
+// credit until a person allocates it (allocate_by_hand) or the flag is removed.
 // A direct payment, made to one receiving parent outside the service, is the exception: it
 // pays that receiving parent's dues on its case and nothing else, maintenance first
 // (allocate_direct).
@@ -23,9 +26,20 @@
 
 namespace casekit {
 
-// Allocates the account's credit to what it owes, in the order above. Running it again with
-// nothing changed allocates nothing. Returns the pence it allocated.
+// Allocates the account's credit to what it owes, in the order above, unless the account is
+// held for manual allocation. Running it again with nothing changed allocates nothing.
+// Returns the pence it allocated.
 Pence allocate_credit(Database& db, const std::string& now, Id account_id);
+
+// Whether the account's payments wait to be allocated by hand.
+bool held_for_manual_allocation(Database& db, Id account_id);
+
+// Allocates `amount` of one payment to one due or charge (exactly one of the two), as a
+// person directs. Refused, allocating nothing, unless the payment is on the account that
+// owes the due or charge, is not returned, is not a direct payment and has that much
+// unallocated, and the due or charge is active with that much outstanding.
+void allocate_by_hand(Database& db, const std::string& now, Id payment_id, std::optional<Id> due_id,
+                      std::optional<Id> charge_id, Pence amount);
 
 // Allocates the credit of every account that has any: after an upgrade from a database that
 // recorded payments before allocation existed.

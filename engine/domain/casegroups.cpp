@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/core/error.hpp"
+#include "engine/domain/allocation.hpp"
 #include "engine/store/row_format.hpp"
 
 namespace casekit {
@@ -254,7 +255,18 @@ void Casegroups::set_flag(Id id, std::string_view flag, bool on) {
     db_.prepare("DELETE FROM casegroup_flags WHERE casegroup_id = ?1 AND flag = ?2")
         .bind_all(id, flag)
         .run();
+    // Payments held for allocation by hand are allocated in the usual order once nobody
+    // allocates by hand any more (allocation.hpp).
+    if (flag == "manual_allocation") release_held_payments(id);
   }
+}
+
+void Casegroups::release_held_payments(Id id) {
+  auto st = db_.prepare(
+      "SELECT a.id FROM ledger_accounts a JOIN casegroups g ON g.paying_parent_id = a.client_id "
+      "WHERE g.id = ?1");
+  st.bind(1, id);
+  if (st.step()) allocate_credit(db_, now(), st.integer(0));
 }
 
 bool Casegroups::has_flag(Id id, std::string_view flag) {

@@ -145,6 +145,7 @@ class Casegroups {
  private:
   void require_client(Id id);
   std::string now() const { return format_instant(clock_.now()); }
+  void release_held_payments(Id id);
 
   Database& db_;
   const Clock& clock_;

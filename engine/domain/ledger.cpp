@@ -4,6 +4,7 @@
 
 #include "engine/core/error.hpp"
 #include "engine/domain/allocation.hpp"
+#include "engine/domain/work_items.hpp"
 #include "engine/store/row_format.hpp"
 
 namespace casekit {
@@ -601,6 +602,16 @@ int Ledger::raise_maintenance(std::optional<Id> account_id, std::string_view up_
 
 Pence Ledger::credit(Id account_id) {
   return credit_of(db_, account_id);
+}
+
+void Ledger::allocate_by_hand(Id payment_id, std::optional<Id> due_id, std::optional<Id> charge_id,
+                              Pence amount, const User& by) {
+  if (by.role != "caseworker" && by.role != "team_leader" && by.role != "senior_manager") {
+    throw Error(ErrorCode::forbidden, "user '" + by.name + "' (" + by.role +
+                                          ") may not allocate payments: caseworkers, team "
+                                          "leaders and senior managers may");
+  }
+  casekit::allocate_by_hand(db_, now(), payment_id, due_id, charge_id, amount);
 }
 
 void Ledger::allocate_recorded_payments() {

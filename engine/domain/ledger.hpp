@@ -14,6 +14,8 @@
 
 namespace casekit {
 
+struct User;
+
 inline constexpr const char* kOwedTo[] = {"RP", "SOS_GB", "SOS_NI"};
 inline constexpr const char* kDueStates[] = {"active", "suspended", "deferred", "written_off"};
 // Arrears, or the ongoing maintenance of an open case as it falls due each period.
@@ -215,8 +217,15 @@ class Ledger {
   // pays first (a payment schedule collects arrears only).
   Pence paid(Id account_id, const std::optional<std::string>& since,
              std::optional<Id> after = std::nullopt, bool towards_arrears = false);
-  // Received and not allocated: money held on the account until something active is owed.
+  // Received and not allocated: money held on the account until something active is owed,
+  // or until a person allocates it (an account held for manual allocation).
   Pence credit(Id account_id);
+  // Allocates `amount` of a payment to one due or charge by hand, as `by` directs (source
+  // 001 step 74: payments on a casegroup with the manual allocation flag "can be assigned
+  // manually"). Caseworkers, team leaders and senior managers may; anyone else is refused.
+  // See allocation.hpp for what is refused; nothing changes when it is.
+  void allocate_by_hand(Id payment_id, std::optional<Id> due_id, std::optional<Id> charge_id,
+                        Pence amount, const User& by);
 
   // After an upgrade from a database whose payments were never allocated (schema 8).
   void allocate_recorded_payments();

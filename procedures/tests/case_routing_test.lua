@@ -796,6 +796,15 @@ scenario("LO reference not used: remind, CMSB046 again and the manual allocation
   t.eq(letters("CMSB046")[1], "Pat Payer")
   t.eq(cg:has_flag("manual_allocation"), true)
   t.eq(routing_sr(cg).sub_status, "Complete")
+  -- "so that subsequent payments can be assigned manually": the next payment waits for a person.
+  local owed = payment.balance { casegroup = cg }
+  local id = payment.record { account = payment.account(cg), amount = 10000,
+                              date = clock.today(), method = "SO" }
+  local all = payment.payments { account = payment.account(cg) }
+  t.eq(all[#all].id, id)
+  t.eq(all[#all].allocated, 0, "held for allocation by hand")
+  t.eq(payment.balance { casegroup = cg }, owed)
+  t.eq(payment.credit(payment.account(cg)), 10000)
 end)
 
 scenario("LO reference: no payment by five days after the first collection is a reminder too", function(t)
