@@ -238,6 +238,12 @@ int m_case_set_csa_details(Args& a) {
   return 0;
 }
 
+int m_case_set_compliance_opportunity(Args& a) {
+  const Id id = a.object(1, kCaseType, "self");
+  groups(a).set_compliance_opportunity(id, a.none(2) ? true : a.boolean(2, "on"));
+  return 0;
+}
+
 // ---- Client ---------------------------------------------------------------------------------
 
 // A property reads one of the client's own fields: the address is read only for `address`.
@@ -352,6 +358,9 @@ const Function kCaseMethods[] = {
     {"set_csa_details", entry<m_case_set_csa_details>, "case:set_csa_details{}",
      "Records the CSA scheme and the CSA case reference the case came from (nil clears).",
      Replay::record, kMCaseSetCsaDetailsKeys},
+    {"set_compliance_opportunity", entry<m_case_set_compliance_opportunity>,
+     "case:set_compliance_opportunity(on=true)",
+     "Marks the case as undergoing a Segment 5 compliance opportunity, or no longer."},
 };
 
 const Property kCaseProperties[] = {
@@ -365,6 +374,8 @@ const Property kCaseProperties[] = {
      "CSA scheme (1993, 2003)."},
     {"csa_case_ref", entry<field<load_case, &Case::csa_case_ref>>, "string|nil",
      "CSA case reference."},
+    {"compliance_opportunity", entry<field<load_case, &Case::compliance_opportunity>>, "boolean",
+     "Undergoing a Segment 5 compliance opportunity."},
 };
 
 const Property kClientProperties[] = {

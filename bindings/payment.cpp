@@ -349,6 +349,16 @@ int m_set_method(Args& a) {
   return 0;
 }
 
+int m_set_status(Args& a) {
+  ledger(a).set_account_status(a.object(1, kAccountType, "self"), a.string(2, "status"));
+  return 0;
+}
+
+int m_set_second_method(Args& a) {
+  ledger(a).set_second_method(a.object(1, kAccountType, "self"), a.opt_string(2, "method"));
+  return 0;
+}
+
 const Function kFunctions[] = {
     {"account", entry<w_account>, "payment.account(casegroup) -> Account",
      "The ledger account of the casegroup's paying parent."},
@@ -459,6 +469,10 @@ const Property kProperties[] = {
      "Method of payment from: DD, SO, DEO, DFB."},
     {"method_status", entry<field<load_account, &Account::mop_status>>, "string|nil",
      "active or suspended."},
+    {"status", entry<field<load_account, &Account::status>>, "string",
+     "active, or inactive until CFAT reactivates it (no schedule can be issued meanwhile)."},
+    {"second_method", entry<field<load_account, &Account::second_mop>>, "string|nil",
+     "DD or SO beside a DEO: two methods of payment."},
     {"client", entry<object_field<load_account, &Account::client_id, kClientType>>, "Client",
      "The paying parent."},
 };
@@ -466,6 +480,10 @@ const Property kProperties[] = {
 const Function kMethods[] = {
     {"set_method", entry<m_set_method>, "account:set_method(method|nil, status='active')",
      "Changes the method of payment or its status (e.g. suspends a DD)."},
+    {"set_status", entry<m_set_status>, "account:set_status(status)",
+     "active or inactive (the BaNCS account of a paying parent with no active cases)."},
+    {"set_second_method", entry<m_set_second_method>, "account:set_second_method(method|nil)",
+     "A DD or SO beside the account's DEO, or nil for none."},
 };
 
 const Type* const kTypes[] = {&kAccountType};

@@ -18,6 +18,7 @@
 --   Negotiate New Arrears Payment Schedule  procedures/lib/arrears/negotiate.lua
 --   Initiate Arrears Action                 procedures/lib/arrears/initiate_arrears_action.lua
 --   Scheduling Arrears Only Case Groups     procedures/lib/arrears/scheduling_arrears_only.lua
+--   Reactivate the BaNCS Account            procedures/lib/arrears/reactivate_bancs_account.lua
 -- with what they share in procedures/lib/arrears/common.lua.
 -- docs/procedures/arrears_negotiation.md maps each source step to a function and its tests.
 --
@@ -37,6 +38,7 @@ local determine = require("arrears.determine_reason")
 local benefit_check, dd_failure, the_call = determine.benefit_check, determine.dd_failure,
   determine.the_call
 
+local reactivate_bancs_account = require("arrears.reactivate_bancs_account")
 local negotiate = require("arrears.negotiate").negotiate
 local unsuccessful = require("arrears.initiate_arrears_action").unsuccessful
 local receiving_parent_payment_details =
@@ -62,6 +64,7 @@ local function work(ctx, cg)
   s:add_steps(PLAN)
   step(s, "Check address")
   local account = payment.find_account(pp)
+  reactivate_bancs_account.request(s, cg, account)
   if cg.arrears_only then
     remove_suppression(s, cg)
     if account and account.method == "DFB" then

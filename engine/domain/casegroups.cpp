@@ -47,7 +47,8 @@ const RowFormat kCaseRow{column<&Case::id>("id"),
                          column<&Case::receiving_parent_id>("receiving_parent_id"),
                          column<&Case::status>("status"),
                          column<&Case::csa_scheme>("csa_scheme"),
-                         column<&Case::csa_case_ref>("csa_case_ref")};
+                         column<&Case::csa_case_ref>("csa_case_ref"),
+                         column<&Case::compliance_opportunity>("compliance_opportunity")};
 
 void require_date(std::string_view what, const std::optional<std::string>& value) {
   if (value && !is_date(*value)) {
@@ -313,6 +314,13 @@ void Casegroups::set_csa_details(Id case_id, const std::optional<std::string>& c
   get_case(case_id);
   db_.prepare("UPDATE cases SET csa_scheme = ?2, csa_case_ref = ?3 WHERE id = ?1")
       .bind_all(case_id, csa_scheme, csa_case_ref)
+      .run();
+}
+
+void Casegroups::set_compliance_opportunity(Id case_id, bool on) {
+  get_case(case_id);
+  db_.prepare("UPDATE cases SET compliance_opportunity = ?2 WHERE id = ?1")
+      .bind_all(case_id, on)
       .run();
 }
 

@@ -91,6 +91,8 @@ struct Case {
   std::string status;
   std::optional<std::string> csa_scheme;
   std::optional<std::string> csa_case_ref;
+  // Undergoing a Segment 5 compliance opportunity (source 000 step 12, the AAC check).
+  bool compliance_opportunity = false;
 };
 
 struct CasegroupFilter {
@@ -138,6 +140,7 @@ class Casegroups {
               const std::optional<std::string>& csa_case_ref = std::nullopt);
   Case get_case(Id id);
   std::optional<Id> find_case(Id casegroup_id, Id receiving_parent_id);
+  void set_compliance_opportunity(Id case_id, bool on);
   void set_csa_details(Id case_id, const std::optional<std::string>& csa_scheme,
                        const std::optional<std::string>& csa_case_ref);
   std::vector<Case> cases(Id casegroup_id);

@@ -61,10 +61,13 @@ Pence move_liabilities(Database& db, const std::string& now, LiabilityTable tabl
 
 namespace {
 
-const RowFormat kAccountRow{column<&Account::id>("id"), column<&Account::client_id>("client_id"),
+const RowFormat kAccountRow{column<&Account::id>("id"),
+                            column<&Account::client_id>("client_id"),
                             column<&Account::bancs_number>("bancs_number"),
                             column<&Account::mop>("mop"),
-                            column<&Account::mop_status>("mop_status")};
+                            column<&Account::mop_status>("mop_status"),
+                            column<&Account::status>("status"),
+                            column<&Account::second_mop>("second_mop")};
 
 void require_amount(std::string_view what, Pence amount) {
   if (amount < 0) {
@@ -201,6 +204,26 @@ Account Ledger::account_of_casegroup(Id casegroup_id) {
   if (auto a = account_of_client(client_id)) return *a;
   throw Error(ErrorCode::not_found, "the paying parent of casegroup " +
                                         std::to_string(casegroup_id) + " has no ledger account");
+}
+
+void Ledger::set_account_status(Id account_id, std::string_view status) {
+  require_one_of("account status", status, kAccountStatuses);
+  account(account_id);
+  db_.prepare("UPDATE ledger_accounts SET status = ?1 WHERE id = ?2")
+      .bind_all(status, account_id)
+      .run();
+}
+
+void Ledger::set_second_method(Id account_id, const std::optional<std::string>& mop) {
+  if (mop) require_one_of("second method of payment", *mop, kSecondMethodsOfPayment);
+  if (mop && account(account_id).mop != "DEO") {
+    throw Error(ErrorCode::invalid, "a second method of payment sits beside a DEO, and account " +
+                                        std::to_string(account_id) + "'s method is not DEO");
+  }
+  account(account_id);
+  db_.prepare("UPDATE ledger_accounts SET second_mop = ?1 WHERE id = ?2")
+      .bind_all(mop, account_id)
+      .run();
 }
 
 void Ledger::set_method_of_payment(Id account_id, const std::optional<std::string>& mop,
@@ -629,7 +652,12 @@ Schedule Ledger::issue_schedule(const NewSchedule& s) {
   require_amount("amount per period", s.amount_per_period);
   if (s.periods < 0) throw Error(ErrorCode::bad_argument, "periods must not be negative");
   parse_date(s.first_collection_date);
-  account_of_casegroup(s.casegroup_id);
+  const Account owing = account_of_casegroup(s.casegroup_id);
+  if (owing.status != "active") {
+    throw Error(ErrorCode::invalid, "BaNCS account " + owing.bancs_number +
+                                        " is inactive: CFAT must reactivate it before a "
+                                        "schedule is issued");
+  }
   auto v = db_.prepare(
       "SELECT coalesce(max(version), 0) + 1 FROM payment_schedules WHERE casegroup_id = ?1");
   v.bind(1, s.casegroup_id);

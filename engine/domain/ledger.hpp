@@ -22,6 +22,8 @@ inline constexpr const char* kDueStates[] = {"active", "suspended", "deferred", 
 inline constexpr const char* kDueKinds[] = {"arrears", "maintenance"};
 inline constexpr const char* kMethodsOfPayment[] = {"DD", "SO", "DEO", "DFB"};
 inline constexpr const char* kMopStatuses[] = {"active", "suspended"};
+inline constexpr const char* kAccountStatuses[] = {"active", "inactive"};
+inline constexpr const char* kSecondMethodsOfPayment[] = {"DD", "SO"};
 inline constexpr const char* kChargeKinds[] = {"collection", "enforcement"};
 inline constexpr const char* kFrequencies[] = {"weekly", "fortnightly", "four_weekly", "monthly"};
 
@@ -31,6 +33,10 @@ struct Account {
   std::string bancs_number;
   std::optional<std::string> mop;
   std::optional<std::string> mop_status;
+  // inactive: the paying parent had no active cases; CFAT reactivates it (source 000).
+  std::string status = "active";
+  // A direct debit or standing order beside a DEO: two methods of payment (000 steps 20-23).
+  std::optional<std::string> second_mop;
 };
 
 struct NewDue {
@@ -151,6 +157,11 @@ class Ledger {
   std::optional<Account> account_of_client(Id client_id);
   // The account of the casegroup's paying parent; not_found if none is open.
   Account account_of_casegroup(Id casegroup_id);
+  // active or inactive. An inactive account can have no schedule issued (issue_schedule).
+  void set_account_status(Id account_id, std::string_view status);
+  // A DD or SO beside the account's DEO, or none. Refused when the account's method is not
+  // DEO: two methods of payment are a DEO and one other.
+  void set_second_method(Id account_id, const std::optional<std::string>& mop);
   void set_method_of_payment(Id account_id, const std::optional<std::string>& mop,
                              const std::optional<std::string>& status);
 

@@ -662,6 +662,19 @@ CREATE TABLE maintenance_liabilities (
 );
 )sql";
 
+// Source 000 (issue 34): a BaNCS account can be inactive (a paying parent with no active
+// cases), and CFAT reactivates it before a schedule is issued; a DEO can sit beside a direct
+// debit or standing order (two methods of payment, steps 15 and 20-23); a case can be
+// undergoing a Segment 5 compliance opportunity (steps 12 and 20, and the AAC check).
+constexpr const char* kV22 = R"sql(
+ALTER TABLE ledger_accounts ADD COLUMN status TEXT NOT NULL DEFAULT 'active'
+  CHECK (status = 'active' OR status = 'inactive');
+ALTER TABLE ledger_accounts ADD COLUMN second_mop TEXT
+  CHECK (second_mop IS NULL OR second_mop = 'DD' OR second_mop = 'SO');
+ALTER TABLE cases ADD COLUMN compliance_opportunity INTEGER NOT NULL DEFAULT 0
+  CHECK (compliance_opportunity = 0 OR compliance_opportunity = 1);
+)sql";
+
 // Accounts (engine/domain/accounts.hpp): a user's team and whether they are disabled, on the
 // audited users table; their Argon2id password hash and failed logins, and their login
 // sessions (only a hash of each token), in tables the audit leaves out so that no secret's
@@ -789,6 +802,7 @@ const std::vector<Migration>& migrations() {
       {19, "enforcement monitoring flag", "", enforcement_monitoring_flag},
       {20, "senior managers sign off letters", kV20, senior_manager_role},
       {21, "ongoing maintenance liabilities", kV21},
+      {22, "inactive accounts, two methods of payment, compliance opportunities", kV22},
   };
   return all;
 }

@@ -1067,7 +1067,7 @@ scenario("DEO on an open case: the regular OGM is required, and the fee comes fr
   payment.add_charge { casegroup = cg, kind = "collection", amount = 3000 }
   payment.add_charge { casegroup = cg, kind = "collection", amount = 4000 }
   start(t, cg, { reason = "Negotiation Requested" })
-  local terms = { amount_per_period = "10000", max_ndr = "50000" }
+  local terms = { amount_per_period = "10000", max_ndr = "50000", annual_gross_income = "3000000" }
   agree(t, terms)
   t.eq(payment.schedule(cg), nil, "an NDR of the arrears alone leaves out the maintenance")
   local notes = amp(cg)[1]:notes()
@@ -1080,7 +1080,7 @@ end)
 scenario("DEO on an arrears-only casegroup: no OGM is needed", function(t)
   local cg = family(t, { method = "DEO", arrears_only = true })
   start(t, cg, { reason = "Negotiation Requested" })
-  agree(t, { amount_per_period = "10000", max_ndr = "10000" })
+  agree(t, { amount_per_period = "10000", max_ndr = "10000", annual_gross_income = "2400000" })
   complete(t, "employer_interface", "issued")
   local s = amp(cg)[1]
   t.eq(s:field("monthly_ndr"), "10000")
@@ -1091,6 +1091,12 @@ scenario("DEO: monthly NDR is arrears per period + OGM + collection fee, at most
   start(t, cg, { reason = "Negotiation Requested" })
   local terms = { amount_per_period = "10000", ogm = "20000", collection_fee = "4000",
                   max_ndr = "33999" }
+  agree(t, terms)
+  t.eq(payment.schedule(cg), nil, "steps 17: the Annual Gross Income is input with the max NDR")
+  local notes = amp(cg)[1]:notes()
+  t.expect(string.find(notes[#notes].text, "annual_gross_income is required", 1, true),
+           notes[#notes].text)
+  terms.annual_gross_income = "3600000"
   agree(t, terms)
   t.eq(payment.schedule(cg), nil, "NDR 340.00 over the max 339.99")
   terms.max_ndr = "34000"
@@ -1105,7 +1111,142 @@ scenario("DEO: monthly NDR is arrears per period + OGM + collection fee, at most
   local s = amp(cg)[1]
   t.eq(s:field("monthly_ndr"), "34000")
   t.eq(s:field("max_ndr"), "34000")
+  t.eq(s:field("annual_gross_income"), "3600000")
   t.eq(payment.schedule(cg).periods, 24)
+end)
+
+-- Steps 15, 20-23: "Where both a DEO and DD or SO MOPF exist ... note the figure in the
+-- Collection Amount field of the MOP Payment Details applet (for the row where the Method of
+-- Payment is DEO) ... Input the figure ... as the Monthly NDR Amount. Ensure this is not more
+-- than the Max NDR amount".
+scenario("DEO beside a standing order: the monthly NDR is the DEO row's collection amount, at most the max NDR", function(t)
+  local cg = family(t, { method = "DEO" })
+  payment.account(cg):set_second_method("SO")
+  start(t, cg, { reason = "Negotiation Requested" })
+  local terms = { amount_per_period = "10000", max_ndr = "15000", annual_gross_income = "3000000" }
+  agree(t, terms)
+  t.eq(payment.schedule(cg), nil, "the DEO row's collection amount is needed")
+  local notes = amp(cg)[1]:notes()
+  t.expect(string.find(notes[#notes].text, "deo_collection_amount is required", 1, true),
+           notes[#notes].text)
+  terms.deo_collection_amount = "15001"
+  agree(t, terms)
+  t.eq(payment.schedule(cg), nil, "more than the max NDR")
+  terms.deo_collection_amount = "12000"
+  agree(t, terms)
+  local s = amp(cg)[1]
+  t.eq(s:field("monthly_ndr"), "12000", "not arrears + OGM + fee: no OGM was asked for")
+  t.expect(payment.schedule(cg), "issued")
+  local found = false
+  for _, n in ipairs(s:notes()) do
+    found = found or n.text == "DEO beside a SO: monthly NDR £120.00, the DEO row's collection "
+      .. "amount (steps 20-23)"
+  end
+  t.expect(found, "the steps 20-23 note")
+end)
+
+-- Step 12 and the note under step 20: a Segment 5 compliance opportunity with a DEO and a
+-- DD takes the same steps, and its Maximum NDR is the ATNIC calculator's figure.
+scenario("Segment 5 compliance opportunity, DEO and DD: steps 20-23, the Maximum NDR from ATNIC", function(t)
+  local cg = family(t, { method = "DEO" })
+  payment.account(cg):set_second_method("DD")
+  cg:cases()[1]:set_compliance_opportunity()
+  t.eq(cg:cases()[1].compliance_opportunity, true)
+  start(t, cg, { reason = "Negotiation Requested" })
+  agree(t, { amount_per_period = "10000", max_ndr = "20000", annual_gross_income = "3000000",
+             deo_collection_amount = "18000" })
+  local s = amp(cg)[1]
+  t.eq(s:field("monthly_ndr"), "18000")
+  local found = false
+  for _, n in ipairs(s:notes()) do
+    found = found or string.find(n.text, "Maximum NDR from the ATNIC calculator", 1, true) ~= nil
+  end
+  t.expect(found, "the ATNIC note")
+end)
+
+scenario("a second method of payment sits only beside a DEO", function(t)
+  local cg = family(t, { method = "SO" })
+  t.refuses(function() payment.account(cg):set_second_method("DD") end, "not DEO")
+  local deo = family(t, { method = "DEO" })
+  t.refuses(function() payment.account(deo):set_second_method("DEO") end, "DD, SO")
+  t.eq(payment.account(deo).second_method, nil)
+end)
+
+-- "Reactivate the BaNCS Account": "Email the Client Fund Account Team (CFAT) ... You can
+-- continue progressing the application but you mustn't complete the application before CFAT
+-- confirm the account is reactivated."
+scenario("an inactive BaNCS account: CFAT emailed at once, the schedule waits for their confirmation", function(t)
+  local cg = family(t)
+  local account = payment.account(cg)
+  account:set_status("inactive")
+  start(t, cg, { reason = "Negotiation Requested" })
+  local email = t.tasks { kind = "cfat_reactivation" }[1]
+  t.expect(email, "the email to CFAT, at once")
+  t.expect(string.find(email.title, account.bancs_number, 1, true), email.title)
+  t.expect(string.find(email.title, "SCIN", 1, true), email.title)
+  -- Progressing goes on meanwhile: the negotiation is asked for before CFAT has answered.
+  agree(t, { amount_per_period = "10000" })
+  t.eq(payment.schedule(cg), nil, "not issued before CFAT confirm")
+  local confirm = t.tasks { kind = "cfat_confirmation" }[1]
+  t.expect(confirm, "the schedule waits for CFAT's confirmation")
+  t.refuses(function() payment.issue_schedule { casegroup = cg, amount_per_period = 100,
+    periods = 1, first_collection_date = "2026-12-01" } end, "CFAT must reactivate it")
+  complete(t, "cfat_reactivation", "emailed")
+  complete(t, "cfat_confirmation", "reactivated", { note = "CFAT phoned" })
+  t.eq(account.status, "active")
+  t.expect(payment.schedule(cg), "issued once reactivated")
+end)
+
+-- "When creating a new schedule and the following conditions apply, contact AAC to consider
+-- whether manual allocation may be appropriate ... Manual Allocation flag must not be set
+-- unless directed by AAC."
+local function aac_family(t)
+  local cg = family(t)
+  local co, other = cg:cases()[1], cg:cases()[2]
+  co:set_compliance_opportunity()
+  payment.add_due { casegroup = cg, case = other, owed_to = "RP", amount = 50000,
+                    origin = "CSA transition CSA-7" }
+  return cg
+end
+
+scenario("AAC: a compliance opportunity beside a case with legacy and 2012 arrears; manual allocation as AAC directs", function(t)
+  local cg = aac_family(t)
+  start(t, cg, { reason = "Negotiation Requested" })
+  agree(t, { amount_per_period = "20000" })
+  t.eq(payment.schedule(cg), nil, "AAC first")
+  t.eq(cg:has_flag("manual_allocation"), false, "not set unless AAC directs it")
+  complete(t, "aac_manual_allocation", "manual allocation directed")
+  t.eq(cg:has_flag("manual_allocation"), true)
+  t.expect(payment.schedule(cg), "then the schedule")
+end)
+
+scenario("AAC: not directed, no flag; and no AAC item when the conditions do not all hold", function(t)
+  local cg = aac_family(t)
+  start(t, cg, { reason = "Negotiation Requested" })
+  agree(t, { amount_per_period = "20000" })
+  complete(t, "aac_manual_allocation", "not directed")
+  t.eq(cg:has_flag("manual_allocation"), false)
+  t.expect(payment.schedule(cg), "issued")
+  -- Without the compliance opportunity, nothing to ask AAC.
+  local plain = family(t)
+  plain:cases()[2]:set_compliance_opportunity(false)
+  payment.add_due { casegroup = plain, case = plain:cases()[2], owed_to = "RP", amount = 50000,
+                    origin = "CSA transition CSA-8" }
+  t.start("arrears_negotiation", { casegroup = plain, params = { reason = "Negotiation Requested" },
+                                   as = "carl" })
+  complete(t, "negotiate_schedule", "agreed", { amount_per_period = "20000",
+    first_collection_date = "2026-12-01", schedule_acceptable = "yes" })
+  t.eq(#t.tasks { kind = "aac_manual_allocation" }, 0)
+  t.expect(payment.schedule(plain), "issued without AAC")
+end)
+
+scenario("an active BaNCS account: no CFAT items", function(t)
+  local cg = family(t)
+  start(t, cg, { reason = "Negotiation Requested" })
+  agree(t, { amount_per_period = "10000" })
+  t.eq(#t.tasks { kind = "cfat_reactivation" }, 0)
+  t.eq(#t.tasks { kind = "cfat_confirmation" }, 0)
+  t.expect(payment.schedule(cg), "issued")
 end)
 
 scenario("Direct Pay: the letters are sent clerically, then the SR closes", function(t)

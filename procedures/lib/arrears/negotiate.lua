@@ -20,6 +20,7 @@ local employer_interface = arrears_only.employer_interface
 local get_employment_status = arrears_only.get_employment_status
 local determine = require("arrears.determine_reason")
 local close_paid = determine.close_paid
+local reactivate_bancs_account = require("arrears.reactivate_bancs_account")
 
 -- ---- Negotiate New Arrears Payment Schedule -------------------------------------------------
 
@@ -44,7 +45,23 @@ end
 local NEGOTIATE_FIELDS = {
   "amount_per_period", "frequency", "first_collection_date", "lump_sum", "schedule_in_place",
   "schedule_acceptable", "decision_note", "net_income", "ogm", "collection_fee", "max_ndr",
+  "annual_gross_income", "deo_collection_amount",
 }
+
+-- Steps 15 and 20: a DEO with a direct debit or standing order beside it, two methods of
+-- payment. Step 12 sends a Segment 5 compliance opportunity with a DEO and a DD to the same
+-- steps (through step 19, which sends one method of payment on to step 24).
+local function two_methods(account)
+  return account and account.method == "DEO" and account.second_method ~= nil
+end
+
+-- Whether any of the casegroup's cases is undergoing a Segment 5 compliance opportunity.
+local function compliance_opportunity(cg)
+  for _, c in ipairs(cg:cases()) do
+    if c.compliance_opportunity then return true end
+  end
+  return false
+end
 
 -- The collection fee due with each collection when the caseworker gives none: the ledger's
 -- latest collection charge on the casegroup (what one collection was charged), else nothing
@@ -95,19 +112,28 @@ local function read_terms(f, cg, arrears, account, need_amount)
     problems[#problems + 1] = "first_collection_date must be within " .. FIRST_COLLECTION_MONTHS
       .. " months of today, the day of the agreement (the debt steer's 24 months run from it)"
   end
-  -- Step 5: the regular OGM and collection charges due with each collection.
+  -- Step 5: the regular OGM and collection charges due with each collection. Steps 17 and
+  -- 22: a DEO's NDR record needs the Annual Gross Income and the Maximum NDR; with two
+  -- methods of payment (step 20), the Collection Amount of the DEO row is its monthly NDR.
   local deo = account and account.method == "DEO" and need_amount
-  t.ogm = positive("ogm", not (deo and not cg.arrears_only)) or 0
+  local two = deo and two_methods(account)
+  t.ogm = positive("ogm", two or not (deo and not cg.arrears_only)) or 0
   t.collection_fee = positive("collection_fee", true) or collection_fee(cg)
-  if deo then t.max_ndr = positive("max_ndr") end
+  if deo then
+    t.max_ndr = positive("max_ndr")
+    t.annual_gross_income = positive("annual_gross_income")
+  end
+  if two then t.deo_collection_amount = positive("deo_collection_amount") end
   if #problems > 0 then return nil, problems end
   return t
 end
 
 -- Steps 16-18: a DEO's monthly NDR is the arrears per period plus the regular OGM and the
--- collection fee, and may not exceed the maximum NDR.
+-- collection fee; steps 20-23, with a DD or SO beside the DEO, it is the Collection Amount
+-- of the DEO row. Either way it may not exceed the maximum NDR.
 local function deo_ndr(t)
-  local ndr = money.add(money.add(t.amount_per_period, t.ogm), t.collection_fee)
+  local ndr = t.deo_collection_amount
+    or money.add(money.add(t.amount_per_period, t.ogm), t.collection_fee)
   if ndr > t.max_ndr then
     return nil, "monthly NDR " .. money.format(ndr) .. " is more than the maximum NDR "
       .. money.format(t.max_ndr)
@@ -338,8 +364,46 @@ local function call_receiving_parents(s, cg, schedule)
   }
 end
 
+-- "When creating a new schedule and the following conditions apply, contact AAC to consider
+-- whether manual allocation may be appropriate": a case undergoing a compliance opportunity,
+-- and another that is not, with legacy arrears transitioned (now being rescheduled) and 2012
+-- arrears. Legacy arrears are dues from the CSA transition; 2012 arrears any other arrears
+-- on that case. "Manual Allocation flag must not be set unless directed by AAC."
+local function aac_conditions(cg)
+  if not compliance_opportunity(cg) then return false end
+  local legacy, scheme_2012 = {}, {}
+  for _, d in ipairs(payment.dues(cg)) do
+    if d.case and d.kind == "arrears" then
+      local from_csa = d.origin and string.find(d.origin, "^CSA transition") ~= nil
+      if from_csa then legacy[d.case.id] = true else scheme_2012[d.case.id] = true end
+    end
+  end
+  for _, c in ipairs(cg:cases()) do
+    if not c.compliance_opportunity and legacy[c.id] and scheme_2012[c.id] then return true end
+  end
+  return false
+end
+
+local function aac_check(s, cg)
+  if not aac_conditions(cg) or cg:has_flag("manual_allocation") then return end
+  local aac = await(s, {
+    kind = "aac_manual_allocation", due_in_days = 2,
+    title = "Contact AAC: one case is undergoing a compliance opportunity and another has "
+      .. "transitioned legacy arrears beside 2012 arrears. Does AAC direct manual allocation?",
+    outcomes = { "manual allocation directed", "not directed" }, fields = { "note" },
+  })
+  if aac.outcome == "manual allocation directed" then
+    cg:set_flag("manual_allocation")
+    s:add_note("Manual allocation flag set, as directed by AAC (" .. aac.by .. ")")
+  else
+    s:add_note("AAC contacted: manual allocation not directed")
+  end
+end
+
 issue = function(s, cg, account, arrears, t)
   employer_interface(s, cg)
+  reactivate_bancs_account.confirmed(s, account)
+  aac_check(s, cg)
   local before = payment.schedule(cg)
   local schedule = payment.issue_schedule {
     casegroup = cg, amount_per_period = t.amount_per_period, periods = t.periods,
@@ -357,6 +421,13 @@ issue = function(s, cg, account, arrears, t)
   if t.ndr then
     s:set_field("monthly_ndr", t.ndr)
     s:set_field("max_ndr", t.max_ndr)
+    s:set_field("annual_gross_income", t.annual_gross_income)
+    if t.deo_collection_amount then
+      s:add_note("DEO beside a " .. account.second_method .. ": monthly NDR "
+        .. money.format(t.ndr) .. ", the DEO row's collection amount (steps 20-23)"
+        .. (compliance_opportunity(cg) and "; Maximum NDR from the ATNIC calculator, over the "
+          .. "system's 40% of gross monthly income (Segment 5 compliance opportunity)" or ""))
+    end
     s:add_note("DEO: monthly NDR " .. money.format(t.ndr) .. " (no further 2040 to the employer)")
   end
   s:add_note("Promise to pay issued: schedule version " .. schedule.version .. ", "
