@@ -977,3 +977,151 @@ TEST_CASE("http: 500 connections opened at once are each answered, and /healthz 
 }
 
 }  // namespace casekit::test
+
+namespace casekit::test {
+namespace {
+
+// Two casegroups with a paying parent each, one of them with accents in the name.
+struct CasegroupWorld : HttpWorld {
+  CasegroupWorld() {
+    user("carl", "caseworker", "Arrears");
+    user("cass", "caseworker", "Enforcement");
+    user("ada", "admin");
+    user("olga", "operator");
+    user("pat", "policy_author");
+    first = t.family("CSA-0000001");
+    second = t.family("CSA-0000002");
+    NewClient zoe;
+    zoe.name = "Zoë  Łukasz-Hughes";
+    zoe.nino = "ZZ123456A";
+    const Id z = t.engine.casegroups.create_client(zoe);
+    NewCasegroup g;
+    g.csa_ref = "CSA-0000003";
+    g.paying_parent_id = z;
+    g.segment = "Enforcement";
+    third = t.engine.casegroups.create(g);
+  }
+  std::vector<Id> found(const Client& c, const std::string& query) {
+    const Reply r = c.get("/api/v1/casegroups?" + query);
+    INFO(query << ": " << r.text);
+    REQUIRE(r.status == 200);
+    std::vector<Id> out;
+    for (const auto& g : r.body["casegroups"]) out.push_back(g["id"].get<Id>());
+    return out;
+  }
+  std::string reads() {
+    return on_server([this] { return t.dump("access_log"); });
+  }
+  Family first, second;
+  Id third = 0;
+};
+
+}  // namespace
+
+TEST_CASE(
+    "http: casegroup search by CSA reference, NINO, and name without regard to case or accents") {
+  CasegroupWorld w;
+  w.run();
+  Client carl = w.login("carl");
+  CHECK(w.found(carl, "csa_ref=CSA-0000002") == std::vector<Id>{w.second.casegroup});
+  CHECK(w.found(carl, "nino=ZZ123456A") == std::vector<Id>{w.third});
+  // A receiving parent's NINO finds their casegroup too.
+  CHECK(w.found(carl, "nino=CD000001A") == std::vector<Id>{w.first.casegroup});
+  CHECK(w.found(carl, "name=sam") == std::vector<Id>{w.first.casegroup, w.second.casegroup});
+  CHECK(w.found(carl, "name=ZOE") == std::vector<Id>{w.third});
+  CHECK(w.found(carl, "name=lukasz") == std::vector<Id>{w.third});    // a later word
+  CHECK(w.found(carl, "name=%C5%81UK") == std::vector<Id>{w.third});  // "ŁUK"
+  CHECK(w.found(carl, "name=zo%C3%AB%20%20l") == std::vector<Id>{w.third});
+  CHECK(w.found(carl, "name=receiver") == std::vector<Id>{w.first.casegroup, w.second.casegroup});
+  CHECK(w.found(carl, "name=nobody").empty());
+  CHECK(w.found(carl, "segment=Enforcement") == std::vector<Id>{w.third});
+  CHECK(w.found(carl, "name=sam&segment=Enforcement").empty());
+
+  // A page at a time.
+  const Reply page1 = carl.get("/api/v1/casegroups?name=sam&limit=1");
+  REQUIRE(page1.status == 200);
+  REQUIRE(page1.body["casegroups"].size() == 1);
+  CHECK(page1.body["casegroups"][0]["csa_ref"] == "CSA-0000001");
+  CHECK(page1.body["casegroups"][0]["paying_parent"] == "Sam Payer");
+  const std::string next = page1.body["next_cursor"];
+  const Reply page2 = carl.get("/api/v1/casegroups?name=sam&limit=1&cursor=" + next);
+  CHECK(page2.body["casegroups"][0]["id"] == w.second.casegroup);
+  CHECK(page2.body["next_cursor"].is_null());
+
+  // Each search is recorded with what was searched for.
+  CHECK_THAT(w.reads(), Catch::Contains("\"name\":\"ZOE\""));
+}
+
+TEST_CASE("http: a casegroup is read whole, and every read is recorded for an admin to list") {
+  CasegroupWorld w;
+  w.t.engine.ledger.record_payment(w.t.engine.ledger.account_of_casegroup(w.first.casegroup).id,
+                                   1000, "2026-11-20", std::nullopt, std::nullopt);
+  w.run();
+  Client carl = w.login("carl");
+  const std::string path = "/api/v1/casegroups/" + std::to_string(w.first.casegroup);
+  const Reply r = carl.get(path);
+  REQUIRE(r.status == 200);
+  CHECK(r.body["csa_ref"] == "CSA-0000001");
+  CHECK(r.body["paying_parent"]["name"] == "Sam Payer");
+  CHECK(r.body["paying_parent"]["address"]["status"] == "confirmed");
+  CHECK(r.body["cases"][0]["receiving_parent"]["name"] == "Alex Receiver");
+  CHECK(r.body["payments"][0]["amount"] == 1000);
+  CHECK(r.body["letters"].is_array());
+  CHECK(r.body["work_items"].is_array());
+  CHECK(r.body["schedule_versions"].is_array());
+  CHECK(w.login("olga").get(path).status == 200);
+
+  Client ada = w.login("ada");
+  const Reply log = ada.get(path + "/access-log");
+  REQUIRE(log.status == 200);
+  REQUIRE(log.body["reads"].size() == 2);
+  CHECK(log.body["reads"][0]["user"] == "olga");
+  CHECK(log.body["reads"][1]["user"] == "carl");
+  CHECK(log.body["reads"][1]["action"] == "view");
+  // The admin's own look is recorded too.
+  CHECK(ada.get(path + "/access-log").body["reads"][0]["action"] == "access_log");
+}
+
+TEST_CASE("http: every way into the casegroup routes that must be refused is refused") {
+  CasegroupWorld w;
+  w.run();
+  const std::string path = "/api/v1/casegroups/" + std::to_string(w.first.casegroup);
+  Client nobody(w.port);
+  const std::string before = w.reads();
+  CHECK(nobody.get("/api/v1/casegroups?name=sam").status == 401);
+  CHECK(nobody.get(path).status == 401);
+  CHECK(nobody.get(path + "/access-log").status == 401);
+  Client ada = w.login("ada");
+  CHECK(ada.get("/api/v1/casegroups?name=sam").status == 403);  // an admin does not read cases
+  CHECK(ada.get(path).status == 403);
+  CHECK(w.login("pat").get(path).status == 403);  // policy authors work on scripts, not people
+  Client carl = w.login("carl");
+  CHECK(carl.get(path + "/access-log").status == 403);  // only an admin sees who looked
+  CHECK(carl.get("/api/v1/casegroups/999").status == 404);
+  CHECK(carl.get("/api/v1/casegroups/abc").status == 404);
+  CHECK(ada.get("/api/v1/casegroups/999/access-log").status == 404);
+  CHECK(carl.get("/api/v1/casegroups").status == 400);  // no criterion
+  CHECK(carl.get("/api/v1/casegroups?surname=x").status == 400);
+  CHECK(carl.get("/api/v1/casegroups?name=sam&limit=0").status == 400);
+  CHECK(carl.get("/api/v1/casegroups?name=sam&limit=101").status == 400);
+  CHECK(carl.get("/api/v1/casegroups?segment=Nowhere").status == 400);
+  CHECK(carl.get("/api/v1/casegroups?name=%20%20").status == 400);
+  CHECK(carl.get("/api/v1/casegroups?name=sam&cursor=-1").status == 400);
+  CHECK(w.reads() == before);  // nothing refused was recorded as read
+
+  // Searches are limited per user; another user is not held up by it.
+  for (int i = 0; i < CasegroupReads::kSearchesPerMinute; ++i) {
+    REQUIRE(carl.get("/api/v1/casegroups?name=sam").status == 200);
+  }
+  const Reply limited = carl.get("/api/v1/casegroups?name=sam");
+  CHECK(limited.status == 429);
+  CHECK(limited.code() == "TOO_MANY");
+  CHECK(w.login("cass").get("/api/v1/casegroups?name=sam").status == 200);
+  w.on_server([&w] {
+    w.t.clock.set(w.t.clock.now() + std::chrono::seconds(61));
+    return 0;
+  });
+  CHECK(carl.get("/api/v1/casegroups?name=sam").status == 200);
+}
+
+}  // namespace casekit::test

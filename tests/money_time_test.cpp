@@ -4,6 +4,7 @@
 
 #include "engine/core/error.hpp"
 #include "engine/core/money.hpp"
+#include "engine/core/text.hpp"
 #include "engine/core/time.hpp"
 
 using namespace casekit;
@@ -76,4 +77,18 @@ TEST_CASE("a simulated clock moves only when told") {
   CHECK(format_date(clock.today()) == "2026-11-20");
   clock.set(parse_instant("2026-12-01T00:00:00Z"));
   CHECK(format_date(clock.today()) == "2026-12-01");
+}
+
+TEST_CASE("names fold without regard to case or accents, and are found from any word") {
+  CHECK(fold_name("  Zoë   ŁUKASZ-Hughes ") == "zoe lukasz-hughes");
+  CHECK(fold_name("Æsa Þórsdóttir Straße") == "aesa thorsdottir strasse");
+  CHECK(fold_name("ŒUVRE Ĳssel") == "oeuvre ijssel");
+  CHECK(fold_name("Ÿves Ž") == "yves z");
+  CHECK(fold_name("Ωmega × 2") == "Ωmega × 2");  // outside Latin: kept as it is
+  CHECK(fold_name("bad \xC3") == "bad \xC3");    // a broken sequence is kept byte for byte
+  CHECK(name_keys("Daniel  Hughes Jr") ==
+        std::vector<std::string>{"daniel hughes jr", "hughes jr", "jr"});
+  CHECK(name_keys("   ").empty());
+  CHECK(prefix_end("hug") == "huh");
+  CHECK(prefix_end("a\xFF") == "b");
 }

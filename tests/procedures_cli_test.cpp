@@ -237,7 +237,7 @@ TEST_CASE("cli: user add, passwd and disable keep passwords hashed and refuse ba
   CHECK(p.run("user passwd bob --password-stdin < good.txt").out == "password set for bob\n");
   CHECK(p.run("user add x --role boss").err ==
         "casekit: unknown role 'boss' (roles: caseworker, team_leader, operator, policy_author, "
-        "senior_manager)\n");
+        "senior_manager, admin)\n");
   // Teams are the SR catalogue's owner teams: who may work an item follows from them.
   CHECK_THAT(p.run("user add x --role caseworker --team north").err,
              Catch::StartsWith("casekit: unknown team 'north' (teams: Arrears, Enforcement,"));

@@ -8,57 +8,6 @@
 namespace casekit::cli {
 namespace {
 
-nlohmann::json flags_json(const std::vector<std::string>& set) {
-  nlohmann::json flags = nlohmann::json::object();
-  for (const char* f : kFlags) {
-    flags[f] = std::find(set.begin(), set.end(), f) != set.end();
-  }
-  return flags;
-}
-
-nlohmann::json casegroup_json(Engine& e, const Casegroup& g) {
-  nlohmann::json j = {{"id", g.id},
-                      {"csa_ref", or_null(g.csa_ref)},
-                      {"segment", g.segment},
-                      {"service_type", g.service_type},
-                      {"arrears_only", g.arrears_only},
-                      {"region", g.region},
-                      {"review_date", or_null(g.review_date)},
-                      {"annual_review_date", or_null(g.annual_review_date)},
-                      {"created_at", g.created_at},
-                      {"flags", flags_json(g.flags)},
-                      {"paying_parent", to_json(e.casegroups.client(g.paying_parent_id))}};
-  const auto account = e.ledger.account_of_client(g.paying_parent_id);
-  j["account"] = account ? to_json(*account) : nlohmann::json(nullptr);
-  j["cases"] = nlohmann::json::array();
-  for (const Case& c : e.casegroups.cases(g.id)) {
-    auto cj = to_json(c);
-    cj["receiving_parent"] = to_json(e.casegroups.client(c.receiving_parent_id));
-    j["cases"].push_back(cj);
-  }
-  j["money"] = nlohmann::json::array();
-  for (const auto& m : e.ledger.money_summary(g.id)) j["money"].push_back(to_json(m));
-  j["dues"] = nlohmann::json::array();
-  for (const Due& d : e.ledger.dues(g.id)) j["dues"].push_back(to_json(d));
-  j["charges"] = nlohmann::json::array();
-  for (const Charge& c : e.ledger.charges(g.id)) j["charges"].push_back(to_json(c));
-  j["payments"] = nlohmann::json::array();
-  if (account) {
-    for (const Payment& p : e.ledger.payments(account->id, std::nullopt)) {
-      j["payments"].push_back(to_json(p));
-    }
-    j["credit"] = e.ledger.credit(account->id);
-  }
-  const auto schedule = e.ledger.current_schedule(g.id);
-  j["schedule"] = schedule ? to_json(*schedule) : nlohmann::json(nullptr);
-  SrFilter f;
-  f.casegroup_id = g.id;
-  f.limit = 1000;
-  j["service_requests"] = nlohmann::json::array();
-  for (const auto& r : e.srs.list(f)) j["service_requests"].push_back(to_json(r));
-  return j;
-}
-
 std::string describe_client(const Client& c) {
   std::string s = c.name;
   if (c.nino) s += " (" + *c.nino + ")";
@@ -180,7 +129,7 @@ void add_casegroup_commands(CLI::App& app, Context& ctx) {
     }
     const Casegroup g = e.casegroups.get(id);
     if (show_opts->json) {
-      print_json(casegroup_json(e, g));
+      print_json(casegroup_json(e.casegroups, e.ledger, e.srs, g));
     } else {
       print_casegroup(e, g);
     }

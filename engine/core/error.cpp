@@ -20,6 +20,8 @@ const char* code_name(ErrorCode code) {
       return "SCRIPT";
     case ErrorCode::limit:
       return "LIMIT";
+    case ErrorCode::too_many:
+      return "TOO_MANY";
     case ErrorCode::template_error:
       return "TEMPLATE";
     case ErrorCode::io:

@@ -16,6 +16,7 @@ enum class ErrorCode {
   storage,       // the database refused: locked, corrupt, full
   script,        // a Lua script failed
   limit,         // a sandbox limit was hit
+  too_many,      // too many requests of this kind from this user just now: try again later
   template_error,
   io,
   internal,

@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/core/error.hpp"
+#include "engine/core/text.hpp"
 #include "engine/domain/allocation.hpp"
 #include "engine/store/row_format.hpp"
 
@@ -71,6 +72,11 @@ Id Casegroups::create_client(const NewClient& c) {
       .bind_all(c.nino, c.name, c.dob, c.employment_status, c.benefit_status, now())
       .run();
   const Id id = db_.last_insert_id();
+  for (const auto& key : name_keys(c.name)) {
+    db_.prepare("INSERT OR IGNORE INTO client_name_keys(key, client_id) VALUES (?1, ?2)")
+        .bind_all(key, id)
+        .run();
+  }
   if (c.address) set_address(id, *c.address);
   return id;
 }
@@ -209,16 +215,42 @@ std::optional<Id> Casegroups::find_by_paying_parent(Id client_id) {
   return std::nullopt;
 }
 
+namespace {
+
+// Casegroups with a parent among `clients` (SQL selecting client ids): as paying parent, or
+// as the receiving parent of one of its cases.
+std::string with_parent_in(const std::string& clients) {
+  return "g.id IN (SELECT id FROM casegroups WHERE paying_parent_id IN (" + clients +
+         ") UNION SELECT casegroup_id FROM cases WHERE receiving_parent_id IN (" + clients + "))";
+}
+
+}  // namespace
+
 std::vector<Casegroup> Casegroups::list(const CasegroupFilter& filter) {
   if (filter.segment) require_one_of("segment", *filter.segment, kSegments);
   if (filter.flag) require_one_of("flag", *filter.flag, kFlags);
   require_date("review_due_by", filter.review_due_by);
+  std::optional<std::string> name_from, name_to;
+  if (filter.name) {
+    name_from = fold_name(*filter.name);
+    if (name_from->empty()) throw Error(ErrorCode::bad_argument, "name is empty");
+    name_to = prefix_end(*name_from);
+  }
+  // A parent's NINO or name is looked up first, through its index, so that a search among a
+  // million casegroups reads only those it finds; each condition absent is "?N IS NULL".
+  const std::string by_nino =
+      filter.nino ? with_parent_in("SELECT id FROM clients WHERE nino = ?7") : "?7 IS NULL";
+  const std::string by_name =
+      filter.name
+          ? with_parent_in("SELECT client_id FROM client_name_keys WHERE key >= ?8 AND key < ?9")
+          : "?8 IS NULL AND ?9 IS NULL";
   auto st = db_.prepare(kCasegroupRow.select(
       "FROM casegroups g WHERE id > ?1 AND (?2 IS NULL OR segment = ?2) AND (?3 IS NULL OR "
       "EXISTS (SELECT 1 FROM casegroup_flags f WHERE f.casegroup_id = g.id AND f.flag = ?3)) "
-      "AND (?5 IS NULL OR review_date <= ?5) ORDER BY id LIMIT ?4"));
+      "AND (?5 IS NULL OR review_date <= ?5) AND (?6 IS NULL OR csa_ref = ?6) AND " +
+      by_nino + " AND " + by_name + " ORDER BY id LIMIT ?4"));
   st.bind_all(filter.after_id, filter.segment, filter.flag, static_cast<std::int64_t>(filter.limit),
-              filter.review_due_by);
+              filter.review_due_by, filter.csa_ref, filter.nino, name_from, name_to);
   std::vector<Casegroup> out;
   while (st.step()) out.push_back(kCasegroupRow.read(st));
   for (auto& g : out) g.flags = flags(g.id);

@@ -98,6 +98,10 @@ struct Case {
 struct CasegroupFilter {
   std::optional<std::string> segment;
   std::optional<std::string> flag;
+  std::optional<std::string> csa_ref;
+  std::optional<std::string> nino;  // of the paying parent or a receiving parent
+  // The start of a parent's name, or of any word of it, without regard to case or accents.
+  std::optional<std::string> name;
   std::optional<std::string> review_due_by;  // a review date on or before this date
   Id after_id = 0;                           // for paging: only ids greater than this
   int limit = 100;

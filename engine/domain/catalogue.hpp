@@ -82,9 +82,10 @@ class InboxCatalogue {
   std::vector<Inbox> inboxes_;
 };
 
-// The roles a user can have.
-inline constexpr const char* kRoles[] = {"caseworker", "team_leader", "operator", "policy_author",
-                                         "senior_manager"};
+// The roles a user can have. An admin administers accounts and reads who looked at a
+// casegroup; they do not work cases (CasegroupReads).
+inline constexpr const char* kRoles[] = {"caseworker",    "team_leader",    "operator",
+                                         "policy_author", "senior_manager", "admin"};
 
 bool iequals(std::string_view a, std::string_view b);
 // "a, b, c": lists in messages and tables.

@@ -7,6 +7,7 @@
 
 #include "engine/domain/accounts.hpp"
 #include "engine/domain/bancs.hpp"
+#include "engine/domain/casegroup_reads.hpp"
 #include "engine/domain/casegroups.hpp"
 #include "engine/domain/catalogue.hpp"
 #include "engine/domain/cis.hpp"
@@ -48,6 +49,7 @@ class Engine {
   Accounts accounts;
   WorkItems work_items;
   Letters letters;  // after work_items: a letter that needs a sign-off checks it there
+  CasegroupReads reads;
   Exceptions exceptions;
   BancsInterface bancs;
   CisInterface cis;

@@ -708,7 +708,9 @@ nlohmann::json to_json(const Account& a) {
           {"client_id", a.client_id},
           {"bancs_number", a.bancs_number},
           {"method_of_payment", a.mop ? nlohmann::json(*a.mop) : nullptr},
-          {"method_of_payment_status", a.mop_status ? nlohmann::json(*a.mop_status) : nullptr}};
+          {"method_of_payment_status", a.mop_status ? nlohmann::json(*a.mop_status) : nullptr},
+          {"status", a.status},
+          {"second_method_of_payment", a.second_mop ? nlohmann::json(*a.second_mop) : nullptr}};
 }
 
 nlohmann::json to_json(const Due& d) {

@@ -261,6 +261,14 @@ std::vector<Letter> Letters::list(const std::optional<std::string>& status, int 
   return out;
 }
 
+std::vector<Letter> Letters::of_casegroup(Id casegroup_id) {
+  auto st = db_.prepare(kLetterRow.select("FROM letters WHERE casegroup_id = ?1 ORDER BY id"));
+  st.bind(1, casegroup_id);
+  std::vector<Letter> out;
+  while (st.step()) out.push_back(kLetterRow.read(st));
+  return out;
+}
+
 FulfilResult Letters::fulfil(const std::filesystem::path& dir,
                              const std::function<void(const Letter&)>& after_write) {
   std::error_code ec;

@@ -65,6 +65,7 @@ class Letters {
   Id queue(const NewLetter& letter);
   Letter get(Id id);
   std::vector<Letter> list(const std::optional<std::string>& status, int limit);
+  std::vector<Letter> of_casegroup(Id casegroup_id);
 
   // Writes each queued letter to dir/<id>-<code>.txt and marks it fulfilled. The file is
   // written under a temporary name and renamed, and named by the letter's id, so a run that

@@ -1,5 +1,6 @@
 // The routes of the HTTP API, one file per area: routes_health.cpp (/healthz, /readyz),
-// routes_auth.cpp (login, logout, me) and routes_work.cpp (work items). docs/http-api.md describes
+// routes_auth.cpp (login, logout, me), routes_work.cpp (work items) and routes_casegroups.cpp
+// (casegroup search, view and access log). docs/http-api.md describes
 // each, and a test checks that it names every route and no other.
 #pragma once
 
@@ -32,6 +33,7 @@ void add_routes(Router& router, Api& api);
 void add_health_routes(Router& router, Api& api);
 void add_auth_routes(Router& router, Api& api);
 void add_work_routes(Router& router, Api& api);
+void add_casegroup_routes(Router& router, Api& api);
 
 // A text field of a JSON body, at most `max` bytes; required (and not empty) or optional.
 std::string text_field(const nlohmann::json& body, const char* name, std::size_t max);

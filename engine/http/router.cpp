@@ -73,6 +73,8 @@ int status_of(ErrorCode code) {
       return 422;
     case ErrorCode::storage:
       return 503;
+    case ErrorCode::too_many:
+      return 429;
     default:
       return 500;
   }

@@ -161,6 +161,7 @@ void add_routes(Router& router, Api& api) {
   add_health_routes(router, api);
   add_auth_routes(router, api);
   add_work_routes(router, api);
+  add_casegroup_routes(router, api);
 }
 
 }  // namespace casekit::http

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "engine/core/error.hpp"
+#include "engine/core/text.hpp"
 
 namespace casekit {
 namespace {
@@ -675,6 +676,46 @@ ALTER TABLE cases ADD COLUMN compliance_opportunity INTEGER NOT NULL DEFAULT 0
   CHECK (compliance_opportunity = 0 OR compliance_opportunity = 1);
 )sql";
 
+// Casegroup search and its access log (issue 35): each client's name keys (folded for case and
+// accents, one from each word on, engine/core/text.hpp) for a name search by prefix, and a
+// record of every read of a casegroup and every search: who, when, what.
+constexpr const char* kV23 = R"sql(
+CREATE TABLE client_name_keys (
+  key       TEXT NOT NULL,
+  client_id INTEGER NOT NULL REFERENCES clients(id),
+  PRIMARY KEY (key, client_id)
+) WITHOUT ROWID;
+CREATE INDEX letters_casegroup ON letters(casegroup_id) WHERE casegroup_id IS NOT NULL;
+CREATE TABLE access_log (
+  id           INTEGER PRIMARY KEY,
+  at           TEXT NOT NULL,
+  user_name    TEXT NOT NULL,
+  action       TEXT NOT NULL CHECK (action = 'search' OR action = 'view' OR action = 'audit'
+                                    OR action = 'access_log'),
+  casegroup_id INTEGER REFERENCES casegroups(id),
+  query        TEXT CHECK (query IS NULL OR json_valid(query))
+);
+CREATE INDEX access_log_casegroup ON access_log(casegroup_id, id) WHERE casegroup_id IS NOT NULL;
+CREATE INDEX access_log_user ON access_log(user_name, at);
+)sql";
+
+// The admin role (who may list a casegroup's readers), and each client's name keys.
+void casegroup_search(Database& db) {
+  allow_value(db, "users", "role", "senior_manager", "admin");
+  std::vector<std::pair<std::int64_t, std::string>> clients;
+  {
+    auto st = db.prepare("SELECT id, name FROM clients ORDER BY id");
+    while (st.step()) clients.emplace_back(st.integer(0), st.text(1));
+  }
+  for (const auto& [id, name] : clients) {
+    for (const auto& key : name_keys(name)) {
+      db.prepare("INSERT OR IGNORE INTO client_name_keys(key, client_id) VALUES (?1, ?2)")
+          .bind_all(key, id)
+          .run();
+    }
+  }
+}
+
 // Accounts (engine/domain/accounts.hpp): a user's team and whether they are disabled, on the
 // audited users table; their Argon2id password hash and failed logins, and their login
 // sessions (only a hash of each token), in tables the audit leaves out so that no secret's
@@ -803,6 +844,7 @@ const std::vector<Migration>& migrations() {
       {20, "senior managers sign off letters", kV20, senior_manager_role},
       {21, "ongoing maintenance liabilities", kV21},
       {22, "inactive accounts, two methods of payment, compliance opportunities", kV22},
+      {23, "casegroup search, access log, admins", kV23, casegroup_search},
   };
   return all;
 }
@@ -813,11 +855,21 @@ const std::vector<Migration>& migrations() {
 // extract rows were seen, and what they became is audited where it was written), and the
 // secrets of accounts (a password or session token hash has no place in a copied history:
 // the change that matters, a password set, is audited on users as password_changed_at), and
-// work_item_counts, which triggers derive from work_items.
+// work_item_counts, which triggers derive from work_items; client_name_keys, derived from
+// clients' names; and access_log, itself the record of who read what.
 bool audited(const std::string& table) {
-  static const std::set<std::string, std::less<>> kUnaudited = {
-      "audit",   "settings",         "procedure_sources", "instances",      "instance_history",
-      "dw_rows", "user_credentials", "sessions",          "login_throttle", "work_item_counts"};
+  static const std::set<std::string, std::less<>> kUnaudited = {"audit",
+                                                                "settings",
+                                                                "procedure_sources",
+                                                                "instances",
+                                                                "instance_history",
+                                                                "dw_rows",
+                                                                "user_credentials",
+                                                                "sessions",
+                                                                "login_throttle",
+                                                                "work_item_counts",
+                                                                "client_name_keys",
+                                                                "access_log"};
   return !kUnaudited.contains(table) && table.rfind("sqlite_", 0) != 0;
 }
 
