@@ -349,25 +349,28 @@ end
 -- Case Surveillance: "Where the casegroup is arrears only and has been through previous
 -- surveillance cycles, the debt may be suitable for categorisation and the casegroup moved to
 -- the Arrears Only Categorised segment." The case manager asks for it (categorise=yes); it is
--- refused on any other casegroup.
-local function categorisation_refused(s, cg, f)
-  if not yes(f.categorise) then return nil end
+-- refused on any other casegroup. Returns the cycles it has been through, or nil and why not.
+local function categorisation(s, cg)
   if not cg.arrears_only then
-    return "only an arrears-only casegroup may be categorised (Arrears Only Categorised)"
+    return nil, "only an arrears-only casegroup may be categorised (Arrears Only Categorised)"
   end
-  if surveillance_cycles(cg, s) == 0 then
-    return "an arrears-only casegroup is categorised only after previous surveillance cycles, "
-      .. "and this one has been through none"
+  local cycles = surveillance_cycles(cg, s)
+  if cycles == 0 then
+    return nil, "an arrears-only casegroup is categorised only after previous surveillance "
+      .. "cycles, and this one has been through none"
   end
-  return nil
+  return cycles
 end
 
 -- Steps 36-41: only once the jurisdiction's actions are considered or exhausted; review date
 -- at most 12 months ahead (6 when the paying parent is DLO).
 decide["Case Surveillance Action"] = function(s, cg, f)
   if not f.reason then return nil, "reason (why the case is in surveillance) is required" end
-  local refused = categorisation_refused(s, cg, f)
-  if refused then return nil, refused end
+  local cycles, refused
+  if yes(f.categorise) then
+    cycles, refused = categorisation(s, cg)
+    if refused then return nil, refused end
+  end
   local done = {}
   for _, e in ipairs(enforcement_srs(cg, false)) do done[e.sub_area] = true end
   for name in string.gmatch(f.exhausted or "", "[^,]+") do
@@ -392,10 +395,10 @@ decide["Case Surveillance Action"] = function(s, cg, f)
   cg:set_flag("deo_desire")
   cg:set_flag("lock_assignment", false)
   s:add_note("Case is in Surveillance: " .. f.reason)
-  if yes(f.categorise) then
+  if cycles then
     s:set_field("set_case_for_review", "Setup and Transfer")
     cg:set_segment("Arrears Only Categorised")
-    s:add_note("Arrears only, after " .. surveillance_cycles(cg, s) .. " previous surveillance "
+    s:add_note("Arrears only, after " .. cycles .. " previous surveillance "
       .. "cycles: the debt is categorised (Arrears Only Categorised)")
   elseif yes(f.remain_in_enforcement) then
     s:set_field("set_case_for_review", "Setup Only")

@@ -61,9 +61,9 @@ bool held_for_manual_allocation(Database& db, Id account_id) {
 }
 
 Pence allocate_credit(Database& db, const std::string& now, Id account_id) {
-  if (held_for_manual_allocation(db, account_id)) return 0;
   auto money = credits(db, account_id);
-  if (money.empty()) return 0;
+  // Asked only when there is credit: most calls (a due added, nothing received) have none.
+  if (money.empty() || held_for_manual_allocation(db, account_id)) return 0;
   Pence allocated = 0;
   auto credit = money.begin();
   for (Owed& o : owed(db, account_id)) {

@@ -39,5 +39,9 @@ void add_casegroup_routes(Router& router, Api& api);
 std::string text_field(const nlohmann::json& body, const char* name, std::size_t max);
 std::optional<std::string> optional_text_field(const nlohmann::json& body, const char* name,
                                                std::size_t max);
+// A query parameter that must be a whole number above 0 (400 otherwise).
+std::int64_t whole_number(const std::string& name, const std::string& text);
+// A path's {id}: one that is not a whole number above 0 is a `what` that does not exist (404).
+Id path_id(const Call& call, const char* what);
 
 }  // namespace casekit::http

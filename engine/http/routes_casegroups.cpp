@@ -1,28 +1,12 @@
 // The casegroup routes: search, one casegroup, and (admins) who looked at it. Each is parse,
 // call CasegroupReads (which decides who may read, records the read and limits searches),
 // render. A read is recorded in the same transaction that answers it.
-#include <charconv>
-
 #include "engine/core/error.hpp"
 #include "engine/core/json.hpp"
 #include "engine/http/api.hpp"
 
 namespace casekit::http {
 namespace {
-
-std::int64_t positive_number(const std::string& name, const std::string& text, ErrorCode code) {
-  std::int64_t value = 0;
-  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc() || end != text.data() + text.size() || value <= 0) {
-    throw Error(code, code == ErrorCode::not_found ? "no casegroup '" + text + "'"
-                                                   : name + " must be a whole number above 0");
-  }
-  return value;
-}
-
-Id casegroup_id(const Call& call) {
-  return positive_number("id", call.params.at("id"), ErrorCode::not_found);
-}
 
 CasegroupFilter search_filter(const Call& call) {
   CasegroupFilter f;
@@ -41,10 +25,9 @@ CasegroupFilter search_filter(const Call& call) {
     } else if (key == "flag") {
       f.flag = value;
     } else if (key == "limit") {
-      f.limit = static_cast<int>(
-          std::min<std::int64_t>(positive_number(key, value, ErrorCode::bad_argument), 1000));
+      f.limit = static_cast<int>(std::min<std::int64_t>(whole_number(key, value), 1000));
     } else if (key == "cursor") {
-      f.after_id = positive_number(key, value, ErrorCode::bad_argument);
+      f.after_id = whole_number(key, value);
     } else {
       throw Error(ErrorCode::bad_argument, "unknown query parameter '" + key + "'");
     }
@@ -88,10 +71,9 @@ Response access_log(Api& api, const Call& call) {
   for (const auto& [key, value] : call.request.query) {
     if (key != "limit")
       throw Error(ErrorCode::bad_argument, "unknown query parameter '" + key + "'");
-    limit = static_cast<int>(
-        std::min<std::int64_t>(positive_number(key, value, ErrorCode::bad_argument), 1000));
+    limit = static_cast<int>(std::min<std::int64_t>(whole_number(key, value), 1000));
   }
-  const Id id = casegroup_id(call);
+  const Id id = path_id(call, "casegroup");
   return read(api, [&] {
     return nlohmann::json{{"reads", api.engine.reads.access_log(id, call.user(), limit)}};
   });
@@ -112,7 +94,7 @@ void add_casegroup_routes(Router& router, Api& api) {
               "One casegroup: parents, cases, money, schedule, payments, letters, SRs, work items "
               "(recorded)",
               [&api](Call& c) {
-                const Id id = casegroup_id(c);
+                const Id id = path_id(c, "casegroup");
                 return read(api, [&] { return api.engine.reads.view(id, c.user()); });
               },
               {}});

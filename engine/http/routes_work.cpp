@@ -1,8 +1,6 @@
 // The work-item routes: list an inbox, read an item, claim, release, assign, complete.
 // Each is parse, authenticate (the router), call the domain service the CLI calls, render:
 // who may see or do what is decided in WorkItems, for every caller alike.
-#include <charconv>
-
 #include "engine/core/error.hpp"
 #include "engine/core/json.hpp"
 #include "engine/http/api.hpp"
@@ -52,28 +50,6 @@ nlohmann::json item_json(const WorkItem& w, const std::string& today) {
           {"completed_by", or_null(w.completed_by)},
           {"completed_at", or_null(w.completed_at)},
           {"details", w.spec.details}};
-}
-
-// Text that is all digits and above 0, as a number.
-std::optional<std::int64_t> positive(const std::string& text) {
-  std::int64_t value = 0;
-  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc() || end != text.data() + text.size() || value <= 0) return std::nullopt;
-  return value;
-}
-
-// A path's {id}: one that is not a number is an item that does not exist.
-Id path_id(const Call& call) {
-  const std::string& text = call.params.at("id");
-  const auto id = positive(text);
-  if (!id) throw Error(ErrorCode::not_found, "no work item '" + text + "'");
-  return *id;
-}
-
-std::int64_t whole_number(const std::string& name, const std::string& text) {
-  const auto value = positive(text);
-  if (!value) throw Error(ErrorCode::bad_argument, name + " must be a whole number above 0");
-  return *value;
 }
 
 // Names in a body are never who acts: the signed-in user is. A body that says otherwise is
@@ -143,7 +119,7 @@ WorkItem as_user(Api& api, const Call& call, F change) {
 // The item must be one the user may see, before anything is said about it: ids of other
 // teams' work answer as unknown.
 Id visible_id(Api& api, const Call& call) {
-  const Id id = path_id(call);
+  const Id id = path_id(call, "work item");
   api.engine.work_items.get_for(id, call.user());
   return id;
 }
@@ -218,8 +194,8 @@ void add_work_routes(Router& router, Api& api) {
               Access::signed_in,
               "One work item",
               [&api, &items](Call& c) {
-                return json_response(
-                    item_json(items.get_for(path_id(c), c.user()), today(api.engine.clock)));
+                return json_response(item_json(items.get_for(path_id(c, "work item"), c.user()),
+                                               today(api.engine.clock)));
               },
               {}});
   router.add(
