@@ -216,11 +216,11 @@ void Ledger::set_account_status(Id account_id, std::string_view status) {
 
 void Ledger::set_second_method(Id account_id, const std::optional<std::string>& mop) {
   if (mop) require_one_of("second method of payment", *mop, kSecondMethodsOfPayment);
-  if (mop && account(account_id).mop != "DEO") {
+  const Account a = account(account_id);
+  if (mop && a.mop != "DEO") {
     throw Error(ErrorCode::invalid, "a second method of payment sits beside a DEO, and account " +
                                         std::to_string(account_id) + "'s method is not DEO");
   }
-  account(account_id);
   db_.prepare("UPDATE ledger_accounts SET second_mop = ?1 WHERE id = ?2")
       .bind_all(mop, account_id)
       .run();
