@@ -1012,6 +1012,15 @@ struct CasegroupWorld : HttpWorld {
   std::string reads() {
     return on_server([this] { return t.dump("access_log"); });
   }
+  // A write-off reversal SR on the first casegroup.
+  NewServiceRequest reversal() const {
+    NewServiceRequest n;
+    n.process = "Arrears";
+    n.area = "Arrears management";
+    n.sub_area = "Reverse write off arrears";
+    n.casegroup_id = first.casegroup;
+    return n;
+  }
   Family first, second;
   Id third = 0;
 };
@@ -1122,6 +1131,161 @@ TEST_CASE("http: every way into the casegroup routes that must be refused is ref
     return 0;
   });
   CHECK(carl.get("/api/v1/casegroups?name=sam").status == 200);
+}
+
+TEST_CASE("http: a casegroup's trail of changes, newest first, with who and what changed") {
+  CasegroupWorld w;
+  {
+    ActorScope actor(w.t.engine.db, "user:carl");
+    w.t.engine.casegroups.set_segment(w.first.casegroup, "Enforcement");
+    w.t.engine.casegroups.set_flag(w.first.casegroup, "manual_allocation", true);
+    w.t.engine.casegroups.set_segment(w.second.casegroup, "Enforcement");
+  }
+  w.run();
+  Client carl = w.login("carl");
+  const std::string path = "/api/v1/casegroups/" + std::to_string(w.first.casegroup) + "/audit";
+  const Reply r = carl.get(path);
+  INFO(r.text);
+  REQUIRE(r.status == 200);
+  const auto& changes = r.body["changes"];
+  REQUIRE(changes.size() >= 4);
+  // Newest first: the flag, then the segment, whose entry has only the column that changed.
+  CHECK(changes[0]["entity"] == "casegroup_flags");
+  CHECK(changes[0]["action"] == "insert");
+  CHECK(changes[0]["who"] == nlohmann::json{{"user", "carl"}});
+  CHECK(changes[0]["after"]["flag"] == "manual_allocation");
+  CHECK(changes[1]["entity"] == "casegroups");
+  CHECK(changes[1]["action"] == "update");
+  CHECK(changes[1]["before"] == nlohmann::json{{"segment", "Maintenance"}});
+  CHECK(changes[1]["after"] == nlohmann::json{{"segment", "Enforcement"}});
+  // The parents, cases and dues made with the casegroup are on its trail; nothing of the
+  // second casegroup is.
+  std::set<std::string> entities;
+  for (const auto& c : changes) {
+    entities.insert(c["entity"].get<std::string>());
+    if (c["entity"] == "casegroups") CHECK(c["entity_id"] == w.first.casegroup);
+    CHECK(c["id"].get<Id>() <= changes[0]["id"].get<Id>());
+  }
+  for (const char* e : {"clients", "addresses", "cases", "casegroups"}) {
+    CHECK(entities.count(e) == 1);
+  }
+  // A page at a time, each page older than the one before.
+  const Reply page1 = carl.get(path + "?limit=1");
+  REQUIRE(page1.body["changes"].size() == 1);
+  CHECK(page1.body["changes"][0] == changes[0]);
+  const Reply page2 =
+      carl.get(path + "?limit=1&cursor=" + page1.body["next_cursor"].get<std::string>());
+  CHECK(page2.body["changes"][0] == changes[1]);
+  // The trail is a read of personal data, and recorded as one.
+  CHECK_THAT(w.reads(), Catch::Contains("audit"));
+}
+
+TEST_CASE("http: one SR with its fields, plan, notes and children, and the read recorded") {
+  CasegroupWorld w;
+  NewServiceRequest n = w.reversal();
+  n.reason = "Write off in error";
+  auto& srs = w.t.engine.srs;
+  const Id sr = srs.create(n);
+  srs.set_field(sr, "journal", "J-77");
+  srs.add_steps(sr, {"Prepare", "Approve"}, "pending");
+  srs.set_step(sr, "Prepare", "done");
+  srs.add_note(sr, "carl", "Called the paying parent");
+  n.parent_id = sr;
+  const Id child = srs.create(n);
+  w.run();
+  Client carl = w.login("carl");
+  const Reply r = carl.get("/api/v1/srs/" + std::to_string(sr));
+  INFO(r.text);
+  REQUIRE(r.status == 200);
+  CHECK(r.body["reason"] == "Write off in error");
+  CHECK(r.body["casegroup_id"] == w.first.casegroup);
+  CHECK(r.body["fields"] == nlohmann::json{{"journal", "J-77"}});
+  REQUIRE(r.body["steps"].size() == 2);
+  CHECK(r.body["steps"][0]["name"] == "Prepare");
+  CHECK(r.body["steps"][0]["status"] == "done");
+  CHECK(r.body["steps"][1]["status"] == "pending");
+  CHECK(r.body["notes"][0]["text"] == "Called the paying parent");
+  REQUIRE(r.body["children"].size() == 1);
+  CHECK(r.body["children"][0]["id"] == child);
+  CHECK(carl.get("/api/v1/srs/" + std::to_string(child)).body["parent_id"] == sr);
+  // Recorded against its casegroup, for an admin to list.
+  const Reply log =
+      w.login("ada").get("/api/v1/casegroups/" + std::to_string(w.first.casegroup) + "/access-log");
+  CHECK(log.body["reads"].size() == 2);
+  CHECK_THAT(w.reads(), Catch::Contains("{\"sr\":" + std::to_string(sr) + "}"));
+}
+
+TEST_CASE("http: every way into the audit trail and the SR route that must be refused is refused") {
+  CasegroupWorld w;
+  const Id sr = w.t.engine.srs.create(w.reversal());
+  w.run();
+  const std::string audit = "/api/v1/casegroups/" + std::to_string(w.first.casegroup) + "/audit";
+  const std::string one = "/api/v1/srs/" + std::to_string(sr);
+  const std::string before = w.reads();
+  Client nobody(w.port);
+  CHECK(nobody.get(audit).status == 401);
+  CHECK(nobody.get(one).status == 401);
+  Client ada = w.login("ada");
+  CHECK(ada.get(audit).status == 403);
+  CHECK(ada.get(one).status == 403);
+  CHECK(w.login("pat").get(one).status == 403);
+  Client carl = w.login("carl");
+  CHECK(carl.get("/api/v1/casegroups/999/audit").status == 404);
+  CHECK(carl.get("/api/v1/srs/999").status == 404);
+  CHECK(carl.get("/api/v1/srs/x1").status == 404);
+  CHECK(carl.get(audit + "?limit=0").status == 400);
+  CHECK(carl.get(audit + "?cursor=abc").status == 400);
+  CHECK(carl.get(audit + "?since=2026").status == 400);
+  CHECK(carl.get(one + "?limit=1").status == 400);  // one SR takes no parameters
+  CHECK(carl.get("/api/v1/casegroups/" + std::to_string(w.first.casegroup) + "?x=1").status == 400);
+  CHECK(w.reads() == before);  // nothing refused was recorded as read
+}
+
+TEST_CASE("http: a signal wakes the casegroup's waiting procedures, and is refused otherwise") {
+  CasegroupWorld w;
+  w.t.procedure("listen", R"lua(
+return procedure {
+  name = "listen",
+  run = function(ctx)
+    local got = event.await{kind = "signal", names = {"cis_address"}, timeout_days = 30}
+    return got.signal.by .. " " .. tostring(got.signal.data.postcode)
+  end,
+}
+)lua");
+  const Id waiting = w.t.runtime.start("listen", w.first.casegroup, {}, "carl");
+  w.run();
+  const std::string path =
+      "/api/v1/casegroups/" + std::to_string(w.first.casegroup) + "/signals/cis_address";
+  auto state = [&w] { return w.on_server([&w] { return w.t.dump("instances"); }); };
+  const std::string before = state();
+  Client nobody(w.port);
+  CHECK(nobody.post(path, {{"data", {{"postcode", "M1 1AA"}}}}).status == 401);
+  CHECK(w.login("ada").post(path).status == 403);  // an admin does not work cases
+  CHECK(w.login("pat").post(path).status == 403);
+  Client carl = w.login("carl");
+  CHECK(carl.post("/api/v1/casegroups/999/signals/cis_address").status == 404);
+  CHECK(
+      carl.post("/api/v1/casegroups/" + std::to_string(w.second.casegroup) + "/signals/cis_address")
+          .status == 404);  // nothing waits there
+  const Reply nobody_waits = carl.post("/api/v1/casegroups/" + std::to_string(w.first.casegroup) +
+                                       "/signals/client_contact");
+  CHECK(nobody_waits.status == 404);
+  CHECK_THAT(nobody_waits.message(), Catch::Contains("nothing was sent"));
+  CHECK(carl.post("/api/v1/casegroups/" + std::to_string(w.first.casegroup) + "/signals/CIS")
+            .status == 400);
+  CHECK(carl.post(path, {{"data", {1, 2}}}).status == 400);
+  CHECK(carl.post(path, {{"postcode", "M1 1AA"}}).status == 400);
+  CHECK(state() == before);
+
+  const Reply r = carl.post(path, {{"data", {{"postcode", "M1 1AA"}}}});
+  INFO(r.text);
+  REQUIRE(r.status == 200);
+  REQUIRE(r.body["woken"].size() == 1);
+  CHECK(r.body["woken"][0]["id"] == waiting);
+  CHECK(r.body["woken"][0]["status"] == "completed");
+  const std::string result =
+      w.on_server([&w, waiting] { return w.t.runtime.store().get(waiting).result.value_or(""); });
+  CHECK(result == "\"carl M1 1AA\"");
 }
 
 }  // namespace casekit::test

@@ -285,6 +285,10 @@ return procedure {
   CHECK(p.run("signal cis_address --instance 1 --casegroup 1 --as carl").status != 0);
   CHECK(p.run("signal cis_address --casegroup 1 --as nobody").err ==
         "casekit: no user 'nobody' (add one with: casekit user add NAME --role ROLE)\n");
+  REQUIRE(p.run("user add pat --role policy_author").status == 0);
+  CHECK(p.run("signal cis_address --casegroup 1 --as pat").err ==
+        "casekit: user 'pat' (policy_author) may not send signals: caseworkers, team leaders, "
+        "senior managers and operators may\n");
   CHECK(p.run("signal 'CIS address' --casegroup 1 --as carl").err ==
         "casekit: 'CIS address' is not a signal name (lower-case letters, digits and _)\n");
   CHECK(p.run("signal cis_address --casegroup 1 --data '[1]' --as carl").err ==

@@ -66,25 +66,7 @@ void add_sr_commands(CLI::App& app, Context& ctx) {
     const auto related = e.srs.related(r.id);
     const auto children = e.srs.children(r.id);
     if (so->json) {
-      nlohmann::json j = to_json(r);
-      j["notes"] = nlohmann::json::array();
-      for (const auto& n : notes) {
-        j["notes"].push_back(
-            {{"author", n.author}, {"text", n.body}, {"created_at", n.created_at}});
-      }
-      j["fields"] = nlohmann::json::object();
-      for (const auto& [k, v] : fields) j["fields"][k] = v;
-      j["steps"] = nlohmann::json::array();
-      for (const auto& s : steps) {
-        j["steps"].push_back({{"seq", s.seq},
-                              {"name", s.name},
-                              {"status", s.status},
-                              {"completed_at", or_null(s.completed_at)}});
-      }
-      j["related"] = related;
-      j["children"] = nlohmann::json::array();
-      for (const auto& c : children) j["children"].push_back(c.id);
-      print_json(j);
+      print_json(sr_json(e.srs, r));
       return;
     }
     std::cout << "SR " << r.id << "  " << r.process << " / " << r.area << " / " << r.sub_area

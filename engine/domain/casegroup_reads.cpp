@@ -1,5 +1,7 @@
 #include "engine/domain/casegroup_reads.hpp"
 
+#include <limits>
+
 #include "engine/core/error.hpp"
 #include "engine/core/json.hpp"
 
@@ -74,9 +76,109 @@ nlohmann::json casegroup_json(Casegroups& casegroups, Ledger& ledger, ServiceReq
   return j;
 }
 
+nlohmann::json sr_json(ServiceRequests& srs, const ServiceRequest& r) {
+  nlohmann::json j = to_json(r);
+  j["fields"] = nlohmann::json::object();
+  for (const auto& [k, v] : srs.fields(r.id)) j["fields"][k] = v;
+  j["steps"] = nlohmann::json::array();
+  for (const auto& s : srs.steps(r.id)) {
+    j["steps"].push_back({{"seq", s.seq},
+                          {"name", s.name},
+                          {"status", s.status},
+                          {"completed_at", or_null(s.completed_at)}});
+  }
+  j["notes"] = nlohmann::json::array();
+  for (const auto& n : srs.notes(r.id)) {
+    j["notes"].push_back({{"author", n.author}, {"text", n.body}, {"created_at", n.created_at}});
+  }
+  j["children"] = nlohmann::json::array();
+  for (const auto& c : srs.children(r.id)) {
+    j["children"].push_back({{"id", c.id},
+                             {"sub_area", c.sub_area},
+                             {"status", c.status},
+                             {"sub_status", or_null(c.sub_status)}});
+  }
+  j["related"] = srs.related(r.id);
+  return j;
+}
+
+namespace {
+
+// The (entity, id) of every audited row that belongs to casegroup ?1, as the audit names them
+// (a table's first column when it has no id: sr_fields by SR, casegroup_flags by casegroup).
+// Each is found through an index, so the audit is read only where it concerns the casegroup.
+constexpr const char* kCasegroupRows = R"sql(
+WITH
+  srs(id) AS (SELECT id FROM service_requests WHERE casegroup_id = ?1),
+  parents(id) AS (SELECT paying_parent_id FROM casegroups WHERE id = ?1
+                  UNION SELECT receiving_parent_id FROM cases WHERE casegroup_id = ?1),
+  accounts(id) AS (SELECT a.id FROM ledger_accounts a
+                   JOIN casegroups g ON a.client_id = g.paying_parent_id WHERE g.id = ?1),
+  rows(entity, id) AS (
+    SELECT 'casegroups', ?1 UNION ALL SELECT 'casegroup_flags', ?1
+    UNION ALL SELECT 'cases', id FROM cases WHERE casegroup_id = ?1
+    UNION ALL SELECT 'maintenance_liabilities', id FROM cases WHERE casegroup_id = ?1
+    UNION ALL SELECT 'clients', id FROM parents
+    UNION ALL SELECT 'addresses', a.id FROM addresses a JOIN parents p ON a.client_id = p.id
+    UNION ALL SELECT 'ledger_accounts', id FROM accounts
+    UNION ALL SELECT 'payments', p.id FROM payments p JOIN accounts a ON p.account_id = a.id
+    UNION ALL SELECT 'allocations', l.id FROM allocations l
+              JOIN payments p ON l.payment_id = p.id JOIN accounts a ON p.account_id = a.id
+    UNION ALL SELECT 'dues', id FROM dues WHERE casegroup_id = ?1
+    UNION ALL SELECT 'charges', id FROM charges WHERE casegroup_id = ?1
+    UNION ALL SELECT 'write_offs', id FROM write_offs WHERE casegroup_id = ?1
+    UNION ALL SELECT 'payment_schedules', id FROM payment_schedules WHERE casegroup_id = ?1
+    UNION ALL SELECT 'service_requests', id FROM srs
+    UNION ALL SELECT 'sr_fields', id FROM srs
+    UNION ALL SELECT 'sr_relations', id FROM srs
+    UNION ALL SELECT 'sr_steps', s.id FROM sr_steps s JOIN srs ON s.sr_id = srs.id
+    UNION ALL SELECT 'sr_notes', n.id FROM sr_notes n JOIN srs ON n.sr_id = srs.id
+    UNION ALL SELECT 'payment_requests', q.id FROM payment_requests q JOIN srs ON q.sr_id = srs.id
+    UNION ALL SELECT 'work_items', id FROM work_items WHERE casegroup_id = ?1
+    UNION ALL SELECT 'letters', id FROM letters WHERE casegroup_id = ?1
+    UNION ALL SELECT 'cis_interests', id FROM cis_interests WHERE casegroup_id = ?1)
+SELECT a.id, a.at, a.actor, a.entity, a.entity_id, a.action, a.before, a.after
+FROM rows r CROSS JOIN audit a ON a.entity = r.entity AND a.entity_id = r.id
+WHERE a.id < ?2 ORDER BY a.id DESC LIMIT ?3
+)sql";
+
+// Who made a change, from the audit's actor: "user:NAME", or "PROCEDURE#INSTANCE".
+nlohmann::json who_json(const std::string& actor) {
+  if (actor.rfind("user:", 0) == 0) return {{"user", actor.substr(5)}};
+  const auto hash = actor.rfind('#');
+  if (hash != std::string::npos && hash + 1 < actor.size() &&
+      actor.find_first_not_of("0123456789", hash + 1) == std::string::npos) {
+    return {{"procedure", actor.substr(0, hash)}, {"instance", std::stoll(actor.substr(hash + 1))}};
+  }
+  return {{"actor", actor}};  // the engine itself ("system"), or "schedule:NAME"
+}
+
+// An update shows only the columns it changed; an insert or delete shows the whole row.
+void put_changes(nlohmann::json& entry, const std::string& action, nlohmann::json before,
+                 nlohmann::json after) {
+  if (action == "update" && before.is_object() && after.is_object()) {
+    for (auto it = after.begin(); it != after.end();) {
+      if (before.contains(it.key()) && before[it.key()] == it.value()) {
+        before.erase(it.key());
+        it = after.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  }
+  entry["before"] = std::move(before);
+  entry["after"] = std::move(after);
+}
+
+nlohmann::json parsed_or_null(Statement& st, int column) {
+  if (st.is_null(column)) return nullptr;
+  return nlohmann::json::parse(st.text(column));
+}
+
+}  // namespace
+
 void CasegroupReads::require_reader(const User& by) {
-  if (by.role != "caseworker" && by.role != "team_leader" && by.role != "senior_manager" &&
-      by.role != "operator") {
+  if (!works_casegroups(by.role)) {
     throw Error(ErrorCode::forbidden, "user '" + by.name + "' (" + by.role +
                                           ") may not read casegroups: caseworkers, team "
                                           "leaders, senior managers and operators may");
@@ -144,6 +246,38 @@ nlohmann::json CasegroupReads::view(Id id, const User& by) {
   return j;
 }
 
+nlohmann::json CasegroupReads::sr(Id id, const User& by) {
+  require_reader(by);
+  const ServiceRequest r = srs_.get(id);
+  nlohmann::json j = sr_json(srs_, r);
+  record(by, "view", r.casegroup_id, {{"sr", id}});
+  return j;
+}
+
+nlohmann::json CasegroupReads::audit(Id id, const User& by, int limit,
+                                     std::optional<Id> before_id) {
+  require_reader(by);
+  casegroups_.require(id);
+  if (limit < 1 || limit > 1000) throw Error(ErrorCode::bad_argument, "limit must be 1 to 1000");
+  auto st = db_.prepare(kCasegroupRows);
+  st.bind_all(id, before_id.value_or(std::numeric_limits<std::int64_t>::max()),
+              static_cast<std::int64_t>(limit));
+  nlohmann::json changes = nlohmann::json::array();
+  while (st.step()) {
+    nlohmann::json entry = {{"id", st.integer(0)},         {"at", st.text(1)},
+                            {"who", who_json(st.text(2))}, {"entity", st.text(3)},
+                            {"entity_id", st.integer(4)},  {"action", st.text(5)}};
+    put_changes(entry, st.text(5), parsed_or_null(st, 6), parsed_or_null(st, 7));
+    changes.push_back(std::move(entry));
+  }
+  nlohmann::json out = {{"changes", changes}, {"next_cursor", nullptr}};
+  if (static_cast<int>(changes.size()) == limit) {
+    out["next_cursor"] = std::to_string(changes.back()["id"].get<std::int64_t>());
+  }
+  record(by, "audit", id, nullptr);
+  return out;
+}
+
 nlohmann::json CasegroupReads::access_log(Id id, const User& by, int limit) {
   if (by.role != "admin") {
     throw Error(ErrorCode::forbidden, "only an admin may see who looked at a casegroup");
@@ -151,12 +285,15 @@ nlohmann::json CasegroupReads::access_log(Id id, const User& by, int limit) {
   casegroups_.require(id);
   if (limit < 1 || limit > 1000) throw Error(ErrorCode::bad_argument, "limit must be 1 to 1000");
   auto st = db_.prepare(
-      "SELECT at, user_name, action FROM access_log WHERE casegroup_id = ?1 ORDER BY id DESC "
-      "LIMIT ?2");
+      "SELECT at, user_name, action, query FROM access_log WHERE casegroup_id = ?1 "
+      "ORDER BY id DESC LIMIT ?2");
   st.bind_all(id, static_cast<std::int64_t>(limit));
   nlohmann::json out = nlohmann::json::array();
   while (st.step()) {
-    out.push_back({{"at", st.text(0)}, {"user", st.text(1)}, {"action", st.text(2)}});
+    out.push_back({{"at", st.text(0)},
+                   {"user", st.text(1)},
+                   {"action", st.text(2)},
+                   {"what", parsed_or_null(st, 3)}});
   }
   record(by, "access_log", id, nullptr);
   return out;

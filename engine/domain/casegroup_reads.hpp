@@ -30,6 +30,10 @@ nlohmann::json flags_json(const std::vector<std::string>& set);
 nlohmann::json casegroup_json(Casegroups& casegroups, Ledger& ledger, ServiceRequests& srs,
                               const Casegroup& g);
 
+// Everything `sr show --json` shows: the SR, its fields, its activity plan (done and pending
+// steps), its notes, its children and the SRs related to it. No access is recorded.
+nlohmann::json sr_json(ServiceRequests& srs, const ServiceRequest& r);
+
 struct CasegroupSearchPage {
   std::vector<Casegroup> casegroups;
   std::optional<Id> next_after;  // the cursor for the next page; none on the last
@@ -56,6 +60,15 @@ class CasegroupReads {
   // The casegroup as casegroup_json has it, with its letters and the work items on it that
   // `by` may see.
   nlohmann::json view(Id id, const User& by);
+  // One SR as sr_json has it, with its parent's id. Recorded as a read of its casegroup.
+  nlohmann::json sr(Id id, const User& by);
+  // The casegroup's trail of changes, newest first: every audited change to the casegroup,
+  // its flags, cases, parents and their addresses, the account and its payments, dues,
+  // charges, schedules, write-offs, SRs (with their fields, steps, notes and payment
+  // requests), work items, letters and CIS interests. Each entry says who (a user or a
+  // procedure instance), when, what and the values before and after (for an update, only
+  // the columns that changed). `before_id` pages on (the last entry's id). Recorded.
+  nlohmann::json audit(Id id, const User& by, int limit, std::optional<Id> before_id);
   // Who searched for or read the casegroup, newest first. Admins only.
   nlohmann::json access_log(Id id, const User& by, int limit);
 

@@ -43,6 +43,11 @@ std::string read_file(const std::filesystem::path& path) {
 
 }  // namespace
 
+bool works_casegroups(std::string_view role) {
+  return role == "caseworker" || role == "team_leader" || role == "senior_manager" ||
+         role == "operator";
+}
+
 bool iequals(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
   for (size_t i = 0; i < a.size(); ++i) {

@@ -87,6 +87,11 @@ class InboxCatalogue {
 inline constexpr const char* kRoles[] = {"caseworker",    "team_leader",    "operator",
                                          "policy_author", "senior_manager", "admin"};
 
+// The roles that may read casegroups and act on them from outside a procedure (a signal):
+// caseworkers, team leaders, senior managers and operators. Casegroups are not owned by a
+// team: a caseworker may need any casegroup a client calls about.
+bool works_casegroups(std::string_view role);
+
 bool iequals(std::string_view a, std::string_view b);
 // "a, b, c": lists in messages and tables.
 std::string joined(const std::vector<std::string>& items);

@@ -514,7 +514,12 @@ std::vector<Id> ProcedureRuntime::signal(const SignalTarget& target, const std::
   {
     ActorScope actor(engine_.db, "user:" + user);
     Transaction tx(engine_.db);
-    engine_.users.require(user);
+    const User sender = engine_.users.require(user);
+    if (!works_casegroups(sender.role)) {
+      throw Error(ErrorCode::forbidden, "user '" + user + "' (" + sender.role +
+                                            ") may not send signals: caseworkers, team leaders, "
+                                            "senior managers and operators may");
+    }
     if (target.instance) store_.get(*target.instance);  // a wrong id is an error
     if (target.casegroup) engine_.casegroups.get(*target.casegroup);
     for (const auto& [id, args] : store_.signal_waits(target.instance, target.casegroup)) {

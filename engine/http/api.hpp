@@ -1,6 +1,6 @@
 // The routes of the HTTP API, one file per area: routes_health.cpp (/healthz, /readyz),
 // routes_auth.cpp (login, logout, me), routes_work.cpp (work items) and routes_casegroups.cpp
-// (casegroup search, view and access log). docs/http-api.md describes
+// (casegroup search, view, audit trail, SRs, signals and access log). docs/http-api.md describes
 // each, and a test checks that it names every route and no other.
 #pragma once
 

@@ -1,6 +1,8 @@
-// The casegroup routes: search, one casegroup, and (admins) who looked at it. Each is parse,
+// The casegroup routes: search, one casegroup, its audit trail, one SR, (admins) who looked
+// at a casegroup, and signals to the procedures waiting on a casegroup. Each read is parse,
 // call CasegroupReads (which decides who may read, records the read and limits searches),
-// render. A read is recorded in the same transaction that answers it.
+// render; a read is recorded in the same transaction that answers it. A signal is
+// ProcedureRuntime::signal, as `casekit signal --casegroup` sends it.
 #include "engine/core/error.hpp"
 #include "engine/core/json.hpp"
 #include "engine/http/api.hpp"
@@ -66,17 +68,64 @@ Response search(Api& api, const Call& call) {
   });
 }
 
-Response access_log(Api& api, const Call& call) {
+// ?limit= (at most 1000) and, where `cursor` is given, ?cursor=.
+struct Paging {
   int limit = 100;
+  std::optional<Id> cursor;
+};
+
+Paging paging(const Call& call, bool cursor) {
+  Paging p;
   for (const auto& [key, value] : call.request.query) {
-    if (key != "limit")
+    if (key == "limit") {
+      p.limit = static_cast<int>(std::min<std::int64_t>(whole_number(key, value), 1000));
+    } else if (key == "cursor" && cursor) {
+      p.cursor = whole_number(key, value);
+    } else {
       throw Error(ErrorCode::bad_argument, "unknown query parameter '" + key + "'");
-    limit = static_cast<int>(std::min<std::int64_t>(whole_number(key, value), 1000));
+    }
   }
+  return p;
+}
+
+// A read of one thing takes no query parameters.
+void no_query(const Call& call) {
+  if (!call.request.query.empty()) {
+    throw Error(ErrorCode::bad_argument,
+                "unknown query parameter '" + call.request.query.begin()->first + "'");
+  }
+}
+
+Response audit(Api& api, const Call& call) {
+  const Paging p = paging(call, true);
+  const Id id = path_id(call, "casegroup");
+  return read(api, [&] { return api.engine.reads.audit(id, call.user(), p.limit, p.cursor); });
+}
+
+Response access_log(Api& api, const Call& call) {
+  const int limit = paging(call, false).limit;
   const Id id = path_id(call, "casegroup");
   return read(api, [&] {
     return nlohmann::json{{"reads", api.engine.reads.access_log(id, call.user(), limit)}};
   });
+}
+
+// POST /api/v1/casegroups/{id}/signals/{name} {"data": {...}}: wakes the casegroup's
+// instances waiting for that signal, and answers with each one's state after it ran on.
+Response signal(Api& api, const Call& call) {
+  const Id id = path_id(call, "casegroup");
+  for (const auto& [key, value] : call.body.items()) {
+    if (key != "data") throw Error(ErrorCode::bad_argument, "unknown field '" + key + "'");
+  }
+  const nlohmann::json data = call.body.value("data", nlohmann::json::object());
+  const auto woken =
+      api.runtime.signal({std::nullopt, id}, call.params.at("name"), data, call.user().name);
+  nlohmann::json instances = nlohmann::json::array();
+  for (const Id instance : woken) {
+    const Instance i = api.runtime.store().get(instance);
+    instances.push_back({{"id", i.id}, {"procedure", i.procedure}, {"status", i.status}});
+  }
+  return json_response({{"woken", instances}});
 }
 
 }  // namespace
@@ -94,8 +143,34 @@ void add_casegroup_routes(Router& router, Api& api) {
               "One casegroup: parents, cases, money, schedule, payments, letters, SRs, work items "
               "(recorded)",
               [&api](Call& c) {
+                no_query(c);
                 const Id id = path_id(c, "casegroup");
                 return read(api, [&] { return api.engine.reads.view(id, c.user()); });
+              },
+              {}});
+  router.add({"GET",
+              "/api/v1/casegroups/{id}/audit",
+              Access::signed_in,
+              "A casegroup's trail of changes, newest first: who, when, before and after "
+              "(recorded)",
+              [&api](Call& c) { return audit(api, c); },
+              {}});
+  router.add({"POST",
+              "/api/v1/casegroups/{id}/signals/{name}",
+              Access::signed_in,
+              "Send a signal (CIS address change, HMRC data, client contact) to the casegroup's "
+              "waiting procedures",
+              [&api](Call& c) { return signal(api, c); },
+              {}});
+  router.add({"GET",
+              "/api/v1/srs/{id}",
+              Access::signed_in,
+              "One SR: status, reason, fields, activity plan, notes, children, related SRs "
+              "(recorded)",
+              [&api](Call& c) {
+                no_query(c);
+                const Id id = path_id(c, "SR");
+                return read(api, [&] { return api.engine.reads.sr(id, c.user()); });
               },
               {}});
   router.add({"GET",
