@@ -907,6 +907,176 @@ TEST_CASE("http: claim, release and assign, with assign as a compare-and-set") {
   CHECK(dave.post("/api/v1/work-items/1/claim", {{"as", "carl"}}).status == 400);
 }
 
+TEST_CASE("http: bulk reassignment with a conflict in the middle does the others and says why") {
+  WorkWorld w;
+  for (int i = 0; i < 4; ++i) w.start();  // items 1-4: caseworker, Arrears
+  w.run();
+  const Client tina = w.login("tina");
+  REQUIRE(w.login("carl").post("/api/v1/work-items/2/claim").status == 200);
+  const nlohmann::json body = {
+      {"items",
+       {{{"id", 1}, {"to", "dave"}, {"if_assignee", nullptr}},
+        {{"id", 2}, {"to", "dave"}, {"if_assignee", nullptr}},  // carl has it now: a conflict
+        {{"id", 3}, {"to", "cass"}, {"if_assignee", nullptr}},  // another team's caseworker
+        {{"id", 999}, {"to", "dave"}, {"if_assignee", nullptr}},
+        {{"id", 4}, {"to", "carl"}, {"if_assignee", nullptr}}}}};
+
+  // Every refusal of the whole request changes nothing.
+  const std::string before = w.state();
+  CHECK(Client(w.port).post("/api/v1/work-items/assign", body).status == 401);
+  CHECK(w.login("carl").post("/api/v1/work-items/assign", body).status == 403);
+  CHECK(w.login("olga").post("/api/v1/work-items/assign", body).status == 403);
+  CHECK(tina.post("/api/v1/work-items/assign").status == 400);
+  CHECK(tina.post("/api/v1/work-items/assign", {{"items", nlohmann::json::array()}}).status == 400);
+  CHECK(tina.post("/api/v1/work-items/assign", {{"items", {{{"id", 1}, {"to", "dave"}}}}}).status ==
+        400);  // if_assignee is required
+  CHECK(tina.post("/api/v1/work-items/assign",
+                  {{"items", {{{"id", "1"}, {"to", "dave"}, {"if_assignee", nullptr}}}}})
+            .status == 400);
+  CHECK(tina.post("/api/v1/work-items/assign",
+                  {{"items", {{{"id", 1}, {"to", "dave"}, {"if_assignee", nullptr}, {"by", "x"}}}}})
+            .status == 400);
+  CHECK(tina.post("/api/v1/work-items/assign", {{"items", {1, 2}}}).status == 400);
+  CHECK(w.state() == before);
+
+  const Reply r = tina.post("/api/v1/work-items/assign", body);
+  INFO(r.text);
+  REQUIRE(r.status == 200);
+  const auto& results = r.body["results"];
+  REQUIRE(results.size() == 5);
+  CHECK(results[0]["result"] == "done");
+  CHECK(results[0]["item"]["assignee"] == "dave");
+  CHECK(results[1]["result"] == "conflict");
+  CHECK_THAT(results[1]["message"].get<std::string>(), Catch::Contains("carl"));
+  CHECK(results[2]["result"] == "refused");
+  CHECK(results[3]["result"] == "not_found");
+  CHECK(results[4]["result"] == "done");
+  const Client dave = w.login("dave");
+  CHECK(ids(dave.get("/api/v1/work-items?assignee=dave")) == std::vector<Id>{1});
+  CHECK(ids(dave.get("/api/v1/work-items?assignee=carl")) == (std::vector<Id>{2, 4}));
+  CHECK(ids(dave.get("/api/v1/work-items?assignee=none")) == std::vector<Id>{3});
+  // Another team's leader cannot see these items: each answers as unknown, and stays put.
+  const Reply eve =
+      w.login("eve").post("/api/v1/work-items/assign",
+                          {{"items", {{{"id", 3}, {"to", "cass"}, {"if_assignee", nullptr}}}}});
+  CHECK(eve.body["results"][0]["result"] == "not_found");
+  CHECK(ids(dave.get("/api/v1/work-items?assignee=none")) == std::vector<Id>{3});
+}
+
+TEST_CASE("http: counts per inbox and status for badges, and a team leader's workload") {
+  WorkWorld w;
+  for (int i = 0; i < 3; ++i) w.start();  // items 1-3: caseworker, Arrears, due in 2 days
+  w.run();
+  Client carl = w.login("carl");
+  auto count = [](const Reply& r, const std::string& inbox, const std::string& status) {
+    for (const auto& c : r.body["counts"]) {
+      if (c["inbox"] == inbox && c["status"] == status) return c;
+    }
+    return nlohmann::json(nullptr);
+  };
+  Reply r = carl.get("/api/v1/work-items/counts");
+  REQUIRE(r.status == 200);
+  CHECK(count(r, "caseworker", "open") ==
+        nlohmann::json{{"inbox", "caseworker"}, {"status", "open"}, {"n", 3}, {"overdue", 0}});
+  CHECK(count(w.login("cass").get("/api/v1/work-items/counts"), "caseworker", "open").is_null());
+  CHECK(count(w.login("olga").get("/api/v1/work-items/counts"), "caseworker", "open")["n"] == 3);
+  CHECK(Client(w.port).get("/api/v1/work-items/counts").status == 401);
+  CHECK(carl.get("/api/v1/work-items/counts?inbox=x").status == 400);
+
+  // carl completes one (the procedure then opens an approval for the team leaders), dave is
+  // given one, and three days pass: dave's is overdue.
+  REQUIRE(carl.post("/api/v1/work-items/1/claim").status == 200);
+  REQUIRE(carl.post("/api/v1/work-items/1/complete",
+                    {{"outcome", "submitted"}, {"fields", {{"journal", "J1"}}}})
+              .status == 200);
+  Client tina = w.login("tina");
+  REQUIRE(
+      tina.post("/api/v1/work-items/2/assign", {{"to", "dave"}, {"if_assignee", nullptr}}).status ==
+      200);
+  Reply load = tina.get("/api/v1/team/workload");
+  INFO(load.text);
+  REQUIRE(load.status == 200);
+  CHECK(load.body["team"] == "Arrears");
+  CHECK(load.body["caseworkers"] ==
+        nlohmann::json::array(
+            {{{"user", "carl"}, {"open", 0}, {"overdue", 0}, {"completed_today", 1}},
+             {{"user", "dave"}, {"open", 1}, {"overdue", 0}, {"completed_today", 0}}}));
+  w.on_server([&w] {
+    w.t.clock.set(w.t.clock.now() + std::chrono::hours(24 * 3));
+    return 0;
+  });
+  // Sessions have lapsed meanwhile: each signs in again.
+  tina = w.login("tina");
+  carl = w.login("carl");
+  load = tina.get("/api/v1/team/workload");
+  CHECK(load.body["caseworkers"][0]["completed_today"] == 0);  // that was days ago
+  CHECK(load.body["caseworkers"][1]["overdue"] == 1);
+  r = carl.get("/api/v1/work-items/counts");
+  CHECK(count(r, "caseworker", "open")["overdue"] == 2);
+  CHECK(count(r, "caseworker", "completed")["n"] == 1);
+  CHECK(count(tina.get("/api/v1/work-items/counts"), "team_leader", "open")["n"] == 1);
+  // Another team's leader sees their own team only; no one else sees a workload.
+  CHECK(w.login("eve").get("/api/v1/team/workload").body["caseworkers"] ==
+        nlohmann::json::array(
+            {{{"user", "cass"}, {"open", 0}, {"overdue", 0}, {"completed_today", 0}}}));
+  CHECK(carl.get("/api/v1/team/workload").status == 403);
+  CHECK(w.login("olga").get("/api/v1/team/workload").status == 403);
+  CHECK(Client(w.port).get("/api/v1/team/workload").status == 401);
+  CHECK(tina.get("/api/v1/team/workload?team=Enforcement").status == 400);
+}
+
+TEST_CASE("http: saved views are each user's own, checked as a listing is") {
+  WorkWorld w;
+  w.start();
+  w.run();
+  const Client carl = w.login("carl");
+  const Client dave = w.login("dave");
+  const std::string path = "/api/v1/views/My%20overdue";
+  auto put = [](const Client& c, const std::string& target, const nlohmann::json& body) {
+    return c.send("PUT", target, body.dump());
+  };
+  const Reply saved =
+      put(carl, path, {{"filter", {{"assignee", "me"}, {"overdue", "true"}, {"sort", "due"}}}});
+  INFO(saved.text);
+  REQUIRE(saved.status == 200);
+  CHECK(saved.body["name"] == "My overdue");
+  Reply mine = carl.get("/api/v1/views");
+  REQUIRE(mine.body["views"].size() == 1);
+  CHECK(mine.body["views"][0]["filter"] ==
+        nlohmann::json{{"assignee", "me"}, {"overdue", "true"}, {"sort", "due"}});
+  // Saving again under the name replaces it.
+  REQUIRE(put(carl, path, {{"filter", {{"inbox", "caseworker"}}}}).status == 200);
+  mine = carl.get("/api/v1/views");
+  REQUIRE(mine.body["views"].size() == 1);
+  CHECK(mine.body["views"][0]["filter"] == nlohmann::json{{"inbox", "caseworker"}});
+
+  // Another user neither sees nor deletes it.
+  const auto state = [&w] { return w.on_server([&w] { return w.t.dump("saved_views"); }); };
+  const std::string before = state();
+  CHECK(dave.get("/api/v1/views").body["views"].empty());
+  CHECK(dave.send("DELETE", path).status == 404);
+  CHECK(Client(w.port).get("/api/v1/views").status == 401);
+  CHECK(Client(w.port).send("DELETE", path).status == 401);
+  CHECK(put(Client(w.port), path, {{"filter", nlohmann::json::object()}}).status == 401);
+  // Bad views are refused, and change nothing.
+  CHECK(put(carl, path, {{"filter", {{"colour", "red"}}}}).status == 400);
+  CHECK(put(carl, path, {{"filter", {{"status", "done"}}}}).status == 400);
+  CHECK(put(carl, path, {{"filter", {{"sort", "name"}}}}).status == 400);
+  CHECK(put(carl, path, {{"filter", {{"limit", "5"}}}}).status == 400);
+  CHECK(put(carl, path, {{"filter", {{"casegroup", 7}}}}).status == 400);  // text, as in a query
+  CHECK(put(carl, path, {{"filter", {{"inbox", "nowhere"}}}}).status == 404);
+  CHECK(put(carl, path, nlohmann::json::object()).status == 400);
+  CHECK(put(carl, "/api/v1/views/" + std::string(61, 'v'), {{"filter", nlohmann::json::object()}})
+            .status == 400);
+  CHECK(put(carl, "/api/v1/views/a%09b", {{"filter", nlohmann::json::object()}}).status == 400);
+  CHECK(state() == before);
+
+  const Reply gone = carl.send("DELETE", path);
+  CHECK(gone.status == 200);
+  CHECK(carl.get("/api/v1/views").body["views"].empty());
+  CHECK(carl.send("DELETE", path).status == 404);
+}
+
 }  // namespace casekit::test
 
 namespace casekit::test {

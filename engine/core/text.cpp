@@ -1,5 +1,7 @@
 #include "engine/core/text.hpp"
 
+#include <charconv>
+
 #include <cstdint>
 
 namespace casekit {
@@ -102,6 +104,13 @@ std::string prefix_end(std::string prefix) {
     prefix.pop_back();
   }
   return prefix;
+}
+
+std::optional<std::int64_t> positive_number(std::string_view text) {
+  std::int64_t value = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || end != text.data() + text.size() || value <= 0) return std::nullopt;
+  return value;
 }
 
 }  // namespace casekit

@@ -1,6 +1,9 @@
-// Text as people search for it: names compared without regard to case or accents.
+// Text as people type it: names compared without regard to case or accents, and whole
+// numbers read from a query or a form.
 #pragma once
 
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -19,5 +22,9 @@ std::vector<std::string> name_keys(std::string_view name);
 // The first string after every string that starts with `prefix`, for a range scan
 // (key >= prefix AND key < prefix_end(prefix)). Empty when there is none.
 std::string prefix_end(std::string prefix);
+
+// Text that is all digits and above 0, as a number; none otherwise (a sign, a space, a
+// fraction, an overflow).
+std::optional<std::int64_t> positive_number(std::string_view text);
 
 }  // namespace casekit

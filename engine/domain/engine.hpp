@@ -15,6 +15,7 @@
 #include "engine/domain/exceptions.hpp"
 #include "engine/domain/ledger.hpp"
 #include "engine/domain/letters.hpp"
+#include "engine/domain/saved_views.hpp"
 #include "engine/domain/service_requests.hpp"
 #include "engine/domain/work_items.hpp"
 
@@ -50,6 +51,7 @@ class Engine {
   WorkItems work_items;
   Letters letters;  // after work_items: a letter that needs a sign-off checks it there
   CasegroupReads reads;
+  SavedViews views;
   Exceptions exceptions;
   BancsInterface bancs;
   CisInterface cis;

@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "engine/core/error.hpp"
+#include "engine/core/text.hpp"
 #include "engine/store/row_format.hpp"
 
 namespace casekit {
@@ -286,7 +287,46 @@ WorkItem WorkItems::get_for(Id id, const User& user) {
   return item;
 }
 
-WorkItemPage WorkItems::query(const WorkItemQuery& q, const User& user) {
+WorkItemQuery work_item_query(const std::map<std::string, std::string>& params, const User& user) {
+  const auto number = [](const std::string& name, const std::string& text) {
+    const auto value = positive_number(text);
+    if (!value) throw Error(ErrorCode::bad_argument, name + " must be a whole number above 0");
+    return *value;
+  };
+  WorkItemQuery q;
+  for (const auto& [key, value] : params) {
+    if (value.empty()) continue;
+    if (key == "inbox") {
+      q.inbox = value;
+    } else if (key == "kind") {
+      q.kind = value;
+    } else if (key == "status") {
+      q.status = value;
+    } else if (key == "assignee") {
+      q.assignee = value == "me" ? user.name : value == "none" ? "" : value;
+    } else if (key == "casegroup") {
+      q.casegroup = number(key, value);
+    } else if (key == "sr") {
+      q.sr = number(key, value);
+    } else if (key == "overdue") {
+      if (value != "true" && value != "false") {
+        throw Error(ErrorCode::bad_argument, "overdue must be true or false");
+      }
+      q.overdue = value == "true";
+    } else if (key == "sort") {
+      q.sort = value;
+    } else if (key == "limit") {
+      q.limit = static_cast<int>(std::min<std::int64_t>(number(key, value), 100000));
+    } else if (key == "cursor") {
+      q.cursor = value;
+    } else {
+      throw Error(ErrorCode::bad_argument, "unknown query parameter '" + key + "'");
+    }
+  }
+  return q;
+}
+
+void WorkItems::check(const WorkItemQuery& q) const {
   if (q.inbox) inboxes_.require(*q.inbox);
   if (q.limit < 1 || q.limit > 500) {
     throw Error(ErrorCode::bad_argument, "limit must be 1 to 500");
@@ -297,6 +337,10 @@ WorkItemPage WorkItems::query(const WorkItemQuery& q, const User& user) {
   if (q.sort != "due" && q.sort != "created") {
     throw Error(ErrorCode::bad_argument, "sort must be due or created");
   }
+}
+
+WorkItemPage WorkItems::query(const WorkItemQuery& q, const User& user) {
+  check(q);
   // Every value is bound, never spliced: a filter is data whatever text it holds.
   std::string where = "status = ?";
   std::vector<std::optional<std::string>> values{q.status};
@@ -472,6 +516,88 @@ WorkItem WorkItems::assign(Id id, const std::string& to,
                                          ", not to whom you saw; look again");
   }
   return get(id);
+}
+
+std::vector<AssignmentResult> WorkItems::assign_each(const std::vector<Assignment>& list,
+                                                     const std::string& by) {
+  const User leader = users_.require(by);
+  if (leader.role != "team_leader") {
+    throw Error(ErrorCode::forbidden,
+                "only a team leader assigns work; " + leader.name + " is a " + leader.role);
+  }
+  if (list.size() > kMaxBulk) {
+    throw Error(ErrorCode::bad_argument,
+                "at most " + std::to_string(kMaxBulk) + " items at once; send the rest after");
+  }
+  std::vector<AssignmentResult> out;
+  out.reserve(list.size());
+  for (const Assignment& a : list) {
+    AssignmentResult r{a.id, "done", "", std::nullopt};
+    Savepoint each(db_);  // one that fails is undone alone
+    try {
+      get_for(a.id, leader);  // an item the leader may not see answers as unknown
+      r.item = assign(a.id, a.to, a.if_assignee, by);
+      each.release();
+    } catch (const Error& e) {
+      r.message = e.what();
+      r.result = e.code() == ErrorCode::conflict    ? "conflict"
+                 : e.code() == ErrorCode::not_found ? "not_found"
+                                                    : "refused";
+    }
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+std::vector<InboxCount> WorkItems::counts(const User& user) {
+  const bool operator_ = user.role == "operator";
+  const std::string today = format_date(clock_.today());
+  std::vector<InboxCount> out;
+  for (const Inbox& inbox : inboxes_.inboxes()) {
+    if (!operator_ && !contains(inbox.roles, user.role)) continue;
+    // A team member sees their team's items and those with no team ('' in the counts).
+    auto st = db_.prepare(
+        "SELECT status, sum(n) FROM work_item_counts WHERE inbox = ?1 AND n > 0 AND "
+        "(?2 OR team = '' OR team = ?3) GROUP BY status ORDER BY status");
+    st.bind_all(inbox.name, operator_, user.team.value_or(""));
+    while (st.step()) {
+      InboxCount c{inbox.name, st.text(0), st.integer(1), 0};
+      if (c.status == "open") {
+        auto late = db_.prepare(
+            "SELECT count(*) FROM work_items WHERE status = 'open' AND inbox = ?1 AND "
+            "IFNULL(due_date, '9999-12-31') < ?2 AND (?3 OR team IS NULL OR team = ?4)");
+        late.bind_all(inbox.name, today, operator_, user.team.value_or(""));
+        late.step();
+        c.overdue = late.integer(0);
+      }
+      out.push_back(std::move(c));
+    }
+  }
+  return out;
+}
+
+std::vector<Workload> WorkItems::workload(const User& leader) {
+  if (leader.role != "team_leader" || !leader.team) {
+    throw Error(ErrorCode::forbidden, "only a team leader sees their team's workload; " +
+                                          leader.name + " is a " + leader.role +
+                                          (leader.team ? "" : " in no team"));
+  }
+  const std::string today = format_date(clock_.today());
+  auto st = db_.prepare(R"sql(
+SELECT u.name,
+  (SELECT count(*) FROM work_items w WHERE w.assignee = u.name AND w.status = 'open'),
+  (SELECT count(*) FROM work_items w WHERE w.assignee = u.name AND w.status = 'open'
+     AND w.due_date < ?2),
+  (SELECT count(*) FROM work_items w WHERE w.completed_by = u.name AND w.completed_at >= ?2)
+FROM users u
+WHERE u.team = ?1 AND u.role = 'caseworker' AND u.disabled_at IS NULL
+ORDER BY u.name)sql");
+  st.bind_all(*leader.team, today);
+  std::vector<Workload> out;
+  while (st.step()) {
+    out.push_back({st.text(0), st.integer(1), st.integer(2), st.integer(3)});
+  }
+  return out;
 }
 
 std::vector<WorkItem> WorkItems::opened_since(Id instance_id, Id after) {

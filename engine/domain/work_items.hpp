@@ -101,10 +101,48 @@ struct WorkItemQuery {
   int limit = 50;                     // 1 to 500
 };
 
+// A listing as its parameters are written in a URL's query or a saved view: inbox, kind,
+// status, assignee (a name, "me" or "none"), casegroup, sr, overdue (true or false), sort,
+// limit, cursor. Empty values are ignored; an unknown name or a value that is not a number
+// where one is needed is bad_argument. WorkItems::check says whether the values make sense.
+WorkItemQuery work_item_query(const std::map<std::string, std::string>& params, const User& user);
+
 struct WorkItemPage {
   std::vector<WorkItem> items;
   std::optional<std::string> next_cursor;  // null on the last page
   std::int64_t total = 0;                  // all that match, across pages
+};
+
+// One item of a bulk assignment, and what became of it: done (with the item as it now is),
+// conflict (its assignee was no longer `if_assignee`, or it is no longer open), refused (the
+// leader may not give it to `to`), or not_found (no item the leader may see).
+struct Assignment {
+  Id id = 0;
+  std::string to;
+  std::optional<std::string> if_assignee;
+};
+struct AssignmentResult {
+  Id id = 0;
+  std::string result;  // done | conflict | refused | not_found
+  std::string message;
+  std::optional<WorkItem> item;
+};
+
+// What a badge shows: an inbox's items in one status, and how many of the open ones are
+// overdue.
+struct InboxCount {
+  std::string inbox;
+  std::string status;
+  std::int64_t n = 0;
+  std::int64_t overdue = 0;
+};
+
+// One caseworker's load, as their team leader sees it.
+struct Workload {
+  std::string user;
+  std::int64_t open = 0;     // assigned to them and open
+  std::int64_t overdue = 0;  // of those, due before today
+  std::int64_t completed_today = 0;
 };
 
 class WorkItems {
@@ -143,6 +181,23 @@ class WorkItems {
   WorkItem release(Id id, const std::string& user);
   WorkItem assign(Id id, const std::string& to, const std::optional<std::string>& if_assignee,
                   const std::string& by);
+  // Each assignment as `assign` makes it, each on its own: one that fails changes nothing
+  // and the others go ahead. Only a team leader may ask (forbidden, for the whole list,
+  // otherwise); at most kMaxBulk items at once.
+  static constexpr std::size_t kMaxBulk = 500;
+  std::vector<AssignmentResult> assign_each(const std::vector<Assignment>& list,
+                                            const std::string& by);
+  // Per inbox and status, the items `user` may see (their inboxes, their team's items and
+  // those with no team), read from the counts the triggers keep; the overdue count through
+  // the listing index. Cheap enough to poll.
+  std::vector<InboxCount> counts(const User& user);
+  // Each caseworker in the team leader's team: open, overdue and completed today. Team
+  // leaders only, of their own team.
+  std::vector<Workload> workload(const User& leader);
+  // The query's values are ones the listing knows (inbox, status, sort, limit); throws
+  // bad_argument (not_found for an unknown inbox) otherwise.
+  void check(const WorkItemQuery& q) const;
+
   // The open items of an instance made after `after`: what a completion led to.
   std::vector<WorkItem> opened_since(Id instance_id, Id after);
   void cancel_for_instance(Id instance_id);

@@ -41,6 +41,8 @@ std::optional<std::string> optional_text_field(const nlohmann::json& body, const
                                                std::size_t max);
 // A query parameter that must be a whole number above 0 (400 otherwise).
 std::int64_t whole_number(const std::string& name, const std::string& text);
+// A route that takes no query parameters refuses any (400), as it refuses an unknown one.
+void no_query(const Call& call);
 // A path's {id}: one that is not a whole number above 0 is a `what` that does not exist (404).
 Id path_id(const Call& call, const char* what);
 

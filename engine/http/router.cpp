@@ -21,6 +21,33 @@ std::vector<std::string_view> segments(std::string_view path) {
   return out;
 }
 
+int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// Percent-decoding; a query also reads '+' as a space, a path does not.
+bool decode(std::string_view in, std::string& out, bool plus_is_space = true) {
+  out.clear();
+  for (std::size_t i = 0; i < in.size(); ++i) {
+    if (plus_is_space && in[i] == '+') {
+      out += ' ';
+    } else if (in[i] == '%') {
+      if (i + 2 >= in.size()) return false;
+      const int hi = hex_value(in[i + 1]);
+      const int lo = hex_value(in[i + 2]);
+      if (hi < 0 || lo < 0) return false;
+      out += static_cast<char>(hi * 16 + lo);
+      i += 2;
+    } else {
+      out += in[i];
+    }
+  }
+  return true;
+}
+
 std::optional<std::map<std::string, std::string>> match(const std::string& pattern,
                                                         std::string_view path) {
   const auto want = segments(pattern);
@@ -29,8 +56,9 @@ std::optional<std::map<std::string, std::string>> match(const std::string& patte
   std::map<std::string, std::string> params;
   for (std::size_t i = 0; i < want.size(); ++i) {
     if (want[i].size() > 2 && want[i].front() == '{' && want[i].back() == '}') {
-      if (have[i].empty()) return std::nullopt;
-      params.emplace(std::string(want[i].substr(1, want[i].size() - 2)), std::string(have[i]));
+      std::string value;
+      if (have[i].empty() || !decode(have[i], value, false)) return std::nullopt;
+      params.emplace(std::string(want[i].substr(1, want[i].size() - 2)), std::move(value));
     } else if (want[i] != have[i]) {
       return std::nullopt;
     }
@@ -82,32 +110,6 @@ int status_of(ErrorCode code) {
 
 bool changes_state(const std::string& method) {
   return method != "GET" && method != "HEAD";
-}
-
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-bool decode(std::string_view in, std::string& out) {
-  out.clear();
-  for (std::size_t i = 0; i < in.size(); ++i) {
-    if (in[i] == '+') {
-      out += ' ';
-    } else if (in[i] == '%') {
-      if (i + 2 >= in.size()) return false;
-      const int hi = hex_value(in[i + 1]);
-      const int lo = hex_value(in[i + 2]);
-      if (hi < 0 || lo < 0) return false;
-      out += static_cast<char>(hi * 16 + lo);
-      i += 2;
-    } else {
-      out += in[i];
-    }
-  }
-  return true;
 }
 
 // The checks before a handler, in order; an answer when one refuses the request.

@@ -4,34 +4,29 @@
 // A login checks the password away from the loop (PasswordPool): the loop reads the user's
 // hash, the pool checks it, and the loop then records the outcome, in that order, so the
 // database is never held while a hash is worked out.
-#include <charconv>
-
 #include "engine/core/error.hpp"
 #include "engine/core/json.hpp"
+#include "engine/core/text.hpp"
 #include "engine/http/api.hpp"
 
 namespace casekit::http {
-namespace {
-
-// Text that is all digits and above 0, as a number.
-std::optional<std::int64_t> positive(const std::string& text) {
-  std::int64_t value = 0;
-  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc() || end != text.data() + text.size() || value <= 0) return std::nullopt;
-  return value;
-}
-
-}  // namespace
 
 std::int64_t whole_number(const std::string& name, const std::string& text) {
-  const auto value = positive(text);
+  const auto value = positive_number(text);
   if (!value) throw Error(ErrorCode::bad_argument, name + " must be a whole number above 0");
   return *value;
 }
 
+void no_query(const Call& call) {
+  if (!call.request.query.empty()) {
+    throw Error(ErrorCode::bad_argument,
+                "unknown query parameter '" + call.request.query.begin()->first + "'");
+  }
+}
+
 Id path_id(const Call& call, const char* what) {
   const std::string& text = call.params.at("id");
-  const auto id = positive(text);
+  const auto id = positive_number(text);
   if (!id) throw Error(ErrorCode::not_found, std::string("no ") + what + " '" + text + "'");
   return *id;
 }

@@ -88,14 +88,6 @@ Paging paging(const Call& call, bool cursor) {
   return p;
 }
 
-// A read of one thing takes no query parameters.
-void no_query(const Call& call) {
-  if (!call.request.query.empty()) {
-    throw Error(ErrorCode::bad_argument,
-                "unknown query parameter '" + call.request.query.begin()->first + "'");
-  }
-}
-
 Response audit(Api& api, const Call& call) {
   const Paging p = paging(call, true);
   const Id id = path_id(call, "casegroup");

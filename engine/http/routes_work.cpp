@@ -1,4 +1,6 @@
-// The work-item routes: list an inbox, read an item, claim, release, assign, complete.
+// The work-item routes: list an inbox, read an item, claim, release, assign, complete; the
+// counts for badges, bulk assignment and a team's workload (team leaders), and each user's
+// saved views.
 // Each is parse, authenticate (the router), call the domain service the CLI calls, render:
 // who may see or do what is decided in WorkItems, for every caller alike.
 #include "engine/core/error.hpp"
@@ -63,42 +65,9 @@ void refuse_other_keys(const nlohmann::json& body, const std::vector<std::string
   }
 }
 
-WorkItemQuery listing(const Call& call) {
-  WorkItemQuery q;
-  for (const auto& [key, value] : call.request.query) {
-    if (value.empty()) continue;
-    if (key == "inbox") {
-      q.inbox = value;
-    } else if (key == "kind") {
-      q.kind = value;
-    } else if (key == "status") {
-      q.status = value;
-    } else if (key == "assignee") {
-      q.assignee = value == "me" ? call.user().name : value == "none" ? "" : value;
-    } else if (key == "casegroup") {
-      q.casegroup = whole_number(key, value);
-    } else if (key == "sr") {
-      q.sr = whole_number(key, value);
-    } else if (key == "overdue") {
-      if (value != "true" && value != "false") {
-        throw Error(ErrorCode::bad_argument, "overdue must be true or false");
-      }
-      q.overdue = value == "true";
-    } else if (key == "sort") {
-      q.sort = value;
-    } else if (key == "limit") {
-      q.limit = static_cast<int>(std::min<std::int64_t>(whole_number(key, value), 100000));
-    } else if (key == "cursor") {
-      q.cursor = value;
-    } else {
-      throw Error(ErrorCode::bad_argument, "unknown query parameter '" + key + "'");
-    }
-  }
-  return q;
-}
-
 Response list(Api& api, Call& call) {
-  const WorkItemPage page = api.engine.work_items.query(listing(call), call.user());
+  const WorkItemPage page =
+      api.engine.work_items.query(work_item_query(call.request.query, call.user()), call.user());
   const std::string day = today(api.engine.clock);
   nlohmann::json items = nlohmann::json::array();
   for (const auto& w : page.items) items.push_back(item_json(w, day));
@@ -108,12 +77,12 @@ Response list(Api& api, Call& call) {
 
 // A change made by the signed-in user, audited as theirs, in one transaction.
 template <typename F>
-WorkItem as_user(Api& api, const Call& call, F change) {
+auto as_user(Api& api, const Call& call, F change) {
   ActorScope actor(api.engine.db, "user:" + call.user().name);
   Transaction tx(api.engine.db);
-  WorkItem item = change();
+  auto result = change();
   tx.commit();
-  return item;
+  return result;
 }
 
 // The item must be one the user may see, before anything is said about it: ids of other
@@ -179,10 +148,142 @@ Handler item_change(Api& api, std::vector<std::string> allowed, F change) {
   };
 }
 
+// POST /api/v1/work-items/assign {"items": [{"id", "to", "if_assignee"}]}: one result per
+// item, each done or not on its own (WorkItems::assign_each), all as the signed-in leader.
+Response assign_many(Api& api, Call& call) {
+  refuse_other_keys(call.body, {"items"});
+  const auto it = call.body.find("items");
+  if (it == call.body.end() || !it->is_array() || it->empty()) {
+    throw Error(ErrorCode::bad_argument, "items is required: a list of {id, to, if_assignee}");
+  }
+  std::vector<Assignment> list;
+  for (const auto& entry : *it) {
+    if (!entry.is_object()) {
+      throw Error(ErrorCode::bad_argument, "each item is an object {id, to, if_assignee}");
+    }
+    refuse_other_keys(entry, {"id", "to", "if_assignee"});
+    const auto id = entry.find("id");
+    if (id == entry.end() || !id->is_number_integer() || id->get<std::int64_t>() <= 0) {
+      throw Error(ErrorCode::bad_argument, "each item needs an id, a whole number above 0");
+    }
+    if (!entry.contains("if_assignee")) {
+      throw Error(ErrorCode::bad_argument,
+                  "each item needs if_assignee: the assignee you saw, or null");
+    }
+    list.push_back({id->get<Id>(), text_field(entry, "to", 64),
+                    optional_text_field(entry, "if_assignee", 64)});
+  }
+  const auto results =
+      as_user(api, call, [&] { return api.engine.work_items.assign_each(list, call.user().name); });
+  const std::string day = today(api.engine.clock);
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& r : results) {
+    out.push_back(
+        {{"id", r.id},
+         {"result", r.result},
+         {"message", r.message.empty() ? nlohmann::json(nullptr) : nlohmann::json(r.message)},
+         {"item", r.item ? item_json(*r.item, day) : nlohmann::json(nullptr)}});
+  }
+  return json_response({{"results", out}});
+}
+
+Response counts(Api& api, const Call& call) {
+  no_query(call);
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& c : api.engine.work_items.counts(call.user())) {
+    out.push_back({{"inbox", c.inbox}, {"status", c.status}, {"n", c.n}, {"overdue", c.overdue}});
+  }
+  return json_response({{"counts", out}});
+}
+
+Response workload(Api& api, const Call& call) {
+  no_query(call);
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& w : api.engine.work_items.workload(call.user())) {
+    out.push_back({{"user", w.user},
+                   {"open", w.open},
+                   {"overdue", w.overdue},
+                   {"completed_today", w.completed_today}});
+  }
+  return json_response({{"team", or_null(call.user().team)}, {"caseworkers", out}});
+}
+
+nlohmann::json view_json(const SavedView& v) {
+  return {{"name", v.name}, {"filter", v.filter}, {"updated_at", v.updated_at}};
+}
+
+// PUT /api/v1/views/{name} {"filter": {"inbox": "...", "sort": "due", ...}}
+Response put_view(Api& api, Call& call) {
+  refuse_other_keys(call.body, {"filter"});
+  const auto it = call.body.find("filter");
+  if (it == call.body.end() || !it->is_object()) {
+    throw Error(ErrorCode::bad_argument,
+                "filter is required: an object of the listing's parameters, as text");
+  }
+  std::map<std::string, std::string> filter;
+  for (const auto& [key, value] : it->items()) {
+    if (!value.is_string()) {
+      throw Error(ErrorCode::bad_argument, "filter." + key + " must be text, as in a query");
+    }
+    filter[key] = value.get<std::string>();
+  }
+  const User& user = call.user();
+  const SavedView v = as_user(
+      api, call, [&] { return api.engine.views.put(user, call.params.at("name"), filter); });
+  return json_response(view_json(v));
+}
+
 }  // namespace
 
 void add_work_routes(Router& router, Api& api) {
   WorkItems& items = api.engine.work_items;
+  // The fixed paths come before /api/v1/work-items/{id}: the first route that matches wins.
+  router.add({"GET",
+              "/api/v1/work-items/counts",
+              Access::signed_in,
+              "How many items the user may see, per inbox and status, with the overdue",
+              [&api](Call& c) { return counts(api, c); },
+              {}});
+  router.add({"POST",
+              "/api/v1/work-items/assign",
+              Access::signed_in,
+              "A team leader gives many items out at once; one result per item",
+              [&api](Call& c) { return assign_many(api, c); },
+              {}});
+  router.add({"GET",
+              "/api/v1/team/workload",
+              Access::signed_in,
+              "A team leader's caseworkers: open, overdue and completed today",
+              [&api](Call& c) { return workload(api, c); },
+              {}});
+  router.add({"GET",
+              "/api/v1/views",
+              Access::signed_in,
+              "The user's saved inbox views",
+              [&api](Call& c) {
+                nlohmann::json out = nlohmann::json::array();
+                for (const auto& v : api.engine.views.list(c.user())) out.push_back(view_json(v));
+                return json_response({{"views", out}});
+              },
+              {}});
+  router.add({"PUT",
+              "/api/v1/views/{name}",
+              Access::signed_in,
+              "Save (or replace) a named inbox filter and sort",
+              [&api](Call& c) { return put_view(api, c); },
+              {}});
+  router.add({"DELETE",
+              "/api/v1/views/{name}",
+              Access::signed_in,
+              "Delete a saved view",
+              [&api](Call& c) {
+                as_user(api, c, [&] {
+                  api.engine.views.remove(c.user(), c.params.at("name"));
+                  return 0;
+                });
+                return json_response({{"deleted", c.params.at("name")}});
+              },
+              {}});
   router.add({"GET",
               "/api/v1/work-items",
               Access::signed_in,

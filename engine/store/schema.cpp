@@ -699,6 +699,23 @@ CREATE INDEX access_log_casegroup ON access_log(casegroup_id, id) WHERE casegrou
 CREATE INDEX access_log_user ON access_log(user_name, at);
 )sql";
 
+// Team leaders' workload per caseworker (open, overdue and completed today, read through
+// these two indexes rather than a scan), and each user's saved inbox views (issue 35).
+constexpr const char* kV24 = R"sql(
+CREATE INDEX work_items_assignee ON work_items(assignee, status, due_date)
+  WHERE assignee IS NOT NULL;
+CREATE INDEX work_items_completed_by ON work_items(completed_by, completed_at)
+  WHERE completed_by IS NOT NULL;
+CREATE TABLE saved_views (
+  id         INTEGER PRIMARY KEY,
+  user_id    INTEGER NOT NULL REFERENCES users(id),
+  name       TEXT NOT NULL CHECK (length(name) BETWEEN 1 AND 60),
+  filter     TEXT NOT NULL CHECK (json_valid(filter)),
+  updated_at TEXT NOT NULL,
+  UNIQUE (user_id, name)
+);
+)sql";
+
 // The admin role (who may list a casegroup's readers), and each client's name keys.
 void casegroup_search(Database& db) {
   allow_value(db, "users", "role", "senior_manager", "admin");
@@ -845,6 +862,7 @@ const std::vector<Migration>& migrations() {
       {21, "ongoing maintenance liabilities", kV21},
       {22, "inactive accounts, two methods of payment, compliance opportunities", kV22},
       {23, "casegroup search, access log, admins", kV23, casegroup_search},
+      {24, "workload indexes, saved views", kV24},
   };
   return all;
 }
