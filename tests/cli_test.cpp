@@ -1,9 +1,11 @@
 // The casekit binary end to end: exit codes, JSON shapes, and bad input leaving the
 // database as it was.
 #include <fstream>
+#include <regex>
 
 #include <nlohmann/json.hpp>
 
+#include "engine/domain/accounts.hpp"
 #include "engine/store/schema.hpp"
 #include "tests/cli_support.hpp"
 
@@ -101,6 +103,35 @@ TEST_CASE("cli: a wrong id is one line on stderr and exit 1") {
     CHECK(lines(r.err) == 1);
     CHECK_THAT(r.err, Catch::StartsWith("casekit: no "));
   }
+}
+
+TEST_CASE("cli: user metrics-token prints a token once, keeps only its hash, and revokes") {
+  Cli cli;
+  REQUIRE(cli.run("init").status == 0);
+  const Result first = cli.run("user metrics-token");
+  REQUIRE(first.status == 0);
+  const std::string token = first.out.substr(0, first.out.size() - 1);
+  CHECK(std::regex_match(first.out, std::regex("[0-9a-f]{64}\n")));
+  const auto stored = [&cli] {
+    casekit::Database db(cli.db(), casekit::OpenMode::existing);
+    auto st = db.prepare("SELECT value FROM settings WHERE key = 'metrics_token_hash'");
+    return st.step() ? st.text(0) : std::string();
+  };
+  CHECK(!stored().empty());
+  CHECK(stored() != token);  // the hash, never the token
+  const Result second = cli.run("user metrics-token");
+  CHECK(second.out != first.out);
+  {
+    casekit::Database db(cli.db(), casekit::OpenMode::existing);
+    const casekit::SystemClock clock;
+    casekit::Users users(db, clock, {});
+    // A new token replaces the last.
+    casekit::Accounts accounts(db, clock, users);
+    CHECK_FALSE(accounts.metrics_token_matches(token));
+    CHECK(accounts.metrics_token_matches(second.out.substr(0, second.out.size() - 1)));
+  }
+  CHECK(cli.run("user metrics-token --revoke").out == "metrics token revoked\n");
+  CHECK(stored().empty());
 }
 
 TEST_CASE("cli: usage errors exit 2") {

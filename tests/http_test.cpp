@@ -1025,6 +1025,147 @@ TEST_CASE("http: counts per inbox and status for badges, and a team leader's wor
   CHECK(tina.get("/api/v1/team/workload?team=Enforcement").status == 400);
 }
 
+namespace {
+
+// One sample of the Prometheus text format: its name, its labels and its value.
+struct Sample {
+  std::string name;
+  std::map<std::string, std::string> labels;
+  double value = 0;
+};
+
+// Parses an exposition (format 0.0.4) by its rules, failing the test on any line that breaks
+// them: names and label names are [a-zA-Z_:][a-zA-Z0-9_:]* (labels without ':'), label
+// values are quoted with \\, \" and \n the only escapes, each family's TYPE comes once and
+// before its samples, and each sample belongs to a declared family (a histogram's as
+// _bucket, _sum and _count).
+std::vector<Sample> parse_exposition(const std::string& text) {
+  static const std::regex kHelp(R"(# HELP ([a-zA-Z_:][a-zA-Z0-9_:]*) .*)");
+  static const std::regex kType(
+      R"(# TYPE ([a-zA-Z_:][a-zA-Z0-9_:]*) (counter|gauge|histogram|summary|untyped))");
+  static const std::regex kSample(
+      R"(([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(.*)\})? ([-+]?([0-9.]+([eE][-+]?[0-9]+)?|Inf|NaN)))");
+  static const std::regex kLabel(R"(([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\\n]|\\[\\"n])*)\"(,|$))");
+  std::map<std::string, std::string> types;
+  std::vector<Sample> out;
+  std::istringstream in(text);
+  std::string line;
+  REQUIRE(!text.empty());
+  REQUIRE(text.back() == '\n');
+  while (std::getline(in, line)) {
+    INFO(line);
+    std::smatch m;
+    if (std::regex_match(line, m, kHelp)) continue;
+    if (std::regex_match(line, m, kType)) {
+      CHECK(types.count(m[1]) == 0);
+      types[m[1]] = m[2];
+      continue;
+    }
+    REQUIRE(std::regex_match(line, m, kSample));
+    Sample sample{m[1], {}, 0};
+    std::string family = sample.name;
+    for (const char* suffix : {"_bucket", "_sum", "_count"}) {
+      const std::string sfx = suffix;
+      if (!types.count(family) && family.size() > sfx.size() &&
+          family.compare(family.size() - sfx.size(), sfx.size(), sfx) == 0 &&
+          types.count(family.substr(0, family.size() - sfx.size())) &&
+          types[family.substr(0, family.size() - sfx.size())] == "histogram") {
+        family = family.substr(0, family.size() - sfx.size());
+      }
+    }
+    CHECK(types.count(family) == 1);  // declared, and before its samples
+    std::string labels = m[3];
+    while (!labels.empty()) {
+      std::smatch l;
+      REQUIRE(std::regex_search(labels, l, kLabel, std::regex_constants::match_continuous));
+      CHECK(sample.labels.count(l[1]) == 0);
+      sample.labels[l[1]] = l[2];
+      labels = l.suffix();
+    }
+    const std::string value = m[4];
+    sample.value = value.find("Inf") != std::string::npos ? HUGE_VAL : std::stod(value);
+    out.push_back(std::move(sample));
+  }
+  return out;
+}
+
+double value_of(const std::vector<Sample>& samples, const std::string& name,
+                const std::map<std::string, std::string>& labels = {}) {
+  for (const auto& s : samples) {
+    if (s.name == name && s.labels == labels) return s.value;
+  }
+  FAIL("no sample " << name);
+  return 0;
+}
+
+}  // namespace
+
+TEST_CASE("http: /metrics in the Prometheus text format, for operators and the metrics token") {
+  WorkWorld w;
+  w.start();  // an approval instance, waiting on a caseworker item
+  w.run();
+  CHECK(
+      Client(w.port).post("/api/v1/login", {{"name", "carl"}, {"password", "wrong one"}}).status ==
+      401);
+  const Client carl = w.login("carl");
+  REQUIRE(carl.get("/api/v1/work-items/1").status == 200);
+  const Client olga = w.login("olga");
+  const Reply r = olga.get("/metrics");
+  INFO(r.text);
+  REQUIRE(r.status == 200);
+  CHECK(r.content_type == "text/plain; version=0.0.4; charset=utf-8");
+  const auto samples = parse_exposition(r.text);
+  CHECK(value_of(samples, "casekit_instances",
+                 {{"procedure", "approval"}, {"status", "waiting"}}) == 1);
+  CHECK(value_of(samples, "casekit_work_items_open", {{"inbox", "caseworker"}}) == 1);
+  CHECK(value_of(samples, "casekit_logins_refused_total") == 1);
+  CHECK(value_of(samples, "casekit_accounts_locked") == 0);
+  // No incident: the family is declared, with no sample.
+  CHECK_THAT(r.text, Catch::Contains("# TYPE casekit_incidents_open gauge\n# HELP"));
+  CHECK(value_of(samples, "casekit_http_requests_total",
+                 {{"route", "/api/v1/work-items/{id}"}, {"method", "GET"}, {"status", "200"}}) ==
+        1);
+  // A histogram's buckets only grow, and its +Inf bucket is its count.
+  const double count =
+      value_of(samples, "casekit_http_request_seconds_count", {{"route", "/api/v1/login"}});
+  CHECK(count == 3);
+  double last = 0;
+  for (const auto& s : samples) {
+    if (s.name != "casekit_http_request_seconds_bucket" || s.labels.at("route") != "/api/v1/login")
+      continue;
+    CHECK(s.value >= last);
+    last = s.value;
+  }
+  CHECK(last == count);
+  // Nothing personal in a label: routes are patterns, and no name, NINO or path is there.
+  for (const char* personal : {"Sam Payer", "AB000001C", "/api/v1/work-items/1\"", "carl"}) {
+    CHECK_THAT(r.text, !Catch::Contains(personal));
+  }
+
+  // Who may read it.
+  CHECK(Client(w.port).get("/metrics").status == 401);
+  CHECK(carl.get("/metrics").status == 403);
+  CHECK(w.login("tina").get("/metrics").status == 403);
+  CHECK(olga.get("/metrics?debug=1").status == 400);
+  const std::string token = w.on_server([&w] {
+    Transaction tx(w.t.engine.db);
+    std::string t = w.t.engine.accounts.new_metrics_token();
+    tx.commit();
+    return t;
+  });
+  Client scraper(w.port);
+  scraper.bearer = token;
+  const Reply scraped = scraper.get("/metrics");
+  CHECK(scraped.status == 200);
+  CHECK(value_of(parse_exposition(scraped.text), "casekit_activations_total") >= 0);
+  CHECK(scraper.get("/api/v1/me").status == 401);  // the token opens /metrics and nothing else
+  CHECK(scraper.get("/api/v1/work-items").status == 401);
+  Client wrong(w.port);
+  wrong.bearer = std::string(token.size(), '0');
+  CHECK(wrong.get("/metrics").status == 401);
+  CHECK(w.on_server([&w] { return w.t.dump("settings"); }).find(token) == std::string::npos);
+}
+
 TEST_CASE("http: saved views are each user's own, checked as a listing is") {
   WorkWorld w;
   w.start();

@@ -1,4 +1,4 @@
-// casekit task list|show|complete | user add|passwd|disable|list | payment
+// casekit task list|show|complete | user add|passwd|disable|metrics-token|list | payment
 // record|return|allocate|list
 #include <termios.h>
 #include <unistd.h>
@@ -190,6 +190,26 @@ void add_user(CLI::App& app, Context& ctx) {
     e.accounts.disable(*dname);
     tx.commit();
     std::cout << "user " << *dname << " disabled\n";
+  });
+
+  auto revoke = std::make_shared<bool>(false);
+  auto* token = group->add_subcommand(
+      "metrics-token",
+      "Make the token a metrics scraper sends to GET /metrics (replaces the last)");
+  token->add_flag("--revoke", *revoke, "leave no metrics token");
+  token->callback([&ctx, revoke] {
+    Engine& e = ctx.open();
+    Transaction tx(e.db);
+    if (*revoke) {
+      e.accounts.revoke_metrics_token();
+      tx.commit();
+      std::cout << "metrics token revoked\n";
+      return;
+    }
+    const std::string made = e.accounts.new_metrics_token();
+    tx.commit();
+    // Shown once: only its hash is kept.
+    std::cout << made << "\n";
   });
 
   auto json = std::make_shared<bool>(false);

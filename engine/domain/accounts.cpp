@@ -249,4 +249,26 @@ void Accounts::end_sessions(Id user) {
       .run();
 }
 
+std::string Accounts::new_metrics_token() {
+  const std::string token = random_token();
+  db_.prepare(
+         "INSERT INTO settings(key, value) VALUES ('metrics_token_hash', ?1) "
+         "ON CONFLICT (key) DO UPDATE SET value = excluded.value")
+      .bind(1, token_hash(token))
+      .run();
+  return token;
+}
+
+void Accounts::revoke_metrics_token() {
+  db_.exec("DELETE FROM settings WHERE key = 'metrics_token_hash'");
+}
+
+bool Accounts::metrics_token_matches(const std::string& token) {
+  auto st = db_.prepare("SELECT value FROM settings WHERE key = 'metrics_token_hash'");
+  if (!st.step()) return false;
+  const std::string want = st.text(0);
+  const std::string given = token_hash(token);
+  return want.size() == given.size() && sodium_memcmp(want.data(), given.data(), want.size()) == 0;
+}
+
 }  // namespace casekit

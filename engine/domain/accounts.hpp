@@ -98,6 +98,12 @@ class Accounts {
   // Disables the user and ends their sessions; their history stays.
   void disable(const std::string& name);
 
+  // The token a metrics scraper sends (Authorization: Bearer) to read /metrics and nothing
+  // else. A new one replaces the last; only its hash is kept. Revoking leaves none.
+  std::string new_metrics_token();
+  void revoke_metrics_token();
+  bool metrics_token_matches(const std::string& token);
+
  private:
   void end_sessions(Id user);
   void count_failure(Id user, Instant now);

@@ -48,6 +48,10 @@ bool works_casegroups(std::string_view role) {
          role == "operator";
 }
 
+bool reads_metrics(std::string_view role) {
+  return role == "operator";
+}
+
 bool iequals(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
   for (size_t i = 0; i < a.size(); ++i) {

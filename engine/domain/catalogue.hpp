@@ -91,6 +91,8 @@ inline constexpr const char* kRoles[] = {"caseworker",    "team_leader",    "ope
 // caseworkers, team leaders, senior managers and operators. Casegroups are not owned by a
 // team: a caseworker may need any casegroup a client calls about.
 bool works_casegroups(std::string_view role);
+// Operators read the engine's metrics (or a scraper with the metrics token).
+bool reads_metrics(std::string_view role);
 
 bool iequals(std::string_view a, std::string_view b);
 // "a, b, c": lists in messages and tables.

@@ -313,6 +313,14 @@ void ProcedureRuntime::activate(Id id, bool isolated) {
   const Instance instance = store_.get(id);
   if (instance.status != "runnable") return;
   ++stats_.activations;
+  // Timed on the steady clock: this measures the machine, not the procedure's time.
+  struct Timed {
+    Histogram& into;
+    std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();
+    ~Timed() {
+      into.add(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+    }
+  } timed{stats_.activation_seconds};
   ActorScope actor(engine_.db, actor_of(instance));
   std::unique_ptr<Live> live;
   std::optional<Incident> failure;

@@ -18,6 +18,7 @@
 #include <string>
 #include <unordered_map>
 
+#include "engine/core/histogram.hpp"
 #include "engine/domain/engine.hpp"
 #include "engine/durable/instance_store.hpp"
 #include "engine/runtime/sandbox.hpp"
@@ -40,6 +41,7 @@ struct RuntimeOptions {
 
 struct RuntimeStats {
   std::uint64_t activations = 0;
+  Histogram activation_seconds;  // how long each took, on the steady clock
   std::uint64_t warm_resumes = 0;
   std::uint64_t replays = 0;
   std::uint64_t sandboxes_reused = 0;

@@ -8,6 +8,7 @@
 
 #include "engine/durable/runtime.hpp"
 #include "engine/http/loop_watch.hpp"
+#include "engine/http/metrics.hpp"
 #include "engine/http/password_pool.hpp"
 #include "engine/http/router.hpp"
 
@@ -25,6 +26,7 @@ struct Api {
   ProcedureRuntime& runtime;
   PasswordPool& passwords;
   const LoopWatch& loop;
+  Metrics& metrics;
   ApiOptions options;
   std::function<bool()> draining = [] { return false; };
 };
@@ -34,6 +36,7 @@ void add_health_routes(Router& router, Api& api);
 void add_auth_routes(Router& router, Api& api);
 void add_work_routes(Router& router, Api& api);
 void add_casegroup_routes(Router& router, Api& api);
+void add_metrics_routes(Router& router, Api& api);
 
 // A text field of a JSON body, at most `max` bytes; required (and not empty) or optional.
 std::string text_field(const nlohmann::json& body, const char* name, std::size_t max);

@@ -125,7 +125,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
     msg->set("Referrer-Policy", "no-referrer");
     msg->set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'");
     for (const auto& [name, value] : response.headers) msg->insert(name, value);
-    if (!response.body.is_null()) {
+    if (response.text) {
+      msg->body() = std::move(*response.text);
+    } else if (!response.body.is_null()) {
       msg->set(bhttp::field::content_type, "application/json");
       msg->body() = response.body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
       msg->body() += "\n";
@@ -156,6 +158,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
                            {"user", answered.user},
                            {"remote", request_.remote}};
     server_->access_log_->info(line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+    if (server_->observer_) {
+      server_->observer_(request_.method.empty() ? "-" : request_.method, answered.route, status,
+                         ms.count() / 1000);
+    }
   }
 
   // After the last answer: stop sending, and read (and drop) what the client still sends

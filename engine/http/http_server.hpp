@@ -12,6 +12,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <string>
 #include <unordered_map>
@@ -50,6 +51,11 @@ class HttpServer {
   // Connections with a request being answered.
   std::size_t busy() const;
   std::size_t connections() const { return connections_.size(); }
+  // Told of every answer, after it is logged: its method, route pattern, status and how
+  // long it took in seconds (the metrics).
+  using Observer = std::function<void(const std::string& method, const std::string& route,
+                                      int status, double seconds)>;
+  void observe(Observer observer) { observer_ = std::move(observer); }
 
  private:
   friend class Connection;
@@ -60,6 +66,7 @@ class HttpServer {
   Router& router_;
   Limits limits_;
   std::shared_ptr<spdlog::logger> access_log_;
+  Observer observer_;
   std::unordered_map<Connection*, std::weak_ptr<Connection>> connections_;
   bool stopping_ = false;
 };

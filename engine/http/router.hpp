@@ -36,6 +36,8 @@ struct Request {
 struct Response {
   int status = 200;
   nlohmann::json body;  // null: no body
+  // A body that is not JSON (/metrics), sent as it is; its Content-Type is in `headers`.
+  std::optional<std::string> text;
   std::vector<std::pair<std::string, std::string>> headers;
 };
 
@@ -43,6 +45,7 @@ struct Response {
 enum class Access {
   anyone,     // the health checks and login
   signed_in,  // a user with a live session
+  metrics,    // the metrics token (Accounts::new_metrics_token), or a user with a live session
 };
 
 // What a handler is given: the request, the path's {parameters}, the signed-in user (for a

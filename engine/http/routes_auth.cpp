@@ -76,7 +76,10 @@ Response finish_login(Api& api, const LoginAttempt& attempt, const PasswordCheck
     result = api.engine.accounts.finish_login(attempt, check);
     tx.commit();
   }
-  if (!result.session) return error_response(401, "LOGIN_REFUSED", result.refusal);
+  if (!result.session) {
+    api.metrics.record_login_refused();
+    return error_response(401, "LOGIN_REFUSED", result.refusal);
+  }
   const Session& s = *result.session;
   nlohmann::json body = {{"user", user_json(api.engine.users.get(attempt.name))},
                          {"csrf_token", s.csrf},
@@ -183,6 +186,7 @@ void add_routes(Router& router, Api& api) {
   add_auth_routes(router, api);
   add_work_routes(router, api);
   add_casegroup_routes(router, api);
+  add_metrics_routes(router, api);
 }
 
 }  // namespace casekit::http

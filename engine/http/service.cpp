@@ -6,10 +6,20 @@ Service::Service(boost::asio::io_context& io, Engine& engine, ProcedureRuntime& 
                  const ServiceOptions& options, std::function<bool()> draining)
     : passwords_(io, options.hash_threads, options.max_hashes),
       watch_(io),
-      api_{engine, runtime, passwords_, watch_, {options.secure_cookie}, std::move(draining)},
+      api_{engine,
+           runtime,
+           passwords_,
+           watch_,
+           metrics_,
+           {options.secure_cookie},
+           std::move(draining)},
       router_(engine.accounts),
       server_(io, parse_endpoint(options.listen), router_, options.limits) {
   add_routes(router_, api_);
+  server_.observe(
+      [this](const std::string& method, const std::string& route, int status, double seconds) {
+        metrics_.record_request(route, method, status, seconds);
+      });
 }
 
 void Service::start() {

@@ -7,6 +7,7 @@
 
 #include "engine/http/api.hpp"
 #include "engine/http/http_server.hpp"
+#include "engine/http/metrics.hpp"
 
 namespace casekit::http {
 
@@ -40,6 +41,7 @@ class Service {
  private:
   PasswordPool passwords_;
   LoopWatch watch_;
+  Metrics metrics_;
   Api api_;
   Router router_;
   HttpServer server_;
