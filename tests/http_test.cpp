@@ -1166,6 +1166,87 @@ TEST_CASE("http: /metrics in the Prometheus text format, for operators and the m
   CHECK(w.on_server([&w] { return w.t.dump("settings"); }).find(token) == std::string::npos);
 }
 
+TEST_CASE("http: operators list, read, retry and cancel instances, and list incidents") {
+  WorkWorld w;
+  w.t.procedure("boom", R"lua(
+return procedure {
+  name = "boom",
+  run = function(ctx)
+    error("the BaNCS answer was not understood")
+  end,
+}
+)lua");
+  const Id waiting = w.start();  // approval, waiting on a person
+  const auto f = w.t.family("CSA-0000099");
+  const Id failed = w.t.runtime.start("boom", f.casegroup, {}, "carl");
+  w.run();
+  const Client olga = w.login("olga");
+  Reply r = olga.get("/api/v1/instances?status=failed");
+  INFO(r.text);
+  REQUIRE(r.status == 200);
+  REQUIRE(r.body["instances"].size() == 1);
+  CHECK(r.body["instances"][0]["id"] == failed);
+  CHECK(olga.get("/api/v1/instances?procedure=approval").body["instances"][0]["id"] == waiting);
+  CHECK(olga.get("/api/v1/instances?casegroup=" + std::to_string(f.casegroup))
+            .body["instances"]
+            .size() == 1);
+  const Reply page = olga.get("/api/v1/instances?limit=1");
+  CHECK(page.body["instances"][0]["id"] == waiting);
+  CHECK(olga.get("/api/v1/instances?limit=1&cursor=" + page.body["next_cursor"].get<std::string>())
+            .body["instances"][0]["id"] == failed);
+
+  const Reply shown = olga.get("/api/v1/instances/" + std::to_string(waiting));
+  REQUIRE(shown.status == 200);
+  CHECK(shown.body["status"] == "waiting");
+  CHECK(!shown.body["history"].empty());
+  const Reply incidents = olga.get("/api/v1/incidents");
+  REQUIRE(incidents.body["incidents"].size() == 1);
+  CHECK(incidents.body["incidents"][0]["instance"] == failed);
+  CHECK_THAT(incidents.body["incidents"][0]["message"].get<std::string>(),
+             Catch::Contains("not understood"));
+
+  // Every way in that must be refused is, and changes nothing.
+  const std::string before = w.state();
+  const std::string one = "/api/v1/instances/" + std::to_string(failed);
+  Client nobody(w.port);
+  CHECK(nobody.get("/api/v1/instances").status == 401);
+  CHECK(nobody.get("/api/v1/incidents").status == 401);
+  CHECK(nobody.post(one + "/retry").status == 401);
+  const Client carl = w.login("carl");
+  CHECK(carl.get("/api/v1/instances").status == 403);
+  CHECK(carl.get(one).status == 403);
+  CHECK(carl.get("/api/v1/incidents").status == 403);
+  CHECK(carl.post(one + "/retry").status == 403);
+  CHECK(w.login("tina").post(one + "/cancel").status == 403);
+  CHECK(olga.get("/api/v1/instances/999").status == 404);
+  CHECK(olga.post("/api/v1/instances/999/retry").status == 404);
+  CHECK(olga.get("/api/v1/instances?status=asleep").status == 400);
+  CHECK(olga.get("/api/v1/instances?colour=red").status == 400);
+  CHECK(olga.get("/api/v1/incidents?all=maybe").status == 400);
+  CHECK(olga.post(one + "/retry", {{"force", true}}).status == 400);
+  CHECK(olga.post("/api/v1/instances/" + std::to_string(waiting) + "/retry").status ==
+        422);  // only a failed instance is retried
+  CHECK(w.state() == before);
+
+  // A retry resolves the incident and runs the instance again (it fails again here, with a
+  // new incident); a cancel stops it for good.
+  r = olga.post(one + "/retry");
+  REQUIRE(r.status == 200);
+  CHECK(r.body["status"] == "failed");
+  const Reply all = olga.get("/api/v1/incidents?all=true");
+  REQUIRE(all.body["incidents"].size() == 2);
+  CHECK(olga.get("/api/v1/incidents").body["incidents"].size() == 1);
+  r = olga.post("/api/v1/instances/" + std::to_string(waiting) + "/cancel");
+  REQUIRE(r.status == 200);
+  CHECK(r.body["status"] == "cancelled");
+  CHECK(ids(carl.get("/api/v1/work-items")).empty());  // its open item went with it
+  CHECK(w.on_server([&w] {
+    return w.t.count(
+        "SELECT count(*) FROM audit WHERE actor = 'user:olga' AND "
+        "entity = 'work_items' AND action = 'update'");
+  }) == 1);
+}
+
 TEST_CASE("http: saved views are each user's own, checked as a listing is") {
   WorkWorld w;
   w.start();

@@ -135,9 +135,11 @@ void add_instance(CLI::App& app, Context& ctx) {
   list->add_flag("--json", lo->json, "print JSON");
   list->callback([&ctx, lo] {
     auto& store = ctx.runtime().store();
-    const auto all =
-        store.list(lo->status.empty() ? std::nullopt : std::optional(lo->status),
-                   lo->procedure.empty() ? std::nullopt : std::optional(lo->procedure), lo->limit);
+    InstanceStore::Filter filter;
+    if (!lo->status.empty()) filter.status = lo->status;
+    if (!lo->procedure.empty()) filter.procedure = lo->procedure;
+    filter.limit = lo->limit;
+    const auto all = store.list(filter);
     if (lo->json) {
       print_json_list(all);
       return;

@@ -287,6 +287,13 @@ WorkItem WorkItems::get_for(Id id, const User& user) {
   return item;
 }
 
+void require_operator(const User& user, std::string_view what) {
+  if (user.role != "operator") {
+    throw Error(ErrorCode::forbidden,
+                "only operators " + std::string(what) + "; " + user.name + " is a " + user.role);
+  }
+}
+
 WorkItemQuery work_item_query(const std::map<std::string, std::string>& params, const User& user) {
   const auto number = [](const std::string& name, const std::string& text) {
     const auto value = positive_number(text);

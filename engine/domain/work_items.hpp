@@ -25,6 +25,10 @@ struct User {
   std::optional<std::string> disabled_at;  // a disabled user can neither log in nor act
 };
 
+// Operators run the engine: its procedure instances and incidents, schedules and runs. The
+// HTTP routes for these ask this first; anyone else is refused (forbidden).
+void require_operator(const User& user, std::string_view what);
+
 class Users {
  public:
   // `teams`: the teams a user may belong to, the SR catalogue's owner teams.

@@ -107,12 +107,12 @@ Instance InstanceStore::get(Id id) {
   return kInstanceRow.read(st);
 }
 
-std::vector<Instance> InstanceStore::list(const std::optional<std::string>& status,
-                                          const std::optional<std::string>& procedure, int limit) {
-  auto st =
-      db_.prepare(kInstanceRow.select("FROM instances WHERE (?1 IS NULL OR status = ?1) "
-                                      "AND (?2 IS NULL OR procedure = ?2) ORDER BY id LIMIT ?3"));
-  st.bind_all(status, procedure, static_cast<std::int64_t>(limit));
+std::vector<Instance> InstanceStore::list(const Filter& f) {
+  auto st = db_.prepare(kInstanceRow.select(
+      "FROM instances WHERE (?1 IS NULL OR status = ?1) "
+      "AND (?2 IS NULL OR procedure = ?2) AND (?3 IS NULL OR casegroup_id = ?3) "
+      "AND id > ?4 ORDER BY id LIMIT ?5"));
+  st.bind_all(f.status, f.procedure, f.casegroup, f.after_id, static_cast<std::int64_t>(f.limit));
   std::vector<Instance> out;
   while (st.step()) out.push_back(kInstanceRow.read(st));
   return out;

@@ -63,8 +63,15 @@ class InstanceStore {
   Id create(const std::string& procedure, const std::string& hash, std::optional<Id> casegroup,
             const std::string& input_json, const std::string& started_by);
   Instance get(Id id);
-  std::vector<Instance> list(const std::optional<std::string>& status,
-                             const std::optional<std::string>& procedure, int limit);
+  // Instances in id order, after `after_id`, matching what is given.
+  struct Filter {
+    std::optional<std::string> status;
+    std::optional<std::string> procedure;
+    std::optional<Id> casegroup;
+    Id after_id = 0;
+    int limit = 1000;
+  };
+  std::vector<Instance> list(const Filter& filter);
   std::vector<Id> runnable(int limit);
   // Of the instances with ids first..last (a batch created together): how many have
   // stopped with an incident, and how many have not (ran to their end or to a wait).

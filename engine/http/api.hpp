@@ -1,6 +1,7 @@
 // The routes of the HTTP API, one file per area: routes_health.cpp (/healthz, /readyz),
 // routes_auth.cpp (login, logout, me), routes_work.cpp (work items) and routes_casegroups.cpp
-// (casegroup search, view, audit trail, SRs, signals and access log). docs/http-api.md describes
+// (casegroup search, view, audit trail, SRs, signals and access log), routes_operator.cpp
+// (instances and incidents) and routes_metrics.cpp (/metrics). docs/http-api.md describes
 // each, and a test checks that it names every route and no other.
 #pragma once
 
@@ -37,6 +38,7 @@ void add_auth_routes(Router& router, Api& api);
 void add_work_routes(Router& router, Api& api);
 void add_casegroup_routes(Router& router, Api& api);
 void add_metrics_routes(Router& router, Api& api);
+void add_operator_routes(Router& router, Api& api);
 
 // A text field of a JSON body, at most `max` bytes; required (and not empty) or optional.
 std::string text_field(const nlohmann::json& body, const char* name, std::size_t max);

@@ -187,6 +187,7 @@ void add_routes(Router& router, Api& api) {
   add_work_routes(router, api);
   add_casegroup_routes(router, api);
   add_metrics_routes(router, api);
+  add_operator_routes(router, api);
 }
 
 }  // namespace casekit::http

@@ -1,0 +1,132 @@
+// The operator's routes: procedure instances (list, show with history, retry, cancel) and
+// incidents. Each is parse, check the caller is an operator (require_operator), call the
+// runtime the CLI calls, render; a change is audited as the signed-in operator's.
+#include "engine/core/error.hpp"
+#include "engine/core/json.hpp"
+#include "engine/http/api.hpp"
+
+namespace casekit::http {
+namespace {
+
+constexpr const char* kStatuses[] = {"runnable", "waiting", "completed", "failed", "cancelled"};
+
+InstanceStore::Filter instance_filter(const Call& call) {
+  InstanceStore::Filter f;
+  f.limit = 100;
+  for (const auto& [key, value] : call.request.query) {
+    if (value.empty()) continue;
+    if (key == "status") {
+      if (std::find(std::begin(kStatuses), std::end(kStatuses), value) == std::end(kStatuses)) {
+        throw Error(ErrorCode::bad_argument,
+                    "status must be runnable, waiting, completed, failed or cancelled");
+      }
+      f.status = value;
+    } else if (key == "procedure") {
+      f.procedure = value;
+    } else if (key == "casegroup") {
+      f.casegroup = whole_number(key, value);
+    } else if (key == "limit") {
+      f.limit = static_cast<int>(std::min<std::int64_t>(whole_number(key, value), 1000));
+    } else if (key == "cursor") {
+      f.after_id = whole_number(key, value);
+    } else {
+      throw Error(ErrorCode::bad_argument, "unknown query parameter '" + key + "'");
+    }
+  }
+  return f;
+}
+
+Response list_instances(Api& api, const Call& call) {
+  require_operator(call.user(), "list procedure instances");
+  const InstanceStore::Filter filter = instance_filter(call);
+  const auto found = api.runtime.store().list(filter);
+  nlohmann::json out = nlohmann::json::array();
+  for (const Instance& i : found) out.push_back(to_json(i));
+  const bool more = static_cast<int>(found.size()) == filter.limit;
+  return json_response(
+      {{"instances", out},
+       {"next_cursor", more ? nlohmann::json(std::to_string(found.back().id)) : nullptr}});
+}
+
+Response show_instance(Api& api, const Call& call) {
+  require_operator(call.user(), "read procedure instances");
+  no_query(call);
+  auto& store = api.runtime.store();
+  const Instance i = store.get(path_id(call, "procedure instance"));
+  nlohmann::json out = to_json(i);
+  out["history"] = nlohmann::json::array();
+  for (const auto& c : store.history(i.id)) out["history"].push_back(to_json(c));
+  out["incidents"] = nlohmann::json::array();
+  for (const auto& inc : store.incidents(true, i.id)) out["incidents"].push_back(to_json(inc));
+  return json_response(out);
+}
+
+// Retry or cancel, as the signed-in operator; answers the instance as it now is.
+template <typename F>
+Handler instance_change(Api& api, const char* what, F change) {
+  return [&api, what, change](Call& c) {
+    require_operator(c.user(), what);
+    if (!c.body.empty()) throw Error(ErrorCode::bad_argument, "this takes no body");
+    const Id id = path_id(c, "procedure instance");
+    api.runtime.store().get(id);  // a wrong id is 404 before anything else
+    {
+      ActorScope actor(api.engine.db, "user:" + c.user().name);
+      change(id);
+    }
+    return json_response(to_json(api.runtime.store().get(id)));
+  };
+}
+
+Response list_incidents(Api& api, const Call& call) {
+  require_operator(call.user(), "list incidents");
+  bool all = false;
+  for (const auto& [key, value] : call.request.query) {
+    if (key != "all" || (value != "true" && value != "false")) {
+      throw Error(ErrorCode::bad_argument, "the only parameter is all=true|false");
+    }
+    all = value == "true";
+  }
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& inc : api.runtime.store().incidents(all, std::nullopt)) {
+    out.push_back(to_json(inc));
+  }
+  return json_response({{"incidents", out}});
+}
+
+}  // namespace
+
+void add_operator_routes(Router& router, Api& api) {
+  router.add({"GET",
+              "/api/v1/instances",
+              Access::signed_in,
+              "Procedure instances by status, procedure or casegroup (operators)",
+              [&api](Call& c) { return list_instances(api, c); },
+              {}});
+  router.add({"GET",
+              "/api/v1/instances/{id}",
+              Access::signed_in,
+              "One instance with its history and incidents (operators)",
+              [&api](Call& c) { return show_instance(api, c); },
+              {}});
+  router.add({"POST",
+              "/api/v1/instances/{id}/retry",
+              Access::signed_in,
+              "Resolve a failed instance's incident and run it again (operators)",
+              instance_change(api, "retry instances", [&api](Id id) { api.runtime.retry(id); }),
+              {}});
+  router.add({"POST",
+              "/api/v1/instances/{id}/cancel",
+              Access::signed_in,
+              "Stop an instance for good, its open work items too (operators)",
+              instance_change(api, "cancel instances", [&api](Id id) { api.runtime.cancel(id); }),
+              {}});
+  router.add({"GET",
+              "/api/v1/incidents",
+              Access::signed_in,
+              "Open incidents (all=true: resolved ones too), with the divergence's position, "
+              "command and line (operators)",
+              [&api](Call& c) { return list_incidents(api, c); },
+              {}});
+}
+
+}  // namespace casekit::http
