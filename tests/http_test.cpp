@@ -144,7 +144,7 @@ struct HttpWorld {
 
   explicit HttpWorld(http::ServiceOptions o = {}) {
     o.listen = "127.0.0.1:0";
-    service = std::make_unique<http::Service>(io, t.engine, t.runtime, o);
+    service = std::make_unique<http::Service>(io, t.engine, t.runtime, schedules, o);
     service->start();
     port = service->local_endpoint().port();
   }
@@ -197,6 +197,11 @@ struct HttpWorld {
   }
 
   DurableEngine t;
+  Schedules schedules{
+      t.engine,
+      load_schedules(t.engine.home.scripts() / "schedules.toml", t.engine.home.scripts()),
+      {},
+      &t.runtime};
   asio::io_context io;
   std::unique_ptr<http::Service> service;
   std::thread thread;
@@ -1245,6 +1250,61 @@ return procedure {
         "SELECT count(*) FROM audit WHERE actor = 'user:olga' AND "
         "entity = 'work_items' AND action = 'update'");
   }) == 1);
+}
+
+TEST_CASE("http: operators list, pause, resume and run schedules, and read their runs") {
+  WorkWorld w;
+  w.run();
+  const Client olga = w.login("olga");
+  const std::string name = "lo-paid-off-monitor";
+  const std::string base = "/api/v1/schedules/" + name;
+  Reply r = olga.get("/api/v1/schedules");
+  INFO(r.text);
+  REQUIRE(r.status == 200);
+  nlohmann::json listed;
+  for (const auto& s : r.body["schedules"]) {
+    if (s["name"] == name) listed = s;
+  }
+  REQUIRE(listed.is_object());
+  CHECK(listed["paused"] == false);
+  CHECK(listed["next"].is_string());
+
+  // Every way in that must be refused is, and changes nothing.
+  const auto state = [&w] {
+    return w.on_server([&w] { return w.t.dump("schedule_state") + w.t.dump("runs"); });
+  };
+  const std::string before = state();
+  Client nobody(w.port);
+  CHECK(nobody.get("/api/v1/schedules").status == 401);
+  CHECK(nobody.post(base + "/run").status == 401);
+  const Client carl = w.login("carl");
+  CHECK(carl.get("/api/v1/schedules").status == 403);
+  CHECK(carl.post(base + "/pause").status == 403);
+  CHECK(carl.post(base + "/run").status == 403);
+  CHECK(carl.get("/api/v1/runs").status == 403);
+  CHECK(olga.post("/api/v1/schedules/nope/pause").status == 404);
+  CHECK(olga.post(base + "/pause", {{"until", "monday"}}).status == 400);
+  CHECK(olga.get("/api/v1/schedules?all=1").status == 400);
+  CHECK(olga.get("/api/v1/runs?schedule=nope").status == 404);
+  CHECK(olga.get("/api/v1/runs?limit=0").status == 400);
+  CHECK(olga.get("/api/v1/runs/999").status == 404);
+  CHECK(state() == before);
+
+  r = olga.post(base + "/pause");
+  REQUIRE(r.status == 200);
+  CHECK(r.body["schedule"]["paused"] == true);
+  r = olga.post(base + "/resume");
+  CHECK(r.body["schedule"]["paused"] == false);
+  r = olga.post(base + "/run");
+  REQUIRE(r.status == 200);
+  CHECK(r.body["run"]["status"] == "succeeded");
+  CHECK(r.body["run"]["trigger"] == "manual");
+  const Id run = r.body["run"]["id"];
+  CHECK(r.body["schedule"]["last_run"]["id"] == run);
+  const Reply runs = olga.get("/api/v1/runs?schedule=" + name);
+  REQUIRE(runs.body["runs"].size() == 1);
+  CHECK(runs.body["runs"][0]["id"] == run);
+  CHECK(olga.get("/api/v1/runs/" + std::to_string(run)).body["status"] == "succeeded");
 }
 
 TEST_CASE("http: saved views are each user's own, checked as a listing is") {

@@ -17,18 +17,6 @@ Schedules open_schedules(Context& ctx) {
                    &ctx.runtime());
 }
 
-nlohmann::json run_json(const Run& r) {
-  return {{"id", r.id},
-          {"schedule", or_null(r.schedule)},
-          {"script", r.script},
-          {"trigger", r.trigger},
-          {"scheduled_for", or_null(r.scheduled_for)},
-          {"started_at", r.started_at},
-          {"finished_at", or_null(r.finished_at)},
-          {"status", r.status},
-          {"message", or_null(r.message)}};
-}
-
 // "14d", "36h", "90m", "2w", "1d12h": calendar-free durations on the UTC time line.
 std::chrono::seconds parse_duration(const std::string& text) {
   std::chrono::seconds total{0};
@@ -107,18 +95,7 @@ void add_list(CLI::App* group, Context& ctx) {
     const auto all = schedules.status();
     if (*json) {
       nlohmann::json out = nlohmann::json::array();
-      for (const auto& s : all) {
-        out.push_back({{"name", s.def->name},
-                       {"script", s.def->script_name},
-                       {"cron", s.def->cron.text()},
-                       {"timezone", s.def->zone_name},
-                       {"overlap", s.def->overlap},
-                       {"catch_up", s.def->catch_up},
-                       {"enabled", s.def->enabled},
-                       {"paused", s.paused},
-                       {"next", s.next ? nlohmann::json(format_instant(*s.next)) : nullptr},
-                       {"last_run", s.last_run ? run_json(*s.last_run) : nlohmann::json(nullptr)}});
-      }
+      for (const auto& s : all) out.push_back(to_json(s));
       print_json(out);
       return;
     }
@@ -180,7 +157,7 @@ void add_runs(CLI::App& app, Context& ctx) {
     const auto runs =
         schedules.runs(o->schedule.empty() ? std::nullopt : std::optional(o->schedule), o->limit);
     if (o->json) {
-      print_json_list(runs, [](const auto& r) { return run_json(r); });
+      print_json_list(runs, [](const auto& r) { return to_json(r); });
       return;
     }
     std::vector<std::vector<std::string>> rows = {

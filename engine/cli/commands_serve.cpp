@@ -41,7 +41,7 @@ void add_serve_command(CLI::App& app, Context& ctx) {
       http::ServiceOptions options;
       if (!o->http.empty()) options.listen = o->http;
       options.secure_cookie = o->secure_cookie;
-      api = std::make_unique<http::Service>(server.io(), e, ctx.runtime(), options,
+      api = std::make_unique<http::Service>(server.io(), e, ctx.runtime(), schedules, options,
                                             [&server] { return server.stopping(); });
       api->start();
       server.on_stop([&api] { api->stop(); }, [&api] { return api->busy() > 0; });

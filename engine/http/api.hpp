@@ -12,6 +12,7 @@
 #include "engine/http/metrics.hpp"
 #include "engine/http/password_pool.hpp"
 #include "engine/http/router.hpp"
+#include "engine/schedule/schedules.hpp"
 
 namespace casekit::http {
 
@@ -25,6 +26,7 @@ struct ApiOptions {
 struct Api {
   Engine& engine;
   ProcedureRuntime& runtime;
+  Schedules& schedules;
   PasswordPool& passwords;
   const LoopWatch& loop;
   Metrics& metrics;

@@ -1,6 +1,7 @@
-// The operator's routes: procedure instances (list, show with history, retry, cancel) and
-// incidents. Each is parse, check the caller is an operator (require_operator), call the
-// runtime the CLI calls, render; a change is audited as the signed-in operator's.
+// The operator's routes: schedules (list, pause, resume, run now) and their runs, procedure
+// instances (list, show with history, retry, cancel) and incidents. Each is parse, check the caller
+// is an operator (require_operator), call the runtime the CLI calls, render; a change is audited as
+// the signed-in operator's.
 #include "engine/core/error.hpp"
 #include "engine/core/json.hpp"
 #include "engine/http/api.hpp"
@@ -93,9 +94,92 @@ Response list_incidents(Api& api, const Call& call) {
   return json_response({{"incidents", out}});
 }
 
+Response list_runs(Api& api, const Call& call) {
+  require_operator(call.user(), "list runs");
+  std::optional<std::string> schedule;
+  int limit = 50;
+  for (const auto& [key, value] : call.request.query) {
+    if (key == "schedule" && !value.empty()) {
+      api.schedules.find(value);  // an unknown schedule is 404
+      schedule = value;
+    } else if (key == "limit") {
+      limit = static_cast<int>(std::min<std::int64_t>(whole_number(key, value), 1000));
+    } else {
+      throw Error(ErrorCode::bad_argument, "unknown query parameter '" + key + "'");
+    }
+  }
+  nlohmann::json out = nlohmann::json::array();
+  for (const Run& r : api.schedules.runs(schedule, limit)) out.push_back(to_json(r));
+  return json_response({{"runs", out}});
+}
+
+// Pause, resume or run a schedule now, as the signed-in operator; answers the schedule as it
+// then is, and for a run, the run.
+Response schedule_action(Api& api, Call& call, const std::string& action) {
+  require_operator(call.user(), action + " schedules");
+  if (!call.body.empty()) throw Error(ErrorCode::bad_argument, "this takes no body");
+  const ScheduleDef& def = api.schedules.find(call.params.at("name"));
+  nlohmann::json out = nlohmann::json::object();
+  {
+    ActorScope actor(api.engine.db, "user:" + call.user().name);
+    if (action == "pause") {
+      api.schedules.pause(def.name);
+    } else if (action == "resume") {
+      api.schedules.resume(def.name);
+    } else {
+      const Run run = api.schedules.run(def, "manual", std::nullopt, [](std::string_view) {});
+      api.runtime.drain();  // the instances its script started run to their first wait
+      out["run"] = to_json(run);
+    }
+  }
+  for (const auto& s : api.schedules.status()) {
+    if (s.def->name == def.name) out["schedule"] = to_json(s);
+  }
+  return json_response(out);
+}
+
 }  // namespace
 
 void add_operator_routes(Router& router, Api& api) {
+  router.add({"GET",
+              "/api/v1/schedules",
+              Access::signed_in,
+              "Schedules with their state, next fire and last run (operators)",
+              [&api](Call& c) {
+                require_operator(c.user(), "list schedules");
+                no_query(c);
+                nlohmann::json out = nlohmann::json::array();
+                for (const auto& s : api.schedules.status()) out.push_back(to_json(s));
+                return json_response({{"schedules", out}});
+              },
+              {}});
+  for (const char* action : {"pause", "resume", "run"}) {
+    const std::string name = action;
+    router.add({"POST",
+                "/api/v1/schedules/{name}/" + name,
+                Access::signed_in,
+                name == "pause"    ? "Stop a schedule firing until resumed (operators)"
+                : name == "resume" ? "Let a paused schedule fire again (operators)"
+                                   : "Run a schedule's script now and record the run (operators)",
+                [&api, name](Call& c) { return schedule_action(api, c, name); },
+                {}});
+  }
+  router.add({"GET",
+              "/api/v1/runs",
+              Access::signed_in,
+              "Schedule runs, newest first, optionally of one schedule (operators)",
+              [&api](Call& c) { return list_runs(api, c); },
+              {}});
+  router.add({"GET",
+              "/api/v1/runs/{id}",
+              Access::signed_in,
+              "One run: its trigger, times, status and message (operators)",
+              [&api](Call& c) {
+                require_operator(c.user(), "read runs");
+                no_query(c);
+                return json_response(to_json(api.schedules.get_run(path_id(c, "run"))));
+              },
+              {}});
   router.add({"GET",
               "/api/v1/instances",
               Access::signed_in,

@@ -3,11 +3,13 @@
 namespace casekit::http {
 
 Service::Service(boost::asio::io_context& io, Engine& engine, ProcedureRuntime& runtime,
-                 const ServiceOptions& options, std::function<bool()> draining)
+                 Schedules& schedules, const ServiceOptions& options,
+                 std::function<bool()> draining)
     : passwords_(io, options.hash_threads, options.max_hashes),
       watch_(io),
       api_{engine,
            runtime,
+           schedules,
            passwords_,
            watch_,
            metrics_,

@@ -24,7 +24,7 @@ class Service {
   // Binds at once: an address in use is an error here. `draining` says the process is
   // stopping, for /readyz.
   Service(
-      boost::asio::io_context& io, Engine& engine, ProcedureRuntime& runtime,
+      boost::asio::io_context& io, Engine& engine, ProcedureRuntime& runtime, Schedules& schedules,
       const ServiceOptions& options, std::function<bool()> draining = [] { return false; });
 
   void start();

@@ -1,5 +1,7 @@
 #include "engine/schedule/schedules.hpp"
 
+#include "engine/core/json.hpp"
+
 #include <toml++/toml.h>
 
 #include <map>
@@ -354,6 +356,31 @@ std::vector<Run> Schedules::runs(const std::optional<std::string>& schedule, int
   std::vector<Run> out;
   while (st.step()) out.push_back(kRunRow.read(st));
   return out;
+}
+
+nlohmann::json to_json(const Run& r) {
+  return {{"id", r.id},
+          {"schedule", or_null(r.schedule)},
+          {"script", r.script},
+          {"trigger", r.trigger},
+          {"scheduled_for", or_null(r.scheduled_for)},
+          {"started_at", r.started_at},
+          {"finished_at", or_null(r.finished_at)},
+          {"status", r.status},
+          {"message", or_null(r.message)}};
+}
+
+nlohmann::json to_json(const ScheduleStatus& s) {
+  return {{"name", s.def->name},
+          {"script", s.def->script_name},
+          {"cron", s.def->cron.text()},
+          {"timezone", s.def->zone_name},
+          {"overlap", s.def->overlap},
+          {"catch_up", s.def->catch_up},
+          {"enabled", s.def->enabled},
+          {"paused", s.paused},
+          {"next", s.next ? nlohmann::json(format_instant(*s.next)) : nullptr},
+          {"last_run", s.last_run ? to_json(*s.last_run) : nlohmann::json(nullptr)}};
 }
 
 }  // namespace casekit

@@ -84,12 +84,13 @@ class Schedules {
   std::optional<Instant> next_fire(Instant now);
 
   std::vector<Run> runs(const std::optional<std::string>& schedule, int limit);
+  // One run; not_found for an unknown id.
+  Run get_run(Id id);
 
  private:
   bool paused(const std::string& name);
   std::optional<Instant> last_fire(const std::string& name);
   void set_last_fire(const std::string& name, Instant t);
-  Run get_run(Id id);
   // Fires of `def` strictly after `after`, up to and including `until` (at most 1000).
   std::vector<Instant> fires_between(const ScheduleDef& def, Instant after, Instant until);
 
@@ -98,5 +99,9 @@ class Schedules {
   SandboxLimits limits_;
   lua::ProcedureStarter* procedures_;
 };
+
+// A run, and a schedule's definition with its state, as `--json` and the HTTP API show them.
+nlohmann::json to_json(const Run& r);
+nlohmann::json to_json(const ScheduleStatus& s);
 
 }  // namespace casekit

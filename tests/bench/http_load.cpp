@@ -331,7 +331,8 @@ bool http_figures(const std::filesystem::path& dir, const HttpLoadSize& size) {
   asio::io_context io;
   http::ServiceOptions options;
   options.listen = "127.0.0.1:0";
-  http::Service service(io, engine, runtime, options);
+  Schedules schedules(engine, {}, {}, &runtime);  // none: the load is on casework routes
+  http::Service service(io, engine, runtime, schedules, options);
   service.start();
   const unsigned short port = service.local_endpoint().port();
   std::thread loop([&] { io.run(); });
