@@ -1125,6 +1125,7 @@ TEST_CASE("http: /metrics in the Prometheus text format, for operators and the m
   CHECK(value_of(samples, "casekit_work_items_open", {{"inbox", "caseworker"}}) == 1);
   CHECK(value_of(samples, "casekit_logins_refused_total") == 1);
   CHECK(value_of(samples, "casekit_accounts_locked") == 0);
+  CHECK_THAT(r.text, Catch::Contains("casekit_activation_seconds_bucket{le=\"0.0005\"}"));
   // No incident: the family is declared, with no sample.
   CHECK_THAT(r.text, Catch::Contains("# TYPE casekit_incidents_open gauge\n# HELP"));
   CHECK(value_of(samples, "casekit_http_requests_total",

@@ -1,5 +1,7 @@
 #include "engine/http/metrics.hpp"
 
+#include <array>
+#include <charconv>
 #include <sstream>
 
 namespace casekit::http {
@@ -19,11 +21,11 @@ std::string label(const std::string& value) {
   return out;
 }
 
+// The shortest text that reads back as the same double ("0.0005", not "0.00050000000000000001").
 std::string number(double value) {
-  std::ostringstream out;
-  out.precision(17);
-  out << value;
-  return out.str();
+  std::array<char, 32> buf{};
+  const auto [end, ec] = std::to_chars(buf.data(), buf.data() + buf.size(), value);
+  return std::string(buf.data(), end);
 }
 
 class Writer {
