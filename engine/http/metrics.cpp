@@ -21,10 +21,12 @@ std::string label(const std::string& value) {
   return out;
 }
 
-// The shortest text that reads back as the same double ("0.0005", not "0.00050000000000000001").
+// The shortest fixed-point text that reads back as the same double ("0.0005", not
+// "0.00050000000000000001" nor "5e-04"). Room for the largest double written out in full.
 std::string number(double value) {
-  std::array<char, 32> buf{};
-  const auto [end, ec] = std::to_chars(buf.data(), buf.data() + buf.size(), value);
+  std::array<char, 400> buf{};
+  const auto [end, ec] =
+      std::to_chars(buf.data(), buf.data() + buf.size(), value, std::chars_format::fixed);
   return std::string(buf.data(), end);
 }
 
