@@ -1,8 +1,9 @@
 #include "engine/core/text.hpp"
 
 #include <charconv>
-
 #include <cstdint>
+
+#include "engine/core/error.hpp"
 
 namespace casekit {
 namespace {
@@ -111,6 +112,12 @@ std::optional<std::int64_t> positive_number(std::string_view text) {
   const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
   if (ec != std::errc() || end != text.data() + text.size() || value <= 0) return std::nullopt;
   return value;
+}
+
+std::int64_t whole_number(const std::string& name, std::string_view text) {
+  const auto value = positive_number(text);
+  if (!value) throw Error(ErrorCode::bad_argument, name + " must be a whole number above 0");
+  return *value;
 }
 
 }  // namespace casekit

@@ -26,5 +26,7 @@ std::string prefix_end(std::string prefix);
 // Text that is all digits and above 0, as a number; none otherwise (a sign, a space, a
 // fraction, an overflow).
 std::optional<std::int64_t> positive_number(std::string_view text);
+// The same, for a value named `name` (a query parameter, a filter): bad_argument otherwise.
+std::int64_t whole_number(const std::string& name, std::string_view text);
 
 }  // namespace casekit

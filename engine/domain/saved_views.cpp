@@ -27,12 +27,9 @@ std::vector<SavedView> SavedViews::list(const User& user) {
   st.bind(1, user.id);
   std::vector<SavedView> out;
   while (st.step()) {
-    SavedView v{st.text(0), {}, st.text(2)};
-    const nlohmann::json filter = nlohmann::json::parse(st.text(1));  // outlives the loop
-    for (const auto& [k, value] : filter.items()) {
-      v.filter[k] = value.get<std::string>();
-    }
-    out.push_back(std::move(v));
+    out.push_back({st.text(0),
+                   nlohmann::json::parse(st.text(1)).get<std::map<std::string, std::string>>(),
+                   st.text(2)});
   }
   return out;
 }
@@ -54,19 +51,16 @@ SavedView SavedViews::put(const User& user, const std::string& name,
     throw Error(ErrorCode::bad_argument,
                 "at most " + std::to_string(kMaxPerUser) + " views each; delete one first");
   }
-  nlohmann::json kept = nlohmann::json::object();
-  for (const auto& [k, v] : filter) {
-    if (!v.empty()) kept[k] = v;
+  SavedView v{name, {}, format_instant(clock_.now())};
+  for (const auto& [k, value] : filter) {
+    if (!value.empty()) v.filter[k] = value;  // an empty value filters nothing
   }
-  const std::string now = format_instant(clock_.now());
   db_.prepare(
          "INSERT INTO saved_views(user_id, name, filter, updated_at) VALUES (?1, ?2, ?3, ?4) "
          "ON CONFLICT (user_id, name) DO UPDATE SET filter = excluded.filter, "
          "updated_at = excluded.updated_at")
-      .bind_all(user.id, name, kept.dump(), now)
+      .bind_all(user.id, name, nlohmann::json(v.filter).dump(), v.updated_at)
       .run();
-  SavedView v{name, {}, now};
-  for (const auto& [k, value] : kept.items()) v.filter[k] = value.get<std::string>();
   return v;
 }
 

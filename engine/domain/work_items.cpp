@@ -71,6 +71,14 @@ std::vector<User> Users::list() {
 
 namespace {
 
+// Giving work out, one item or many, is a team leader's.
+void require_team_leader(const User& user) {
+  if (user.role != "team_leader") {
+    throw Error(ErrorCode::forbidden,
+                "only a team leader assigns work; " + user.name + " is a " + user.role);
+  }
+}
+
 // The spec's lists and maps, and the values a person filled in, are JSON in text columns.
 template <auto Member>
 void read_json(const Statement& st, int i, WorkItem& w) {
@@ -295,11 +303,6 @@ void require_operator(const User& user, std::string_view what) {
 }
 
 WorkItemQuery work_item_query(const std::map<std::string, std::string>& params, const User& user) {
-  const auto number = [](const std::string& name, const std::string& text) {
-    const auto value = positive_number(text);
-    if (!value) throw Error(ErrorCode::bad_argument, name + " must be a whole number above 0");
-    return *value;
-  };
   WorkItemQuery q;
   for (const auto& [key, value] : params) {
     if (value.empty()) continue;
@@ -312,9 +315,9 @@ WorkItemQuery work_item_query(const std::map<std::string, std::string>& params, 
     } else if (key == "assignee") {
       q.assignee = value == "me" ? user.name : value == "none" ? "" : value;
     } else if (key == "casegroup") {
-      q.casegroup = number(key, value);
+      q.casegroup = whole_number(key, value);
     } else if (key == "sr") {
-      q.sr = number(key, value);
+      q.sr = whole_number(key, value);
     } else if (key == "overdue") {
       if (value != "true" && value != "false") {
         throw Error(ErrorCode::bad_argument, "overdue must be true or false");
@@ -323,7 +326,7 @@ WorkItemQuery work_item_query(const std::map<std::string, std::string>& params, 
     } else if (key == "sort") {
       q.sort = value;
     } else if (key == "limit") {
-      q.limit = static_cast<int>(std::min<std::int64_t>(number(key, value), 100000));
+      q.limit = static_cast<int>(std::min<std::int64_t>(whole_number(key, value), 100000));
     } else if (key == "cursor") {
       q.cursor = value;
     } else {
@@ -500,10 +503,7 @@ WorkItem WorkItems::assign(Id id, const std::string& to,
   const WorkItem item = get(id);
   const User giver = users_.require(by);
   require_open(item);
-  if (giver.role != "team_leader") {
-    throw Error(ErrorCode::forbidden,
-                "only a team leader assigns work; " + giver.name + " is a " + giver.role);
-  }
+  require_team_leader(giver);
   require_may_work(item, giver);
   const User taker = users_.require(to);
   require_may_work(item, taker);
@@ -528,10 +528,7 @@ WorkItem WorkItems::assign(Id id, const std::string& to,
 std::vector<AssignmentResult> WorkItems::assign_each(const std::vector<Assignment>& list,
                                                      const std::string& by) {
   const User leader = users_.require(by);
-  if (leader.role != "team_leader") {
-    throw Error(ErrorCode::forbidden,
-                "only a team leader assigns work; " + leader.name + " is a " + leader.role);
-  }
+  require_team_leader(leader);
   if (list.size() > kMaxBulk) {
     throw Error(ErrorCode::bad_argument,
                 "at most " + std::to_string(kMaxBulk) + " items at once; send the rest after");

@@ -7,6 +7,7 @@
 
 #include <functional>
 
+#include "engine/core/text.hpp"
 #include "engine/durable/runtime.hpp"
 #include "engine/http/loop_watch.hpp"
 #include "engine/http/metrics.hpp"
@@ -46,8 +47,9 @@ void add_operator_routes(Router& router, Api& api);
 std::string text_field(const nlohmann::json& body, const char* name, std::size_t max);
 std::optional<std::string> optional_text_field(const nlohmann::json& body, const char* name,
                                                std::size_t max);
-// A query parameter that must be a whole number above 0 (400 otherwise).
-std::int64_t whole_number(const std::string& name, const std::string& text);
+// A `limit` query parameter: a whole number above 0 (whole_number, 400 otherwise), taken as at
+// most 1000 whatever is asked; the domain then says what it allows.
+int page_limit(const std::string& name, const std::string& text);
 // A route that takes no query parameters refuses any (400), as it refuses an unknown one.
 void no_query(const Call& call);
 // A path's {id}: one that is not a whole number above 0 is a `what` that does not exist (404).

@@ -237,17 +237,15 @@ void Router::handle(const Request& request, Done done) {
 
   Call call{request, std::move(params), std::nullopt, nlohmann::json::object()};
   try {
+    bool from_cookie = false;
+    const auto token =
+        route->access == Access::anyone ? std::nullopt : session_token(request, &from_cookie);
     // A scraper sends the metrics token as a bearer token; it opens /metrics and nothing else.
-    bool scraper = false;
-    if (route->access == Access::metrics) {
-      bool cookie = false;
-      const auto token = session_token(request, &cookie);
-      scraper = token && !cookie && accounts_.metrics_token_matches(*token);
-    }
-    if (scraper) answered.user = "metrics-token";
-    if (route->access == Access::signed_in || (route->access == Access::metrics && !scraper)) {
-      bool from_cookie = false;
-      const auto token = session_token(request, &from_cookie);
+    const bool scraper = route->access == Access::metrics && token && !from_cookie &&
+                         accounts_.metrics_token_matches(*token);
+    if (scraper) {
+      answered.user = "metrics-token";
+    } else if (route->access != Access::anyone) {
       if (token) call.who = accounts_.authenticate(*token);
       if (!call.who) {
         return answer(error_response(401, "UNAUTHENTICATED",

@@ -11,10 +11,8 @@
 
 namespace casekit::http {
 
-std::int64_t whole_number(const std::string& name, const std::string& text) {
-  const auto value = positive_number(text);
-  if (!value) throw Error(ErrorCode::bad_argument, name + " must be a whole number above 0");
-  return *value;
+int page_limit(const std::string& name, const std::string& text) {
+  return static_cast<int>(std::min<std::int64_t>(whole_number(name, text), 1000));
 }
 
 void no_query(const Call& call) {

@@ -27,7 +27,7 @@ CasegroupFilter search_filter(const Call& call) {
     } else if (key == "flag") {
       f.flag = value;
     } else if (key == "limit") {
-      f.limit = static_cast<int>(std::min<std::int64_t>(whole_number(key, value), 1000));
+      f.limit = page_limit(key, value);
     } else if (key == "cursor") {
       f.after_id = whole_number(key, value);
     } else {
@@ -78,7 +78,7 @@ Paging paging(const Call& call, bool cursor) {
   Paging p;
   for (const auto& [key, value] : call.request.query) {
     if (key == "limit") {
-      p.limit = static_cast<int>(std::min<std::int64_t>(whole_number(key, value), 1000));
+      p.limit = page_limit(key, value);
     } else if (key == "cursor" && cursor) {
       p.cursor = whole_number(key, value);
     } else {

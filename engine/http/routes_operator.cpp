@@ -27,7 +27,7 @@ InstanceStore::Filter instance_filter(const Call& call) {
     } else if (key == "casegroup") {
       f.casegroup = whole_number(key, value);
     } else if (key == "limit") {
-      f.limit = static_cast<int>(std::min<std::int64_t>(whole_number(key, value), 1000));
+      f.limit = page_limit(key, value);
     } else if (key == "cursor") {
       f.after_id = whole_number(key, value);
     } else {
@@ -69,7 +69,6 @@ Handler instance_change(Api& api, const char* what, F change) {
     require_operator(c.user(), what);
     if (!c.body.empty()) throw Error(ErrorCode::bad_argument, "this takes no body");
     const Id id = path_id(c, "procedure instance");
-    api.runtime.store().get(id);  // a wrong id is 404 before anything else
     {
       ActorScope actor(api.engine.db, "user:" + c.user().name);
       change(id);
@@ -103,7 +102,7 @@ Response list_runs(Api& api, const Call& call) {
       api.schedules.find(value);  // an unknown schedule is 404
       schedule = value;
     } else if (key == "limit") {
-      limit = static_cast<int>(std::min<std::int64_t>(whole_number(key, value), 1000));
+      limit = page_limit(key, value);
     } else {
       throw Error(ErrorCode::bad_argument, "unknown query parameter '" + key + "'");
     }
@@ -114,28 +113,23 @@ Response list_runs(Api& api, const Call& call) {
 }
 
 // Pause, resume or run a schedule now, as the signed-in operator; answers the schedule as it
-// then is, and for a run, the run.
-Response schedule_action(Api& api, Call& call, const std::string& action) {
-  require_operator(call.user(), action + " schedules");
-  if (!call.body.empty()) throw Error(ErrorCode::bad_argument, "this takes no body");
-  const ScheduleDef& def = api.schedules.find(call.params.at("name"));
-  nlohmann::json out = nlohmann::json::object();
-  {
-    ActorScope actor(api.engine.db, "user:" + call.user().name);
-    if (action == "pause") {
-      api.schedules.pause(def.name);
-    } else if (action == "resume") {
-      api.schedules.resume(def.name);
-    } else {
-      const Run run = api.schedules.run(def, "manual", std::nullopt, [](std::string_view) {});
-      api.runtime.drain();  // the instances its script started run to their first wait
-      out["run"] = to_json(run);
+// then is, with whatever `change(def, answer)` adds (a run, the run).
+template <typename F>
+Handler schedule_change(Api& api, const char* what, F change) {
+  return [&api, what, change](Call& c) {
+    require_operator(c.user(), what);
+    if (!c.body.empty()) throw Error(ErrorCode::bad_argument, "this takes no body");
+    const ScheduleDef& def = api.schedules.find(c.params.at("name"));
+    nlohmann::json out = nlohmann::json::object();
+    {
+      ActorScope actor(api.engine.db, "user:" + c.user().name);
+      change(def, out);
     }
-  }
-  for (const auto& s : api.schedules.status()) {
-    if (s.def->name == def.name) out["schedule"] = to_json(s);
-  }
-  return json_response(out);
+    for (const auto& s : api.schedules.status()) {
+      if (s.def->name == def.name) out["schedule"] = to_json(s);
+    }
+    return json_response(out);
+  };
 }
 
 }  // namespace
@@ -153,17 +147,36 @@ void add_operator_routes(Router& router, Api& api) {
                 return json_response({{"schedules", out}});
               },
               {}});
-  for (const char* action : {"pause", "resume", "run"}) {
-    const std::string name = action;
-    router.add({"POST",
-                "/api/v1/schedules/{name}/" + name,
-                Access::signed_in,
-                name == "pause"    ? "Stop a schedule firing until resumed (operators)"
-                : name == "resume" ? "Let a paused schedule fire again (operators)"
-                                   : "Run a schedule's script now and record the run (operators)",
-                [&api, name](Call& c) { return schedule_action(api, c, name); },
-                {}});
-  }
+  router.add({"POST",
+              "/api/v1/schedules/{name}/pause",
+              Access::signed_in,
+              "Stop a schedule firing until resumed (operators)",
+              schedule_change(api, "pause schedules",
+                              [&api](const ScheduleDef& def, nlohmann::json&) {
+                                api.schedules.pause(def.name);
+                              }),
+              {}});
+  router.add({"POST",
+              "/api/v1/schedules/{name}/resume",
+              Access::signed_in,
+              "Let a paused schedule fire again (operators)",
+              schedule_change(api, "resume schedules",
+                              [&api](const ScheduleDef& def, nlohmann::json&) {
+                                api.schedules.resume(def.name);
+                              }),
+              {}});
+  router.add({"POST",
+              "/api/v1/schedules/{name}/run",
+              Access::signed_in,
+              "Run a schedule's script now and record the run (operators)",
+              schedule_change(api, "run schedules",
+                              [&api](const ScheduleDef& def, nlohmann::json& out) {
+                                const Run run = api.schedules.run(def, "manual", std::nullopt,
+                                                                  [](std::string_view) {});
+                                api.runtime.drain();  // what its script started, to a wait
+                                out["run"] = to_json(run);
+                              }),
+              {}});
   router.add({"GET",
               "/api/v1/runs",
               Access::signed_in,
