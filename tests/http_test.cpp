@@ -617,7 +617,7 @@ namespace {
 // carl, dave (caseworkers) and tina, tom (team leaders) in Arrears; cass (caseworker) and
 // eve (team leader) in Enforcement; olga, an operator.
 struct WorkWorld : HttpWorld {
-  WorkWorld() {
+  explicit WorkWorld(http::ServiceOptions o = {}) : HttpWorld(std::move(o)) {
     t.procedure("approval", kApproval);
     user("carl", "caseworker", "Arrears");
     user("dave", "caseworker", "Arrears");
@@ -1306,6 +1306,67 @@ TEST_CASE("http: operators list, pause, resume and run schedules, and read their
   REQUIRE(runs.body["runs"].size() == 1);
   CHECK(runs.body["runs"][0]["id"] == run);
   CHECK(olga.get("/api/v1/runs/" + std::to_string(run)).body["status"] == "succeeded");
+}
+
+TEST_CASE("http: operators list the letters outbox and fulfil it, a bounded batch at a time") {
+  const test::TempDir dir;
+  http::ServiceOptions o;
+  o.outbox = dir.path() / "outbox";
+  WorkWorld w(o);
+  const auto f = w.t.family("CSA-0000777");
+  for (int i = 0; i < 3; ++i) {
+    w.t.engine.letters.queue({"CMSL6000",
+                              f.receiving_parent,
+                              f.casegroup,
+                              std::nullopt,
+                              {{"amount_missed", "£50.00"}, {"due_date", "2026-11-01"}},
+                              std::nullopt});
+  }
+  w.run();
+  const Client olga = w.login("olga");
+  Reply r = olga.get("/api/v1/letters?status=queued&limit=2");
+  INFO(r.text);
+  REQUIRE(r.status == 200);
+  REQUIRE(r.body["letters"].size() == 2);
+  CHECK(r.body["letters"][0]["template"] == "CMSL6000");
+  CHECK_FALSE(r.body["letters"][0].contains("body"));  // the text is personal data
+  const std::string cursor = r.body["next_cursor"];
+  r = olga.get("/api/v1/letters?status=queued&limit=2&cursor=" + cursor);
+  REQUIRE(r.body["letters"].size() == 1);
+  CHECK(r.body["next_cursor"].is_null());
+
+  // Every way in that must be refused is, and changes nothing.
+  const auto state = [&w] { return w.on_server([&w] { return w.t.dump("letters"); }); };
+  const std::string before = state();
+  Client nobody(w.port);
+  CHECK(nobody.get("/api/v1/letters").status == 401);
+  CHECK(nobody.post("/api/v1/letters/fulfil").status == 401);
+  const Client carl = w.login("carl");
+  CHECK(carl.get("/api/v1/letters").status == 403);
+  CHECK(carl.post("/api/v1/letters/fulfil").status == 403);
+  const Client tina = w.login("tina");
+  CHECK(tina.post("/api/v1/letters/fulfil").status == 403);
+  CHECK(olga.get("/api/v1/letters?status=lost").status == 400);
+  CHECK(olga.get("/api/v1/letters?cursor=x").status == 400);
+  CHECK(olga.get("/api/v1/letters?sort=id").status == 400);
+  CHECK(olga.post("/api/v1/letters/fulfil", {{"all", true}}).status == 400);
+  CHECK(state() == before);
+  CHECK_FALSE(std::filesystem::exists(o.outbox));
+
+  r = olga.post("/api/v1/letters/fulfil");
+  REQUIRE(r.status == 200);
+  CHECK(r.body["fulfilled"] == 3);
+  CHECK(r.body["more"] == false);
+  CHECK(std::distance(std::filesystem::directory_iterator(o.outbox), {}) == 3);
+  CHECK(olga.get("/api/v1/letters?status=queued").body["letters"].empty());
+  CHECK(olga.get("/api/v1/letters?status=fulfilled").body["letters"].size() == 3);
+  CHECK(olga.post("/api/v1/letters/fulfil").body["fulfilled"] == 0);
+  // Audited as the operator's.
+  CHECK(w.on_server([&w] {
+    return w.t.count(
+        "SELECT count(*) FROM audit WHERE entity = 'letters' AND action = 'update' "
+        "AND actor = 'user:olga'");
+  }) == 3);
 }
 
 TEST_CASE("http: saved views are each user's own, checked as a listing is") {

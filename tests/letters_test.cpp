@@ -72,6 +72,19 @@ TEST_CASE("fulfil writes each queued letter once and marks it fulfilled") {
   CHECK(files == 3);
 }
 
+TEST_CASE("fulfil with a limit writes that many and says more are queued") {
+  TestEngine t;
+  const auto f = t.family();
+  for (int i = 0; i < 3; ++i) t.engine.letters.queue(missed_payment(f));
+  const test::TempDir dir;
+  const auto first = t.engine.letters.fulfil(dir.path(), 2);
+  CHECK(first.fulfilled == 2);
+  CHECK(first.more);
+  const auto rest = t.engine.letters.fulfil(dir.path(), 2);
+  CHECK(rest.fulfilled == 1);
+  CHECK_FALSE(rest.more);
+}
+
 TEST_CASE("fulfil interrupted between writing and marking finishes the job without doubles") {
   TestEngine t;
   const auto f = t.family();
@@ -80,7 +93,7 @@ TEST_CASE("fulfil interrupted between writing and marking finishes the job witho
   int written = 0;
   struct Crash {};
   // The "crash" comes after the second letter's file lands but before its row is marked.
-  CHECK_THROWS_AS(t.engine.letters.fulfil(outbox,
+  CHECK_THROWS_AS(t.engine.letters.fulfil(outbox, 0,
                                           [&](const Letter&) {
                                             if (++written == 2) throw Crash{};
                                           }),

@@ -13,6 +13,7 @@ void add_serve_command(CLI::App& app, Context& ctx) {
     int poll = 5;
     std::string http;
     bool secure_cookie = false;
+    std::string outbox = "outbox";
   };
   auto o = std::make_shared<Options>();
   auto* serve =
@@ -27,6 +28,10 @@ void add_serve_command(CLI::App& app, Context& ctx) {
       ->default_str("127.0.0.1:8080");
   serve->add_flag("--secure-cookie", o->secure_cookie,
                   "mark the session cookie Secure (a TLS proxy is in front)");
+  serve
+      ->add_option("--outbox", o->outbox,
+                   "folder POST /api/v1/letters/fulfil writes letters into (as `letters fulfil`)")
+      ->capture_default_str();
   serve->callback([&ctx, o, serve] {
     Engine& e = ctx.open();
     if (dynamic_cast<const SimulatedClock*>(&e.clock)) {
@@ -41,6 +46,7 @@ void add_serve_command(CLI::App& app, Context& ctx) {
       http::ServiceOptions options;
       if (!o->http.empty()) options.listen = o->http;
       options.secure_cookie = o->secure_cookie;
+      options.outbox = o->outbox;
       api = std::make_unique<http::Service>(server.io(), e, ctx.runtime(), schedules, options,
                                             [&server] { return server.stopping(); });
       api->start();

@@ -250,12 +250,14 @@ Letter Letters::get(Id id) {
   return kLetterRow.read(st);
 }
 
-std::vector<Letter> Letters::list(const std::optional<std::string>& status, int limit) {
+std::vector<Letter> Letters::list(const std::optional<std::string>& status, int limit,
+                                  Id after_id) {
   static constexpr const char* kStatuses[] = {"queued", "fulfilled", "failed"};
   if (status) require_one_of("letter status", *status, kStatuses);
-  auto st = db_.prepare(
-      kLetterRow.select("FROM letters WHERE (?1 IS NULL OR status = ?1) ORDER BY id LIMIT ?2"));
-  st.bind_all(status, static_cast<std::int64_t>(limit));
+  auto st =
+      db_.prepare(kLetterRow.select("FROM letters WHERE (?1 IS NULL OR status = ?1) AND id > ?3 "
+                                    "ORDER BY id LIMIT ?2"));
+  st.bind_all(status, static_cast<std::int64_t>(limit), after_id);
   std::vector<Letter> out;
   while (st.step()) out.push_back(kLetterRow.read(st));
   return out;
@@ -269,7 +271,7 @@ std::vector<Letter> Letters::of_casegroup(Id casegroup_id) {
   return out;
 }
 
-FulfilResult Letters::fulfil(const std::filesystem::path& dir,
+FulfilResult Letters::fulfil(const std::filesystem::path& dir, int limit,
                              const std::function<void(const Letter&)>& after_write) {
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
@@ -280,6 +282,10 @@ FulfilResult Letters::fulfil(const std::filesystem::path& dir,
     // next run rewrites that same file before marking it.
     std::vector<Letter> batch = list(std::string("queued"), 1);
     if (batch.empty()) break;
+    if (limit > 0 && result.fulfilled == limit) {
+      result.more = true;
+      break;
+    }
     const Letter& letter = batch.front();
     const auto file = dir / (std::to_string(letter.id) + "-" + letter.template_code + ".txt");
     write_atomically(file, letter.body);

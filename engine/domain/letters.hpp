@@ -43,6 +43,7 @@ struct Letter {
 struct FulfilResult {
   int fulfilled = 0;
   std::vector<std::string> files;
+  bool more = false;  // stopped at its limit with letters still queued
 };
 
 class Letters {
@@ -64,14 +65,17 @@ class Letters {
   // this recipient. Anything less is refused, saying why.
   Id queue(const NewLetter& letter);
   Letter get(Id id);
-  std::vector<Letter> list(const std::optional<std::string>& status, int limit);
+  // In id order, from after `after_id` (the last of the page before), at most `limit`.
+  std::vector<Letter> list(const std::optional<std::string>& status, int limit, Id after_id = 0);
   std::vector<Letter> of_casegroup(Id casegroup_id);
 
   // Writes each queued letter to dir/<id>-<code>.txt and marks it fulfilled. The file is
   // written under a temporary name and renamed, and named by the letter's id, so a run that
   // is interrupted and started again writes each letter exactly once.
+  // At most `limit` letters (0: all), so that a caller on the HTTP loop answers in bounded
+  // time; `more` says whether any were left queued.
   // after_write (tests only) runs between the file landing and the row being marked.
-  FulfilResult fulfil(const std::filesystem::path& dir,
+  FulfilResult fulfil(const std::filesystem::path& dir, int limit = 0,
                       const std::function<void(const Letter&)>& after_write = {});
 
  private:

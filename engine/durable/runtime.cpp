@@ -565,8 +565,8 @@ Id ProcedureRuntime::record_payment(Id account, Pence amount, const std::string&
   return id;
 }
 
-FulfilResult ProcedureRuntime::fulfil_letters(const std::filesystem::path& outbox) {
-  FulfilResult result = engine_.letters.fulfil(outbox);
+FulfilResult ProcedureRuntime::fulfil_letters(const std::filesystem::path& outbox, int limit) {
+  FulfilResult result = engine_.letters.fulfil(outbox, limit);
   drain();
   return result;
 }

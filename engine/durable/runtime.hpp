@@ -118,7 +118,7 @@ class ProcedureRuntime : public TimerSource, public lua::ProcedureStarter {
   // Records a payment (waking whoever waits on its account) and runs the woken instances.
   Id record_payment(Id account, Pence amount, const std::string& date);
   // Letters::fulfil (waking whoever waits on the letters sent) and runs the woken instances.
-  FulfilResult fulfil_letters(const std::filesystem::path& outbox);
+  FulfilResult fulfil_letters(const std::filesystem::path& outbox, int limit = 0);
 
   void retry(Id id);
   void cancel(Id id);

@@ -1,10 +1,11 @@
 // The routes of the HTTP API, one file per area: routes_health.cpp (/healthz, /readyz),
 // routes_auth.cpp (login, logout, me), routes_work.cpp (work items) and routes_casegroups.cpp
 // (casegroup search, view, audit trail, SRs, signals and access log), routes_operator.cpp
-// (instances and incidents) and routes_metrics.cpp (/metrics). docs/http-api.md describes
-// each, and a test checks that it names every route and no other.
+// (schedules, runs, instances, incidents and the letters outbox) and routes_metrics.cpp (/metrics).
+// docs/http-api.md describes each, and a test checks that it names every route and no other.
 #pragma once
 
+#include <filesystem>
 #include <functional>
 
 #include "engine/core/text.hpp"
@@ -21,6 +22,8 @@ struct ApiOptions {
   // Mark the session cookie Secure: on wherever a TLS proxy is in front (the browser then
   // sends it over HTTPS only). Off for plain HTTP on loopback.
   bool secure_cookie = false;
+  // Where POST /api/v1/letters/fulfil writes letters (as `casekit letters fulfil --outbox`).
+  std::filesystem::path outbox = "outbox";
 };
 
 // What the routes work with. All of it lives on the loop: handlers run there, one at a time.

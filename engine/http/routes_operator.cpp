@@ -112,6 +112,38 @@ Response list_runs(Api& api, const Call& call) {
   return json_response({{"runs", out}});
 }
 
+// Letters written per fulfil request: each is a file and a commit on the loop, so a long
+// queue is fulfilled over several requests (`more` says to ask again).
+constexpr int kFulfilPerRequest = 500;
+
+// The outbox: letters in id order without their text (a letter is personal data; the
+// console needs what waits and what went, not what it says).
+Response list_letters(Api& api, const Call& call) {
+  require_operator(call.user(), "list letters");
+  std::optional<std::string> status;
+  int limit = 100;
+  Id after = 0;
+  for (const auto& [key, value] : call.request.query) {
+    if (value.empty()) continue;
+    if (key == "status") {
+      status = value;  // Letters::list says which are statuses
+    } else if (key == "limit") {
+      limit = page_limit(key, value);
+    } else if (key == "cursor") {
+      after = whole_number(key, value);
+    } else {
+      throw Error(ErrorCode::bad_argument, "unknown query parameter '" + key + "'");
+    }
+  }
+  const auto found = api.engine.letters.list(status, limit, after);
+  nlohmann::json out = nlohmann::json::array();
+  for (const Letter& l : found) out.push_back(to_json(l, false));
+  const bool more = static_cast<int>(found.size()) == limit;
+  return json_response(
+      {{"letters", out},
+       {"next_cursor", more ? nlohmann::json(std::to_string(found.back().id)) : nullptr}});
+}
+
 // Pause, resume or run a schedule now, as the signed-in operator; answers the schedule as it
 // then is, with whatever `change(def, answer)` adds (a run, the run).
 template <typename F>
@@ -193,6 +225,30 @@ void add_operator_routes(Router& router, Api& api) {
                 return json_response(to_json(api.schedules.get_run(path_id(c, "run"))));
               },
               {}});
+  router.add({"GET",
+              "/api/v1/letters",
+              Access::signed_in,
+              "The letters outbox: letters by status, in id order, without their text (operators)",
+              [&api](Call& c) { return list_letters(api, c); },
+              {}});
+  router.add(
+      {"POST",
+       "/api/v1/letters/fulfil",
+       Access::signed_in,
+       "Write up to 500 queued letters to the outbox folder and mark them fulfilled "
+       "(operators)",
+       [&api](Call& c) {
+         require_operator(c.user(), "fulfil letters");
+         no_query(c);
+         if (!c.body.empty()) throw Error(ErrorCode::bad_argument, "this takes no body");
+         FulfilResult r;
+         {
+           ActorScope actor(api.engine.db, "user:" + c.user().name);
+           r = api.runtime.fulfil_letters(api.options.outbox, kFulfilPerRequest);
+         }
+         return json_response({{"fulfilled", r.fulfilled}, {"files", r.files}, {"more", r.more}});
+       },
+       {}});
   router.add({"GET",
               "/api/v1/instances",
               Access::signed_in,

@@ -13,7 +13,7 @@ Service::Service(boost::asio::io_context& io, Engine& engine, ProcedureRuntime& 
            passwords_,
            watch_,
            metrics_,
-           {options.secure_cookie},
+           {options.secure_cookie, options.outbox},
            std::move(draining)},
       router_(engine.accounts),
       server_(io, parse_endpoint(options.listen), router_, options.limits) {

@@ -14,6 +14,7 @@ namespace casekit::http {
 struct ServiceOptions {
   std::string listen = "127.0.0.1:8080";  // ADDR:PORT, or a port on loopback; 0 picks one
   bool secure_cookie = false;
+  std::filesystem::path outbox = "outbox";  // ApiOptions::outbox
   Limits limits;
   std::size_t hash_threads = 2;  // password checks run on these, never on the loop
   std::size_t max_hashes = 8;    // queued or running at once; beyond it, logins get 429
