@@ -4,7 +4,9 @@
 -- incorrect or missing case data, the case will be added to the daily exceptions report,
 -- this will be investigated by the team leader on the financial transition team, who will
 -- then allocate the cases for caseworkers". This job gives the team leader one work item
--- for the day's report; the report itself is `casekit exceptions report --date DAY`.
+-- for the day's report; the report itself is `casekit exceptions report --date DAY` (or
+-- GET /api/v1/exceptions?date=DAY), and each exception is allocated to a caseworker with
+-- `casekit exceptions allocate` (or POST /api/v1/exceptions/{id}/allocate).
 -- The work item is keyed by the day, so running the job again creates nothing new.
 local today = clock.today()
 local entries = exceptions.report(today)

@@ -327,9 +327,15 @@ TEST_CASE("cli: exceptions report lists a day's entries with csa_ref and reason"
     casekit::SimulatedClock clock(casekit::parse_instant("2026-11-20T07:00:00Z"));
     casekit::Database db(cli.db(), casekit::OpenMode::existing);
     db.set_clock(&clock);
-    casekit::Exceptions exceptions(db, clock);
-    exceptions.record(std::string("CSA-0000007"), "missing NINO for the paying parent");
-    exceptions.record(std::nullopt, "line 9: not valid JSON");
+    const auto record = [&db](std::optional<std::string> ref, const char* reason) {
+      db.prepare(
+            "INSERT INTO exceptions(report_date, csa_ref, reason, created_at) "
+            "VALUES ('2026-11-20', ?1, ?2, '2026-11-20T07:00:00Z')")
+          .bind_all(ref, reason)
+          .run();
+    };
+    record("CSA-0000007", "missing NINO for the paying parent");
+    record(std::nullopt, "line 9: not valid JSON");
   }
   const auto today = cli.json("exceptions report --json");
   REQUIRE(today.size() == 2);
@@ -341,6 +347,19 @@ TEST_CASE("cli: exceptions report lists a day's entries with csa_ref and reason"
   CHECK(cli.json("exceptions report --date 2026-11-19 --json").empty());
   CHECK(cli.run("exceptions report --date 19/11/2026").err ==
         "casekit: --date: expected YYYY-MM-DD, got '19/11/2026'\n");
+
+  // A team leader gives one to a caseworker in their team; anyone else may not.
+  REQUIRE(cli.run("user add tina --role team_leader --team Arrears").status == 0);
+  REQUIRE(cli.run("user add carl --role caseworker --team Arrears").status == 0);
+  CHECK_THAT(cli.run("exceptions allocate 1 --to carl --as carl").err,
+             Catch::Contains("only a team leader"));
+  CHECK(cli.run("exceptions allocate 9 --to carl --as tina").status != 0);
+  const auto given = cli.json("exceptions allocate 1 --to carl --as tina --json");
+  CHECK(given["allocated_to"] == "carl");
+  CHECK(given["item_status"] == "open");
+  CHECK_THAT(cli.run("exceptions allocate 1 --to carl --as tina").err,
+             Catch::Contains("already allocated to carl"));
+  CHECK_THAT(cli.run("exceptions report").out, Catch::Contains("carl (work item "));
 }
 
 TEST_CASE("cli: dw generate and import dw, with counts as JSON and a re-import of duplicates") {

@@ -1369,6 +1369,88 @@ TEST_CASE("http: operators list the letters outbox and fulfil it, a bounded batc
   }) == 3);
 }
 
+TEST_CASE("http: a team leader reads the day's transition exceptions and allocates each") {
+  WorkWorld w;
+  const std::string day = format_date(w.t.clock.today());
+  const Id first = w.t.engine.exceptions.record(std::string("CSA-0000501"), "no NINO");
+  const Id second = w.t.engine.exceptions.record(std::nullopt, "line 9: not valid JSON");
+  w.run();
+  const std::string one = "/api/v1/exceptions/" + std::to_string(first) + "/allocate";
+  const Client tina = w.login("tina");
+  Reply r = tina.get("/api/v1/exceptions");
+  INFO(r.text);
+  REQUIRE(r.status == 200);
+  CHECK(r.body["date"] == day);
+  REQUIRE(r.body["exceptions"].size() == 2);
+  CHECK(r.body["exceptions"][0]["csa_ref"] == "CSA-0000501");
+  CHECK(r.body["exceptions"][0]["allocated_to"].is_null());
+  CHECK(r.body["exceptions"][1]["csa_ref"].is_null());
+  CHECK(tina.get("/api/v1/exceptions?date=2026-01-01").body["exceptions"].empty());
+
+  // Every way in that must be refused is, and changes nothing. Another team's caseworker is
+  // 403: the exceptions are every team leader's to see, and the refusal is about the person.
+  const auto state = [&w] {
+    return w.on_server([&w] { return w.t.dump("exceptions") + w.t.dump("work_items"); });
+  };
+  const std::string before = state();
+  Client nobody(w.port);
+  CHECK(nobody.get("/api/v1/exceptions").status == 401);
+  CHECK(nobody.post(one, {{"to", "carl"}}).status == 401);
+  const Client carl = w.login("carl");
+  const Client olga = w.login("olga");
+  CHECK(carl.get("/api/v1/exceptions").status == 403);
+  CHECK(olga.get("/api/v1/exceptions").status == 403);
+  CHECK(carl.post(one, {{"to", "carl"}}).status == 403);
+  CHECK(olga.post(one, {{"to", "carl"}}).status == 403);
+  CHECK(tina.post(one, {{"to", "cass"}}).status == 403);  // not in tina's team
+  CHECK(tina.post(one, {{"to", "olga"}}).status == 403);  // may not work the inbox
+  CHECK(tina.post(one, {{"to", "ghost"}}).status == 404);
+  CHECK(tina.post("/api/v1/exceptions/999/allocate", {{"to", "carl"}}).status == 404);
+  CHECK(tina.post("/api/v1/exceptions/x/allocate", {{"to", "carl"}}).status == 404);
+  CHECK(tina.post(one, nlohmann::json::object()).status == 400);
+  CHECK(tina.post(one, {{"to", "carl"}, {"by", "tom"}}).status == 400);
+  CHECK(tina.get("/api/v1/exceptions?date=07/12/2026").status == 400);
+  CHECK(tina.get("/api/v1/exceptions?team=Arrears").status == 400);
+  CHECK(state() == before);
+
+  r = tina.post(one, {{"to", "carl"}});
+  REQUIRE(r.status == 200);
+  CHECK(r.body["allocated_to"] == "carl");
+  CHECK(r.body["item_status"] == "open");
+  const Id item = r.body["work_item"];
+  const std::string item_path = "/api/v1/work-items/" + std::to_string(item);
+  r = carl.get(item_path);
+  REQUIRE(r.status == 200);
+  CHECK(r.body["kind"] == "resolve_exception");
+  CHECK(r.body["team"] == "Arrears");
+  CHECK(r.body["assignee"] == "carl");
+  CHECK(r.body["details"]["reason"] == "no NINO");
+  const Client cass = w.login("cass");
+  CHECK(cass.get(item_path).status == 404);  // another team's item answers as unknown
+  // Allocated once: moving it is the work item's reassignment.
+  CHECK(tina.post(one, {{"to", "dave"}}).status == 409);
+  const Client eve = w.login("eve");
+  CHECK(eve.get("/api/v1/exceptions").status == 200);
+  CHECK(eve.post("/api/v1/exceptions/" + std::to_string(second) + "/allocate", {{"to", "carl"}})
+            .status == 403);
+
+  // The caseworker says what they found; the report shows it done.
+  CHECK(carl.post(item_path + "/complete",
+                  {{"outcome", "resolved"}, {"fields", nlohmann::json::object()}})
+            .status == 400);  // the note is required
+  r = carl.post(item_path + "/complete",
+                {{"outcome", "resolved"}, {"fields", {{"note", "NINO from CSA, entered"}}}});
+  REQUIRE(r.status == 200);
+  r = tina.get("/api/v1/exceptions?date=" + day);
+  CHECK(r.body["exceptions"][0]["item_status"] == "completed");
+  CHECK(r.body["exceptions"][1]["work_item"].is_null());
+  CHECK(w.on_server([&w] {
+    return w.t.count(
+        "SELECT count(*) FROM audit WHERE entity = 'exceptions' AND "
+        "action = 'update' AND actor = 'user:tina'");
+  }) == 1);
+}
+
 TEST_CASE("http: saved views are each user's own, checked as a listing is") {
   WorkWorld w;
   w.start();

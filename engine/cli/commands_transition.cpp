@@ -140,21 +140,47 @@ void add_transition_commands(CLI::App& app, Context& ctx) {
     }
     const auto entries = e.exceptions.report(date);
     if (o->json) {
-      print_json_list(entries, [](const TransitionException& x) {
-        return nlohmann::json{{"id", x.id},
-                              {"report_date", x.report_date},
-                              {"csa_ref", or_null(x.csa_ref)},
-                              {"reason", x.reason}};
-      });
+      print_json_list(entries, [](const TransitionException& x) { return to_json(x); });
       return;
     }
     std::cout << "exceptions report " << date << ": " << entries.size() << " casegroup"
               << (entries.size() == 1 ? "" : "s") << " not transitioned\n";
     if (entries.empty()) return;
-    std::vector<std::vector<std::string>> rows = {{"id", "csa ref", "reason"}};
-    for (const auto& x : entries)
-      rows.push_back({std::to_string(x.id), or_dash(x.csa_ref), x.reason});
+    std::vector<std::vector<std::string>> rows = {{"id", "csa ref", "reason", "allocated to"}};
+    for (const auto& x : entries) {
+      rows.push_back({std::to_string(x.id), or_dash(x.csa_ref), x.reason,
+                      x.work_item ? x.allocated_to.value_or("-") + " (work item " +
+                                        std::to_string(*x.work_item) + ", " +
+                                        x.item_status.value_or("") + ")"
+                                  : "-"});
+    }
     print_table(rows);
+  });
+
+  struct AllocateOptions {
+    std::int64_t id = 0;
+    std::string to;
+    std::string as;
+    bool json = false;
+  };
+  auto ao = std::make_shared<AllocateOptions>();
+  auto* allocate = group->add_subcommand(
+      "allocate", "Give a transition exception to a caseworker as a work item (team leaders)");
+  allocate->add_option("id", ao->id, "exception id (exceptions report)")->required();
+  allocate->add_option("--to", ao->to, "the caseworker")->required();
+  allocate->add_option("--as", ao->as, "the team leader allocating it")->required();
+  allocate->add_flag("--json", ao->json, "print JSON");
+  allocate->callback([&ctx, ao] {
+    Engine& e = ctx.open();
+    const User leader = e.users.require(ao->as);
+    ActorScope actor(e.db, "user:" + leader.name);
+    const TransitionException x = e.exceptions.allocate(ao->id, ao->to, leader);
+    if (ao->json) {
+      print_json(to_json(x));
+      return;
+    }
+    std::cout << "exception " << x.id << " allocated to " << x.allocated_to.value_or("-")
+              << " as work item " << *x.work_item << "\n";
   });
 }
 

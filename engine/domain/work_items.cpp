@@ -175,6 +175,12 @@ Id WorkItems::create(const WorkItemSpec& spec) {
       }
     }
   }
+  if (spec.team && spec.sr_id) {
+    throw Error(ErrorCode::bad_argument, "a work item on an SR takes the SR's owner team");
+  }
+  if (spec.team && !contains(users_.teams(), *spec.team)) {
+    throw Error(ErrorCode::bad_argument, "unknown team '" + *spec.team + "'");
+  }
   if (spec.key) {
     auto st = db_.prepare("SELECT id FROM work_items WHERE dedupe_key = ?1");
     st.bind(1, *spec.key);
@@ -185,7 +191,7 @@ Id WorkItems::create(const WorkItemSpec& spec) {
          "due_date, submitted_by, not_by, instance_id, dedupe_key, created_at, team, "
          "casegroup_id, details) "
          "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, "
-         "(SELECT NULLIF(owner_team, '') FROM service_requests WHERE id = ?3), "
+         "COALESCE(?15, (SELECT NULLIF(owner_team, '') FROM service_requests WHERE id = ?3)), "
          "(SELECT casegroup_id FROM service_requests WHERE id = ?3), ?14)")
       .bind_all(
           spec.inbox, spec.kind, spec.sr_id, spec.title, nlohmann::json(spec.outcomes).dump(),
@@ -193,7 +199,7 @@ Id WorkItems::create(const WorkItemSpec& spec) {
           spec.submitted_by,
           spec.not_by.empty() ? std::nullopt : std::optional(nlohmann::json(spec.not_by).dump()),
           spec.instance_id, spec.key, format_instant(clock_.now()),
-          spec.details.is_null() ? std::nullopt : std::optional(spec.details.dump()))
+          spec.details.is_null() ? std::nullopt : std::optional(spec.details.dump()), spec.team)
       .run();
   return db_.last_insert_id();
 }

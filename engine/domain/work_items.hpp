@@ -58,6 +58,9 @@ struct WorkItemSpec {
   // Required fields: under "*" for every outcome, else under the outcome's name.
   std::map<std::string, std::vector<std::string>> required;
   std::optional<Id> sr_id;
+  // The team whose work it is, for an item with no SR (one with an SR takes the SR's owner
+  // team, and this must be empty).
+  std::optional<std::string> team;
   std::optional<std::string> due_date;
   // Segregation of duties: neither the submitter nor anyone in not_by (whoever entered or
   // amended what the item approves or signs off) may complete it, whatever its kind.

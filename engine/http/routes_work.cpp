@@ -1,6 +1,6 @@
 // The work-item routes: list an inbox, read an item, claim, release, assign, complete; the
-// counts for badges, bulk assignment and a team's workload (team leaders), and each user's
-// saved views.
+// counts for badges, bulk assignment, a team's workload and the day's transition exceptions
+// (team leaders), and each user's saved views.
 // Each is parse, authenticate (the router), call the domain service the CLI calls, render:
 // who may see or do what is decided in WorkItems, for every caller alike.
 #include "engine/core/error.hpp"
@@ -208,6 +208,31 @@ Response workload(Api& api, const Call& call) {
   return json_response({{"team", or_null(call.user().team)}, {"caseworkers", out}});
 }
 
+// GET /api/v1/exceptions?date=YYYY-MM-DD: the day's transition exceptions (default today).
+Response exceptions(Api& api, const Call& call) {
+  std::string date = today(api.engine.clock);
+  for (const auto& [key, value] : call.request.query) {
+    if (key != "date") throw Error(ErrorCode::bad_argument, "the only parameter is date");
+    if (!is_date(value)) throw Error(ErrorCode::bad_argument, "date: expected YYYY-MM-DD");
+    date = value;
+  }
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& x : api.engine.exceptions.report_for(call.user(), date)) {
+    out.push_back(to_json(x));
+  }
+  return json_response({{"date", date}, {"exceptions", out}});
+}
+
+// POST /api/v1/exceptions/{id}/allocate {"to": NAME}
+Response allocate_exception(Api& api, Call& call) {
+  refuse_other_keys(call.body, {"to"});
+  const std::string to = text_field(call.body, "to", 64);
+  const Id id = path_id(call, "transition exception");
+  const TransitionException x =
+      as_user(api, call, [&] { return api.engine.exceptions.allocate(id, to, call.user()); });
+  return json_response(to_json(x));
+}
+
 nlohmann::json view_json(const SavedView& v) {
   return {{"name", v.name}, {"filter", v.filter}, {"updated_at", v.updated_at}};
 }
@@ -255,6 +280,18 @@ void add_work_routes(Router& router, Api& api) {
               Access::signed_in,
               "A team leader's caseworkers: open, overdue and completed today",
               [&api](Call& c) { return workload(api, c); },
+              {}});
+  router.add({"GET",
+              "/api/v1/exceptions",
+              Access::signed_in,
+              "A day's transition exceptions with their allocation (team leaders)",
+              [&api](Call& c) { return exceptions(api, c); },
+              {}});
+  router.add({"POST",
+              "/api/v1/exceptions/{id}/allocate",
+              Access::signed_in,
+              "Give a transition exception to a caseworker as a work item (team leaders)",
+              [&api](Call& c) { return allocate_exception(api, c); },
               {}});
   router.add({"GET",
               "/api/v1/views",

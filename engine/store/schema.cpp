@@ -716,6 +716,12 @@ CREATE TABLE saved_views (
 );
 )sql";
 
+// A transition exception allocated to a caseworker (issue 35): the work item that gives it
+// to them. Who has it, and whether it is done, are that item's.
+constexpr const char* kV25 = R"sql(
+ALTER TABLE exceptions ADD COLUMN work_item_id INTEGER REFERENCES work_items(id);
+)sql";
+
 // The admin role (who may list a casegroup's readers), and each client's name keys.
 void casegroup_search(Database& db) {
   allow_value(db, "users", "role", "senior_manager", "admin");
@@ -863,6 +869,7 @@ const std::vector<Migration>& migrations() {
       {22, "inactive accounts, two methods of payment, compliance opportunities", kV22},
       {23, "casegroup search, access log, admins", kV23, casegroup_search},
       {24, "workload indexes, saved views", kV24},
+      {25, "transition exceptions allocated", kV25},
   };
   return all;
 }
