@@ -105,6 +105,24 @@ TEST_CASE("cli: a wrong id is one line on stderr and exit 1") {
   }
 }
 
+TEST_CASE("cli: user set changes a role or team, checked as user add checks them") {
+  Cli cli;
+  REQUIRE(cli.run("init --simulated-clock 2026-11-20T07:00:00Z").status == 0);
+  REQUIRE(cli.run("user add tom --role caseworker --team Arrears").status == 0);
+  CHECK(cli.run("user set tom --role team_leader").out == "user tom: team_leader, team Arrears\n");
+  CHECK(cli.run("user set tom --team Enforcement").out ==
+        "user tom: team_leader, team Enforcement\n");
+  CHECK(cli.run("user set tom --no-team").out == "user tom: team_leader, no team\n");
+  CHECK_THAT(cli.run("user set tom --role king").err, Catch::Contains("unknown role 'king'"));
+  CHECK_THAT(cli.run("user set tom --team Nowhere").err, Catch::Contains("unknown team"));
+  CHECK(cli.run("user set tom").status != 0);
+  CHECK(cli.run("user set ghost --role caseworker").status != 0);
+  const auto users = cli.json("user list --json");
+  REQUIRE(users.size() == 1);
+  CHECK(users[0]["role"] == "team_leader");
+  CHECK(users[0]["team"].is_null());
+}
+
 TEST_CASE("cli: user metrics-token prints a token once, keeps only its hash, and revokes") {
   Cli cli;
   REQUIRE(cli.run("init").status == 0);

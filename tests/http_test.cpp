@@ -1884,4 +1884,119 @@ return procedure {
   CHECK(result == "\"carl M1 1AA\"");
 }
 
+TEST_CASE("http: admins add users, change roles and teams, disable and reset passwords") {
+  CasegroupWorld w;
+  w.user("abe", "admin");
+  w.run();
+  const Client admin = w.login("ada");
+  const auto patch = [](const Client& c, const std::string& name, const nlohmann::json& body) {
+    return c.send("PATCH", "/api/v1/users/" + name, body.dump());
+  };
+  const nlohmann::json newcomer = {
+      {"name", "nina"}, {"role", "caseworker"}, {"team", "Arrears"}, {"password", kPassword}};
+
+  // Every way in that must be refused is, changes nothing, and hashes no password.
+  const auto state = [&w] {
+    return w.on_server([&w] {
+      return w.t.dump("users") + w.t.dump("user_credentials") +
+             std::to_string(w.t.count("SELECT count(*) FROM sessions WHERE revoked_at IS NULL")) +
+             std::to_string(w.t.count("SELECT count(*) FROM audit"));
+    });
+  };
+  const std::map<std::string, Client> others = {
+      {"carl", w.login("carl")}, {"olga", w.login("olga")}, {"pat", w.login("pat")}};
+  const std::string before = state();
+  const std::size_t hashes = w.checks_started();
+  Client nobody(w.port);
+  CHECK(nobody.get("/api/v1/users").status == 401);
+  CHECK(nobody.post("/api/v1/users", newcomer).status == 401);
+  CHECK(patch(nobody, "carl", {{"role", "admin"}}).status == 401);
+  for (const auto& [who, c] : others) {
+    INFO(who);
+    CHECK(c.get("/api/v1/users").status == 403);
+    CHECK(c.post("/api/v1/users", newcomer).status == 403);
+    CHECK(patch(c, who, {{"role", "admin"}}).status == 403);  // self-promotion
+    CHECK(patch(c, "cass", {{"role", "admin"}}).status == 403);
+    CHECK(c.post("/api/v1/users/cass/disable").status == 403);
+    CHECK(c.post("/api/v1/users/cass/password", {{"password", kPassword}}).status == 403);
+  }
+  // An admin never acts on their own account: another admin must.
+  CHECK(patch(admin, "ada", {{"role", "team_leader"}, {"team", "Arrears"}}).status == 403);
+  CHECK(patch(admin, "ada", {{"team", "Arrears"}}).status == 403);
+  CHECK(admin.post("/api/v1/users/ada/disable").status == 403);
+  CHECK(admin.post("/api/v1/users/ada/password", {{"password", kPassword}}).status == 403);
+  // Wrong names and bad bodies.
+  CHECK(patch(admin, "ghost", {{"role", "caseworker"}}).status == 404);
+  CHECK(admin.post("/api/v1/users/ghost/disable").status == 404);
+  CHECK(admin.post("/api/v1/users/ghost/password", {{"password", kPassword}}).status == 404);
+  CHECK(patch(admin, "carl", {{"role", "king"}}).status == 400);
+  CHECK(patch(admin, "carl", {{"team", "Nowhere"}}).status == 400);
+  CHECK(patch(admin, "carl", nlohmann::json::object()).status == 400);
+  CHECK(patch(admin, "carl", {{"role", "admin"}, {"by", "abe"}}).status == 400);
+  CHECK(admin.post("/api/v1/users/cass/password", {{"password", "short"}}).status == 400);
+  CHECK(admin.post("/api/v1/users/cass/disable", {{"now", true}}).status == 400);
+  CHECK(admin.post("/api/v1/users", {{"name", "two words"}, {"role", "caseworker"}}).status == 400);
+  CHECK(admin.post("/api/v1/users", {{"name", "carl"}, {"role", "caseworker"}}).status == 409);
+  CHECK(admin.post("/api/v1/users", {{"name", "x"}, {"role", "caseworker"}, {"password", "short"}})
+            .status == 400);
+  CHECK(w.checks_started() == hashes);
+  CHECK(state() == before);
+
+  // Add, with a password: the newcomer can log in.
+  Reply r = admin.post("/api/v1/users", newcomer);
+  INFO(r.text);
+  REQUIRE(r.status == 201);
+  CHECK(r.body["team"] == "Arrears");
+  w.login("nina");
+  CHECK(admin.post("/api/v1/users", {{"name", "norm"}, {"role", "operator"}}).status == 201);
+
+  // A second admin changes the first's account; the audit shows both.
+  const Client abe = w.login("abe");
+  r = patch(abe, "ada", {{"team", "Arrears"}});
+  REQUIRE(r.status == 200);
+  CHECK(r.body["role"] == "admin");
+  CHECK(r.body["team"] == "Arrears");
+  CHECK(w.on_server([&w] {
+    return w.t.count(
+        "SELECT count(*) FROM audit WHERE entity = 'users' AND action = 'update' AND "
+        "actor = 'user:abe' AND entity_id = (SELECT id FROM users WHERE name = 'ada') AND "
+        "json_extract(after, '$.team') = 'Arrears'");
+  }) == 1);
+  r = patch(admin, "carl", {{"team", nullptr}});
+  CHECK(r.body["team"].is_null());
+  CHECK(r.body["role"] == "caseworker");
+  r = patch(admin, "carl", {{"role", "team_leader"}, {"team", "Enforcement"}});
+  CHECK(r.body["role"] == "team_leader");
+  CHECK(r.body["team"] == "Enforcement");
+
+  // A reset password ends the user's sessions; the new one works.
+  const Client cass = w.login("cass");
+  REQUIRE(admin.post("/api/v1/users/cass/password", {{"password", "a new long password"}}).status ==
+          204);
+  CHECK(cass.get("/api/v1/me").status == 401);
+  Client again(w.port);
+  CHECK(
+      again.post("/api/v1/login", {{"name", "cass"}, {"password", "a new long password"}}).status ==
+      200);
+
+  // Disabled: no login, sessions ended; twice is a conflict.
+  r = admin.post("/api/v1/users/cass/disable");
+  REQUIRE(r.status == 200);
+  CHECK(r.body["disabled_at"].is_string());
+  CHECK(admin.post("/api/v1/users/cass/disable").status == 409);
+  CHECK(
+      again.post("/api/v1/login", {{"name", "cass"}, {"password", "a new long password"}}).status ==
+      401);
+
+  // An admin demoted by another is one no longer, at once.
+  REQUIRE(patch(admin, "abe", {{"role", "operator"}}).status == 200);
+  CHECK(abe.get("/api/v1/users").status == 403);
+  r = admin.get("/api/v1/users");
+  REQUIRE(r.status == 200);
+  std::vector<std::string> names;
+  for (const auto& u : r.body["users"]) names.push_back(u["name"]);
+  CHECK(names ==
+        std::vector<std::string>{"abe", "ada", "carl", "cass", "nina", "norm", "olga", "pat"});
+}
+
 }  // namespace casekit::test

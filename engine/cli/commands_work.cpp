@@ -1,4 +1,4 @@
-// casekit task list|show|complete | user add|passwd|disable|metrics-token|list | payment
+// casekit task list|show|complete | user add|passwd|disable|set|metrics-token|list | payment
 // record|return|allocate|list
 #include <termios.h>
 #include <unistd.h>
@@ -190,6 +190,34 @@ void add_user(CLI::App& app, Context& ctx) {
     e.accounts.disable(*dname);
     tx.commit();
     std::cout << "user " << *dname << " disabled\n";
+  });
+
+  struct SetOptions {
+    std::string name;
+    std::string role;
+    std::string team;
+    bool no_team = false;
+  };
+  auto so = std::make_shared<SetOptions>();
+  auto* set = group->add_subcommand("set", "Change a user's role or team");
+  set->add_option("name", so->name, "user name")->required();
+  set->add_option("--role", so->role, "the new role");
+  auto* team_option = set->add_option("--team", so->team, "the new team");
+  set->add_flag("--no-team", so->no_team, "take them out of every team")->excludes(team_option);
+  set->callback([&ctx, so] {
+    Engine& e = ctx.open();
+    if (so->role.empty() && so->team.empty() && !so->no_team) {
+      throw Error(ErrorCode::bad_argument, "give --role, --team or --no-team");
+    }
+    const User was = e.users.get(so->name);
+    std::optional<std::string> team = was.team;
+    if (so->no_team) team.reset();
+    if (!so->team.empty()) team = so->team;
+    Transaction tx(e.db);
+    const User now = e.users.update(so->name, so->role.empty() ? was.role : so->role, team);
+    tx.commit();
+    std::cout << "user " << now.name << ": " << now.role
+              << (now.team ? ", team " + *now.team : ", no team") << "\n";
   });
 
   auto revoke = std::make_shared<bool>(false);

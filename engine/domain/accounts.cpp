@@ -56,14 +56,26 @@ Accounts::Accounts(Database& db, const Clock& clock, Users& users, AccountRules 
   if (sodium_init() < 0) throw Error(ErrorCode::internal, "libsodium could not start");
 }
 
-void Accounts::set_password(const std::string& name, const std::string& password) {
-  const User u = users_.get(name);
+void Accounts::check_password_rules(const std::string& password) const {
   if (password.size() < rules_.min_password || password.size() > rules_.max_password) {
     throw Error(ErrorCode::bad_argument, "a password must be " +
                                              std::to_string(rules_.min_password) + " to " +
                                              std::to_string(rules_.max_password) + " characters");
   }
-  const std::string hashed = argon2id(password);
+}
+
+std::string Accounts::hash_password(const std::string& password) {
+  return argon2id(password);
+}
+
+void Accounts::set_password(const std::string& name, const std::string& password) {
+  users_.get(name);  // an unknown name is said before any hashing
+  check_password_rules(password);
+  set_password_hash(name, argon2id(password));
+}
+
+void Accounts::set_password_hash(const std::string& name, const std::string& hashed) {
+  const User u = users_.get(name);
   const std::string now = format_instant(clock_.now());
   db_.prepare(
          "INSERT INTO user_credentials(user_id, password_hash) VALUES (?1, ?2) "

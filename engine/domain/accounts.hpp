@@ -76,6 +76,12 @@ class Accounts {
 
   // Sets (or replaces) the user's password; every session they had ends.
   void set_password(const std::string& name, const std::string& password);
+  // The two halves of set_password, for a caller that hashes off its own thread (the HTTP
+  // loop): the rules a password must meet (bad_argument otherwise), its Argon2id hash (about
+  // 60 ms; no database, so any thread), and storing a hash so made.
+  void check_password_rules(const std::string& password) const;
+  static std::string hash_password(const std::string& password);
+  void set_password_hash(const std::string& name, const std::string& hash);
   // A session for the user if the password is theirs, they are not disabled and not locked
   // out. Every refusal reads "wrong user name or password", so that a guess learns nothing
   // about which names exist, are disabled or are locked. The three steps below, in one.

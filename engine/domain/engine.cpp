@@ -16,6 +16,7 @@ Engine::Engine(Database& db_, const Clock& clock_, Home home_)
       srs(db, clock, sr_catalogue, casegroups),
       users(db, clock, sr_catalogue.teams()),
       accounts(db, clock, users),
+      user_admin(users, accounts),
       work_items(db, clock, inboxes, users),
       letters(db, clock, letter_catalogue, casegroups, work_items, users),
       reads(db, clock, casegroups, ledger, srs, letters, work_items),

@@ -17,6 +17,7 @@
 #include "engine/domain/letters.hpp"
 #include "engine/domain/saved_views.hpp"
 #include "engine/domain/service_requests.hpp"
+#include "engine/domain/user_admin.hpp"
 #include "engine/domain/work_items.hpp"
 
 namespace casekit {
@@ -48,6 +49,7 @@ class Engine {
   ServiceRequests srs;
   Users users;
   Accounts accounts;
+  UserAdmin user_admin;
   WorkItems work_items;
   Letters letters;  // after work_items: a letter that needs a sign-off checks it there
   CasegroupReads reads;

@@ -24,6 +24,18 @@ User Users::add(const std::string& name, const std::string& role,
   if (name.empty() || name.size() > 64 || name.find_first_of(" \t\n\r") != std::string::npos) {
     throw Error(ErrorCode::bad_argument, "user name must be 1-64 characters without spaces");
   }
+  check_role_and_team(role, team);
+  auto exists = db_.prepare("SELECT 1 FROM users WHERE name = ?1");
+  exists.bind(1, name);
+  if (exists.step()) throw Error(ErrorCode::conflict, "user '" + name + "' already exists");
+  db_.prepare("INSERT INTO users(name, role, team, created_at) VALUES (?1, ?2, ?3, ?4)")
+      .bind_all(name, role, team, format_instant(clock_.now()))
+      .run();
+  return {db_.last_insert_id(), name, role, team, std::nullopt};
+}
+
+void Users::check_role_and_team(const std::string& role,
+                                const std::optional<std::string>& team) const {
   if (std::find(std::begin(kRoles), std::end(kRoles), role) == std::end(kRoles)) {
     std::string roles;
     for (const char* r : kRoles) roles += (roles.empty() ? "" : ", ") + std::string(r);
@@ -33,13 +45,16 @@ User Users::add(const std::string& name, const std::string& role,
     throw Error(ErrorCode::bad_argument, "unknown team '" + *team + "' (teams: " + joined(teams_) +
                                              "; the owner teams of procedures/sr_catalogue.toml)");
   }
-  auto exists = db_.prepare("SELECT 1 FROM users WHERE name = ?1");
-  exists.bind(1, name);
-  if (exists.step()) throw Error(ErrorCode::conflict, "user '" + name + "' already exists");
-  db_.prepare("INSERT INTO users(name, role, team, created_at) VALUES (?1, ?2, ?3, ?4)")
-      .bind_all(name, role, team, format_instant(clock_.now()))
+}
+
+User Users::update(const std::string& name, const std::string& role,
+                   const std::optional<std::string>& team) {
+  const User u = get(name);
+  check_role_and_team(role, team);
+  db_.prepare("UPDATE users SET role = ?1, team = ?2 WHERE id = ?3")
+      .bind_all(role, team, u.id)
       .run();
-  return {db_.last_insert_id(), name, role, team, std::nullopt};
+  return get(name);
 }
 
 User Users::get(const std::string& name) {

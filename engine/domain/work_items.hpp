@@ -36,6 +36,9 @@ class Users {
       : db_(db), clock_(clock), teams_(std::move(teams)) {}
   User add(const std::string& name, const std::string& role,
            const std::optional<std::string>& team = std::nullopt);
+  // A new role and team (none: std::nullopt), checked as add checks them.
+  User update(const std::string& name, const std::string& role,
+              const std::optional<std::string>& team);
   // The user who may act now: an unknown or disabled user is an error.
   User require(const std::string& name);
   // The user, disabled or not.
@@ -44,6 +47,7 @@ class Users {
   const std::vector<std::string>& teams() const { return teams_; }
 
  private:
+  void check_role_and_team(const std::string& role, const std::optional<std::string>& team) const;
   Database& db_;
   const Clock& clock_;
   std::vector<std::string> teams_;

@@ -1,7 +1,8 @@
 // The routes of the HTTP API, one file per area: routes_health.cpp (/healthz, /readyz),
 // routes_auth.cpp (login, logout, me), routes_work.cpp (work items) and routes_casegroups.cpp
 // (casegroup search, view, audit trail, SRs, signals and access log), routes_operator.cpp
-// (schedules, runs, instances, incidents and the letters outbox) and routes_metrics.cpp (/metrics).
+// (schedules, runs, instances, incidents and the letters outbox), routes_users.cpp (admins'
+// user administration) and routes_metrics.cpp (/metrics).
 // docs/http-api.md describes each, and a test checks that it names every route and no other.
 #pragma once
 
@@ -45,6 +46,18 @@ void add_work_routes(Router& router, Api& api);
 void add_casegroup_routes(Router& router, Api& api);
 void add_metrics_routes(Router& router, Api& api);
 void add_operator_routes(Router& router, Api& api);
+void add_user_routes(Router& router, Api& api);
+
+// Runs `change` as `user` (the audit's actor, user:NAME) in one transaction, and returns
+// what it returns: how every route that changes something does it.
+template <typename F>
+auto as_user(Api& api, const User& user, F change) {
+  ActorScope actor(api.engine.db, "user:" + user.name);
+  Transaction tx(api.engine.db);
+  auto result = change();
+  tx.commit();
+  return result;
+}
 
 // A text field of a JSON body, at most `max` bytes; required (and not empty) or optional.
 std::string text_field(const nlohmann::json& body, const char* name, std::size_t max);
@@ -53,6 +66,9 @@ std::optional<std::string> optional_text_field(const nlohmann::json& body, const
 // A `limit` query parameter: a whole number above 0 (whole_number, 400 otherwise), taken as at
 // most 1000 whatever is asked; the domain then says what it allows.
 int page_limit(const std::string& name, const std::string& text);
+// A body's keys must be among `allowed` (400 otherwise). Names in a body are never who acts:
+// the signed-in user is, and a body that says otherwise is refused, not quietly overruled.
+void refuse_other_keys(const nlohmann::json& body, const std::vector<std::string>& allowed);
 // A route that takes no query parameters refuses any (400), as it refuses an unknown one.
 void no_query(const Call& call);
 // A path's {id}: one that is not a whole number above 0 is a `what` that does not exist (404).

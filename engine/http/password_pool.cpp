@@ -33,4 +33,25 @@ bool PasswordPool::verify(std::string hash, std::string password,
   return true;
 }
 
+bool PasswordPool::hash(std::string password, std::function<void(std::string)> done) {
+  if (in_flight_ >= max_in_flight_) return false;
+  ++in_flight_;
+  ++started_;
+  boost::asio::post(
+      pool_, [this, password = std::move(password), done = std::move(done)]() mutable {
+        std::string hashed;
+        try {
+          hashed = Accounts::hash_password(password);
+        } catch (...) {
+          // Out of memory: the caller answers 500; the pool thread must not die of it.
+        }
+        sodium_memzero(password.data(), password.size());
+        boost::asio::post(loop_, [this, hashed = std::move(hashed), done = std::move(done)] {
+          --in_flight_;
+          done(hashed);
+        });
+      });
+  return true;
+}
+
 }  // namespace casekit::http

@@ -30,6 +30,11 @@ class PasswordPool {
   // `done(check)` on the loop; false, and nothing started, when the pool is full.
   bool verify(std::string hash, std::string password, std::function<void(PasswordCheck)> done);
 
+  // Called on the loop. Hashes `password` (Accounts::hash_password) on the pool and then
+  // calls `done(hash)` on the loop, an empty hash if hashing failed; false, and nothing
+  // started, when the pool is full. Shares the cap with verify().
+  bool hash(std::string password, std::function<void(std::string)> done);
+
   // On the loop: checks queued or running now, and every check started so far.
   std::size_t in_flight() const { return in_flight_; }
   std::size_t started() const { return started_; }

@@ -15,6 +15,17 @@ int page_limit(const std::string& name, const std::string& text) {
   return static_cast<int>(std::min<std::int64_t>(whole_number(name, text), 1000));
 }
 
+// Names in a body are never who acts: the signed-in user is. A body that says otherwise is
+// refused rather than quietly overruled.
+void refuse_other_keys(const nlohmann::json& body, const std::vector<std::string>& allowed) {
+  for (const auto& [key, value] : body.items()) {
+    if (std::find(allowed.begin(), allowed.end(), key) == allowed.end()) {
+      throw Error(ErrorCode::bad_argument,
+                  "unknown field '" + key + "' (the user acting is always the one signed in)");
+    }
+  }
+}
+
 void no_query(const Call& call) {
   if (!call.request.query.empty()) {
     throw Error(ErrorCode::bad_argument,
@@ -186,6 +197,7 @@ void add_routes(Router& router, Api& api) {
   add_casegroup_routes(router, api);
   add_metrics_routes(router, api);
   add_operator_routes(router, api);
+  add_user_routes(router, api);
 }
 
 }  // namespace casekit::http

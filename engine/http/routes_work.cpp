@@ -54,17 +54,6 @@ nlohmann::json item_json(const WorkItem& w, const std::string& today) {
           {"details", w.spec.details}};
 }
 
-// Names in a body are never who acts: the signed-in user is. A body that says otherwise is
-// refused rather than quietly overruled.
-void refuse_other_keys(const nlohmann::json& body, const std::vector<std::string>& allowed) {
-  for (const auto& [key, value] : body.items()) {
-    if (std::find(allowed.begin(), allowed.end(), key) == allowed.end()) {
-      throw Error(ErrorCode::bad_argument,
-                  "unknown field '" + key + "' (the user acting is always the one signed in)");
-    }
-  }
-}
-
 Response list(Api& api, Call& call) {
   const WorkItemPage page =
       api.engine.work_items.query(work_item_query(call.request.query, call.user()), call.user());
@@ -73,16 +62,6 @@ Response list(Api& api, Call& call) {
   for (const auto& w : page.items) items.push_back(item_json(w, day));
   return json_response(
       {{"items", items}, {"next_cursor", or_null(page.next_cursor)}, {"total", page.total}});
-}
-
-// A change made by the signed-in user, audited as theirs, in one transaction.
-template <typename F>
-auto as_user(Api& api, const Call& call, F change) {
-  ActorScope actor(api.engine.db, "user:" + call.user().name);
-  Transaction tx(api.engine.db);
-  auto result = change();
-  tx.commit();
-  return result;
 }
 
 // The item must be one the user may see, before anything is said about it: ids of other
@@ -143,7 +122,7 @@ Handler item_change(Api& api, std::vector<std::string> allowed, F change) {
   return [&api, allowed = std::move(allowed), change](Call& c) {
     refuse_other_keys(c.body, allowed);
     const Id id = visible_id(api, c);
-    const WorkItem item = as_user(api, c, [&] { return change(id, c); });
+    const WorkItem item = as_user(api, c.user(), [&] { return change(id, c); });
     return json_response(item_json(item, today(api.engine.clock)));
   };
 }
@@ -173,8 +152,8 @@ Response assign_many(Api& api, Call& call) {
     list.push_back({id->get<Id>(), text_field(entry, "to", 64),
                     optional_text_field(entry, "if_assignee", 64)});
   }
-  const auto results =
-      as_user(api, call, [&] { return api.engine.work_items.assign_each(list, call.user().name); });
+  const auto results = as_user(
+      api, call.user(), [&] { return api.engine.work_items.assign_each(list, call.user().name); });
   const std::string day = today(api.engine.clock);
   nlohmann::json out = nlohmann::json::array();
   for (const auto& r : results) {
@@ -228,8 +207,8 @@ Response allocate_exception(Api& api, Call& call) {
   refuse_other_keys(call.body, {"to"});
   const std::string to = text_field(call.body, "to", 64);
   const Id id = path_id(call, "transition exception");
-  const TransitionException x =
-      as_user(api, call, [&] { return api.engine.exceptions.allocate(id, to, call.user()); });
+  const TransitionException x = as_user(
+      api, call.user(), [&] { return api.engine.exceptions.allocate(id, to, call.user()); });
   return json_response(to_json(x));
 }
 
@@ -254,7 +233,7 @@ Response put_view(Api& api, Call& call) {
   }
   const User& user = call.user();
   const SavedView v = as_user(
-      api, call, [&] { return api.engine.views.put(user, call.params.at("name"), filter); });
+      api, call.user(), [&] { return api.engine.views.put(user, call.params.at("name"), filter); });
   return json_response(view_json(v));
 }
 
@@ -314,7 +293,7 @@ void add_work_routes(Router& router, Api& api) {
               Access::signed_in,
               "Delete a saved view",
               [&api](Call& c) {
-                as_user(api, c, [&] {
+                as_user(api, c.user(), [&] {
                   api.engine.views.remove(c.user(), c.params.at("name"));
                   return 0;
                 });
