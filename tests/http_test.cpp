@@ -1253,6 +1253,40 @@ return procedure {
   }) == 1);
 }
 
+TEST_CASE("http: a running import's progress shows on its run and in /metrics") {
+  WorkWorld w;
+  // As `casekit import dw` in another process leaves it between two batches.
+  w.t.engine.db.exec(
+      "INSERT INTO runs(script, trigger, started_at, status, rows_read, rows_total, progress_at) "
+      "VALUES ('import dw', 'manual', '2026-11-20T08:59:50Z', 'running', 5000, 20000, "
+      "'2026-11-20T09:00:00Z')");
+  w.run();
+  const Client olga = w.login("olga");
+  Reply r = olga.get("/api/v1/runs");
+  INFO(r.text);
+  REQUIRE(r.status == 200);
+  REQUIRE(r.body["runs"].size() == 1);
+  const auto run = r.body["runs"][0];
+  CHECK(run["script"] == "import dw");
+  CHECK(run["status"] == "running");
+  CHECK(run["progress"]["rows_read"] == 5000);
+  CHECK(run["progress"]["rows_total"] == 20000);
+  CHECK(run["progress"]["rows_per_second"] == 500.0);
+  CHECK(olga.get("/api/v1/runs/" + std::to_string(run["id"].get<Id>())).body["progress"] ==
+        run["progress"]);
+  r = olga.get("/metrics");
+  const auto samples = parse_exposition(r.text);
+  CHECK(value_of(samples, "casekit_import_rows_per_second") == 500.0);
+  CHECK(value_of(samples, "casekit_import_rows_read") == 5000.0);
+  // Finished: no import runs, and the gauges say so.
+  w.on_server([&w] {
+    w.t.engine.db.exec("UPDATE runs SET status = 'succeeded'");
+    return 0;
+  });
+  const auto after = parse_exposition(olga.get("/metrics").text);
+  CHECK(value_of(after, "casekit_import_rows_per_second") == 0.0);
+}
+
 TEST_CASE("http: operators list, pause, resume and run schedules, and read their runs") {
   WorkWorld w;
   w.run();

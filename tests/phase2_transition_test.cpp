@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "engine/runtime/script_runner.hpp"
+#include "engine/schedule/schedules.hpp"
 #include "engine/transition/dw_extract.hpp"
 #include "engine/transition/dw_generate.hpp"
 #include "engine/transition/dw_import.hpp"
@@ -396,14 +397,55 @@ TEST_CASE("phase 2: importing the same extract again changes nothing") {
   CHECK(first.transitioned + first.exceptions == 60);
   CHECK(first.exceptions > 0);
   const std::string before = t.domain();
-  const auto audit_before = t.d.count("SELECT count(*) FROM audit");
+  // Only the import's own record, its run, is new.
+  const char* audit = "SELECT count(*) FROM audit WHERE entity <> 'runs'";
+  const auto audit_before = t.d.count(audit);
   const auto second = t.import_text(extract.str());
   CHECK(second.read == 60);
   CHECK(second.duplicates == 60);
   CHECK(second.transitioned == 0);
   CHECK(second.exceptions == 0);
   CHECK(t.domain() == before);
-  CHECK(t.d.count("SELECT count(*) FROM audit") == audit_before);
+  CHECK(t.d.count(audit) == audit_before);
+  CHECK(t.d.count("SELECT count(*) FROM runs WHERE script = 'import dw' AND status = "
+                  "'succeeded' AND rows_read = 60") == 2);
+}
+
+TEST_CASE("phase 2: an import is a run whose progress is kept with each batch") {
+  Transition t;
+  std::ostringstream extract;
+  generate_dw_extract(extract, {25, 4, 0.0, "2026-11-20"});
+  // An import killed part way left its run running; the next one says so.
+  t.d.engine.db.exec(
+      "INSERT INTO runs(script, trigger, started_at, status, rows_read, progress_at) VALUES "
+      "('import dw', 'manual', '2026-11-19T09:00:00Z', 'running', 7, '2026-11-19T09:00:01Z')");
+  Schedules schedules(t.d.engine, {}, {}, &t.d.runtime);
+  std::vector<std::pair<std::int64_t, std::string>> seen;
+  DwImportOptions options;
+  options.batch_rows = 10;
+  options.progress_every = 1;
+  options.total_rows = 25;
+  options.progress = [&](const DwImportCounts&) {
+    // What another process sees between batches; the clock moves a second a batch.
+    const Run run = schedules.runs(std::nullopt, 1).front();
+    seen.emplace_back(run.rows_read.value_or(-1), run.status);
+    t.d.clock.set(t.d.clock.now() + std::chrono::seconds(1));
+  };
+  std::istringstream in(extract.str());
+  const auto counts = import_dw_extract(t.d.engine, t.d.runtime, in, options);
+  CHECK(counts.transitioned == 25);
+  CHECK(seen == std::vector<std::pair<std::int64_t, std::string>>{
+                    {10, "running"}, {20, "running"}, {25, "running"}});
+  const auto runs = schedules.runs(std::nullopt, 2);
+  REQUIRE(runs.size() == 2);
+  CHECK(runs[0].status == "succeeded");
+  CHECK(runs[0].rows_total == 25);
+  CHECK(runs[0].message == "read 25 rows: 25 transitioned, 0 exceptions, 0 duplicates, 0 failed");
+  const auto progress = to_json(runs[0])["progress"];
+  CHECK(progress["rows_read"] == 25);
+  CHECK(progress["rows_per_second"] == 12.5);  // 25 rows, the last batch 2 s after the start
+  CHECK(runs[1].status == "failed");
+  CHECK_THAT(runs[1].message.value_or(""), Catch::Contains("stopped before the end"));
 }
 
 TEST_CASE("phase 2: a corrected row for a casegroup that was an exception is taken in") {

@@ -91,6 +91,7 @@ void add_import_command(CLI::App& app, Context& ctx) {
     std::istream& in = o->file == "-" ? std::cin : file;
     Engine& e = ctx.open();
     DwImportOptions options;
+    if (o->file != "-") options.total_rows = count_rows(o->file);
     options.progress = [](const DwImportCounts& c) {
       std::cerr << "import dw: " << thousands(c.read) << " rows read, " << thousands(c.transitioned)
                 << " transitioned, " << thousands(c.exceptions) << " exceptions, "

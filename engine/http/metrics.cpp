@@ -128,6 +128,30 @@ std::string Metrics::scrape(Engine& engine, const ProcedureRuntime& runtime) con
          "SELECT IFNULL(schedule, script), status, count(*) FROM runs GROUP BY 1, 2 "
          "ORDER BY 1, 2");
 
+  {
+    // The import runs in a process of its own (casekit import dw) and records its progress
+    // on its run; this reads the newest one still running.
+    auto st = db.prepare(
+        "SELECT rows_read, started_at, progress_at FROM runs WHERE schedule IS NULL AND "
+        "script = 'import dw' AND status = 'running' ORDER BY id DESC LIMIT 1");
+    double read = 0;
+    double rate = 0;
+    if (st.step() && !st.is_null(0) && !st.is_null(2)) {
+      read = static_cast<double>(st.integer(0));
+      const double seconds =
+          std::chrono::duration<double>(parse_instant(st.text(2)) - parse_instant(st.text(1)))
+              .count();
+      if (seconds > 0) rate = read / seconds;
+    }
+    w.family("casekit_import_rows_read", "gauge",
+             "Rows the running Data Warehouse import has taken in; 0 when none runs.");
+    w.sample("casekit_import_rows_read", "", read);
+    w.family("casekit_import_rows_per_second", "gauge",
+             "The running Data Warehouse import's rows a second since it began; 0 when none "
+             "runs.");
+    w.sample("casekit_import_rows_per_second", "", rate);
+  }
+
   w.family("casekit_work_items_open", "gauge", "Open work items by inbox.");
   w.rows(db, "casekit_work_items_open", {"inbox"},
          "SELECT inbox, sum(n) FROM work_item_counts WHERE status = 'open' GROUP BY 1 "

@@ -4,6 +4,7 @@
 
 #include <toml++/toml.h>
 
+#include <cmath>
 #include <map>
 #include <queue>
 #include <set>
@@ -50,7 +51,10 @@ const RowFormat kRunRow{column<&Run::id>("id"),
                         column<&Run::started_at>("started_at"),
                         column<&Run::finished_at>("finished_at"),
                         column<&Run::status>("status"),
-                        column<&Run::message>("message")};
+                        column<&Run::message>("message"),
+                        column<&Run::rows_read>("rows_read"),
+                        column<&Run::rows_total>("rows_total"),
+                        column<&Run::progress_at>("progress_at")};
 
 }  // namespace
 
@@ -358,8 +362,30 @@ std::vector<Run> Schedules::runs(const std::optional<std::string>& schedule, int
   return out;
 }
 
+namespace {
+
+// Rows a second from the start to the last progress recorded: null before any time has passed
+// on the engine's clock (a simulated clock stands still unless moved).
+nlohmann::json progress_json(const Run& r) {
+  if (!r.rows_read) return nullptr;
+  nlohmann::json rate = nullptr;
+  if (r.progress_at) {
+    const double seconds =
+        std::chrono::duration<double>(parse_instant(*r.progress_at) - parse_instant(r.started_at))
+            .count();
+    if (seconds > 0) rate = std::round(static_cast<double>(*r.rows_read) / seconds * 10) / 10;
+  }
+  return {{"rows_read", *r.rows_read},
+          {"rows_total", or_null(r.rows_total)},
+          {"rows_per_second", rate},
+          {"as_of", or_null(r.progress_at)}};
+}
+
+}  // namespace
+
 nlohmann::json to_json(const Run& r) {
   return {{"id", r.id},
+          {"progress", progress_json(r)},
           {"schedule", or_null(r.schedule)},
           {"script", r.script},
           {"trigger", r.trigger},

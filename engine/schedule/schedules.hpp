@@ -41,6 +41,11 @@ struct Run {
   std::optional<std::string> finished_at;
   std::string status;  // running | succeeded | failed
   std::optional<std::string> message;
+  // An import's progress (engine/transition/dw_import.hpp): rows taken in, of how many (when
+  // the extract is a file), as of progress_at. None for a schedule's run.
+  std::optional<std::int64_t> rows_read;
+  std::optional<std::int64_t> rows_total;
+  std::optional<std::string> progress_at;
 };
 
 struct ScheduleStatus {

@@ -722,6 +722,14 @@ constexpr const char* kV25 = R"sql(
 ALTER TABLE exceptions ADD COLUMN work_item_id INTEGER REFERENCES work_items(id);
 )sql";
 
+// A Data Warehouse import recorded as a run (script 'import dw'), with its progress: rows
+// taken in so far, of how many, as of when (the rate is rows over the time since it began).
+constexpr const char* kV26 = R"sql(
+ALTER TABLE runs ADD COLUMN rows_read INTEGER;
+ALTER TABLE runs ADD COLUMN rows_total INTEGER;
+ALTER TABLE runs ADD COLUMN progress_at TEXT;
+)sql";
+
 // The admin role (who may list a casegroup's readers), and each client's name keys.
 void casegroup_search(Database& db) {
   allow_value(db, "users", "role", "senior_manager", "admin");
@@ -870,6 +878,7 @@ const std::vector<Migration>& migrations() {
       {23, "casegroup search, access log, admins", kV23, casegroup_search},
       {24, "workload indexes, saved views", kV24},
       {25, "transition exceptions allocated", kV25},
+      {26, "import progress on runs", kV26},
   };
   return all;
 }

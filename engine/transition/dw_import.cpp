@@ -1,8 +1,10 @@
 #include "engine/transition/dw_import.hpp"
 
 #include <algorithm>
+#include <fstream>
 #include <vector>
 
+#include "engine/core/error.hpp"
 #include "engine/transition/dw_extract.hpp"
 
 namespace casekit {
@@ -29,7 +31,7 @@ void remember(Database& db, const Clock& clock, const std::string& key,
 // Takes one batch of lines in: bad rows to the exceptions report, good ones to new
 // instances (returned, in order), duplicates counted. One transaction.
 std::vector<Id> take_in(Engine& engine, ProcedureRuntime& runtime, const std::string& hash,
-                        const std::vector<std::string>& lines, const std::string& actor,
+                        const std::vector<std::string>& lines, const std::string& actor, Id run,
                         DwImportCounts& counts) {
   std::vector<Id> created;
   ActorScope scope(engine.db, actor);
@@ -67,8 +69,53 @@ std::vector<Id> take_in(Engine& engine, ProcedureRuntime& runtime, const std::st
              std::nullopt);
     created.push_back(instance);
   }
+  // With the rows, so what it says was taken in was.
+  engine.db.prepare("UPDATE runs SET rows_read = ?1, progress_at = ?2 WHERE id = ?3")
+      .bind_all(counts.read, format_instant(engine.clock.now()), run)
+      .run();
   tx.commit();
   return created;
+}
+
+constexpr const char* kImportScript = "import dw";
+
+// Marks what a killed import left running as failed, and records this one as running.
+Id begin_run(Engine& engine, const DwImportOptions& options) {
+  ActorScope scope(engine.db, options.actor);
+  Transaction tx(engine.db);
+  const std::string now = format_instant(engine.clock.now());
+  engine.db
+      .prepare(
+          "UPDATE runs SET status = 'failed', finished_at = ?1, message = 'stopped before the "
+          "end (killed?); the rows it took in stay, and a rerun counts them as duplicates' "
+          "WHERE schedule IS NULL AND script = ?2 AND status = 'running'")
+      .bind_all(now, kImportScript)
+      .run();
+  engine.db
+      .prepare(
+          "INSERT INTO runs(script, trigger, started_at, status, rows_read, rows_total, "
+          "progress_at) VALUES (?1, 'manual', ?2, 'running', 0, ?3, ?2)")
+      .bind_all(kImportScript, now, options.total_rows)
+      .run();
+  const Id id = engine.db.last_insert_id();
+  tx.commit();
+  return id;
+}
+
+void end_run(Engine& engine, const DwImportOptions& options, Id run, const std::string& status,
+             const std::string& message) {
+  ActorScope scope(engine.db, options.actor);
+  Transaction tx(engine.db);
+  engine.db.prepare("UPDATE runs SET status = ?1, finished_at = ?2, message = ?3 WHERE id = ?4")
+      .bind_all(status, format_instant(engine.clock.now()), message, run)
+      .run();
+  tx.commit();
+}
+
+std::string summary(const DwImportCounts& c) {
+  return "read " + std::to_string(c.read) + " rows: " + std::to_string(c.transitioned) +
+         " transitioned, " + std::to_string(c.exceptions) + " exceptions, " +
+         std::to_string(c.duplicates) + " duplicates, " + std::to_string(c.failed) + " failed";
 }
 
 }  // namespace
@@ -79,11 +126,12 @@ DwImportCounts import_dw_extract(Engine& engine, ProcedureRuntime& runtime, std:
   const std::string hash = runtime.pin(kTransitionProcedure);
   runtime.set_cache_size(std::min<std::size_t>(options.warm_states, 1000));
   DwImportCounts counts;
+  const Id run = begin_run(engine, options);
   std::int64_t next_progress = options.progress_every;
   std::vector<std::string> lines;
   std::string line;
   const auto flush = [&] {
-    const auto created = take_in(engine, runtime, hash, lines, options.actor, counts);
+    const auto created = take_in(engine, runtime, hash, lines, options.actor, run, counts);
     lines.clear();
     runtime.drain();
     // The batch created its instances one after another, in one transaction, so their ids
@@ -98,15 +146,36 @@ DwImportCounts import_dw_extract(Engine& engine, ProcedureRuntime& runtime, std:
       next_progress = counts.read + options.progress_every;
     }
   };
-  while (std::getline(in, line)) {
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    if (line.find_first_not_of(" \t") == std::string::npos) continue;
-    lines.push_back(std::move(line));
-    if (static_cast<std::int64_t>(lines.size()) >= options.batch_rows) flush();
+  try {
+    while (std::getline(in, line)) {
+      if (!line.empty() && line.back() == '\r') line.pop_back();
+      if (line.find_first_not_of(" \t") == std::string::npos) continue;
+      lines.push_back(std::move(line));
+      if (static_cast<std::int64_t>(lines.size()) >= options.batch_rows) flush();
+    }
+    if (in.bad()) throw Error(ErrorCode::io, "could not read the extract");
+    if (!lines.empty()) flush();
+  } catch (const std::exception& e) {
+    try {
+      end_run(engine, options, run, "failed", summary(counts) + "; stopped: " + e.what());
+    } catch (...) {
+      // The database itself failed: the run stays 'running', and the next import marks it.
+    }
+    throw;
   }
-  if (in.bad()) throw Error(ErrorCode::io, "could not read the extract");
-  if (!lines.empty()) flush();
+  end_run(engine, options, run, counts.failed ? "failed" : "succeeded", summary(counts));
   return counts;
+}
+
+std::int64_t count_rows(const std::filesystem::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) throw Error(ErrorCode::io, "cannot read " + file.string());
+  std::int64_t rows = 0;
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.find_first_not_of(" \t\r") != std::string::npos) ++rows;
+  }
+  return rows;
 }
 
 }  // namespace casekit

@@ -9,11 +9,17 @@
 // exception by a hash of its text), so importing the same extract again changes nothing and
 // counts each row as a duplicate; a corrected row for a casegroup that was an exception is
 // taken in.
+//
+// Each import is recorded as a run (table runs, script 'import dw'), its progress updated
+// with every batch, so an operator can watch it (GET /api/v1/runs, /metrics) from another
+// process. A run left 'running' by an import that was killed is marked failed by the next.
 #pragma once
 
 #include <cstdint>
+#include <filesystem>
 #include <functional>
 #include <istream>
+#include <optional>
 #include <string>
 
 #include "engine/durable/runtime.hpp"
@@ -38,7 +44,13 @@ struct DwImportOptions {
   // memory stays flat however long the extract.
   std::size_t warm_states = 16;
   std::function<void(const DwImportCounts&)> progress;
+  // Rows in the extract, when known beforehand (a file: count_rows); shown with the run's
+  // progress.
+  std::optional<std::int64_t> total_rows;
 };
+
+// Rows in an extract file as the import counts them (lines not blank), read once quickly.
+std::int64_t count_rows(const std::filesystem::path& file);
 
 DwImportCounts import_dw_extract(Engine& engine, ProcedureRuntime& runtime, std::istream& in,
                                  const DwImportOptions& options = {});
