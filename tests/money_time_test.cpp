@@ -92,3 +92,9 @@ TEST_CASE("names fold without regard to case or accents, and are found from any 
   CHECK(prefix_end("hug") == "huh");
   CHECK(prefix_end("a\xFF") == "b");
 }
+
+TEST_CASE("a role is written with its article") {
+  CHECK(casekit::with_article("caseworker") == "a caseworker");
+  CHECK(casekit::with_article("operator") == "an operator");
+  CHECK(casekit::with_article("admin") == "an admin");
+}

@@ -114,6 +114,12 @@ std::optional<std::int64_t> positive_number(std::string_view text) {
   return value;
 }
 
+std::string with_article(std::string_view word) {
+  const bool vowel =
+      !word.empty() && std::string_view("aeiouAEIOU").find(word[0]) != std::string_view::npos;
+  return (vowel ? "an " : "a ") + std::string(word);
+}
+
 std::int64_t whole_number(const std::string& name, std::string_view text) {
   const auto value = positive_number(text);
   if (!value) throw Error(ErrorCode::bad_argument, name + " must be a whole number above 0");

@@ -29,4 +29,7 @@ std::optional<std::int64_t> positive_number(std::string_view text);
 // The same, for a value named `name` (a query parameter, a filter): bad_argument otherwise.
 std::int64_t whole_number(const std::string& name, std::string_view text);
 
+// "a caseworker", "an operator": a word (a role, say) with its indefinite article.
+std::string with_article(std::string_view word);
+
 }  // namespace casekit

@@ -2,6 +2,7 @@
 
 #include "engine/core/error.hpp"
 #include "engine/core/json.hpp"
+#include "engine/core/text.hpp"
 
 namespace casekit {
 
@@ -28,7 +29,7 @@ TransitionException read_exception(Statement& st) {
 void require_team_leader(const User& user, std::string_view what) {
   if (user.role != "team_leader") {
     throw Error(ErrorCode::forbidden, "only a team leader may " + std::string(what) + "; " +
-                                          user.name + " is " + user.role);
+                                          user.name + " is " + with_article(user.role));
   }
 }
 

@@ -1,6 +1,7 @@
 #include "engine/domain/user_admin.hpp"
 
 #include "engine/core/error.hpp"
+#include "engine/core/text.hpp"
 
 namespace casekit {
 
@@ -9,7 +10,7 @@ void UserAdmin::check(const User& by, const std::optional<std::string>& target) 
   const User now = users_.get(by.name);
   if (now.role != "admin" || now.disabled_at) {
     throw Error(ErrorCode::forbidden, "only an admin administers users; " + by.name + " is " +
-                                          (now.disabled_at ? "disabled" : "a " + now.role));
+                                          (now.disabled_at ? "disabled" : with_article(now.role)));
   }
   if (!target) return;
   if (*target == by.name) {

@@ -90,7 +90,7 @@ namespace {
 void require_team_leader(const User& user) {
   if (user.role != "team_leader") {
     throw Error(ErrorCode::forbidden,
-                "only a team leader assigns work; " + user.name + " is a " + user.role);
+                "only a team leader assigns work; " + user.name + " is " + with_article(user.role));
   }
 }
 
@@ -292,7 +292,7 @@ std::string WorkItems::refusal_to_see(const WorkItem& item, const User& user) co
 std::string WorkItems::refusal_to_work(const WorkItem& item, const User& user) const {
   const Inbox& inbox = inboxes_.require(item.spec.inbox);
   if (!contains(inbox.roles, user.role)) {
-    return user.name + " is a " + user.role + "; inbox '" + inbox.name +
+    return user.name + " is " + with_article(user.role) + "; inbox '" + inbox.name +
            "' needs: " + joined(inbox.roles);
   }
   if (item.team && !user.team) {
@@ -318,8 +318,8 @@ WorkItem WorkItems::get_for(Id id, const User& user) {
 
 void require_operator(const User& user, std::string_view what) {
   if (user.role != "operator") {
-    throw Error(ErrorCode::forbidden,
-                "only operators " + std::string(what) + "; " + user.name + " is a " + user.role);
+    throw Error(ErrorCode::forbidden, "only operators " + std::string(what) + "; " + user.name +
+                                          " is " + with_article(user.role));
   }
 }
 
@@ -604,7 +604,7 @@ std::vector<InboxCount> WorkItems::counts(const User& user) {
 std::vector<Workload> WorkItems::workload(const User& leader) {
   if (leader.role != "team_leader" || !leader.team) {
     throw Error(ErrorCode::forbidden, "only a team leader sees their team's workload; " +
-                                          leader.name + " is a " + leader.role +
+                                          leader.name + " is " + with_article(leader.role) +
                                           (leader.team ? "" : " in no team"));
   }
   const std::string today = format_date(clock_.today());
