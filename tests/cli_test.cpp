@@ -411,6 +411,15 @@ TEST_CASE("cli: dw generate and import dw, with counts as JSON and a re-import o
 
   const Result text = cli.run("import dw extract.jsonl");
   CHECK(text.out == "read 120 rows: 0 transitioned, 0 exceptions, 120 duplicates\n");
+  // Each import is a run, with the file's rows counted first.
+  const auto runs = cli.json("runs list --json");
+  REQUIRE(runs.size() == 3);
+  CHECK(runs[0]["script"] == "import dw");
+  CHECK(runs[0]["status"] == "succeeded");
+  CHECK(runs[0]["progress"]["rows_read"] == 120);
+  CHECK(runs[0]["progress"]["rows_total"] == 120);
+  CHECK_THAT(cli.run("runs list").out,
+             Catch::Contains("import dw") && Catch::Contains("120 of 120"));
   const Result missing = cli.run("import dw nowhere.jsonl");
   CHECK(missing.status == 1);
   CHECK(missing.err == "casekit: no extract file nowhere.jsonl\n");

@@ -140,7 +140,7 @@ void add_pause_resume_run(CLI::App* group, Context& ctx) {
 }
 
 void add_runs(CLI::App& app, Context& ctx) {
-  auto* group = app.add_subcommand("runs", "Run history of schedules");
+  auto* group = app.add_subcommand("runs", "Run history of schedules and imports");
   group->require_subcommand(1);
   struct Options {
     std::string schedule;
@@ -161,10 +161,17 @@ void add_runs(CLI::App& app, Context& ctx) {
       return;
     }
     std::vector<std::vector<std::string>> rows = {
-        {"id", "schedule", "trigger", "scheduled for", "started", "status", "message"}};
+        {"id", "schedule", "trigger", "scheduled for", "started", "status", "rows", "message"}};
     for (const auto& r : runs) {
-      rows.push_back({std::to_string(r.id), or_dash(r.schedule), r.trigger,
-                      or_dash(r.scheduled_for), r.started_at, r.status, or_dash(r.message)});
+      // An import has no schedule: its script says what it is, and its rows how far it got.
+      std::string progress = "-";
+      if (r.rows_read) {
+        progress = std::to_string(*r.rows_read);
+        if (r.rows_total) progress += " of " + std::to_string(*r.rows_total);
+      }
+      rows.push_back({std::to_string(r.id), r.schedule.value_or(r.script), r.trigger,
+                      or_dash(r.scheduled_for), r.started_at, r.status, progress,
+                      or_dash(r.message)});
     }
     print_table(rows);
   });
