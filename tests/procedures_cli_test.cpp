@@ -215,6 +215,12 @@ return procedure {
         "casekit: instance 2 of then_fails is already working SR 5 (casekit instance show 2)\n");
   CHECK(p.run("start then_fails --casegroup 1 --param sr=6 --as carl").status == 0);
   CHECK(p.cli.json("instance list --json").size() == 3);
+  CHECK(p.cli.json("instance list --casegroup 1 --json").size() == 3);
+  CHECK(p.cli.json("instance list --casegroup 2 --json").empty());
+  const auto page = p.cli.json("instance list --after 1 --limit 1 --json");
+  REQUIRE(page.size() == 1);
+  CHECK(page[0]["id"] == 2);
+  CHECK(p.run("instance list --casegroup 0").status != 0);
 }
 
 TEST_CASE("cli: user add, passwd and disable keep passwords hashed and refuse bad input") {

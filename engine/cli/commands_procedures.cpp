@@ -123,6 +123,8 @@ void add_instance(CLI::App& app, Context& ctx) {
   struct ListOptions {
     std::string status;
     std::string procedure;
+    std::int64_t casegroup = 0;
+    std::int64_t after = 0;
     int limit = 1000;
     bool json = false;
   };
@@ -131,6 +133,10 @@ void add_instance(CLI::App& app, Context& ctx) {
   list->add_option("--status", lo->status, "runnable, waiting, completed, failed or cancelled")
       ->check(CLI::IsMember({"runnable", "waiting", "completed", "failed", "cancelled"}));
   list->add_option("--procedure", lo->procedure, "only this procedure's");
+  list->add_option("--casegroup", lo->casegroup, "only this casegroup's")
+      ->check(CLI::PositiveNumber);
+  list->add_option("--after", lo->after, "those after this id (the last of the page before)")
+      ->check(CLI::NonNegativeNumber);
   list->add_option("--limit", lo->limit, "at most this many")->check(CLI::Range(1, 10000000));
   list->add_flag("--json", lo->json, "print JSON");
   list->callback([&ctx, lo] {
@@ -138,6 +144,8 @@ void add_instance(CLI::App& app, Context& ctx) {
     InstanceStore::Filter filter;
     if (!lo->status.empty()) filter.status = lo->status;
     if (!lo->procedure.empty()) filter.procedure = lo->procedure;
+    if (lo->casegroup > 0) filter.casegroup = lo->casegroup;
+    filter.after_id = lo->after;
     filter.limit = lo->limit;
     const auto all = store.list(filter);
     if (lo->json) {
