@@ -206,15 +206,12 @@ void add_user(CLI::App& app, Context& ctx) {
   set->add_flag("--no-team", so->no_team, "take them out of every team")->excludes(team_option);
   set->callback([&ctx, so] {
     Engine& e = ctx.open();
-    if (so->role.empty() && so->team.empty() && !so->no_team) {
-      throw Error(ErrorCode::bad_argument, "give --role, --team or --no-team");
-    }
-    const User was = e.users.get(so->name);
-    std::optional<std::string> team = was.team;
-    if (so->no_team) team.reset();
-    if (!so->team.empty()) team = so->team;
+    UserChange change;
+    if (!so->role.empty()) change.role = so->role;
+    if (so->no_team) change.team = std::optional<std::string>();
+    if (!so->team.empty()) change.team = so->team;
     Transaction tx(e.db);
-    const User now = e.users.update(so->name, so->role.empty() ? was.role : so->role, team);
+    const User now = e.users.update(so->name, change);
     tx.commit();
     std::cout << "user " << now.name << ": " << now.role
               << (now.team ? ", team " + *now.team : ", no team") << "\n";

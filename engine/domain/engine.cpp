@@ -21,7 +21,7 @@ Engine::Engine(Database& db_, const Clock& clock_, Home home_)
       letters(db, clock, letter_catalogue, casegroups, work_items, users),
       reads(db, clock, casegroups, ledger, srs, letters, work_items),
       views(db, clock, work_items),
-      exceptions(db, clock, work_items, users),
+      exceptions(db, clock, work_items),
       bancs(db, clock, srs, ledger),
       cis(db, clock, casegroups),
       cra(casegroups) {

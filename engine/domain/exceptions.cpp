@@ -2,7 +2,7 @@
 
 #include "engine/core/error.hpp"
 #include "engine/core/json.hpp"
-#include "engine/core/text.hpp"
+#include "engine/store/row_format.hpp"
 
 namespace casekit {
 
@@ -17,30 +17,26 @@ Id Exceptions::record(const std::optional<std::string>& csa_ref, std::string_vie
 
 namespace {
 
-constexpr const char* kExceptionRow =
-    "SELECT x.id, x.report_date, x.csa_ref, x.reason, x.work_item_id, w.assignee, w.status "
+// An exception, with its allocation read from the work item it became.
+const RowFormat kExceptionRow{column<&TransitionException::id>("x.id"),
+                              column<&TransitionException::report_date>("x.report_date"),
+                              column<&TransitionException::csa_ref>("x.csa_ref"),
+                              column<&TransitionException::reason>("x.reason"),
+                              column<&TransitionException::work_item>("x.work_item_id"),
+                              column<&TransitionException::allocated_to>("w.assignee"),
+                              column<&TransitionException::item_status>("w.status")};
+constexpr const char* kFromExceptions =
     "FROM exceptions x LEFT JOIN work_items w ON w.id = x.work_item_id ";
-
-TransitionException read_exception(Statement& st) {
-  return {st.integer(0),          st.text(1),          st.optional_text(2), st.text(3),
-          st.optional_integer(4), st.optional_text(5), st.optional_text(6)};
-}
-
-void require_team_leader(const User& user, std::string_view what) {
-  if (user.role != "team_leader") {
-    throw Error(ErrorCode::forbidden, "only a team leader may " + std::string(what) + "; " +
-                                          user.name + " is " + with_article(user.role));
-  }
-}
 
 }  // namespace
 
 std::vector<TransitionException> Exceptions::report(std::string_view date) {
   parse_date(date);
-  auto st = db_.prepare(std::string(kExceptionRow) + "WHERE x.report_date = ?1 ORDER BY x.id");
+  auto st = db_.prepare(kExceptionRow.select(std::string(kFromExceptions) +
+                                             "WHERE x.report_date = ?1 ORDER BY x.id"));
   st.bind(1, date);
   std::vector<TransitionException> out;
-  while (st.step()) out.push_back(read_exception(st));
+  while (st.step()) out.push_back(kExceptionRow.read(st));
   return out;
 }
 
@@ -50,11 +46,11 @@ std::vector<TransitionException> Exceptions::report_for(const User& user, std::s
 }
 
 TransitionException Exceptions::get(Id id) {
-  auto st = db_.prepare(std::string(kExceptionRow) + "WHERE x.id = ?1");
+  auto st = db_.prepare(kExceptionRow.select(std::string(kFromExceptions) + "WHERE x.id = ?1"));
   st.bind(1, id);
   if (!st.step())
     throw Error(ErrorCode::not_found, "no transition exception " + std::to_string(id));
-  return read_exception(st);
+  return kExceptionRow.read(st);
 }
 
 TransitionException Exceptions::allocate(Id id, const std::string& to, const User& leader) {

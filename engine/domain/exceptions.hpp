@@ -28,8 +28,8 @@ struct TransitionException {
 
 class Exceptions {
  public:
-  Exceptions(Database& db, const Clock& clock, WorkItems& work_items, Users& users)
-      : db_(db), clock_(clock), work_items_(work_items), users_(users) {}
+  Exceptions(Database& db, const Clock& clock, WorkItems& work_items)
+      : db_(db), clock_(clock), work_items_(work_items) {}
   // Recorded against today's report.
   Id record(const std::optional<std::string>& csa_ref, std::string_view reason);
   // A day's report (YYYY-MM-DD), in id order.
@@ -49,7 +49,6 @@ class Exceptions {
   Database& db_;
   const Clock& clock_;
   WorkItems& work_items_;
-  Users& users_;
 };
 
 // {id, report_date, csa_ref, reason, work_item, allocated_to, item_status}: the CLI's --json

@@ -34,11 +34,7 @@ User UserAdmin::add(const User& by, const NewUser& user) {
 
 User UserAdmin::change(const User& by, const std::string& name, const UserChange& change) {
   check(by, name);
-  if (!change.role && !change.team) {
-    throw Error(ErrorCode::bad_argument, "give a role, a team, or both");
-  }
-  const User was = users_.get(name);
-  return users_.update(name, change.role.value_or(was.role), change.team.value_or(was.team));
+  return users_.update(name, change);
 }
 
 User UserAdmin::disable(const User& by, const std::string& name) {

@@ -20,13 +20,6 @@ struct NewUser {
   std::optional<std::string> password_hash;  // Accounts::hash_password; none: no login yet
 };
 
-// What to change; what is not given stays. `team` given as nullopt takes the user out of
-// every team.
-struct UserChange {
-  std::optional<std::string> role;
-  std::optional<std::optional<std::string>> team;
-};
-
 class UserAdmin {
  public:
   UserAdmin(Users& users, Accounts& accounts) : users_(users), accounts_(accounts) {}

@@ -47,9 +47,13 @@ void Users::check_role_and_team(const std::string& role,
   }
 }
 
-User Users::update(const std::string& name, const std::string& role,
-                   const std::optional<std::string>& team) {
+User Users::update(const std::string& name, const UserChange& change) {
   const User u = get(name);
+  if (!change.role && !change.team) {
+    throw Error(ErrorCode::bad_argument, "give a role, a team, or both");
+  }
+  const std::string role = change.role.value_or(u.role);
+  const std::optional<std::string> team = change.team.value_or(u.team);
   check_role_and_team(role, team);
   db_.prepare("UPDATE users SET role = ?1, team = ?2 WHERE id = ?3")
       .bind_all(role, team, u.id)
@@ -85,14 +89,6 @@ std::vector<User> Users::list() {
 // ---- work items -----------------------------------------------------------------------------
 
 namespace {
-
-// Giving work out, one item or many, is a team leader's.
-void require_team_leader(const User& user) {
-  if (user.role != "team_leader") {
-    throw Error(ErrorCode::forbidden,
-                "only a team leader assigns work; " + user.name + " is " + with_article(user.role));
-  }
-}
 
 // The spec's lists and maps, and the values a person filled in, are JSON in text columns.
 template <auto Member>
@@ -316,6 +312,13 @@ WorkItem WorkItems::get_for(Id id, const User& user) {
   return item;
 }
 
+void require_team_leader(const User& user, std::string_view what) {
+  if (user.role != "team_leader") {
+    throw Error(ErrorCode::forbidden, "only a team leader may " + std::string(what) + "; " +
+                                          user.name + " is " + with_article(user.role));
+  }
+}
+
 void require_operator(const User& user, std::string_view what) {
   if (user.role != "operator") {
     throw Error(ErrorCode::forbidden, "only operators " + std::string(what) + "; " + user.name +
@@ -524,7 +527,7 @@ WorkItem WorkItems::assign(Id id, const std::string& to,
   const WorkItem item = get(id);
   const User giver = users_.require(by);
   require_open(item);
-  require_team_leader(giver);
+  require_team_leader(giver, "assign work");
   require_may_work(item, giver);
   const User taker = users_.require(to);
   require_may_work(item, taker);
@@ -549,7 +552,7 @@ WorkItem WorkItems::assign(Id id, const std::string& to,
 std::vector<AssignmentResult> WorkItems::assign_each(const std::vector<Assignment>& list,
                                                      const std::string& by) {
   const User leader = users_.require(by);
-  require_team_leader(leader);
+  require_team_leader(leader, "assign work");
   if (list.size() > kMaxBulk) {
     throw Error(ErrorCode::bad_argument,
                 "at most " + std::to_string(kMaxBulk) + " items at once; send the rest after");

@@ -28,6 +28,16 @@ struct User {
 // Operators run the engine: its procedure instances and incidents, schedules and runs. The
 // HTTP routes for these ask this first; anyone else is refused (forbidden).
 void require_operator(const User& user, std::string_view what);
+// Giving work out (an item, many, a transition exception) and reading what there is to give
+// are a team leader's; anyone else is refused (forbidden), told they may not `what`.
+void require_team_leader(const User& user, std::string_view what);
+
+// What to change of a user; what is not given stays. `team` given as nullopt takes the user
+// out of every team.
+struct UserChange {
+  std::optional<std::string> role;
+  std::optional<std::optional<std::string>> team;
+};
 
 class Users {
  public:
@@ -36,9 +46,8 @@ class Users {
       : db_(db), clock_(clock), teams_(std::move(teams)) {}
   User add(const std::string& name, const std::string& role,
            const std::optional<std::string>& team = std::nullopt);
-  // A new role and team (none: std::nullopt), checked as add checks them.
-  User update(const std::string& name, const std::string& role,
-              const std::optional<std::string>& team);
+  // A new role, team or both, checked as add checks them; neither is bad_argument.
+  User update(const std::string& name, const UserChange& change);
   // The user who may act now: an unknown or disabled user is an error.
   User require(const std::string& name);
   // The user, disabled or not.

@@ -59,6 +59,14 @@ auto as_user(Api& api, const User& user, F change) {
   return result;
 }
 
+// The `next_cursor` of a page read in id order: the last id when the page is full (there may
+// be more), null otherwise.
+template <typename T>
+nlohmann::json id_cursor(const std::vector<T>& page, int limit) {
+  if (page.empty() || static_cast<int>(page.size()) < limit) return nullptr;
+  return std::to_string(page.back().id);
+}
+
 // A text field of a JSON body, at most `max` bytes; required (and not empty) or optional.
 std::string text_field(const nlohmann::json& body, const char* name, std::size_t max);
 std::optional<std::string> optional_text_field(const nlohmann::json& body, const char* name,

@@ -85,7 +85,8 @@ void Metrics::record_request(const std::string& route, const std::string& method
   latency_[route].add(seconds);
 }
 
-std::string Metrics::scrape(Engine& engine, const ProcedureRuntime& runtime) const {
+std::string Metrics::scrape(Engine& engine, const ProcedureRuntime& runtime,
+                            Schedules& schedules) const {
   Database& db = engine.db;
   const std::string now = format_instant(engine.clock.now());
   const std::string today = format_date(engine.clock.today());
@@ -131,18 +132,9 @@ std::string Metrics::scrape(Engine& engine, const ProcedureRuntime& runtime) con
   {
     // The import runs in a process of its own (casekit import dw) and records its progress
     // on its run; this reads the newest one still running.
-    auto st = db.prepare(
-        "SELECT rows_read, started_at, progress_at FROM runs WHERE schedule IS NULL AND "
-        "script = 'import dw' AND status = 'running' ORDER BY id DESC LIMIT 1");
-    double read = 0;
-    double rate = 0;
-    if (st.step() && !st.is_null(0) && !st.is_null(2)) {
-      read = static_cast<double>(st.integer(0));
-      const double seconds =
-          std::chrono::duration<double>(parse_instant(st.text(2)) - parse_instant(st.text(1)))
-              .count();
-      if (seconds > 0) rate = read / seconds;
-    }
+    const std::optional<Run> import = schedules.newest_running("import dw");
+    const double read = import ? static_cast<double>(import->rows_read.value_or(0)) : 0;
+    const double rate = import ? rows_per_second(*import).value_or(0) : 0;
     w.family("casekit_import_rows_read", "gauge",
              "Rows the running Data Warehouse import has taken in; 0 when none runs.");
     w.sample("casekit_import_rows_read", "", read);

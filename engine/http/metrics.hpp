@@ -12,6 +12,7 @@
 
 #include "engine/core/histogram.hpp"
 #include "engine/durable/runtime.hpp"
+#include "engine/schedule/schedules.hpp"
 
 namespace casekit::http {
 
@@ -20,7 +21,7 @@ class Metrics {
   void record_request(const std::string& route, const std::string& method, int status,
                       double seconds);
   void record_login_refused() { ++logins_refused_; }
-  std::string scrape(Engine& engine, const ProcedureRuntime& runtime) const;
+  std::string scrape(Engine& engine, const ProcedureRuntime& runtime, Schedules& schedules) const;
 
  private:
   std::map<std::tuple<std::string, std::string, int>, std::uint64_t> requests_;

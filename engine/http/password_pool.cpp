@@ -16,29 +16,32 @@ PasswordPool::~PasswordPool() {
   pool_.join();
 }
 
-bool PasswordPool::verify(std::string hash, std::string password,
-                          std::function<void(PasswordCheck)> done) {
+bool PasswordPool::start(std::function<std::function<void()>()> job) {
   if (in_flight_ >= max_in_flight_) return false;
   ++in_flight_;
   ++started_;
-  boost::asio::post(pool_, [this, hash = std::move(hash), password = std::move(password),
-                            done = std::move(done)]() mutable {
-    PasswordCheck check = Accounts::check_password(hash, password);
-    sodium_memzero(password.data(), password.size());
-    boost::asio::post(loop_, [this, check = std::move(check), done = std::move(done)] {
+  boost::asio::post(pool_, [this, job = std::move(job)] {
+    boost::asio::post(loop_, [this, then = job()] {
       --in_flight_;
-      done(check);
+      then();
     });
   });
   return true;
 }
 
+bool PasswordPool::verify(std::string hash, std::string password,
+                          std::function<void(PasswordCheck)> done) {
+  return start([hash = std::move(hash), password = std::move(password),
+                done = std::move(done)]() mutable -> std::function<void()> {
+    PasswordCheck check = Accounts::check_password(hash, password);
+    sodium_memzero(password.data(), password.size());
+    return [check = std::move(check), done = std::move(done)] { done(check); };
+  });
+}
+
 bool PasswordPool::hash(std::string password, std::function<void(std::string)> done) {
-  if (in_flight_ >= max_in_flight_) return false;
-  ++in_flight_;
-  ++started_;
-  boost::asio::post(
-      pool_, [this, password = std::move(password), done = std::move(done)]() mutable {
+  return start(
+      [password = std::move(password), done = std::move(done)]() mutable -> std::function<void()> {
         std::string hashed;
         try {
           hashed = Accounts::hash_password(password);
@@ -46,12 +49,8 @@ bool PasswordPool::hash(std::string password, std::function<void(std::string)> d
           // Out of memory: the caller answers 500; the pool thread must not die of it.
         }
         sodium_memzero(password.data(), password.size());
-        boost::asio::post(loop_, [this, hashed = std::move(hashed), done = std::move(done)] {
-          --in_flight_;
-          done(hashed);
-        });
+        return [hashed = std::move(hashed), done = std::move(done)] { done(hashed); };
       });
-  return true;
 }
 
 }  // namespace casekit::http

@@ -40,6 +40,10 @@ class PasswordPool {
   std::size_t started() const { return started_; }
 
  private:
+  // Runs `job` on the pool, then on the loop what it returns; false, and nothing started,
+  // when the pool is full. The cap and the counts are kept here for verify() and hash() alike.
+  bool start(std::function<std::function<void()>()> job);
+
   boost::asio::io_context& loop_;
   boost::asio::thread_pool pool_;
   std::size_t max_in_flight_;

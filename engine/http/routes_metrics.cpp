@@ -17,7 +17,7 @@ void add_metrics_routes(Router& router, Api& api) {
                 }
                 no_query(c);
                 Response r;
-                r.text = api.metrics.scrape(api.engine, api.runtime);
+                r.text = api.metrics.scrape(api.engine, api.runtime, api.schedules);
                 r.headers.emplace_back("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
                 return r;
               },

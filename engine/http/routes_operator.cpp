@@ -43,10 +43,7 @@ Response list_instances(Api& api, const Call& call) {
   const auto found = api.runtime.store().list(filter);
   nlohmann::json out = nlohmann::json::array();
   for (const Instance& i : found) out.push_back(to_json(i));
-  const bool more = static_cast<int>(found.size()) == filter.limit;
-  return json_response(
-      {{"instances", out},
-       {"next_cursor", more ? nlohmann::json(std::to_string(found.back().id)) : nullptr}});
+  return json_response({{"instances", out}, {"next_cursor", id_cursor(found, filter.limit)}});
 }
 
 Response show_instance(Api& api, const Call& call) {
@@ -138,10 +135,7 @@ Response list_letters(Api& api, const Call& call) {
   const auto found = api.engine.letters.list(status, limit, after);
   nlohmann::json out = nlohmann::json::array();
   for (const Letter& l : found) out.push_back(to_json(l, false));
-  const bool more = static_cast<int>(found.size()) == limit;
-  return json_response(
-      {{"letters", out},
-       {"next_cursor", more ? nlohmann::json(std::to_string(found.back().id)) : nullptr}});
+  return json_response({{"letters", out}, {"next_cursor", id_cursor(found, limit)}});
 }
 
 // Pause, resume or run a schedule now, as the signed-in operator; answers the schedule as it

@@ -362,19 +362,31 @@ std::vector<Run> Schedules::runs(const std::optional<std::string>& schedule, int
   return out;
 }
 
+std::optional<Run> Schedules::newest_running(std::string_view script) {
+  auto st = engine_.db.prepare(
+      kRunRow.select("FROM runs WHERE schedule IS NULL AND script = ?1 AND status = 'running' "
+                     "ORDER BY id DESC LIMIT 1"));
+  st.bind(1, script);
+  if (!st.step()) return std::nullopt;
+  return kRunRow.read(st);
+}
+
+std::optional<double> rows_per_second(const Run& r) {
+  if (!r.rows_read || !r.progress_at) return std::nullopt;
+  const double seconds =
+      std::chrono::duration<double>(parse_instant(*r.progress_at) - parse_instant(r.started_at))
+          .count();
+  if (seconds <= 0) return std::nullopt;
+  return static_cast<double>(*r.rows_read) / seconds;
+}
+
 namespace {
 
-// Rows a second from the start to the last progress recorded: null before any time has passed
-// on the engine's clock (a simulated clock stands still unless moved).
 nlohmann::json progress_json(const Run& r) {
   if (!r.rows_read) return nullptr;
-  nlohmann::json rate = nullptr;
-  if (r.progress_at) {
-    const double seconds =
-        std::chrono::duration<double>(parse_instant(*r.progress_at) - parse_instant(r.started_at))
-            .count();
-    if (seconds > 0) rate = std::round(static_cast<double>(*r.rows_read) / seconds * 10) / 10;
-  }
+  const auto per_second = rows_per_second(r);
+  const nlohmann::json rate =
+      per_second ? nlohmann::json(std::round(*per_second * 10) / 10) : nlohmann::json(nullptr);
   return {{"rows_read", *r.rows_read},
           {"rows_total", or_null(r.rows_total)},
           {"rows_per_second", rate},

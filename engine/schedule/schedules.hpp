@@ -89,6 +89,8 @@ class Schedules {
   std::optional<Instant> next_fire(Instant now);
 
   std::vector<Run> runs(const std::optional<std::string>& schedule, int limit);
+  // The newest run of a script with no schedule (an import's, "import dw") still running.
+  std::optional<Run> newest_running(std::string_view script);
   // One run; not_found for an unknown id.
   Run get_run(Id id);
 
@@ -104,6 +106,10 @@ class Schedules {
   SandboxLimits limits_;
   lua::ProcedureStarter* procedures_;
 };
+
+// An import's rows a second, from its start to the last progress it recorded; none before
+// any time has passed on the engine's clock (a simulated clock stands still unless moved).
+std::optional<double> rows_per_second(const Run& r);
 
 // A run, and a schedule's definition with its state, as `--json` and the HTTP API show them.
 nlohmann::json to_json(const Run& r);

@@ -79,6 +79,13 @@ std::vector<Id> take_in(Engine& engine, ProcedureRuntime& runtime, const std::st
 
 constexpr const char* kImportScript = "import dw";
 
+// A line of the extract as a row: without the CR of a CRLF ending; false for a blank line,
+// which is not a row. The import and count_rows both count by this.
+bool as_row(std::string& line) {
+  if (!line.empty() && line.back() == '\r') line.pop_back();
+  return line.find_first_not_of(" \t") != std::string::npos;
+}
+
 // Marks what a killed import left running as failed, and records this one as running.
 Id begin_run(Engine& engine, const DwImportOptions& options) {
   ActorScope scope(engine.db, options.actor);
@@ -148,8 +155,7 @@ DwImportCounts import_dw_extract(Engine& engine, ProcedureRuntime& runtime, std:
   };
   try {
     while (std::getline(in, line)) {
-      if (!line.empty() && line.back() == '\r') line.pop_back();
-      if (line.find_first_not_of(" \t") == std::string::npos) continue;
+      if (!as_row(line)) continue;
       lines.push_back(std::move(line));
       if (static_cast<std::int64_t>(lines.size()) >= options.batch_rows) flush();
     }
@@ -173,7 +179,7 @@ std::int64_t count_rows(const std::filesystem::path& file) {
   std::int64_t rows = 0;
   std::string line;
   while (std::getline(in, line)) {
-    if (line.find_first_not_of(" \t\r") != std::string::npos) ++rows;
+    if (as_row(line)) ++rows;
   }
   return rows;
 }
