@@ -244,10 +244,19 @@ std::vector<Casegroup> Casegroups::list(const CasegroupFilter& filter) {
       filter.name
           ? with_parent_in("SELECT client_id FROM client_name_keys WHERE key >= ?8 AND key < ?9")
           : "?8 IS NULL AND ?9 IS NULL";
+  // Likewise a condition given is written bare: "?6 IS NULL OR csa_ref = ?6" would have
+  // SQLite walk the casegroups in id order rather than look the reference up.
+  const auto given = [](bool present, const std::string& condition, const char* absent) {
+    return present ? condition : std::string(absent);
+  };
   auto st = db_.prepare(kCasegroupRow.select(
-      "FROM casegroups g WHERE id > ?1 AND (?2 IS NULL OR segment = ?2) AND (?3 IS NULL OR "
-      "EXISTS (SELECT 1 FROM casegroup_flags f WHERE f.casegroup_id = g.id AND f.flag = ?3)) "
-      "AND (?5 IS NULL OR review_date <= ?5) AND (?6 IS NULL OR csa_ref = ?6) AND " +
+      "FROM casegroups g WHERE id > ?1 AND " +
+      given(filter.segment.has_value(), "segment = ?2", "?2 IS NULL") + " AND " +
+      given(filter.flag.has_value(),
+            "EXISTS (SELECT 1 FROM casegroup_flags f WHERE f.casegroup_id = g.id AND f.flag = ?3)",
+            "?3 IS NULL") +
+      " AND " + given(filter.review_due_by.has_value(), "review_date <= ?5", "?5 IS NULL") +
+      " AND " + given(filter.csa_ref.has_value(), "csa_ref = ?6", "?6 IS NULL") + " AND " +
       by_nino + " AND " + by_name + " ORDER BY id LIMIT ?4"));
   st.bind_all(filter.after_id, filter.segment, filter.flag, static_cast<std::int64_t>(filter.limit),
               filter.review_due_by, filter.csa_ref, filter.nino, name_from, name_to);

@@ -70,8 +70,11 @@ std::vector<ServiceRequest> ServiceRequests::list(const SrFilter& f) {
     status = catalogue_.status(*f.status);
     if (!status) throw Error(ErrorCode::bad_argument, "unknown SR status '" + *f.status + "'");
   }
+  // A casegroup's SRs are read through its index: "?1 IS NULL OR casegroup_id = ?1" would
+  // have SQLite walk every SR in id order.
   auto st = db_.prepare(
-      kSrRow.select("FROM service_requests WHERE (?1 IS NULL OR casegroup_id = ?1) "
+      kSrRow.select(std::string("FROM service_requests WHERE ") +
+                    (f.casegroup_id ? "casegroup_id = ?1 " : "?1 IS NULL ") +
                     "AND (?2 IS NULL OR sub_area = ?2 COLLATE NOCASE) "
                     "AND (?3 IS NULL OR status = ?3) AND (?4 = 0 OR status <> 'Closed') "
                     "AND id > ?6 ORDER BY id LIMIT ?5"));

@@ -1,5 +1,5 @@
-// `make bench`: the binding-call, activation, transition and HTTP figures of
-// docs/performance.md. `casekit_bench durable|transition|http` runs one part.
+// `make bench`: the binding-call, activation, transition, HTTP and search figures of
+// docs/performance.md. `casekit_bench durable|transition|http|search` runs one part.
 //
 // Each figure is the median of several rounds, and the binding call is reported as a ratio
 // to a plain Lua function call measured in the same process a moment before, so that a
@@ -23,6 +23,7 @@
 #include "engine/transition/dw_import.hpp"
 #include "tests/bench/http_load.hpp"
 #include "tests/bench/plain_transition.hpp"
+#include "tests/bench/search_load.hpp"
 
 using namespace casekit;
 using Stopwatch = std::chrono::steady_clock;
@@ -349,6 +350,16 @@ int main(int argc, char** argv) {
     std::filesystem::remove_all(dir);
     return ok ? 0 : 1;
   }
+  if (only == "search") {
+    // casekit_bench search [CASEGROUPS [CLIENTS [SECONDS]]]: a smaller run to try it.
+    bench::SearchLoadSize size;
+    if (argc > 2) size.casegroups = std::atoll(argv[2]);
+    if (argc > 3) size.clients = std::atoi(argv[3]);
+    if (argc > 4) size.seconds = std::atof(argv[4]);
+    const bool ok = bench::search_figures(dir, size);
+    std::filesystem::remove_all(dir);
+    return ok ? 0 : 1;
+  }
   if (only == "transition") {
     std::vector<std::int64_t> sizes;
     for (int i = 2; i < argc; ++i) sizes.push_back(std::atoll(argv[i]));
@@ -406,6 +417,7 @@ int main(int argc, char** argv) {
     transition_figures(dir, {10'000, 100'000});
     // A missed target is printed as MISSED; the run still goes to the end.
     bench::http_figures(dir, {});
+    bench::search_figures(dir, {});
   }
   std::filesystem::remove_all(dir);
   return status;

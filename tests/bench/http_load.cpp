@@ -22,19 +22,14 @@
 #include <thread>
 
 #include "engine/durable/runtime.hpp"
-#include "engine/http/service.hpp"
 #include "engine/store/schema.hpp"
 #include "engine/transition/dw_generate.hpp"
+#include "tests/bench/bench_server.hpp"
+#include "tests/bench/load_client.hpp"
 #include "tests/bench/plain_transition.hpp"
 
 namespace casekit::bench {
 namespace {
-
-namespace asio = boost::asio;
-namespace beast = boost::beast;
-namespace bhttp = boost::beast::http;
-using tcp = asio::ip::tcp;
-using Stopwatch = std::chrono::steady_clock;
 
 constexpr const char* kPassword = "a benchmark passphrase";
 
@@ -61,164 +56,25 @@ return procedure {
 }
 )lua";
 
-struct Latencies {
-  std::vector<double> ms;
-  std::int64_t failures = 0;
-
-  // A request that began at `since` and has just been answered, `ok` or not.
-  void add(Stopwatch::time_point since, bool ok) {
-    ms.push_back(std::chrono::duration<double, std::milli>(Stopwatch::now() - since).count());
-    if (!ok) ++failures;
-  }
-  void merge(const Latencies& other) {
-    ms.insert(ms.end(), other.ms.begin(), other.ms.end());
-    failures += other.failures;
-  }
-  std::int64_t succeeded() const { return static_cast<std::int64_t>(ms.size()) - failures; }
-
-  double percentile(double p) {
-    if (ms.empty()) return 0;
-    std::sort(ms.begin(), ms.end());
-    return ms[std::min(ms.size() - 1, static_cast<std::size_t>(p * ms.size()))];
-  }
-};
-
-// One kept-alive connection, requests one at a time.
-class LoadClient {
- public:
-  LoadClient(unsigned short port, std::string bearer) : socket_(io_), bearer_(std::move(bearer)) {
-    socket_.connect({asio::ip::make_address("127.0.0.1"), port});
-    socket_.set_option(tcp::no_delay(true));
-    // Connected and answered once before any clock starts: the figures are of requests on
-    // open connections, not of 200 connections being accepted.
-    send(bhttp::verb::get, "/healthz", "");
-  }
-
-  // The status; the body in `body`.
-  int send(bhttp::verb verb, const std::string& target, const std::string& payload,
-           std::string* body = nullptr) {
-    bhttp::request<bhttp::string_body> req{verb, target, 11};
-    req.set(bhttp::field::host, "127.0.0.1");
-    if (!bearer_.empty()) req.set(bhttp::field::authorization, "Bearer " + bearer_);
-    if (!payload.empty()) req.set(bhttp::field::content_type, "application/json");
-    req.body() = payload;
-    req.keep_alive(true);
-    req.prepare_payload();
-    bhttp::write(socket_, req);
-    bhttp::response_parser<bhttp::string_body> parser;
-    parser.body_limit(16 << 20);
-    bhttp::read(socket_, buffer_, parser);
-    if (body) *body = parser.get().body();
-    return parser.get().result_int();
-  }
-
- private:
-  asio::io_context io_;
-  tcp::socket socket_;
-  beast::flat_buffer buffer_;
-  std::string bearer_;
-};
-
-// One request a client makes: its method, target and body.
-struct Job {
-  bhttp::verb verb;
-  std::string target;
-  std::string body;
-};
-
-// `clients` threads, each with its own connection and its team's token (client c is of team
-// c % teams), work through their team's jobs, each job once; returns each request's
-// latency and the requests not answered 200. Bounded: when the jobs are done, so are the
-// threads.
-Latencies load(unsigned short port, const std::vector<std::string>& tokens, int clients,
-               const std::vector<std::vector<Job>>& jobs) {
-  std::vector<std::atomic<std::size_t>> next(jobs.size());
-  std::vector<Latencies> per(clients);
-  std::vector<std::thread> threads;
-  std::barrier ready(clients);
-  for (int c = 0; c < clients; ++c) {
-    threads.emplace_back([&, c] {
-      const std::size_t team = c % tokens.size();
-      LoadClient client(port, tokens[team]);
-      ready.arrive_and_wait();
-      for (std::size_t i = next[team]++; i < jobs[team].size(); i = next[team]++) {
-        const Job& job = jobs[team][i];
-        const auto t0 = Stopwatch::now();
-        per[c].add(t0, client.send(job.verb, job.target, job.body) == 200);
-      }
-    });
-  }
-  for (auto& t : threads) t.join();
-  Latencies all;
-  for (const auto& p : per) all.merge(p);
-  return all;
-}
-
-// What people do, at a stated pace: each client, once every `clients / rate` seconds (its
-// turns spread evenly among the others'), lists a page of its team's inbox and then
-// completes the next of its team's items, for `seconds`. The listing's latency is counted
-// from the instant its turn was due, so a server that falls behind is charged for the wait
-// as well (no coordinated omission).
+// Each client's turn k at a pace: a page of its team's inbox, then the completion of the
+// next of its team's items while there are any.
 struct Paced {
   Latencies listing, completion;
 };
 
-Paced paced(unsigned short port, const std::vector<std::string>& tokens, int clients, double rate,
-            double seconds, const std::vector<std::vector<Job>>& listings,
-            const std::vector<std::vector<Job>>& completions) {
+Paced paced_turns(unsigned short port, const std::vector<std::string>& tokens, int clients,
+                  double rate, double seconds, const std::vector<std::vector<Job>>& listings,
+                  const std::vector<std::vector<Job>>& completions) {
   std::vector<std::atomic<std::size_t>> next(completions.size());
-  std::vector<Paced> per(clients);
-  std::vector<std::thread> threads;
-  Stopwatch::time_point start;
-  std::barrier ready(clients, [&]() noexcept { start = Stopwatch::now(); });
-  const auto period = std::chrono::duration<double>(clients / rate);
-  const int turns = static_cast<int>(seconds * rate / clients);
-  for (int c = 0; c < clients; ++c) {
-    threads.emplace_back([&, c] {
-      const std::size_t team = c % tokens.size();
-      LoadClient client(port, tokens[team]);
-      ready.arrive_and_wait();
-      for (int k = 0; k < turns; ++k) {
-        const auto due = start + std::chrono::duration_cast<Stopwatch::duration>(
-                                     period * (k + static_cast<double>(c) / clients));
-        std::this_thread::sleep_until(due);
-        const Job& list = listings[team][(c + k) % listings[team].size()];
-        per[c].listing.add(due, client.send(list.verb, list.target, list.body) == 200);
-        const std::size_t i = next[team]++;
-        if (i >= completions[team].size()) continue;
-        const Job& job = completions[team][i];
-        const auto t0 = Stopwatch::now();
-        per[c].completion.add(t0, client.send(job.verb, job.target, job.body) == 200);
-      }
-    });
-  }
-  for (auto& t : threads) t.join();
-  Paced all;
-  for (const auto& p : per) {
-    all.listing.merge(p.listing);
-    all.completion.merge(p.completion);
-  }
-  return all;
-}
-
-std::int64_t count(Database& db, const std::string& sql) {
-  auto st = db.prepare(sql);
-  st.step();
-  return st.integer(0);
-}
-
-std::string url_encode(const std::string& s) {
-  std::string out;
-  for (unsigned char ch : s) {
-    if (std::isalnum(ch) || ch == '-' || ch == '_' || ch == '.') {
-      out += static_cast<char>(ch);
-    } else {
-      char hex[4];
-      std::snprintf(hex, sizeof hex, "%%%02X", ch);
-      out += hex;
-    }
-  }
-  return out;
+  auto kinds = paced(port, per_client(tokens, clients), rate, seconds, [&](int c, int k) {
+    const std::size_t team = c % tokens.size();
+    std::vector<Job> turn{listings[team][(c + k) % listings[team].size()]};
+    const std::size_t i = next[team]++;
+    if (i < completions[team].size()) turn.push_back(completions[team][i]);
+    return turn;
+  });
+  kinds.resize(2);
+  return {std::move(kinds[0]), std::move(kinds[1])};
 }
 
 // The first 20 pages of each team's inbox: a client asks for the first page or one further on.
@@ -328,14 +184,8 @@ bool http_figures(const std::filesystem::path& dir, const HttpLoadSize& size) {
   const double direct_rate =
       size.completions / std::chrono::duration<double>(Stopwatch::now() - d0).count();
 
-  asio::io_context io;
-  http::ServiceOptions options;
-  options.listen = "127.0.0.1:0";
-  Schedules schedules(engine, {}, {}, &runtime);  // none: the load is on casework routes
-  http::Service service(io, engine, runtime, schedules, options);
-  service.start();
-  const unsigned short port = service.local_endpoint().port();
-  std::thread loop([&] { io.run(); });
+  std::optional<BenchServer> server(std::in_place, engine, runtime);
+  const unsigned short port = server->port();
 
   std::vector<std::string> tokens;
   for (const User& u : users) {
@@ -343,7 +193,7 @@ bool http_figures(const std::filesystem::path& dir, const HttpLoadSize& size) {
     std::string body;
     const nlohmann::json login = {{"name", u.name}, {"password", kPassword}, {"bearer", true}};
     if (c.send(bhttp::verb::post, "/api/v1/login", login.dump(), &body) != 200) {
-      std::fprintf(stderr, "bench: login failed: %s\n", body.c_str());
+      std::printf("bench: login failed: %s\n", body.c_str());
       std::exit(1);
     }
     tokens.push_back(nlohmann::json::parse(body)["token"]);
@@ -373,20 +223,19 @@ bool http_figures(const std::filesystem::path& dir, const HttpLoadSize& size) {
   std::vector<Paced> paced_runs;
   for (std::size_t r = 0; r < size.turns_per_second.size(); ++r) {
     const double rate = size.turns_per_second[r] * size.clients;
-    paced_runs.push_back(paced(port, tokens, size.clients, rate, size.seconds, listings,
-                               completions_of(paced_items[r])));
+    paced_runs.push_back(paced_turns(port, tokens, size.clients, rate, size.seconds, listings,
+                                     completions_of(paced_items[r])));
   }
   const auto l0 = Stopwatch::now();
-  auto http_list = load(port, tokens, size.clients, listings);
+  auto http_list = load(port, per_client(tokens, size.clients), listings);
   const double list_rate =
       size.listings / std::chrono::duration<double>(Stopwatch::now() - l0).count();
   const auto completions = completions_of(size.completions);
   const auto h0 = Stopwatch::now();
-  auto http_complete = load(port, tokens, size.clients, completions);
+  auto http_complete = load(port, per_client(tokens, size.clients), completions);
   const double http_rate =
       size.completions / std::chrono::duration<double>(Stopwatch::now() - h0).count();
-  asio::post(io, [&] { service.stop(); });
-  loop.join();
+  server.reset();
 
   // Nothing lost or doubled: each item completed once, by its request, and its instance with it.
   const std::int64_t completed_items =

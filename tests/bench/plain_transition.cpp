@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "engine/core/money.hpp"
+#include "engine/core/text.hpp"
 #include "engine/durable/instance_store.hpp"
 #include "engine/transition/dw_extract.hpp"
 
@@ -67,6 +68,12 @@ class Writer {
                   employment, benefit, now_)
         .run();
     const Id id = db_.last_insert_id();
+    // The keys a name search reads, as Casegroups::create_client writes them.
+    for (const auto& key : name_keys(person["name"].get<std::string>())) {
+      db_.prepare("INSERT OR IGNORE INTO client_name_keys(key, client_id) VALUES (?1, ?2)")
+          .bind_all(key, id)
+          .run();
+    }
     const Row& a = person["address"];
     const auto opt = [&](const char* k) {
       return a.contains(k) && a[k].is_string() ? std::optional(a[k].get<std::string>())
