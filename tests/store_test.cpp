@@ -440,3 +440,63 @@ TEST_CASE("work item counts are filled by the migration and kept by every change
 }
 
 }  // namespace casekit::test
+
+TEST_CASE("casegroup name keys are filled by the migration and kept whatever comes first") {
+  TempDir dir;
+  SimulatedClock clock(parse_instant("2026-11-20T09:00:00Z"));
+  Database db(dir.path() / "x.db", OpenMode::create);
+  db.set_clock(&clock);
+  migrate(db, 26);
+  const auto client = [&](const std::string& name) {
+    db.prepare("INSERT INTO clients(name, created_at) VALUES (?1, 'then')").bind_all(name).run();
+    return db.last_insert_id();
+  };
+  const auto keys = [&](Id client_id, const std::vector<std::string>& ks) {
+    for (const auto& k : ks) {
+      db.prepare("INSERT INTO client_name_keys(key, client_id) VALUES (?1, ?2)")
+          .bind_all(k, client_id)
+          .run();
+    }
+  };
+  const auto casegroup = [&](Id payer) {
+    db.prepare(
+          "INSERT INTO casegroups(paying_parent_id, segment, region, created_at) VALUES (?1, "
+          "'Arrears', 'E&W', 'then')")
+        .bind_all(payer)
+        .run();
+    return db.last_insert_id();
+  };
+  const auto add_case = [&](Id group, Id receiver) {
+    db.prepare(
+          "INSERT INTO cases(casegroup_id, receiving_parent_id, created_at) VALUES (?1, ?2, "
+          "'then')")
+        .bind_all(group, receiver)
+        .run();
+  };
+  const auto of = [&](Id group) {
+    std::string out;
+    auto st =
+        db.prepare("SELECT key FROM casegroup_name_keys WHERE casegroup_id = ?1 ORDER BY key");
+    st.bind(1, group);
+    while (st.step()) out += st.text(0) + ";";
+    return out;
+  };
+  // Before schema 27: a casegroup with a payer and a receiver, their keys already there.
+  const Id ann = client("Ann Bell"), bo = client("Bo Cox");
+  keys(ann, {"ann bell", "bell"});
+  keys(bo, {"bo cox", "cox"});
+  const Id first = casegroup(ann);
+  add_case(first, bo);
+  migrate(db);
+  CHECK(of(first) == "ann bell;bell;bo cox;cox;");
+  // After: keys before the casegroup (as create_client writes them), and keys after it.
+  const Id cy = client("Cy Dee"), di = client("Di Eve");
+  keys(cy, {"cy dee", "dee"});
+  const Id second = casegroup(cy);
+  add_case(second, di);
+  CHECK(of(second) == "cy dee;dee;");
+  keys(di, {"di eve", "eve"});
+  CHECK(of(second) == "cy dee;dee;di eve;eve;");
+  add_case(second, ann);  // a parent already known by name
+  CHECK(of(second) == "ann bell;bell;cy dee;dee;di eve;eve;");
+}

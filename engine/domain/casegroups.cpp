@@ -226,6 +226,21 @@ std::string with_parent_in(const std::string& clients) {
 
 }  // namespace
 
+// A name on many casegroups (the first letters of a common surname) is searched for the
+// other way round: the casegroups are walked in id order, asking of each whether a parent's
+// name starts so, and a page fills after a few hundred. Looked up first, such a name would
+// read a hundred thousand keys to return twenty casegroups. Up to kCommonName casegroups
+// (casegroups.hpp) the lookup costs less; beyond it, the walk (docs/performance.md, the
+// search benchmark). The count stops there, so it costs no more than the lookup would.
+bool Casegroups::common_name(const std::string& from, const std::string& to) {
+  auto st = db_.prepare(
+      "SELECT count(*) FROM (SELECT 1 FROM casegroup_name_keys WHERE key >= ?1 AND key < ?2 "
+      "LIMIT ?3)");
+  st.bind_all(from, to, common_name_ + 1);
+  st.step();
+  return st.integer(0) > common_name_;
+}
+
 std::vector<Casegroup> Casegroups::list(const CasegroupFilter& filter) {
   if (filter.segment) require_one_of("segment", *filter.segment, kSegments);
   if (filter.flag) require_one_of("flag", *filter.flag, kFlags);
@@ -237,13 +252,16 @@ std::vector<Casegroup> Casegroups::list(const CasegroupFilter& filter) {
     name_to = prefix_end(*name_from);
   }
   // A parent's NINO or name is looked up first, through its index, so that a search among a
-  // million casegroups reads only those it finds; each condition absent is "?N IS NULL".
+  // million casegroups reads only those it finds (but see common_name); each condition
+  // absent is "?N IS NULL".
   const std::string by_nino =
       filter.nino ? with_parent_in("SELECT id FROM clients WHERE nino = ?7") : "?7 IS NULL";
   const std::string by_name =
-      filter.name
-          ? with_parent_in("SELECT client_id FROM client_name_keys WHERE key >= ?8 AND key < ?9")
-          : "?8 IS NULL AND ?9 IS NULL";
+      !filter.name ? "?8 IS NULL AND ?9 IS NULL"
+      : common_name(*name_from, *name_to)
+          ? "EXISTS (SELECT 1 FROM casegroup_name_keys n WHERE n.casegroup_id = g.id AND n.key "
+            ">= ?8 AND n.key < ?9)"
+          : "g.id IN (SELECT casegroup_id FROM casegroup_name_keys WHERE key >= ?8 AND key < ?9)";
   // Likewise a condition given is written bare: "?6 IS NULL OR csa_ref = ?6" would have
   // SQLite walk the casegroups in id order rather than look the reference up.
   const auto given = [](bool present, const std::string& condition, const char* absent) {

@@ -149,13 +149,21 @@ class Casegroups {
                        const std::optional<std::string>& csa_case_ref);
   std::vector<Case> cases(Id casegroup_id);
 
+  // A name search reads the other way round past this many casegroups with the name
+  // (Casegroups::common_name); tests lower it to try both ways on a small store.
+  static constexpr std::int64_t kCommonName = 10'000;
+  void set_common_name(std::int64_t clients) { common_name_ = clients; }
+
  private:
+  // Whether more than common_name_ casegroups have a parent with a name key in [from, to).
+  bool common_name(const std::string& from, const std::string& to);
   void require_client(Id id);
   std::string now() const { return format_instant(clock_.now()); }
   void release_held_payments(Id id);
 
   Database& db_;
   const Clock& clock_;
+  std::int64_t common_name_ = kCommonName;
 };
 
 nlohmann::json to_json(const Address& a);

@@ -734,9 +734,40 @@ ALTER TABLE runs ADD COLUMN progress_at TEXT;
 // index range: with only the (status, inbox, team, ...) indexes these walked every open item
 // of the inbox. The equality columns after the first let SQLite prefer these indexes when it
 // has no statistics.
+//
+// And the name keys of each casegroup's parents, so that a name search reads one index: by
+// client it had to look up each client's casegroups, thousands of scattered reads for a full
+// name at a million casegroups (docs/performance.md, the search benchmark). Names and parents
+// never change and nothing is deleted, so triggers on insert keep it whole, whichever comes
+// first of a client's keys and the casegroup or case that names the client.
 constexpr const char* kV27 = R"sql(
 CREATE INDEX work_items_casegroup ON work_items(casegroup_id, status, inbox, team);
 CREATE INDEX work_items_sr ON work_items(sr_id, status, inbox, team);
+CREATE INDEX client_name_keys_client ON client_name_keys(client_id, key);
+CREATE TABLE casegroup_name_keys (
+  key          TEXT NOT NULL,
+  casegroup_id INTEGER NOT NULL REFERENCES casegroups(id),
+  PRIMARY KEY (key, casegroup_id)
+) WITHOUT ROWID;
+CREATE INDEX casegroup_name_keys_casegroup ON casegroup_name_keys(casegroup_id, key);
+INSERT OR IGNORE INTO casegroup_name_keys(key, casegroup_id)
+  SELECT k.key, g.id FROM casegroups g JOIN client_name_keys k ON k.client_id = g.paying_parent_id;
+INSERT OR IGNORE INTO casegroup_name_keys(key, casegroup_id)
+  SELECT k.key, c.casegroup_id FROM cases c
+  JOIN client_name_keys k ON k.client_id = c.receiving_parent_id;
+CREATE TRIGGER casegroup_name_keys_payer AFTER INSERT ON casegroups BEGIN
+  INSERT OR IGNORE INTO casegroup_name_keys(key, casegroup_id)
+    SELECT key, NEW.id FROM client_name_keys WHERE client_id = NEW.paying_parent_id;
+END;
+CREATE TRIGGER casegroup_name_keys_receiver AFTER INSERT ON cases BEGIN
+  INSERT OR IGNORE INTO casegroup_name_keys(key, casegroup_id)
+    SELECT key, NEW.casegroup_id FROM client_name_keys WHERE client_id = NEW.receiving_parent_id;
+END;
+CREATE TRIGGER casegroup_name_keys_client AFTER INSERT ON client_name_keys BEGIN
+  INSERT OR IGNORE INTO casegroup_name_keys(key, casegroup_id)
+    SELECT NEW.key, id FROM casegroups WHERE paying_parent_id = NEW.client_id
+    UNION SELECT NEW.key, casegroup_id FROM cases WHERE receiving_parent_id = NEW.client_id;
+END;
 )sql";
 
 // The admin role (who may list a casegroup's readers), and each client's name keys.
@@ -888,7 +919,7 @@ const std::vector<Migration>& migrations() {
       {24, "workload indexes, saved views", kV24},
       {25, "transition exceptions allocated", kV25},
       {26, "import progress on runs", kV26},
-      {27, "work items by casegroup and SR", kV27},
+      {27, "work items by casegroup and SR, name keys by casegroup", kV27},
   };
   return all;
 }
@@ -899,8 +930,8 @@ const std::vector<Migration>& migrations() {
 // extract rows were seen, and what they became is audited where it was written), and the
 // secrets of accounts (a password or session token hash has no place in a copied history:
 // the change that matters, a password set, is audited on users as password_changed_at), and
-// work_item_counts, which triggers derive from work_items; client_name_keys, derived from
-// clients' names; and access_log, itself the record of who read what.
+// work_item_counts, which triggers derive from work_items; client_name_keys and
+// casegroup_name_keys, derived from clients' names; and access_log, itself the record of who read what.
 bool audited(const std::string& table) {
   static const std::set<std::string, std::less<>> kUnaudited = {"audit",
                                                                 "settings",
@@ -913,6 +944,7 @@ bool audited(const std::string& table) {
                                                                 "login_throttle",
                                                                 "work_item_counts",
                                                                 "client_name_keys",
+                                                                "casegroup_name_keys",
                                                                 "access_log"};
   return !kUnaudited.contains(table) && table.rfind("sqlite_", 0) != 0;
 }

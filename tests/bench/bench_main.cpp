@@ -351,11 +351,13 @@ int main(int argc, char** argv) {
     return ok ? 0 : 1;
   }
   if (only == "search") {
-    // casekit_bench search [CASEGROUPS [CLIENTS [SECONDS]]]: a smaller run to try it.
+    // casekit_bench search [ROWS [CLIENTS [SECONDS [STORE]]]]: a smaller run to try it; with
+    // STORE, the store is kept there and used as it is when there already.
     bench::SearchLoadSize size;
-    if (argc > 2) size.casegroups = std::atoll(argv[2]);
+    if (argc > 2) size.rows = std::atoll(argv[2]);
     if (argc > 3) size.clients = std::atoi(argv[3]);
     if (argc > 4) size.seconds = std::atof(argv[4]);
+    if (argc > 5) size.store = argv[5];
     const bool ok = bench::search_figures(dir, size);
     std::filesystem::remove_all(dir);
     return ok ? 0 : 1;
