@@ -89,6 +89,12 @@ Outcome describe(lua_State* L, Call& call) {
   });
 }
 
+// What a live call changes, the audit says was done by this line of the procedure and this
+// call. Scoped inside guarded(), so that it has ended before any Lua error is raised.
+WhyScope procedure_line(lua_State* L, const Call& call) {
+  return WhyScope(host(L).engine.db, call.line + " " + call.name);
+}
+
 // Where a call stands against the journal: replayed (its recorded twin), halted (a
 // divergence, or the end of a verify-only replay), or neither: run it live.
 struct Step {
@@ -116,6 +122,7 @@ int journaled_call(lua_State* L, Journal& journal, int (*impl)(Args&)) {
   if (step.halted) return raise_halted(L, journal);
   if (step.recorded) return push_recorded(L, step.recorded->result.value_or("[]"));
   Outcome out = guarded(L, [&] {
+    const WhyScope why = procedure_line(L, call);
     Args a(L);
     return impl(a);
   });
@@ -175,6 +182,7 @@ int call_wait(lua_State* L, PendingWait (*impl)(Args&)) {
   }
   PendingWait wait;
   Outcome out = guarded(L, [&] {
+    const WhyScope why = procedure_line(L, call);
     Args a(L);
     wait = impl(a);
     return 0;

@@ -121,6 +121,13 @@ TEST_CASE("cli: user set changes a role or team, checked as user add checks them
   REQUIRE(users.size() == 1);
   CHECK(users[0]["role"] == "team_leader");
   CHECK(users[0]["team"].is_null());
+  // The audit says which command made each change (its words, not its arguments).
+  casekit::Database db(cli.db(), casekit::OpenMode::existing);
+  auto st = db.prepare(
+      "SELECT why, count(*) FROM audit WHERE entity = 'users' GROUP BY why ORDER BY why");
+  std::string whys;
+  while (st.step()) whys += st.text(0) + " " + st.text(1) + "\n";
+  CHECK(whys == "casekit user add 1\ncasekit user set 3\n");
 }
 
 TEST_CASE("cli: user metrics-token prints a token once, keeps only its hash, and revokes") {

@@ -754,12 +754,18 @@ TEST_CASE("http: completing an item resumes the procedure and says what it did n
   CHECK(approved.body["next"]["sr"]["status"] == "Closed");
   CHECK(approved.body["next"]["instance"]["status"] == "completed");
   CHECK(w.on_server([&] { return w.t.instance(instance).status; }) == "completed");
-  // The audit names the signed-in user for what they changed.
+  // The audit names the signed-in user for what they changed, and the route they changed it
+  // by; what the procedure did when it resumed, by the script line and call.
   CHECK(w.on_server([&] {
     return w.t.count(
         "SELECT count(*) FROM audit WHERE entity = 'work_items' AND "
-        "actor = 'user:tina'");
+        "actor = 'user:tina' AND why = 'POST /api/v1/work-items/{id}/complete'");
   }) >= 1);
+  CHECK(w.on_server([&] {
+    return w.t.count(
+        "SELECT count(*) FROM audit WHERE entity = 'service_requests' AND action = 'update' "
+        "AND after LIKE '%\"Closed\"%' AND why LIKE 'procedures/%.lua:% SR:set_status'");
+  }) == 1);
 }
 
 TEST_CASE("http: every way in that must be refused is refused, and changes nothing") {
@@ -1784,6 +1790,7 @@ TEST_CASE("http: a casegroup's trail of changes, newest first, with who and what
   CHECK(changes[0]["action"] == "insert");
   CHECK(changes[0]["who"] == nlohmann::json{{"user", "carl"}});
   CHECK(changes[0]["after"]["flag"] == "manual_allocation");
+  CHECK(changes[0]["why"].is_null());  // made in the test, by no command or route
   CHECK(changes[1]["entity"] == "casegroups");
   CHECK(changes[1]["action"] == "update");
   CHECK(changes[1]["before"] == nlohmann::json{{"segment", "Maintenance"}});

@@ -770,3 +770,40 @@ return procedure {
   d.runtime.complete_task(2, "done", {}, "nina");
   CHECK(d.engine.work_items.get(2).status == "completed");
 }
+
+TEST_CASE(
+    "the audit says which script line of a procedure made each change, and a replay adds none") {
+  DurableEngine t;
+  t.procedure("timers", kTimers);
+  const Family f = t.family();
+  const Id id = t.runtime.start("timers", f.casegroup, {{"reason", "why"}}, "alice");
+  const auto whys = [&] {
+    std::string out;
+    auto st = t.db.prepare(
+        "SELECT DISTINCT why FROM audit WHERE entity IN ('service_requests', 'sr_notes') "
+        "ORDER BY id");
+    while (st.step()) out += (st.is_null(0) ? "NULL" : st.text(0)) + "\n";
+    return out;
+  };
+  // sr.create at line 5 of the script, and the first note at line 8.
+  CHECK(whys() == "procedures/timers.lua:5 sr.create\nprocedures/timers.lua:8 SR:add_note\n");
+  const auto before = t.count("SELECT count(*) FROM audit");
+  // A replay (the instance woken from its history after 14 days) adds only what is new:
+  // the note after the wait, at its own line.
+  t.advance(std::chrono::hours(24 * 14));
+  CHECK(t.count("SELECT count(*) FROM audit") > before);
+  CHECK_THAT(whys(), Catch::Contains("procedures/timers.lua:10 SR:add_note"));
+  CHECK(t.instance(id).status == "waiting");
+  // Outside a procedure, nobody said why unless a command or route did.
+  t.engine.casegroups.set_segment(f.casegroup, "Enforcement");
+  {
+    const WhyScope why(t.db, "casekit casegroup set");
+    t.engine.casegroups.set_segment(f.casegroup, "Arrears");
+  }
+  auto st = t.db.prepare(
+      "SELECT IFNULL(why, 'NULL') FROM audit WHERE entity = 'casegroups' AND action = "
+      "'update' ORDER BY id");
+  std::string got;
+  while (st.step()) got += st.text(0) + "\n";
+  CHECK(got == "NULL\ncasekit casegroup set\n");
+}

@@ -23,6 +23,7 @@ struct Context {
   std::unique_ptr<Clock> clock;
   std::unique_ptr<Engine> engine;
   std::unique_ptr<ProcedureRuntime> procedures;
+  const CLI::App* app = nullptr;  // the parsed command line, for the audit's why
 
   // Opens the existing database (migrating it if older) and the engine over it.
   Engine& open();

@@ -26,6 +26,16 @@ Engine& Context::open() {
   db = std::make_unique<Database>(db_path, OpenMode::existing);
   migrate(*db);
   clock = load_clock(*db);
+  // What the command changes, the audit says was done by it: "casekit task complete" (its
+  // words, not its arguments, which may be personal data).
+  if (app) {
+    std::string command = "casekit";
+    for (const CLI::App* at = app; !at->get_subcommands().empty();) {
+      at = at->get_subcommands().front();
+      command += " " + at->get_name();
+    }
+    db->set_why(std::move(command));
+  }
   engine = std::make_unique<Engine>(*db, *clock, resolved_home());
   return *engine;
 }
@@ -49,6 +59,7 @@ int main(int argc, char** argv) {
   ctx.db_path = env_db ? env_db : "casekit.db";
 
   CLI::App app{"casekit: casework procedures as durable Lua scripts"};
+  ctx.app = &app;
   app.require_subcommand(1);
   app.option_defaults()->always_capture_default();
   app.add_option("--db", ctx.db_path, "SQLite database file (env CASEKIT_DB)");

@@ -137,7 +137,7 @@ WITH
     UNION ALL SELECT 'work_items', id FROM work_items WHERE casegroup_id = ?1
     UNION ALL SELECT 'letters', id FROM letters WHERE casegroup_id = ?1
     UNION ALL SELECT 'cis_interests', id FROM cis_interests WHERE casegroup_id = ?1)
-SELECT a.id, a.at, a.actor, a.entity, a.entity_id, a.action, a.before, a.after
+SELECT a.id, a.at, a.actor, a.entity, a.entity_id, a.action, a.before, a.after, a.why
 FROM rows r CROSS JOIN audit a ON a.entity = r.entity AND a.entity_id = r.id
 WHERE a.id < ?2 ORDER BY a.id DESC LIMIT ?3
 )sql";
@@ -268,6 +268,7 @@ nlohmann::json CasegroupReads::audit(Id id, const User& by, int limit,
                             {"who", who_json(st.text(2))}, {"entity", st.text(3)},
                             {"entity_id", st.integer(4)},  {"action", st.text(5)}};
     put_changes(entry, st.text(5), parsed_or_null(st, 6), parsed_or_null(st, 7));
+    entry["why"] = st.is_null(8) ? nlohmann::json(nullptr) : nlohmann::json(st.text(8));
     changes.push_back(std::move(entry));
   }
   nlohmann::json out = {{"changes", changes}, {"next_cursor", nullptr}};

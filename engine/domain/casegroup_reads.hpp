@@ -66,8 +66,9 @@ class CasegroupReads {
   // its flags, cases, parents and their addresses, the account and its payments, dues,
   // charges, schedules, write-offs, SRs (with their fields, steps, notes and payment
   // requests), work items, letters and CIS interests. Each entry says who (a user or a
-  // procedure instance), when, what and the values before and after (for an update, only
-  // the columns that changed). `before_id` pages on (the last entry's id). Recorded.
+  // procedure instance), when, why (the procedure's script line and call, the HTTP route or
+  // the command; null before schema 28), what and the values before and after (for an
+  // update, only the columns that changed). `before_id` pages on (the last entry's id). Recorded.
   nlohmann::json audit(Id id, const User& by, int limit, std::optional<Id> before_id);
   // Who searched for or read the casegroup, newest first. Admins only.
   nlohmann::json access_log(Id id, const User& by, int limit);

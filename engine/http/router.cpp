@@ -236,6 +236,9 @@ void Router::handle(const Request& request, Done done) {
   answered.route = route->pattern;
 
   Call call{request, std::move(params), std::nullopt, nlohmann::json::object()};
+  // What a route's handler changes, the audit says was done by "METHOD /route/{pattern}".
+  // (A deferred handler's continuation runs later, outside this scope: its changes have none.)
+  const WhyScope why(db_, request.method + " " + route->pattern);
   try {
     bool from_cookie = false;
     const auto token =

@@ -84,7 +84,8 @@ using Done = std::function<void(Response, const Answered&)>;
 
 class Router {
  public:
-  explicit Router(Accounts& accounts) : accounts_(accounts) {}
+  // `db` is told, for its audit, which route each change was made by.
+  Router(Accounts& accounts, Database& db) : accounts_(accounts), db_(db) {}
 
   void add(Route route);
   const std::vector<Route>& routes() const { return routes_; }
@@ -95,6 +96,7 @@ class Router {
 
  private:
   Accounts& accounts_;
+  Database& db_;
   std::vector<Route> routes_;
 };
 

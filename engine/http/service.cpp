@@ -15,7 +15,7 @@ Service::Service(boost::asio::io_context& io, Engine& engine, ProcedureRuntime& 
            metrics_,
            {options.secure_cookie, options.outbox},
            std::move(draining)},
-      router_(engine.accounts),
+      router_(engine.accounts, engine.db),
       server_(io, parse_endpoint(options.listen), router_, options.limits) {
   add_routes(router_, api_);
   server_.observe(

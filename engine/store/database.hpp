@@ -134,6 +134,10 @@ class Database {
   // Who and when for the audit and for SQL functions casekit_actor() and casekit_now().
   void set_actor(std::string actor) { actor_ = std::move(actor); }
   const std::string& actor() const { return actor_; }
+  // Why, for the audit: the command, the route, or the procedure's script line that made
+  // the change; empty when nobody said.
+  void set_why(std::string why) { why_ = std::move(why); }
+  const std::string& why() const { return why_; }
   void set_clock(const Clock* clock) { clock_ = clock; }
   const Clock* clock() const { return clock_; }
 
@@ -149,6 +153,7 @@ class Database {
   std::filesystem::path path_;
   sqlite3* db_ = nullptr;
   std::string actor_ = "system";
+  std::string why_;
   const Clock* clock_ = nullptr;
   struct Finalize {
     void operator()(sqlite3_stmt* s) const { sqlite3_finalize(s); }
@@ -160,6 +165,7 @@ class Database {
   struct CapturedChange {
     std::string at;
     std::string actor;
+    std::string why;
     const AuditedTable* table;
     std::variant<std::monostate, std::int64_t, std::string> entity_id;
     const char* action;
@@ -177,6 +183,7 @@ class Database {
   std::string audit_at_;
   std::vector<CapturedChange> pending_;
   bool flushing_ = false;
+  bool audit_has_why_ = false;
 };
 
 // BEGIN IMMEDIATE on construction; ROLLBACK on destruction unless commit() was called.
@@ -218,6 +225,21 @@ class ActorScope {
   ~ActorScope() { db_.set_actor(previous_); }
   ActorScope(const ActorScope&) = delete;
   ActorScope& operator=(const ActorScope&) = delete;
+
+ private:
+  Database& db_;
+  std::string previous_;
+};
+
+// Sets why, for the audit, for a scope and restores the previous one.
+class WhyScope {
+ public:
+  WhyScope(Database& db, std::string why) : db_(db), previous_(db.why()) {
+    db_.set_why(std::move(why));
+  }
+  ~WhyScope() { db_.set_why(previous_); }
+  WhyScope(const WhyScope&) = delete;
+  WhyScope& operator=(const WhyScope&) = delete;
 
  private:
   Database& db_;

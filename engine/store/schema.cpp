@@ -770,6 +770,12 @@ CREATE TRIGGER casegroup_name_keys_client AFTER INSERT ON client_name_keys BEGIN
 END;
 )sql";
 
+// Why each change was made: the command, the route, or the procedure's script line
+// (Database::set_why). Older rows have none.
+constexpr const char* kV28 = R"sql(
+ALTER TABLE audit ADD COLUMN why TEXT;
+)sql";
+
 // The admin role (who may list a casegroup's readers), and each client's name keys.
 void casegroup_search(Database& db) {
   allow_value(db, "users", "role", "senior_manager", "admin");
@@ -920,6 +926,7 @@ const std::vector<Migration>& migrations() {
       {25, "transition exceptions allocated", kV25},
       {26, "import progress on runs", kV26},
       {27, "work items by casegroup and SR, name keys by casegroup", kV27},
+      {28, "why each audited change was made", kV28},
   };
   return all;
 }
@@ -931,7 +938,8 @@ const std::vector<Migration>& migrations() {
 // secrets of accounts (a password or session token hash has no place in a copied history:
 // the change that matters, a password set, is audited on users as password_changed_at), and
 // work_item_counts, which triggers derive from work_items; client_name_keys and
-// casegroup_name_keys, derived from clients' names; and access_log, itself the record of who read what.
+// casegroup_name_keys, derived from clients' names; and access_log, itself the record of who read
+// what.
 bool audited(const std::string& table) {
   static const std::set<std::string, std::less<>> kUnaudited = {"audit",
                                                                 "settings",
