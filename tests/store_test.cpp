@@ -10,6 +10,17 @@ using casekit::test::TestEngine;
 
 namespace {
 
+// A database left at an older schema version, to be migrated forward by the test.
+struct OldDatabase {
+  explicit OldDatabase(int version) {
+    db.set_clock(&clock);
+    migrate(db, version);
+  }
+  TempDir dir;
+  SimulatedClock clock{parse_instant("2026-11-20T09:00:00Z")};
+  Database db{dir.path() / "x.db", OpenMode::create};
+};
+
 std::string pragma(Database& db, const std::string& name) {
   auto st = db.prepare("PRAGMA " + name);
   st.step();
@@ -125,11 +136,8 @@ TEST_CASE("migrating twice changes nothing") {
 }
 
 TEST_CASE("an older database is migrated forward with its data") {
-  TempDir dir;
-  SimulatedClock clock(parse_instant("2026-11-20T09:00:00Z"));
-  Database db(dir.path() / "x.db", OpenMode::create);
-  db.set_clock(&clock);
-  migrate(db, 1);
+  OldDatabase old(1);
+  Database& db = old.db;
   CHECK(schema_version(db) == 1);
   db.exec("INSERT INTO clients(name, created_at) VALUES ('Kept', 'then')");
   migrate(db);
@@ -145,11 +153,8 @@ TEST_CASE("an older database is migrated forward with its data") {
 }
 
 TEST_CASE("schemas 20 and 21 on an older database: senior managers, and old dues are arrears") {
-  TempDir dir;
-  SimulatedClock clock(parse_instant("2026-11-20T09:00:00Z"));
-  Database db(dir.path() / "x.db", OpenMode::create);
-  db.set_clock(&clock);
-  migrate(db, 19);
+  OldDatabase old(19);
+  Database& db = old.db;
   CHECK_THROWS_WITH(db.exec("INSERT INTO users(name, role, created_at) "
                             "VALUES ('sue', 'senior_manager', 'then')"),
                     Catch::Contains("CHECK constraint failed"));
@@ -174,11 +179,8 @@ TEST_CASE("schemas 20 and 21 on an older database: senior managers, and old dues
 }
 
 TEST_CASE("CHECK constraints are comparisons, not IN lists, and still refuse bad values") {
-  TempDir dir;
-  SimulatedClock clock(parse_instant("2026-11-20T09:00:00Z"));
-  Database db(dir.path() / "x.db", OpenMode::create);
-  db.set_clock(&clock);
-  migrate(db, 5);
+  OldDatabase old(5);
+  Database& db = old.db;
   db.exec(
       "INSERT INTO clients(name, created_at) VALUES ('Kept', 'then');"
       "INSERT INTO addresses(client_id, line1, status, created_at) "
@@ -399,11 +401,8 @@ std::pair<std::string, std::string> kept_and_counted(Database& db) {
 }  // namespace
 
 TEST_CASE("work item counts are filled by the migration and kept by every change") {
-  TempDir dir;
-  SimulatedClock clock(parse_instant("2026-11-20T09:00:00Z"));
-  Database db(dir.path() / "x.db", OpenMode::create);
-  db.set_clock(&clock);
-  migrate(db, 15);
+  OldDatabase old(15);
+  Database& db = old.db;
   const auto add = [&](const std::string& inbox, const std::string& team) {
     db.prepare(
           "INSERT INTO work_items (inbox, kind, title, outcomes, team, created_at) "
@@ -442,11 +441,8 @@ TEST_CASE("work item counts are filled by the migration and kept by every change
 }  // namespace casekit::test
 
 TEST_CASE("casegroup name keys are filled by the migration and kept whatever comes first") {
-  TempDir dir;
-  SimulatedClock clock(parse_instant("2026-11-20T09:00:00Z"));
-  Database db(dir.path() / "x.db", OpenMode::create);
-  db.set_clock(&clock);
-  migrate(db, 26);
+  OldDatabase old(26);
+  Database& db = old.db;
   const auto client = [&](const std::string& name) {
     db.prepare("INSERT INTO clients(name, created_at) VALUES (?1, 'then')").bind_all(name).run();
     return db.last_insert_id();

@@ -152,7 +152,7 @@ class Casegroups {
   // A name search reads the other way round past this many casegroups with the name
   // (Casegroups::common_name); tests lower it to try both ways on a small store.
   static constexpr std::int64_t kCommonName = 10'000;
-  void set_common_name(std::int64_t clients) { common_name_ = clients; }
+  void set_common_name(std::int64_t casegroups) { common_name_ = casegroups; }
 
  private:
   // Whether more than common_name_ casegroups have a parent with a name key in [from, to).

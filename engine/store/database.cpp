@@ -271,10 +271,6 @@ void Database::audit(std::vector<AuditedTable> tables) {
     for (const auto& column : t.columns) shape.members.push_back('"' + column + "\":");
     audit_shapes_.emplace(t.name, std::move(shape));
   }
-  // A database being migrated from before schema 28 has no audit.why yet: its changes up to
-  // then are written without one.
-  auto why = prepare("SELECT count(*) FROM pragma_table_info('audit') WHERE name = 'why'");
-  audit_has_why_ = why.step() && why.integer(0) > 0;
   sqlite3_preupdate_hook(db_, audited_.empty() ? nullptr : &Database::on_preupdate, this);
   sqlite3_commit_hook(db_, audited_.empty() ? nullptr : &Database::on_commit, this);
 }
@@ -347,11 +343,9 @@ void Database::flush_audit() {
   const sqlite3_int64 last_insert = sqlite3_last_insert_rowid(db_);
   try {
     for (const auto& c : pending_) {
-      auto st = prepare(audit_has_why_
-                            ? "INSERT INTO audit(at, actor, entity, entity_id, action, before, "
-                              "after, why) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, NULLIF(?8, ''))"
-                            : "INSERT INTO audit(at, actor, entity, entity_id, action, before, "
-                              "after) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+      auto st = prepare(
+          "INSERT INTO audit(at, actor, entity, entity_id, action, before, after, why) "
+          "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, NULLIF(?8, ''))");
       st.bind_all(c.at, c.actor, c.table->name);
       if (const auto* n = std::get_if<std::int64_t>(&c.entity_id)) {
         st.bind(4, *n);
@@ -360,8 +354,7 @@ void Database::flush_audit() {
       } else {
         st.bind_null(4);
       }
-      st.bind(5, c.action).bind(6, c.before).bind(7, c.after);
-      if (audit_has_why_) st.bind(8, c.why);
+      st.bind(5, c.action).bind(6, c.before).bind(7, c.after).bind(8, c.why);
       // Stepped directly: this write is the audit itself, inside the transaction it belongs to.
       int rc = sqlite3_step(st.stmt_);
       if (rc != SQLITE_DONE) fail(rc, "write audit");

@@ -183,7 +183,6 @@ class Database {
   std::string audit_at_;
   std::vector<CapturedChange> pending_;
   bool flushing_ = false;
-  bool audit_has_why_ = false;
 };
 
 // BEGIN IMMEDIATE on construction; ROLLBACK on destruction unless commit() was called.
@@ -216,34 +215,23 @@ class Savepoint {
   bool done_ = false;
 };
 
-// Sets the audit actor for a scope and restores the previous one.
-class ActorScope {
+// Sets one of the audit's fields (who, or why) for a scope and restores the one before.
+template <const std::string& (Database::*Get)() const, void (Database::*Set)(std::string)>
+class AuditFieldScope {
  public:
-  ActorScope(Database& db, std::string actor) : db_(db), previous_(db.actor()) {
-    db_.set_actor(std::move(actor));
+  AuditFieldScope(Database& db, std::string value) : db_(db), previous_((db.*Get)()) {
+    (db_.*Set)(std::move(value));
   }
-  ~ActorScope() { db_.set_actor(previous_); }
-  ActorScope(const ActorScope&) = delete;
-  ActorScope& operator=(const ActorScope&) = delete;
+  ~AuditFieldScope() { (db_.*Set)(previous_); }
+  AuditFieldScope(const AuditFieldScope&) = delete;
+  AuditFieldScope& operator=(const AuditFieldScope&) = delete;
 
  private:
   Database& db_;
   std::string previous_;
 };
 
-// Sets why, for the audit, for a scope and restores the previous one.
-class WhyScope {
- public:
-  WhyScope(Database& db, std::string why) : db_(db), previous_(db.why()) {
-    db_.set_why(std::move(why));
-  }
-  ~WhyScope() { db_.set_why(previous_); }
-  WhyScope(const WhyScope&) = delete;
-  WhyScope& operator=(const WhyScope&) = delete;
-
- private:
-  Database& db_;
-  std::string previous_;
-};
+using ActorScope = AuditFieldScope<&Database::actor, &Database::set_actor>;
+using WhyScope = AuditFieldScope<&Database::why, &Database::set_why>;
 
 }  // namespace casekit
