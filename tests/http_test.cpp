@@ -9,14 +9,17 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <csignal>
 #include <cstdio>
+#include <fstream>
 #include <future>
 #include <regex>
 #include <set>
 #include <sstream>
 #include <thread>
 
+#include "engine/core/temp_folder.hpp"
 #include "engine/http/service.hpp"
 #include "tests/cli_support.hpp"
 #include "tests/durable_support.hpp"
@@ -59,7 +62,12 @@ struct Reply {
   std::string content_type;
   std::string set_cookie;
   std::string retry_after;
+  std::map<std::string, std::string> headers;  // every header, by its name in lower case
 
+  std::string header(const std::string& name) const {
+    auto it = headers.find(name);
+    return it == headers.end() ? "" : it->second;
+  }
   std::string code() const { return body.contains("error") ? body["error"].value("code", "") : ""; }
   std::string message() const {
     return body.contains("error") ? body["error"].value("message", "") : "";
@@ -105,6 +113,12 @@ struct Client {
     r.content_type = std::string(res[bhttp::field::content_type]);
     r.set_cookie = std::string(res[bhttp::field::set_cookie]);
     r.retry_after = std::string(res[bhttp::field::retry_after]);
+    for (const auto& field : res) {
+      std::string name(field.name_string());
+      std::transform(name.begin(), name.end(), name.begin(),
+                     [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+      r.headers[name] = std::string(field.value());
+    }
     if (r.content_type.rfind("application/json", 0) == 0) r.body = nlohmann::json::parse(r.text);
     return r;
   }
@@ -2038,6 +2052,135 @@ TEST_CASE("http: admins add users, change roles and teams, disable and reset pas
   for (const auto& u : r.body["users"]) names.push_back(u["name"]);
   CHECK(names ==
         std::vector<std::string>{"abe", "ada", "carl", "cass", "nina", "norm", "olga", "pat"});
+}
+
+}  // namespace casekit::test
+
+namespace casekit::test {
+namespace {
+
+// A web folder of our own, with one thing of each kind the server must serve or refuse.
+struct WebFolder {
+  WebFolder() {
+    const auto& web = root.path() / "web";
+    write(web / "pages/inbox.html", "<!DOCTYPE html><title>inbox</title>");
+    write(web / "pages/work-item.html", "<!DOCTYPE html><title>item</title>");
+    write(web / "app/pages/inbox.js", "export {};");
+    write(web / "app/notes.txt", "not a type the server names");
+    write(web / "node_modules/govuk-frontend/dist/govuk/govuk-frontend.min.css", "body{}");
+    write(web / "node_modules/govuk-frontend/dist/govuk/assets/fonts/bold.woff2", "font");
+    write(root.path() / "secret.js", "outside the web folder");
+    std::filesystem::create_symlink(root.path() / "secret.js", web / "app/link.js");
+  }
+  static void write(const std::filesystem::path& path, const std::string& text) {
+    std::filesystem::create_directories(path.parent_path());
+    std::ofstream(path) << text;
+  }
+  std::filesystem::path web() const { return root.path() / "web"; }
+  TempFolder root;
+};
+
+}  // namespace
+
+TEST_CASE("http: the web pages and their assets are served, with a page's security policy") {
+  WebFolder folder;
+  http::ServiceOptions options;
+  options.web = folder.web();
+  HttpWorld w(options);
+  w.run();
+  Client c(w.port);
+
+  Reply page = c.get("/inbox");
+  CHECK(page.status == 200);
+  CHECK(page.text == "<!DOCTYPE html><title>inbox</title>");
+  CHECK(page.content_type == "text/html; charset=utf-8");
+  CHECK(page.header("content-security-policy") == http::kPageSecurityPolicy);
+  CHECK(page.header("content-security-policy").find("script-src 'self'") != std::string::npos);
+  CHECK(page.header("content-security-policy").find("unsafe-inline") == std::string::npos);
+  CHECK(page.header("x-frame-options") == "DENY");
+  CHECK(page.header("x-content-type-options") == "nosniff");
+  CHECK(page.header("referrer-policy") == "no-referrer");
+  CHECK(page.header("cache-control") == "no-cache");
+
+  // A page's {id} is its script's to read; the path opens the page's one file.
+  CHECK(c.get("/work-items/12").text == "<!DOCTYPE html><title>item</title>");
+  Reply home = c.get("/");
+  CHECK(home.status == 302);
+  CHECK(home.header("location") == "/inbox");
+
+  Reply script = c.get("/assets/app/pages/inbox.js");
+  CHECK(script.status == 200);
+  CHECK(script.content_type == "text/javascript; charset=utf-8");
+  // Not a page: the API's policy, which allows nothing.
+  CHECK(script.header("content-security-policy") == "default-src 'none'; frame-ancestors 'none'");
+  Reply css = c.get("/assets/govuk/govuk-frontend.min.css");
+  CHECK(css.status == 200);
+  CHECK(css.content_type == "text/css; charset=utf-8");
+  CHECK(css.header("cache-control") == "public, max-age=3600");
+  // The stylesheet's own absolute font paths.
+  CHECK(c.get("/assets/fonts/bold.woff2").content_type == "font/woff2");
+  // The cache header is set once, not once by the file and again by the server.
+  CHECK(std::count_if(css.headers.begin(), css.headers.end(),
+                      [](const auto& h) { return h.first == "cache-control"; }) == 1);
+}
+
+TEST_CASE("http: the web folder serves nothing outside its pages and assets") {
+  WebFolder folder;
+  http::ServiceOptions options;
+  options.web = folder.web();
+  HttpWorld w(options);
+  w.run();
+  Client c(w.port);
+
+  // A link out of the folder, a type the server names none for, a file that is no page, a
+  // page by its file name, a missing asset: each is an unknown path.
+  for (const char* path :
+       {"/assets/app/link.js", "/assets/app/notes.txt", "/secret.js", "/pages/inbox.html",
+        "/inbox.html", "/assets/app/missing.js", "/assets/govuk", "/inbox/extra", "/work-items"}) {
+    INFO(path);
+    const Reply r = c.get(path);
+    CHECK(r.status == 404);
+    CHECK(r.code() == "NOT_FOUND");
+  }
+  // Climbing, plain or escaped, and an empty segment, are refused before any file is looked for.
+  for (const char* path : {"/assets/app/../../secret.js", "/assets/app/%2e%2e/%2e%2e/secret.js",
+                           "/assets/app/..%2f..%2fsecret.js", "/assets/govuk/"}) {
+    INFO(path);
+    CHECK(c.get(path).code() == "BAD_PATH");
+  }
+  // Only GET: a page is not a route that takes a change.
+  CHECK(c.post("/inbox").status == 404);
+  // The API's paths are never files, even when no route has them.
+  CHECK(c.get("/api/v1/inbox").code() == "NOT_FOUND");
+}
+
+TEST_CASE("http: without a web folder only the API is served") {
+  HttpWorld w;
+  w.run();
+  Client c(w.port);
+  CHECK(c.get("/inbox").code() == "NOT_FOUND");
+  CHECK(c.get("/").code() == "NOT_FOUND");
+  CHECK(c.get("/healthz").status == 200);
+}
+
+// The policy forbids inline script; a page that had any would simply not work in a browser,
+// so no page may have any: scripts only by src, no on* handler attributes, no style attributes.
+TEST_CASE("http: the web pages have no inline script or style") {
+  const auto pages = std::filesystem::path(CASEKIT_SOURCE_DIR) / "web" / "pages";
+  int seen = 0;
+  const std::regex inline_script(R"(<script(?![^>]*\bsrc=)[^>]*>)", std::regex::icase);
+  const std::regex handler(R"(\son[a-z]+\s*=)", std::regex::icase);
+  const std::regex style(R"(<style|\sstyle\s*=)", std::regex::icase);
+  for (const auto& entry : std::filesystem::directory_iterator(pages)) {
+    std::ifstream in(entry.path());
+    const std::string html((std::istreambuf_iterator<char>(in)), {});
+    INFO(entry.path().filename().string());
+    CHECK_FALSE(std::regex_search(html, inline_script));
+    CHECK_FALSE(std::regex_search(html, handler));
+    CHECK_FALSE(std::regex_search(html, style));
+    ++seen;
+  }
+  CHECK(seen >= 3);
 }
 
 }  // namespace casekit::test

@@ -18,7 +18,15 @@ packages=(
   libhowardhinnant-date-dev
   libsodium-dev            # Argon2id password hashes, random session tokens
   tzdata                   # the IANA zones schedules run in
+  chromium                 # the web pages' browser tests, driven by playwright-core
+  fonts-liberation         # a font for pages in headless Chromium
 )
+
+# Node.js and npm install the web pages' assets (web/package-lock.json) and run their browser
+# tests. The machine's own are used when present (Debian's npm is older than the lockfile's).
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+  packages+=(nodejs npm)
+fi
 
 missing=()
 for p in "${packages[@]}"; do

@@ -1,5 +1,7 @@
 // casekit serve: the long-running engine on real time, and with --http the API on the same
 // loop.
+#include <spdlog/spdlog.h>
+
 #include <iostream>
 
 #include "engine/cli/cli.hpp"
@@ -13,6 +15,7 @@ void add_serve_command(CLI::App& app, Context& ctx) {
     int poll = 5;
     std::string http;
     bool secure_cookie = false;
+    bool no_web = false;
     std::string outbox = "outbox";
   };
   auto o = std::make_shared<Options>();
@@ -28,6 +31,8 @@ void add_serve_command(CLI::App& app, Context& ctx) {
       ->default_str("127.0.0.1:8080");
   serve->add_flag("--secure-cookie", o->secure_cookie,
                   "mark the session cookie Secure (a TLS proxy is in front)");
+  serve->add_flag("--no-web", o->no_web,
+                  "serve the API only, not the web inbox's pages (web/ in the casekit home)");
   serve
       ->add_option("--outbox", o->outbox,
                    "folder POST /api/v1/letters/fulfil writes letters into (as `letters fulfil`)")
@@ -47,14 +52,21 @@ void add_serve_command(CLI::App& app, Context& ctx) {
       if (!o->http.empty()) options.listen = o->http;
       options.secure_cookie = o->secure_cookie;
       options.outbox = o->outbox;
+      if (!o->no_web) options.web = e.home.web();
       api = std::make_unique<http::Service>(server.io(), e, ctx.runtime(), schedules, options,
                                             [&server] { return server.stopping(); });
       api->start();
       server.on_stop([&api] { api->stop(); }, [&api] { return api->busy() > 0; });
       const auto at = api->local_endpoint();
       std::cout << "serve: http on " << at.address().to_string() << ":" << at.port() << std::endl;
-    } else if (o->secure_cookie) {
-      throw Error(ErrorCode::bad_argument, "--secure-cookie is for --http");
+      if (!o->no_web && !http::WebPages(options.web).assets_installed()) {
+        spdlog::warn(
+            "serve: the web pages' GOV.UK Frontend assets are not installed in {}; "
+            "run `make web`",
+            (options.web / "node_modules").string());
+      }
+    } else if (o->secure_cookie || o->no_web) {
+      throw Error(ErrorCode::bad_argument, "--secure-cookie and --no-web are for --http");
     }
     server.run();
   });

@@ -87,8 +87,17 @@ void add_task(CLI::App& app, Context& ctx) {
   complete->add_option("--as", co->as, "the user completing it (casekit user add)")->required();
   complete->callback([&ctx, co] {
     ProcedureRuntime& runtime = ctx.runtime();
-    const WorkItem w =
-        runtime.complete_task(co->id, co->outcome, key_values(co->fields, "--field"), co->as);
+    const WorkItem w = [&] {
+      try {
+        return runtime.complete_task(co->id, co->outcome, key_values(co->fields, "--field"),
+                                     co->as);
+      } catch (const Error& e) {
+        // A refused field: say how to give it on this command line.
+        if (e.field().empty()) throw;
+        throw Error(e.code(), std::string(e.what()) + " (--field " + e.field() + "=...)",
+                    e.field());
+      }
+    }();
     std::cout << "work item " << w.id << " completed: " << co->outcome << " by " << co->as << "\n";
     if (w.spec.instance_id) {
       const Instance i = runtime.store().get(*w.spec.instance_id);

@@ -28,10 +28,15 @@ const char* code_name(ErrorCode code);
 class Error : public std::runtime_error {
  public:
   Error(ErrorCode code, const std::string& message) : std::runtime_error(message), code_(code) {}
+  // A refusal of one named input (a work item's field): a page shows it at that field.
+  Error(ErrorCode code, const std::string& message, std::string field)
+      : std::runtime_error(message), code_(code), field_(std::move(field)) {}
   ErrorCode code() const { return code_; }
+  const std::string& field() const { return field_; }
 
  private:
   ErrorCode code_;
+  std::string field_;
 };
 
 }  // namespace casekit

@@ -30,6 +30,7 @@ struct Home {
   std::filesystem::path letters() const { return root / "procedures" / "letters"; }
   std::filesystem::path sr_catalogue() const { return root / "procedures" / "sr_catalogue.toml"; }
   std::filesystem::path inboxes() const { return root / "procedures" / "inboxes.toml"; }
+  std::filesystem::path web() const { return root / "web"; }
 };
 
 class Engine {

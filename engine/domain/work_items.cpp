@@ -254,7 +254,8 @@ WorkItem WorkItems::complete(Id id, const std::string& outcome,
     if (!contains(item.spec.fields, name)) {
       throw Error(ErrorCode::bad_argument,
                   "unknown field '" + name + "' for " + what + " (fields: " +
-                      (item.spec.fields.empty() ? "none" : joined(item.spec.fields)) + ")");
+                      (item.spec.fields.empty() ? "none" : joined(item.spec.fields)) + ")",
+                  name);
     }
   }
   for (const char* key : {"*", outcome.c_str()}) {
@@ -263,8 +264,8 @@ WorkItem WorkItems::complete(Id id, const std::string& outcome,
     for (const auto& name : it->second) {
       auto f = fields.find(name);
       if (f == fields.end() || f->second.empty()) {
-        throw Error(ErrorCode::bad_argument, "outcome '" + outcome + "' needs field '" + name +
-                                                 "' (--field " + name + "=...)");
+        throw Error(ErrorCode::bad_argument, "outcome '" + outcome + "' needs field '" + name + "'",
+                    name);
       }
     }
   }

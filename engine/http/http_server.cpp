@@ -118,13 +118,17 @@ class Connection : public std::enable_shared_from_this<Connection> {
     keep = keep && !server_->stopping_;
     auto msg = std::make_shared<bhttp::response<bhttp::string_body>>(
         static_cast<bhttp::status>(response.status), 11);
+    for (const auto& [name, value] : response.headers) msg->insert(name, value);
+    // Every answer's security headers; a page sets its own policy and a file its own caching.
+    const auto fallback = [&msg](const char* name, const char* value) {
+      if (msg->find(name) == msg->end()) msg->set(name, value);
+    };
     msg->set(bhttp::field::server, "casekit");
-    msg->set(bhttp::field::cache_control, "no-store");
+    fallback("Cache-Control", "no-store");
+    fallback("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'");
     msg->set("X-Content-Type-Options", "nosniff");
     msg->set("X-Frame-Options", "DENY");
     msg->set("Referrer-Policy", "no-referrer");
-    msg->set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'");
-    for (const auto& [name, value] : response.headers) msg->insert(name, value);
     if (response.text) {
       msg->body() = std::move(*response.text);
     } else if (!response.body.is_null()) {

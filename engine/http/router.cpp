@@ -6,6 +6,7 @@
 #include <exception>
 
 #include "engine/core/error.hpp"
+#include "engine/http/web_pages.hpp"
 
 namespace casekit::http {
 namespace {
@@ -48,8 +49,10 @@ bool decode(std::string_view in, std::string& out, bool plus_is_space = true) {
   return true;
 }
 
-std::optional<std::map<std::string, std::string>> match(const std::string& pattern,
-                                                        std::string_view path) {
+}  // namespace
+
+std::optional<std::map<std::string, std::string>> match_path(const std::string& pattern,
+                                                             std::string_view path) {
   const auto want = segments(pattern);
   const auto have = segments(path);
   if (want.size() != have.size()) return std::nullopt;
@@ -65,6 +68,8 @@ std::optional<std::map<std::string, std::string>> match(const std::string& patte
   }
   return params;
 }
+
+namespace {
 
 // Printable ASCII, and no empty, "." or ".." segment (nor one escaped as %2e). Nothing here
 // serves files, but a path that tries to climb is refused as what it is rather than as an
@@ -185,7 +190,11 @@ Response error_for_exception(const std::string& route) {
     throw;
   } catch (const Error& e) {
     const int status = status_of(e.code());
-    if (status < 500) return error_response(status, code_name(e.code()), e.what());
+    if (status < 500) {
+      Response r = error_response(status, code_name(e.code()), e.what());
+      if (!e.field().empty()) r.body["error"]["field"] = e.field();
+      return r;
+    }
     spdlog::error("http: {}: {}", route, e.what());
     if (status == 503) return error_response(503, "BUSY", "the database is busy; try again");
   } catch (const nlohmann::json::exception& e) {
@@ -212,7 +221,7 @@ void Router::handle(const Request& request, Done done) {
   std::map<std::string, std::string> params;
   std::vector<std::string> allowed;
   for (const Route& r : routes_) {
-    auto p = match(r.pattern, request.path);
+    auto p = match_path(r.pattern, request.path);
     if (!p) continue;
     if (r.method != request.method) {
       allowed.push_back(r.method);
@@ -221,6 +230,14 @@ void Router::handle(const Request& request, Done done) {
     route = &r;
     params = std::move(*p);
     break;
+  }
+  if (!route && allowed.empty() && web_ && request.method == "GET" &&
+      request.path.rfind("/api/", 0) != 0) {
+    try {
+      if (auto page = web_->serve(request.path, answered.route)) return answer(std::move(*page));
+    } catch (...) {
+      return answer(error_for_exception("web"));
+    }
   }
   if (!route) {
     if (allowed.empty())

@@ -82,6 +82,8 @@ struct Answered {
 };
 using Done = std::function<void(Response, const Answered&)>;
 
+class WebPages;
+
 class Router {
  public:
   // `db` is told, for its audit, which route each change was made by.
@@ -89,6 +91,9 @@ class Router {
 
   void add(Route route);
   const std::vector<Route>& routes() const { return routes_; }
+  // A GET that no route's path matches, outside /api/, is answered from `web` when it names
+  // a page or asset there (the web inbox). Without it only the API is served.
+  void serve_web(const WebPages* web) { web_ = web; }
 
   // Answers `request` through `done`, exactly once: at once, or later on the loop for a
   // deferred route. Never throws. `request` must live until `done` is called.
@@ -98,6 +103,7 @@ class Router {
   Accounts& accounts_;
   Database& db_;
   std::vector<Route> routes_;
+  const WebPages* web_ = nullptr;
 };
 
 // {"error": {"code": ..., "message": ...}} with the status.
@@ -106,6 +112,10 @@ Response json_response(nlohmann::json body, int status = 200);
 // The answer for an exception a handler threw: an Error's code decides the status; anything
 // else is a 500 whose detail goes to the log, not to the client.
 Response error_for_exception(const std::string& route);
+
+// The path's {parameters} when `path` fits `pattern` ("/work-items/{id}"), else nothing.
+std::optional<std::map<std::string, std::string>> match_path(const std::string& pattern,
+                                                             std::string_view path);
 
 // Splits "a=1&b=two%20words" into decoded pairs; false when an escape is malformed.
 bool parse_query(std::string_view text, std::map<std::string, std::string>& out);

@@ -18,6 +18,10 @@ Service::Service(boost::asio::io_context& io, Engine& engine, ProcedureRuntime& 
       router_(engine.accounts, engine.db),
       server_(io, parse_endpoint(options.listen), router_, options.limits) {
   add_routes(router_, api_);
+  if (!options.web.empty()) {
+    web_.emplace(options.web);
+    router_.serve_web(&*web_);
+  }
   server_.observe(
       [this](const std::string& method, const std::string& route, int status, double seconds) {
         metrics_.record_request(route, method, status, seconds);

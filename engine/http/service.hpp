@@ -3,11 +3,13 @@
 #pragma once
 
 #include <functional>
+#include <optional>
 #include <string>
 
 #include "engine/http/api.hpp"
 #include "engine/http/http_server.hpp"
 #include "engine/http/metrics.hpp"
+#include "engine/http/web_pages.hpp"
 
 namespace casekit::http {
 
@@ -18,6 +20,8 @@ struct ServiceOptions {
   Limits limits;
   std::size_t hash_threads = 2;  // password checks run on these, never on the loop
   std::size_t max_hashes = 8;    // queued or running at once; beyond it, logins get 429
+  // The web inbox's folder (web/: pages, scripts, installed assets); empty serves the API only.
+  std::filesystem::path web;
 };
 
 class Service {
@@ -44,6 +48,7 @@ class Service {
   LoopWatch watch_;
   Metrics metrics_;
   Api api_;
+  std::optional<WebPages> web_;
   Router router_;
   HttpServer server_;
 };

@@ -262,6 +262,9 @@ local function negotiate(s, cg, account)
       title = "Negotiate an arrears payment schedule with the paying parent ("
         .. money.format(arrears) .. " to schedule)",
       outcomes = { "agreed", "refused", "no contact" }, fields = NEGOTIATE_FIELDS,
+      -- An agreement has an instalment and a first collection (step 8); the item refuses
+      -- one without them at the field, before the terms are read.
+      required = { agreed = { "amount_per_period", "first_collection_date" } },
     })
     if n.outcome == "refused" then
       s:set_field("negotiation_outcome", "No Agreement Reached")

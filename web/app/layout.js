@@ -1,0 +1,92 @@
+// What every signed-in page shares: who is signed in, the service navigation (with the
+// count of open work on "My work"), sign-out, the place for errors, and GOV.UK Frontend's
+// behaviour started once the page is drawn.
+import { initAll } from '/assets/govuk/govuk-frontend.min.js';
+import { api, ApiError, forgetSignIn, signInUrl } from './api.js';
+import { h } from './dom.js';
+
+// The pages each role works in, as the navigation lists them.
+const NAVIGATION = [
+  { id: 'inbox', text: 'My work', href: '/inbox', roles: null },
+];
+
+// The service's name bar, and with a signed-in user the pages they may open.
+export function navigation(user, active, openItems) {
+  const items = user ? NAVIGATION.filter((n) => !n.roles || n.roles.includes(user.role)) : [];
+  return h('section', { 'aria-label': 'Service information', class: 'govuk-service-navigation',
+    'data-module': 'govuk-service-navigation' },
+  h('div', { class: 'govuk-width-container' },
+    h('div', { class: 'govuk-service-navigation__container' },
+      h('span', { class: 'govuk-service-navigation__service-name' },
+        h('a', { href: '/inbox', class: 'govuk-service-navigation__link' }, 'casekit')),
+      items.length === 0 ? null : h('nav', { 'aria-label': 'Menu', class: 'govuk-service-navigation__wrapper' },
+        h('button', { type: 'button', hidden: true, 'aria-hidden': 'true', 'aria-controls': 'navigation',
+          class: 'govuk-service-navigation__toggle govuk-js-service-navigation-toggle' }, 'Menu'),
+        h('ul', { class: 'govuk-service-navigation__list', id: 'navigation' },
+          items.map((n) => {
+            const current = n.id === active;
+            const label = n.id === 'inbox' && openItems !== null ? [n.text, ' ',
+              h('span', { class: 'casekit-count', id: 'nav-count' }, String(openItems))] : n.text;
+            return h('li', { class: `govuk-service-navigation__item${current ? ' govuk-service-navigation__item--active' : ''}` },
+              h('a', { class: 'govuk-service-navigation__link', href: n.href, 'aria-current': current ? 'page' : null },
+                current ? h('strong', { class: 'govuk-service-navigation__active-fallback' }, label) : label));
+          }))))));
+}
+
+function whoBar(user) {
+  const signOut = h('button', { type: 'button', class: 'govuk-button govuk-button--secondary casekit-sign-out',
+    'data-module': 'govuk-button', id: 'sign-out' }, 'Sign out');
+  signOut.addEventListener('click', async () => {
+    try {
+      await api('POST', '/logout', {});
+    } finally {
+      forgetSignIn();
+      window.location.assign('/sign-in');
+    }
+  });
+  return h('div', { class: 'govuk-width-container casekit-who' },
+    h('p', { class: 'govuk-body-s casekit-who__name', id: 'signed-in-as' },
+      'Signed in as ', h('strong', {}, user.name), ` (${user.role.replace('_', ' ')}${user.team ? `, ${user.team}` : ''})`),
+    signOut);
+}
+
+// A failure the page cannot recover from, shown where its content would be.
+export function showFailure(main, error) {
+  main.replaceChildren(h('div', { class: 'govuk-error-summary', 'data-module': 'govuk-error-summary' },
+    h('div', { role: 'alert' },
+      h('h2', { class: 'govuk-error-summary__title' }, 'There is a problem'),
+      h('div', { class: 'govuk-error-summary__body' },
+        h('p', { class: 'govuk-body' }, error instanceof ApiError ? error.message : 'The page could not be shown. Try again.')))));
+}
+
+// Starts a signed-in page: `render(main, user)` fills #content. A visitor with no session
+// goes to sign in, and comes back here after.
+export async function signedInPage(active, render) {
+  document.body.classList.add('js-enabled', 'govuk-frontend-supported');
+  const main = document.getElementById('content');
+  let user;
+  try {
+    user = (await api('GET', '/me')).user;
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 401) {
+      window.location.replace(signInUrl());
+      return;
+    }
+    showFailure(main, error);
+    return;
+  }
+  const counts = await api('GET', '/work-items/counts').catch(() => null);
+  const open = counts ? counts.counts.filter((c) => c.status === 'open').reduce((n, c) => n + c.n, 0) : null;
+  document.getElementById('header').replaceChildren(navigation(user, active, open), whoBar(user));
+  try {
+    await render(main, user);
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 401) {
+      window.location.replace(signInUrl());
+      return;
+    }
+    showFailure(main, error);
+  }
+  initAll();
+  document.body.dataset.ready = 'true';
+}

@@ -1,0 +1,270 @@
+// A work item: what it asks, the SR and casegroup it is about, and its outcomes as radios
+// with the fields each one needs. Completing it resumes the procedure; the page then says
+// what the procedure did next. The API decides everything: a refusal comes back with the
+// field it is about, and is shown there and in the error summary.
+import { api, ApiError } from '../api.js';
+import { dateTime, h, humanise, longDate, pathId, pounds, summaryList, table, tag } from '../dom.js';
+import { signedInPage } from '../layout.js';
+
+const STATUS_COLOURS = { open: 'blue', completed: 'green', cancelled: 'grey', closed: 'green', pending: 'grey', done: 'green', skipped: 'grey' };
+
+function statusTag(status) {
+  return tag(humanise(status), STATUS_COLOURS[String(status).toLowerCase()] ?? 'grey');
+}
+
+// How a field is asked for: money in pence and dates as the API takes them.
+function fieldHint(name) {
+  if (/amount|lump_sum|ogm|fee|ndr|income|arrears/.test(name)) return 'In pence: for example, 12550 for £125.50';
+  if (/date/.test(name)) return 'As YYYY-MM-DD: for example, 2027-01-31';
+  return null;
+}
+
+function fieldInput(outcome, name, required) {
+  const id = `f-${outcome.replace(/[^a-z0-9]+/gi, '-')}-${name}`;
+  const hint = fieldHint(name);
+  const long = /note|reason|evidence|text|welfare|explanation/.test(name);
+  const attributes = { id, name, 'data-field': name, 'aria-describedby': hint ? `${id}-hint` : null };
+  return h('div', { class: 'govuk-form-group', id: `${id}-group` },
+    h('label', { class: 'govuk-label', for: id }, humanise(name), required ? null : ' (optional)'),
+    hint ? h('div', { class: 'govuk-hint', id: `${id}-hint` }, hint) : null,
+    long ? h('textarea', { class: 'govuk-textarea', rows: 3, ...attributes })
+      : h('input', { class: 'govuk-input govuk-!-width-two-thirds', type: 'text', ...attributes }));
+}
+
+function requiredFields(item, outcome) {
+  return [...(item.requires?.[outcome] ?? [])];
+}
+
+function errorSummary(problems) {
+  return h('div', { class: 'govuk-error-summary', 'data-module': 'govuk-error-summary', id: 'error-summary', tabindex: '-1' },
+    h('div', { role: 'alert' },
+      h('h2', { class: 'govuk-error-summary__title' }, 'There is a problem'),
+      h('div', { class: 'govuk-error-summary__body' },
+        h('ul', { class: 'govuk-list govuk-error-summary__list' },
+          problems.map(([href, text]) => h('li', {}, h('a', { href }, text)))))));
+}
+
+// Marks the form group holding `input` as in error, with the message above the input.
+function showAtField(input, message) {
+  const group = input.closest('.govuk-form-group');
+  group.classList.add('govuk-form-group--error');
+  const error = h('p', { class: 'govuk-error-message', id: `${input.id}-error` },
+    h('span', { class: 'govuk-visually-hidden' }, 'Error: '), message);
+  input.before(error);
+  input.classList.add(input.tagName === 'TEXTAREA' ? 'govuk-textarea--error' : 'govuk-input--error');
+  input.setAttribute('aria-describedby', [input.getAttribute('aria-describedby'), error.id].filter(Boolean).join(' '));
+}
+
+function clearErrors(form, errors) {
+  errors.replaceChildren();
+  form.querySelectorAll('.govuk-error-message').forEach((e) => e.remove());
+  form.querySelectorAll('.govuk-form-group--error').forEach((g) => g.classList.remove('govuk-form-group--error'));
+  form.querySelectorAll('.govuk-input--error, .govuk-textarea--error').forEach((i) => i.classList.remove('govuk-input--error', 'govuk-textarea--error'));
+}
+
+// Shows the fields of the chosen outcome, and hides the others'.
+function revealChosen(event) {
+  for (const radio of event.currentTarget.querySelectorAll('input[type="radio"]')) {
+    const fields = radio.dataset.reveals && document.getElementById(radio.dataset.reveals);
+    if (fields) fields.classList.toggle('govuk-radios__conditional--hidden', !radio.checked);
+  }
+}
+
+function outcomeForm(item, errors, onDone) {
+  const radios = item.outcomes.map((outcome, index) => {
+    const id = index === 0 ? 'outcome' : `outcome-${index}`;
+    const required = requiredFields(item, outcome);
+    const inputs = item.fields.map((name) => fieldInput(outcome, name, required.includes(name)));
+    const reveal = inputs.length > 0 ? `conditional-${id}` : null;
+    return [
+      h('div', { class: 'govuk-radios__item' },
+        h('input', { class: 'govuk-radios__input', id, name: 'outcome', type: 'radio', value: outcome, 'data-reveals': reveal }),
+        h('label', { class: 'govuk-label govuk-radios__label', for: id }, humanise(outcome))),
+      reveal ? h('div', { class: 'govuk-radios__conditional govuk-radios__conditional--hidden', id: reveal }, inputs) : null,
+    ];
+  });
+  const form = h('form', { id: 'complete-form', novalidate: true },
+    h('div', { class: 'govuk-form-group', id: 'outcome-group' },
+      h('fieldset', { class: 'govuk-fieldset', 'aria-describedby': 'outcome-hint' },
+        h('legend', { class: 'govuk-fieldset__legend govuk-fieldset__legend--m' },
+          h('h2', { class: 'govuk-fieldset__heading' }, 'Outcome')),
+        h('div', { class: 'govuk-hint', id: 'outcome-hint' }, 'Choose what happened, and give what it needs.'),
+        // GOV.UK's conditional reveal, shown and hidden here rather than by its Radios
+        // module, which marks each radio aria-expanded: not an attribute a radio may have.
+        h('div', { class: 'govuk-radios', onchange: revealChosen }, radios))),
+    h('button', { type: 'submit', class: 'govuk-button', 'data-module': 'govuk-button', id: 'complete' }, 'Complete item'));
+
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    clearErrors(form, errors);
+    const chosen = form.querySelector('input[name="outcome"]:checked');
+    if (!chosen) {
+      showAtField(form.querySelector('#outcome'), 'Select an outcome');
+      errors.replaceChildren(errorSummary([['#outcome', 'Select an outcome']]));
+      errors.querySelector('#error-summary').focus();
+      return;
+    }
+    const fields = {};
+    const reveal = chosen.dataset.reveals;
+    if (reveal) {
+      for (const input of document.getElementById(reveal).querySelectorAll('[data-field]')) {
+        if (input.value.trim()) fields[input.dataset.field] = input.value.trim();
+      }
+    }
+    const button = form.querySelector('#complete');
+    button.disabled = true;
+    try {
+      onDone(await api('POST', `/work-items/${item.id}/complete`, { outcome: chosen.value, fields }));
+    } catch (error) {
+      button.disabled = false;
+      if (!(error instanceof ApiError) || error.status >= 500 || error.status === 401) throw error;
+      const input = error.field && reveal ? document.getElementById(reveal).querySelector(`[data-field="${error.field}"]`) : null;
+      const target = input ?? chosen;
+      showAtField(target, error.message);
+      errors.replaceChildren(errorSummary([[`#${target.id}`, error.message]]));
+      errors.querySelector('#error-summary').focus();
+    }
+  });
+  return form;
+}
+
+function claimControls(item, user) {
+  if (item.status !== 'open') return null;
+  const mine = item.assignee && item.assignee.toLowerCase() === user.name.toLowerCase();
+  if (item.assignee && !mine && user.role !== 'team_leader') return null;
+  const action = item.assignee ? 'release' : 'claim';
+  const button = h('button', { type: 'button', class: 'govuk-button govuk-button--secondary', 'data-module': 'govuk-button', id: action },
+    action === 'claim' ? 'Claim this item' : 'Release this item');
+  button.addEventListener('click', async () => {
+    await api('POST', `/work-items/${item.id}/${action}`, {});
+    window.location.reload();
+  });
+  return button;
+}
+
+function whatNext(answer) {
+  const { item, next } = answer;
+  const rows = [['Outcome', humanise(item.outcome)]];
+  if (next.sr) rows.push(['SR status', [statusTag(next.sr.status), next.sr.sub_status ? ` ${next.sr.sub_status}` : '']]);
+  if (next.instance) rows.push(['Procedure', humanise(next.instance.status)]);
+  const items = next.work_items ?? [];
+  return h('div', { id: 'what-next' },
+    h('div', { class: 'govuk-notification-banner govuk-notification-banner--success', role: 'alert',
+      'aria-labelledby': 'done-title', 'data-module': 'govuk-notification-banner', tabindex: '-1', id: 'done-banner' },
+    h('div', { class: 'govuk-notification-banner__header' },
+      h('h2', { class: 'govuk-notification-banner__title', id: 'done-title' }, 'Success')),
+    h('div', { class: 'govuk-notification-banner__content' },
+      h('p', { class: 'govuk-notification-banner__heading' }, `Item ${item.id} completed`))),
+    h('h2', { class: 'govuk-heading-m' }, 'What happened next'),
+    summaryList(rows),
+    items.length === 0 ? h('p', { class: 'govuk-body', id: 'no-next' }, 'The procedure opened no item for you.')
+      : h('ul', { class: 'govuk-list', id: 'next-items' },
+        items.map((n) => h('li', {}, h('a', { class: 'govuk-link', href: `/work-items/${n.id}` }, n.title)))),
+    h('p', { class: 'govuk-body' }, h('a', { class: 'govuk-link', href: '/inbox' }, 'Back to my work')));
+}
+
+function completedSummary(item) {
+  const rows = [['Outcome', humanise(item.outcome ?? '')], ['Completed by', item.completed_by ?? ''],
+    ['Completed', dateTime(item.completed_at)]];
+  for (const [name, value] of Object.entries(item.field_values ?? {})) rows.push([humanise(name), String(value)]);
+  return h('div', { id: 'completed' }, h('h2', { class: 'govuk-heading-m' }, 'Completed'), summaryList(rows));
+}
+
+function srSection(sr) {
+  const fields = Object.entries(sr.fields ?? {});
+  return h('section', { id: 'sr', 'aria-labelledby': 'sr-title' },
+    h('h2', { class: 'govuk-heading-m', id: 'sr-title' }, `SR ${sr.id}: ${sr.sub_area ?? sr.area ?? ''}`),
+    summaryList([
+      ['Status', [statusTag(sr.status), sr.sub_status ? ` ${sr.sub_status}` : '']],
+      ['Reason', sr.reason ?? ''],
+      ['Owner team', sr.owner_team ?? ''],
+      ['Opened', dateTime(sr.created_at)],
+      ...fields.map(([name, value]) => [humanise(name), /amount/.test(name) && Number.isInteger(Number(value)) ? pounds(Number(value)) : String(value)]),
+    ]),
+    h('h3', { class: 'govuk-heading-s' }, 'Activity plan'),
+    sr.steps.length === 0 ? h('p', { class: 'govuk-body' }, 'No steps.')
+      : h('ol', { class: 'govuk-list govuk-list--number', id: 'steps' },
+        sr.steps.map((s) => h('li', {}, `${s.name} `, statusTag(s.status)))),
+    h('h3', { class: 'govuk-heading-s' }, 'Notes'),
+    sr.notes.length === 0 ? h('p', { class: 'govuk-body' }, 'No notes.')
+      : h('ul', { class: 'govuk-list', id: 'notes' },
+        sr.notes.map((n) => h('li', {}, h('span', { class: 'govuk-caption-s' }, `${dateTime(n.created_at)}, ${n.author}`), h('br'), n.text))));
+}
+
+function personRows(label, person) {
+  if (!person) return [];
+  const a = person.address;
+  const address = a ? [[a.line1, a.line2, a.town, a.postcode].filter(Boolean).join(', '), ' ', statusTag(a.status ?? 'unknown')]
+    : 'No address held';
+  return [[label, [person.name ?? '', person.nino ? ` (${person.nino})` : '']], [`${label}: address`, address]];
+}
+
+// The ledger's categories (engine/domain/ledger.cpp, money_summary) as a reader says them.
+const CATEGORIES = {
+  RP: 'Owed to the receiving parent',
+  SOS_GB: 'Owed to the Secretary of State (GB)',
+  SOS_NI: 'Owed to the Department for Communities (NI)',
+};
+
+function schedule(s) {
+  if (!s) return 'None in place';
+  return `${s.periods} ${s.frequency} collections of ${pounds(s.amount_per_period)} from ${longDate(s.first_collection_date)}`
+    + (s.lump_sum ? `, after a lump sum of ${pounds(s.lump_sum)}` : '');
+}
+
+function casegroupSection(cg) {
+  const money = (cg.money ?? []).map((m) => [CATEGORIES[m.category] ?? humanise(m.category),
+    pounds(m.owed), pounds(m.paid), pounds(m.written_off), pounds(m.outstanding)]);
+  return h('section', { id: 'casegroup', 'aria-labelledby': 'casegroup-title' },
+    h('h2', { class: 'govuk-heading-m', id: 'casegroup-title' }, `Casegroup ${cg.id}${cg.csa_ref ? ` (${cg.csa_ref})` : ''}`),
+    summaryList([
+      ['Segment', humanise(cg.segment ?? '')],
+      ...personRows('Paying parent', cg.paying_parent),
+      ...(cg.cases ?? []).flatMap((c) => personRows(`Receiving parent, case ${c.id}`, c.receiving_parent)),
+      ['Method of payment', cg.account ? `${cg.account.method_of_payment} (${cg.account.method_of_payment_status})` : 'No account'],
+      ['Schedule', schedule(cg.schedule)],
+    ]),
+    money.length ? table('Money by category', ['Category', 'Owed', 'Paid', 'Written off', 'Outstanding'], money) : null,
+    (cg.payments ?? []).length ? table('Payments', ['Received', 'Amount', 'Method'],
+      cg.payments.map((p) => [longDate(p.received_on), pounds(p.amount), p.method ?? '']))
+      : [h('h2', { class: 'govuk-heading-m' }, 'Payments'), h('p', { class: 'govuk-body' }, 'No payments received.')],
+    (cg.letters ?? []).length ? table('Letters', ['Template', 'Status', 'Created'],
+      cg.letters.map((l) => [l.template, humanise(l.status), dateTime(l.created_at)])) : null);
+}
+
+// Reads the item, its SR and casegroup, and draws them; after a completion, what the
+// procedure did next comes first.
+async function draw(main, user, id, answer) {
+  const item = await api('GET', `/work-items/${encodeURIComponent(id)}`);
+  const [sr, cg] = await Promise.all([
+    item.sr ? api('GET', `/srs/${item.sr}`) : null,
+    item.casegroup ? api('GET', `/casegroups/${item.casegroup}`) : null,
+  ]);
+  document.title = `${item.title} – casekit`;
+  document.getElementById('page-title').replaceChildren(
+    h('span', { class: 'govuk-caption-l' }, `${humanise(item.kind)}, item ${item.id}`), item.title);
+  const errors = h('div', { id: 'errors' });
+  const work = item.status === 'open'
+    ? outcomeForm(item, errors, async (done) => {
+      await draw(main, user, id, done);
+      document.getElementById('done-banner').focus();
+    })
+    : completedSummary(item);
+  main.replaceChildren(errors, h('div', { class: 'govuk-grid-row' },
+    h('div', { class: 'govuk-grid-column-two-thirds' },
+      answer ? whatNext(answer) : null,
+      summaryList([
+        ['Status', statusTag(item.status)],
+        ['Due', item.due ? [longDate(item.due), item.overdue ? [' ', tag('Overdue', 'red')] : null] : 'No due date'],
+        ['Claimed by', item.assignee ?? 'Not claimed'],
+        ['Inbox', humanise(item.inbox)],
+        ['Submitted by', item.submitted_by ?? 'Nobody'],
+      ]),
+      claimControls(item, user),
+      item.details?.free_text ? h('div', { class: 'govuk-inset-text', id: 'details' }, item.details.free_text) : null,
+      work,
+      sr ? srSection(sr) : null,
+      cg ? casegroupSection(cg) : null)));
+}
+
+signedInPage('inbox', (main, user) => draw(main, user, pathId(), null));
