@@ -2184,3 +2184,49 @@ TEST_CASE("http: the web pages have no inline script or style") {
 }
 
 }  // namespace casekit::test
+
+namespace casekit::test {
+
+// What an item says about its reader completing it is what completing it would decide.
+TEST_CASE("http: an item says whether its reader may complete it, and why not") {
+  WorkWorld w;
+  w.start();        // items 1 (caseworker), then 3 (approval, submitted by carl)
+  w.start("Tina");  // items 2, then 4 (an approval submitted by "Tina")
+  w.run();
+  const Client carl = w.login("carl");
+  const Client tina = w.login("tina");
+  const Client tom = w.login("tom");
+  CHECK(carl.get("/api/v1/work-items/1").body["may_complete"] == true);
+  CHECK(carl.get("/api/v1/work-items/1").body["why_not"].is_null());
+  REQUIRE(carl.post("/api/v1/work-items/1/complete",
+                    {{"outcome", "submitted"}, {"fields", {{"journal", "J-1"}}}})
+              .status == 200);
+  REQUIRE(tina.post("/api/v1/work-items/2/complete",
+                    {{"outcome", "submitted"}, {"fields", {{"journal", "J-2"}}}})
+              .status == 200);
+
+  // Completed: nobody may complete it again.
+  const Reply done = carl.get("/api/v1/work-items/1");
+  CHECK(done.body["may_complete"] == false);
+  CHECK(done.body["why_not"] == "work item 1 is already completed");
+
+  // Segregation of duties: tina submitted item 4, so tom may approve it and she may not;
+  // the listing says the same as the item, and completing agrees.
+  const Reply mine = tina.get("/api/v1/work-items/4");
+  CHECK(mine.body["may_complete"] == false);
+  CHECK(mine.body["why_not"].get<std::string>().find("segregation of duties") != std::string::npos);
+  CHECK(tom.get("/api/v1/work-items/4").body["may_complete"] == true);
+  for (const auto& item : tina.get("/api/v1/work-items?kind=approval").body["items"]) {
+    CHECK(item["may_complete"] == (item["id"] == 3));
+  }
+  CHECK(tina.post("/api/v1/work-items/4/complete", {{"outcome", "approved"}}).status == 403);
+
+  // Claimed by someone else: not theirs to complete until it is released.
+  REQUIRE(tom.post("/api/v1/work-items/3/claim").status == 200);
+  const Reply claimed = tina.get("/api/v1/work-items/3");
+  CHECK(claimed.body["may_complete"] == false);
+  CHECK(claimed.body["why_not"].get<std::string>().find("claimed by tom") != std::string::npos);
+  CHECK(tina.post("/api/v1/work-items/3/complete", {{"outcome", "approved"}}).status == 409);
+}
+
+}  // namespace casekit::test

@@ -136,16 +136,27 @@ bool contains(const std::vector<std::string>& v, const std::string& s) {
 // Segregation of duties: nobody completes an item they submitted, or one that approves or
 // signs off what they entered or amended (anyone it names in not_by), whatever its kind.
 // Names are compared without regard to case: "Tina" is tina.
-void refuse_preparer(const WorkItemSpec& spec, const std::string& user) {
+std::string preparer_refusal(const WorkItemSpec& spec, const std::string& user) {
   const bool submitted = spec.submitted_by && iequals(*spec.submitted_by, user);
   const bool prepared = std::any_of(spec.not_by.begin(), spec.not_by.end(),
                                     [&](const std::string& n) { return iequals(n, user); });
-  if (!submitted && !prepared) return;
-  throw Error(ErrorCode::forbidden,
-              user +
-                  (submitted ? " submitted this request"
-                             : " entered or amended what this request approves") +
-                  " and cannot approve it (segregation of duties); another team leader must");
+  if (!submitted && !prepared) return {};
+  return user +
+         (submitted ? " submitted this request"
+                    : " entered or amended what this request approves") +
+         " and cannot approve it (segregation of duties); another team leader must";
+}
+
+void refuse_preparer(const WorkItemSpec& spec, const std::string& user) {
+  if (auto why = preparer_refusal(spec, user); !why.empty()) {
+    throw Error(ErrorCode::forbidden, why);
+  }
+}
+
+std::string claim_refusal(const WorkItem& item, const std::string& user) {
+  if (!item.assignee || iequals(*item.assignee, user)) return {};
+  return "work item " + std::to_string(item.id) + " is claimed by " + *item.assignee +
+         "; they or a team leader must release it first";
 }
 
 std::string item_name(Id id) {
@@ -242,9 +253,8 @@ WorkItem WorkItems::complete(Id id, const std::string& outcome,
   require_open(item);
   const User user = users_.require(user_name);
   require_may_work(item, user);
-  if (item.assignee && !iequals(*item.assignee, user.name)) {
-    throw Error(ErrorCode::conflict, what + " is claimed by " + *item.assignee +
-                                         "; they or a team leader must release it first");
+  if (auto why = claim_refusal(item, user.name); !why.empty()) {
+    throw Error(ErrorCode::conflict, why);
   }
   if (!contains(item.spec.outcomes, outcome)) {
     throw Error(ErrorCode::bad_argument, "unknown outcome '" + outcome + "' for " + what +
@@ -301,6 +311,13 @@ std::string WorkItems::refusal_to_work(const WorkItem& item, const User& user) c
            "'s team " + *user.team;
   }
   return {};
+}
+
+std::string WorkItems::refusal_to_complete(const WorkItem& item, const User& user) const {
+  if (item.status != "open") return item_name(item.id) + " is already " + item.status;
+  if (auto why = refusal_to_work(item, user); !why.empty()) return why;
+  if (auto why = claim_refusal(item, user.name); !why.empty()) return why;
+  return preparer_refusal(item.spec, user.name);
 }
 
 void WorkItems::require_may_work(const WorkItem& item, const User& user) const {

@@ -186,6 +186,10 @@ class WorkItems {
   // no team works only items with no team). The CLI, HTTP and scripts all ask these.
   std::string refusal_to_see(const WorkItem& item, const User& user) const;
   std::string refusal_to_work(const WorkItem& item, const User& user) const;
+  // Why `user` may not complete `item` now (empty when they may): it is not open, their role
+  // or team, someone else's claim, or segregation of duties. The checks complete() makes
+  // before it looks at the outcome, so a page can say so before anyone tries.
+  std::string refusal_to_complete(const WorkItem& item, const User& user) const;
   // The same, as a forbidden error when they may not.
   void require_may_work(const WorkItem& item, const User& user) const;
   // The item, if `user` may see it; not_found otherwise, so that ids do not leak.

@@ -29,7 +29,11 @@ nlohmann::json requirements(const WorkItemSpec& spec) {
   return out;
 }
 
-nlohmann::json item_json(const WorkItem& w, const std::string& today) {
+// An item as `reader` sees it: with whether they may complete it now, and if not why not
+// (decided by WorkItems, as completing it would be).
+nlohmann::json item_json(Api& api, const User& reader, const WorkItem& w) {
+  const std::string day = today(api.engine.clock);
+  const std::string why_not = api.engine.work_items.refusal_to_complete(w, reader);
   return {{"id", w.id},
           {"inbox", w.spec.inbox},
           {"kind", w.spec.kind},
@@ -38,7 +42,7 @@ nlohmann::json item_json(const WorkItem& w, const std::string& today) {
           {"fields", w.spec.fields},
           {"requires", requirements(w.spec)},
           {"due", or_null(w.spec.due_date)},
-          {"overdue", w.status == "open" && w.spec.due_date && *w.spec.due_date < today},
+          {"overdue", w.status == "open" && w.spec.due_date && *w.spec.due_date < day},
           {"assignee", or_null(w.assignee)},
           {"team", or_null(w.team)},
           {"status", w.status},
@@ -51,15 +55,16 @@ nlohmann::json item_json(const WorkItem& w, const std::string& today) {
           {"field_values", w.field_values},
           {"completed_by", or_null(w.completed_by)},
           {"completed_at", or_null(w.completed_at)},
-          {"details", w.spec.details}};
+          {"details", w.spec.details},
+          {"may_complete", why_not.empty()},
+          {"why_not", why_not.empty() ? nlohmann::json(nullptr) : nlohmann::json(why_not)}};
 }
 
 Response list(Api& api, Call& call) {
   const WorkItemPage page =
       api.engine.work_items.query(work_item_query(call.request.query, call.user()), call.user());
-  const std::string day = today(api.engine.clock);
   nlohmann::json items = nlohmann::json::array();
-  for (const auto& w : page.items) items.push_back(item_json(w, day));
+  for (const auto& w : page.items) items.push_back(item_json(api, call.user(), w));
   return json_response(
       {{"items", items}, {"next_cursor", or_null(page.next_cursor)}, {"total", page.total}});
 }
@@ -96,13 +101,12 @@ Response complete(Api& api, Call& call) {
   const std::string outcome = text_field(call.body, "outcome", 200);
   const auto fields = field_values(call.body);
   const WorkItem done = api.runtime.complete_task(id, outcome, fields, call.user().name);
-  const std::string day = today(api.engine.clock);
   nlohmann::json next = {
       {"work_items", nlohmann::json::array()}, {"sr", nullptr}, {"instance", nullptr}};
   if (done.spec.instance_id) {
     for (const auto& w : api.engine.work_items.opened_since(*done.spec.instance_id, done.id)) {
       if (api.engine.work_items.refusal_to_see(w, call.user()).empty()) {
-        next["work_items"].push_back(item_json(w, day));
+        next["work_items"].push_back(item_json(api, call.user(), w));
       }
     }
     const Instance instance = api.runtime.store().get(*done.spec.instance_id);
@@ -112,7 +116,7 @@ Response complete(Api& api, Call& call) {
     const ServiceRequest sr = api.engine.srs.get(*done.spec.sr_id);
     next["sr"] = {{"id", sr.id}, {"status", sr.status}, {"sub_status", or_null(sr.sub_status)}};
   }
-  return json_response({{"item", item_json(done, day)}, {"next", next}});
+  return json_response({{"item", item_json(api, call.user(), done)}, {"next", next}});
 }
 
 // Claim, release and assign: a change to one item the user may see, made as them, answered
@@ -123,7 +127,7 @@ Handler item_change(Api& api, std::vector<std::string> allowed, F change) {
     refuse_other_keys(c.body, allowed);
     const Id id = visible_id(api, c);
     const WorkItem item = as_user(api, c.user(), [&] { return change(id, c); });
-    return json_response(item_json(item, today(api.engine.clock)));
+    return json_response(item_json(api, c.user(), item));
   };
 }
 
@@ -154,14 +158,13 @@ Response assign_many(Api& api, Call& call) {
   }
   const auto results = as_user(
       api, call.user(), [&] { return api.engine.work_items.assign_each(list, call.user().name); });
-  const std::string day = today(api.engine.clock);
   nlohmann::json out = nlohmann::json::array();
   for (const auto& r : results) {
     out.push_back(
         {{"id", r.id},
          {"result", r.result},
          {"message", r.message.empty() ? nlohmann::json(nullptr) : nlohmann::json(r.message)},
-         {"item", r.item ? item_json(*r.item, day) : nlohmann::json(nullptr)}});
+         {"item", r.item ? item_json(api, call.user(), *r.item) : nlohmann::json(nullptr)}});
   }
   return json_response({{"results", out}});
 }
@@ -311,8 +314,8 @@ void add_work_routes(Router& router, Api& api) {
               Access::signed_in,
               "One work item",
               [&api, &items](Call& c) {
-                return json_response(item_json(items.get_for(path_id(c, "work item"), c.user()),
-                                               today(api.engine.clock)));
+                return json_response(
+                    item_json(api, c.user(), items.get_for(path_id(c, "work item"), c.user())));
               },
               {}});
   router.add(

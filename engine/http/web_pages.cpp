@@ -19,6 +19,7 @@ constexpr Page kPages[] = {
     {"/sign-in", "sign-in.html"},
     {"/inbox", "inbox.html"},
     {"/work-items/{id}", "work-item.html"},
+    {"/team", "team.html"},
 };
 
 // Where each asset prefix reads from, under the web root; vendored ones come from npm.

@@ -8,6 +8,7 @@ import { h } from './dom.js';
 // The pages each role works in, as the navigation lists them.
 const NAVIGATION = [
   { id: 'inbox', text: 'My work', href: '/inbox', roles: null },
+  { id: 'team', text: 'Team', href: '/team', roles: ['team_leader'] },
 ];
 
 // The service's name bar, and with a signed-in user the pages they may open.

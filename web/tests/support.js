@@ -107,9 +107,11 @@ export class World {
   async stop() {
     await this.browser?.close().catch(() => {});
     if (this.server && this.server.exitCode === null) {
+      let timer;
       const exited = new Promise((resolve) => this.server.on('exit', resolve));
       this.server.kill('SIGTERM');
-      await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 15_000))]);
+      await Promise.race([exited, new Promise((resolve) => { timer = setTimeout(resolve, 15_000); })]);
+      clearTimeout(timer);
       if (this.server.exitCode === null) this.server.kill('SIGKILL');
     }
     rmSync(this.dir, { recursive: true, force: true });

@@ -244,12 +244,21 @@ async function draw(main, user, id, answer) {
   document.getElementById('page-title').replaceChildren(
     h('span', { class: 'govuk-caption-l' }, `${humanise(item.kind)}, item ${item.id}`), item.title);
   const errors = h('div', { id: 'errors' });
-  const work = item.status === 'open'
-    ? outcomeForm(item, errors, async (done) => {
+  let work;
+  if (item.status !== 'open') {
+    work = completedSummary(item);
+  } else if (item.may_complete) {
+    work = outcomeForm(item, errors, async (done) => {
       await draw(main, user, id, done);
       document.getElementById('done-banner').focus();
-    })
-    : completedSummary(item);
+    });
+  } else {
+    // The engine says this reader may not complete it (someone else's claim, segregation
+    // of duties): say why, and offer no form.
+    work = h('div', { class: 'govuk-inset-text', id: 'not-yours' },
+      h('p', { class: 'govuk-body govuk-!-font-weight-bold' }, 'You cannot complete this item'),
+      h('p', { class: 'govuk-body' }, item.why_not));
+  }
   main.replaceChildren(errors, h('div', { class: 'govuk-grid-row' },
     h('div', { class: 'govuk-grid-column-two-thirds' },
       answer ? whatNext(answer) : null,
