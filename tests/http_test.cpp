@@ -1262,6 +1262,22 @@ return procedure {
   const Reply all = olga.get("/api/v1/incidents?all=true");
   REQUIRE(all.body["incidents"].size() == 2);
   CHECK(olga.get("/api/v1/incidents").body["incidents"].size() == 1);
+  // The console's chart: this hour has both incidents (read from the store) and the
+  // retry's activation (this process ran it); the day before it is empty.
+  const Reply activity = olga.get("/api/v1/activity");
+  REQUIRE(activity.status == 200);
+  const auto& hours = activity.body["hours"];
+  REQUIRE(hours.size() == 24);
+  CHECK(hours.front()["hour"] == "2026-11-19T10:00:00Z");
+  CHECK(hours.back()["hour"] == "2026-11-20T09:00:00Z");
+  CHECK(hours.back()["incidents"] == 2);
+  CHECK(hours.back()["activations"].get<int>() >= 1);
+  for (std::size_t i = 0; i + 1 < hours.size(); ++i) {
+    CHECK(hours[i]["incidents"] == 0);
+    CHECK(hours[i]["activations"] == 0);
+  }
+  CHECK(carl.get("/api/v1/activity").status == 403);
+  CHECK(olga.get("/api/v1/activity?hours=48").status == 400);
   r = olga.post("/api/v1/instances/" + std::to_string(waiting) + "/cancel");
   REQUIRE(r.status == 200);
   CHECK(r.body["status"] == "cancelled");

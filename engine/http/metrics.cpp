@@ -181,4 +181,43 @@ std::string Metrics::scrape(Engine& engine, const ProcedureRuntime& runtime,
   return w.str();
 }
 
+namespace {
+
+std::int64_t hour_of(Instant t) {
+  return std::chrono::floor<std::chrono::hours>(t).time_since_epoch().count();
+}
+
+}  // namespace
+
+void Metrics::sample_activations(Instant now, std::uint64_t total) {
+  if (total > activations_seen_) activations_by_hour_[hour_of(now)] += total - activations_seen_;
+  activations_seen_ = total;
+  // A day is all the chart shows.
+  while (!activations_by_hour_.empty() && activations_by_hour_.begin()->first < hour_of(now) - 23) {
+    activations_by_hour_.erase(activations_by_hour_.begin());
+  }
+}
+
+nlohmann::json Metrics::activity(Engine& engine, Instant now) const {
+  const std::int64_t last = hour_of(now);
+  const auto start = Instant(std::chrono::hours(last - 23));
+  std::map<std::int64_t, std::int64_t> incidents;
+  auto st = engine.db.prepare(
+      "SELECT substr(created_at, 1, 13), count(*) FROM incidents WHERE created_at >= ?1 "
+      "GROUP BY 1");
+  st.bind_all(format_instant(start));
+  while (st.step()) {
+    incidents[hour_of(parse_instant(st.text(0) + ":00:00Z"))] = st.integer(1);
+  }
+  nlohmann::json hours = nlohmann::json::array();
+  for (std::int64_t h = last - 23; h <= last; ++h) {
+    const auto a = activations_by_hour_.find(h);
+    const auto i = incidents.find(h);
+    hours.push_back({{"hour", format_instant(Instant(std::chrono::hours(h)))},
+                     {"activations", a == activations_by_hour_.end() ? 0 : a->second},
+                     {"incidents", i == incidents.end() ? 0 : i->second}});
+  }
+  return hours;
+}
+
 }  // namespace casekit::http

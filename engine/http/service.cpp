@@ -7,6 +7,7 @@ Service::Service(boost::asio::io_context& io, Engine& engine, ProcedureRuntime& 
                  std::function<bool()> draining)
     : passwords_(io, options.hash_threads, options.max_hashes),
       watch_(io),
+      sampler_(io),
       api_{engine,
            runtime,
            schedules,
@@ -31,11 +32,21 @@ Service::Service(boost::asio::io_context& io, Engine& engine, ProcedureRuntime& 
 void Service::start() {
   watch_.start();
   server_.start();
+  sample();
 }
 
 void Service::stop() {
   server_.stop();
   watch_.stop();
+  sampler_.cancel();
+}
+
+void Service::sample() {
+  metrics_.sample_activations(api_.engine.clock.now(), api_.runtime.stats().activations);
+  sampler_.expires_after(std::chrono::seconds(5));
+  sampler_.async_wait([this](const boost::system::error_code& ec) {
+    if (!ec) sample();
+  });
 }
 
 }  // namespace casekit::http

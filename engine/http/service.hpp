@@ -44,8 +44,11 @@ class Service {
   const HttpServer& server() const { return server_; }
 
  private:
+  void sample();  // the activations of the hour, for GET /api/v1/activity; every 5 seconds
+
   PasswordPool passwords_;
   LoopWatch watch_;
+  boost::asio::steady_timer sampler_;
   Metrics metrics_;
   Api api_;
   std::optional<WebPages> web_;

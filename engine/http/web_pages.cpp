@@ -16,10 +16,10 @@ struct Page {
 
 // Each screen, and the file its path opens. A page's script reads the path's {id} itself.
 constexpr Page kPages[] = {
-    {"/sign-in", "sign-in.html"},
-    {"/inbox", "inbox.html"},
-    {"/work-items/{id}", "work-item.html"},
-    {"/team", "team.html"},
+    {"/sign-in", "sign-in.html"},           {"/inbox", "inbox.html"},
+    {"/work-items/{id}", "work-item.html"}, {"/team", "team.html"},
+    {"/casegroups", "casegroups.html"},     {"/casegroups/{id}", "casegroup.html"},
+    {"/console", "console.html"},
 };
 
 // Where each asset prefix reads from, under the web root; vendored ones come from npm.

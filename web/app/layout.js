@@ -9,6 +9,8 @@ import { h } from './dom.js';
 const NAVIGATION = [
   { id: 'inbox', text: 'My work', href: '/inbox', roles: null },
   { id: 'team', text: 'Team', href: '/team', roles: ['team_leader'] },
+  { id: 'console', text: 'Console', href: '/console', roles: ['operator'] },
+  { id: 'casegroups', text: 'Casegroups', href: '/casegroups', roles: ['caseworker', 'team_leader', 'senior_manager', 'operator'] },
 ];
 
 // The service's name bar, and with a signed-in user the pages they may open.

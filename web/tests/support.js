@@ -148,5 +148,8 @@ export async function screenshot(page, name) {
   if (process.env.CASEKIT_SCREENSHOTS !== '1') return;
   const folder = path.join(SOURCE, 'docs', 'screenshots');
   mkdirSync(folder, { recursive: true });
-  await page.screenshot({ path: path.join(folder, `${name}.png`), fullPage: true });
+  // The whole page, down to 2,400 pixels: a long trail would make a picture no one reads.
+  const height = await page.evaluate(() => document.documentElement.scrollHeight);
+  await page.screenshot({ path: path.join(folder, `${name}.png`), fullPage: true,
+    clip: { x: 0, y: 0, width: page.viewportSize().width, height: Math.min(height, 2400) } });
 }

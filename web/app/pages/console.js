@@ -1,0 +1,101 @@
+// The operator console: schedules (next fire, pause, resume, run now), runs with the
+// progress of a running import, incidents with what diverged and retry or cancel, the
+// letters outbox, and activations and incidents over the last 24 hours.
+import { api, ApiError } from '../api.js';
+import { statusTag } from '../casework.js';
+import { dateTime, h, table, tag } from '../dom.js';
+import { signedInPage } from '../layout.js';
+import { activityChart } from '../chart.js';
+
+// A button that POSTs to `path`, then redraws the page; a refusal is shown beside it.
+function action(label, path, hidden) {
+  const button = h('button', { type: 'button', class: 'govuk-button govuk-button--secondary govuk-!-margin-bottom-0',
+    'data-module': 'govuk-button' }, label, hidden ? h('span', { class: 'govuk-visually-hidden' }, ` ${hidden}`) : null);
+  button.addEventListener('click', async () => {
+    button.disabled = true;
+    try {
+      await api('POST', path, {});
+      window.location.reload();
+    } catch (error) {
+      if (!(error instanceof ApiError)) throw error;
+      button.disabled = false;
+      button.after(h('p', { class: 'govuk-error-message' }, error.message));
+    }
+  });
+  return button;
+}
+
+function schedules(list) {
+  return h('div', { id: 'schedules' }, table(null, ['Schedule', 'When', 'Next', 'State', h('span', { class: 'govuk-visually-hidden' }, 'Actions')],
+    list.map((s) => [
+      s.name,
+      h('code', {}, `${s.cron} (${s.timezone})`),
+      s.paused ? 'Paused' : dateTime(s.next),
+      s.paused ? tag('Paused', 'orange') : tag('Active', 'green'),
+      h('div', { class: 'casekit-actions' },
+        s.paused ? action('Resume', `/schedules/${encodeURIComponent(s.name)}/resume`, s.name)
+          : action('Pause', `/schedules/${encodeURIComponent(s.name)}/pause`, s.name),
+        action('Run now', `/schedules/${encodeURIComponent(s.name)}/run`, s.name)),
+    ])));
+}
+
+function progress(run) {
+  const p = run.progress;
+  if (!p) return run.message ?? '';
+  const done = p.rows_total ? `${p.rows_read.toLocaleString('en-GB')} of ${p.rows_total.toLocaleString('en-GB')} rows`
+    : `${p.rows_read.toLocaleString('en-GB')} rows`;
+  const rate = p.rows_per_second ? `, ${Math.round(p.rows_per_second).toLocaleString('en-GB')} a second` : '';
+  return [p.rows_total ? h('progress', { max: p.rows_total, value: p.rows_read, 'aria-label': `Run ${run.id} progress` }) : null,
+    h('br'), `${done}${rate}`, run.status !== 'running' && run.message ? [h('br'), run.message] : null];
+}
+
+function runs(list) {
+  if (list.length === 0) return h('p', { class: 'govuk-body' }, 'No runs yet.');
+  return h('div', { id: 'runs' }, table(null, ['Run', 'What', 'Started', 'Status', 'Progress'],
+    list.map((r) => [String(r.id), `${r.schedule ?? r.script} (${r.trigger})`, dateTime(r.started_at),
+      statusTag(r.status), progress(r)])));
+}
+
+function divergence(i) {
+  if (i.kind !== 'divergence') return i.message;
+  return [i.message, h('br'), `At command ${i.position}: the history has ${i.expected}, the script now does ${i.found}`];
+}
+
+function incidents(list) {
+  if (list.length === 0) return h('p', { class: 'govuk-body', id: 'no-incidents' }, 'No open incidents.');
+  return h('div', { id: 'incidents' }, table(null, ['Incident', 'Instance', 'Where', 'What happened', h('span', { class: 'govuk-visually-hidden' }, 'Actions')],
+    list.map((i) => [String(i.id), String(i.instance), h('code', {}, i.line ?? ''), divergence(i),
+      h('div', { class: 'casekit-actions' },
+        action('Retry', `/instances/${i.instance}/retry`, `instance ${i.instance}`),
+        action('Cancel', `/instances/${i.instance}/cancel`, `instance ${i.instance}`))])));
+}
+
+function outbox(letters) {
+  const queued = letters.letters;
+  return h('div', { id: 'outbox' },
+    h('p', { class: 'govuk-body' }, queued.length === 0 ? 'No letters are waiting to be sent.'
+      : `${queued.length}${letters.next_cursor ? ' or more' : ''} ${queued.length === 1 ? 'letter is' : 'letters are'} waiting to be sent.`),
+    queued.length ? table(null, ['Letter', 'Template', 'Casegroup', 'Created'],
+      queued.map((l) => [String(l.id), l.template, String(l.casegroup_id ?? ''), dateTime(l.created_at)])) : null,
+    queued.length ? action('Send the queued letters', '/letters/fulfil') : null);
+}
+
+signedInPage('console', async (main, user) => {
+  if (user.role !== 'operator') {
+    main.replaceChildren(h('p', { class: 'govuk-body' }, 'This page is for operators.'));
+    return;
+  }
+  const [s, r, i, l, hours] = await Promise.all([
+    api('GET', '/schedules'),
+    api('GET', '/runs', undefined, { limit: 10 }),
+    api('GET', '/incidents'),
+    api('GET', '/letters', undefined, { status: 'queued', limit: 20 }),
+    api('GET', '/activity'),
+  ]);
+  main.replaceChildren(
+    h('h2', { class: 'govuk-heading-m' }, 'The last 24 hours'), activityChart(hours.hours),
+    h('h2', { class: 'govuk-heading-m' }, 'Schedules'), schedules(s.schedules),
+    h('h2', { class: 'govuk-heading-m' }, 'Incidents'), incidents(i.incidents),
+    h('h2', { class: 'govuk-heading-m' }, 'Runs'), runs(r.runs),
+    h('h2', { class: 'govuk-heading-m' }, 'Letters outbox'), outbox(l));
+});
