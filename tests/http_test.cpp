@@ -2221,6 +2221,10 @@ TEST_CASE("http: an item says whether its reader may complete it, and why not") 
                     {{"outcome", "submitted"}, {"fields", {{"journal", "J-2"}}}})
               .status == 200);
 
+  // The listing by the procedure an item's instance runs.
+  CHECK(tina.get("/api/v1/work-items?procedure=approval").body["total"] == 2);
+  CHECK(tina.get("/api/v1/work-items?procedure=arrears_negotiation").body["total"] == 0);
+
   // Completed: nobody may complete it again.
   const Reply done = carl.get("/api/v1/work-items/1");
   CHECK(done.body["may_complete"] == false);

@@ -352,6 +352,8 @@ WorkItemQuery work_item_query(const std::map<std::string, std::string>& params, 
       q.inbox = value;
     } else if (key == "kind") {
       q.kind = value;
+    } else if (key == "procedure") {
+      q.procedure = value;
     } else if (key == "status") {
       q.status = value;
     } else if (key == "assignee") {
@@ -418,6 +420,13 @@ WorkItemPage WorkItems::query(const WorkItemQuery& q, const User& user) {
   if (user.role != "operator" && !user.team) where += " AND team IS NULL";
   if (q.inbox) add("inbox = ?", q.inbox);
   if (q.kind) add("kind = ?", q.kind);
+  // Each candidate item's instance, by its key: never a list of every instance of the
+  // procedure, which at a caseload's size is most of them.
+  if (q.procedure) {
+    add("EXISTS (SELECT 1 FROM instances i WHERE i.id = work_items.instance_id AND "
+        "i.procedure = ?)",
+        *q.procedure);
+  }
   if (q.assignee) {
     if (q.assignee->empty()) {
       where += " AND assignee IS NULL";
@@ -444,7 +453,8 @@ WorkItemPage WorkItems::query(const WorkItemQuery& q, const User& user) {
   // read back as NULL for the same conditions). Otherwise it is counted, as two equalities
   // on the team rather than one OR, so that each is a range of the (status, inbox, team,
   // ...) index and the count reads only the user's team's entries.
-  const bool counted_by_triggers = !q.kind && !q.assignee && !q.casegroup && !q.sr && !q.overdue;
+  const bool counted_by_triggers =
+      !q.kind && !q.procedure && !q.assignee && !q.casegroup && !q.sr && !q.overdue;
   std::int64_t total = 0;
   if (counted_by_triggers) {
     auto st = db_.prepare(

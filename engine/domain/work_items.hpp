@@ -111,6 +111,7 @@ struct WorkItem {
 struct WorkItemQuery {
   std::optional<std::string> inbox;
   std::optional<std::string> kind;
+  std::optional<std::string> procedure;  // of the item's instance: "arrears_negotiation"
   std::string status = "open";          // open | completed | cancelled
   std::optional<std::string> assignee;  // a name, or "" for unclaimed
   std::optional<Id> casegroup;
@@ -122,7 +123,7 @@ struct WorkItemQuery {
 };
 
 // A listing as its parameters are written in a URL's query or a saved view: inbox, kind,
-// status, assignee (a name, "me" or "none"), casegroup, sr, overdue (true or false), sort,
+// procedure, status, assignee (a name, "me" or "none"), casegroup, sr, overdue (true or false), sort,
 // limit, cursor. Empty values are ignored; an unknown name or a value that is not a number
 // where one is needed is bad_argument. WorkItems::check says whether the values make sense.
 WorkItemQuery work_item_query(const std::map<std::string, std::string>& params, const User& user);

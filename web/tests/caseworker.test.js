@@ -109,3 +109,58 @@ test('a caseworker negotiates a schedule through the pages, and sees the SR clos
   }
   assert.match(await sr.innerText(), /Status\s+Closed/);
 });
+
+test('a work item can be completed by keyboard alone', async () => {
+  const page = await world.signIn('carl');
+  await open(page, '/inbox?kind=receiving_parent_payment_details');
+  const href = await page.locator('table.govuk-table a').first().getAttribute('href');
+  await open(page, href);
+  const focused = () => page.evaluate(() => {
+    const e = document.activeElement;
+    return { tag: e.tagName, id: e.id, type: e.type ?? '', text: e.textContent.trim() };
+  });
+  // Tab to the first outcome (a bounded walk through the page's controls).
+  let at = await focused();
+  for (let i = 0; i < 40 && !(at.type === 'radio'); i++) {
+    await page.keyboard.press('Tab');
+    at = await focused();
+  }
+  assert.equal(at.type, 'radio', 'the outcomes are reachable by Tab');
+  // Arrow keys move between radios and choose: the second outcome shows its fields.
+  await page.keyboard.press('ArrowDown');
+  at = await focused();
+  assert.equal(at.id, 'outcome-1');
+  await page.keyboard.press('Tab');
+  at = await focused();
+  assert.equal(at.tag, 'TEXTAREA', 'the chosen outcome\'s field is next');
+  await page.keyboard.type('details confirmed on the phone');
+  for (let i = 0; i < 10 && at.text !== 'Complete item'; i++) {
+    await page.keyboard.press('Tab');
+    at = await focused();
+  }
+  assert.equal(at.text, 'Complete item');
+  await page.keyboard.press('Enter');
+  await page.locator('#what-next').waitFor();
+  // Focus moves to the confirmation, so a screen reader says what happened.
+  assert.equal((await focused()).id, 'done-banner');
+  assert.match(await page.locator('#completed, #what-next').first().innerText(), /Obtained/);
+});
+
+test('a caseworker saves a view of the inbox and opens it again', async () => {
+  const page = await world.signIn('carl');
+  await open(page, '/inbox');
+  await page.getByLabel('Procedure').fill('arrears_negotiation');
+  await page.getByLabel('Overdue only').check();
+  await clickAndReload(page, page.getByRole('button', { name: 'Apply filters' }));
+  assert.match(page.url(), /procedure=arrears_negotiation/);
+  assert.equal(await page.locator('#no-items').count(), 1, 'nothing is overdue yet');
+  await page.getByLabel('Save these filters as').fill('My overdue negotiations');
+  await clickAndReload(page, page.getByRole('button', { name: 'Save view' }));
+  await open(page, '/inbox');
+  await clickAndReload(page, page.locator('#saved-views').getByRole('link', { name: 'My overdue negotiations' }));
+  assert.match(page.url(), /overdue=true/);
+  assert.equal(await page.getByLabel('Procedure').inputValue(), 'arrears_negotiation');
+  // The view is kept by the API, for this user only.
+  const views = await (await page.request.get('/api/v1/views')).json();
+  assert.deepEqual(views.views.map((v) => v.name), ['My overdue negotiations']);
+});

@@ -70,6 +70,21 @@ function incidents(list) {
         action('Cancel', `/instances/${i.instance}/cancel`, `instance ${i.instance}`))])));
 }
 
+function instances(failed, waiting) {
+  const rows = [...failed, ...waiting];
+  if (rows.length === 0) return h('p', { class: 'govuk-body' }, 'No instance is waiting or failed.');
+  return h('div', { id: 'instances' }, table(null, ['Instance', 'Procedure', 'Casegroup', 'Status', 'Waiting on or failed with'],
+    rows.map((i) => [String(i.id), i.procedure, String(i.casegroup ?? ''), statusTag(i.status),
+      i.status === 'failed' ? (i.error ?? '') : describeWait(i.wait)])));
+}
+
+// What an instance waits on, as `casekit instance list` says it.
+function describeWait(wait) {
+  if (!wait) return '';
+  const what = { task: 'Work item', letter: 'Letter', timer: 'A timer', signal: 'A signal' }[wait.kind] ?? wait.kind;
+  return `${what}${wait.ref ? ` ${wait.ref}` : ''}${wait.wake_at ? `, until ${dateTime(wait.wake_at)}` : ''}`;
+}
+
 function outbox(letters) {
   const queued = letters.letters;
   return h('div', { id: 'outbox' },
@@ -85,17 +100,22 @@ signedInPage('console', async (main, user) => {
     main.replaceChildren(h('p', { class: 'govuk-body' }, 'This page is for operators.'));
     return;
   }
-  const [s, r, i, l, hours] = await Promise.all([
+  const [s, r, i, l, hours, failed, waiting] = await Promise.all([
     api('GET', '/schedules'),
     api('GET', '/runs', undefined, { limit: 10 }),
     api('GET', '/incidents'),
     api('GET', '/letters', undefined, { status: 'queued', limit: 20 }),
     api('GET', '/activity'),
+    api('GET', '/instances', undefined, { status: 'failed', limit: 10 }),
+    api('GET', '/instances', undefined, { status: 'waiting', limit: 10 }),
   ]);
   main.replaceChildren(
     h('h2', { class: 'govuk-heading-m' }, 'The last 24 hours'), activityChart(hours.hours),
     h('h2', { class: 'govuk-heading-m' }, 'Schedules'), schedules(s.schedules),
     h('h2', { class: 'govuk-heading-m' }, 'Incidents'), incidents(i.incidents),
+    h('h2', { class: 'govuk-heading-m' }, 'Instances'),
+    h('p', { class: 'govuk-body' }, 'The first ten failed, then the first ten waiting.'),
+    instances(failed.instances, waiting.instances),
     h('h2', { class: 'govuk-heading-m' }, 'Runs'), runs(r.runs),
     h('h2', { class: 'govuk-heading-m' }, 'Letters outbox'), outbox(l));
 });

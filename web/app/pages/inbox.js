@@ -6,7 +6,7 @@ import { h, humanise, longDate, tag, table } from '../dom.js';
 import { signedInPage, showFailure } from '../layout.js';
 
 // The listing's filters this page offers, as GET /api/v1/work-items names them.
-const FILTERS = ['assignee', 'kind', 'inbox', 'casegroup', 'overdue', 'sort'];
+const FILTERS = ['assignee', 'kind', 'procedure', 'inbox', 'casegroup', 'overdue', 'sort'];
 
 function currentFilter() {
   const params = new URLSearchParams(window.location.search);
@@ -34,17 +34,20 @@ function radios(name, legend, options, chosen) {
           h('label', { class: 'govuk-label govuk-radios__label', for: `${name}-${value || 'any'}` }, label))))));
 }
 
-function textInput(name, label, value, width) {
+function textInput(name, label, value, width, hint) {
   return h('div', { class: 'govuk-form-group' },
     h('label', { class: 'govuk-label govuk-label--s', for: name }, label),
-    h('input', { class: `govuk-input govuk-input--width-${width}`, id: name, name, type: 'text', value: value ?? '' }));
+    hint ? h('div', { class: 'govuk-hint', id: `${name}-hint` }, hint) : null,
+    h('input', { class: `govuk-input govuk-input--width-${width}`, id: name, name, type: 'text', value: value ?? '',
+      'aria-describedby': hint ? `${name}-hint` : null }));
 }
 
 function filterForm(filter) {
   const form = h('form', { id: 'filters', class: 'casekit-filters' },
-    radios('assignee', 'Whose', [['', 'Everything I can work'], ['me', 'Claimed by me'], ['none', 'Not claimed']],
+    radios('assignee', 'Whose', [['', 'Mine and my team\'s'], ['me', 'Claimed by me'], ['none', 'Not claimed']],
       filter.assignee),
-    textInput('kind', 'Kind of item', filter.kind, 20),
+    textInput('kind', 'Kind of item', filter.kind, 20, 'For example, negotiate_schedule'),
+    textInput('procedure', 'Procedure', filter.procedure, 20, 'For example, arrears_negotiation'),
     textInput('casegroup', 'Casegroup', filter.casegroup, 5),
     h('div', { class: 'govuk-form-group' },
       h('div', { class: 'govuk-checkboxes govuk-checkboxes--small', 'data-module': 'govuk-checkboxes' },
