@@ -11,16 +11,27 @@ namespace {
 
 struct Page {
   const char* pattern;  // as a route's: "/work-items/{id}"
-  const char* file;     // in web/pages/
+  const char* title;    // the page's <title> and heading until its script draws it
+  const char* script;   // its module, web/app/pages/SCRIPT.js
 };
 
-// Each screen, and the file its path opens. A page's script reads the path's {id} itself.
+// Each screen. All are web/shell.html with their title and script; a page's script reads the
+// path's {id} itself.
 constexpr Page kPages[] = {
-    {"/sign-in", "sign-in.html"},           {"/inbox", "inbox.html"},
-    {"/work-items/{id}", "work-item.html"}, {"/team", "team.html"},
-    {"/casegroups", "casegroups.html"},     {"/casegroups/{id}", "casegroup.html"},
-    {"/console", "console.html"},
+    {"/sign-in", "Sign in", "sign-in"},
+    {"/inbox", "My work", "inbox"},
+    {"/work-items/{id}", "Work item", "work-item"},
+    {"/team", "Team", "team"},
+    {"/casegroups", "Find a casegroup", "casegroups"},
+    {"/casegroups/{id}", "Casegroup", "casegroup"},
+    {"/console", "Console", "console"},
 };
+
+void replace_all(std::string& text, std::string_view from, std::string_view to) {
+  for (auto at = text.find(from); at != std::string::npos; at = text.find(from, at + to.size())) {
+    text.replace(at, from.size(), to);
+  }
+}
 
 // Where each asset prefix reads from, under the web root; vendored ones come from npm.
 struct Folder {
@@ -92,7 +103,12 @@ std::optional<Response> WebPages::serve(const std::string& path, std::string& ro
   for (const Page& page : kPages) {
     if (!match_path(page.pattern, path)) continue;
     route = page.pattern;
-    return file(root_ / "pages", page.file, false);
+    auto shell = file(root_, "shell.html", false);
+    if (shell) {
+      replace_all(*shell->text, "{{title}}", page.title);
+      replace_all(*shell->text, "{{script}}", page.script);
+    }
+    return shell;
   }
   for (const Folder& f : kFolders) {
     const std::string_view prefix(f.prefix);

@@ -1,5 +1,5 @@
-// The web inbox and console's files: the pages (web/pages/*.html, one per screen, each a
-// shell that its script fills from the JSON API), their scripts and styles (web/app/), and
+// The web inbox and console's files: the pages (web/shell.html with each screen's title and
+// script: the script fills it from the JSON API), their scripts and styles (web/app/), and
 // the GOV.UK and MoJ Frontend assets that `make web` installs from the lockfile
 // (web/node_modules/). Nothing here knows a rule: a page only calls the API.
 //

@@ -84,3 +84,14 @@ export function table(caption, headings, rows) {
 export function pathId() {
   return decodeURIComponent(window.location.pathname.split('/').filter(Boolean).pop() ?? '');
 }
+
+// A GOV.UK error summary: `problems` are [href, text] pairs, the href ('#field') leading to
+// the input the problem is about, or null for one about no field. It takes focus when asked.
+export function errorSummary(problems) {
+  return h('div', { class: 'govuk-error-summary', 'data-module': 'govuk-error-summary', id: 'error-summary', tabindex: '-1' },
+    h('div', { role: 'alert' },
+      h('h2', { class: 'govuk-error-summary__title' }, 'There is a problem'),
+      h('div', { class: 'govuk-error-summary__body' },
+        h('ul', { class: 'govuk-list govuk-error-summary__list' },
+          problems.map(([href, text]) => h('li', {}, href ? h('a', { href }, text) : text))))));
+}

@@ -3,7 +3,7 @@
 // behaviour started once the page is drawn.
 import { initAll } from '/assets/govuk/govuk-frontend.min.js';
 import { api, ApiError, forgetSignIn, signInUrl } from './api.js';
-import { h } from './dom.js';
+import { errorSummary, h } from './dom.js';
 
 // The pages each role works in, as the navigation lists them.
 const NAVIGATION = [
@@ -55,11 +55,7 @@ function whoBar(user) {
 
 // A failure the page cannot recover from, shown where its content would be.
 export function showFailure(main, error) {
-  main.replaceChildren(h('div', { class: 'govuk-error-summary', 'data-module': 'govuk-error-summary' },
-    h('div', { role: 'alert' },
-      h('h2', { class: 'govuk-error-summary__title' }, 'There is a problem'),
-      h('div', { class: 'govuk-error-summary__body' },
-        h('p', { class: 'govuk-body' }, error instanceof ApiError ? error.message : 'The page could not be shown. Try again.')))));
+  main.replaceChildren(errorSummary([[null, error instanceof ApiError ? error.message : 'The page could not be shown. Try again.']]));
 }
 
 // Starts a signed-in page: `render(main, user)` fills #content. A visitor with no session

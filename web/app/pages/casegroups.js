@@ -1,7 +1,7 @@
 // Casegroup search: by CSA reference, NINO (of any parent) or the start of a parent's name.
 // Every search is recorded by the API as a read of personal data, and limited per person.
 import { api, ApiError } from '../api.js';
-import { h, pounds, table } from '../dom.js';
+import { errorSummary, h, pounds, table } from '../dom.js';
 import { signedInPage } from '../layout.js';
 
 const CRITERIA = [
@@ -38,10 +38,7 @@ async function results(query) {
     found = await api('GET', '/casegroups', undefined, { ...criteria, cursor: query.get('cursor'), limit: 20 });
   } catch (error) {
     if (!(error instanceof ApiError) || error.status >= 500 || error.status === 401) throw error;
-    return h('div', { class: 'govuk-error-summary', id: 'error-summary', tabindex: '-1' },
-      h('div', { role: 'alert' },
-        h('h2', { class: 'govuk-error-summary__title' }, 'There is a problem'),
-        h('div', { class: 'govuk-error-summary__body' }, h('p', { class: 'govuk-body' }, error.message))));
+    return errorSummary([[null, error.message]]);
   }
   if (found.casegroups.length === 0) return h('p', { class: 'govuk-body', id: 'no-results' }, 'No casegroup matches.');
   const next = new URLSearchParams(query);

@@ -2,7 +2,7 @@
 // visitor here (only a path on this site), else My work.
 import { initAll } from '/assets/govuk/govuk-frontend.min.js';
 import { api, ApiError, rememberSignIn } from '../api.js';
-import { h } from '../dom.js';
+import { errorSummary, h } from '../dom.js';
 import { navigation } from '../layout.js';
 
 function nextPage() {
@@ -18,15 +18,6 @@ function field(id, label, type, autocomplete) {
       spellcheck: 'false', required: true }));
 }
 
-function errorSummary(message) {
-  return h('div', { class: 'govuk-error-summary', 'data-module': 'govuk-error-summary', id: 'error-summary', tabindex: '-1' },
-    h('div', { role: 'alert' },
-      h('h2', { class: 'govuk-error-summary__title' }, 'There is a problem'),
-      h('div', { class: 'govuk-error-summary__body' },
-        h('ul', { class: 'govuk-list govuk-error-summary__list' },
-          h('li', {}, h('a', { href: '#name' }, message))))));
-}
-
 function render() {
   const main = document.getElementById('content');
   const errors = h('div', {});
@@ -39,7 +30,7 @@ function render() {
     const name = form.elements.name.value.trim();
     const password = form.elements.password.value;
     if (!name || !password) {
-      errors.replaceChildren(errorSummary('Enter your user name and password'));
+      errors.replaceChildren(errorSummary([['#name', 'Enter your user name and password']]));
       document.getElementById('error-summary').focus();
       return;
     }
@@ -50,7 +41,7 @@ function render() {
     } catch (error) {
       const message = error instanceof ApiError && error.status !== 500
         ? error.message : 'Signing in failed. Try again.';
-      errors.replaceChildren(errorSummary(message));
+      errors.replaceChildren(errorSummary([['#name', message]]));
       form.elements.password.value = '';
       document.getElementById('error-summary').focus();
     }

@@ -4,7 +4,7 @@
 // field it is about, and is shown there and in the error summary.
 import { api, ApiError } from '../api.js';
 import { casegroupSection, srSection, statusTag } from '../casework.js';
-import { dateTime, h, humanise, longDate, pathId, summaryList, tag } from '../dom.js';
+import { dateTime, errorSummary, h, humanise, longDate, pathId, summaryList, tag } from '../dom.js';
 import { signedInPage } from '../layout.js';
 
 // How a field is asked for: money in pence and dates as the API takes them.
@@ -28,15 +28,6 @@ function fieldInput(outcome, name, required) {
 
 function requiredFields(item, outcome) {
   return [...(item.requires?.[outcome] ?? [])];
-}
-
-function errorSummary(problems) {
-  return h('div', { class: 'govuk-error-summary', 'data-module': 'govuk-error-summary', id: 'error-summary', tabindex: '-1' },
-    h('div', { role: 'alert' },
-      h('h2', { class: 'govuk-error-summary__title' }, 'There is a problem'),
-      h('div', { class: 'govuk-error-summary__body' },
-        h('ul', { class: 'govuk-list govuk-error-summary__list' },
-          problems.map(([href, text]) => h('li', {}, h('a', { href }, text)))))));
 }
 
 // Marks the form group holding `input` as in error, with the message above the input.
