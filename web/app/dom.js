@@ -68,13 +68,15 @@ export function summaryList(rows) {
       h('dd', { class: 'govuk-summary-list__value' }, value ?? ''))));
 }
 
-// A GOV.UK table: headings, then rows of cells (text or nodes).
-export function table(caption, headings, rows) {
-  return h('table', { class: 'govuk-table' },
+// A GOV.UK table: headings, then rows of cells (text or nodes). A sortable one lets the
+// reader sort its rows by any column (MoJ Frontend's sortable table): only for a table that
+// holds all its rows, never one page of a longer listing.
+export function table(caption, headings, rows, { sortable = false } = {}) {
+  return h('table', { class: 'govuk-table', 'data-module': sortable ? 'moj-sortable-table' : null },
     caption ? h('caption', { class: 'govuk-table__caption govuk-table__caption--m' }, caption) : null,
     h('thead', { class: 'govuk-table__head' },
       h('tr', { class: 'govuk-table__row' },
-        headings.map((text) => h('th', { scope: 'col', class: 'govuk-table__header' }, text)))),
+        headings.map((text) => h('th', { scope: 'col', class: 'govuk-table__header', 'aria-sort': sortable ? 'none' : null }, text)))),
     h('tbody', { class: 'govuk-table__body' },
       rows.map((cells) => h('tr', { class: 'govuk-table__row' },
         cells.map((cell) => h('td', { class: 'govuk-table__cell' }, cell))))));

@@ -2,6 +2,7 @@
 // count of open work on "My work"), sign-out, the place for errors, and GOV.UK Frontend's
 // behaviour started once the page is drawn.
 import { initAll } from '/assets/govuk/govuk-frontend.min.js';
+import { initAll as initMoj } from '/assets/moj/moj-frontend.min.js';
 import { api, ApiError, forgetSignIn, signInUrl } from './api.js';
 import { errorSummary, h } from './dom.js';
 
@@ -29,7 +30,10 @@ export function navigation(user, active, openItems) {
           items.map((n) => {
             const current = n.id === active;
             const label = n.id === 'inbox' && openItems !== null ? [n.text, ' ',
-              h('span', { class: 'casekit-count', id: 'nav-count' }, String(openItems))] : n.text;
+              h('span', { class: 'casekit-count', id: 'nav-count' }, String(openItems.open),
+                h('span', { class: 'govuk-visually-hidden' }, ' open')),
+              openItems.overdue ? [' ', h('span', { class: 'casekit-count casekit-count--overdue', id: 'nav-overdue' },
+                `${openItems.overdue} overdue`)] : null] : n.text;
             return h('li', { class: `govuk-service-navigation__item${current ? ' govuk-service-navigation__item--active' : ''}` },
               h('a', { class: 'govuk-service-navigation__link', href: n.href, 'aria-current': current ? 'page' : null },
                 current ? h('strong', { class: 'govuk-service-navigation__active-fallback' }, label) : label));
@@ -75,7 +79,8 @@ export async function signedInPage(active, render) {
     return;
   }
   const counts = await api('GET', '/work-items/counts').catch(() => null);
-  const open = counts ? counts.counts.filter((c) => c.status === 'open').reduce((n, c) => n + c.n, 0) : null;
+  const openCounts = counts ? counts.counts.filter((c) => c.status === 'open') : null;
+  const open = openCounts ? { open: openCounts.reduce((n, c) => n + c.n, 0), overdue: openCounts.reduce((n, c) => n + c.overdue, 0) } : null;
   document.getElementById('header').replaceChildren(navigation(user, active, open), whoBar(user));
   try {
     await render(main, user);
@@ -87,5 +92,6 @@ export async function signedInPage(active, render) {
     showFailure(main, error);
   }
   initAll();
+  initMoj();
   document.body.dataset.ready = 'true';
 }

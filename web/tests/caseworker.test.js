@@ -31,7 +31,8 @@ test('a caseworker negotiates a schedule through the pages, and sees the SR clos
 
   // The inbox: both items, soonest due first, with the count on the navigation.
   assert.equal(await page.locator('#total').innerText(), '2 open items');
-  assert.equal(await page.locator('#nav-count').innerText(), '2');
+  assert.equal((await page.locator('#nav-count').textContent()).trim(), '2 open');
+  assert.equal(await page.locator('#nav-overdue').count(), 0, 'nothing is overdue yet');
   assert.equal(await page.locator('table.govuk-table tbody tr').count(), 2);
   await accessible(page, assert);
   await screenshot(page, 'inbox');

@@ -44,6 +44,18 @@ test('a team leader allocates the day\'s exception and reassigns work, each item
   assert.match(await results.filter({ hasText: String(second) }).first().innerText(), /Conflict/);
   await accessible(tina, assert);
 
+  // The workload sorts by any column (MoJ's sortable table): carl has one open item, dave
+  // two (the exception and the item he claimed).
+  await open(tina, '/team');
+  const byOpen = tina.locator('#workload').getByRole('button', { name: 'Open' });
+  await byOpen.click();
+  assert.equal(await tina.locator('#workload th').nth(1).getAttribute('aria-sort'), 'ascending');
+  assert.match(await tina.locator('#workload tbody tr').first().innerText(), /^carl\s+1/);
+  await byOpen.click();
+  assert.equal(await tina.locator('#workload th').nth(1).getAttribute('aria-sort'), 'descending');
+  assert.match(await tina.locator('#workload tbody tr').first().innerText(), /^dave\s+2/);
+  await accessible(tina, assert);
+
   // Only the team leader's page: a caseworker is told so.
   await open(dave, '/team');
   assert.match(await dave.locator('#content').innerText(), /for team leaders/);

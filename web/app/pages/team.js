@@ -48,7 +48,7 @@ function exceptions(report, caseworkers) {
 
 function workload(load) {
   return h('div', { id: 'workload' }, table(null, ['Caseworker', 'Open', 'Overdue', 'Completed today'],
-    load.caseworkers.map((c) => [c.user, String(c.open), c.overdue ? tag(String(c.overdue), 'red') : '0', String(c.completed_today)])));
+    load.caseworkers.map((c) => [c.user, String(c.open), String(c.overdue), String(c.completed_today)]), { sortable: true }));
 }
 
 function resultTag(result) {
