@@ -14,16 +14,20 @@ const NAVIGATION = [
   { id: 'casegroups', text: 'Casegroups', href: '/casegroups', roles: ['caseworker', 'team_leader', 'senior_manager', 'operator'] },
 ];
 
-// The service's name bar, and with a signed-in user the pages they may open.
+// The service's header (GOV.UK's generic header: an internal service has no crown), and
+// with a signed-in user the service navigation to the pages they may open.
 export function navigation(user, active, openItems) {
   const items = user ? NAVIGATION.filter((n) => !n.roles || n.roles.includes(user.role)) : [];
-  return h('section', { 'aria-label': 'Service information', class: 'govuk-service-navigation',
+  const header = h('div', { class: 'govuk-generic-header' },
+    h('div', { class: 'govuk-generic-header__container govuk-width-container' },
+      h('div', { class: 'govuk-generic-header__logo' },
+        h('a', { href: '/inbox', class: 'govuk-generic-header__homepage-link' }, 'casekit'))));
+  if (items.length === 0) return header;
+  return [header, h('section', { 'aria-label': 'Service information', class: 'govuk-service-navigation',
     'data-module': 'govuk-service-navigation' },
   h('div', { class: 'govuk-width-container' },
     h('div', { class: 'govuk-service-navigation__container' },
-      h('span', { class: 'govuk-service-navigation__service-name' },
-        h('a', { href: '/inbox', class: 'govuk-service-navigation__link' }, 'casekit')),
-      items.length === 0 ? null : h('nav', { 'aria-label': 'Menu', class: 'govuk-service-navigation__wrapper' },
+      h('nav', { 'aria-label': 'Menu', class: 'govuk-service-navigation__wrapper' },
         h('button', { type: 'button', hidden: true, 'aria-hidden': 'true', 'aria-controls': 'navigation',
           class: 'govuk-service-navigation__toggle govuk-js-service-navigation-toggle' }, 'Menu'),
         h('ul', { class: 'govuk-service-navigation__list', id: 'navigation' },
@@ -37,7 +41,7 @@ export function navigation(user, active, openItems) {
             return h('li', { class: `govuk-service-navigation__item${current ? ' govuk-service-navigation__item--active' : ''}` },
               h('a', { class: 'govuk-service-navigation__link', href: n.href, 'aria-current': current ? 'page' : null },
                 current ? h('strong', { class: 'govuk-service-navigation__active-fallback' }, label) : label));
-          }))))));
+          }))))))];
 }
 
 function whoBar(user) {
@@ -81,7 +85,7 @@ export async function signedInPage(active, render) {
   const counts = await api('GET', '/work-items/counts').catch(() => null);
   const openCounts = counts ? counts.counts.filter((c) => c.status === 'open') : null;
   const open = openCounts ? { open: openCounts.reduce((n, c) => n + c.n, 0), overdue: openCounts.reduce((n, c) => n + c.overdue, 0) } : null;
-  document.getElementById('header').replaceChildren(navigation(user, active, open), whoBar(user));
+  document.getElementById('header').replaceChildren(...[navigation(user, active, open)].flat(), whoBar(user));
   try {
     await render(main, user);
   } catch (error) {

@@ -117,7 +117,8 @@ function itemsTable(items, user, onError) {
       [h('a', { class: 'govuk-link', href: `/work-items/${item.id}` }, item.title),
         item.may_complete || item.assignee ? null : [' ', tag('Not yours to complete', 'grey')],
         h('br'), h('span', { class: 'govuk-hint govuk-!-font-size-16' }, `${humanise(item.kind)} · ${humanise(item.inbox)} inbox`)],
-      item.casegroup ? String(item.casegroup) : '',
+      item.casegroup ? h('a', { class: 'govuk-link', href: `/casegroups/${item.casegroup}` },
+        h('span', { class: 'govuk-visually-hidden' }, 'Casegroup '), String(item.casegroup)) : '',
       item.assignee ?? 'Not claimed',
       claimButton(item, user, onError),
     ]));

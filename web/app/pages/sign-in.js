@@ -50,7 +50,7 @@ function render() {
 }
 
 document.body.classList.add('js-enabled', 'govuk-frontend-supported');
-document.getElementById('header').replaceChildren(navigation(null, null, null));
+document.getElementById('header').replaceChildren(...[navigation(null, null, null)].flat());
 render();
 initAll();
 document.body.dataset.ready = 'true';
