@@ -560,64 +560,17 @@ namespace casekit::test {
 TEST_CASE("http: casekit serve --http answers, and SIGTERM stops it cleanly") {
   Cli cli;
   REQUIRE(cli.run("init").status == 0);
-  const auto out = cli.dir.path() / "serve.out";
-  const auto err = cli.dir.path() / "serve.err";
-  const pid_t pid = fork();
-  REQUIRE(pid >= 0);
-  if (pid == 0) {
-    // The child: the program, with its output in files; exits if exec fails.
-    if (chdir(cli.dir.path().c_str()) != 0) _exit(127);
-    std::freopen(out.c_str(), "w", stdout);
-    std::freopen(err.c_str(), "w", stderr);
-    setenv("CASEKIT_HOME", kSourceDir.c_str(), 1);
-    execl(CASEKIT_BINARY, CASEKIT_BINARY, "serve", "--http", "127.0.0.1:0", "--poll", "1",
-          static_cast<char*>(nullptr));
-    _exit(127);
-  }
-  // Kills the child whatever happens below, so that no test leaves a server running.
-  struct Reaper {
-    pid_t pid;
-    bool reaped = false;
-    ~Reaper() {
-      if (!reaped) {
-        kill(pid, SIGKILL);
-        waitpid(pid, nullptr, 0);
-      }
-    }
-  } reaper{pid};
-
-  unsigned short port = 0;
-  const std::regex listening("serve: http on 127\\.0\\.0\\.1:([0-9]+)");
-  for (int i = 0; i < 500 && port == 0; ++i) {
-    std::smatch m;
-    const std::string text = slurp(out);
-    if (std::regex_search(text, m, listening)) {
-      port = static_cast<unsigned short>(std::stoi(m[1].str()));
-    } else {
-      std::this_thread::sleep_for(20ms);
-    }
-  }
-  INFO(slurp(err));
+  ServeProcess serve(cli);
+  const unsigned short port = serve.port();
+  INFO(serve.err());
   REQUIRE(port != 0);
   CHECK(Client(port).get("/healthz").status == 200);
   CHECK(Client(port).get("/readyz").status == 200);
   CHECK(Client(port).post("/api/v1/login", {{"name", "nobody"}, {"password", kPassword}}).status ==
         401);
-
-  REQUIRE(kill(pid, SIGTERM) == 0);
-  int status = -1;
-  for (int i = 0; i < 500; ++i) {
-    if (waitpid(pid, &status, WNOHANG) == pid) {
-      reaper.reaped = true;
-      break;
-    }
-    std::this_thread::sleep_for(20ms);
-  }
-  REQUIRE(reaper.reaped);
-  CHECK(WIFEXITED(status));
-  CHECK(WEXITSTATUS(status) == 0);
+  CHECK(serve.stop(SIGTERM) == 0);
   // One access line per answer: the route's pattern and status, never the password.
-  const std::string log = slurp(err);
+  const std::string log = serve.err();
   CHECK(log.find(R"("route":"/api/v1/login","status":401)") != std::string::npos);
   CHECK(log.find(kPassword) == std::string::npos);
 }

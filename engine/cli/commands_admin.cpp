@@ -1,4 +1,4 @@
-// casekit init, casekit api-doc
+// casekit init, backup, restore, api-doc
 #include <iostream>
 
 #include "bindings/api_doc.hpp"
@@ -6,6 +6,7 @@
 #include "engine/core/error.hpp"
 #include "engine/runtime/sandbox.hpp"
 #include "engine/scenario/t_module.hpp"
+#include "engine/store/backup.hpp"
 #include "engine/store/schema.hpp"
 
 namespace casekit::cli {
@@ -52,9 +53,53 @@ void init(Context& ctx, const std::string& simulated, bool force) {
             << ")\n";
 }
 
+// The database as it is, not migrated: a backup is of what is there.
+void backup(Context& ctx, const std::string& file, bool json) {
+  Database db(ctx.db_path, OpenMode::existing);
+  const auto bytes = backup_database(db, file);
+  if (json) {
+    print_json({{"backup", file}, {"bytes", bytes}, {"schema_version", schema_version(db)}});
+  } else {
+    std::cout << "backed up " << ctx.db_path << " to " << file << " (" << bytes << " bytes)\n";
+  }
+}
+
+void restore(Context& ctx, const std::string& file, bool force, bool json) {
+  const BackupInfo info = restore_database(file, ctx.db_path, force);
+  if (json) {
+    print_json(
+        {{"restored", file}, {"database", ctx.db_path}, {"schema_version", info.schema_version}});
+  } else {
+    std::cout << "restored " << ctx.db_path << " from " << file << " (schema version "
+              << info.schema_version << "; the next command migrates it if it is older)\n";
+  }
+}
+
 }  // namespace
 
 void add_admin_commands(CLI::App& app, Context& ctx) {
+  {
+    auto file = std::make_shared<std::string>();
+    auto json = std::make_shared<bool>(false);
+    auto* cmd = app.add_subcommand(
+        "backup", "Copy the database, consistently, to a new file (also while serve runs)");
+    cmd->add_option("file", *file, "the backup to write; it must not exist")->required();
+    cmd->add_flag("--json", *json, "print JSON");
+    cmd->callback([&ctx, file, json] { backup(ctx, *file, *json); });
+  }
+  {
+    auto file = std::make_shared<std::string>();
+    auto force = std::make_shared<bool>(false);
+    auto json = std::make_shared<bool>(false);
+    auto* cmd = app.add_subcommand(
+        "restore",
+        "Replace the database with a backup, checked first (never under a running serve)");
+    cmd->add_option("file", *file, "the backup to restore")->required();
+    cmd->add_flag("--force", *force, "replace an existing database");
+    cmd->add_flag("--json", *json, "print JSON");
+    cmd->callback([&ctx, file, force, json] { restore(ctx, *file, *force, *json); });
+  }
+
   auto* cmd = app.add_subcommand("init", "Create a new, empty database");
   auto simulated = std::make_shared<std::string>();
   auto force = std::make_shared<bool>(false);

@@ -7,6 +7,7 @@
 #include "engine/cli/cli.hpp"
 #include "engine/http/service.hpp"
 #include "engine/schedule/server.hpp"
+#include "engine/store/backup.hpp"
 
 namespace casekit::cli {
 
@@ -39,6 +40,8 @@ void add_serve_command(CLI::App& app, Context& ctx) {
       ->capture_default_str();
   serve->callback([&ctx, o, serve] {
     Engine& e = ctx.open();
+    // One serve per database: two would fire every timer and schedule twice.
+    const ServeLock lock(ctx.db_path);
     if (dynamic_cast<const SimulatedClock*>(&e.clock)) {
       throw Error(ErrorCode::invalid,
                   "this database has a simulated clock; move it with `casekit clock advance`");
