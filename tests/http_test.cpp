@@ -2185,7 +2185,8 @@ TEST_CASE("http: an item says whether its reader may complete it, and why not") 
   CHECK(mine.body["may_complete"] == false);
   CHECK(mine.body["why_not"].get<std::string>().find("segregation of duties") != std::string::npos);
   CHECK(tom.get("/api/v1/work-items/4").body["may_complete"] == true);
-  for (const auto& item : tina.get("/api/v1/work-items?kind=approval").body["items"]) {
+  const Reply approvals = tina.get("/api/v1/work-items?kind=approval");
+  for (const auto& item : approvals.body["items"]) {
     CHECK(item["may_complete"] == (item["id"] == 3));
   }
   CHECK(tina.post("/api/v1/work-items/4/complete", {{"outcome", "approved"}}).status == 403);

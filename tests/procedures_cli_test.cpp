@@ -364,3 +364,60 @@ return procedure {
   REQUIRE(p.run("init --force --simulated-clock 2026-11-20").status == 0);
   CHECK_THAT(p.run("serve").err, Catch::Contains("has a simulated clock"));
 }
+
+namespace casekit::test {
+
+// Each command a script reads has --json, and a long task list reads in pages.
+TEST_CASE("cli: clock show and schedule next and start and task complete and upgrade have --json") {
+  ProcedureCli p;
+  p.cli.seeded();
+  p.procedure("ask", R"lua(
+return procedure {
+  name = "ask",
+  run = function(ctx)
+    local d = task.await{inbox = "caseworker", title = "Ask " .. ctx.params.n, outcomes = {"done"}}
+    return d.outcome
+  end,
+}
+)lua");
+  REQUIRE(p.run("user add carl --role caseworker").status == 0);
+
+  const auto clock = p.cli.json("clock show --json");
+  CHECK(clock == nlohmann::json({{"now", "2026-11-20T07:00:00Z"}, {"simulated", true}}));
+  CHECK(p.cli.json("schedule next '0 9 * * *' --tz UTC --after 2026-11-20T00:00:00Z --count 2 "
+                   "--json") ==
+        nlohmann::json::array({"2026-11-20T09:00:00Z", "2026-11-21T09:00:00Z"}));
+
+  for (int n = 1; n <= 5; ++n) {
+    const auto started = p.cli.json("start ask --param n=" + std::to_string(n) + " --json");
+    CHECK(started["id"] == n);
+    CHECK(started["status"] == "waiting");
+  }
+  // Pages of two: --after the last id shown; a full page says how to read on.
+  const Result first = p.run("task list --limit 2 --json");
+  REQUIRE(first.status == 0);
+  const auto page1 = nlohmann::json::parse(first.out);
+  REQUIRE(page1.size() == 2);
+  CHECK(first.err == "casekit: 2 items shown; more may follow: --after 2\n");
+  const auto page3 = p.cli.json("task list --limit 2 --after 4 --json");
+  REQUIRE(page3.size() == 1);
+  CHECK(page3[0]["id"] == 5);
+  CHECK(p.run("task list --limit 0").status == 2);
+
+  const auto done = p.cli.json("task complete 1 --outcome done --as carl --json");
+  CHECK(done["item"]["id"] == 1);
+  CHECK(done["item"]["status"] == "completed");
+  CHECK(done["instance"]["status"] == "completed");
+  CHECK(done["instance"]["result"] == "done");
+
+  // Nothing changed in the source: an upgrade has nothing to move to.
+  const Result upgraded = p.run("instance upgrade 2 --json");
+  INFO(upgraded.err);
+  const auto report = nlohmann::json::parse(upgraded.out);
+  CHECK(report["instance"] == 2);
+  CHECK(report["divergence"].is_null());
+  CHECK(report.contains("switched"));
+  CHECK(report["message"].is_string());
+}
+
+}  // namespace casekit::test

@@ -29,13 +29,18 @@ std::string clipped(const std::string& s, std::size_t width = 60) {
   return s.substr(0, cut) + "...";
 }
 
-// One line on what happened to an instance, for start/retry/task complete.
-void report(ProcedureRuntime& runtime, Id id) {
+// One line on what happened to an instance, for start/retry/task complete (with --json the
+// instance as `instance show --json` has it); a failed one makes the exit status 1.
+void report(ProcedureRuntime& runtime, Id id, bool json = false) {
   const Instance i = runtime.store().get(id);
-  std::cout << "instance " << i.id << " (" << i.procedure << "): " << i.status;
-  if (i.status == "waiting") std::cout << " on " << describe_wait(i);
-  if (i.status == "failed") std::cout << ": " << i.error.value_or("");
-  std::cout << "\n";
+  if (json) {
+    print_json(to_json(i));
+  } else {
+    std::cout << "instance " << i.id << " (" << i.procedure << "): " << i.status;
+    if (i.status == "waiting") std::cout << " on " << describe_wait(i);
+    if (i.status == "failed") std::cout << ": " << i.error.value_or("");
+    std::cout << "\n";
+  }
   if (i.status == "failed") {
     throw Error(ErrorCode::script,
                 "instance " + std::to_string(id) + " failed; see `casekit incident list`");
@@ -48,6 +53,7 @@ void add_start(CLI::App& app, Context& ctx) {
     std::optional<std::int64_t> casegroup;
     std::vector<std::string> params;
     std::string as = "operator";
+    bool json = false;
   };
   auto o = std::make_shared<Options>();
   auto* start =
@@ -56,6 +62,7 @@ void add_start(CLI::App& app, Context& ctx) {
   start->add_option("--casegroup", o->casegroup, "the casegroup it works on (ctx.casegroup)");
   start->add_option("--param", o->params, "KEY=VALUE, repeatable (ctx.params)");
   auto* as = start->add_option("--as", o->as, "who starts it, a user (recorded as started_by)");
+  start->add_flag("--json", o->json, "print the instance as JSON");
   start->callback([&ctx, o, as] {
     ProcedureRuntime& runtime = ctx.runtime();
     // A name given must be a user who may act; without one the CLI's own "operator" starts it.
@@ -71,7 +78,7 @@ void add_start(CLI::App& app, Context& ctx) {
       }
     }
     const Id id = runtime.start(o->procedure, o->casegroup, params, o->as);
-    report(runtime, id);
+    report(runtime, id, o->json);
   });
 }
 
@@ -238,9 +245,25 @@ void add_instance(CLI::App& app, Context& ctx) {
   auto* upgrade = group->add_subcommand(
       "upgrade", "Move an instance to its procedure's current source, if its history replays");
   upgrade->add_option("id", *id, "instance id")->required();
-  upgrade->callback([&ctx, id] {
+  auto upgrade_json = std::make_shared<bool>(false);
+  upgrade->add_flag("--json", *upgrade_json, "print {switched, message, divergence} as JSON");
+  upgrade->callback([&ctx, id, upgrade_json] {
     const UpgradeReport r = ctx.runtime().upgrade(*id);
-    std::cout << r.message << "\n";
+    if (*upgrade_json) {
+      nlohmann::json divergence = nullptr;
+      if (r.divergence) {
+        divergence = {{"position", r.divergence->position},
+                      {"expected", r.divergence->expected},
+                      {"found", r.divergence->found},
+                      {"line", r.divergence->line}};
+      }
+      print_json({{"instance", *id},
+                  {"switched", r.switched},
+                  {"message", r.message},
+                  {"divergence", divergence}});
+    } else {
+      std::cout << r.message << "\n";
+    }
     if (r.divergence)
       throw Error(ErrorCode::conflict, "the current source diverges from the history");
   });

@@ -61,6 +61,7 @@ void add_next(CLI::App* group) {
     std::string zone = "Europe/London";
     std::string after;
     int count = 5;
+    bool json = false;
   };
   auto o = std::make_shared<NextOptions>();
   auto* next = group->add_subcommand(
@@ -69,12 +70,19 @@ void add_next(CLI::App* group) {
   next->add_option("--tz", o->zone, "IANA time zone the expression is read in");
   next->add_option("--after", o->after, "start strictly after this instant (default: now)");
   next->add_option("--count", o->count, "how many instants")->check(CLI::Range(1, 10000));
+  next->add_flag("--json", o->json, "print the instants as a JSON array");
   next->callback([o] {
     const CronExpression cron = CronExpression::parse(o->expression);
     const auto& zone = time_zone_named(o->zone);
     const Instant after = o->after.empty() ? SystemClock().now() : parse_instant(o->after);
     const auto instants = cron.next(after, zone, o->count);
-    for (const Instant t : instants) std::cout << format_instant(t) << "\n";
+    if (o->json) {
+      nlohmann::json out = nlohmann::json::array();
+      for (const Instant t : instants) out.push_back(format_instant(t));
+      print_json(out);
+    } else {
+      for (const Instant t : instants) std::cout << format_instant(t) << "\n";
+    }
     if (instants.empty()) {
       throw Error(ErrorCode::invalid, "'" + o->expression + "' does not fire in the next 30 years");
     }
@@ -181,9 +189,15 @@ void add_clock(CLI::App& app, Context& ctx) {
   auto* group = app.add_subcommand("clock", "The engine clock");
   group->require_subcommand(1);
   auto* show = group->add_subcommand("show", "Print the engine's time and whether it is simulated");
-  show->callback([&ctx] {
+  auto show_json = std::make_shared<bool>(false);
+  show->add_flag("--json", *show_json, "print {now, simulated} as JSON");
+  show->callback([&ctx, show_json] {
     Engine& e = ctx.open();
     const bool simulated = dynamic_cast<const SimulatedClock*>(&e.clock) != nullptr;
+    if (*show_json) {
+      print_json({{"now", format_instant(e.clock.now())}, {"simulated", simulated}});
+      return;
+    }
     std::cout << format_instant(e.clock.now()) << (simulated ? " (simulated)" : " (real time)")
               << "\n";
   });

@@ -18,16 +18,27 @@ void add_task(CLI::App& app, Context& ctx) {
     std::string inbox;
     bool all = false;
     bool json = false;
+    std::int64_t after = 0;
+    std::int64_t limit = 1000;
   };
   auto lo = std::make_shared<ListOptions>();
   auto* list = group->add_subcommand("list", "Open work items (with --all, closed ones too)");
   list->add_option("--inbox", lo->inbox, "only this inbox (procedures/inboxes.toml)");
   list->add_flag("--all", lo->all, "include completed and cancelled items");
   list->add_flag("--json", lo->json, "print JSON");
+  list->add_option("--after", lo->after, "only items after this id (the next page)")
+      ->check(CLI::NonNegativeNumber);
+  list->add_option("--limit", lo->limit, "at most this many (default 1000)")
+      ->check(CLI::Range(1, 100000));
   list->callback([&ctx, lo] {
     Engine& e = ctx.open();
-    const auto items =
-        e.work_items.list(lo->inbox.empty() ? std::nullopt : std::optional(lo->inbox), lo->all);
+    const auto items = e.work_items.list(
+        lo->inbox.empty() ? std::nullopt : std::optional(lo->inbox), lo->all, lo->after, lo->limit);
+    // A full page may have more after it: say how to read on, where a reader sees it.
+    if (static_cast<std::int64_t>(items.size()) == lo->limit) {
+      std::cerr << "casekit: " << lo->limit << " items shown; more may follow: --after "
+                << items.back().id << "\n";
+    }
     if (lo->json) {
       print_json_list(items);
       return;
@@ -77,6 +88,7 @@ void add_task(CLI::App& app, Context& ctx) {
     std::string outcome;
     std::vector<std::string> fields;
     std::string as;
+    bool json = false;
   };
   auto co = std::make_shared<CompleteOptions>();
   auto* complete = group->add_subcommand(
@@ -85,6 +97,7 @@ void add_task(CLI::App& app, Context& ctx) {
   complete->add_option("--outcome", co->outcome, "one of the item's outcomes")->required();
   complete->add_option("--field", co->fields, "KEY=VALUE, repeatable");
   complete->add_option("--as", co->as, "the user completing it (casekit user add)")->required();
+  complete->add_flag("--json", co->json, "print {item, instance} as JSON");
   complete->callback([&ctx, co] {
     ProcedureRuntime& runtime = ctx.runtime();
     const WorkItem w = [&] {
@@ -98,11 +111,22 @@ void add_task(CLI::App& app, Context& ctx) {
                     e.field());
       }
     }();
-    std::cout << "work item " << w.id << " completed: " << co->outcome << " by " << co->as << "\n";
-    if (w.spec.instance_id) {
-      const Instance i = runtime.store().get(*w.spec.instance_id);
-      std::cout << "instance " << i.id << " (" << i.procedure << "): " << i.status
-                << (i.status == "waiting" ? " on " + describe_wait(i) : "") << "\n";
+    const std::optional<Instance> resumed =
+        w.spec.instance_id ? std::optional(runtime.store().get(*w.spec.instance_id)) : std::nullopt;
+    if (co->json) {
+      print_json({{"item", to_json(w)},
+                  {"instance", resumed ? to_json(*resumed) : nlohmann::json(nullptr)}});
+    } else {
+      std::cout << "work item " << w.id << " completed: " << co->outcome << " by " << co->as
+                << "\n";
+      if (resumed) {
+        std::cout << "instance " << resumed->id << " (" << resumed->procedure
+                  << "): " << resumed->status
+                  << (resumed->status == "waiting" ? " on " + describe_wait(*resumed) : "") << "\n";
+      }
+    }
+    if (resumed) {
+      const Instance& i = *resumed;
       // The item is completed either way; the exit status says the procedure did not go on.
       if (i.status == "failed") {
         throw Error(ErrorCode::script, "instance " + std::to_string(i.id) + " failed: " +

@@ -233,13 +233,13 @@ WorkItem WorkItems::get(Id id) {
   return kWorkItemRow.read(st);
 }
 
-std::vector<WorkItem> WorkItems::list(const std::optional<std::string>& inbox,
-                                      bool include_closed) {
+std::vector<WorkItem> WorkItems::list(const std::optional<std::string>& inbox, bool include_closed,
+                                      Id after, std::int64_t limit) {
   if (inbox) inboxes_.require(*inbox);
-  auto st =
-      db_.prepare(kWorkItemRow.select("FROM work_items WHERE (?1 IS NULL OR inbox = ?1) "
-                                      "AND (?2 OR status = 'open') ORDER BY id"));
-  st.bind_all(inbox, static_cast<std::int64_t>(include_closed));
+  auto st = db_.prepare(
+      kWorkItemRow.select("FROM work_items WHERE id > ?3 AND (?1 IS NULL OR inbox = ?1) "
+                          "AND (?2 OR status = 'open') ORDER BY id LIMIT ?4"));
+  st.bind_all(inbox, static_cast<std::int64_t>(include_closed), after, limit);
   std::vector<WorkItem> out;
   while (st.step()) out.push_back(kWorkItemRow.read(st));
   return out;

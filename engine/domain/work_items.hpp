@@ -112,8 +112,8 @@ struct WorkItemQuery {
   std::optional<std::string> inbox;
   std::optional<std::string> kind;
   std::optional<std::string> procedure;  // of the item's instance: "arrears_negotiation"
-  std::string status = "open";          // open | completed | cancelled
-  std::optional<std::string> assignee;  // a name, or "" for unclaimed
+  std::string status = "open";           // open | completed | cancelled
+  std::optional<std::string> assignee;   // a name, or "" for unclaimed
   std::optional<Id> casegroup;
   std::optional<Id> sr;
   bool overdue = false;               // open and due before today
@@ -123,8 +123,8 @@ struct WorkItemQuery {
 };
 
 // A listing as its parameters are written in a URL's query or a saved view: inbox, kind,
-// procedure, status, assignee (a name, "me" or "none"), casegroup, sr, overdue (true or false), sort,
-// limit, cursor. Empty values are ignored; an unknown name or a value that is not a number
+// procedure, status, assignee (a name, "me" or "none"), casegroup, sr, overdue (true or false),
+// sort, limit, cursor. Empty values are ignored; an unknown name or a value that is not a number
 // where one is needed is bad_argument. WorkItems::check says whether the values make sense.
 WorkItemQuery work_item_query(const std::map<std::string, std::string>& params, const User& user);
 
@@ -173,7 +173,9 @@ class WorkItems {
 
   Id create(const WorkItemSpec& spec);
   WorkItem get(Id id);
-  std::vector<WorkItem> list(const std::optional<std::string>& inbox, bool include_closed);
+  // Items in id order, after `after`, at most `limit` of them (-1: all).
+  std::vector<WorkItem> list(const std::optional<std::string>& inbox, bool include_closed,
+                             Id after = 0, std::int64_t limit = -1);
   // Checks everything and marks the item completed; throws with the reason and changes
   // nothing when the user, outcome or fields do not fit: forbidden when the user may not
   // work it (role, team, segregation of duties), conflict when it is no longer open or is

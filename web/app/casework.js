@@ -58,7 +58,8 @@ export function casegroupSection(cg) {
     summaryList([
       ['Segment', humanise(cg.segment ?? '')],
       ...personRows('Paying parent', cg.paying_parent),
-      ...(cg.cases ?? []).flatMap((c) => personRows(`Receiving parent, case ${c.id}`, c.receiving_parent)),
+      ...(cg.cases ?? []).flatMap((c) => [[`Case ${c.id}`, [statusTag(c.status ?? 'unknown'), c.csa_case_ref ? ` ${c.csa_case_ref}` : '']],
+        ...personRows(`Receiving parent, case ${c.id}`, c.receiving_parent)]),
       ['Method of payment', cg.account ? `${cg.account.method_of_payment} (${cg.account.method_of_payment_status})` : 'No account'],
       ['Schedule', schedule(cg.schedule)],
     ]),
