@@ -2037,6 +2037,7 @@ struct WebFolder {
     write(web / "app/notes.txt", "not a type the server names");
     write(web / "node_modules/govuk-frontend/dist/govuk/govuk-frontend.min.css", "body{}");
     write(web / "node_modules/govuk-frontend/dist/govuk/assets/fonts/bold.woff2", "font");
+    write(web / "node_modules/govuk-frontend/dist/govuk/components/fixture.html", "<p>x</p>");
     write(root.path() / "secret.js", "outside the web folder");
     std::filesystem::create_symlink(root.path() / "secret.js", web / "app/link.js");
   }
@@ -2102,10 +2103,11 @@ TEST_CASE("http: the web folder serves nothing outside its pages and assets") {
   Client c(w.port);
 
   // A link out of the folder, a type the server names none for, a file that is no page, a
-  // page by its file name, a missing asset: each is an unknown path.
+  // page by its file name, a missing asset, an npm package's HTML: each is an unknown path.
   for (const char* path :
        {"/assets/app/link.js", "/assets/app/notes.txt", "/secret.js", "/shell.html", "/inbox.html",
-        "/assets/app/missing.js", "/assets/govuk", "/inbox/extra", "/work-items"}) {
+        "/assets/app/missing.js", "/assets/govuk", "/inbox/extra", "/work-items",
+        "/assets/govuk/components/fixture.html"}) {
     INFO(path);
     const Reply r = c.get(path);
     CHECK(r.status == 404);

@@ -114,6 +114,9 @@ std::optional<Response> WebPages::serve(const std::string& path, std::string& ro
     const std::string_view prefix(f.prefix);
     if (path.compare(0, prefix.size(), prefix) != 0) continue;
     route = "/assets/*";
+    // The shell is the only page: npm packages also hold HTML (component fixtures), which
+    // is no page of ours.
+    if (std::filesystem::path(path).extension() == ".html") return std::nullopt;
     return file(root_ / f.folder, path.substr(prefix.size()), f.vendored);
   }
   return std::nullopt;
