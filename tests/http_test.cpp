@@ -2049,15 +2049,24 @@ struct WebFolder {
   TempFolder root;
 };
 
+// A server of a WebFolder of its own, running, and a client of it.
+struct WebWorld {
+  WebWorld() : world(serving(folder)), client(world.port) { world.run(); }
+  static http::ServiceOptions serving(const WebFolder& f) {
+    http::ServiceOptions o;
+    o.web = f.web();
+    return o;
+  }
+  WebFolder folder;
+  HttpWorld world;
+  Client client;
+};
+
 }  // namespace
 
 TEST_CASE("http: the web pages and their assets are served, with a page's security policy") {
-  WebFolder folder;
-  http::ServiceOptions options;
-  options.web = folder.web();
-  HttpWorld w(options);
-  w.run();
-  Client c(w.port);
+  WebWorld w;
+  const Client& c = w.client;
 
   Reply page = c.get("/inbox");
   CHECK(page.status == 200);
@@ -2095,12 +2104,8 @@ TEST_CASE("http: the web pages and their assets are served, with a page's securi
 }
 
 TEST_CASE("http: the web folder serves nothing outside its pages and assets") {
-  WebFolder folder;
-  http::ServiceOptions options;
-  options.web = folder.web();
-  HttpWorld w(options);
-  w.run();
-  Client c(w.port);
+  WebWorld w;
+  const Client& c = w.client;
 
   // A link out of the folder, a type the server names none for, a file that is no page, a
   // page by its file name, a missing asset, an npm package's HTML: each is an unknown path.

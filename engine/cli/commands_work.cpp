@@ -125,13 +125,11 @@ void add_task(CLI::App& app, Context& ctx) {
                   << (resumed->status == "waiting" ? " on " + describe_wait(*resumed) : "") << "\n";
       }
     }
-    if (resumed) {
-      const Instance& i = *resumed;
-      // The item is completed either way; the exit status says the procedure did not go on.
-      if (i.status == "failed") {
-        throw Error(ErrorCode::script, "instance " + std::to_string(i.id) + " failed: " +
-                                           i.error.value_or("") + "; see `casekit incident list`");
-      }
+    // The item is completed either way; the exit status says the procedure did not go on.
+    if (resumed && resumed->status == "failed") {
+      throw Error(ErrorCode::script, "instance " + std::to_string(resumed->id) +
+                                         " failed: " + resumed->error.value_or("") +
+                                         "; see `casekit incident list`");
     }
   });
 }

@@ -153,20 +153,23 @@ void refuse_preparer(const WorkItemSpec& spec, const std::string& user) {
   }
 }
 
-std::string claim_refusal(const WorkItem& item, const std::string& user) {
-  if (!item.assignee || iequals(*item.assignee, user)) return {};
-  return "work item " + std::to_string(item.id) + " is claimed by " + *item.assignee +
-         "; they or a team leader must release it first";
-}
-
 std::string item_name(Id id) {
   return "work item " + std::to_string(id);
 }
 
+std::string claim_refusal(const WorkItem& item, const std::string& user) {
+  if (!item.assignee || iequals(*item.assignee, user)) return {};
+  return item_name(item.id) + " is claimed by " + *item.assignee +
+         "; they or a team leader must release it first";
+}
+
+std::string open_refusal(const WorkItem& item) {
+  if (item.status == "open") return {};
+  return item_name(item.id) + " is already " + item.status;
+}
+
 void require_open(const WorkItem& item) {
-  if (item.status != "open") {
-    throw Error(ErrorCode::conflict, item_name(item.id) + " is already " + item.status);
-  }
+  if (auto why = open_refusal(item); !why.empty()) throw Error(ErrorCode::conflict, why);
 }
 
 // One cursor field: digits, or a date; anything else is not a cursor we gave out.
@@ -314,7 +317,7 @@ std::string WorkItems::refusal_to_work(const WorkItem& item, const User& user) c
 }
 
 std::string WorkItems::refusal_to_complete(const WorkItem& item, const User& user) const {
-  if (item.status != "open") return item_name(item.id) + " is already " + item.status;
+  if (auto why = open_refusal(item); !why.empty()) return why;
   if (auto why = refusal_to_work(item, user); !why.empty()) return why;
   if (auto why = claim_refusal(item, user.name); !why.empty()) return why;
   return preparer_refusal(item.spec, user.name);

@@ -48,9 +48,10 @@ constexpr Folder kFolders[] = {
     {"/assets/moj/", "node_modules/@ministryofjustice/frontend/moj", true},
 };
 
+// The types an asset may be. Not HTML: the shell is the only page, and npm packages hold
+// HTML of their own (component fixtures) that is no page of ours.
 const std::map<std::string, std::string>& content_types() {
   static const std::map<std::string, std::string> types = {
-      {".html", "text/html; charset=utf-8"},
       {".css", "text/css; charset=utf-8"},
       {".js", "text/javascript; charset=utf-8"},
       {".mjs", "text/javascript; charset=utf-8"},
@@ -69,8 +70,18 @@ bool inside(const std::filesystem::path& folder, const std::filesystem::path& fi
   return !rel.empty() && *rel.begin() != "..";
 }
 
-std::optional<std::string> read_file(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
+// The file `name` in `folder`, as it really is with links followed, and only if that is still
+// inside the folder.
+std::optional<std::string> read_inside(const std::filesystem::path& folder,
+                                       const std::filesystem::path& name) {
+  std::error_code ec;
+  const auto base = std::filesystem::weakly_canonical(folder, ec);
+  if (ec) return std::nullopt;
+  const auto real = std::filesystem::weakly_canonical(folder / name, ec);
+  if (ec || !inside(base, real) || !std::filesystem::is_regular_file(real, ec)) {
+    return std::nullopt;
+  }
+  std::ifstream in(real, std::ios::binary);
   if (!in) return std::nullopt;
   std::ostringstream out;
   out << in.rdbuf();
@@ -100,51 +111,45 @@ std::optional<Response> WebPages::serve(const std::string& path, std::string& ro
     r.headers.emplace_back("Location", "/inbox");
     return r;
   }
-  for (const Page& page : kPages) {
-    if (!match_path(page.pattern, path)) continue;
-    route = page.pattern;
-    auto shell = file(root_, "shell.html", false);
-    if (shell) {
-      replace_all(*shell->text, "{{title}}", page.title);
-      replace_all(*shell->text, "{{script}}", page.script);
-    }
-    return shell;
+  for (const Page& p : kPages) {
+    if (!match_path(p.pattern, path)) continue;
+    route = p.pattern;
+    return page(p.title, p.script);
   }
   for (const Folder& f : kFolders) {
     const std::string_view prefix(f.prefix);
     if (path.compare(0, prefix.size(), prefix) != 0) continue;
     route = "/assets/*";
-    // The shell is the only page: npm packages also hold HTML (component fixtures), which
-    // is no page of ours.
-    if (std::filesystem::path(path).extension() == ".html") return std::nullopt;
-    return file(root_ / f.folder, path.substr(prefix.size()), f.vendored);
+    return asset(root_ / f.folder, path.substr(prefix.size()), f.vendored);
   }
   return std::nullopt;
 }
 
-std::optional<Response> WebPages::file(const std::filesystem::path& folder, const std::string& name,
-                                       bool vendored) const {
+std::optional<Response> WebPages::page(const char* title, const char* script) const {
+  auto shell = read_inside(root_, "shell.html");
+  if (!shell) return std::nullopt;
+  replace_all(*shell, "{{title}}", title);
+  replace_all(*shell, "{{script}}", script);
+  Response r;
+  r.text = std::move(*shell);
+  r.headers.emplace_back("Content-Type", "text/html; charset=utf-8");
+  r.headers.emplace_back("Cache-Control", "no-cache");
+  r.headers.emplace_back("Content-Security-Policy", kPageSecurityPolicy);
+  return r;
+}
+
+std::optional<Response> WebPages::asset(const std::filesystem::path& folder,
+                                        const std::string& name, bool vendored) const {
   const std::filesystem::path relative(name);
   const auto type = content_types().find(relative.extension().string());
   if (type == content_types().end()) return std::nullopt;
-  // The file as it really is, links followed: it must still be inside its folder.
-  std::error_code ec;
-  const auto base = std::filesystem::weakly_canonical(folder, ec);
-  if (ec) return std::nullopt;
-  const auto real = std::filesystem::weakly_canonical(folder / relative, ec);
-  if (ec || !inside(base, real) || !std::filesystem::is_regular_file(real, ec)) {
-    return std::nullopt;
-  }
-  auto content = read_file(real);
+  auto content = read_inside(folder, relative);
   if (!content) return std::nullopt;
   Response r;
   r.text = std::move(*content);
   r.headers.emplace_back("Content-Type", type->second);
   // Vendored assets change only with the lockfile; ours change as the pages are edited.
   r.headers.emplace_back("Cache-Control", vendored ? "public, max-age=3600" : "no-cache");
-  if (type->first == ".html") {
-    r.headers.emplace_back("Content-Security-Policy", kPageSecurityPolicy);
-  }
   return r;
 }
 

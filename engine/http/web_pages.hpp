@@ -30,8 +30,9 @@ class WebPages {
   const std::filesystem::path& root() const { return root_; }
 
  private:
-  std::optional<Response> file(const std::filesystem::path& folder, const std::string& name,
-                               bool vendored) const;
+  std::optional<Response> page(const char* title, const char* script) const;
+  std::optional<Response> asset(const std::filesystem::path& folder, const std::string& name,
+                                bool vendored) const;
   std::filesystem::path root_;
 };
 
