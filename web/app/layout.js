@@ -61,6 +61,25 @@ function whoBar(user) {
     signOut);
 }
 
+// A button that POSTs to the API's `path` and then redraws the page; a refusal is shown
+// beside it. `hidden` is said to screen readers after the label ("Claim" item 3).
+export function postButton(label, path, hidden) {
+  const button = h('button', { type: 'button', class: 'govuk-button govuk-button--secondary govuk-!-margin-bottom-0',
+    'data-module': 'govuk-button' }, label, hidden ? h('span', { class: 'govuk-visually-hidden' }, ` ${hidden}`) : null);
+  button.addEventListener('click', async () => {
+    button.disabled = true;
+    try {
+      await api('POST', path, {});
+      window.location.reload();
+    } catch (error) {
+      if (!(error instanceof ApiError)) throw error;
+      button.disabled = false;
+      button.after(h('p', { class: 'govuk-error-message' }, error.message));
+    }
+  });
+  return button;
+}
+
 // A failure the page cannot recover from, shown where its content would be.
 export function showFailure(main, error) {
   main.replaceChildren(errorSummary([[null, error instanceof ApiError ? error.message : 'The page could not be shown. Try again.']]));

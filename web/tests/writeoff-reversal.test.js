@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { accessible, clickAndReload, open, ready, screenshot, World } from './support.js';
+import { accessible, clickAndReload, open, screenshot, World } from './support.js';
 
 const world = new World('writeoff');
 before(async () => {
@@ -18,11 +18,23 @@ before(async () => {
 });
 after(() => world.stop());
 
+// The fields of the outcome chosen on a work item page.
+function chosenFields(page) {
+  return page.locator('.govuk-radios__conditional:not(.govuk-radios__conditional--hidden)');
+}
+
+// Opens, from the team page, the approval `submitter` submitted.
+async function openApproval(page, submitter) {
+  await open(page, '/team');
+  const row = page.locator('#approvals tbody tr').filter({ hasText: submitter });
+  await clickAndReload(page, row.getByRole('link'));
+}
+
 // Enters the reversal details on the open reversal_details item `id`, as the signed-in user.
 async function enterDetails(page, id) {
   await open(page, `/work-items/${id}`);
   await page.getByLabel('CMG error').check();
-  const fields = page.locator('.govuk-radios__conditional:not(.govuk-radios__conditional--hidden)');
+  const fields = chosenFields(page);
   await fields.getByLabel('Journal number').fill('JN-1');
   await fields.getByLabel('Write off date').fill('2026-06-01');
   await page.getByRole('button', { name: 'Complete item' }).click();
@@ -55,9 +67,7 @@ test('a reversal is approved by a team leader who did not enter it, and BaNCS an
 
   // tina approves carl's: the reversal reaches BaNCS, and the SR says what it answered.
   const tina = await world.signIn('tina');
-  await open(tina, '/team');
-  const carls = tina.locator('#approvals tbody tr').filter({ hasText: 'carl' });
-  await clickAndReload(tina, carls.getByRole('link'));
+  await openApproval(tina, 'carl');
   await tina.getByLabel('Approved').check();
   await tina.getByRole('button', { name: 'Complete item' }).click();
   await tina.locator('#what-next').waitFor();
@@ -70,15 +80,12 @@ test('a reversal is approved by a team leader who did not enter it, and BaNCS an
 
 test('a rejection needs its reasons, shown at the field', async () => {
   const tina = await world.signIn('tina');
-  await open(tina, '/team');
-  const toms = tina.locator('#approvals tbody tr').filter({ hasText: 'tom' });
-  await clickAndReload(tina, toms.getByRole('link'));
+  await openApproval(tina, 'tom');
   await tina.getByLabel('Rejected').check();
   await tina.getByRole('button', { name: 'Complete item' }).click();
   await tina.locator('#error-summary').waitFor();
   assert.match(await tina.locator('.govuk-form-group--error').innerText(), /Reasons/);
-  const fields = tina.locator('.govuk-radios__conditional:not(.govuk-radios__conditional--hidden)');
-  await fields.getByLabel('Reasons').fill('the journal number does not match the write-off');
+  await chosenFields(tina).getByLabel('Reasons').fill('the journal number does not match the write-off');
   await tina.getByRole('button', { name: 'Complete item' }).click();
   await tina.locator('#what-next').waitFor();
   assert.match(await tina.locator('#notes').innerText(), /Rejected by the team leader: the journal number does not match/);

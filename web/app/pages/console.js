@@ -1,29 +1,11 @@
 // The operator console: schedules (next fire, pause, resume, run now), runs with the
 // progress of a running import, incidents with what diverged and retry or cancel, the
 // letters outbox, and activations and incidents over the last 24 hours.
-import { api, ApiError } from '../api.js';
+import { api } from '../api.js';
 import { statusTag } from '../casework.js';
 import { dateTime, h, table, tag } from '../dom.js';
-import { signedInPage } from '../layout.js';
+import { postButton, signedInPage } from '../layout.js';
 import { activityChart } from '../chart.js';
-
-// A button that POSTs to `path`, then redraws the page; a refusal is shown beside it.
-function action(label, path, hidden) {
-  const button = h('button', { type: 'button', class: 'govuk-button govuk-button--secondary govuk-!-margin-bottom-0',
-    'data-module': 'govuk-button' }, label, hidden ? h('span', { class: 'govuk-visually-hidden' }, ` ${hidden}`) : null);
-  button.addEventListener('click', async () => {
-    button.disabled = true;
-    try {
-      await api('POST', path, {});
-      window.location.reload();
-    } catch (error) {
-      if (!(error instanceof ApiError)) throw error;
-      button.disabled = false;
-      button.after(h('p', { class: 'govuk-error-message' }, error.message));
-    }
-  });
-  return button;
-}
 
 function schedules(list) {
   return h('div', { id: 'schedules' }, table(null, ['Schedule', 'When', 'Next', 'State', h('span', { class: 'govuk-visually-hidden' }, 'Actions')],
@@ -33,9 +15,9 @@ function schedules(list) {
       s.paused ? 'Paused' : dateTime(s.next),
       s.paused ? tag('Paused', 'orange') : tag('Active', 'green'),
       h('div', { class: 'casekit-actions' },
-        s.paused ? action('Resume', `/schedules/${encodeURIComponent(s.name)}/resume`, s.name)
-          : action('Pause', `/schedules/${encodeURIComponent(s.name)}/pause`, s.name),
-        action('Run now', `/schedules/${encodeURIComponent(s.name)}/run`, s.name)),
+        s.paused ? postButton('Resume', `/schedules/${encodeURIComponent(s.name)}/resume`, s.name)
+          : postButton('Pause', `/schedules/${encodeURIComponent(s.name)}/pause`, s.name),
+        postButton('Run now', `/schedules/${encodeURIComponent(s.name)}/run`, s.name)),
     ])));
 }
 
@@ -66,8 +48,8 @@ function incidents(list) {
   return h('div', { id: 'incidents' }, table(null, ['Incident', 'Instance', 'Where', 'What happened', h('span', { class: 'govuk-visually-hidden' }, 'Actions')],
     list.map((i) => [String(i.id), String(i.instance), h('code', {}, i.line ?? ''), divergence(i),
       h('div', { class: 'casekit-actions' },
-        action('Retry', `/instances/${i.instance}/retry`, `instance ${i.instance}`),
-        action('Cancel', `/instances/${i.instance}/cancel`, `instance ${i.instance}`))])));
+        postButton('Retry', `/instances/${i.instance}/retry`, `instance ${i.instance}`),
+        postButton('Cancel', `/instances/${i.instance}/cancel`, `instance ${i.instance}`))])));
 }
 
 function instances(failed, waiting) {
@@ -92,7 +74,7 @@ function outbox(letters) {
       : `${queued.length}${letters.next_cursor ? ' or more' : ''} ${queued.length === 1 ? 'letter is' : 'letters are'} waiting to be sent.`),
     queued.length ? table(null, ['Letter', 'Template', 'Casegroup', 'Created'],
       queued.map((l) => [String(l.id), l.template, String(l.casegroup_id ?? ''), dateTime(l.created_at)])) : null,
-    queued.length ? action('Send the queued letters', '/letters/fulfil') : null);
+    queued.length ? postButton('Send the queued letters', '/letters/fulfil') : null);
 }
 
 signedInPage('console', async (main, user) => {

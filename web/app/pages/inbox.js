@@ -3,7 +3,7 @@
 // listing's own query parameters, saved views kept by the API, claim and release.
 import { api } from '../api.js';
 import { h, humanise, longDate, tag, table } from '../dom.js';
-import { signedInPage, showFailure } from '../layout.js';
+import { postButton, signedInPage } from '../layout.js';
 
 // The listing's filters this page offers, as GET /api/v1/work-items names them.
 const FILTERS = ['assignee', 'kind', 'procedure', 'inbox', 'casegroup', 'overdue', 'sort'];
@@ -87,22 +87,11 @@ function savedViews(views, filter) {
   return h('div', {}, h('h2', { class: 'govuk-heading-s' }, 'Saved views'), list, save);
 }
 
-function claimButton(item, user, onError) {
+function claimButton(item, user) {
   const mine = item.assignee && item.assignee.toLowerCase() === user.name.toLowerCase();
   if (item.assignee && !mine) return null;
   const action = mine ? 'release' : 'claim';
-  const button = h('button', { type: 'button', class: 'govuk-button govuk-button--secondary govuk-!-margin-bottom-0',
-    'data-module': 'govuk-button', 'data-action': action, 'data-item': item.id },
-  mine ? 'Release' : 'Claim', h('span', { class: 'govuk-visually-hidden' }, ` item ${item.id}`));
-  button.addEventListener('click', async () => {
-    try {
-      await api('POST', `/work-items/${item.id}/${action}`, {});
-      window.location.reload();
-    } catch (error) {
-      onError(error);
-    }
-  });
-  return button;
+  return postButton(mine ? 'Release' : 'Claim', `/work-items/${item.id}/${action}`, `item ${item.id}`);
 }
 
 function due(item) {
@@ -110,7 +99,7 @@ function due(item) {
   return [longDate(item.due), item.overdue ? [' ', tag('Overdue', 'red')] : null];
 }
 
-function itemsTable(items, user, onError) {
+function itemsTable(items, user) {
   return table(null, ['Due', 'Item', 'Casegroup', 'Claimed by', h('span', { class: 'govuk-visually-hidden' }, 'Actions')],
     items.map((item) => [
       due(item),
@@ -120,7 +109,7 @@ function itemsTable(items, user, onError) {
       item.casegroup ? h('a', { class: 'govuk-link', href: `/casegroups/${item.casegroup}` },
         h('span', { class: 'govuk-visually-hidden' }, 'Casegroup '), String(item.casegroup)) : '',
       item.assignee ?? 'Not claimed',
-      claimButton(item, user, onError),
+      claimButton(item, user),
     ]));
 }
 
@@ -131,10 +120,9 @@ signedInPage('inbox', async (main, user) => {
     api('GET', '/work-items', undefined, { ...filter, cursor, limit: 25 }),
     api('GET', '/views').catch(() => ({ views: [] })),
   ]);
-  const onError = (error) => showFailure(main, error);
   const results = listing.items.length === 0
     ? h('p', { class: 'govuk-body', id: 'no-items' }, 'There is no open work here.')
-    : itemsTable(listing.items, user, onError);
+    : itemsTable(listing.items, user);
   const next = listing.next_cursor ? h('nav', { class: 'govuk-pagination', 'aria-label': 'Pages' },
     h('div', { class: 'govuk-pagination__next' },
       h('a', { class: 'govuk-link govuk-pagination__link', href: `/inbox?${new URLSearchParams({ ...filter, cursor: listing.next_cursor })}`, rel: 'next' },

@@ -5,7 +5,7 @@
 import { api, ApiError } from '../api.js';
 import { casegroupSection, srSection, statusTag } from '../casework.js';
 import { dateTime, errorSummary, h, humanise, longDate, pathId, summaryList, tag } from '../dom.js';
-import { signedInPage } from '../layout.js';
+import { postButton, signedInPage } from '../layout.js';
 
 // How a field is asked for: money in pence and dates as the API takes them.
 function fieldHint(name) {
@@ -119,13 +119,8 @@ function claimControls(item, user) {
   const mine = item.assignee && item.assignee.toLowerCase() === user.name.toLowerCase();
   if (item.assignee && !mine && user.role !== 'team_leader') return null;
   const action = item.assignee ? 'release' : 'claim';
-  const button = h('button', { type: 'button', class: 'govuk-button govuk-button--secondary', 'data-module': 'govuk-button', id: action },
-    action === 'claim' ? 'Claim this item' : 'Release this item');
-  button.addEventListener('click', async () => {
-    await api('POST', `/work-items/${item.id}/${action}`, {});
-    window.location.reload();
-  });
-  return button;
+  return h('div', { class: 'govuk-button-group' },
+    postButton(action === 'claim' ? 'Claim this item' : 'Release this item', `/work-items/${item.id}/${action}`));
 }
 
 function whatNext(answer) {
