@@ -58,7 +58,9 @@ TEST_CASE("hostile scripts end in a clear error, change nothing, and the engine 
       CHECK(t.count("audit") == 0);
       t.run("case.create_client{name = 'After'}");
       CHECK(t.count("clients") == 1);
-      t.db.exec("DELETE FROM client_name_keys; DELETE FROM clients; DELETE FROM audit");
+      t.db.exec(
+          "DELETE FROM client_name_keys; DELETE FROM clients; DELETE FROM audit_changes; "
+          "DELETE FROM audit_sets");
     }
   }
   CHECK_FALSE(std::filesystem::exists("/tmp/casekit-pwned"));

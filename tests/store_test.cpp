@@ -109,7 +109,9 @@ TEST_CASE("a new database is migrated to the latest schema in WAL mode with fore
                             "work_items",
                             "letters",
                             "exceptions",
-                            "audit"}) {
+                            "audit_sets",
+                            "audit_changes",
+                            "audit_whys"}) {
     auto st = db.prepare("SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = ?1");
     st.bind(1, table);
     st.step();

@@ -1,5 +1,6 @@
 #include "engine/store/database.hpp"
 
+#include <algorithm>
 #include <cctype>
 #include <cstring>
 
@@ -273,8 +274,38 @@ void Database::audit(std::vector<AuditedTable> tables) {
   }
   sqlite3_preupdate_hook(db_, audited_.empty() ? nullptr : &Database::on_preupdate, this);
   sqlite3_commit_hook(db_, audited_.empty() ? nullptr : &Database::on_commit, this);
+  sqlite3_rollback_hook(db_, audited_.empty() ? nullptr : &Database::on_rollback, this);
 }
 
+namespace {
+
+// Whether an update left a column as it was: same type and same value (SQLite compares a
+// text or blob byte for byte, as the audit would write it).
+bool same_value(sqlite3_value* a, sqlite3_value* b) {
+  const int type = sqlite3_value_type(a);
+  if (type != sqlite3_value_type(b)) return false;
+  switch (type) {
+    case SQLITE_NULL:
+      return true;
+    case SQLITE_INTEGER:
+      return sqlite3_value_int64(a) == sqlite3_value_int64(b);
+    case SQLITE_FLOAT:
+      return sqlite3_value_double(a) == sqlite3_value_double(b);
+    default: {
+      const int n = sqlite3_value_bytes(a);
+      return n == sqlite3_value_bytes(b) &&
+             std::memcmp(sqlite3_value_blob(a), sqlite3_value_blob(b),
+                         static_cast<std::size_t>(n)) == 0;
+    }
+  }
+}
+
+}  // namespace
+
+// A change is written as only what it changed: an insert's columns that are not NULL, an
+// update's changed columns before and after, a delete's row as it was (its non-NULL
+// columns). Together with the row's id that is enough to rebuild every audited table from
+// the audit alone (tests/store_test.cpp does), at a fraction of whole-row images.
 void Database::on_preupdate(void* self_ptr, sqlite3* db, int op, const char* schema,
                             const char* table, sqlite3_int64, sqlite3_int64) {
   auto* self = static_cast<Database*>(self_ptr);
@@ -282,24 +313,47 @@ void Database::on_preupdate(void* self_ptr, sqlite3* db, int op, const char* sch
   const auto shape = self->audit_shapes_.find(std::string_view(table));
   if (shape == self->audit_shapes_.end()) return;
   const AuditedTable* t = shape->second.table;
-  const auto row_json = [&](bool old_row) {
-    std::string out = "{";
-    out.reserve(256);
-    for (std::size_t i = 0; i < t->columns.size(); ++i) {
-      sqlite3_value* v = nullptr;
-      const int rc = old_row ? sqlite3_preupdate_old(db, static_cast<int>(i), &v)
-                             : sqlite3_preupdate_new(db, static_cast<int>(i), &v);
-      if (i) out += ',';
-      out += shape->second.members[i];
-      if (rc == SQLITE_OK && v) {
-        append_json(out, v);
-      } else {
-        out += "null";
-      }
-    }
-    return out + "}";
+  const auto& members = shape->second.members;
+  const auto value = [db](bool old_row, std::size_t i) {
+    sqlite3_value* v = nullptr;
+    const int rc = old_row ? sqlite3_preupdate_old(db, static_cast<int>(i), &v)
+                           : sqlite3_preupdate_new(db, static_cast<int>(i), &v);
+    return rc == SQLITE_OK ? v : nullptr;
+  };
+  const auto add_member = [&](std::string& out, std::size_t i, sqlite3_value* v) {
+    out += out.size() == 1 ? "" : ",";
+    out += members[i];
+    append_json(out, v);
   };
   CapturedChange change;
+  if (op == SQLITE_UPDATE) {
+    std::string before = "{", after = "{";
+    bool changed = false;
+    for (std::size_t i = 0; i < t->columns.size(); ++i) {
+      sqlite3_value* old_v = value(true, i);
+      sqlite3_value* new_v = value(false, i);
+      if (!old_v || !new_v) continue;
+      const bool same = same_value(old_v, new_v);
+      const bool names_row =
+          t->key_columns.size() > 1 && std::find(t->key_columns.begin(), t->key_columns.end(),
+                                                 static_cast<int>(i)) != t->key_columns.end();
+      if (same && !names_row) continue;
+      changed = changed || !same;
+      add_member(before, i, old_v);
+      add_member(after, i, new_v);
+    }
+    if (!changed) return;  // an update that changed nothing changed nothing
+    change.before = before + "}";
+    change.after = after + "}";
+  } else {
+    std::string row = "{";
+    row.reserve(256);
+    for (std::size_t i = 0; i < t->columns.size(); ++i) {
+      sqlite3_value* v = value(op == SQLITE_DELETE, i);
+      if (v && sqlite3_value_type(v) != SQLITE_NULL) add_member(row, i, v);
+    }
+    (op == SQLITE_DELETE ? change.before : change.after) = row + "}";
+  }
   if (self->clock_) {
     const Instant now = self->clock_->now();
     if (self->audit_at_.empty() || now != self->audit_instant_) {
@@ -312,12 +366,8 @@ void Database::on_preupdate(void* self_ptr, sqlite3* db, int op, const char* sch
   change.why = self->why_;
   change.table = t;
   change.action = op == SQLITE_INSERT ? "insert" : op == SQLITE_DELETE ? "delete" : "update";
-  if (op != SQLITE_INSERT) change.before = row_json(true);
-  if (op != SQLITE_DELETE) change.after = row_json(false);
-  sqlite3_value* id = nullptr;
-  const int rc = op == SQLITE_DELETE ? sqlite3_preupdate_old(db, t->id_column, &id)
-                                     : sqlite3_preupdate_new(db, t->id_column, &id);
-  if (rc == SQLITE_OK && id) {
+  sqlite3_value* id = value(op == SQLITE_DELETE, static_cast<std::size_t>(t->id_column));
+  if (id) {
     if (sqlite3_value_type(id) == SQLITE_INTEGER) {
       change.entity_id = static_cast<std::int64_t>(sqlite3_value_int64(id));
     } else if (sqlite3_value_type(id) == SQLITE_TEXT) {
@@ -336,28 +386,79 @@ int Database::on_commit(void* self_ptr) {
   return 1;
 }
 
+// A rolled-back transaction may have taken interned whys with it.
+void Database::on_rollback(void* self_ptr) {
+  static_cast<Database*>(self_ptr)->why_ids_.clear();
+}
+
+void Database::discard_audit() {
+  pending_.clear();
+  why_ids_.clear();
+}
+
+// Stepped directly, not through Statement::run: these writes are the audit itself, inside
+// the transaction they belong to.
+void Database::write_audit_row(Statement& st) {
+  const int rc = sqlite3_step(st.stmt_);
+  if (rc != SQLITE_DONE) fail(rc, "write audit");
+}
+
+// The id of a why in audit_whys, added the first time it is given. Whys are few (a command,
+// a route, a script line and binding) and repeat on every change, so each change names one.
+std::int64_t Database::why_id(const std::string& why) {
+  if (const auto it = why_ids_.find(why); it != why_ids_.end()) return it->second;
+  std::int64_t id = 0;
+  {
+    auto find = prepare("SELECT id FROM audit_whys WHERE why = ?1");
+    find.bind(1, why);
+    if (sqlite3_step(find.stmt_) == SQLITE_ROW) id = sqlite3_column_int64(find.stmt_, 0);
+  }
+  if (id == 0) {
+    auto add = prepare("INSERT INTO audit_whys(why) VALUES (?1)");
+    add.bind(1, why);
+    write_audit_row(add);
+    id = sqlite3_last_insert_rowid(db_);
+  }
+  why_ids_.emplace(why, id);
+  return id;
+}
+
+// Consecutive changes made at one instant by one actor (an activation, a command, a
+// request) share one change set, which says who and when once.
 void Database::flush_audit() {
   if (pending_.empty() || flushing_) return;
   flushing_ = true;
   // Callers read last_insert_id() after the write that was audited, not after its audit.
   const sqlite3_int64 last_insert = sqlite3_last_insert_rowid(db_);
   try {
+    std::int64_t set_id = 0;
+    const CapturedChange* set_by = nullptr;
     for (const auto& c : pending_) {
-      auto st = prepare(
-          "INSERT INTO audit(at, actor, entity, entity_id, action, before, after, why) "
-          "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, NULLIF(?8, ''))");
-      st.bind_all(c.at, c.actor, c.table->name);
-      if (const auto* n = std::get_if<std::int64_t>(&c.entity_id)) {
-        st.bind(4, *n);
-      } else if (const auto* text = std::get_if<std::string>(&c.entity_id)) {
-        st.bind(4, *text);
-      } else {
-        st.bind_null(4);
+      if (!set_by || c.at != set_by->at || c.actor != set_by->actor) {
+        auto set = prepare("INSERT INTO audit_sets(at, actor) VALUES (?1, ?2)");
+        set.bind_all(c.at, c.actor);
+        write_audit_row(set);
+        set_id = sqlite3_last_insert_rowid(db_);
+        set_by = &c;
       }
-      st.bind(5, c.action).bind(6, c.before).bind(7, c.after).bind(8, c.why);
-      // Stepped directly: this write is the audit itself, inside the transaction it belongs to.
-      int rc = sqlite3_step(st.stmt_);
-      if (rc != SQLITE_DONE) fail(rc, "write audit");
+      auto st = prepare(
+          "INSERT INTO audit_changes(set_id, entity, entity_id, action, before, after, why_id) "
+          "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+      st.bind_all(set_id, c.table->name);
+      if (const auto* n = std::get_if<std::int64_t>(&c.entity_id)) {
+        st.bind(3, *n);
+      } else if (const auto* text = std::get_if<std::string>(&c.entity_id)) {
+        st.bind(3, *text);
+      } else {
+        st.bind_null(3);
+      }
+      st.bind(4, c.action).bind(5, c.before).bind(6, c.after);
+      if (c.why.empty()) {
+        st.bind_null(7);
+      } else {
+        st.bind(7, why_id(c.why));
+      }
+      write_audit_row(st);
     }
   } catch (...) {
     sqlite3_set_last_insert_rowid(db_, last_insert);

@@ -96,12 +96,15 @@ struct StringHash {
   std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
 };
 
-// A table whose every change is written to the audit table: its columns in order, and the
-// one whose value names the row (the primary key, or its first column).
+// A table whose every change is written to the audit: its columns in order, and the one
+// whose value names the row (the primary key, or its first column). A table keyed by more
+// than one column (an SR's fields by SR and name) lists them, so that an update's change
+// can say which row it changed.
 struct AuditedTable {
   std::string name;
   std::vector<std::string> columns;
   int id_column = 0;
+  std::vector<int> key_columns = {};
 };
 
 class Database {
@@ -121,15 +124,17 @@ class Database {
   sqlite3* handle() { return db_; }
 
   // Audit: from now on every insert, update and delete on these tables is captured as it
-  // happens (SQLite's pre-update hook: the row before and after, who, when) and written to
-  // the audit table in the same transaction, when the transaction or savepoint that made
-  // it commits. A write outside any transaction is wrapped in one of its own, and a commit
-  // that would leave captured changes unwritten is refused, so no change commits unaudited.
+  // happens (SQLite's pre-update hook: what the change set, who, when, why) and written to
+  // the audit tables (change sets: audit_sets, audit_changes, audit_whys; the `audit` view
+  // reads them as one row a change) in the same transaction, when the transaction or
+  // savepoint that made it commits. A write outside any transaction is wrapped in one of its own,
+  // and a commit that would leave captured changes unwritten is refused, so no change commits
+  // unaudited.
   void audit(std::vector<AuditedTable> tables);
   // Writes the captured changes (Transaction and Savepoint call this before they commit).
   void flush_audit();
   // Forgets captured changes whose writes were rolled back.
-  void discard_audit() { pending_.clear(); }
+  void discard_audit();
 
   // Who and when for the audit and for SQL functions casekit_actor() and casekit_now().
   void set_actor(std::string actor) { actor_ = std::move(actor); }
@@ -148,6 +153,9 @@ class Database {
   static void on_preupdate(void* self, sqlite3* db, int op, const char* schema, const char* table,
                            sqlite3_int64 old_key, sqlite3_int64 new_key);
   static int on_commit(void* self);
+  static void on_rollback(void* self);
+  void write_audit_row(Statement& st);
+  std::int64_t why_id(const std::string& why);
   friend class Statement;
 
   std::filesystem::path path_;
@@ -182,6 +190,8 @@ class Database {
   Instant audit_instant_{};  // the last instant formatted for the audit, and its text
   std::string audit_at_;
   std::vector<CapturedChange> pending_;
+  // Whys interned in audit_whys: forgotten on any rollback, which may have undone the insert.
+  std::unordered_map<std::string, std::int64_t, StringHash, std::equal_to<>> why_ids_;
   bool flushing_ = false;
 };
 

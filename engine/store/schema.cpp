@@ -1,12 +1,16 @@
 #include "engine/store/schema.hpp"
 
+#include <algorithm>
 #include <functional>
+#include <map>
+#include <optional>
 #include <regex>
 #include <set>
 #include <string>
 #include <vector>
 
 #include "engine/core/error.hpp"
+#include "engine/core/json.hpp"
 #include "engine/core/text.hpp"
 
 namespace casekit {
@@ -776,6 +780,120 @@ constexpr const char* kV28 = R"sql(
 ALTER TABLE audit ADD COLUMN why TEXT;
 )sql";
 
+// The audit as change sets (Database::flush_audit): who and when once for each run of
+// changes one actor made at one instant, each change with only what it changed, and each
+// why (a command, a route, a script line) named once. The view `audit` reads them as the
+// table of that name read before: one row a change.
+constexpr const char* kV29 = R"sql(
+ALTER TABLE audit RENAME TO audit_v28;
+DROP INDEX audit_entity;
+CREATE TABLE audit_sets (
+  id    INTEGER PRIMARY KEY,
+  at    TEXT NOT NULL,
+  actor TEXT NOT NULL
+);
+CREATE TABLE audit_whys (
+  id  INTEGER PRIMARY KEY,
+  why TEXT NOT NULL UNIQUE
+);
+CREATE TABLE audit_changes (
+  id        INTEGER PRIMARY KEY,
+  set_id    INTEGER NOT NULL REFERENCES audit_sets(id),
+  entity    TEXT NOT NULL,
+  entity_id INTEGER,
+  action    TEXT NOT NULL CHECK (action = 'insert' OR action = 'update' OR action = 'delete'),
+  before    TEXT,
+  after     TEXT,
+  why_id    INTEGER REFERENCES audit_whys(id)
+);
+CREATE INDEX audit_changes_entity ON audit_changes(entity, entity_id);
+CREATE VIEW audit(id, at, actor, entity, entity_id, action, before, after, why) AS
+  SELECT c.id, s.at, s.actor, c.entity, c.entity_id, c.action, c.before, c.after, w.why
+  FROM audit_changes c JOIN audit_sets s ON s.id = c.set_id
+  LEFT JOIN audit_whys w ON w.id = c.why_id;
+)sql";
+
+// Rewrites the whole-row audit of schema 28 as change sets, keeping each change's id (the
+// casegroup trail's cursors stay good): an insert keeps its non-NULL columns, an update the
+// columns it changed, a delete its non-NULL columns as they were. An update that changed
+// nothing is dropped.
+void audit_change_sets(Database& db) {
+  using Json = nlohmann::ordered_json;
+  const auto without_nulls = [](Json row) {
+    for (auto it = row.begin(); it != row.end();) it = it->is_null() ? row.erase(it) : ++it;
+    return row;
+  };
+  std::map<std::string, std::int64_t, std::less<>> whys;
+  // A table keyed by more than one column names an updated row by its key (AuditedTable).
+  std::map<std::string, std::set<std::string>, std::less<>> keys;
+  const auto keys_of = [&](const std::string& table) -> const std::set<std::string>& {
+    auto [it, added] = keys.try_emplace(table);
+    if (added) {
+      auto st = db.prepare("SELECT name FROM pragma_table_info(?1) WHERE pk > 0");
+      st.bind(1, table);
+      while (st.step()) it->second.insert(st.text(0));
+    }
+    return it->second;
+  };
+  std::string set_at, set_actor;
+  std::int64_t set_id = 0;
+  auto rows = db.prepare(
+      "SELECT id, at, actor, entity, entity_id, action, before, after, why, typeof(entity_id) "
+      "FROM audit_v28 ORDER BY id");
+  while (rows.step()) {
+    const std::string at = rows.text(1), actor = rows.text(2), action = rows.text(5);
+    if (set_id == 0 || at != set_at || actor != set_actor) {
+      db.prepare("INSERT INTO audit_sets(at, actor) VALUES (?1, ?2)").bind_all(at, actor).run();
+      set_id = db.last_insert_id();
+      set_at = at;
+      set_actor = actor;
+    }
+    std::optional<std::string> before, after;
+    if (action == "update") {
+      Json b = Json::parse(rows.text(6)), a = Json::parse(rows.text(7));
+      Json changed_before = Json::object(), changed_after = Json::object();
+      const auto& key = keys_of(rows.text(3));
+      bool changed = false;
+      for (const auto& [column, value] : a.items()) {
+        const bool same = b.contains(column) && b[column] == value;
+        if (same && !(key.size() > 1 && key.contains(column))) continue;
+        changed = changed || !same;
+        changed_before[column] = b.contains(column) ? b[column] : Json(nullptr);
+        changed_after[column] = value;
+      }
+      if (!changed) continue;
+      before = changed_before.dump();
+      after = changed_after.dump();
+    } else if (action == "insert") {
+      after = without_nulls(Json::parse(rows.text(7))).dump();
+    } else {
+      before = without_nulls(Json::parse(rows.text(6))).dump();
+    }
+    std::optional<std::int64_t> why;
+    if (const auto text = rows.optional_text(8)) {
+      auto [it, added] = whys.try_emplace(*text, 0);
+      if (added) {
+        db.prepare("INSERT INTO audit_whys(why) VALUES (?1)").bind(1, *text).run();
+        it->second = db.last_insert_id();
+      }
+      why = it->second;
+    }
+    auto change = db.prepare(
+        "INSERT INTO audit_changes(id, set_id, entity, entity_id, action, before, after, why_id) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
+    change.bind_all(rows.integer(0), set_id, rows.text(3));
+    if (rows.is_null(4)) {
+      change.bind_null(4);
+    } else if (rows.text(9) == "integer") {
+      change.bind(4, rows.integer(4));
+    } else {
+      change.bind(4, rows.text(4));  // a table named by text, as schedule_state is
+    }
+    change.bind(5, action).bind(6, before).bind(7, after).bind(8, why).run();
+  }
+  db.exec("DROP TABLE audit_v28");
+}
+
 // The admin role (who may list a casegroup's readers), and each client's name keys.
 void casegroup_search(Database& db) {
   allow_value(db, "users", "role", "senior_manager", "admin");
@@ -927,6 +1045,7 @@ const std::vector<Migration>& migrations() {
       {26, "import progress on runs", kV26},
       {27, "work items by casegroup and SR, name keys by casegroup", kV27},
       {28, "why each audited change was made", kV28},
+      {29, "the audit as change sets", kV29, audit_change_sets},
   };
   return all;
 }
@@ -941,46 +1060,16 @@ const std::vector<Migration>& migrations() {
 // casegroup_name_keys, derived from clients' names; and access_log, itself the record of who read
 // what.
 bool audited(const std::string& table) {
-  static const std::set<std::string, std::less<>> kUnaudited = {"audit",
-                                                                "settings",
-                                                                "procedure_sources",
-                                                                "instances",
-                                                                "instance_history",
-                                                                "dw_rows",
-                                                                "user_credentials",
-                                                                "sessions",
-                                                                "login_throttle",
-                                                                "work_item_counts",
-                                                                "client_name_keys",
-                                                                "casegroup_name_keys",
-                                                                "access_log"};
+  static const std::set<std::string, std::less<>> kUnaudited = {
+      "audit_sets",        "audit_changes",
+      "audit_whys",        "settings",
+      "procedure_sources", "instances",
+      "instance_history",  "dw_rows",
+      "user_credentials",  "sessions",
+      "login_throttle",    "work_item_counts",
+      "client_name_keys",  "casegroup_name_keys",
+      "access_log"};
   return !kUnaudited.contains(table) && table.rfind("sqlite_", 0) != 0;
-}
-
-// The audited tables and their columns, read from the live schema, so a migration that adds
-// a column is audited without anyone remembering to list it.
-std::vector<AuditedTable> audited_tables(Database& db) {
-  std::vector<AuditedTable> out;
-  std::vector<std::string> names;
-  {
-    auto st = db.prepare("SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name");
-    while (st.step()) names.push_back(st.text(0));
-  }
-  for (const auto& name : names) {
-    if (!audited(name)) continue;
-    AuditedTable t;
-    t.name = name;
-    auto st = db.prepare("SELECT name, pk FROM pragma_table_info(?1) ORDER BY cid");
-    st.bind(1, name);
-    int first_pk = -1;
-    while (st.step()) {
-      if (st.integer(1) == 1 && first_pk < 0) first_pk = static_cast<int>(t.columns.size());
-      t.columns.push_back(st.text(0));
-    }
-    t.id_column = first_pk < 0 ? 0 : first_pk;
-    out.push_back(std::move(t));
-  }
-  return out;
 }
 
 // Databases from before schema version 5 audited through triggers; the engine now captures
@@ -1000,6 +1089,34 @@ void drop_audit_triggers(Database& db) {
 }
 
 }  // namespace
+
+// The audited tables and their columns, read from the live schema, so a migration that adds
+// a column is audited without anyone remembering to list it.
+std::vector<AuditedTable> audited_tables(Database& db) {
+  std::vector<AuditedTable> out;
+  std::vector<std::string> names;
+  {
+    auto st = db.prepare("SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name");
+    while (st.step()) names.push_back(st.text(0));
+  }
+  for (const auto& name : names) {
+    if (!audited(name)) continue;
+    AuditedTable t;
+    t.name = name;
+    auto st = db.prepare("SELECT name, pk FROM pragma_table_info(?1) ORDER BY cid");
+    st.bind(1, name);
+    std::vector<std::pair<std::int64_t, int>> key;  // (place in the primary key, column)
+    while (st.step()) {
+      if (st.integer(1) > 0) key.emplace_back(st.integer(1), static_cast<int>(t.columns.size()));
+      t.columns.push_back(st.text(0));
+    }
+    std::sort(key.begin(), key.end());
+    for (const auto& k : key) t.key_columns.push_back(k.second);
+    t.id_column = key.empty() ? 0 : key.front().second;
+    out.push_back(std::move(t));
+  }
+  return out;
+}
 
 int latest_schema_version() {
   return migrations().back().version;
