@@ -490,3 +490,47 @@ end)
   CHECK_THAT(r.out, Catch::Contains("ok    bad_test.lua: a refusal is an error table\n"));
   CHECK_THAT(r.out, Catch::EndsWith("1 passed, 3 failed\n"));
 }
+
+TEST_CASE("cli: audit --casegroup shows a casegroup's trail oldest first and pages back") {
+  Cli cli;
+  REQUIRE(cli.run("init --simulated-clock 2026-11-20T07:00:00Z").status == 0);
+  REQUIRE(cli.run("dw generate --count 3 --seed 2 --bad-ratio 0 -o extract.jsonl").status == 0);
+  REQUIRE(cli.run("import dw extract.jsonl").status == 0);
+  const auto all = cli.json("audit --casegroup 1 --json");
+  REQUIRE(all["changes"].size() > 10);
+  CHECK(all["next_cursor"].is_null());
+  // Newest first in JSON, as the HTTP route has it.
+  CHECK(all["changes"][0]["id"].get<int>() > all["changes"][1]["id"].get<int>());
+  const auto& first = all["changes"].back();
+  CHECK(first["action"] == "insert");
+  CHECK(first["who"]["procedure"] == "phase2_transition");
+  CHECK_THAT(first["why"].get<std::string>(),
+             Catch::StartsWith("procedures/phase2_transition.lua:"));
+
+  // Text: one heading per actor and instant, a line per change, the oldest first.
+  const Result text = cli.run("audit --casegroup 1");
+  INFO(text.err);
+  REQUIRE(text.status == 0);
+  CHECK_THAT(text.out, Catch::StartsWith("2026-11-20T07:00:00Z  procedure phase2_transition, "
+                                         "instance 1\n  + clients "));
+  CHECK_THAT(text.out, Catch::Contains("\n  + casegroups 1  ") &&
+                           Catch::Contains("\n      why: procedures/phase2_transition.lua:") &&
+                           Catch::Contains(": In Progress -> Closed") &&
+                           Catch::Contains(" lines; --json shows them)"));
+  CHECK(text.err.empty());
+
+  // A page of the newest two, and a hint to read on; the next page is older.
+  const Result page = cli.run("audit --casegroup 1 --limit 2");
+  const auto second_id = all["changes"][1]["id"].get<int>();
+  CHECK(page.err ==
+        "older changes: casekit audit --casegroup 1 --before " + std::to_string(second_id) + "\n");
+  const auto older =
+      cli.json("audit --casegroup 1 --before " + std::to_string(second_id) + " --json");
+  CHECK(older["changes"].size() == all["changes"].size() - 2);
+
+  const Result missing = cli.run("audit --casegroup 99");
+  CHECK(missing.status == 1);
+  CHECK(missing.err == "casekit: no casegroup with id 99\n");
+  CHECK(cli.run("audit --casegroup 1 --limit 5000").status == 2);
+  CHECK(cli.run("audit").status == 2);
+}

@@ -34,6 +34,7 @@ struct Context {
 
 // Each command group registers its subcommands; handlers run after parsing.
 void add_admin_commands(CLI::App& app, Context& ctx);
+void add_audit_commands(CLI::App& app, Context& ctx);
 void add_casegroup_commands(CLI::App& app, Context& ctx);
 void add_sr_commands(CLI::App& app, Context& ctx);
 void add_letters_commands(CLI::App& app, Context& ctx);

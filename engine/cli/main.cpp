@@ -70,6 +70,7 @@ int main(int argc, char** argv) {
 
   cli::add_admin_commands(app, ctx);
   cli::add_casegroup_commands(app, ctx);
+  cli::add_audit_commands(app, ctx);
   cli::add_sr_commands(app, ctx);
   cli::add_letters_commands(app, ctx);
   cli::add_script_commands(app, ctx);

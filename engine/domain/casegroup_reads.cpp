@@ -257,6 +257,12 @@ nlohmann::json CasegroupReads::sr(Id id, const User& by) {
 nlohmann::json CasegroupReads::audit(Id id, const User& by, int limit,
                                      std::optional<Id> before_id) {
   require_reader(by);
+  nlohmann::json out = trail(id, limit, before_id);
+  record(by, "audit", id, nullptr);
+  return out;
+}
+
+nlohmann::json CasegroupReads::trail(Id id, int limit, std::optional<Id> before_id) {
   casegroups_.require(id);
   if (limit < 1 || limit > 1000) throw Error(ErrorCode::bad_argument, "limit must be 1 to 1000");
   auto st = db_.prepare(kCasegroupRows);
@@ -275,7 +281,6 @@ nlohmann::json CasegroupReads::audit(Id id, const User& by, int limit,
   if (static_cast<int>(changes.size()) == limit) {
     out["next_cursor"] = std::to_string(changes.back()["id"].get<std::int64_t>());
   }
-  record(by, "audit", id, nullptr);
   return out;
 }
 

@@ -70,6 +70,9 @@ class CasegroupReads {
   // the command; null before schema 28), what and the values before and after (for an
   // update, only the columns that changed). `before_id` pages on (the last entry's id). Recorded.
   nlohmann::json audit(Id id, const User& by, int limit, std::optional<Id> before_id);
+  // The same trail for whoever holds the database file (`casekit audit`): not checked, not
+  // recorded.
+  nlohmann::json trail(Id id, int limit, std::optional<Id> before_id);
   // Who searched for or read the casegroup, newest first. Admins only.
   nlohmann::json access_log(Id id, const User& by, int limit);
 
