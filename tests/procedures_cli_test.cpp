@@ -147,6 +147,14 @@ return procedure {
   CHECK(done.out ==
         "work item 1 completed: approved by tom\ninstance 1 (approve_then_pay): waiting on payment "
         "(account 1), timeout 2026-11-27T07:00:00Z\n");
+  // Waiting, its history is what rebuilds it: the task's answer, and the wait on payment.
+  const auto history = p.cli.json("instance history 1 --json");
+  REQUIRE(history.size() == 3);  // task.await, payment.account, event.await
+  CHECK(history[0]["seq"] == 1);
+  CHECK(history[0]["command"] == "task.await");
+  CHECK(history[0]["result"][0]["by"] == "tom");
+  CHECK(history[2]["command"] == "event.await");
+  CHECK(history[2]["result"].is_null());
   const auto account = p.cli.json("casegroup show 1 --json")["account"]["id"].get<int>();
   const Result paid = p.run("payment record --account " + std::to_string(account) +
                             " --amount 2500 --date 2026-11-21");
@@ -155,13 +163,12 @@ return procedure {
   const auto shown = p.cli.json("instance show 1 --json");
   CHECK(shown["status"] == "completed");
   CHECK(shown["result"] == "paid 2500");
-  const auto history = p.cli.json("instance history 1 --json");
-  REQUIRE(history.size() == 3);  // task.await, payment.account, event.await
-  CHECK(history[0]["seq"] == 1);
-  CHECK(history[0]["command"] == "task.await");
-  CHECK(history[0]["result"][0]["by"] == "tom");
-  CHECK(history[2]["command"] == "event.await");
-  CHECK(history[2]["result"][0]["payment"]["amount"] == 2500);
+  // Ended, it will never be replayed: its history goes, and the command says so.
+  CHECK(p.cli.json("instance history 1 --json").empty());
+  CHECK(p.run("instance history 1").out ==
+        "instance 1 has completed: an ended instance keeps no history (it is never replayed; "
+        "casekit --keep-history keeps it). What it changed is in the audit under "
+        "approve_then_pay#1\n");
 
   // The second instance times out and fails: an incident, then cancelled.
   REQUIRE(p.run("start approve_then_pay --casegroup 1 --param what=x --as tina").status == 0);
@@ -174,7 +181,11 @@ return procedure {
   CHECK(incidents[0]["kind"] == "error");
   CHECK(incidents[0]["line"] == "procedures/approve_then_pay.lua:10");
   CHECK(p.run("instance retry 2").status == 1);  // fails the same way again
-  CHECK(p.run("instance cancel 2").out == "instance 2 cancelled\n");
+  // Kept for debugging, a cancelled instance's history stays whole.
+  CHECK(p.run("--keep-history instance cancel 2").out == "instance 2 cancelled\n");
+  const auto kept = p.cli.json("instance history 2 --json");
+  REQUIRE(kept.size() == 3);
+  CHECK(kept[2]["command"] == "event.await");
   CHECK(p.cli.json("incident list --json").empty());
   CHECK(p.cli.json("incident list --all --json").size() == 2);
   CHECK(p.run("instance show 99").err == "casekit: no procedure instance 99\n");

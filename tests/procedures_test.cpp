@@ -148,7 +148,7 @@ TEST_CASE("an instance that finishes in one activation keeps no history, only it
   }
   {
     RuntimeOptions keep;
-    keep.keep_one_shot_history = true;
+    keep.keep_history = true;
     DurableEngine d(keep);
     const auto f = d.family();
     d.procedure("one_shot", one_shot);
@@ -156,6 +156,40 @@ TEST_CASE("an instance that finishes in one activation keeps no history, only it
     // With the option, the same run keeps its history.
     CHECK(d.dump("instance_history").find("SR:add_note") != std::string::npos);
     CHECK(d.count("SELECT count(*) FROM instance_history") == 3);
+  }
+}
+
+TEST_CASE("an instance keeps its history while it waits and none once it has ended") {
+  const std::string sleeper = R"(return procedure{name = "sleeper", run = function(ctx)
+    local s = sr.create{casegroup = ctx.casegroup, process = "Arrears",
+                        area = "Arrears management", sub_area = "Action Missed Payment"}
+    wait{days = 1}
+    s:add_note("woke")
+    wait{days = 1}
+    return s.id
+  end})";
+  for (const bool keep : {false, true}) {
+    RuntimeOptions options;
+    options.keep_history = keep;
+    DurableEngine d(options);
+    const auto f = d.family();
+    d.procedure("sleeper", sleeper);
+    const Id done = d.runtime.start("sleeper", f.casegroup, {}, "alice");
+    const Id cancelled = d.runtime.start("sleeper", f.casegroup, {}, "alice");
+    const auto rows = [&](Id id) {
+      return d.count("SELECT count(*) FROM instance_history WHERE instance_id = " +
+                     std::to_string(id));
+    };
+    CHECK(rows(done) == 2);  // sr.create, wait
+    d.advance(std::chrono::hours(24));
+    CHECK(rows(done) == 4);  // and SR:add_note, wait: a replay needs them all
+    d.runtime.cancel(cancelled);
+    d.advance(std::chrono::hours(24));
+    CHECK(d.instance(done).status == "completed");
+    CHECK(rows(done) == (keep ? 5 : 0));  // and the read of s.id
+    CHECK(rows(cancelled) == (keep ? 4 : 0));
+    CHECK(d.count("SELECT count(*) FROM audit WHERE actor = 'sleeper#1' AND entity = 'sr_notes'") ==
+          1);
   }
 }
 

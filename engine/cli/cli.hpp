@@ -18,6 +18,7 @@ struct Context {
   std::string db_path;
   std::string home;
   std::string log_level = "warn";
+  bool keep_history = false;  // RuntimeOptions::keep_history
 
   std::unique_ptr<Database> db;
   std::unique_ptr<Clock> clock;

@@ -213,10 +213,18 @@ void add_instance(CLI::App& app, Context& ctx) {
   history->add_flag("--json", ho->json, "print JSON");
   history->callback([&ctx, ho] {
     auto& store = ctx.runtime().store();
-    store.get(ho->id);
+    const Instance instance = store.get(ho->id);
     const auto commands = store.history(ho->id);
     if (ho->json) {
       print_json_list(commands);
+      return;
+    }
+    const bool ended = instance.status == "completed" || instance.status == "cancelled";
+    if (commands.empty() && ended) {
+      std::cout << "instance " << instance.id << " has " << instance.status
+                << ": an ended instance keeps no history (it is never replayed; casekit "
+                   "--keep-history keeps it). What it changed is in the audit under "
+                << instance.procedure << "#" << instance.id << "\n";
       return;
     }
     std::vector<std::vector<std::string>> rows = {{"seq", "command", "args", "result", "line"}};

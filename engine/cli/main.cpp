@@ -42,7 +42,8 @@ Engine& Context::open() {
 
 ProcedureRuntime& Context::runtime() {
   if (!procedures)
-    procedures = std::make_unique<ProcedureRuntime>(open(), RuntimeOptions{}, print_line);
+    procedures = std::make_unique<ProcedureRuntime>(
+        open(), RuntimeOptions{.keep_history = keep_history}, print_line);
   return *procedures;
 }
 
@@ -64,6 +65,8 @@ int main(int argc, char** argv) {
   app.option_defaults()->always_capture_default();
   app.add_option("--db", ctx.db_path, "SQLite database file (env CASEKIT_DB)");
   app.add_option("--home", ctx.home, "folder holding procedures/ and scripts/ (env CASEKIT_HOME)");
+  app.add_flag("--keep-history", ctx.keep_history,
+               "keep every instance's history whole, also once it has ended (for debugging)");
   app.add_option("--log-level", ctx.log_level, "trace, debug, info, warn, error or off")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}));
   app.parse_complete_callback([&] { spdlog::set_level(spdlog::level::from_str(ctx.log_level)); });

@@ -251,6 +251,10 @@ void InstanceStore::set_cancelled(Id id) {
       .run();
 }
 
+void InstanceStore::forget_history(Id id) {
+  db_.prepare("DELETE FROM instance_history WHERE instance_id = ?1").bind(1, id).run();
+}
+
 void InstanceStore::set_source(Id id, const std::string& hash) {
   db_.prepare("UPDATE instances SET source_hash = ?1, updated_at = ?2 WHERE id = ?3")
       .bind_all(hash, now(), id)

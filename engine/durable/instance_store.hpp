@@ -91,6 +91,8 @@ class InstanceStore {
   void set_failed(Id id, const std::string& message);
   void set_runnable(Id id);
   void set_cancelled(Id id);
+  // Deletes an ended instance's history: it will never be replayed.
+  void forget_history(Id id);
   void set_source(Id id, const std::string& hash);
   // Ends the instance's wait with `result` (a JSON array of the values the wait returns)
   // and makes it runnable.

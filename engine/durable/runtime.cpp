@@ -348,12 +348,11 @@ void ProcedureRuntime::activate(Id id, bool isolated) {
       const auto how = live->sandbox->resume(live->co, nargs, &nresults);
       if (how == Sandbox::Resume::finished) live->journal.check_consumed("the script ended");
       if (live->journal.divergence()) throw Error(ErrorCode::script, live->journal.halt_message());
-      // An instance that ran from its start to its end in this one activation will never be
-      // replayed, so its history is not kept (its changes are in the audit under its actor).
-      const bool one_shot = from_the_start && how == Sandbox::Resume::finished;
-      if (!one_shot || options_.keep_one_shot_history) {
-        store_.append(id, live->journal.unsaved());
-      }
+      // An instance that has ended will never be replayed, so its history is not kept
+      // (RuntimeOptions::keep_history): what it changed is in the audit under its actor.
+      const bool finished = how == Sandbox::Resume::finished;
+      if (!finished || options_.keep_history) store_.append(id, live->journal.unsaved());
+      if (finished && !from_the_start && !options_.keep_history) store_.forget_history(id);
       live->journal.mark_saved();
       if (how == Sandbox::Resume::yielded) {
         if (!live->journal.pending) {
@@ -595,6 +594,7 @@ void ProcedureRuntime::cancel(Id id) {
   }
   engine_.work_items.cancel_for_instance(id);
   store_.set_cancelled(id);
+  if (!options_.keep_history) store_.forget_history(id);
   store_.resolve_incidents(id, "cancelled");
   tx.commit();
   forget(id);

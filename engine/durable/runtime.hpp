@@ -29,10 +29,12 @@ struct RuntimeOptions {
   SandboxLimits limits{};
   std::size_t cache_size = 1000;  // warm Lua states kept; 0 disables the cache
   int batch_size = 1000;          // activations per transaction (one fsync each)
-  // An instance that runs from its start to its end in one activation is never replayed;
-  // its history is kept only if this is set (an import's million one-shot transitions
-  // would otherwise write twenty million history rows nobody reads).
-  bool keep_one_shot_history = false;
+  // The history exists to rebuild an instance at its wait, so an instance that has ended
+  // (completed or cancelled) is never replayed and its history goes with its end, and one
+  // that runs from its start to its end in one activation writes none (an import's million
+  // transitions would otherwise write twenty million history rows nobody reads). Set, every
+  // history is kept whole: for debugging a procedure (`casekit --keep-history`).
+  bool keep_history = false;
   // A sandbox whose instance has finished or left the warm cache takes the next instance of
   // the same procedure, with a fresh environment (Sandbox::renew), instead of a new one
   // being built. Off only to compare against.
