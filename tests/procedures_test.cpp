@@ -159,6 +159,47 @@ TEST_CASE("an instance that finishes in one activation keeps no history, only it
   }
 }
 
+TEST_CASE("a history written with its lines as text (schema 29) replays after the migration") {
+  DurableEngine d;
+  const auto f = d.family();
+  d.procedure("sleeper", R"(return procedure{name = "sleeper", run = function(ctx)
+    local s = sr.create{casegroup = ctx.casegroup, process = "Arrears",
+                        area = "Arrears management", sub_area = "Action Missed Payment"}
+    local w = wait{days = 1}
+    s:add_note("woke at " .. w.fired_at)
+    return s.id
+  end})");
+  const Id id = d.runtime.start("sleeper", f.casegroup, {}, "alice");
+  const auto before = d.runtime.store().history(id);
+  REQUIRE(before.size() == 2);
+  // Back to schema 29's shape: each row's line as text, and when it was recorded.
+  d.db.audit({});
+  d.db.exec(R"sql(
+ALTER TABLE instance_history ADD COLUMN line TEXT;
+ALTER TABLE instance_history ADD COLUMN recorded_at TEXT;
+UPDATE instance_history SET recorded_at = '2026-11-20T09:00:00Z',
+  line = (SELECT line FROM script_lines s WHERE s.id = instance_history.line_id);
+ALTER TABLE instance_history DROP COLUMN line_id;
+DROP TABLE script_lines;
+PRAGMA user_version = 29;
+)sql");
+  // A new process: the database migrates, and the instance is rebuilt from its history.
+  Database again(d.dir.path() / "casekit.db", OpenMode::existing);
+  Engine engine(migrated(again, d.clock), d.clock, d.engine.home);
+  ProcedureRuntime runtime(engine, RuntimeOptions{.cache_size = 0});
+  const auto after = runtime.store().history(id);
+  REQUIRE(after.size() == 2);
+  for (std::size_t i = 0; i < after.size(); ++i) {
+    CHECK(after[i].name == before[i].name);
+    CHECK(after[i].line == before[i].line);
+    CHECK(after[i].args == before[i].args);
+  }
+  d.clock.set(d.clock.now() + std::chrono::hours(24));
+  runtime.fire_timers();
+  CHECK(runtime.store().get(id).status == "completed");
+  CHECK(d.count("SELECT count(*) FROM sr_notes WHERE body = 'woke at 2026-11-21T09:00:00Z'") == 1);
+}
+
 TEST_CASE("an instance keeps its history while it waits and none once it has ended") {
   const std::string sleeper = R"(return procedure{name = "sleeper", run = function(ctx)
     local s = sr.create{casegroup = ctx.casegroup, process = "Arrears",

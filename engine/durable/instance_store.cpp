@@ -138,8 +138,8 @@ InstanceStore::Outcomes InstanceStore::count_outcomes(Id first, Id last) {
 
 std::vector<lua::Command> InstanceStore::history(Id id) {
   auto st = db_.prepare(
-      "SELECT seq, command, args, result, line FROM instance_history WHERE instance_id = ?1 "
-      "ORDER BY seq");
+      "SELECT h.seq, h.command, h.args, h.result, l.line FROM instance_history h "
+      "JOIN script_lines l ON l.id = h.line_id WHERE h.instance_id = ?1 ORDER BY h.seq");
   st.bind(1, id);
   std::vector<lua::Command> out;
   while (st.step()) {
@@ -176,10 +176,10 @@ const std::string& history_insert(std::size_t n) {
     std::string values;
     for (std::size_t rows = 1; rows <= kHistoryRowsPerInsert; ++rows) {
       values += rows == 1 ? "" : ",";
-      values += "(?,?,?,?,?,?,?)";
+      values += "(?,?,?,?,?,?)";
       out[rows] =
-          "INSERT INTO instance_history(instance_id, seq, command, args, result, line, "
-          "recorded_at) VALUES " +
+          "INSERT INTO instance_history(instance_id, seq, command, args, result, line_id) "
+          "VALUES " +
           values;
     }
     return out;
@@ -190,17 +190,20 @@ const std::string& history_insert(std::size_t n) {
 }  // namespace
 
 void InstanceStore::append(Id id, std::span<const lua::Command> commands) {
-  const std::string at = now();
   while (!commands.empty()) {
     const std::size_t n = std::min(commands.size(), kHistoryRowsPerInsert);
+    std::array<std::int64_t, kHistoryRowsPerInsert> lines{};
+    for (std::size_t i = 0; i < n; ++i) {
+      lines[i] = db_.intern(Database::Interned::script_lines, commands[i].line);
+    }
     auto st = db_.prepare(history_insert(n));
     int p = 0;  // the parameter before this row's first
-    for (const auto& c : commands.first(n)) {
-      // `commands` and `at` outlive the statement: SQLite need not copy their text.
+    for (std::size_t i = 0; i < n; ++i) {
+      // `commands` outlive the statement: SQLite need not copy their text.
+      const auto& c = commands[i];
       st.bind(p + 1, id).bind(p + 2, c.seq).bind_unowned(p + 3, c.name);
-      st.bind_unowned(p + 4, c.args).bind_unowned(p + 5, c.result);
-      st.bind_unowned(p + 6, c.line).bind_unowned(p + 7, at);
-      p += 7;
+      st.bind_unowned(p + 4, c.args).bind_unowned(p + 5, c.result).bind(p + 6, lines[i]);
+      p += 6;
     }
     st.run();
     commands = commands.subspan(n);

@@ -386,40 +386,51 @@ int Database::on_commit(void* self_ptr) {
   return 1;
 }
 
-// A rolled-back transaction may have taken interned whys with it.
+// A rolled-back transaction may have taken interned texts with it.
 void Database::on_rollback(void* self_ptr) {
-  static_cast<Database*>(self_ptr)->why_ids_.clear();
+  static_cast<Database*>(self_ptr)->forget_interned();
+}
+
+void Database::forget_interned() {
+  for (auto& ids : interned_) ids.clear();
 }
 
 void Database::discard_audit() {
   pending_.clear();
-  why_ids_.clear();
+  forget_interned();
 }
 
-// Stepped directly, not through Statement::run: these writes are the audit itself, inside
-// the transaction they belong to.
+// Stepped directly, not through Statement::run: these writes are the audit itself (or the
+// texts it names), inside the transaction they belong to.
 void Database::write_audit_row(Statement& st) {
   const int rc = sqlite3_step(st.stmt_);
   if (rc != SQLITE_DONE) fail(rc, "write audit");
 }
 
-// The id of a why in audit_whys, added the first time it is given. Whys are few (a command,
-// a route, a script line and binding) and repeat on every change, so each change names one.
-std::int64_t Database::why_id(const std::string& why) {
-  if (const auto it = why_ids_.find(why); it != why_ids_.end()) return it->second;
+std::int64_t Database::intern(Interned table, const std::string& text) {
+  static constexpr std::array<std::array<const char*, 2>, 2> kSql = {{
+      {"SELECT id FROM audit_whys WHERE why = ?1", "INSERT INTO audit_whys(why) VALUES (?1)"},
+      {"SELECT id FROM script_lines WHERE line = ?1", "INSERT INTO script_lines(line) VALUES (?1)"},
+  }};
+  auto& ids = interned_[static_cast<std::size_t>(table)];
+  if (const auto it = ids.find(text); it != ids.end()) return it->second;
+  const auto& sql = kSql[static_cast<std::size_t>(table)];
   std::int64_t id = 0;
   {
-    auto find = prepare("SELECT id FROM audit_whys WHERE why = ?1");
-    find.bind(1, why);
+    auto find = prepare(sql[0]);
+    find.bind(1, text);
     if (sqlite3_step(find.stmt_) == SQLITE_ROW) id = sqlite3_column_int64(find.stmt_, 0);
   }
   if (id == 0) {
-    auto add = prepare("INSERT INTO audit_whys(why) VALUES (?1)");
-    add.bind(1, why);
+    // Callers read last_insert_id() after their own write, not after this one.
+    const sqlite3_int64 last_insert = sqlite3_last_insert_rowid(db_);
+    auto add = prepare(sql[1]);
+    add.bind(1, text);
     write_audit_row(add);
     id = sqlite3_last_insert_rowid(db_);
+    sqlite3_set_last_insert_rowid(db_, last_insert);
   }
-  why_ids_.emplace(why, id);
+  ids.emplace(text, id);
   return id;
 }
 
@@ -456,7 +467,7 @@ void Database::flush_audit() {
       if (c.why.empty()) {
         st.bind_null(7);
       } else {
-        st.bind(7, why_id(c.why));
+        st.bind(7, intern(Interned::audit_whys, c.why));
       }
       write_audit_row(st);
     }

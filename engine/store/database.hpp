@@ -5,6 +5,7 @@
 
 #include <sqlite3.h>
 
+#include <array>
 #include <concepts>
 #include <cstdint>
 #include <filesystem>
@@ -136,6 +137,14 @@ class Database {
   // Forgets captured changes whose writes were rolled back.
   void discard_audit();
 
+  // Texts that repeat on many rows, each kept once in a table of (id INTEGER PRIMARY KEY,
+  // <column> TEXT NOT NULL UNIQUE) and named by its id: an audit change's why, a history
+  // command's script line.
+  enum class Interned { audit_whys, script_lines };
+  // The id of `text` in that table, added the first time it is given. Ids are remembered
+  // until a rollback, which may have undone the insert.
+  std::int64_t intern(Interned table, const std::string& text);
+
   // Who and when for the audit and for SQL functions casekit_actor() and casekit_now().
   void set_actor(std::string actor) { actor_ = std::move(actor); }
   const std::string& actor() const { return actor_; }
@@ -155,7 +164,7 @@ class Database {
   static int on_commit(void* self);
   static void on_rollback(void* self);
   void write_audit_row(Statement& st);
-  std::int64_t why_id(const std::string& why);
+  void forget_interned();
   friend class Statement;
 
   std::filesystem::path path_;
@@ -190,8 +199,9 @@ class Database {
   Instant audit_instant_{};  // the last instant formatted for the audit, and its text
   std::string audit_at_;
   std::vector<CapturedChange> pending_;
-  // Whys interned in audit_whys: forgotten on any rollback, which may have undone the insert.
-  std::unordered_map<std::string, std::int64_t, StringHash, std::equal_to<>> why_ids_;
+  // The ids of interned texts, one map for each Interned table.
+  std::array<std::unordered_map<std::string, std::int64_t, StringHash, std::equal_to<>>, 2>
+      interned_;
   bool flushing_ = false;
 };
 
