@@ -3,6 +3,7 @@
 #include <map>
 #include <sstream>
 
+#include "engine/store/audit_chain.hpp"
 #include "engine/store/schema.hpp"
 #include "engine/transition/dw_generate.hpp"
 #include "engine/transition/dw_import.hpp"
@@ -259,4 +260,16 @@ INSERT INTO audit(id, at, actor, entity, entity_id, action, before, after, why) 
   counts.step();
   CHECK(counts.integer(0) == 2);
   CHECK(counts.integer(1) == 2);
+  // Schema 31 chained the sets written before it, and later ones chain on.
+  const auto chained = verify_audit(db);
+  CHECK(chained.problem.empty());
+  CHECK(chained.sets == 2);
+  CHECK(chained.head.size() == 64);
+  db.exec(
+      "INSERT INTO clients(nino, name, created_at) VALUES ('AB654321C', 'Bo Ng', "
+      "'2026-11-20T09:00:00Z')");
+  const auto on = verify_audit(db);
+  CHECK(on.problem.empty());
+  CHECK(on.sets == 3);
+  CHECK(on.head != chained.head);
 }

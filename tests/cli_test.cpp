@@ -491,11 +491,34 @@ end)
   CHECK_THAT(r.out, Catch::EndsWith("1 passed, 3 failed\n"));
 }
 
+namespace {
+
+// Runs SQL on the database file as sqlite3 by hand would: past the engine and its audit.
+void edit_by_hand(const std::filesystem::path& file, const std::string& sql) {
+  sqlite3* db = nullptr;
+  REQUIRE(sqlite3_open(file.string().c_str(), &db) == SQLITE_OK);
+  char* error = nullptr;
+  const int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &error);
+  INFO((error ? error : ""));
+  sqlite3_free(error);
+  sqlite3_close(db);
+  REQUIRE(rc == SQLITE_OK);
+}
+
+// A database with `count` generated extract rows imported: a casegroup each.
+void imported(Cli& cli, int count) {
+  REQUIRE(cli.run("init --simulated-clock 2026-11-20T07:00:00Z").status == 0);
+  REQUIRE(cli.run("dw generate --count " + std::to_string(count) +
+                  " --seed 3 --bad-ratio 0 -o extract.jsonl")
+              .status == 0);
+  REQUIRE(cli.run("import dw extract.jsonl").status == 0);
+}
+
+}  // namespace
+
 TEST_CASE("cli: audit --casegroup shows a casegroup's trail oldest first and pages back") {
   Cli cli;
-  REQUIRE(cli.run("init --simulated-clock 2026-11-20T07:00:00Z").status == 0);
-  REQUIRE(cli.run("dw generate --count 3 --seed 2 --bad-ratio 0 -o extract.jsonl").status == 0);
-  REQUIRE(cli.run("import dw extract.jsonl").status == 0);
+  imported(cli, 3);
   const auto all = cli.json("audit --casegroup 1 --json");
   REQUIRE(all["changes"].size() > 10);
   CHECK(all["next_cursor"].is_null());
@@ -533,4 +556,61 @@ TEST_CASE("cli: audit --casegroup shows a casegroup's trail oldest first and pag
   CHECK(missing.err == "casekit: no casegroup with id 99\n");
   CHECK(cli.run("audit --casegroup 1 --limit 5000").status == 2);
   CHECK(cli.run("audit").status == 2);
+}
+
+TEST_CASE("cli: audit verify finds a change altered removed or inserted by hand") {
+  Cli cli;
+  imported(cli, 4);
+  const auto intact = cli.json("audit verify --json");
+  CHECK(intact["intact"] == true);
+  CHECK(intact["sets"].get<int>() > 4);
+  CHECK(intact["head"].get<std::string>().size() == 64);
+  const Result text = cli.run("audit verify");
+  CHECK_THAT(text.out, Catch::StartsWith("audit intact: ") &&
+                           Catch::EndsWith(intact["head"].get<std::string>() + "\n"));
+  // Each edit is made on a fresh copy of the intact database.
+  const auto intact_copy = cli.dir.path() / "intact.db";
+  REQUIRE(cli.run("backup " + intact_copy.string()).status == 0);
+  const auto restore = [&] {
+    REQUIRE(cli.run("restore --force " + intact_copy.string()).status == 0);
+  };
+
+  SECTION("a value altered") {
+    edit_by_hand(cli.db(),
+                 "UPDATE audit_changes SET after = replace(after, 'CSA-', 'CSX-') "
+                 "WHERE entity = 'casegroups' AND entity_id = 1");
+  }
+  SECTION("a change removed") {
+    edit_by_hand(cli.db(),
+                 "DELETE FROM audit_changes WHERE entity = 'casegroups' AND "
+                 "entity_id = 1");
+  }
+  SECTION("a change inserted into a set") {
+    edit_by_hand(cli.db(),
+                 "INSERT INTO audit_changes(set_id, entity, entity_id, action, after) SELECT "
+                 "set_id, 'casegroups', 1, 'update', '{\"segment\":\"Enforcement\"}' FROM "
+                 "audit_changes WHERE entity = 'casegroups' AND entity_id = 1");
+  }
+  SECTION("a whole set removed") {
+    edit_by_hand(cli.db(),
+                 "PRAGMA foreign_keys = OFF; DELETE FROM audit_changes WHERE set_id = "
+                 "(SELECT set_id FROM audit_changes WHERE entity = 'casegroups' AND "
+                 "entity_id = 1); DELETE FROM audit_sets WHERE id NOT IN (SELECT "
+                 "set_id FROM audit_changes)");
+  }
+  SECTION("who made it altered") {
+    edit_by_hand(cli.db(),
+                 "UPDATE audit_sets SET actor = 'user:nobody' WHERE id = (SELECT "
+                 "set_id FROM audit_changes WHERE entity = 'casegroups' AND "
+                 "entity_id = 1)");
+  }
+  const Result broken = cli.run("audit verify");
+  CHECK(broken.status == 1);
+  CHECK_THAT(broken.err, Catch::StartsWith("casekit: audit set ") &&
+                             Catch::Contains("does not match its hash"));
+  const Result json = cli.run("audit verify --json");
+  CHECK(json.status == 1);
+  CHECK(nlohmann::json::parse(json.out)["intact"] == false);
+  restore();
+  CHECK(cli.run("audit verify").status == 0);
 }

@@ -181,6 +181,7 @@ UPDATE instance_history SET recorded_at = '2026-11-20T09:00:00Z',
   line = (SELECT line FROM script_lines s WHERE s.id = instance_history.line_id);
 ALTER TABLE instance_history DROP COLUMN line_id;
 DROP TABLE script_lines;
+ALTER TABLE audit_sets DROP COLUMN hash;
 PRAGMA user_version = 29;
 )sql");
   // A new process: the database migrates, and the instance is rebuilt from its history.

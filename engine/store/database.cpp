@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "engine/core/error.hpp"
+#include "engine/store/audit_chain.hpp"
 
 namespace casekit {
 
@@ -435,41 +436,41 @@ std::int64_t Database::intern(Interned table, const std::string& text) {
 }
 
 // Consecutive changes made at one instant by one actor (an activation, a command, a
-// request) share one change set, which says who and when once.
+// request) share one change set, which says who and when once, and carries the hash that
+// chains it to the set before (audit_chain.hpp).
 void Database::flush_audit() {
   if (pending_.empty() || flushing_) return;
   flushing_ = true;
   // Callers read last_insert_id() after the write that was audited, not after its audit.
   const sqlite3_int64 last_insert = sqlite3_last_insert_rowid(db_);
   try {
-    std::int64_t set_id = 0;
-    const CapturedChange* set_by = nullptr;
-    for (const auto& c : pending_) {
-      if (!set_by || c.at != set_by->at || c.actor != set_by->actor) {
-        auto set = prepare("INSERT INTO audit_sets(at, actor) VALUES (?1, ?2)");
-        set.bind_all(c.at, c.actor);
-        write_audit_row(set);
-        set_id = sqlite3_last_insert_rowid(db_);
-        set_by = &c;
+    std::string previous;
+    {
+      auto last = prepare("SELECT hash FROM audit_sets ORDER BY id DESC LIMIT 1");
+      if (sqlite3_step(last.stmt_) == SQLITE_ROW && last.optional_text(0)) {
+        previous = *last.optional_text(0);
       }
-      auto st = prepare(
-          "INSERT INTO audit_changes(set_id, entity, entity_id, action, before, after, why_id) "
-          "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
-      st.bind_all(set_id, c.table->name);
-      if (const auto* n = std::get_if<std::int64_t>(&c.entity_id)) {
-        st.bind(3, *n);
-      } else if (const auto* text = std::get_if<std::string>(&c.entity_id)) {
-        st.bind(3, *text);
-      } else {
-        st.bind_null(3);
+    }
+    for (auto first = pending_.begin(); first != pending_.end();) {
+      auto end = first;
+      while (end != pending_.end() && end->at == first->at && end->actor == first->actor) ++end;
+      AuditSetHash hash(previous, first->at, first->actor);
+      for (auto c = first; c != end; ++c) {
+        const auto* n = std::get_if<std::int64_t>(&c->entity_id);
+        const auto* text = std::get_if<std::string>(&c->entity_id);
+        hash.change(c->table->name,
+                    n      ? AuditSetHash::integer_id(*n)
+                    : text ? AuditSetHash::text_id(*text)
+                           : std::string("n"),
+                    c->action, c->before, c->after, c->why);
       }
-      st.bind(4, c.action).bind(5, c.before).bind(6, c.after);
-      if (c.why.empty()) {
-        st.bind_null(7);
-      } else {
-        st.bind(7, intern(Interned::audit_whys, c.why));
-      }
-      write_audit_row(st);
+      previous = hash.hex();
+      auto set = prepare("INSERT INTO audit_sets(at, actor, hash) VALUES (?1, ?2, ?3)");
+      set.bind_all(first->at, first->actor, previous);
+      write_audit_row(set);
+      const std::int64_t set_id = sqlite3_last_insert_rowid(db_);
+      for (auto c = first; c != end; ++c) write_change(set_id, *c);
+      first = end;
     }
   } catch (...) {
     sqlite3_set_last_insert_rowid(db_, last_insert);
@@ -479,6 +480,27 @@ void Database::flush_audit() {
   sqlite3_set_last_insert_rowid(db_, last_insert);
   pending_.clear();
   flushing_ = false;
+}
+
+void Database::write_change(std::int64_t set_id, const CapturedChange& c) {
+  auto st = prepare(
+      "INSERT INTO audit_changes(set_id, entity, entity_id, action, before, after, why_id) "
+      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+  st.bind_all(set_id, c.table->name);
+  if (const auto* n = std::get_if<std::int64_t>(&c.entity_id)) {
+    st.bind(3, *n);
+  } else if (const auto* text = std::get_if<std::string>(&c.entity_id)) {
+    st.bind(3, *text);
+  } else {
+    st.bind_null(3);
+  }
+  st.bind(4, c.action).bind(5, c.before).bind(6, c.after);
+  if (c.why.empty()) {
+    st.bind_null(7);
+  } else {
+    st.bind(7, intern(Interned::audit_whys, c.why));
+  }
+  write_audit_row(st);
 }
 
 void Database::register_functions() {

@@ -164,6 +164,8 @@ class Database {
   static int on_commit(void* self);
   static void on_rollback(void* self);
   void write_audit_row(Statement& st);
+  struct CapturedChange;
+  void write_change(std::int64_t set_id, const CapturedChange& c);
   void forget_interned();
   friend class Statement;
 

@@ -12,6 +12,7 @@
 #include "engine/core/error.hpp"
 #include "engine/core/json.hpp"
 #include "engine/core/text.hpp"
+#include "engine/store/audit_chain.hpp"
 
 namespace casekit {
 namespace {
@@ -910,6 +911,12 @@ ALTER TABLE instance_history DROP COLUMN line;
 ALTER TABLE instance_history DROP COLUMN recorded_at;
 )sql";
 
+// Each change set carries a hash chained to the set before (engine/store/audit_chain.hpp);
+// the sets written before the chain get theirs, in order, as the migration runs.
+constexpr const char* kV31 = R"sql(
+ALTER TABLE audit_sets ADD COLUMN hash TEXT;
+)sql";
+
 // The admin role (who may list a casegroup's readers), and each client's name keys.
 void casegroup_search(Database& db) {
   allow_value(db, "users", "role", "senior_manager", "admin");
@@ -1063,6 +1070,7 @@ const std::vector<Migration>& migrations() {
       {28, "why each audited change was made", kV28},
       {29, "the audit as change sets", kV29, audit_change_sets},
       {30, "history lines named once", kV30},
+      {31, "the audit's hash chain", kV31, chain_audit},
   };
   return all;
 }

@@ -1,0 +1,55 @@
+// The audit's hash chain: each change set carries the SHA-256 of the hash of the set before
+// it and of its own content (who, when, and each change in order), so a change altered,
+// removed or inserted past the engine (with sqlite3, say) no longer matches where it was
+// made. Without a secret anyone who can rewrite the file can rewrite the chain too, so the
+// last hash is worth keeping somewhere else: `casekit audit verify` prints it.
+#pragma once
+
+#include <sodium.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace casekit {
+
+class Database;
+
+class AuditSetHash {
+ public:
+  // `previous`: the hash (hex) of the set before, empty for the first.
+  AuditSetHash(std::string_view previous, std::string_view at, std::string_view actor);
+  // One change of the set, in order. `entity_id` is as audit_changes holds it: "i:42",
+  // "t:name", or "n" (AuditSetHash::integer_id and text_id make them).
+  void change(std::string_view entity, std::string_view entity_id, std::string_view action,
+              const std::optional<std::string>& before, const std::optional<std::string>& after,
+              std::string_view why);
+  std::string hex();
+
+  static std::string integer_id(std::int64_t id) { return "i:" + std::to_string(id); }
+  static std::string text_id(std::string_view id) { return "t:" + std::string(id); }
+
+ private:
+  // Each field is written with its length first, so no two contents hash alike by moving
+  // text from one field into the next.
+  void field(std::string_view text);
+  crypto_hash_sha256_state state_{};
+};
+
+// What `casekit audit verify` found.
+struct AuditVerification {
+  std::int64_t sets = 0;
+  std::int64_t changes = 0;
+  std::string head;  // the last set's hash
+  // The first set that does not match its hash, and how.
+  std::optional<std::int64_t> bad_set;
+  std::string problem;
+};
+
+// Walks every change set in order and checks each against its hash.
+AuditVerification verify_audit(Database& db);
+// Gives every set its hash, in order (schema 31, for sets written before the chain).
+void chain_audit(Database& db);
+
+}  // namespace casekit
