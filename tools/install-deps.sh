@@ -17,6 +17,7 @@ packages=(
   libtomlplusplus-dev
   libhowardhinnant-date-dev
   libsodium-dev            # Argon2id password hashes, random session tokens
+  libssl-dev               # SHA-256 for the audit's hash chain (with the CPU's SHA instructions)
   tzdata                   # the IANA zones schedules run in
   chromium                 # the web pages' browser tests, driven by playwright-core
   fonts-liberation         # a font for pages in headless Chromium

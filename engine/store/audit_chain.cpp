@@ -1,5 +1,7 @@
 #include "engine/store/audit_chain.hpp"
 
+#include <openssl/evp.h>
+
 #include <array>
 #include <functional>
 #include <limits>
@@ -10,20 +12,34 @@
 
 namespace casekit {
 
-AuditSetHash::AuditSetHash(std::string_view previous, std::string_view at, std::string_view actor) {
-  if (sodium_init() < 0) throw Error(ErrorCode::internal, "libsodium could not start");
-  crypto_hash_sha256_init(&state_);
+namespace {
+
+EVP_MD_CTX* evp(void* context) {
+  return static_cast<EVP_MD_CTX*>(context);
+}
+
+}  // namespace
+
+void AuditSetHash::Free::operator()(void* context) const {
+  EVP_MD_CTX_free(static_cast<EVP_MD_CTX*>(context));
+}
+
+AuditSetHash::AuditSetHash(std::string_view previous, std::string_view at, std::string_view actor)
+    : context_(EVP_MD_CTX_new()) {
+  if (!context_ || EVP_DigestInit_ex(evp(context()), EVP_sha256(), nullptr) != 1) {
+    throw Error(ErrorCode::internal, "SHA-256 could not start");
+  }
   field(previous);
   field(at);
   field(actor);
 }
 
-void AuditSetHash::field(std::string_view text) {
-  const std::string length = std::to_string(text.size()) + ":";
-  crypto_hash_sha256_update(&state_, reinterpret_cast<const unsigned char*>(length.data()),
-                            length.size());
-  crypto_hash_sha256_update(&state_, reinterpret_cast<const unsigned char*>(text.data()),
-                            text.size());
+// `prefix` and `text` as one field, without joining them first.
+void AuditSetHash::field(std::string_view text, std::string_view prefix) {
+  const std::string length = std::to_string(prefix.size() + text.size()) + ":";
+  EVP_DigestUpdate(evp(context()), length.data(), length.size());
+  EVP_DigestUpdate(evp(context()), prefix.data(), prefix.size());
+  EVP_DigestUpdate(evp(context()), text.data(), text.size());
 }
 
 void AuditSetHash::change(std::string_view entity, std::string_view entity_id,
@@ -32,17 +48,23 @@ void AuditSetHash::change(std::string_view entity, std::string_view entity_id,
   field(entity);
   field(entity_id);
   field(action);
-  field(before ? "b:" + *before : "n");
-  field(after ? "a:" + *after : "n");
+  before ? field(*before, "b:") : field("n");
+  after ? field(*after, "a:") : field("n");
   field(why);
 }
 
 std::string AuditSetHash::hex() {
-  std::array<unsigned char, crypto_hash_sha256_BYTES> digest{};
-  crypto_hash_sha256_final(&state_, digest.data());
-  std::array<char, crypto_hash_sha256_BYTES * 2 + 1> text{};
-  sodium_bin2hex(text.data(), text.size(), digest.data(), digest.size());
-  return std::string(text.data());
+  std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
+  unsigned int size = 0;
+  EVP_DigestFinal_ex(evp(context()), digest.data(), &size);
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(size * 2);
+  for (unsigned int i = 0; i < size; ++i) {
+    out += kHex[digest[i] >> 4];
+    out += kHex[digest[i] & 0xf];
+  }
+  return out;
 }
 
 namespace {
