@@ -56,7 +56,9 @@ cg=$("$casekit" casegroup show --csa-ref CSA-9000001 --json | sed -n 's/^  "id":
 step task list --inbox caseworker
 # An arrears-only casegroup: the receiving parent's payment details come before negotiating.
 step task complete "$(task_id receiving_parent_payment_details)" --outcome obtained --field "note=bank details taken on the call" --as carl
-step task complete "$(task_id negotiate_schedule)" --outcome agreed --field amount_per_period=10000 --field first_collection_date=2026-12-01 --as carl
+step task complete "$(task_id negotiate_schedule)" --outcome agreed --field amount_per_period=10000 --field first_collection_date=2026-12-01 --field schedule_acceptable=yes --as carl
+# It has never been scheduled: the Employer Interface is issued by hand first.
+step task complete "$(task_id employer_interface)" --outcome issued --as carl
 step letters fulfil --outbox "$outbox"
 step clock advance 1d
 step casegroup show "$cg"
@@ -74,6 +76,7 @@ step task complete "$(task_id gather_information)" --outcome complete --field "w
 step task complete "$(task_id decide_next_action)" --outcome "Pause Enforcement Action" --field "reason=paying parent starting a new job" --field review_date=2026-12-20 --as erin
 step clock advance 19d
 step casegroup show "$cg"
+step audit --casegroup "$cg" --limit 2
 step task list --inbox caseworker
 
 # Phase-2 transition of a Data Warehouse extract (sources 002 and 003).
