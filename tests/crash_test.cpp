@@ -9,6 +9,7 @@
 #include <random>
 #include <thread>
 
+#include "engine/store/audit_chain.hpp"
 #include "tests/test_support.hpp"
 
 using namespace casekit;
@@ -91,9 +92,10 @@ std::string dump(const std::filesystem::path& file) {
   Database db(file, OpenMode::existing);
   db.set_clock(&clock);
   std::string out;
-  for (const char* table : {"clients", "casegroups", "cases", "service_requests", "sr_notes",
-                            "sr_fields", "ledger_accounts", "dues", "payments", "allocations",
-                            "instances", "instance_history", "incidents", "audit"}) {
+  for (const char* table :
+       {"clients", "casegroups", "cases", "service_requests", "sr_notes", "sr_fields",
+        "ledger_accounts", "dues", "payments", "allocations", "instances", "instance_history",
+        "script_lines", "incidents", "audit", "audit_sets"}) {
     out += std::string("== ") + table + "\n";
     auto st = db.prepare(std::string("SELECT * FROM ") + table + " ORDER BY 1, 2");
     while (st.step()) {
@@ -186,4 +188,9 @@ TEST_CASE("crash: SIGKILL at random points loses and doubles nothing") {
   const std::string b = dump(killed);
   CHECK(a.size() == b.size());
   CHECK(a == b);
+  // The audit's hash chain (audit_sets above) is the same, and whole.
+  Database db(killed, OpenMode::existing);
+  const auto chain = verify_audit(db);
+  CHECK(chain.problem.empty());
+  CHECK(chain.sets > kInstances);
 }

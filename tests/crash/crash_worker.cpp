@@ -44,6 +44,10 @@ void run(const std::string& db_path, const Home& home) {
   auto loaded = load_clock(db);
   auto* clock = dynamic_cast<SimulatedClock*>(loaded.get());
   if (!clock) throw Error(ErrorCode::invalid, "crash worker needs a simulated clock");
+  // As every casekit command opens a database: migrated, and so audited (the audit and its
+  // hash chain must come out of the kills the same as the rest).
+  db.set_clock(clock);
+  migrate(db);
   Engine engine(db, *clock, home);
   // Small batches: many commits, so many different points for a kill to land between.
   ProcedureRuntime runtime(engine, {.batch_size = 16});
