@@ -431,4 +431,72 @@ return procedure {
   CHECK(report["message"].is_string());
 }
 
+TEST_CASE("cli: instance upgrade --procedure moves what replays and reports what diverges") {
+  ProcedureCli p;
+  p.cli.seeded();
+  const auto source = [](const std::string& second_title, const std::string& result) {
+    return R"lua(
+return procedure {
+  name = "branches",
+  run = function(ctx)
+    if ctx.params.n == "1" then
+      task.await{inbox = "caseworker", title = "First", outcomes = {"done"}}
+    else
+      task.await{inbox = "caseworker", title = ")lua" +
+           second_title + R"lua(", outcomes = {"done"}}
+    end
+    return ")lua" +
+           result + R"lua("
+  end,
+}
+)lua";
+  };
+  p.procedure("branches", source("Second", "v1"));
+  REQUIRE(p.run("user add carl --role caseworker").status == 0);
+  REQUIRE(p.run("start branches --param n=1").status == 0);
+  REQUIRE(p.run("start branches --param n=2").status == 0);
+  const auto hash_of = [&](int id) {
+    return p.cli.json("instance show " + std::to_string(id) + " --json")["source_hash"];
+  };
+  const auto old_hash = hash_of(1);
+  // The new source asks the second branch something else: its history no longer replays.
+  p.procedure("branches", source("Second, reworded", "v2"));
+
+  const Result dry = p.run("instance upgrade --procedure branches --to-current --dry-run --json");
+  CHECK(dry.status == 1);
+  const auto plan = nlohmann::json::parse(dry.out);
+  CHECK(plan["dry_run"] == true);
+  CHECK(plan["upgraded"] == 1);
+  CHECK(plan["diverged"] == 1);
+  REQUIRE(plan["instances"].size() == 2);
+  CHECK(plan["instances"][0]["switched"] == false);
+  CHECK(plan["instances"][1]["divergence"]["position"] == 1);
+  CHECK_THAT(plan["instances"][1]["divergence"]["line"].get<std::string>(),
+             Catch::Contains("branches.lua:"));
+  CHECK(hash_of(1) == old_hash);  // nothing moved
+  CHECK(hash_of(2) == old_hash);
+
+  const Result moved = p.run("instance upgrade --procedure branches --to-current");
+  CHECK(moved.status == 1);
+  CHECK_THAT(moved.out, Catch::Contains("instance 1 upgraded from ") &&
+                            Catch::Contains("not upgraded: ") &&
+                            Catch::EndsWith("2 running instance(s) of branches: 1 upgraded, 1 "
+                                            "diverge\n"));
+  CHECK(moved.err == "casekit: 1 instance(s) diverge from the current source and stay on theirs\n");
+  CHECK(hash_of(1) != old_hash);
+  CHECK(hash_of(2) == old_hash);
+  // The moved one runs the new source from its wait; the other goes on with its own.
+  REQUIRE(p.run("task complete 1 --outcome done --as carl").status == 0);
+  REQUIRE(p.run("task complete 2 --outcome done --as carl").status == 0);
+  CHECK(p.cli.json("instance show 1 --json")["result"] == "v2");
+  CHECK(p.cli.json("instance show 2 --json")["result"] == "v1");
+
+  CHECK(p.run("instance upgrade").status == 2);
+  CHECK(p.run("instance upgrade --procedure branches").status == 2);
+  CHECK(p.run("instance upgrade 1 --procedure branches --to-current").status == 2);
+  const Result unknown = p.run("instance upgrade --procedure nowhere --to-current");
+  CHECK(unknown.status == 1);
+  CHECK_THAT(unknown.err, Catch::Contains("nowhere"));
+}
+
 }  // namespace casekit::test

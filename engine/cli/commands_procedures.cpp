@@ -250,30 +250,71 @@ void add_instance(CLI::App& app, Context& ctx) {
     ctx.runtime().cancel(*id);
     std::cout << "instance " << *id << " cancelled\n";
   });
+  struct UpgradeOptions {
+    std::optional<Id> id;
+    std::string procedure;
+    bool to_current = false;
+    bool dry_run = false;
+    bool json = false;
+  };
+  auto uo = std::make_shared<UpgradeOptions>();
   auto* upgrade = group->add_subcommand(
-      "upgrade", "Move an instance to its procedure's current source, if its history replays");
-  upgrade->add_option("id", *id, "instance id")->required();
-  auto upgrade_json = std::make_shared<bool>(false);
-  upgrade->add_flag("--json", *upgrade_json, "print {switched, message, divergence} as JSON");
-  upgrade->callback([&ctx, id, upgrade_json] {
-    const UpgradeReport r = ctx.runtime().upgrade(*id);
-    if (*upgrade_json) {
+      "upgrade",
+      "Move an instance (or every running instance of a procedure) to its procedure's current "
+      "source, if its history replays");
+  upgrade->add_option("id", uo->id, "instance id");
+  upgrade->add_option("--procedure", uo->procedure, "every running instance of this procedure");
+  upgrade->add_flag("--to-current", uo->to_current, "to the procedure's current source");
+  upgrade->add_flag("--dry-run", uo->dry_run, "only say what would move and what diverges");
+  upgrade->add_flag("--json", uo->json, "print JSON");
+  upgrade->callback([&ctx, uo] {
+    if (uo->id.has_value() == !uo->procedure.empty() ||
+        (!uo->procedure.empty() && !uo->to_current)) {
+      throw CLI::ValidationError("instance upgrade",
+                                 "give an instance ID, or --procedure P --to-current");
+    }
+    std::vector<std::pair<Id, UpgradeReport>> reports;
+    if (uo->id) {
+      reports.emplace_back(*uo->id, ctx.runtime().upgrade(*uo->id, uo->dry_run));
+    } else {
+      reports = ctx.runtime().upgrade_all(uo->procedure, uo->dry_run);
+    }
+    int moved = 0, diverged = 0;
+    nlohmann::json items = nlohmann::json::array();
+    for (const auto& [instance, r] : reports) {
       nlohmann::json divergence = nullptr;
       if (r.divergence) {
+        ++diverged;
         divergence = {{"position", r.divergence->position},
                       {"expected", r.divergence->expected},
                       {"found", r.divergence->found},
                       {"line", r.divergence->line}};
       }
-      print_json({{"instance", *id},
-                  {"switched", r.switched},
-                  {"message", r.message},
-                  {"divergence", divergence}});
-    } else {
-      std::cout << r.message << "\n";
+      moved += (uo->dry_run ? r.replays : r.switched) ? 1 : 0;
+      items.push_back({{"instance", instance},
+                       {"switched", r.switched},
+                       {"message", r.message},
+                       {"divergence", divergence}});
+      if (!uo->json) std::cout << r.message << "\n";
     }
-    if (r.divergence)
-      throw Error(ErrorCode::conflict, "the current source diverges from the history");
+    if (uo->json) {
+      print_json(uo->id ? items[0]
+                        : nlohmann::json{{"procedure", uo->procedure},
+                                         {"dry_run", uo->dry_run},
+                                         {"instances", items},
+                                         {"upgraded", moved},
+                                         {"diverged", diverged}});
+    } else if (!uo->id) {
+      std::cout << reports.size() << " running instance(s) of " << uo->procedure << ": " << moved
+                << (uo->dry_run ? " would be upgraded, " : " upgraded, ") << diverged << " diverge"
+                << (uo->dry_run ? " (dry run: nothing moved)" : "") << "\n";
+    }
+    if (diverged) {
+      throw Error(ErrorCode::conflict,
+                  uo->id ? std::string("the current source diverges from the history")
+                         : std::to_string(diverged) +
+                               " instance(s) diverge from the current source and stay on theirs");
+    }
   });
 }
 

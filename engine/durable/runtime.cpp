@@ -1,5 +1,7 @@
 #include "engine/durable/runtime.hpp"
 
+#include <algorithm>
+
 #include <spdlog/spdlog.h>
 
 #include "bindings/journal.hpp"
@@ -600,7 +602,7 @@ void ProcedureRuntime::cancel(Id id) {
   forget(id);
 }
 
-UpgradeReport ProcedureRuntime::upgrade(Id id) {
+UpgradeReport ProcedureRuntime::upgrade(Id id, bool dry_run) {
   Instance instance = store_.get(id);
   if (instance.status == "completed" || instance.status == "cancelled") {
     throw Error(ErrorCode::invalid, "instance " + std::to_string(id) + " is " + instance.status +
@@ -641,6 +643,13 @@ UpgradeReport ProcedureRuntime::upgrade(Id id) {
     report.message = "not upgraded: the current source fails while replaying: " + failure;
     return report;
   }
+  report.replays = true;
+  if (dry_run) {
+    report.message = "instance " + std::to_string(id) + " would be upgraded from " +
+                     instance.source_hash + " to " + hash + " (" + std::to_string(commands) +
+                     " commands replayed)";
+    return report;
+  }
   {
     Transaction tx(engine_.db);
     store_.keep_source(instance.procedure, display_file(instance.procedure), source);
@@ -652,6 +661,25 @@ UpgradeReport ProcedureRuntime::upgrade(Id id) {
   report.message = "instance " + std::to_string(id) + " upgraded from " + instance.source_hash +
                    " to " + hash + " (" + std::to_string(commands) + " commands replayed)";
   return report;
+}
+
+std::vector<std::pair<Id, UpgradeReport>> ProcedureRuntime::upgrade_all(
+    const std::string& procedure, bool dry_run) {
+  read_script(procedure_file(procedure));  // an unknown procedure is an error, not "none"
+  std::vector<std::pair<Id, UpgradeReport>> out;
+  for (const char* status : {"runnable", "waiting", "failed"}) {
+    InstanceStore::Filter filter;
+    filter.status = status;
+    filter.procedure = procedure;
+    for (;;) {
+      const auto page = store_.list(filter);
+      for (const Instance& i : page) out.emplace_back(i.id, upgrade(i.id, dry_run));
+      if (page.size() < static_cast<std::size_t>(filter.limit)) break;
+      filter.after_id = page.back().id;
+    }
+  }
+  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  return out;
 }
 
 std::optional<Instant> ProcedureRuntime::next_timer() {

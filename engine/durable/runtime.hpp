@@ -50,7 +50,8 @@ struct RuntimeStats {
 };
 
 struct UpgradeReport {
-  bool switched = false;
+  bool replays = false;   // the history replays exactly on the current source
+  bool switched = false;  // and the instance was moved to it (not with dry_run)
   std::string message;
   std::optional<lua::Divergence> divergence;
 };
@@ -124,7 +125,13 @@ class ProcedureRuntime : public TimerSource, public lua::ProcedureStarter {
 
   void retry(Id id);
   void cancel(Id id);
-  UpgradeReport upgrade(Id id);
+  // Moves an instance to its procedure's current source if its history replays on it
+  // exactly; with `dry_run`, only says whether it would.
+  UpgradeReport upgrade(Id id, bool dry_run = false);
+  // upgrade() for every instance of `procedure` still running (runnable, waiting or failed),
+  // in id order: those that replay cleanly move, those that diverge stay, each reported.
+  std::vector<std::pair<Id, UpgradeReport>> upgrade_all(const std::string& procedure,
+                                                        bool dry_run = false);
 
   std::optional<Instant> next_timer() override;
   void fire_timers() override;
