@@ -40,8 +40,8 @@ std::string change_line(const nlohmann::json& c) {
                      c["entity"].get<std::string>() + " " + plain(c["entity_id"]) + " ";
   if (action == "update") {
     const auto& before = c["before"];
+    // Only what changed: the trail leaves out the key columns that name a row unchanged.
     for (const auto& [column, after] : c["after"].items()) {
-      if (before.contains(column) && before[column] == after) continue;  // names the row
       line += " " + column + ": " + (before.contains(column) ? plain(before[column]) : "null") +
               " -> " + plain(after);
     }

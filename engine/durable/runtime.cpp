@@ -603,13 +603,17 @@ void ProcedureRuntime::cancel(Id id) {
 }
 
 UpgradeReport ProcedureRuntime::upgrade(Id id, bool dry_run) {
-  Instance instance = store_.get(id);
+  const Instance instance = store_.get(id);
   if (instance.status == "completed" || instance.status == "cancelled") {
     throw Error(ErrorCode::invalid, "instance " + std::to_string(id) + " is " + instance.status +
                                         "; nothing to upgrade");
   }
-  const auto file = procedure_file(instance.procedure);
-  const std::string source = read_script(file);
+  return upgrade_to(instance, read_script(procedure_file(instance.procedure)), dry_run);
+}
+
+UpgradeReport ProcedureRuntime::upgrade_to(const Instance& instance, const std::string& source,
+                                           bool dry_run) {
+  const Id id = instance.id;
   const std::string hash = source_hash(source);
   UpgradeReport report;
   if (hash == instance.source_hash) {
@@ -665,7 +669,9 @@ UpgradeReport ProcedureRuntime::upgrade(Id id, bool dry_run) {
 
 std::vector<std::pair<Id, UpgradeReport>> ProcedureRuntime::upgrade_all(
     const std::string& procedure, bool dry_run) {
-  read_script(procedure_file(procedure));  // an unknown procedure is an error, not "none"
+  // Read once: every instance is verified against the same text (and an unknown procedure
+  // is an error, not "none running").
+  const std::string source = read_script(procedure_file(procedure));
   std::vector<std::pair<Id, UpgradeReport>> out;
   for (const char* status : {"runnable", "waiting", "failed"}) {
     InstanceStore::Filter filter;
@@ -673,7 +679,7 @@ std::vector<std::pair<Id, UpgradeReport>> ProcedureRuntime::upgrade_all(
     filter.procedure = procedure;
     for (;;) {
       const auto page = store_.list(filter);
-      for (const Instance& i : page) out.emplace_back(i.id, upgrade(i.id, dry_run));
+      for (const Instance& i : page) out.emplace_back(i.id, upgrade_to(i, source, dry_run));
       if (page.size() < static_cast<std::size_t>(filter.limit)) break;
       filter.after_id = page.back().id;
     }

@@ -145,6 +145,8 @@ class ProcedureRuntime : public TimerSource, public lua::ProcedureStarter {
   struct Live;  // a sandbox with an instance suspended in it
 
  private:
+  // upgrade() of a running instance to `source`, the procedure's current text.
+  UpgradeReport upgrade_to(const Instance& instance, const std::string& source, bool dry_run);
   // Runs one batch of runnable instances in one transaction; returns how many.
   std::size_t run_batch();
   // Activations run alone (isolated: in a savepoint, so a failure is recorded and rolls

@@ -306,7 +306,7 @@ bool same_value(sqlite3_value* a, sqlite3_value* b) {
 // A change is written as only what it changed: an insert's columns that are not NULL, an
 // update's changed columns before and after, a delete's row as it was (its non-NULL
 // columns). Together with the row's id that is enough to rebuild every audited table from
-// the audit alone (tests/store_test.cpp does), at a fraction of whole-row images.
+// the audit alone (tests/audit_test.cpp does), at a fraction of whole-row images.
 void Database::on_preupdate(void* self_ptr, sqlite3* db, int op, const char* schema,
                             const char* table, sqlite3_int64, sqlite3_int64) {
   auto* self = static_cast<Database*>(self_ptr);
@@ -447,9 +447,7 @@ void Database::flush_audit() {
     std::string previous;
     {
       auto last = prepare("SELECT hash FROM audit_sets ORDER BY id DESC LIMIT 1");
-      if (sqlite3_step(last.stmt_) == SQLITE_ROW && last.optional_text(0)) {
-        previous = *last.optional_text(0);
-      }
+      if (sqlite3_step(last.stmt_) == SQLITE_ROW) previous = last.optional_text(0).value_or("");
     }
     for (auto first = pending_.begin(); first != pending_.end();) {
       auto end = first;

@@ -125,7 +125,7 @@ class Database {
   sqlite3* handle() { return db_; }
 
   // Audit: from now on every insert, update and delete on these tables is captured as it
-  // happens (SQLite's pre-update hook: what the change set, who, when, why) and written to
+  // happens (SQLite's pre-update hook: what it changed, who, when, why) and written to
   // the audit tables (change sets: audit_sets, audit_changes, audit_whys; the `audit` view
   // reads them as one row a change) in the same transaction, when the transaction or
   // savepoint that made it commits. A write outside any transaction is wrapped in one of its own,

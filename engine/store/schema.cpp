@@ -824,18 +824,12 @@ void audit_change_sets(Database& db) {
     for (auto it = row.begin(); it != row.end();) it = it->is_null() ? row.erase(it) : ++it;
     return row;
   };
-  std::map<std::string, std::int64_t, std::less<>> whys;
   // A table keyed by more than one column names an updated row by its key (AuditedTable).
   std::map<std::string, std::set<std::string>, std::less<>> keys;
-  const auto keys_of = [&](const std::string& table) -> const std::set<std::string>& {
-    auto [it, added] = keys.try_emplace(table);
-    if (added) {
-      auto st = db.prepare("SELECT name FROM pragma_table_info(?1) WHERE pk > 0");
-      st.bind(1, table);
-      while (st.step()) it->second.insert(st.text(0));
-    }
-    return it->second;
-  };
+  for (const auto& t : audited_tables(db)) {
+    if (t.key_columns.size() < 2) continue;
+    for (const int c : t.key_columns) keys[t.name].insert(t.columns[static_cast<std::size_t>(c)]);
+  }
   std::string set_at, set_actor;
   std::int64_t set_id = 0;
   auto rows = db.prepare(
@@ -853,11 +847,11 @@ void audit_change_sets(Database& db) {
     if (action == "update") {
       Json b = Json::parse(rows.text(6)), a = Json::parse(rows.text(7));
       Json changed_before = Json::object(), changed_after = Json::object();
-      const auto& key = keys_of(rows.text(3));
+      const auto key = keys.find(rows.text(3));
       bool changed = false;
       for (const auto& [column, value] : a.items()) {
         const bool same = b.contains(column) && b[column] == value;
-        if (same && !(key.size() > 1 && key.contains(column))) continue;
+        if (same && !(key != keys.end() && key->second.contains(column))) continue;
         changed = changed || !same;
         changed_before[column] = b.contains(column) ? b[column] : Json(nullptr);
         changed_after[column] = value;
@@ -872,12 +866,7 @@ void audit_change_sets(Database& db) {
     }
     std::optional<std::int64_t> why;
     if (const auto text = rows.optional_text(8)) {
-      auto [it, added] = whys.try_emplace(*text, 0);
-      if (added) {
-        db.prepare("INSERT INTO audit_whys(why) VALUES (?1)").bind(1, *text).run();
-        it->second = db.last_insert_id();
-      }
-      why = it->second;
+      why = db.intern(Database::Interned::audit_whys, *text);
     }
     auto change = db.prepare(
         "INSERT INTO audit_changes(id, set_id, entity, entity_id, action, before, after, why_id) "
