@@ -182,6 +182,9 @@ UPDATE instance_history SET recorded_at = '2026-11-20T09:00:00Z',
 ALTER TABLE instance_history DROP COLUMN line_id;
 DROP TABLE script_lines;
 ALTER TABLE audit_sets DROP COLUMN hash;
+ALTER TABLE instances DROP COLUMN library_hash;
+DROP TABLE library_modules;
+DROP TABLE libraries;
 PRAGMA user_version = 29;
 )sql");
   // A new process: the database migrates, and the instance is rebuilt from its history.
@@ -600,6 +603,112 @@ return procedure{name = "edited", run = function() return VERSION + rate.value e
   CHECK(d.count("SELECT count(*) FROM procedure_sources WHERE name = 'edited'") == 2);
 }
 
+namespace {
+
+// A procedure whose recorded commands come from a library module: an edit of the module
+// changes what a replay of it would do.
+constexpr const char* kUsesSteps = R"lua(
+local steps = require "steps"
+return procedure{name = "stepped", run = function(ctx)
+  local s = sr.create{casegroup = ctx.casegroup, process = "Arrears",
+                      area = "Arrears management", sub_area = "Action Missed Payment"}
+  steps.before(s)
+  wait{days = 1}
+  steps.after(s)
+  return s.id
+end}
+)lua";
+
+// kUsesSteps with its module, every resume a replay (no warm states): an instance that
+// read an edited module would find a different note in its history and stop.
+struct Stepped {
+  Stepped() {
+    write_steps("before v1", "after v1");
+    d.procedure("stepped", kUsesSteps);
+  }
+  // procedures/lib/steps.lua, its functions adding these notes.
+  void write_steps(const std::string& before, const std::string& after) {
+    write_file(d.engine.home.procedures() / "lib" / "steps.lua",
+               "return {\n  before = function(s) s:add_note('" + before +
+                   "') end,\n  after = function(s) s:add_note('" + after + "') end,\n}\n");
+  }
+  Id start() { return d.runtime.start("stepped", f.casegroup, {}, "op"); }
+  // The notes on the SR the instance returned.
+  std::vector<std::string> notes(Id instance) {
+    std::vector<std::string> out;
+    const Id sr = std::stoll(d.instance(instance).result.value_or("0"));
+    for (const auto& n : d.engine.srs.notes(sr)) out.push_back(n.body);
+    return out;
+  }
+
+  DurableEngine d{RuntimeOptions{.cache_size = 0}};
+  Family f = d.family();
+};
+
+}  // namespace
+
+TEST_CASE("a running instance requires the library as it was when it started") {
+  Stepped t;
+  auto& d = t.d;
+  const Id first = t.start();
+  const Id second = t.start();
+  CHECK(d.instance(first).library_hash == d.instance(second).library_hash);
+  CHECK(d.count("SELECT count(*) FROM libraries") == 1);
+
+  t.write_steps("before v2", "after v2");
+  const Id third = t.start();
+  REQUIRE(d.instance(first).library_hash);
+  CHECK(d.instance(third).library_hash != d.instance(first).library_hash);
+  CHECK(d.instance(third).source_hash == d.instance(first).source_hash);
+  // An instance from before libraries were pinned has none and reads the folders, as every
+  // instance did: the edit makes its replay diverge.
+  d.db.exec("UPDATE instances SET library_hash = NULL WHERE id = " + std::to_string(second));
+
+  d.advance(24h);
+  CHECK(d.instance(first).status == "completed");
+  CHECK(d.instance(third).status == "completed");
+  CHECK(d.instance(second).status == "failed");
+  const auto incidents = d.runtime.store().incidents(false, std::nullopt);
+  REQUIRE(incidents.size() == 1);
+  CHECK(incidents[0].instance == second);
+  CHECK(incidents[0].kind == "divergence");
+  CHECK(t.notes(first) == std::vector<std::string>{"before v1", "after v1"});
+  CHECK(t.notes(third) == std::vector<std::string>{"before v2", "after v2"});
+  // Each version's texts are kept once, with the procedures' sources.
+  CHECK(d.count("SELECT count(*) FROM libraries") == 2);
+  CHECK(d.count("SELECT count(*) FROM procedure_sources WHERE file = 'procedures/lib/steps.lua'") ==
+        2);
+}
+
+TEST_CASE("upgrade moves an instance to the current library only when its history replays") {
+  Stepped t;
+  auto& d = t.d;
+  const Id id = t.start();
+  const auto pinned = d.instance(id).library_hash;
+  CHECK_THAT(d.runtime.upgrade(id).message, Catch::Contains("already runs the current source"));
+
+  // The module's first note changes: the history does not replay on it.
+  t.write_steps("before v2", "after v2");
+  const UpgradeReport refused = d.runtime.upgrade(id);
+  CHECK_FALSE(refused.replays);
+  REQUIRE(refused.divergence);
+  CHECK(refused.divergence->position == 2);
+  CHECK(refused.divergence->line == "procedures/lib/steps.lua:2");
+  CHECK(d.instance(id).library_hash == pinned);
+
+  // Only what follows the wait changes: it replays, and a dry run moves nothing.
+  t.write_steps("before v1", "after v3");
+  CHECK(d.runtime.upgrade(id, true).replays);
+  CHECK(d.instance(id).library_hash == pinned);
+  const UpgradeReport moved = d.runtime.upgrade(id);
+  CHECK(moved.switched);
+  CHECK(d.instance(id).library_hash != pinned);
+  CHECK_THAT(moved.message, Catch::Contains("library " + *pinned + " to source "));
+  d.advance(24h);
+  CHECK(d.instance(id).status == "completed");
+  CHECK(t.notes(id) == std::vector<std::string>{"before v1", "after v3"});
+}
+
 TEST_CASE("a batch pins each procedure once, and forgets what a failed activation pinned") {
   // Within one batch the runtime remembers which procedures it has pinned. An activation
   // that fails rolls back the source it stored; the next one in the batch must store it
@@ -676,18 +785,18 @@ TEST_CASE("an input held parsed is used only with the text it came from, and onl
   d.procedure("echo",
               "return procedure{name = \"echo\", run = function(ctx) "
               "return (ctx.input and ctx.input.v or 'none') .. '/' .. #ctx.params end}\n");
-  const std::string hash = d.runtime.pin("echo");
+  const Pin pin = d.runtime.pin("echo");
   const std::string text = R"({"v":"text"})";
   const auto tree = [](const char* v) { return nlohmann::ordered_json{{"v", v}}; };
   const auto result = [&](Id id) { return d.instance(id).result.value_or("none"); };
   const auto create_rolled_back = [&](const std::string& input_text, const char* v) {
     Transaction tx(d.db);
-    return d.runtime.create_pinned("echo", hash, std::nullopt, input_text, tree(v), "op");
+    return d.runtime.create_pinned("echo", pin, std::nullopt, input_text, tree(v), "op");
   };
   Id held = 0, stale = 0, after = 0;
   {
     Transaction tx(d.db);
-    held = d.runtime.create_pinned("echo", hash, std::nullopt, text, tree("tree"), "op");
+    held = d.runtime.create_pinned("echo", pin, std::nullopt, text, tree("tree"), "op");
     tx.commit();
   }
   const Id rolled_back = create_rolled_back(R"({"v":"other"})", "tree");
@@ -704,7 +813,7 @@ TEST_CASE("an input held parsed is used only with the text it came from, and onl
   {
     // Stored as create_pinned would store it, but straight through the store: no tree held.
     Transaction tx(d.db);
-    after = d.runtime.store().create("echo", hash, std::nullopt,
+    after = d.runtime.store().create("echo", pin, std::nullopt,
                                      R"({"input":)" + text + R"(,"params":{}})", "op");
     tx.commit();
   }

@@ -189,7 +189,8 @@ void add_instance(CLI::App& app, Context& ctx) {
       print_json(out);
       return;
     }
-    std::cout << "instance " << i.id << ": " << i.procedure << " (source " << i.source_hash << ")\n"
+    std::cout << "instance " << i.id << ": " << i.procedure << " (source " << i.source_hash
+              << ", library " << i.library_hash.value_or("folders") << ")\n"
               << "status:     " << i.status << "\n"
               << "waiting on: " << describe_wait(i) << "\n"
               << "casegroup:  " << (i.casegroup ? std::to_string(*i.casegroup) : "-") << "\n"

@@ -21,6 +21,13 @@ std::string source_hash(std::string_view source) {
   return out;
 }
 
+std::string library_hash(const LibraryFiles& files) {
+  std::string manifest;
+  for (const auto& [file, text] : files)
+    manifest.append(file).append("\n").append(source_hash(text)).append("\n");
+  return source_hash(manifest);
+}
+
 std::string InstanceStore::keep_source(const std::string& procedure, const std::string& file,
                                        const std::string& source) {
   const std::string hash = source_hash(source);
@@ -54,11 +61,55 @@ std::string InstanceStore::source(const std::string& hash) {
   return st.text(0);
 }
 
+std::string InstanceStore::keep_library(const LibraryFiles& files) {
+  const std::string hash = library_hash(files);
+  if (has_library(hash)) {
+    // Two versions sharing a hash would be a collision of the manifest's hash; the texts
+    // themselves were compared by keep_source when first kept.
+    if (library(hash) != files) {
+      throw Error(ErrorCode::conflict, "two library versions share hash " + hash +
+                                           "; change a library file (even a comment) and retry");
+    }
+    return hash;
+  }
+  // All of it or none, also when no transaction is open (a single `casekit start`).
+  Savepoint all(db_);
+  db_.prepare("INSERT INTO libraries(hash, created_at) VALUES (?1, ?2)")
+      .bind_all(hash, now())
+      .run();
+  for (const auto& [file, text] : files) {
+    const std::string text_hash = keep_source(file, file, text);
+    db_.prepare("INSERT INTO library_modules(library_hash, file, source_hash) VALUES (?1, ?2, ?3)")
+        .bind_all(hash, file, text_hash)
+        .run();
+  }
+  all.release();
+  return hash;
+}
+
+bool InstanceStore::has_library(const std::string& hash) {
+  auto st = db_.prepare("SELECT 1 FROM libraries WHERE hash = ?1");
+  st.bind(1, hash);
+  return st.step();
+}
+
+LibraryFiles InstanceStore::library(const std::string& hash) {
+  if (!has_library(hash)) throw Error(ErrorCode::not_found, "no library version " + hash);
+  auto st = db_.prepare(
+      "SELECT m.file, s.source FROM library_modules m "
+      "JOIN procedure_sources s ON s.hash = m.source_hash WHERE m.library_hash = ?1");
+  st.bind(1, hash);
+  LibraryFiles out;
+  while (st.step()) out.emplace(st.text(0), st.text(1));
+  return out;
+}
+
 namespace {
 
 const RowFormat kInstanceRow{column<&Instance::id>("id"),
                              column<&Instance::procedure>("procedure"),
                              column<&Instance::source_hash>("source_hash"),
+                             column<&Instance::library_hash>("library_hash"),
                              column<&Instance::casegroup>("casegroup_id"),
                              column<&Instance::input>("input"),
                              column<&Instance::status>("status"),
@@ -86,16 +137,17 @@ const RowFormat kIncidentRow{column<&Incident::id>("id"),
 
 }  // namespace
 
-Id InstanceStore::create(const std::string& procedure, const std::string& hash,
-                         std::optional<Id> casegroup, const std::string& input_json,
-                         const std::string& started_by) {
+Id InstanceStore::create(const std::string& procedure, const Pin& pin, std::optional<Id> casegroup,
+                         const std::string& input_json, const std::string& started_by) {
   db_.prepare(
          "INSERT INTO instances(procedure, source_hash, casegroup_id, input, status, started_by, "
-         "created_at, updated_at) VALUES (?1, ?2, ?3, ?4, 'runnable', ?5, ?6, ?6)")
-      .bind_all(procedure, hash, casegroup)
+         "created_at, updated_at, library_hash) VALUES (?1, ?2, ?3, ?4, 'runnable', ?5, ?6, ?6, "
+         "?7)")
+      .bind_all(procedure, pin.source, casegroup)
       .bind_unowned(4, input_json)  // the largest text; the caller holds it
       .bind(5, started_by)
       .bind(6, now())
+      .bind(7, pin.library)
       .run();
   return db_.last_insert_id();
 }
@@ -258,9 +310,10 @@ void InstanceStore::forget_history(Id id) {
   db_.prepare("DELETE FROM instance_history WHERE instance_id = ?1").bind(1, id).run();
 }
 
-void InstanceStore::set_source(Id id, const std::string& hash) {
-  db_.prepare("UPDATE instances SET source_hash = ?1, updated_at = ?2 WHERE id = ?3")
-      .bind_all(hash, now(), id)
+void InstanceStore::set_pin(Id id, const Pin& pin) {
+  db_.prepare(
+         "UPDATE instances SET source_hash = ?1, library_hash = ?2, updated_at = ?3 WHERE id = ?4")
+      .bind_all(pin.source, pin.library, now(), id)
       .run();
 }
 
@@ -377,6 +430,7 @@ nlohmann::json to_json(const Instance& i) {
   return {{"id", i.id},
           {"procedure", i.procedure},
           {"source_hash", i.source_hash},
+          {"library_hash", or_null(i.library_hash)},
           {"casegroup", or_null(i.casegroup)},
           {"input", nlohmann::json::parse(i.input)},
           {"status", i.status},

@@ -13,14 +13,23 @@
 
 #include "bindings/history.hpp"
 #include "engine/domain/casegroups.hpp"
+#include "engine/runtime/library_files.hpp"
 #include "engine/store/database.hpp"
 
 namespace casekit {
+
+// What an instance runs, each by hash: its procedure's source, and the library modules its
+// requires load (none for an instance from before schema 32: it reads the folders).
+struct Pin {
+  std::string source;
+  std::optional<std::string> library;
+};
 
 struct Instance {
   Id id = 0;
   std::string procedure;
   std::string source_hash;
+  std::optional<std::string> library_hash;
   std::optional<Id> casegroup;
   std::string input;   // JSON text: {"params": {...}, "input": ...}
   std::string status;  // runnable | waiting | completed | failed | cancelled
@@ -49,6 +58,8 @@ struct Incident {
 // 64-bit FNV-1a of the source, as 16 hex digits. Not cryptographic: the store also compares
 // the text when a hash is already known, so a collision is an error, never a mix-up.
 std::string source_hash(std::string_view source);
+// The hash naming a version of the library: of its files' names and their texts' hashes.
+std::string library_hash(const LibraryFiles& files);
 
 class InstanceStore {
  public:
@@ -59,8 +70,12 @@ class InstanceStore {
                           const std::string& source);
   std::string source(const std::string& hash);
   bool has_source(const std::string& hash);
+  // Keeps a version of the library (each file's text as a source) and returns its hash.
+  std::string keep_library(const LibraryFiles& files);
+  LibraryFiles library(const std::string& hash);
+  bool has_library(const std::string& hash);
 
-  Id create(const std::string& procedure, const std::string& hash, std::optional<Id> casegroup,
+  Id create(const std::string& procedure, const Pin& pin, std::optional<Id> casegroup,
             const std::string& input_json, const std::string& started_by);
   Instance get(Id id);
   // Instances in id order, after `after_id`, matching what is given.
@@ -93,7 +108,7 @@ class InstanceStore {
   void set_cancelled(Id id);
   // Deletes an ended instance's history: it will never be replayed.
   void forget_history(Id id);
-  void set_source(Id id, const std::string& hash);
+  void set_pin(Id id, const Pin& pin);
   // Ends the instance's wait with `result` (a JSON array of the values the wait returns)
   // and makes it runnable.
   void resolve_wait(const Instance& instance, const nlohmann::json& result);

@@ -43,6 +43,8 @@ struct ProcedureRuntime::Live {
   std::unique_ptr<Sandbox> sandbox;
   lua_State* co = nullptr;
   std::string hash;
+  std::optional<std::string> library_hash;
+  std::shared_ptr<const LibraryFiles> library;  // what the sandbox requires from, if pinned
 };
 
 namespace {
@@ -106,6 +108,7 @@ class ProcedureRuntime::BatchHold {
     if (outer_) return;
     runtime_.in_batch_ = false;
     runtime_.batch_pins_.clear();
+    runtime_.batch_library_.reset();
     runtime_.libraries_compiled_.hold_files(false);
   }
   BatchHold(const BatchHold&) = delete;
@@ -116,26 +119,67 @@ class ProcedureRuntime::BatchHold {
   bool outer_;  // held already by an enclosing batch, which ends it
 };
 
-std::string ProcedureRuntime::pin(const std::string& procedure) {
+Pin ProcedureRuntime::pin(const std::string& procedure) {
   if (const auto it = batch_pins_.find(procedure); it != batch_pins_.end()) return it->second;
-  const std::string hash = pin_file(procedure);
-  if (in_batch_) batch_pins_.emplace(procedure, hash);
+  Pin pin = pin_file(procedure);
+  if (in_batch_) batch_pins_.emplace(procedure, pin);
+  return pin;
+}
+
+std::string ProcedureRuntime::current_library() {
+  auto files = read_library_files(libraries_);
+  std::string hash = library_hash(files);
+  if (!library_versions_.contains(hash)) {
+    library_versions_.emplace(hash, std::make_shared<const LibraryFiles>(std::move(files)));
+  }
   return hash;
 }
 
-std::string ProcedureRuntime::pin_file(const std::string& procedure) {
+std::string ProcedureRuntime::pin_library() {
+  if (batch_library_) return *batch_library_;
+  // Every instance one transaction starts is pinned to the same version, read once.
+  const std::uint64_t transaction = engine_.db.transaction_serial();
+  if (transaction != 0 && transaction_library_.first == transaction) {
+    return transaction_library_.second;
+  }
+  const std::string hash = current_library();
+  if (!store_.has_library(hash)) store_.keep_library(*library_versions_.at(hash));
+  if (in_batch_) {
+    batch_library_ = hash;
+  } else if (transaction != 0) {
+    transaction_library_ = {transaction, hash};
+  }
+  return hash;
+}
+
+std::shared_ptr<const LibraryFiles> ProcedureRuntime::library_files(
+    const std::optional<std::string>& hash) {
+  if (!hash) return nullptr;
+  auto it = library_versions_.find(*hash);
+  if (it == library_versions_.end()) {
+    it = library_versions_
+             .emplace(*hash, std::make_shared<const LibraryFiles>(store_.library(*hash)))
+             .first;
+  }
+  return it->second;
+}
+
+Pin ProcedureRuntime::pin_file(const std::string& procedure) {
   const auto file = procedure_file(procedure);
   if (!std::filesystem::exists(file)) {
     throw Error(ErrorCode::not_found, "no procedure '" + procedure + "' (" +
                                           display_file(procedure) + " does not exist)");
   }
   std::string source = read_script(file);
+  const std::string library = pin_library();
   // A script that starts a procedure per row (the import starts arrears_negotiation for
-  // most casegroups) pins the same file again and again: while its text is unchanged, the
-  // check below has been done and only this database's copy of the source needs making sure.
-  if (auto last = pinned_.find(procedure); last != pinned_.end()) {
-    if (compiled_of(last->second).source == source) {
-      if (!store_.has_source(last->second)) {
+  // most casegroups) pins the same file again and again: while its text and the library
+  // are unchanged, the check below has been done and only this database's copy of the
+  // source needs making sure.
+  if (auto last = pinned_.find(procedure);
+      last != pinned_.end() && last->second.library == library) {
+    if (compiled_of(last->second.source).source == source) {
+      if (!store_.has_source(last->second.source)) {
         store_.keep_source(procedure, display_file(procedure), source);
       }
       return last->second;
@@ -143,36 +187,39 @@ std::string ProcedureRuntime::pin_file(const std::string& procedure) {
   }
   std::string bytecode;
   {
-    // Check the declaration before anything is stored. A journal that has nothing to
-    // replay and may not run live makes any engine call at the top level an error.
+    // Check the declaration, its requires included, before anything is stored. A journal
+    // that has nothing to replay and may not run live makes any engine call at the top
+    // level an error.
     lua::Journal journal({}, true);
     lua::Host host{engine_, "check", {}, &journal, 0};
     Sandbox sandbox(options_.limits, libraries_, &host);
     sandbox.cache_libraries_in(&libraries_compiled_);
+    const auto files = library_files(library);
+    sandbox.pin_libraries(files.get());
     sandbox.load(source, display_file(procedure));
     bytecode = sandbox.dump_function();
     run_declaration(sandbox, procedure, display_file(procedure));
   }
-  const std::string hash = store_.keep_source(procedure, display_file(procedure), source);
+  Pin pin{store_.keep_source(procedure, display_file(procedure), source), library};
   // The first activation loads what the check just compiled.
-  compiled_.try_emplace(hash, Compiled{std::move(source), std::move(bytecode)});
-  pinned_.insert_or_assign(procedure, hash);
-  return hash;
+  compiled_.try_emplace(pin.source, Compiled{std::move(source), std::move(bytecode)});
+  pinned_.insert_or_assign(procedure, pin);
+  return pin;
 }
 
-Id ProcedureRuntime::create_stored(const std::string& procedure, const std::string& hash,
+Id ProcedureRuntime::create_stored(const std::string& procedure, const Pin& pin,
                                    std::optional<Id> casegroup, const std::string& stored_input,
                                    const std::string& started_by) {
   if (casegroup) engine_.casegroups.require(*casegroup);
-  return store_.create(procedure, hash, casegroup, stored_input, started_by);
+  return store_.create(procedure, pin, casegroup, stored_input, started_by);
 }
 
-Id ProcedureRuntime::create_pinned(const std::string& procedure, const std::string& hash,
+Id ProcedureRuntime::create_pinned(const std::string& procedure, const Pin& pin,
                                    std::optional<Id> casegroup, std::string_view input_text,
                                    nlohmann::ordered_json input, const std::string& started_by) {
   std::string stored = R"({"input":)";
   stored.append(input_text).append(R"(,"params":{}})");
-  const Id id = create_stored(procedure, hash, casegroup, stored, started_by);
+  const Id id = create_stored(procedure, pin, casegroup, stored, started_by);
   parsed_inputs_.insert_or_assign(
       id, ParsedInput{std::move(stored),
                       {{"input", std::move(input)}, {"params", nlohmann::ordered_json::object()}}});
@@ -182,9 +229,8 @@ Id ProcedureRuntime::create_pinned(const std::string& procedure, const std::stri
 Id ProcedureRuntime::create(const std::string& procedure, std::optional<Id> casegroup,
                             const std::map<std::string, std::string>& params,
                             const std::string& started_by) {
-  const std::string hash = pin(procedure);
-  return create_stored(procedure, hash, casegroup, nlohmann::json{{"params", params}}.dump(),
-                       started_by);
+  return create_stored(procedure, pin(procedure), casegroup,
+                       nlohmann::json{{"params", params}}.dump(), started_by);
 }
 
 bool ProcedureRuntime::procedure_exists(const std::string& procedure) {
@@ -220,8 +266,11 @@ std::unique_ptr<ProcedureRuntime::Live> ProcedureRuntime::build(const Instance& 
       std::make_unique<Live>(engine_, instance, std::move(history), verify_only, hold_print_,
                              hold_log_, options_.limits, libraries_, this, std::move(spare));
   live->hash = instance.source_hash;
+  live->library_hash = instance.library_hash;
+  live->library = library_files(instance.library_hash);
   Sandbox& sandbox = *live->sandbox;
   sandbox.cache_libraries_in(&libraries_compiled_);
+  sandbox.pin_libraries(live->library.get());
   if (sandbox.push_main()) {
     ++stats_.sandboxes_reused;
   } else {
@@ -254,7 +303,8 @@ std::unique_ptr<ProcedureRuntime::Live> ProcedureRuntime::take_warm(const Instan
   // Usable only if it stopped exactly where the stored history ends (another process may
   // have moved the instance on) and on the same source.
   const auto& history = live->journal.history();
-  if (live->hash != instance.source_hash || history.empty() || history.back().result ||
+  if (live->hash != instance.source_hash || live->library_hash != instance.library_hash ||
+      history.empty() || history.back().result ||
       history.back().seq != store_.last_seq(instance.id)) {
     return nullptr;
   }
@@ -400,6 +450,7 @@ void ProcedureRuntime::activate(Id id, bool isolated) {
     // left to record is the failure.
     forget(id);
     batch_pins_.clear();
+    batch_library_.reset();
     store_.set_failed(id, failure->message);
     store_.record_incident(*failure);
     spdlog::warn("instance {} ({}) failed: {}", id, instance.procedure, failure->message);
@@ -441,6 +492,7 @@ std::size_t ProcedureRuntime::run_batch() {
       // sources it pinned are gone with it. The batch runs again, isolated.
       for (Id id : ids) forget(id);
       batch_pins_.clear();
+      batch_library_.reset();
       held_output_.clear();
       isolate_next_batch_ = true;
     } catch (...) {
@@ -608,17 +660,30 @@ UpgradeReport ProcedureRuntime::upgrade(Id id, bool dry_run) {
     throw Error(ErrorCode::invalid, "instance " + std::to_string(id) + " is " + instance.status +
                                         "; nothing to upgrade");
   }
-  return upgrade_to(instance, read_script(procedure_file(instance.procedure)), dry_run);
+  return upgrade_to(instance, read_script(procedure_file(instance.procedure)), current_library(),
+                    dry_run);
 }
 
+namespace {
+
+// "source 1a2b..., library 3c4d..." (or "library folders" for an instance from before
+// libraries were pinned).
+std::string describe(const std::string& source, const std::optional<std::string>& library) {
+  return "source " + source + ", library " + library.value_or("folders");
+}
+
+}  // namespace
+
 UpgradeReport ProcedureRuntime::upgrade_to(const Instance& instance, const std::string& source,
-                                           bool dry_run) {
+                                           const std::string& library, bool dry_run) {
   const Id id = instance.id;
   const std::string hash = source_hash(source);
+  const std::string from = describe(instance.source_hash, instance.library_hash);
+  const std::string to = describe(hash, library);
   UpgradeReport report;
-  if (hash == instance.source_hash) {
+  if (hash == instance.source_hash && instance.library_hash == library) {
     report.message =
-        "instance " + std::to_string(id) + " already runs the current source (" + hash + ")";
+        "instance " + std::to_string(id) + " already runs the current source (" + to + ")";
     return report;
   }
   auto history = store_.history(id);
@@ -626,6 +691,7 @@ UpgradeReport ProcedureRuntime::upgrade_to(const Instance& instance, const std::
   compiled_.emplace(hash, Compiled{source, {}});
   Instance candidate = instance;
   candidate.source_hash = hash;
+  candidate.library_hash = library;
   std::unique_ptr<Live> live;
   std::string failure;
   try {
@@ -649,21 +715,21 @@ UpgradeReport ProcedureRuntime::upgrade_to(const Instance& instance, const std::
   }
   report.replays = true;
   if (dry_run) {
-    report.message = "instance " + std::to_string(id) + " would be upgraded from " +
-                     instance.source_hash + " to " + hash + " (" + std::to_string(commands) +
-                     " commands replayed)";
+    report.message = "instance " + std::to_string(id) + " would be upgraded from " + from + " to " +
+                     to + " (" + std::to_string(commands) + " commands replayed)";
     return report;
   }
   {
     Transaction tx(engine_.db);
     store_.keep_source(instance.procedure, display_file(instance.procedure), source);
-    store_.set_source(id, hash);
+    if (!store_.has_library(library)) store_.keep_library(*library_files(library));
+    store_.set_pin(id, {hash, library});
     tx.commit();
   }
   forget(id);
   report.switched = true;
-  report.message = "instance " + std::to_string(id) + " upgraded from " + instance.source_hash +
-                   " to " + hash + " (" + std::to_string(commands) + " commands replayed)";
+  report.message = "instance " + std::to_string(id) + " upgraded from " + from + " to " + to +
+                   " (" + std::to_string(commands) + " commands replayed)";
   return report;
 }
 
@@ -672,6 +738,7 @@ std::vector<std::pair<Id, UpgradeReport>> ProcedureRuntime::upgrade_all(
   // Read once: every instance is verified against the same text (and an unknown procedure
   // is an error, not "none running").
   const std::string source = read_script(procedure_file(procedure));
+  const std::string library = current_library();
   std::vector<std::pair<Id, UpgradeReport>> out;
   for (const char* status : {"runnable", "waiting", "failed"}) {
     InstanceStore::Filter filter;
@@ -679,7 +746,8 @@ std::vector<std::pair<Id, UpgradeReport>> ProcedureRuntime::upgrade_all(
     filter.procedure = procedure;
     for (;;) {
       const auto page = store_.list(filter);
-      for (const Instance& i : page) out.emplace_back(i.id, upgrade_to(i, source, dry_run));
+      for (const Instance& i : page)
+        out.emplace_back(i.id, upgrade_to(i, source, library, dry_run));
       if (page.size() < static_cast<std::size_t>(filter.limit)) break;
       filter.after_id = page.back().id;
     }

@@ -86,10 +86,10 @@ class ProcedureRuntime : public TimerSource, public lua::ProcedureStarter {
   // instance's first activation builds ctx.input from the tree rather than parse the text
   // again, which gives the same by construction (lua::push_json_tree). The tree is held
   // only until the next drain() ends.
-  std::string pin(const std::string& procedure);
-  Id create_pinned(const std::string& procedure, const std::string& hash,
-                   std::optional<Id> casegroup, std::string_view input_text,
-                   nlohmann::ordered_json input, const std::string& started_by);
+  Pin pin(const std::string& procedure);
+  Id create_pinned(const std::string& procedure, const Pin& pin, std::optional<Id> casegroup,
+                   std::string_view input_text, nlohmann::ordered_json input,
+                   const std::string& started_by);
 
   // lua::ProcedureStarter, for the `procedures` module.
   bool procedure_exists(const std::string& procedure) override;
@@ -145,8 +145,10 @@ class ProcedureRuntime : public TimerSource, public lua::ProcedureStarter {
   struct Live;  // a sandbox with an instance suspended in it
 
  private:
-  // upgrade() of a running instance to `source`, the procedure's current text.
-  UpgradeReport upgrade_to(const Instance& instance, const std::string& source, bool dry_run);
+  // upgrade() of a running instance to `source`, the procedure's current text, and
+  // `library`, the library folders' current version (read by current_library).
+  UpgradeReport upgrade_to(const Instance& instance, const std::string& source,
+                           const std::string& library, bool dry_run);
   // Runs one batch of runnable instances in one transaction; returns how many.
   std::size_t run_batch();
   // Activations run alone (isolated: in a savepoint, so a failure is recorded and rolls
@@ -173,8 +175,16 @@ class ProcedureRuntime : public TimerSource, public lua::ProcedureStarter {
     std::string bytecode;
   };
   Compiled& compiled_of(const std::string& hash);
-  // pin() without the batch's memory: reads the file, checks it if its text is new.
-  std::string pin_file(const std::string& procedure);
+  // pin() without the batch's memory: reads the file, checks it if its text (or the
+  // library's) is new.
+  Pin pin_file(const std::string& procedure);
+  // The library folders' version now: its hash, its files kept in library_versions_.
+  std::string current_library();
+  // current_library(), kept in the store (once a batch, while a BatchHold is held).
+  std::string pin_library();
+  // The files of a library version, from library_versions_ or the store; null for none
+  // (an instance from before pinned libraries reads the folders).
+  std::shared_ptr<const LibraryFiles> library_files(const std::optional<std::string>& hash);
   std::filesystem::path procedure_file(const std::string& procedure) const;
   // Holds script files for one batch of activations (drain): within it, each procedure
   // and library file is read once, and every instance the batch starts or runs sees the
@@ -189,12 +199,20 @@ class ProcedureRuntime : public TimerSource, public lua::ProcedureStarter {
   std::vector<LibraryDir> libraries_;
   ChunkCache libraries_compiled_;
   std::unordered_map<std::string, Compiled> compiled_;  // by source hash
-  // Each procedure's source as last pinned and checked, by procedure name.
-  std::unordered_map<std::string, std::string> pinned_;
-  // What this batch has pinned, by procedure name (only while a BatchHold is held). An
-  // activation that fails rolls back the sources it stored, so it empties this.
+  // Each procedure's source (and library) as last pinned and checked, by procedure name.
+  std::unordered_map<std::string, Pin> pinned_;
+  // Library versions read or loaded, by hash: what pinned instances require from. A hash
+  // names one content, so an entry never goes stale.
+  std::unordered_map<std::string, std::shared_ptr<const LibraryFiles>> library_versions_;
+  // What this batch has pinned, by procedure name, and the library it pinned (only while a
+  // BatchHold is held). An activation that fails rolls back what it stored, so it empties
+  // these.
   bool in_batch_ = false;
-  std::unordered_map<std::string, std::string> batch_pins_;
+  std::unordered_map<std::string, Pin> batch_pins_;
+  std::optional<std::string> batch_library_;
+  // The library pinned in a transaction outside a batch (a script starting an instance per
+  // row reads the folders once), with that transaction's Database::transaction_serial.
+  std::pair<std::uint64_t, std::string> transaction_library_;
   // The last batch had a failing activation: the next runs isolated from the start.
   bool isolate_next_batch_ = false;
   static constexpr int kPrinted = -1;  // a held line printed, not logged
@@ -203,9 +221,8 @@ class ProcedureRuntime : public TimerSource, public lua::ProcedureStarter {
   std::function<void(int, std::string_view)> hold_log_;
   // Stores an instance with its input as stored: {"input": ..., "params": {...}} (built
   // only here).
-  Id create_stored(const std::string& procedure, const std::string& hash,
-                   std::optional<Id> casegroup, const std::string& stored_input,
-                   const std::string& started_by);
+  Id create_stored(const std::string& procedure, const Pin& pin, std::optional<Id> casegroup,
+                   const std::string& stored_input, const std::string& started_by);
   // An instance's stored input, parsed by its creator, by instance until drain() ends. A
   // tree is used only while the instance's stored input is still `text`: a batch rolled
   // back gives its ids to the instances created next.

@@ -21,6 +21,7 @@
 #include "bindings/api_doc.hpp"
 #include "bindings/support.hpp"
 #include "engine/core/error.hpp"
+#include "engine/runtime/library_files.hpp"
 
 namespace casekit {
 
@@ -61,12 +62,6 @@ class ChunkCache {
   std::optional<std::string> unheld_;
 };
 
-// Where `require "x.y"` may look: dir/x/y.lua, shown in errors as display/x/y.lua.
-struct LibraryDir {
-  std::filesystem::path dir;
-  std::string display;
-};
-
 // A script failed: the message names file and line; the traceback says how it got there.
 class ScriptError : public Error {
  public:
@@ -91,6 +86,10 @@ class Sandbox {
   // Keeps the library modules this sandbox requires compiled in `cache` (which must outlive
   // the sandbox) and loads them from it.
   void cache_libraries_in(ChunkCache* cache);
+  // Makes require() load from `files` (which must outlive their use) instead of the
+  // library folders; null goes back to the folders. A module absent from `files` is not
+  // found, as it would not have been when they were read.
+  void pin_libraries(const LibraryFiles* files);
 
   // Compiles source text (binary chunks are refused) and pushes the function.
   void load(std::string_view source, const std::string& chunkname);

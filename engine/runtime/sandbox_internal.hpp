@@ -26,6 +26,7 @@ struct Sandbox::Budget {
   std::string killed;
   std::vector<LibraryDir> libraries;
   ChunkCache* chunks = nullptr;
+  const LibraryFiles* pinned = nullptr;  // Sandbox::pin_libraries
   // The text of each library module this state has loaded, by chunk name; its function is
   // kept in the registry (kModuleChunks).
   std::unordered_map<std::string, std::string> module_texts;

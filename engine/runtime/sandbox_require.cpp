@@ -51,6 +51,11 @@ std::optional<std::string> library_text(ChunkCache* cache, const std::filesystem
   return read_script(file);
 }
 
+std::optional<std::string> pinned_text(const LibraryFiles& files, const std::string& file) {
+  const auto it = files.find(file);
+  return it == files.end() ? std::nullopt : std::optional(it->second);
+}
+
 // Pushes the module's chunk, loaded before by this state from the same text, pointed at the
 // current environment; false, pushing nothing, if there is none. A chunk run again makes a
 // fresh module, as one loaded afresh would (the instance that ran it before is gone).
@@ -122,17 +127,18 @@ int require(lua_State* L) {
   auto& b = budget_of(L);
   std::string tried;
   for (const auto& lib : b.libraries) {
+    const std::string file = lib.display + "/" + relative;
     std::optional<std::string> source;
     try {
-      source = library_text(b.chunks, lib.dir / relative);
+      source = b.pinned ? pinned_text(*b.pinned, file) : library_text(b.chunks, lib.dir / relative);
     } catch (const std::exception& e) {
       return luaL_error(L, "require: %s", e.what());
     }
     if (!source) {
-      tried += "\n\tno file " + lib.display + "/" + relative;
+      tried += "\n\tno file " + file;
       continue;
     }
-    const std::string chunkname = "@" + lib.display + "/" + relative;
+    const std::string chunkname = "@" + file;
     if (!push_kept_module(L, chunkname, *source)) {
       if (!load_module(L, b.chunks, *source, chunkname)) return lua_error(L);
       keep_module(L, chunkname, std::move(*source));
@@ -193,6 +199,31 @@ void ChunkCache::hold_files(bool hold) {
 
 void Sandbox::cache_libraries_in(ChunkCache* cache) {
   budget_->chunks = cache;
+}
+
+void Sandbox::pin_libraries(const LibraryFiles* files) {
+  budget_->pinned = files;
+}
+
+LibraryFiles read_library_files(const std::vector<LibraryDir>& libraries) {
+  LibraryFiles out;
+  for (const auto& lib : libraries) {
+    std::error_code ec;
+    if (!std::filesystem::is_directory(lib.dir, ec)) continue;
+    std::filesystem::recursive_directory_iterator it(lib.dir, ec), end;
+    if (ec) throw Error(ErrorCode::io, "cannot read " + lib.display + ": " + ec.message());
+    for (; it != end; it.increment(ec)) {
+      if (ec) throw Error(ErrorCode::io, "cannot read " + lib.display + ": " + ec.message());
+      if (it->path().extension() != ".lua" || !it->is_regular_file(ec)) continue;
+      if (out.size() == kMaxLibraryFiles) {
+        throw Error(ErrorCode::limit, "the library folders hold more than " +
+                                          std::to_string(kMaxLibraryFiles) + " .lua files");
+      }
+      const auto relative = it->path().lexically_relative(lib.dir).generic_string();
+      out.emplace(lib.display + "/" + relative, read_script(it->path()));
+    }
+  }
+  return out;
 }
 
 }  // namespace casekit

@@ -526,6 +526,7 @@ void Database::register_functions() {
 
 Transaction::Transaction(Database& db) : db_(db) {
   db_.exec("BEGIN IMMEDIATE");
+  db_.transaction_serial_ = ++db_.transactions_begun_;
 }
 
 Transaction::~Transaction() {
@@ -533,12 +534,14 @@ Transaction::~Transaction() {
     // A failed rollback leaves SQLite to roll back on close; nothing useful to throw here.
     sqlite3_exec(db_.handle(), "ROLLBACK", nullptr, nullptr, nullptr);
     db_.discard_audit();
+    db_.transaction_serial_ = 0;
   }
 }
 
 void Transaction::commit() {
   db_.flush_audit();
   db_.exec("COMMIT");
+  db_.transaction_serial_ = 0;
   done_ = true;
 }
 

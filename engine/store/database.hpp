@@ -157,6 +157,10 @@ class Database {
 
   [[noreturn]] void fail(int rc, std::string_view what) const;
 
+  // A number for the Transaction open on this connection that no other Transaction of it
+  // had; 0 when none is open. Lets a caller do a thing once per transaction.
+  std::uint64_t transaction_serial() const { return transaction_serial_; }
+
  private:
   void register_functions();
   static void on_preupdate(void* self, sqlite3* db, int op, const char* schema, const char* table,
@@ -168,6 +172,11 @@ class Database {
   void write_change(std::int64_t set_id, const CapturedChange& c);
   void forget_interned();
   friend class Statement;
+  friend class Transaction;
+
+  // Transaction numbers: the one open (0 for none) and the last given.
+  std::uint64_t transaction_serial_ = 0;
+  std::uint64_t transactions_begun_ = 0;
 
   std::filesystem::path path_;
   sqlite3* db_ = nullptr;

@@ -906,6 +906,25 @@ constexpr const char* kV31 = R"sql(
 ALTER TABLE audit_sets ADD COLUMN hash TEXT;
 )sql";
 
+// An instance pins the library modules it can require as they were when it started, as it
+// pins its procedure's source: an edited module then changes no running instance's replay,
+// only the instances started or upgraded after the edit. A library version is named by a
+// hash of its files and their texts; each text is kept once, with the procedures' sources.
+// Instances from before this version have none and read the library folders, as they did.
+constexpr const char* kV32 = R"sql(
+CREATE TABLE libraries (
+  hash       TEXT PRIMARY KEY,
+  created_at TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE library_modules (
+  library_hash TEXT NOT NULL REFERENCES libraries(hash),
+  file         TEXT NOT NULL,
+  source_hash  TEXT NOT NULL REFERENCES procedure_sources(hash),
+  PRIMARY KEY (library_hash, file)
+) WITHOUT ROWID;
+ALTER TABLE instances ADD COLUMN library_hash TEXT REFERENCES libraries(hash);
+)sql";
+
 // The admin role (who may list a casegroup's readers), and each client's name keys.
 void casegroup_search(Database& db) {
   allow_value(db, "users", "role", "senior_manager", "admin");
@@ -1060,6 +1079,7 @@ const std::vector<Migration>& migrations() {
       {29, "the audit as change sets", kV29, audit_change_sets},
       {30, "history lines named once", kV30},
       {31, "the audit's hash chain", kV31, chain_audit},
+      {32, "instances pin their library modules", kV32},
   };
   return all;
 }
@@ -1080,7 +1100,7 @@ bool audited(const std::string& table) {
       "instance_history", "script_lines",      "dw_rows",
       "user_credentials", "sessions",          "login_throttle",
       "work_item_counts", "client_name_keys",  "casegroup_name_keys",
-      "access_log"};
+      "access_log",       "libraries",         "library_modules"};
   return !kUnaudited.contains(table) && table.rfind("sqlite_", 0) != 0;
 }
 

@@ -30,7 +30,7 @@ void remember(Database& db, const Clock& clock, const std::string& key,
 
 // Takes one batch of lines in: bad rows to the exceptions report, good ones to new
 // instances (returned, in order), duplicates counted. One transaction.
-std::vector<Id> take_in(Engine& engine, ProcedureRuntime& runtime, const std::string& hash,
+std::vector<Id> take_in(Engine& engine, ProcedureRuntime& runtime, const Pin& pin,
                         const std::vector<std::string>& lines, const std::string& actor, Id run,
                         DwImportCounts& counts) {
   std::vector<Id> created;
@@ -63,7 +63,7 @@ std::vector<Id> take_in(Engine& engine, ProcedureRuntime& runtime, const std::st
     std::string rewritten;
     if (!line.starts_with('{')) rewritten = row.json.dump();
     const std::string_view text = rewritten.empty() ? std::string_view(line) : rewritten;
-    const Id instance = runtime.create_pinned(kTransitionProcedure, hash, std::nullopt, text,
+    const Id instance = runtime.create_pinned(kTransitionProcedure, pin, std::nullopt, text,
                                               std::move(row.json), actor);
     remember(engine.db, engine.clock, key, row.csa_ref, row.extract_date, "transitioned", instance,
              std::nullopt);
@@ -130,7 +130,7 @@ std::string summary(const DwImportCounts& c) {
 DwImportCounts import_dw_extract(Engine& engine, ProcedureRuntime& runtime, std::istream& in,
                                  const DwImportOptions& options) {
   // Checked and pinned once: every row of this import runs the same source.
-  const std::string hash = runtime.pin(kTransitionProcedure);
+  const Pin pin = runtime.pin(kTransitionProcedure);
   runtime.set_cache_size(std::min<std::size_t>(options.warm_states, 1000));
   DwImportCounts counts;
   const Id run = begin_run(engine, options);
@@ -138,7 +138,7 @@ DwImportCounts import_dw_extract(Engine& engine, ProcedureRuntime& runtime, std:
   std::vector<std::string> lines;
   std::string line;
   const auto flush = [&] {
-    const auto created = take_in(engine, runtime, hash, lines, options.actor, run, counts);
+    const auto created = take_in(engine, runtime, pin, lines, options.actor, run, counts);
     lines.clear();
     runtime.drain();
     // The batch created its instances one after another, in one transaction, so their ids
