@@ -500,3 +500,48 @@ return procedure {
 }
 
 }  // namespace casekit::test
+
+TEST_CASE("cli: whatif reports both runs and --module names a file under procedures/lib") {
+  ProcedureCli p;
+  p.cli.seeded();
+  write_file(p.home.procedures() / "lib" / "raised.lua", "return 'Action Missed Payment'\n");
+  p.procedure("raiser", R"lua(
+local sub_area = require "raised"
+return procedure{name = "raiser", run = function(ctx)
+  wait{days = 1}
+  sr.create{casegroup = ctx.casegroup, process = "Arrears", area = "Arrears Management",
+            sub_area = sub_area}
+end}
+)lua");
+  REQUIRE(p.run("start raiser --casegroup 1").status == 0);
+  write_file(p.home_dir.path() / "raised.lua", "return 'Arrears Review'\n");
+
+  const Result text =
+      p.run("whatif raiser --module raised.lua=" + (p.home_dir.path() / "raised.lua").string() +
+            " --days 3");
+  REQUIRE(text.status == 0);
+  CHECK_THAT(text.out,
+             Catch::StartsWith("what if: raiser from ") &&
+                 Catch::Contains("1 running instance(s) of raiser: 0 do not replay") &&
+                 Catch::Contains("Arrears Management / Arrears Review") &&
+                 Catch::Contains("2 difference(s) between the current and the changed files"));
+  CHECK_THAT(text.err, Catch::Contains("whatif: copying the database"));
+  const auto json = p.cli.json("whatif raiser --days 3 --json --module raised.lua=" +
+                               (p.home_dir.path() / "raised.lua").string());
+  // The seeded caseload's other instances and schedules run too, the same on both sides.
+  std::map<std::string, std::pair<int, int>> raised;
+  for (const auto& c : json["counts"]) {
+    CHECK((c["key"].get<std::string>().find("Arrears Management / ") == 0 || c["difference"] == 0));
+    if (c["measure"] == "SRs raised") raised[c["key"]] = {c["current"], c["changed"]};
+  }
+  CHECK(raised["Arrears Management / Arrears Review"] == std::pair{0, 1});
+  // The seed's missed payments raise theirs on both sides: one fewer on the changed.
+  const auto [current, changed] = raised["Arrears Management / Action Missed Payment"];
+  CHECK(current - changed == 1);
+  // The caseload itself: the instance still waits, and no SR was raised.
+  CHECK(p.cli.json("instance show 1 --json")["status"] == "waiting");
+
+  CHECK(p.run("whatif raiser").status == 1);
+  CHECK(p.run("whatif raiser --module raised.lua").status == 2);  // not NAME=FILE
+  CHECK(p.run("whatif raiser --source x.lua --days 0").status == 2);
+}

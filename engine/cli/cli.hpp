@@ -46,6 +46,7 @@ void add_work_commands(CLI::App& app, Context& ctx);
 void add_serve_command(CLI::App& app, Context& ctx);
 void add_transition_commands(CLI::App& app, Context& ctx);
 void add_test_command(CLI::App& app, Context& ctx);
+void add_whatif_command(CLI::App& app, Context& ctx);
 
 // "k=v" options (--param, --field) into a map; a malformed one is a usage error.
 std::map<std::string, std::string> key_values(const std::vector<std::string>& items,

@@ -83,6 +83,7 @@ int main(int argc, char** argv) {
   cli::add_serve_command(app, ctx);
   cli::add_transition_commands(app, ctx);
   cli::add_test_command(app, ctx);
+  cli::add_whatif_command(app, ctx);
 
   try {
     app.parse(argc, argv);

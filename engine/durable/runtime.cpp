@@ -682,6 +682,7 @@ UpgradeReport ProcedureRuntime::upgrade_to(const Instance& instance, const std::
   const std::string to = describe(hash, library);
   UpgradeReport report;
   if (hash == instance.source_hash && instance.library_hash == library) {
+    report.up_to_date = true;
     report.message =
         "instance " + std::to_string(id) + " already runs the current source (" + to + ")";
     return report;

@@ -50,7 +50,8 @@ struct RuntimeStats {
 };
 
 struct UpgradeReport {
-  bool replays = false;   // the history replays exactly on the current source
+  bool up_to_date = false;  // it runs the current source and library already
+  bool replays = false;     // the history replays exactly on the current source
   bool switched = false;  // and the instance was moved to it (not with dry_run)
   std::string message;
   std::optional<lua::Divergence> divergence;

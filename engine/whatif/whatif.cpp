@@ -1,0 +1,286 @@
+#include "engine/whatif/whatif.hpp"
+
+#include <algorithm>
+#include <fstream>
+#include <set>
+
+#include "engine/core/temp_folder.hpp"
+#include "engine/durable/runtime.hpp"
+#include "engine/schedule/schedules.hpp"
+#include "engine/store/backup.hpp"
+#include "engine/store/schema.hpp"
+
+namespace casekit {
+namespace {
+
+// What each run made is read back with one query per measure, each row a key, a casegroup
+// (or NULL) and an amount. The whatif_* temporary tables hold what the snapshot already had
+// (take_baseline), so that only the run's own rows count.
+struct Measure {
+  const char* name;
+  const char* sql;
+};
+
+constexpr Measure kMeasures[] = {
+    {"SRs raised",
+     "SELECT area || ' / ' || sub_area, casegroup_id, 1 FROM service_requests "
+     "WHERE id > (SELECT srs FROM whatif_base)"},
+    {"SRs closed",
+     "SELECT area || ' / ' || sub_area, casegroup_id, 1 FROM service_requests "
+     "WHERE closed_at IS NOT NULL AND (id > (SELECT srs FROM whatif_base) "
+     "OR id IN (SELECT id FROM whatif_open_srs))"},
+    {"work items",
+     "SELECT inbox, casegroup_id, 1 FROM work_items "
+     "WHERE id > (SELECT items FROM whatif_base)"},
+    {"letters",
+     "SELECT template_code, casegroup_id, 1 FROM letters "
+     "WHERE id > (SELECT letters FROM whatif_base)"},
+    {"payment schedules",
+     "SELECT frequency, casegroup_id, 1 FROM payment_schedules "
+     "WHERE id > (SELECT schedules FROM whatif_base)"},
+    {"money scheduled (pence)",
+     "SELECT frequency, casegroup_id, lump_sum + amount_per_period * periods "
+     "FROM payment_schedules WHERE id > (SELECT schedules FROM whatif_base)"},
+    {"instances started",
+     "SELECT procedure, casegroup_id, 1 FROM instances "
+     "WHERE id > (SELECT instances FROM whatif_base)"},
+    {"instances failed",
+     "SELECT procedure, casegroup_id, 1 FROM instances "
+     "WHERE status = 'failed' AND id NOT IN (SELECT id FROM whatif_failed)"},
+};
+
+constexpr const char* kBaseline = R"sql(
+CREATE TEMP TABLE whatif_base AS SELECT
+  (SELECT coalesce(max(id), 0) FROM service_requests) AS srs,
+  (SELECT coalesce(max(id), 0) FROM work_items) AS items,
+  (SELECT coalesce(max(id), 0) FROM letters) AS letters,
+  (SELECT coalesce(max(id), 0) FROM payment_schedules) AS schedules,
+  (SELECT coalesce(max(id), 0) FROM instances) AS instances;
+CREATE TEMP TABLE whatif_open_srs AS SELECT id FROM service_requests WHERE closed_at IS NULL;
+CREATE TEMP TABLE whatif_failed AS SELECT id FROM instances WHERE status = 'failed';
+)sql";
+
+// By measure and key: each casegroup's amount (casegroup 0: none).
+using Tally = std::map<std::pair<std::string, std::string>, std::map<Id, std::int64_t>>;
+
+struct SideResult {
+  Tally tally;
+  std::vector<WhatIfDivergence> not_replaying;
+};
+
+void say(const WhatIfOptions& options, const std::string& line) {
+  if (options.progress) options.progress(line);
+}
+
+// The home's procedures/ and scripts/ copied under `root`: the files a side runs on.
+Home copy_home(const Home& home, const std::filesystem::path& root) {
+  Home copy{root};
+  std::filesystem::create_directories(root);
+  for (const auto& [from, to] : {std::pair{home.procedures(), copy.procedures()},
+                                 std::pair{home.scripts(), copy.scripts()}}) {
+    if (std::filesystem::exists(from)) {
+      std::filesystem::copy(from, to, std::filesystem::copy_options::recursive);
+    }
+  }
+  return copy;
+}
+
+void write_text(const std::filesystem::path& file, const std::string& text) {
+  std::filesystem::create_directories(file.parent_path());
+  std::ofstream out(file, std::ios::binary | std::ios::trunc);
+  out << text;
+  if (!out) throw Error(ErrorCode::io, "cannot write " + file.string());
+}
+
+// A module's name as given: a .lua file under procedures/lib, named relative to it.
+void check_module_name(const std::string& name) {
+  const std::filesystem::path p(name);
+  bool escapes = p.is_absolute() || name.empty();
+  for (const auto& part : p) escapes = escapes || part == ".." || part == ".";
+  if (escapes || p.extension() != ".lua") {
+    throw Error(ErrorCode::bad_argument,
+                "'" + name +
+                    "' is not a library module: name a .lua file under procedures/lib, e.g. "
+                    "arrears/common.lua");
+  }
+}
+
+SideResult run_side(const std::filesystem::path& db_file, const Home& home, Instant from,
+                    Instant until, const std::string& label, const WhatIfOptions& options) {
+  SimulatedClock clock(from);
+  Database db(db_file, OpenMode::existing);
+  db.set_clock(&clock);
+  migrate(db);
+  db.exec(kBaseline);
+  Engine engine(db, clock, home);
+  ProcedureRuntime runtime(engine, RuntimeOptions{});
+  SideResult out;
+  say(options, label + ": verifying the running instances of " + options.procedure);
+  {
+    ActorScope actor(db, "whatif");
+    for (const auto& [id, report] : runtime.upgrade_all(options.procedure)) {
+      if (report.replays || report.up_to_date) continue;
+      out.not_replaying.push_back({id, runtime.store().get(id).casegroup, report.message});
+    }
+  }
+  say(options,
+      label + ": running " + std::to_string(options.days) + " days to " + format_instant(until));
+  runtime.drain();
+  Schedules schedules(engine, load_schedules(home.scripts() / "schedules.toml", home.scripts()), {},
+                      &runtime);
+  schedules.advance(
+      clock, until, [](std::string_view) {}, &runtime);
+  for (const auto& m : kMeasures) {
+    auto st = db.prepare(m.sql);
+    while (st.step()) {
+      const std::string key = st.is_null(0) ? "-" : st.text(0);
+      const Id casegroup = st.is_null(1) ? 0 : st.integer(1);
+      out.tally[{m.name, key}][casegroup] += st.integer(2);
+    }
+  }
+  return out;
+}
+
+std::int64_t total(const std::map<Id, std::int64_t>& by_casegroup) {
+  std::int64_t sum = 0;
+  for (const auto& [casegroup, n] : by_casegroup) sum += n;
+  return sum;
+}
+
+// Casegroups whose amounts differ between the runs, lowest id first, at most `limit`.
+std::vector<Id> differing(const std::map<Id, std::int64_t>& a, const std::map<Id, std::int64_t>& b,
+                          std::size_t limit) {
+  std::set<Id> ids;
+  for (const auto* side : {&a, &b}) {
+    for (const auto& [casegroup, n] : *side) {
+      if (casegroup == 0) continue;
+      const auto& other = side == &a ? b : a;
+      const auto it = other.find(casegroup);
+      if (it == other.end() || it->second != n) ids.insert(casegroup);
+    }
+  }
+  std::vector<Id> out(ids.begin(), ids.end());
+  if (out.size() > limit) out.resize(limit);
+  return out;
+}
+
+}  // namespace
+
+WhatIfReport run_whatif(Engine& live, const WhatIfOptions& options) {
+  if (options.days < 1 || options.days > 366) {
+    throw Error(ErrorCode::bad_argument, "--days must be 1 to 366");
+  }
+  const bool named = !options.procedure.empty() && options.procedure.size() <= 64 &&
+                     std::all_of(options.procedure.begin(), options.procedure.end(), [](char c) {
+                       return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
+                     });
+  if (!named) {
+    throw Error(ErrorCode::bad_argument,
+                "bad procedure name '" + options.procedure + "' (letters, digits and _ only)");
+  }
+  const auto procedure_file = live.home.procedures() / (options.procedure + ".lua");
+  if (!std::filesystem::is_regular_file(procedure_file)) {
+    throw Error(ErrorCode::not_found, "no procedure '" + options.procedure + "' (procedures/" +
+                                          options.procedure + ".lua does not exist)");
+  }
+  if (!options.source && options.modules.empty()) {
+    throw Error(ErrorCode::bad_argument,
+                "nothing to try: give the changed procedure (--source FILE) or a changed "
+                "library module (--module lib/FILE=NEWFILE)");
+  }
+  // Every changed text is read before anything is copied: a bad file changes nothing.
+  std::optional<std::string> source;
+  if (options.source) source = read_script(*options.source);
+  std::map<std::string, std::string> modules;
+  for (const auto& [name, file] : options.modules) {
+    check_module_name(name);
+    modules.emplace(name, read_script(file));
+  }
+
+  WhatIfReport report;
+  report.procedure = options.procedure;
+  const Instant from = live.clock.now();
+  const Instant until = from + std::chrono::days(options.days);
+  report.from = format_instant(from);
+  report.until = format_instant(until);
+  {
+    auto st = live.db.prepare(
+        "SELECT count(*) FROM instances WHERE procedure = ?1 "
+        "AND status IN ('runnable', 'waiting', 'failed')");
+    st.bind(1, options.procedure);
+    st.step();
+    report.running = st.integer(0);
+  }
+
+  std::optional<TempFolder> temp;
+  if (options.work_dir.empty()) temp.emplace();
+  const auto dir = options.work_dir.empty() ? temp->path() : options.work_dir;
+  say(options, "copying the database");
+  backup_database(live.db, dir / "current.db");
+  std::filesystem::copy_file(dir / "current.db", dir / "changed.db");
+  const Home current_home = copy_home(live.home, dir / "current");
+  const Home changed_home = copy_home(live.home, dir / "changed");
+  if (source) write_text(changed_home.procedures() / (options.procedure + ".lua"), *source);
+  for (const auto& [name, text] : modules)
+    write_text(changed_home.procedures() / "lib" / name, text);
+
+  const SideResult current =
+      run_side(dir / "current.db", current_home, from, until, "current files", options);
+  const SideResult changed =
+      run_side(dir / "changed.db", changed_home, from, until, "changed files", options);
+
+  std::set<Id> already;
+  for (const auto& d : current.not_replaying) already.insert(d.instance);
+  report.diverging_already = current.not_replaying;
+  for (const auto& d : changed.not_replaying) {
+    if (!already.contains(d.instance)) report.diverging.push_back(d);
+  }
+  const std::map<Id, std::int64_t> none;
+  std::set<std::pair<std::string, std::string>> keys;
+  for (const auto* side : {&current.tally, &changed.tally}) {
+    for (const auto& [key, by_casegroup] : *side) keys.insert(key);
+  }
+  // In the order the measures are declared, then by key.
+  for (const auto& m : kMeasures) {
+    for (const auto& key : keys) {
+      if (key.first != m.name) continue;
+      const auto a = current.tally.find(key);
+      const auto b = changed.tally.find(key);
+      const auto& by_a = a == current.tally.end() ? none : a->second;
+      const auto& by_b = b == changed.tally.end() ? none : b->second;
+      report.counts.push_back({key.first, key.second, total(by_a), total(by_b),
+                               differing(by_a, by_b, options.examples)});
+    }
+  }
+  return report;
+}
+
+nlohmann::json to_json(const WhatIfReport& report) {
+  const auto divergences = [](const std::vector<WhatIfDivergence>& list) {
+    nlohmann::json out = nlohmann::json::array();
+    for (const auto& d : list) {
+      out.push_back({{"instance", d.instance},
+                     {"casegroup", d.casegroup ? nlohmann::json(*d.casegroup) : nlohmann::json()},
+                     {"message", d.message}});
+    }
+    return out;
+  };
+  nlohmann::json counts = nlohmann::json::array();
+  for (const auto& c : report.counts) {
+    counts.push_back({{"measure", c.measure},
+                      {"key", c.key},
+                      {"current", c.current},
+                      {"changed", c.changed},
+                      {"difference", c.changed - c.current},
+                      {"examples", c.examples}});
+  }
+  return {{"procedure", report.procedure},
+          {"from", report.from},
+          {"until", report.until},
+          {"running", report.running},
+          {"diverging", divergences(report.diverging)},
+          {"diverging_already", divergences(report.diverging_already)},
+          {"counts", counts}};
+}
+
+}  // namespace casekit

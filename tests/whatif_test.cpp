@@ -1,0 +1,154 @@
+// casekit whatif: a changed procedure or module run on a copy of the caseload beside the
+// current files, the caseload itself untouched.
+#include <catch2/catch.hpp>
+
+#include "engine/whatif/whatif.hpp"
+#include "tests/durable_support.hpp"
+
+using namespace casekit;
+using namespace casekit::test;
+using namespace std::chrono_literals;
+
+namespace {
+
+// Waits two days, then raises an SR of the type its module names. The changed version
+// below records a command before the wait for kind "b" only, so a kind "b" instance
+// already waiting cannot replay on it.
+constexpr const char* kChase = R"lua(
+local chaser = require "chaser"
+return procedure{name = "chase", run = function(ctx)
+  wait{days = 2}
+  local s = sr.create{casegroup = ctx.casegroup, process = "Arrears",
+                      area = "Arrears Management", sub_area = chaser.sub_area}
+  return s.id
+end}
+)lua";
+
+constexpr const char* kChaseChanged = R"lua(
+local chaser = require "chaser"
+return procedure{name = "chase", run = function(ctx)
+  if ctx.params.kind == "b" then clock.now() end
+  wait{days = 2}
+  local s = sr.create{casegroup = ctx.casegroup, process = "Arrears",
+                      area = "Arrears Management", sub_area = "Arrears Review"}
+  return s.id
+end}
+)lua";
+
+std::string chaser(const std::string& sub_area) {
+  return "return { sub_area = '" + sub_area + "' }\n";
+}
+
+// Three casegroups, each with a chase waiting: kinds a, b, a.
+struct Caseload {
+  Caseload() {
+    write_file(d.engine.home.procedures() / "lib" / "chaser.lua", chaser("Action Missed Payment"));
+    d.procedure("chase", kChase);
+    for (const char* kind : {"a", "b", "a"}) {
+      const auto f = d.family("CSA-000000" + std::to_string(casegroups.size() + 1));
+      casegroups.push_back(f.casegroup);
+      instances.push_back(d.runtime.start("chase", f.casegroup, {{"kind", kind}}, "op"));
+    }
+  }
+  // A changed file, outside the home.
+  std::filesystem::path changed(const std::string& name, const std::string& text) {
+    const auto file = d.dir.path() / name;
+    write_file(file, text);
+    return file;
+  }
+  // What the caseload holds, to show a what-if left it as it was.
+  std::string state() {
+    return d.dump("instances") + d.dump("service_requests") + d.dump("libraries") +
+           format_instant(d.clock.now());
+  }
+  const WhatIfCount* count(const WhatIfReport& r, const std::string& measure,
+                           const std::string& key) {
+    for (const auto& c : r.counts) {
+      if (c.measure == measure && c.key == key) return &c;
+    }
+    return nullptr;
+  }
+
+  DurableEngine d;
+  std::vector<Id> casegroups;
+  std::vector<Id> instances;
+};
+
+}  // namespace
+
+TEST_CASE("whatif runs the changed procedure beside the current one and touches nothing") {
+  Caseload c;
+  const std::string before = c.state();
+  WhatIfOptions options;
+  options.procedure = "chase";
+  options.source = c.changed("chase.lua", kChaseChanged);
+  options.days = 5;
+  const WhatIfReport r = run_whatif(c.d.engine, options);
+  CHECK(r.running == 3);
+  CHECK(r.from == "2026-11-20T09:00:00Z");
+  CHECK(r.until == "2026-11-25T09:00:00Z");
+  // The kind "b" instance cannot replay on the change: it stays on its source.
+  REQUIRE(r.diverging.size() == 1);
+  CHECK(r.diverging[0].instance == c.instances[1]);
+  CHECK(r.diverging[0].casegroup == c.casegroups[1]);
+  CHECK_THAT(r.diverging[0].message, Catch::Contains("clock.now"));
+  CHECK(r.diverging_already.empty());
+  // Current files: three Action Missed Payment SRs. Changed: the two that moved raise an
+  // Arrears Review instead; the one that stayed raises what it always would.
+  const auto* missed = c.count(r, "SRs raised", "Arrears Management / Action Missed Payment");
+  const auto* review = c.count(r, "SRs raised", "Arrears Management / Arrears Review");
+  REQUIRE(missed);
+  REQUIRE(review);
+  CHECK(missed->current == 3);
+  CHECK(missed->changed == 1);
+  CHECK(missed->examples == std::vector<Id>{c.casegroups[0], c.casegroups[2]});
+  CHECK(review->current == 0);
+  CHECK(review->changed == 2);
+  CHECK(review->examples == std::vector<Id>{c.casegroups[0], c.casegroups[2]});
+  // The caseload is as it was: its instances wait on their pins, no SR was raised, the
+  // clock has not moved.
+  CHECK(c.state() == before);
+}
+
+TEST_CASE("whatif tries a changed library module") {
+  Caseload c;
+  WhatIfOptions options;
+  options.procedure = "chase";
+  options.modules.emplace("chaser.lua", c.changed("chaser.lua", chaser("Arrears Trigger")));
+  options.days = 5;
+  options.examples = 1;
+  const WhatIfReport r = run_whatif(c.d.engine, options);
+  // Every instance replays on the module (it is read after the wait), so all three move.
+  CHECK(r.diverging.empty());
+  const auto* trigger = c.count(r, "SRs raised", "Arrears Management / Arrears Trigger");
+  REQUIRE(trigger);
+  CHECK(trigger->current == 0);
+  CHECK(trigger->changed == 3);
+  CHECK(trigger->examples == std::vector<Id>{c.casegroups[0]});
+  const auto json = to_json(r);
+  CHECK(json["counts"][0]["difference"] == -3);
+  CHECK(json["counts"][0]["measure"] == "SRs raised");
+}
+
+TEST_CASE("whatif refuses bad input before copying anything") {
+  Caseload c;
+  const std::string before = c.state();
+  WhatIfOptions options;
+  options.procedure = "chase";
+  CHECK_THROWS_WITH(run_whatif(c.d.engine, options), Catch::Contains("nothing to try"));
+  options.source = c.d.dir.path() / "missing.lua";
+  CHECK_THROWS_WITH(run_whatif(c.d.engine, options), Catch::Contains("script not found"));
+  options.source.reset();
+  options.modules.emplace("../chase.lua", c.changed("x.lua", "return {}"));
+  CHECK_THROWS_WITH(run_whatif(c.d.engine, options), Catch::Contains("is not a library module"));
+  options.modules.clear();
+  options.source = c.changed("chase.lua", kChaseChanged);
+  options.procedure = "nothere";
+  CHECK_THROWS_WITH(run_whatif(c.d.engine, options), Catch::Contains("no procedure 'nothere'"));
+  options.procedure = "../chase";
+  CHECK_THROWS_WITH(run_whatif(c.d.engine, options), Catch::Contains("bad procedure name"));
+  options.procedure = "chase";
+  options.days = 0;
+  CHECK_THROWS_WITH(run_whatif(c.d.engine, options), Catch::Contains("--days"));
+  CHECK(c.state() == before);
+}
