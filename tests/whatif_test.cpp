@@ -83,6 +83,7 @@ TEST_CASE("whatif runs the changed procedure beside the current one and touches 
   options.procedure = "chase";
   options.source = c.changed("chase.lua", kChaseChanged);
   options.days = 5;
+  options.casegroup = c.casegroups[0];
   const WhatIfReport r = run_whatif(c.d.engine, options);
   CHECK(r.running == 3);
   CHECK(r.from == "2026-11-20T09:00:00Z");
@@ -105,6 +106,18 @@ TEST_CASE("whatif runs the changed procedure beside the current one and touches 
   CHECK(review->current == 0);
   CHECK(review->changed == 2);
   CHECK(review->examples == std::vector<Id>{c.casegroups[0], c.casegroups[2]});
+  // The drill-down: what each run changed on the first casegroup, past the snapshot.
+  const auto raised = [](const nlohmann::json& timeline) {
+    std::vector<std::string> out;
+    for (const auto& change : timeline["changes"]) {
+      if (change["entity"] == "service_requests" && change["action"] == "insert") {
+        out.push_back(change["after"]["sub_area"]);
+      }
+    }
+    return out;
+  };
+  CHECK(raised(r.current_timeline) == std::vector<std::string>{"Action Missed Payment"});
+  CHECK(raised(r.changed_timeline) == std::vector<std::string>{"Arrears Review"});
   // The caseload is as it was: its instances wait on their pins, no SR was raised, the
   // clock has not moved.
   CHECK(c.state() == before);
@@ -150,5 +163,8 @@ TEST_CASE("whatif refuses bad input before copying anything") {
   options.procedure = "chase";
   options.days = 0;
   CHECK_THROWS_WITH(run_whatif(c.d.engine, options), Catch::Contains("--days"));
+  options.days = 5;
+  options.casegroup = 999;
+  CHECK_THROWS_WITH(run_whatif(c.d.engine, options), Catch::Contains("999"));
   CHECK(c.state() == before);
 }

@@ -71,6 +71,9 @@ void print_json_list(const Range& items) {
 }
 // "-" for a missing value.
 std::string or_dash(const std::optional<std::string>& s);
+// A casegroup's trail of changes (CasegroupReads::trail) as `casekit audit` prints it:
+// oldest first, the changes one actor made at one instant under one heading.
+void print_trail(const nlohmann::json& trail);
 // Left-aligned columns, widths from the content; the first row is the header.
 void print_table(const std::vector<std::vector<std::string>>& rows);
 

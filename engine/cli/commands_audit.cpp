@@ -54,23 +54,6 @@ std::string change_line(const nlohmann::json& c) {
   return line;
 }
 
-// Oldest first, the changes one actor made at one instant under one heading.
-void print_trail(const nlohmann::json& trail) {
-  const auto& changes = trail["changes"];
-  std::string heading;
-  for (auto it = changes.rbegin(); it != changes.rend(); ++it) {
-    const auto& c = *it;
-    const std::string this_heading = c["at"].get<std::string>() + "  " + who(c["who"]);
-    if (this_heading != heading) {
-      std::cout << this_heading << "\n";
-      heading = this_heading;
-    }
-    std::cout << change_line(c) << "\n";
-    if (!c["why"].is_null()) std::cout << "      why: " << c["why"].get<std::string>() << "\n";
-  }
-  if (changes.empty()) std::cout << "no changes\n";
-}
-
 // Exit 1 with the first set that fails, named on stderr (after the JSON, with --json); the
 // last hash otherwise, to be kept somewhere the database's writers cannot reach.
 void verify_audit_chain(Engine& e, bool json) {
@@ -91,6 +74,22 @@ void verify_audit_chain(Engine& e, bool json) {
 }
 
 }  // namespace
+
+void print_trail(const nlohmann::json& trail) {
+  const auto& changes = trail["changes"];
+  std::string heading;
+  for (auto it = changes.rbegin(); it != changes.rend(); ++it) {
+    const auto& c = *it;
+    const std::string this_heading = c["at"].get<std::string>() + "  " + who(c["who"]);
+    if (this_heading != heading) {
+      std::cout << this_heading << "\n";
+      heading = this_heading;
+    }
+    std::cout << change_line(c) << "\n";
+    if (!c["why"].is_null()) std::cout << "      why: " << c["why"].get<std::string>() << "\n";
+  }
+  if (changes.empty()) std::cout << "no changes\n";
+}
 
 void add_audit_commands(CLI::App& app, Context& ctx) {
   struct Options {

@@ -56,6 +56,12 @@ void print_report(const WhatIfReport& r) {
   print_divergences("do not replay on the changed files (stay on their source):", r.diverging);
   print_divergences("do not replay on the current files either (not the change's doing):",
                     r.diverging_already);
+  if (r.casegroup) {
+    std::cout << "\ncasegroup " << *r.casegroup << " with the current files:\n";
+    print_trail(r.current_timeline);
+    std::cout << "\ncasegroup " << *r.casegroup << " with the changed files:\n";
+    print_trail(r.changed_timeline);
+  }
 }
 
 }  // namespace
@@ -67,6 +73,7 @@ void add_whatif_command(CLI::App& app, Context& ctx) {
     std::vector<std::string> modules;
     int days = 30;
     std::size_t examples = 3;
+    std::optional<Id> casegroup;
     bool json = false;
   };
   auto o = std::make_shared<Options>();
@@ -84,6 +91,8 @@ void add_whatif_command(CLI::App& app, Context& ctx) {
       ->check(CLI::Range(1, 366));
   cmd->add_option("--examples", o->examples, "casegroups shown for each difference")
       ->check(CLI::Range(0, 100));
+  cmd->add_option("--casegroup", o->casegroup,
+                  "also show this casegroup's two timelines: what each run changed on it");
   cmd->add_flag("--json", o->json, "print JSON");
   cmd->callback([&ctx, o] {
     WhatIfOptions options;
@@ -94,6 +103,7 @@ void add_whatif_command(CLI::App& app, Context& ctx) {
     }
     options.days = o->days;
     options.examples = o->examples;
+    options.casegroup = o->casegroup;
     options.progress = [](std::string_view line) { std::cerr << "whatif: " << line << "\n"; };
     const WhatIfReport report = run_whatif(ctx.open(), options);
     if (o->json) {

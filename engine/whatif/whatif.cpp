@@ -66,7 +66,19 @@ using Tally = std::map<std::pair<std::string, std::string>, std::map<Id, std::in
 struct SideResult {
   Tally tally;
   std::vector<WhatIfDivergence> not_replaying;
+  nlohmann::json timeline;
 };
+
+// The audited changes to `casegroup` after change `after`, as CasegroupReads::trail gives
+// them (newest first).
+nlohmann::json timeline(Engine& engine, Id casegroup, std::int64_t after) {
+  nlohmann::json trail = engine.reads.trail(casegroup, 1000, std::nullopt);
+  nlohmann::json kept = nlohmann::json::array();
+  for (auto& c : trail["changes"]) {
+    if (c["id"].get<std::int64_t>() > after) kept.push_back(std::move(c));
+  }
+  return {{"changes", kept}, {"next_cursor", nullptr}};
+}
 
 void say(const WhatIfOptions& options, const std::string& line) {
   if (options.progress) options.progress(line);
@@ -112,6 +124,12 @@ SideResult run_side(const std::filesystem::path& db_file, const Home& home, Inst
   db.set_clock(&clock);
   migrate(db);
   db.exec(kBaseline);
+  std::int64_t last_change = 0;
+  {
+    auto st = db.prepare("SELECT coalesce(max(id), 0) FROM audit_changes");
+    st.step();
+    last_change = st.integer(0);
+  }
   Engine engine(db, clock, home);
   ProcedureRuntime runtime(engine, RuntimeOptions{});
   SideResult out;
@@ -138,6 +156,7 @@ SideResult run_side(const std::filesystem::path& db_file, const Home& home, Inst
       out.tally[{m.name, key}][casegroup] += st.integer(2);
     }
   }
+  if (options.casegroup) out.timeline = timeline(engine, *options.casegroup, last_change);
   return out;
 }
 
@@ -188,6 +207,7 @@ WhatIfReport run_whatif(Engine& live, const WhatIfOptions& options) {
                 "nothing to try: give the changed procedure (--source FILE) or a changed "
                 "library module (--module lib/FILE=NEWFILE)");
   }
+  if (options.casegroup) live.casegroups.require(*options.casegroup);
   // Every changed text is read before anything is copied: a bad file changes nothing.
   std::optional<std::string> source;
   if (options.source) source = read_script(*options.source);
@@ -229,6 +249,9 @@ WhatIfReport run_whatif(Engine& live, const WhatIfOptions& options) {
   const SideResult changed =
       run_side(dir / "changed.db", changed_home, from, until, "changed files", options);
 
+  report.casegroup = options.casegroup;
+  report.current_timeline = current.timeline;
+  report.changed_timeline = changed.timeline;
   std::set<Id> already;
   for (const auto& d : current.not_replaying) already.insert(d.instance);
   report.diverging_already = current.not_replaying;
@@ -280,7 +303,10 @@ nlohmann::json to_json(const WhatIfReport& report) {
           {"running", report.running},
           {"diverging", divergences(report.diverging)},
           {"diverging_already", divergences(report.diverging_already)},
-          {"counts", counts}};
+          {"counts", counts},
+          {"casegroup", report.casegroup ? nlohmann::json(*report.casegroup) : nlohmann::json()},
+          {"current_timeline", report.current_timeline},
+          {"changed_timeline", report.changed_timeline}};
 }
 
 }  // namespace casekit

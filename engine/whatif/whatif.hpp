@@ -37,6 +37,8 @@ struct WhatIfOptions {
   std::map<std::string, std::filesystem::path> modules;
   int days = 30;
   std::size_t examples = 3;  // casegroups shown for each difference
+  // A casegroup whose two timelines to show: what each run changed on it.
+  std::optional<Id> casegroup;
   // Where the two copies are made; the system's temporary folder if empty.
   std::filesystem::path work_dir;
   // A line at each step of a long run (copying, verifying, advancing), or nothing.
@@ -71,6 +73,11 @@ struct WhatIfReport {
   std::vector<WhatIfDivergence> diverging;
   std::vector<WhatIfDivergence> diverging_already;
   std::vector<WhatIfCount> counts;  // by measure, then key
+  // With WhatIfOptions::casegroup: what each run changed on it, as `casekit audit
+  // --casegroup` shows a trail ({"changes": [...], newest first}; the newest 1,000).
+  std::optional<Id> casegroup;
+  nlohmann::json current_timeline;
+  nlohmann::json changed_timeline;
 };
 
 // Runs the two sides and compares them. `live`'s database is only read (a snapshot).
