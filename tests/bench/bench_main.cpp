@@ -21,6 +21,7 @@
 #include "engine/store/schema.hpp"
 #include "engine/transition/dw_generate.hpp"
 #include "engine/transition/dw_import.hpp"
+#include "engine/whatif/whatif.hpp"
 #include "tests/bench/http_load.hpp"
 #include "tests/bench/plain_transition.hpp"
 #include "tests/bench/search_load.hpp"
@@ -279,13 +280,50 @@ bool same_rows(const std::filesystem::path& dir) {
   return same;
 }
 
+struct WhatIfRun {
+  double seconds;
+  double peak_mib;
+  std::int64_t running;
+};
+
+// `casekit whatif` over the caseload an import left (import.db): arrears_negotiation with a
+// changed source (a comment added: every instance replays and moves on both sides), seven
+// days of timers and schedules.
+WhatIfRun whatif_run(const std::filesystem::path& dir) {
+  SimulatedClock clock(parse_instant("2026-11-20T09:00:00Z"));
+  Database db(dir / "import.db", OpenMode::existing);
+  db.set_clock(&clock);
+  migrate(db);
+  Engine engine(db, clock, Home{dir});
+  const auto changed = dir / "changed_arrears_negotiation.lua";
+  std::filesystem::copy_file(dir / "procedures" / "arrears_negotiation.lua", changed,
+                             std::filesystem::copy_options::overwrite_existing);
+  std::ofstream(changed, std::ios::app) << "-- changed for the what-if benchmark\n";
+  WhatIfOptions options;
+  options.procedure = "arrears_negotiation";
+  options.source = changed;
+  options.days = 7;
+  options.work_dir = dir / "whatif";
+  std::filesystem::remove_all(options.work_dir);
+  std::filesystem::create_directories(options.work_dir);
+  reset_peak_rss();
+  const auto t0 = Stopwatch::now();
+  const auto report = run_whatif(engine, options);
+  const auto t1 = Stopwatch::now();
+  std::filesystem::remove_all(options.work_dir);
+  return {std::chrono::duration<double>(t1 - t0).count(), peak_rss_mib(), report.running};
+}
+
 // Phase-2 transition: `import dw` of `rows` generated casegroups into a durable SQLite file,
 // against the plain loop writing the same rows in the same run.
 void transition_figures(const std::filesystem::path& dir, const std::vector<std::int64_t>& sizes) {
-  if (!std::filesystem::exists(dir / "procedures")) {
-    std::filesystem::copy(std::filesystem::path(CASEKIT_DEFAULT_HOME) / "procedures",
-                          dir / "procedures", std::filesystem::copy_options::recursive);
+  for (const char* folder : {"procedures", "scripts"}) {
+    if (!std::filesystem::exists(dir / folder)) {
+      std::filesystem::copy(std::filesystem::path(CASEKIT_DEFAULT_HOME) / folder, dir / folder,
+                            std::filesystem::copy_options::recursive);
+    }
   }
+  std::vector<std::string> whatif_rows;
   const SimulatedClock clock(parse_instant("2026-11-20T09:00:00Z"));
   std::printf("\n### Phase-2 transition (import dw)\n\n");
   std::printf(
@@ -340,7 +378,22 @@ void transition_figures(const std::filesystem::path& dir, const std::vector<std:
         import.peak_mib < 300 ? "(met)" : "(MISSED)", per_casegroup <= 4.0 ? "(met)" : "(MISSED)");
     std::fflush(stdout);
     std::filesystem::remove(extract);
+    const auto w = whatif_run(dir);
+    char row[512];
+    std::snprintf(row, sizeof row,
+                  "| %lld | %lld | %.1f s | %.1f s | %.2fx | %.0f MiB | <= 3x %s, < 1 GiB %s |",
+                  static_cast<long long>(rows), static_cast<long long>(w.running), w.seconds,
+                  plain.seconds, w.seconds / plain.seconds, w.peak_mib,
+                  w.seconds <= 3 * plain.seconds ? "(met)" : "(MISSED)",
+                  w.peak_mib < 1024 ? "(met)" : "(MISSED)");
+    whatif_rows.emplace_back(row);
   }
+  std::printf("\n### What-if over the transitioned caseload (casekit whatif, 7 days)\n\n");
+  std::printf(
+      "| casegroups | running negotiations | whatif | plain loop | whatif / plain | peak "
+      "memory | targets |\n|---|---|---|---|---|---|---|\n");
+  for (const auto& row : whatif_rows) std::printf("%s\n", row.c_str());
+  std::fflush(stdout);
 }
 
 }  // namespace
