@@ -168,3 +168,63 @@ TEST_CASE("whatif refuses bad input before copying anything") {
   CHECK_THROWS_WITH(run_whatif(c.d.engine, options), Catch::Contains("999"));
   CHECK(c.state() == before);
 }
+
+TEST_CASE("whatif answers work items as stated, and counts the answers it could not give") {
+  // Nobody works the copies: without answers an instance waiting on people stays waiting.
+  const std::string asker = R"lua(
+return procedure{name = "asker", run = function(ctx)
+  local s = sr.create{casegroup = ctx.casegroup, process = "Arrears",
+                      area = "Arrears Management", sub_area = "Arrears Review"}
+  local r = task.await{inbox = "caseworker", kind = "check", title = "Check", sr = s,
+                       outcomes = {"yes", "no"}, fields = {"note"}, required = {yes = {"note"}}}
+  s:add_note(r.outcome .. " by " .. r.by)
+  return r.outcome
+end}
+)lua";
+  std::string changed = asker;
+  changed.replace(changed.find("  return r.outcome"), 0,
+                  "  sr.create{casegroup = ctx.casegroup, process = \"Arrears\",\n"
+                  "            area = \"Arrears Management\", sub_area = \"Arrears Trigger\"}\n");
+  DurableEngine d;
+  d.procedure("asker", asker);
+  for (const char* csa : {"CSA-0000001", "CSA-0000002"}) {
+    d.runtime.start("asker", d.family(csa).casegroup, {}, "op");
+  }
+  const auto file = d.dir.path() / "asker.lua";
+  write_file(file, changed);
+  WhatIfOptions options;
+  options.procedure = "asker";
+  options.source = file;
+  options.days = 3;
+  const auto count = [](const WhatIfReport& r, const std::string& measure, const std::string& key) {
+    for (const auto& c : r.counts) {
+      if (c.measure == measure && c.key == key) return std::pair{c.current, c.changed};
+    }
+    return std::pair<std::int64_t, std::int64_t>{0, 0};
+  };
+  const auto trigger = "Arrears Management / Arrears Trigger";
+
+  const WhatIfReport unanswered = run_whatif(d.engine, options);
+  CHECK(count(unanswered, "SRs raised", trigger) == std::pair<std::int64_t, std::int64_t>{0, 0});
+
+  options.answers = {{"check", "yes", {{"note", "checked"}}}};
+  const WhatIfReport answered = run_whatif(d.engine, options);
+  CHECK(count(answered, "work items answered", "check: yes") ==
+        std::pair<std::int64_t, std::int64_t>{2, 2});
+  CHECK(count(answered, "SRs raised", trigger) == std::pair<std::int64_t, std::int64_t>{0, 2});
+
+  // An answer the item refuses (a required field missing) completes nothing, and says why.
+  options.answers = {{"check", "yes", {}}};
+  const WhatIfReport refused = run_whatif(d.engine, options);
+  CHECK(count(refused, "SRs raised", trigger) == std::pair<std::int64_t, std::int64_t>{0, 0});
+  bool said = false;
+  for (const auto& c : refused.counts) {
+    if (c.measure != "work items not answered") continue;
+    CHECK_THAT(c.key, Catch::StartsWith("check: ") && Catch::Contains("note"));
+    said = c.current > 0 && c.changed > 0;
+  }
+  CHECK(said);
+  // The caseload's own items are still open.
+  CHECK(d.count("SELECT count(*) FROM work_items WHERE status = 'open'") == 2);
+  CHECK(d.count("SELECT count(*) FROM users WHERE name LIKE 'whatif-%'") == 0);
+}

@@ -19,6 +19,29 @@ std::string amount(const WhatIfCount& c, std::int64_t n) {
   return c.measure.starts_with("money") ? money::format(n) : std::to_string(n);
 }
 
+// "missed_payment_call=contact failed" or "negotiation=agreed,schedule_acceptable=yes".
+WhatIfAnswer parse_answer(const std::string& text) {
+  const auto bad = [&] {
+    return CLI::ValidationError("--answer", "'" + text + "' is not KIND=OUTCOME[,FIELD=VALUE...]");
+  };
+  const auto eq = text.find('=');
+  if (eq == std::string::npos || eq == 0) throw bad();
+  WhatIfAnswer answer;
+  answer.kind = text.substr(0, eq);
+  std::vector<std::string> parts;
+  for (std::size_t at = eq + 1;;) {
+    const auto comma = text.find(',', at);
+    parts.push_back(text.substr(at, comma == std::string::npos ? std::string::npos : comma - at));
+    if (comma == std::string::npos) break;
+    at = comma + 1;
+  }
+  answer.outcome = parts.front();
+  if (answer.outcome.empty()) throw bad();
+  parts.erase(parts.begin());
+  answer.fields = key_values(parts, "--answer");
+  return answer;
+}
+
 void print_divergences(const std::string& heading, const std::vector<WhatIfDivergence>& list) {
   if (list.empty()) return;
   std::cout << "\n" << heading << "\n";
@@ -74,6 +97,7 @@ void add_whatif_command(CLI::App& app, Context& ctx) {
     int days = 30;
     std::size_t examples = 3;
     std::optional<Id> casegroup;
+    std::vector<std::string> answers;
     bool json = false;
   };
   auto o = std::make_shared<Options>();
@@ -93,6 +117,9 @@ void add_whatif_command(CLI::App& app, Context& ctx) {
       ->check(CLI::Range(0, 100));
   cmd->add_option("--casegroup", o->casegroup,
                   "also show this casegroup's two timelines: what each run changed on it");
+  cmd->add_option("--answer", o->answers,
+                  "stated behaviour: complete every work item of KIND with OUTCOME (and these "
+                  "fields) within a day: KIND=OUTCOME[,FIELD=VALUE...]; repeatable");
   cmd->add_flag("--json", o->json, "print JSON");
   cmd->callback([&ctx, o] {
     WhatIfOptions options;
@@ -104,6 +131,7 @@ void add_whatif_command(CLI::App& app, Context& ctx) {
     options.days = o->days;
     options.examples = o->examples;
     options.casegroup = o->casegroup;
+    for (const auto& text : o->answers) options.answers.push_back(parse_answer(text));
     options.progress = [](std::string_view line) { std::cerr << "whatif: " << line << "\n"; };
     const WhatIfReport report = run_whatif(ctx.open(), options);
     if (o->json) {

@@ -9,8 +9,9 @@
 // on the changed files stay on their source and are reported. Then timers and schedules fire
 // for the days asked, as `casekit clock advance` fires them. What each side made in those
 // days is counted by kind (SRs raised and closed by type, work items by inbox, letters by
-// template, money scheduled, instances started and failed), with, for each difference, a
-// few casegroups whose two runs differ.
+// template, money scheduled, instances started and failed, work items answered as stated
+// and those an answer could not complete), with, for each difference, a few casegroups
+// whose two runs differ.
 #pragma once
 
 #include <cstdint>
@@ -28,6 +29,15 @@
 
 namespace casekit {
 
+// Behaviour stated for the runs, as nobody works the copies: every open work item of `kind`
+// is completed with `outcome` and `fields` within a day of appearing, by a stand-in user of
+// its inbox's first role and its team. Items of other kinds stay open.
+struct WhatIfAnswer {
+  std::string kind;
+  std::string outcome;
+  std::map<std::string, std::string> fields;
+};
+
 struct WhatIfOptions {
   std::string procedure;
   // The changed text of procedures/PROCEDURE.lua, if it changes.
@@ -39,6 +49,7 @@ struct WhatIfOptions {
   std::size_t examples = 3;  // casegroups shown for each difference
   // A casegroup whose two timelines to show: what each run changed on it.
   std::optional<Id> casegroup;
+  std::vector<WhatIfAnswer> answers;
   // Where the two copies are made; the system's temporary folder if empty.
   std::filesystem::path work_dir;
   // A line at each step of a long run (copying, verifying, advancing), or nothing.
