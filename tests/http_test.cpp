@@ -1242,6 +1242,89 @@ return procedure {
   }) == 1);
 }
 
+TEST_CASE("http: operators upgrade an instance and a procedure's instances a page at a time") {
+  WorkWorld w;
+  std::vector<Id> started;
+  for (int i = 0; i < 101; ++i) started.push_back(w.start());  // all at their first task
+  const auto edit = [&w](const std::string& from, const std::string& to) {
+    std::string source = kApproval;
+    source.replace(source.find(from), from.size(), to);
+    w.t.procedure("approval", source);
+  };
+  // What follows the first task changes: every history replays on it.
+  edit("title = \"Approve\"", "title = \"Approve the reversal\"");
+  w.run();
+  const Client olga = w.login("olga");
+  const std::string first = "/api/v1/instances/" + std::to_string(started[0]) + "/upgrade";
+  const auto source_of = [&](Id id) {
+    return olga.get("/api/v1/instances/" + std::to_string(id)).body["source_hash"];
+  };
+  const auto pinned = source_of(started[0]);
+
+  // Every way in that must be refused is, and changes nothing.
+  const std::string before = w.state();
+  const std::string all = "/api/v1/procedures/approval/upgrade";
+  Client nobody(w.port);
+  CHECK(nobody.post(first).status == 401);
+  CHECK(nobody.post(all).status == 401);
+  const Client carl = w.login("carl");
+  CHECK(carl.post(first).status == 403);
+  CHECK(carl.post(all).status == 403);
+  CHECK(w.login("tina").post(all, {{"dry_run", true}}).status == 403);
+  CHECK(olga.post("/api/v1/instances/999/upgrade").status == 404);
+  CHECK(olga.post("/api/v1/procedures/nowhere/upgrade").status == 404);
+  CHECK(olga.post("/api/v1/procedures/no..where/upgrade").status == 400);
+  CHECK(olga.post(first, {{"dry_run", "yes"}}).status == 400);
+  CHECK(olga.post(first, {{"cursor", "1"}}).status == 400);  // one instance has no pages
+  CHECK(olga.post(all, {{"force", true}}).status == 400);
+  CHECK(olga.post(all, {{"cursor", "x"}}).status == 400);
+  CHECK(olga.post(all + "?dry_run=true").status == 400);
+  CHECK(w.state() == before);
+
+  // One instance: a dry run says it would move, then it moves.
+  Reply r = olga.post(first, {{"dry_run", true}});
+  INFO(r.text);
+  REQUIRE(r.status == 200);
+  CHECK(r.body["upgrade"]["replays"] == true);
+  CHECK(r.body["upgrade"]["switched"] == false);
+  CHECK(source_of(started[0]) == pinned);
+  r = olga.post(first);
+  REQUIRE(r.status == 200);
+  CHECK(r.body["upgrade"]["switched"] == true);
+  CHECK(r.body["instance"]["source_hash"] != pinned);
+  CHECK(r.body["instance"]["status"] == "waiting");
+
+  // The procedure's instances, 100 a request: the one moved already is up to date.
+  r = olga.post(all);
+  REQUIRE(r.status == 200);
+  REQUIRE(r.body["instances"].size() == 100);
+  CHECK(r.body["upgraded"] == 99);
+  CHECK(r.body["diverged"] == 0);
+  REQUIRE(r.body["next_cursor"].is_string());
+  r = olga.post(all, {{"cursor", r.body["next_cursor"]}});
+  REQUIRE(r.status == 200);
+  REQUIRE(r.body["instances"].size() == 1);
+  CHECK(r.body["instances"][0]["instance"] == started.back());
+  CHECK(r.body["upgraded"] == 1);
+  CHECK(r.body["next_cursor"].is_null());
+  CHECK(source_of(started.back()) == source_of(started[0]));
+
+  // The first task's title changes: no history replays, and none moves.
+  edit("title = \"Prepare the reversal\"", "title = \"Prepare it\"");
+  r = olga.post(all, {{"dry_run", true}});
+  REQUIRE(r.status == 200);
+  CHECK(r.body["upgraded"] == 0);
+  CHECK(r.body["diverged"] == 100);
+  CHECK(r.body["instances"][0]["divergence"]["position"] == 2);
+  CHECK_THAT(r.body["instances"][0]["divergence"]["line"].get<std::string>(),
+             Catch::Contains("approval.lua:"));
+  CHECK(olga.post(all).body["upgraded"] == 0);
+  CHECK(source_of(started[0]) != pinned);
+  CHECK(w.on_server([&w] {
+    return w.t.count("SELECT count(*) FROM instances WHERE status = 'waiting'");
+  }) == 101);
+}
+
 TEST_CASE("http: a running import's progress shows on its run and in /metrics") {
   WorkWorld w;
   // As `casekit import dw` in another process leaves it between two batches.

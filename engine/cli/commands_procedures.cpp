@@ -283,19 +283,9 @@ void add_instance(CLI::App& app, Context& ctx) {
     int moved = 0, diverged = 0;
     nlohmann::json items = nlohmann::json::array();
     for (const auto& [instance, r] : reports) {
-      nlohmann::json divergence = nullptr;
-      if (r.divergence) {
-        ++diverged;
-        divergence = {{"position", r.divergence->position},
-                      {"expected", r.divergence->expected},
-                      {"found", r.divergence->found},
-                      {"line", r.divergence->line}};
-      }
+      diverged += r.divergence ? 1 : 0;
       moved += (uo->dry_run ? r.replays : r.switched) ? 1 : 0;
-      items.push_back({{"instance", instance},
-                       {"switched", r.switched},
-                       {"message", r.message},
-                       {"divergence", divergence}});
+      items.push_back(to_json(instance, r));
       if (!uo->json) std::cout << r.message << "\n";
     }
     if (uo->json) {

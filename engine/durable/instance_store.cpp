@@ -170,6 +170,16 @@ std::vector<Instance> InstanceStore::list(const Filter& f) {
   return out;
 }
 
+std::vector<Instance> InstanceStore::running(const std::string& procedure, Id after_id, int limit) {
+  auto st = db_.prepare(kInstanceRow.select(
+      "FROM instances WHERE procedure = ?1 AND status IN ('runnable', 'waiting', 'failed') "
+      "AND id > ?2 ORDER BY id LIMIT ?3"));
+  st.bind_all(procedure, after_id, static_cast<std::int64_t>(limit));
+  std::vector<Instance> out;
+  while (st.step()) out.push_back(kInstanceRow.read(st));
+  return out;
+}
+
 std::vector<Id> InstanceStore::runnable(int limit) {
   auto st = db_.prepare("SELECT id FROM instances WHERE status = 'runnable' ORDER BY id LIMIT ?1");
   st.bind(1, static_cast<std::int64_t>(limit));

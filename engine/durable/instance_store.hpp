@@ -87,6 +87,9 @@ class InstanceStore {
     int limit = 1000;
   };
   std::vector<Instance> list(const Filter& filter);
+  // Instances of `procedure` still running (runnable, waiting or failed), in id order, after
+  // `after_id`, at most `limit`.
+  std::vector<Instance> running(const std::string& procedure, Id after_id, int limit);
   std::vector<Id> runnable(int limit);
   // Of the instances with ids first..last (a batch created together): how many have
   // stopped with an incident, and how many have not (ran to their end or to a wait).

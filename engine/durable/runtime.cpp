@@ -736,25 +736,44 @@ UpgradeReport ProcedureRuntime::upgrade_to(const Instance& instance, const std::
 
 std::vector<std::pair<Id, UpgradeReport>> ProcedureRuntime::upgrade_all(
     const std::string& procedure, bool dry_run) {
-  // Read once: every instance is verified against the same text (and an unknown procedure
-  // is an error, not "none running").
+  std::vector<std::pair<Id, UpgradeReport>> out;
+  Id after = 0;
+  for (;;) {
+    auto page = upgrade_page(procedure, after, 1000, dry_run);
+    std::move(page.reports.begin(), page.reports.end(), std::back_inserter(out));
+    if (!page.next) return out;
+    after = *page.next;
+  }
+}
+
+ProcedureRuntime::UpgradePage ProcedureRuntime::upgrade_page(const std::string& procedure, Id after,
+                                                             int limit, bool dry_run) {
+  // Read once: every instance of the page is verified against the same text (and an unknown
+  // procedure is an error, not "none running").
   const std::string source = read_script(procedure_file(procedure));
   const std::string library = current_library();
-  std::vector<std::pair<Id, UpgradeReport>> out;
-  for (const char* status : {"runnable", "waiting", "failed"}) {
-    InstanceStore::Filter filter;
-    filter.status = status;
-    filter.procedure = procedure;
-    for (;;) {
-      const auto page = store_.list(filter);
-      for (const Instance& i : page)
-        out.emplace_back(i.id, upgrade_to(i, source, library, dry_run));
-      if (page.size() < static_cast<std::size_t>(filter.limit)) break;
-      filter.after_id = page.back().id;
-    }
+  UpgradePage page;
+  const auto running = store_.running(procedure, after, limit);
+  for (const Instance& i : running) {
+    page.reports.emplace_back(i.id, upgrade_to(i, source, library, dry_run));
   }
-  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
-  return out;
+  if (static_cast<int>(running.size()) == limit) page.next = running.back().id;
+  return page;
+}
+
+nlohmann::json to_json(Id instance, const UpgradeReport& r) {
+  nlohmann::json divergence = nullptr;
+  if (r.divergence) {
+    divergence = {{"position", r.divergence->position},
+                  {"expected", r.divergence->expected},
+                  {"found", r.divergence->found},
+                  {"line", r.divergence->line}};
+  }
+  return {{"instance", instance},
+          {"switched", r.switched},
+          {"replays", r.replays},
+          {"message", r.message},
+          {"divergence", divergence}};
 }
 
 std::optional<Instant> ProcedureRuntime::next_timer() {

@@ -52,10 +52,14 @@ struct RuntimeStats {
 struct UpgradeReport {
   bool up_to_date = false;  // it runs the current source and library already
   bool replays = false;     // the history replays exactly on the current source
-  bool switched = false;  // and the instance was moved to it (not with dry_run)
+  bool switched = false;    // and the instance was moved to it (not with dry_run)
   std::string message;
   std::optional<lua::Divergence> divergence;
 };
+
+// {"instance", "switched", "replays", "message", "divergence": {"position", "expected",
+// "found", "line"} or null}: one instance's upgrade, as the CLI and the HTTP API give it.
+nlohmann::json to_json(Id instance, const UpgradeReport& report);
 
 // Something whose timers a simulated clock must fire on its way (Schedules::advance).
 class TimerSource {
@@ -133,6 +137,14 @@ class ProcedureRuntime : public TimerSource, public lua::ProcedureStarter {
   // in id order: those that replay cleanly move, those that diverge stay, each reported.
   std::vector<std::pair<Id, UpgradeReport>> upgrade_all(const std::string& procedure,
                                                         bool dry_run = false);
+  // upgrade_all() a page at a time, for a caller that must not hold the store for long (the
+  // HTTP loop): up to `limit` running instances of `procedure` after id `after`, and the
+  // last id seen if there may be more.
+  struct UpgradePage {
+    std::vector<std::pair<Id, UpgradeReport>> reports;
+    std::optional<Id> next;
+  };
+  UpgradePage upgrade_page(const std::string& procedure, Id after, int limit, bool dry_run);
 
   std::optional<Instant> next_timer() override;
   void fire_timers() override;

@@ -1,7 +1,7 @@
 // The operator's routes: schedules (list, pause, resume, run now) and their runs, procedure
-// instances (list, show with history, retry, cancel) and incidents. Each is parse, check the caller
-// is an operator (require_operator), call the runtime the CLI calls, render; a change is audited as
-// the signed-in operator's.
+// instances (list, show with history, retry, cancel, upgrade one or a procedure's) and
+// incidents. Each is parse, check the caller is an operator (require_operator), call the
+// runtime the CLI calls, render; a change is audited as the signed-in operator's.
 #include "engine/core/error.hpp"
 #include "engine/core/json.hpp"
 #include "engine/http/api.hpp"
@@ -72,6 +72,80 @@ Handler instance_change(Api& api, const char* what, F change) {
     }
     return json_response(to_json(api.runtime.store().get(id)));
   };
+}
+
+// {"dry_run": true|false}, and for a procedure's instances "cursor" (the next_cursor of the
+// answer before); no body is a real upgrade from the first instance.
+struct UpgradeBody {
+  bool dry_run = false;
+  Id after = 0;
+};
+
+UpgradeBody upgrade_body(const Call& call, bool paged) {
+  no_query(call);
+  UpgradeBody out;
+  if (call.body.empty()) return out;
+  refuse_other_keys(call.body, paged ? std::vector<std::string>{"dry_run", "cursor"}
+                                     : std::vector<std::string>{"dry_run"});
+  if (call.body.contains("dry_run")) {
+    if (!call.body["dry_run"].is_boolean()) {
+      throw Error(ErrorCode::bad_argument, "dry_run must be true or false");
+    }
+    out.dry_run = call.body["dry_run"].get<bool>();
+  }
+  if (call.body.contains("cursor")) {
+    if (!call.body["cursor"].is_string()) {
+      throw Error(ErrorCode::bad_argument, "cursor must be the next_cursor of the last answer");
+    }
+    out.after = whole_number("cursor", call.body["cursor"].get<std::string>());
+  }
+  return out;
+}
+
+// Moves one instance to its procedure's current source and library if its history replays
+// on them, as `casekit instance upgrade ID`: answers the report (a divergence is an answer,
+// not an error) and the instance as it then is.
+Response upgrade_instance(Api& api, Call& call) {
+  require_operator(call.user(), "upgrade instances");
+  const UpgradeBody body = upgrade_body(call, false);
+  const Id id = path_id(call, "procedure instance");
+  UpgradeReport report;
+  {
+    ActorScope actor(api.engine.db, "user:" + call.user().name);
+    report = api.runtime.upgrade(id, body.dry_run);
+  }
+  return json_response(
+      {{"upgrade", to_json(id, report)}, {"instance", to_json(api.runtime.store().get(id))}});
+}
+
+// Instances verified per request: each is a replay on the loop, so a procedure's caseload is
+// upgraded over several requests (next_cursor says to ask again).
+constexpr int kUpgradesPerRequest = 100;
+
+// `casekit instance upgrade --procedure P --to-current`, a page at a time.
+Response upgrade_procedure(Api& api, Call& call) {
+  require_operator(call.user(), "upgrade instances");
+  const UpgradeBody body = upgrade_body(call, true);
+  const std::string procedure = call.params.at("name");
+  ProcedureRuntime::UpgradePage page;
+  {
+    ActorScope actor(api.engine.db, "user:" + call.user().name);
+    page = api.runtime.upgrade_page(procedure, body.after, kUpgradesPerRequest, body.dry_run);
+  }
+  int moved = 0, diverged = 0;
+  nlohmann::json items = nlohmann::json::array();
+  for (const auto& [id, r] : page.reports) {
+    diverged += r.divergence ? 1 : 0;
+    moved += (body.dry_run ? r.replays : r.switched) ? 1 : 0;
+    items.push_back(to_json(id, r));
+  }
+  return json_response(
+      {{"procedure", procedure},
+       {"dry_run", body.dry_run},
+       {"instances", items},
+       {"upgraded", moved},
+       {"diverged", diverged},
+       {"next_cursor", page.next ? nlohmann::json(std::to_string(*page.next)) : nullptr}});
 }
 
 Response list_incidents(Api& api, const Call& call) {
@@ -266,6 +340,20 @@ void add_operator_routes(Router& router, Api& api) {
               Access::signed_in,
               "Stop an instance for good, its open work items too (operators)",
               instance_change(api, "cancel instances", [&api](Id id) { api.runtime.cancel(id); }),
+              {}});
+  router.add({"POST",
+              "/api/v1/instances/{id}/upgrade",
+              Access::signed_in,
+              "Move an instance to its procedure's current source and library if its history "
+              "replays on them; dry_run only says (operators)",
+              [&api](Call& c) { return upgrade_instance(api, c); },
+              {}});
+  router.add({"POST",
+              "/api/v1/procedures/{name}/upgrade",
+              Access::signed_in,
+              "The same for a procedure's running instances, 100 a request in id order; "
+              "next_cursor to go on (operators)",
+              [&api](Call& c) { return upgrade_procedure(api, c); },
               {}});
   router.add({"GET",
               "/api/v1/incidents",
