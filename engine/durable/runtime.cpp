@@ -260,8 +260,9 @@ Id ProcedureRuntime::start(const std::string& procedure, std::optional<Id> caseg
 std::unique_ptr<ProcedureRuntime::Live> ProcedureRuntime::build(const Instance& instance,
                                                                 std::vector<lua::Command> history,
                                                                 bool verify_only) {
-  // An upgrade check tries a source no instance runs yet: it gets a sandbox of its own.
-  auto spare = verify_only ? nullptr : take_spare(instance.source_hash);
+  // An upgrade check takes a sandbox that an earlier check of the same source left (a bulk
+  // upgrade checks many instances against one source), as an activation takes one.
+  auto spare = take_spare(instance.source_hash);
   auto live =
       std::make_unique<Live>(engine_, instance, std::move(history), verify_only, hold_print_,
                              hold_log_, options_.limits, libraries_, this, std::move(spare));
@@ -689,7 +690,7 @@ UpgradeReport ProcedureRuntime::upgrade_to(const Instance& instance, const std::
   }
   auto history = store_.history(id);
   const std::size_t commands = history.size();
-  compiled_.emplace(hash, Compiled{source, {}});
+  if (!compiled_.contains(hash)) compiled_.emplace(hash, Compiled{source, {}});
   Instance candidate = instance;
   candidate.source_hash = hash;
   candidate.library_hash = library;
@@ -705,8 +706,13 @@ UpgradeReport ProcedureRuntime::upgrade_to(const Instance& instance, const std::
   }
   // Nothing a verification printed or logged happened: it only replayed.
   held_output_.clear();
-  if (live && live->journal.divergence()) {
-    report.divergence = live->journal.divergence();
+  std::optional<lua::Divergence> divergence;
+  if (live) divergence = live->journal.divergence();
+  // A replay that ran to its end or stopped at a divergence leaves a sandbox the next check
+  // of this source can use.
+  if (live && failure.empty()) recycle(std::move(live));
+  if (divergence) {
+    report.divergence = std::move(divergence);
     report.message = "not upgraded: " + report.divergence->message;
     return report;
   }
