@@ -144,8 +144,9 @@ int journaled_call(lua_State* L, Journal& journal, int (*impl)(Args&)) {
 }  // namespace
 
 int call_binding(lua_State* L, int (*impl)(Args&)) {
+  const Replay mode = replay_mode(L);
   if (Journal* journal = journal_of(L)) {
-    switch (replay_mode(L)) {
+    switch (mode) {
       case Replay::record:
         return journaled_call(L, *journal, impl);
       case Replay::skip:
@@ -156,6 +157,11 @@ int call_binding(lua_State* L, int (*impl)(Args&)) {
     }
   }
   Outcome out = guarded(L, [&] {
+    // An operator script's changes, too, are audited as made by its line and call (a
+    // procedure's are, in journaled_call); a pure function changes nothing.
+    std::optional<WhyScope> why;
+    if (mode == Replay::record)
+      why.emplace(host(L).engine.db, script_line(L) + " " + qualified_name(L));
     Args a(L);
     return impl(a);
   });

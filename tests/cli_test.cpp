@@ -69,6 +69,19 @@ TEST_CASE("cli: the monitor raises one SR per missed casegroup, once, and letter
   INFO(run1.err);
   REQUIRE(run1.status == 0);
   CHECK_THAT(run1.out, Catch::Contains("3 schedules checked, 2 SRs raised, 3 letters queued"));
+  {
+    // An operator script's changes are audited as made by the line that called the
+    // binding (here in the collections module it shares with the procedures), not only by
+    // the command that ran the script.
+    casekit::Database db(cli.db(), casekit::OpenMode::existing);
+    auto st = db.prepare(
+        "SELECT why, count(*) FROM audit WHERE entity = 'service_requests' AND action = "
+        "'insert' GROUP BY why");
+    REQUIRE(st.step());
+    CHECK_THAT(st.text(0), Catch::Matches("procedures/lib/collections\\.lua:[0-9]+ sr\\.create"));
+    CHECK(st.integer(1) == 2);
+    CHECK_FALSE(st.step());
+  }
   const Result run2 = cli.run("exec scripts/missed_payment_monitor.lua");
   CHECK_THAT(run2.out, Catch::Contains("0 SRs raised"));
   const auto srs = cli.json("sr list --json");
