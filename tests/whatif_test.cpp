@@ -155,6 +155,12 @@ TEST_CASE("whatif refuses bad input before copying anything") {
   options.modules.emplace("../chase.lua", c.changed("x.lua", "return {}"));
   CHECK_THROWS_WITH(run_whatif(c.d.engine, options), Catch::Contains("is not a library module"));
   options.modules.clear();
+  options.source = c.changed("broken.lua", "return procedure{name = 'chase', run = function(");
+  CHECK_THROWS_WITH(run_whatif(c.d.engine, options), Catch::Contains("broken.lua"));
+  options.source.reset();
+  options.modules.emplace("chaser.lua", c.changed("chaser2.lua", "return {"));
+  CHECK_THROWS_WITH(run_whatif(c.d.engine, options), Catch::Contains("chaser2.lua"));
+  options.modules.clear();
   options.source = c.changed("chase.lua", kChaseChanged);
   options.procedure = "nothere";
   CHECK_THROWS_WITH(run_whatif(c.d.engine, options), Catch::Contains("no procedure 'nothere'"));

@@ -42,10 +42,18 @@ WhatIfAnswer parse_answer(const std::string& text) {
   return answer;
 }
 
+// The first few: a broken change can make every instance diverge (--json lists them all).
+constexpr std::size_t kDivergencesShown = 20;
+
 void print_divergences(const std::string& heading, const std::vector<WhatIfDivergence>& list) {
   if (list.empty()) return;
-  std::cout << "\n" << heading << "\n";
-  for (const auto& d : list) {
+  std::cout << "\n" << list.size() << " " << heading << "\n";
+  for (std::size_t i = 0; i < list.size(); ++i) {
+    if (i == kDivergencesShown) {
+      std::cout << "  ... and " << list.size() - i << " more (--json lists them all)\n";
+      break;
+    }
+    const auto& d = list[i];
     std::cout << "  instance " << d.instance
               << (d.casegroup ? " (casegroup " + std::to_string(*d.casegroup) + ")" : "") << ": "
               << d.message << "\n";
@@ -76,9 +84,11 @@ void print_report(const WhatIfReport& r) {
             << (differences == 0 ? "no differences"
                                  : std::to_string(differences) + " difference(s)")
             << " between the current and the changed files\n";
-  print_divergences("do not replay on the changed files (stay on their source):", r.diverging);
-  print_divergences("do not replay on the current files either (not the change's doing):",
-                    r.diverging_already);
+  print_divergences("instance(s) do not replay on the changed files (they stay on their source):",
+                    r.diverging);
+  print_divergences(
+      "instance(s) do not replay on the current files either (not the change's doing):",
+      r.diverging_already);
   if (r.casegroup) {
     std::cout << "\ncasegroup " << *r.casegroup << " with the current files:\n";
     print_trail(r.current_timeline);

@@ -6,6 +6,7 @@
 
 #include "engine/core/temp_folder.hpp"
 #include "engine/durable/runtime.hpp"
+#include "engine/runtime/sandbox.hpp"
 #include "engine/schedule/schedules.hpp"
 #include "engine/store/backup.hpp"
 #include "engine/store/schema.hpp"
@@ -299,12 +300,18 @@ WhatIfReport run_whatif(Engine& live, const WhatIfOptions& options) {
   }
   if (options.casegroup) live.casegroups.require(*options.casegroup);
   // Every changed text is read before anything is copied: a bad file changes nothing.
+  // And compiled: a syntax error is one error now, not a failure on every instance.
+  Sandbox compiler({}, {}, nullptr);
   std::optional<std::string> source;
-  if (options.source) source = read_script(*options.source);
+  if (options.source) {
+    source = read_script(*options.source);
+    compiler.load(*source, options.source->string());
+  }
   std::map<std::string, std::string> modules;
   for (const auto& [name, file] : options.modules) {
     check_module_name(name);
     modules.emplace(name, read_script(file));
+    compiler.load(modules[name], file.string());
   }
 
   WhatIfReport report;
