@@ -280,22 +280,14 @@ void add_instance(CLI::App& app, Context& ctx) {
     } else {
       reports = ctx.runtime().upgrade_all(uo->procedure, uo->dry_run);
     }
-    int moved = 0, diverged = 0;
-    nlohmann::json items = nlohmann::json::array();
-    for (const auto& [instance, r] : reports) {
-      diverged += r.divergence ? 1 : 0;
-      moved += (uo->dry_run ? r.replays : r.switched) ? 1 : 0;
-      items.push_back(to_json(instance, r));
-      if (!uo->json) std::cout << r.message << "\n";
-    }
+    const nlohmann::json summary = to_json(uo->procedure, uo->dry_run, reports);
+    const int moved = summary["upgraded"], diverged = summary["diverged"];
     if (uo->json) {
-      print_json(uo->id ? items[0]
-                        : nlohmann::json{{"procedure", uo->procedure},
-                                         {"dry_run", uo->dry_run},
-                                         {"instances", items},
-                                         {"upgraded", moved},
-                                         {"diverged", diverged}});
-    } else if (!uo->id) {
+      print_json(uo->id ? summary["instances"][0] : summary);
+    } else {
+      for (const auto& [instance, r] : reports) std::cout << r.message << "\n";
+    }
+    if (!uo->json && !uo->id) {
       std::cout << reports.size() << " running instance(s) of " << uo->procedure << ": " << moved
                 << (uo->dry_run ? " would be upgraded, " : " upgraded, ") << diverged << " diverge"
                 << (uo->dry_run ? " (dry run: nothing moved)" : "") << "\n";

@@ -63,15 +63,9 @@ std::string InstanceStore::source(const std::string& hash) {
 
 std::string InstanceStore::keep_library(const LibraryFiles& files) {
   const std::string hash = library_hash(files);
-  if (has_library(hash)) {
-    // Two versions sharing a hash would be a collision of the manifest's hash; the texts
-    // themselves were compared by keep_source when first kept.
-    if (library(hash) != files) {
-      throw Error(ErrorCode::conflict, "two library versions share hash " + hash +
-                                           "; change a library file (even a comment) and retry");
-    }
-    return hash;
-  }
+  // Kept already: the hash names each file and its text's hash, and each text was compared
+  // with any it shared a hash with (keep_source) when that version was kept.
+  if (has_library(hash)) return hash;
   // All of it or none, also when no transaction is open (a single `casekit start`).
   Savepoint all(db_);
   db_.prepare("INSERT INTO libraries(hash, created_at) VALUES (?1, ?2)")
@@ -170,14 +164,27 @@ std::vector<Instance> InstanceStore::list(const Filter& f) {
   return out;
 }
 
+namespace {
+// An instance that may still run: an upgrade or a what-if concerns these.
+constexpr const char* kRunning = "status IN ('runnable', 'waiting', 'failed')";
+}  // namespace
+
 std::vector<Instance> InstanceStore::running(const std::string& procedure, Id after_id, int limit) {
-  auto st = db_.prepare(kInstanceRow.select(
-      "FROM instances WHERE procedure = ?1 AND status IN ('runnable', 'waiting', 'failed') "
-      "AND id > ?2 ORDER BY id LIMIT ?3"));
+  auto st =
+      db_.prepare(kInstanceRow.select(std::string("FROM instances WHERE procedure = ?1 AND ") +
+                                      kRunning + " AND id > ?2 ORDER BY id LIMIT ?3"));
   st.bind_all(procedure, after_id, static_cast<std::int64_t>(limit));
   std::vector<Instance> out;
   while (st.step()) out.push_back(kInstanceRow.read(st));
   return out;
+}
+
+std::int64_t InstanceStore::count_running(const std::string& procedure) {
+  auto st = db_.prepare(std::string("SELECT count(*) FROM instances WHERE procedure = ?1 AND ") +
+                        kRunning);
+  st.bind(1, procedure);
+  st.step();
+  return st.integer(0);
 }
 
 std::vector<Id> InstanceStore::runnable(int limit) {

@@ -70,7 +70,8 @@ class InstanceStore {
                           const std::string& source);
   std::string source(const std::string& hash);
   bool has_source(const std::string& hash);
-  // Keeps a version of the library (each file's text as a source) and returns its hash.
+  // Keeps a version of the library (each file's text as a source), unless kept already, and
+  // returns its hash.
   std::string keep_library(const LibraryFiles& files);
   LibraryFiles library(const std::string& hash);
   bool has_library(const std::string& hash);
@@ -90,6 +91,7 @@ class InstanceStore {
   // Instances of `procedure` still running (runnable, waiting or failed), in id order, after
   // `after_id`, at most `limit`.
   std::vector<Instance> running(const std::string& procedure, Id after_id, int limit);
+  std::int64_t count_running(const std::string& procedure);
   std::vector<Id> runnable(int limit);
   // Of the instances with ids first..last (a batch created together): how many have
   // stopped with an incident, and how many have not (ran to their end or to a wait).

@@ -84,12 +84,25 @@ ProcedureRuntime::ProcedureRuntime(Engine& engine, RuntimeOptions options,
 
 ProcedureRuntime::~ProcedureRuntime() = default;
 
-std::filesystem::path ProcedureRuntime::procedure_file(const std::string& procedure) const {
+std::filesystem::path procedure_file(const Home& home, const std::string& procedure) {
   if (!valid_procedure_name(procedure)) {
     throw Error(ErrorCode::bad_argument,
                 "bad procedure name '" + procedure + "' (letters, digits and _ only)");
   }
-  return engine_.home.procedures() / (procedure + ".lua");
+  return home.procedures() / (procedure + ".lua");
+}
+
+std::filesystem::path existing_procedure_file(const Home& home, const std::string& procedure) {
+  auto file = procedure_file(home, procedure);
+  if (!std::filesystem::exists(file)) {
+    throw Error(ErrorCode::not_found, "no procedure '" + procedure + "' (" +
+                                          display_file(procedure) + " does not exist)");
+  }
+  return file;
+}
+
+std::filesystem::path ProcedureRuntime::procedure_file(const std::string& procedure) const {
+  return casekit::procedure_file(engine_.home, procedure);
 }
 
 ProcedureRuntime::Compiled& ProcedureRuntime::compiled_of(const std::string& hash) {
@@ -143,7 +156,7 @@ std::string ProcedureRuntime::pin_library() {
     return transaction_library_.second;
   }
   const std::string hash = current_library();
-  if (!store_.has_library(hash)) store_.keep_library(*library_versions_.at(hash));
+  store_.keep_library(*library_versions_.at(hash));
   if (in_batch_) {
     batch_library_ = hash;
   } else if (transaction != 0) {
@@ -165,12 +178,7 @@ std::shared_ptr<const LibraryFiles> ProcedureRuntime::library_files(
 }
 
 Pin ProcedureRuntime::pin_file(const std::string& procedure) {
-  const auto file = procedure_file(procedure);
-  if (!std::filesystem::exists(file)) {
-    throw Error(ErrorCode::not_found, "no procedure '" + procedure + "' (" +
-                                          display_file(procedure) + " does not exist)");
-  }
-  std::string source = read_script(file);
+  std::string source = read_script(existing_procedure_file(engine_.home, procedure));
   const std::string library = pin_library();
   // A script that starts a procedure per row (the import starts arrears_negotiation for
   // most casegroups) pins the same file again and again: while its text and the library
@@ -729,7 +737,7 @@ UpgradeReport ProcedureRuntime::upgrade_to(const Instance& instance, const std::
   {
     Transaction tx(engine_.db);
     store_.keep_source(instance.procedure, display_file(instance.procedure), source);
-    if (!store_.has_library(library)) store_.keep_library(*library_files(library));
+    store_.keep_library(*library_files(library));
     store_.set_pin(id, {hash, library});
     tx.commit();
   }
@@ -765,6 +773,22 @@ ProcedureRuntime::UpgradePage ProcedureRuntime::upgrade_page(const std::string& 
   }
   if (static_cast<int>(running.size()) == limit) page.next = running.back().id;
   return page;
+}
+
+nlohmann::json to_json(const std::string& procedure, bool dry_run,
+                       const std::vector<std::pair<Id, UpgradeReport>>& reports) {
+  int moved = 0, diverged = 0;
+  nlohmann::json items = nlohmann::json::array();
+  for (const auto& [id, r] : reports) {
+    diverged += r.divergence ? 1 : 0;
+    moved += (dry_run ? r.replays : r.switched) ? 1 : 0;
+    items.push_back(to_json(id, r));
+  }
+  return {{"procedure", procedure},
+          {"dry_run", dry_run},
+          {"instances", items},
+          {"upgraded", moved},
+          {"diverged", diverged}};
 }
 
 nlohmann::json to_json(Id instance, const UpgradeReport& r) {

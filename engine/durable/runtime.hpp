@@ -60,6 +60,15 @@ struct UpgradeReport {
 // {"instance", "switched", "replays", "message", "divergence": {"position", "expected",
 // "found", "line"} or null}: one instance's upgrade, as the CLI and the HTTP API give it.
 nlohmann::json to_json(Id instance, const UpgradeReport& report);
+// {"procedure", "dry_run", "instances": [as above], "upgraded" (moved, or would be with
+// dry_run), "diverged"}: a procedure's instances upgraded, as the CLI and the HTTP API give it.
+nlohmann::json to_json(const std::string& procedure, bool dry_run,
+                       const std::vector<std::pair<Id, UpgradeReport>>& reports);
+
+// procedures/NAME.lua under `home`; a NAME that is not letters, digits and _ is bad_argument.
+std::filesystem::path procedure_file(const Home& home, const std::string& procedure);
+// The same, and a file that is not there is not_found ("no procedure 'x' (...)").
+std::filesystem::path existing_procedure_file(const Home& home, const std::string& procedure);
 
 // Something whose timers a simulated clock must fire on its way (Schedules::advance).
 class TimerSource {

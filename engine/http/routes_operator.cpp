@@ -132,20 +132,9 @@ Response upgrade_procedure(Api& api, Call& call) {
     ActorScope actor(api.engine.db, "user:" + call.user().name);
     page = api.runtime.upgrade_page(procedure, body.after, kUpgradesPerRequest, body.dry_run);
   }
-  int moved = 0, diverged = 0;
-  nlohmann::json items = nlohmann::json::array();
-  for (const auto& [id, r] : page.reports) {
-    diverged += r.divergence ? 1 : 0;
-    moved += (body.dry_run ? r.replays : r.switched) ? 1 : 0;
-    items.push_back(to_json(id, r));
-  }
-  return json_response(
-      {{"procedure", procedure},
-       {"dry_run", body.dry_run},
-       {"instances", items},
-       {"upgraded", moved},
-       {"diverged", diverged},
-       {"next_cursor", page.next ? nlohmann::json(std::to_string(*page.next)) : nullptr}});
+  nlohmann::json out = to_json(procedure, body.dry_run, page.reports);
+  out["next_cursor"] = page.next ? nlohmann::json(std::to_string(*page.next)) : nullptr;
+  return json_response(out);
 }
 
 Response list_incidents(Api& api, const Call& call) {

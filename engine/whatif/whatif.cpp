@@ -4,6 +4,7 @@
 #include <fstream>
 #include <set>
 
+#include "engine/core/json.hpp"
 #include "engine/core/temp_folder.hpp"
 #include "engine/durable/runtime.hpp"
 #include "engine/runtime/sandbox.hpp"
@@ -280,19 +281,7 @@ WhatIfReport run_whatif(Engine& live, const WhatIfOptions& options) {
   if (options.days < 1 || options.days > 366) {
     throw Error(ErrorCode::bad_argument, "--days must be 1 to 366");
   }
-  const bool named = !options.procedure.empty() && options.procedure.size() <= 64 &&
-                     std::all_of(options.procedure.begin(), options.procedure.end(), [](char c) {
-                       return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
-                     });
-  if (!named) {
-    throw Error(ErrorCode::bad_argument,
-                "bad procedure name '" + options.procedure + "' (letters, digits and _ only)");
-  }
-  const auto procedure_file = live.home.procedures() / (options.procedure + ".lua");
-  if (!std::filesystem::is_regular_file(procedure_file)) {
-    throw Error(ErrorCode::not_found, "no procedure '" + options.procedure + "' (procedures/" +
-                                          options.procedure + ".lua does not exist)");
-  }
+  existing_procedure_file(live.home, options.procedure);
   if (!options.source && options.modules.empty()) {
     throw Error(ErrorCode::bad_argument,
                 "nothing to try: give the changed procedure (--source FILE) or a changed "
@@ -320,14 +309,7 @@ WhatIfReport run_whatif(Engine& live, const WhatIfOptions& options) {
   const Instant until = from + std::chrono::days(options.days);
   report.from = format_instant(from);
   report.until = format_instant(until);
-  {
-    auto st = live.db.prepare(
-        "SELECT count(*) FROM instances WHERE procedure = ?1 "
-        "AND status IN ('runnable', 'waiting', 'failed')");
-    st.bind(1, options.procedure);
-    st.step();
-    report.running = st.integer(0);
-  }
+  report.running = InstanceStore(live.db, live.clock).count_running(options.procedure);
 
   std::optional<TempFolder> temp;
   if (options.work_dir.empty()) temp.emplace();
@@ -379,9 +361,8 @@ nlohmann::json to_json(const WhatIfReport& report) {
   const auto divergences = [](const std::vector<WhatIfDivergence>& list) {
     nlohmann::json out = nlohmann::json::array();
     for (const auto& d : list) {
-      out.push_back({{"instance", d.instance},
-                     {"casegroup", d.casegroup ? nlohmann::json(*d.casegroup) : nlohmann::json()},
-                     {"message", d.message}});
+      out.push_back(
+          {{"instance", d.instance}, {"casegroup", or_null(d.casegroup)}, {"message", d.message}});
     }
     return out;
   };
@@ -401,7 +382,7 @@ nlohmann::json to_json(const WhatIfReport& report) {
           {"diverging", divergences(report.diverging)},
           {"diverging_already", divergences(report.diverging_already)},
           {"counts", counts},
-          {"casegroup", report.casegroup ? nlohmann::json(*report.casegroup) : nlohmann::json()},
+          {"casegroup", or_null(report.casegroup)},
           {"current_timeline", report.current_timeline},
           {"changed_timeline", report.changed_timeline}};
 }
