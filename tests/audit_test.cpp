@@ -273,3 +273,62 @@ INSERT INTO audit(id, at, actor, entity, entity_id, action, before, after, why) 
   CHECK(on.sets == 3);
   CHECK(on.head != chained.head);
 }
+
+TEST_CASE("the chain verified a page at a time finds what one walk finds") {
+  DurableEngine d;
+  for (const char* csa : {"CSA-0000001", "CSA-0000002", "CSA-0000003", "CSA-0000004"}) {
+    ActorScope actor(d.db, std::string("user:") + csa);
+    Transaction tx(d.db);
+    d.family(csa);
+    tx.commit();
+  }
+  const AuditVerification whole = verify_audit(d.db);
+  REQUIRE(whole.problem.empty());
+  REQUIRE(whole.sets >= 4);
+  CHECK_FALSE(whole.next);
+  // Pages of two sets: they add up to the one walk, and the last ends it.
+  const auto walk = [&](std::int64_t page) {
+    AuditVerification sum;
+    AuditCursor from;
+    for (int pages = 0; pages < 100; ++pages) {
+      const AuditVerification v = verify_audit(d.db, from, page);
+      sum.sets += v.sets;
+      sum.changes += v.changes;
+      sum.head = v.head;
+      sum.bad_set = v.bad_set;
+      sum.problem = v.problem;
+      if (!v.next) break;
+      CHECK(v.problem.empty());
+      from = *v.next;
+      CHECK(AuditCursor::parse(from.text())->change == from.change);
+    }
+    return sum;
+  };
+  const AuditVerification paged = walk(2);
+  CHECK(paged.sets == whole.sets);
+  CHECK(paged.changes == whole.changes);
+  CHECK(paged.head == whole.head);
+  CHECK(paged.problem.empty());
+
+  // A change in the third set altered: the page that holds it names the set.
+  d.db.exec(
+      "UPDATE audit_changes SET after = replace(after, 'CSA-', 'CSX-') WHERE set_id = "
+      "(SELECT id FROM audit_sets ORDER BY id LIMIT 1 OFFSET 2)");
+  const AuditVerification tampered = walk(2);
+  const AuditVerification tampered_whole = verify_audit(d.db);
+  REQUIRE(tampered_whole.bad_set);
+  CHECK(tampered.bad_set == tampered_whole.bad_set);
+  CHECK_THAT(tampered.problem, Catch::Contains("does not match its hash"));
+
+  // A page asked to start at a set that is gone.
+  d.db.exec("PRAGMA foreign_keys = OFF");
+  d.db.exec("DELETE FROM audit_changes WHERE set_id = 2");
+  d.db.exec("DELETE FROM audit_sets WHERE id = 2");
+  const AuditVerification gone = verify_audit(d.db, {2, 0}, 2);
+  CHECK(gone.bad_set == 2);
+  CHECK_THAT(gone.problem, Catch::Contains("is gone"));
+  CHECK_FALSE(AuditCursor::parse("12"));
+  CHECK_FALSE(AuditCursor::parse("1.x"));
+  CHECK_FALSE(AuditCursor::parse("-1.2"));
+  CHECK(AuditCursor::parse("12.340")->set == 12);
+}

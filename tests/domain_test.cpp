@@ -35,6 +35,25 @@ TEST_CASE("a broken catalogue names its file and line") {
   CHECK_THROWS_WITH(SrCatalogue::load(file), Catch::Contains("missing 'sub_area'"));
 }
 
+TEST_CASE("an inbox's minutes_per_item is a whole number of minutes") {
+  casekit::test::TempDir dir;
+  const auto file = dir.path() / "inboxes.toml";
+  const auto write = [&](const std::string& minutes) {
+    std::ofstream out(file);
+    out << "[caseworker]\nroles = [\"caseworker\"]\n" << minutes;
+  };
+  write("minutes_per_item = 25\n");
+  CHECK(InboxCatalogue::load(file).require("caseworker").minutes_per_item == 25);
+  write("");
+  CHECK_FALSE(InboxCatalogue::load(file).require("caseworker").minutes_per_item);
+  for (const char* bad : {"minutes_per_item = 0\n", "minutes_per_item = 2.5\n",
+                          "minutes_per_item = \"20\"\n", "minutes_per_item = 10001\n"}) {
+    write(bad);
+    CHECK_THROWS_WITH(InboxCatalogue::load(file),
+                      Catch::Contains("inboxes.toml:1") && Catch::Contains("minutes_per_item"));
+  }
+}
+
 TEST_CASE("clients, casegroups and cases") {
   TestEngine t;
   const auto f = t.family();
@@ -105,8 +124,8 @@ TEST_CASE("a name search finds the same casegroups whether the name is common or
     }
     return out;
   };
-  for (const std::string name : {"smi", "SMITH", "omer", "amelia smith", "jones", "zara",
-                                 "smithers", "nobody"}) {
+  for (const std::string name :
+       {"smi", "SMITH", "omer", "amelia smith", "jones", "zara", "smithers", "nobody"}) {
     INFO(name);
     t.engine.casegroups.set_common_name(Casegroups::kCommonName);
     const auto looked_up = pages(name);

@@ -1325,6 +1325,51 @@ TEST_CASE("http: operators upgrade an instance and a procedure's instances a pag
   }) == 101);
 }
 
+TEST_CASE("http: operators verify the audit's hash chain a page at a time") {
+  WorkWorld w;
+  for (int i = 0; i < 3; ++i) w.start();
+  w.run();
+  const std::string verify = "/api/v1/audit/verify";
+  CHECK(Client(w.port).get(verify).status == 401);
+  CHECK(w.login("carl").get(verify).status == 403);
+  CHECK(w.login("tina").get(verify).status == 403);
+  const Client olga = w.login("olga");
+  CHECK(olga.get(verify + "?cursor=x").status == 400);
+  CHECK(olga.get(verify + "?cursor=1").status == 400);
+  CHECK(olga.get(verify + "?limit=5").status == 400);
+
+  Reply r = olga.get(verify);
+  INFO(r.text);
+  REQUIRE(r.status == 200);
+  CHECK(r.body["intact"] == true);
+  CHECK(r.body["head"].get<std::string>().size() == 64);
+  CHECK(r.body["next_cursor"].is_null());
+  const auto sets = r.body["sets"].get<std::int64_t>();
+  CHECK(sets == w.on_server([&w] { return w.t.count("SELECT count(*) FROM audit_sets"); }));
+  // From a cursor: the sets after it, chained on where it stopped.
+  const std::string after_first = w.on_server([&w] {
+    return "1." + std::to_string(
+                      w.t.count("SELECT coalesce(max(id), 0) FROM audit_changes WHERE set_id = 1"));
+  });
+  r = olga.get(verify + "?cursor=" + after_first);
+  REQUIRE(r.status == 200);
+  CHECK(r.body["intact"] == true);
+  CHECK(r.body["sets"] == sets - 1);
+
+  // A change altered by hand: the chain no longer holds where it was made.
+  w.on_server([&w] {
+    w.t.db.exec(
+        "UPDATE audit_changes SET after = replace(after, 'CSA-', 'CSX-') WHERE id = "
+        "(SELECT min(id) FROM audit_changes WHERE entity = 'casegroups')");
+    return 0;
+  });
+  r = olga.get(verify);
+  REQUIRE(r.status == 200);
+  CHECK(r.body["intact"] == false);
+  CHECK(r.body["first_bad_set"].is_number());
+  CHECK_THAT(r.body["problem"].get<std::string>(), Catch::Contains("does not match its hash"));
+}
+
 TEST_CASE("http: a running import's progress shows on its run and in /metrics") {
   WorkWorld w;
   // As `casekit import dw` in another process leaves it between two batches.

@@ -544,4 +544,22 @@ end}
   CHECK(p.run("whatif raiser").status == 1);
   CHECK(p.run("whatif raiser --module raised.lua").status == 2);  // not NAME=FILE
   CHECK(p.run("whatif raiser --source x.lua --days 0").status == 2);
+
+  // Only casegroup 1's: the other casegroups' missed payments are not counted, and the
+  // stated refusal is checked before anything is copied.
+  const std::string module = " --module raised.lua=" + (p.home_dir.path() / "raised.lua").string();
+  const auto only = p.cli.json("whatif raiser --days 3 --json --casegroups csa_ref=" +
+                               p.cli.json("casegroup show 1 --json")["csa_ref"].get<std::string>() +
+                               " --refuse bancs.unsuspend=down" + module);
+  CHECK(only["selected"] == 1);
+  CHECK(only["running"] == 1);
+  for (const auto& c : only["counts"]) {
+    for (const auto& g : c["examples"]) CHECK(g == 1);
+  }
+  const Result refused = p.run("whatif raiser --refuse bancs.nothing" + module);
+  CHECK(refused.status == 1);
+  CHECK_THAT(refused.err, Catch::Contains("'bancs.nothing' is not an operation"));
+  CHECK(p.run("whatif raiser --refuse nothing" + module).status == 2);
+  CHECK_THAT(p.run("whatif raiser --casegroups colour=red" + module).err,
+             Catch::Contains("unknown key 'colour'"));
 }

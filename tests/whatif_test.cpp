@@ -74,6 +74,41 @@ struct Caseload {
   std::vector<Id> instances;
 };
 
+using Amounts = std::pair<std::int64_t, std::int64_t>;  // current, changed
+
+// A measure's amounts on the two sides; {0, 0} when neither run made any.
+Amounts amounts(const WhatIfReport& r, const std::string& measure, const std::string& key) {
+  for (const auto& c : r.counts) {
+    if (c.measure == measure && c.key == key) return {c.current, c.changed};
+  }
+  return {0, 0};
+}
+
+// A procedure of `source`, and options to try `changed` on it for three days.
+struct Trial {
+  Trial(const std::string& name, const std::string& source, const std::string& changed) {
+    d.procedure(name, source);
+    const auto file = d.dir.path() / (name + "_changed.lua");
+    write_file(file, changed);
+    options.procedure = name;
+    options.source = file;
+    options.days = 3;
+  }
+  // Starts the procedure on a casegroup of its own; the casegroup's family.
+  Family start(
+      const std::string& csa_ref,
+      const std::function<std::map<std::string, std::string>(const Family&)>& params = nullptr) {
+    const Family f = d.family(csa_ref);
+    d.runtime.start(options.procedure, f.casegroup, params ? params(f) : decltype(params(f)){},
+                    "op");
+    return f;
+  }
+  WhatIfReport run() { return run_whatif(d.engine, options); }
+
+  DurableEngine d;
+  WhatIfOptions options;
+};
+
 }  // namespace
 
 TEST_CASE("whatif runs the changed procedure beside the current one and touches nothing") {
@@ -191,38 +226,22 @@ end}
   changed.replace(changed.find("  return r.outcome"), 0,
                   "  sr.create{casegroup = ctx.casegroup, process = \"Arrears\",\n"
                   "            area = \"Arrears Management\", sub_area = \"Arrears Trigger\"}\n");
-  DurableEngine d;
-  d.procedure("asker", asker);
-  for (const char* csa : {"CSA-0000001", "CSA-0000002"}) {
-    d.runtime.start("asker", d.family(csa).casegroup, {}, "op");
-  }
-  const auto file = d.dir.path() / "asker.lua";
-  write_file(file, changed);
-  WhatIfOptions options;
-  options.procedure = "asker";
-  options.source = file;
-  options.days = 3;
-  const auto count = [](const WhatIfReport& r, const std::string& measure, const std::string& key) {
-    for (const auto& c : r.counts) {
-      if (c.measure == measure && c.key == key) return std::pair{c.current, c.changed};
-    }
-    return std::pair<std::int64_t, std::int64_t>{0, 0};
-  };
+  Trial t("asker", asker, changed);
+  for (const char* csa : {"CSA-0000001", "CSA-0000002"}) t.start(csa);
   const auto trigger = "Arrears Management / Arrears Trigger";
 
-  const WhatIfReport unanswered = run_whatif(d.engine, options);
-  CHECK(count(unanswered, "SRs raised", trigger) == std::pair<std::int64_t, std::int64_t>{0, 0});
+  const WhatIfReport unanswered = t.run();
+  CHECK(amounts(unanswered, "SRs raised", trigger) == Amounts{0, 0});
 
-  options.answers = {{"check", "yes", {{"note", "checked"}}}};
-  const WhatIfReport answered = run_whatif(d.engine, options);
-  CHECK(count(answered, "work items answered", "check: yes") ==
-        std::pair<std::int64_t, std::int64_t>{2, 2});
-  CHECK(count(answered, "SRs raised", trigger) == std::pair<std::int64_t, std::int64_t>{0, 2});
+  t.options.answers = {{"check", "yes", {{"note", "checked"}}}};
+  const WhatIfReport answered = t.run();
+  CHECK(amounts(answered, "work items answered", "check: yes") == Amounts{2, 2});
+  CHECK(amounts(answered, "SRs raised", trigger) == Amounts{0, 2});
 
   // An answer the item refuses (a required field missing) completes nothing, and says why.
-  options.answers = {{"check", "yes", {}}};
-  const WhatIfReport refused = run_whatif(d.engine, options);
-  CHECK(count(refused, "SRs raised", trigger) == std::pair<std::int64_t, std::int64_t>{0, 0});
+  t.options.answers = {{"check", "yes", {}}};
+  const WhatIfReport refused = t.run();
+  CHECK(amounts(refused, "SRs raised", trigger) == Amounts{0, 0});
   bool said = false;
   for (const auto& c : refused.counts) {
     if (c.measure != "work items not answered") continue;
@@ -231,6 +250,107 @@ end}
   }
   CHECK(said);
   // The caseload's own items are still open.
-  CHECK(d.count("SELECT count(*) FROM work_items WHERE status = 'open'") == 2);
-  CHECK(d.count("SELECT count(*) FROM users WHERE name LIKE 'whatif-%'") == 0);
+  CHECK(t.d.count("SELECT count(*) FROM work_items WHERE status = 'open'") == 2);
+  CHECK(t.d.count("SELECT count(*) FROM users WHERE name LIKE 'whatif-%'") == 0);
+}
+
+TEST_CASE("whatif --casegroups moves and counts only the casegroups asked for") {
+  Caseload c;
+  WhatIfOptions options;
+  options.procedure = "chase";
+  options.source = c.changed("chase.lua", kChaseChanged);
+  options.days = 5;
+  options.casegroups = parse_casegroup_query("csa_ref=CSA-0000003");
+  const WhatIfReport r = run_whatif(c.d.engine, options);
+  CHECK(r.selected == 1);
+  CHECK(r.running == 1);
+  // The kind "b" instance of casegroup 2 is not tried: it is not among them.
+  CHECK(r.diverging.empty());
+  const auto* missed = c.count(r, "SRs raised", "Arrears Management / Action Missed Payment");
+  const auto* review = c.count(r, "SRs raised", "Arrears Management / Arrears Review");
+  REQUIRE(missed);
+  REQUIRE(review);
+  CHECK(missed->current == 1);
+  CHECK(missed->changed == 0);
+  CHECK(review->changed == 1);
+  CHECK(review->examples == std::vector<Id>{c.casegroups[2]});
+
+  options.casegroups = parse_casegroup_query("csa_ref=CSA-0000002");
+  const WhatIfReport b = run_whatif(c.d.engine, options);
+  REQUIRE(b.diverging.size() == 1);
+  CHECK(b.diverging[0].casegroup == c.casegroups[1]);
+  // A casegroup with no instance of the procedure: nothing moves, nothing differs.
+  options.casegroups = parse_casegroup_query("segment=Enforcement");
+  const WhatIfReport none = run_whatif(c.d.engine, options);
+  CHECK(none.selected == 0);
+  CHECK(none.running == 0);
+  CHECK(none.counts.empty());
+
+  CHECK_THROWS_WITH(parse_casegroup_query("segment"), Catch::Contains("not KEY=VALUE"));
+  CHECK_THROWS_WITH(parse_casegroup_query("colour=red"), Catch::Contains("unknown key 'colour'"));
+  CHECK_THROWS_WITH(parse_casegroup_query("flag=a,flag=b"), Catch::Contains("given twice"));
+  CHECK_THROWS_WITH(parse_casegroup_query(""), Catch::Contains("not KEY=VALUE"));
+  // A value the casegroup search refuses is its error, before anything is copied.
+  options.casegroups = parse_casegroup_query("segment=nowhere");
+  CHECK_THROWS_WITH(run_whatif(c.d.engine, options), Catch::Contains("segment"));
+}
+
+TEST_CASE("whatif runs both sides with the external systems' stated refusals") {
+  // Searches the CRA a day after starting; the change handles a refusal differently.
+  const std::string credit = R"lua(
+return procedure{name = "credit", run = function(ctx)
+  wait{days = 1}
+  local r = cra.search(tonumber(ctx.params.client))
+  sr.create{casegroup = ctx.casegroup, process = "Arrears", area = "Arrears Management",
+            sub_area = r.ok and "Arrears Review" or "Arrears Trigger"}
+end}
+)lua";
+  std::string changed = credit;
+  changed.replace(changed.find("\"Arrears Trigger\""), 17, "\"Action Missed Payment\"");
+  Trial t("credit", credit, changed);
+  const Family f = t.start("CSA-0000001", [](const Family& f) {
+    return std::map<std::string, std::string>{{"client", std::to_string(f.paying_parent)}};
+  });
+  const auto raised = [](const WhatIfReport& r, const std::string& sub_area) {
+    return amounts(r, "SRs raised", "Arrears Management / " + sub_area);
+  };
+  // The CRA answers from the copy's records: the parent's address is confirmed.
+  const WhatIfReport answering = t.run();
+  CHECK(raised(answering, "Arrears Review") == Amounts{1, 1});
+
+  t.options.refusals = {{"cra.search", "CRA down"}};
+  const WhatIfReport refusing = t.run();
+  CHECK(raised(refusing, "Arrears Review") == Amounts{0, 0});
+  CHECK(raised(refusing, "Arrears Trigger") == Amounts{1, 0});
+  CHECK(raised(refusing, "Action Missed Payment") == Amounts{0, 1});
+  // The live engine's adapter is its own again.
+  CHECK(t.d.engine.cra.search(f.paying_parent).ok);
+
+  t.options.refusals = {{"cra.lookup", "x"}};
+  CHECK_THROWS_WITH(t.run(), Catch::Contains("'cra.lookup' is not an operation") &&
+                                 Catch::Contains("bancs.reverse_write_off"));
+}
+
+TEST_CASE("whatif turns work items into staff hours by the inbox catalogue's minutes") {
+  const std::string asker = R"lua(
+return procedure{name = "asker", run = function(ctx)
+  local s = sr.create{casegroup = ctx.casegroup, process = "Arrears",
+                      area = "Arrears Management", sub_area = "Arrears Review"}
+  wait{days = 1}
+  task.await{inbox = "caseworker", kind = "check", title = "Check", sr = s, outcomes = {"yes"}}
+end}
+)lua";
+  std::string changed = asker;
+  changed.replace(changed.find("  task.await"), 0,
+                  "  task.await{inbox = \"team_leader\", kind = \"approve\", title = \"Approve\","
+                  " sr = s, outcomes = {\"yes\"}}\n");
+  Trial t("asker", asker, changed);
+  for (const char* csa : {"CSA-0000001", "CSA-0000002"}) t.start(csa);
+  const WhatIfReport r = t.run();
+  const auto minutes = [&](const std::string& inbox) {
+    return *t.d.engine.inboxes.require(inbox).minutes_per_item;
+  };
+  // Current: each casegroup's check. Changed: each waits on a team leader's approval first.
+  CHECK(amounts(r, "staff minutes", "caseworker") == Amounts{2 * minutes("caseworker"), 0});
+  CHECK(amounts(r, "staff minutes", "team_leader") == Amounts{0, 2 * minutes("team_leader")});
 }

@@ -16,7 +16,33 @@ std::string casegroups(const std::vector<Id>& ids) {
 }
 
 std::string amount(const WhatIfCount& c, std::int64_t n) {
-  return c.measure.starts_with("money") ? money::format(n) : std::to_string(n);
+  if (c.measure.starts_with("money")) return money::format(n);
+  if (c.measure == "staff minutes") {
+    // Hours to a tenth, as staffing is planned.
+    const std::int64_t tenths = (n * 10 + (n < 0 ? -30 : 30)) / 60;
+    return std::to_string(tenths / 10) + "." + std::to_string(std::abs(tenths % 10)) + " h";
+  }
+  return std::to_string(n);
+}
+
+std::string measure(const WhatIfCount& c) {
+  return c.measure == "staff minutes" ? "staff hours" : c.measure;
+}
+
+// "bancs.reverse_write_off" or "bancs.reverse_write_off=BaNCS timed out".
+std::pair<std::string, std::string> parse_refusal(const std::string& text) {
+  const auto eq = text.find('=');
+  const std::string name = text.substr(0, eq);
+  const auto dot = name.find('.');
+  if (dot == std::string::npos || dot == 0) {
+    throw CLI::ValidationError("--refuse", "'" + text + "' is not SYSTEM.OPERATION[=MESSAGE]");
+  }
+  std::string system = name.substr(0, dot);
+  for (auto& ch : system) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+  if (system == "BANCS") system = "BaNCS";
+  const std::string message =
+      eq == std::string::npos ? system + " unavailable" : text.substr(eq + 1);
+  return {name, message};
 }
 
 // "missed_payment_call=contact failed" or "negotiation=agreed,schedule_acceptable=yes".
@@ -61,8 +87,9 @@ void print_divergences(const std::string& heading, const std::vector<WhatIfDiver
 }
 
 void print_report(const WhatIfReport& r) {
-  std::cout << "what if: " << r.procedure << " from " << r.from << " to " << r.until << "\n"
-            << r.running << " running instance(s) of " << r.procedure << ": " << r.diverging.size()
+  std::cout << "what if: " << r.procedure << " from " << r.from << " to " << r.until << "\n";
+  if (r.selected) std::cout << *r.selected << " casegroup(s) selected; only theirs counted\n";
+  std::cout << r.running << " running instance(s) of " << r.procedure << ": " << r.diverging.size()
             << " do not replay on the changed files and stay on their source"
             << "\n\n";
   std::vector<std::vector<std::string>> rows = {
@@ -71,7 +98,7 @@ void print_report(const WhatIfReport& r) {
   for (const auto& c : r.counts) {
     const std::int64_t diff = c.changed - c.current;
     differences += diff != 0 || !c.examples.empty();
-    rows.push_back({c.measure, c.key, amount(c, c.current), amount(c, c.changed),
+    rows.push_back({measure(c), c.key, amount(c, c.current), amount(c, c.changed),
                     diff == 0 ? "-" : (diff > 0 ? "+" : "") + amount(c, diff),
                     casegroups(c.examples)});
   }
@@ -108,6 +135,8 @@ void add_whatif_command(CLI::App& app, Context& ctx) {
     std::size_t examples = 3;
     std::optional<Id> casegroup;
     std::vector<std::string> answers;
+    std::string casegroups;
+    std::vector<std::string> refusals;
     bool json = false;
   };
   auto o = std::make_shared<Options>();
@@ -130,6 +159,13 @@ void add_whatif_command(CLI::App& app, Context& ctx) {
   cmd->add_option("--answer", o->answers,
                   "stated behaviour: complete every work item of KIND with OUTCOME (and these "
                   "fields) within a day: KIND=OUTCOME[,FIELD=VALUE...]; repeatable");
+  cmd->add_option("--casegroups", o->casegroups,
+                  "only these casegroups: KEY=VALUE[,KEY=VALUE...] with the keys of "
+                  "casegroup list (segment, flag, csa_ref, nino, name, review_due_by)");
+  cmd->add_option("--refuse", o->refusals,
+                  "stated behaviour: an external system refuses this operation, with this "
+                  "message: SYSTEM.OPERATION[=MESSAGE] (bancs.reverse_write_off, cis.verify, "
+                  "cra.search, ...); repeatable");
   cmd->add_flag("--json", o->json, "print JSON");
   cmd->callback([&ctx, o] {
     WhatIfOptions options;
@@ -142,6 +178,8 @@ void add_whatif_command(CLI::App& app, Context& ctx) {
     options.examples = o->examples;
     options.casegroup = o->casegroup;
     for (const auto& text : o->answers) options.answers.push_back(parse_answer(text));
+    if (!o->casegroups.empty()) options.casegroups = parse_casegroup_query(o->casegroups);
+    for (const auto& text : o->refusals) options.refusals.insert(parse_refusal(text));
     options.progress = [](std::string_view line) { std::cerr << "whatif: " << line << "\n"; };
     const WhatIfReport report = run_whatif(ctx.open(), options);
     if (o->json) {

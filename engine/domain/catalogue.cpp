@@ -210,6 +210,15 @@ InboxCatalogue InboxCatalogue::load(const std::filesystem::path& file) {
       throw Error(ErrorCode::invalid,
                   file.string() + ":" + line + ": inbox '" + inbox.name + "' needs roles = [...]");
     }
+    if (const auto* minutes = (*t)["minutes_per_item"].node()) {
+      const auto value = minutes->value_exact<std::int64_t>();
+      if (!value || *value < 1 || *value > 10'000) {
+        throw Error(ErrorCode::invalid, file.string() + ":" + line + ": inbox '" + inbox.name +
+                                            "': minutes_per_item must be a whole number of "
+                                            "minutes, 1 to 10000");
+      }
+      inbox.minutes_per_item = static_cast<int>(*value);
+    }
     catalogue.inboxes_.push_back(std::move(inbox));
   }
   return catalogue;

@@ -69,6 +69,9 @@ struct Inbox {
   std::string name;
   std::string description;
   std::vector<std::string> roles;
+  // The average minutes a person spends on one of its items, if the catalogue gives it:
+  // what `casekit whatif` turns counts of work items into staff hours with.
+  std::optional<int> minutes_per_item;
 };
 
 class InboxCatalogue {

@@ -749,11 +749,11 @@ UpgradeReport ProcedureRuntime::upgrade_to(const Instance& instance, const std::
 }
 
 std::vector<std::pair<Id, UpgradeReport>> ProcedureRuntime::upgrade_all(
-    const std::string& procedure, bool dry_run) {
+    const std::string& procedure, bool dry_run, const InstanceFilter& only) {
   std::vector<std::pair<Id, UpgradeReport>> out;
   Id after = 0;
   for (;;) {
-    auto page = upgrade_page(procedure, after, 1000, dry_run);
+    auto page = upgrade_page(procedure, after, 1000, dry_run, only);
     std::move(page.reports.begin(), page.reports.end(), std::back_inserter(out));
     if (!page.next) return out;
     after = *page.next;
@@ -761,7 +761,8 @@ std::vector<std::pair<Id, UpgradeReport>> ProcedureRuntime::upgrade_all(
 }
 
 ProcedureRuntime::UpgradePage ProcedureRuntime::upgrade_page(const std::string& procedure, Id after,
-                                                             int limit, bool dry_run) {
+                                                             int limit, bool dry_run,
+                                                             const InstanceFilter& only) {
   // Read once: every instance of the page is verified against the same text (and an unknown
   // procedure is an error, not "none running").
   const std::string source = read_script(procedure_file(procedure));
@@ -769,6 +770,7 @@ ProcedureRuntime::UpgradePage ProcedureRuntime::upgrade_page(const std::string& 
   UpgradePage page;
   const auto running = store_.running(procedure, after, limit);
   for (const Instance& i : running) {
+    if (only && !only(i)) continue;
     page.reports.emplace_back(i.id, upgrade_to(i, source, library, dry_run));
   }
   if (static_cast<int>(running.size()) == limit) page.next = running.back().id;

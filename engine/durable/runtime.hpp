@@ -144,8 +144,11 @@ class ProcedureRuntime : public TimerSource, public lua::ProcedureStarter {
   UpgradeReport upgrade(Id id, bool dry_run = false);
   // upgrade() for every instance of `procedure` still running (runnable, waiting or failed),
   // in id order: those that replay cleanly move, those that diverge stay, each reported.
+  // With `only`, just the instances it accepts (whatif's --casegroups).
+  using InstanceFilter = std::function<bool(const Instance&)>;
   std::vector<std::pair<Id, UpgradeReport>> upgrade_all(const std::string& procedure,
-                                                        bool dry_run = false);
+                                                        bool dry_run = false,
+                                                        const InstanceFilter& only = nullptr);
   // upgrade_all() a page at a time, for a caller that must not hold the store for long (the
   // HTTP loop): up to `limit` running instances of `procedure` after id `after`, and the
   // last id seen if there may be more.
@@ -153,7 +156,8 @@ class ProcedureRuntime : public TimerSource, public lua::ProcedureStarter {
     std::vector<std::pair<Id, UpgradeReport>> reports;
     std::optional<Id> next;
   };
-  UpgradePage upgrade_page(const std::string& procedure, Id after, int limit, bool dry_run);
+  UpgradePage upgrade_page(const std::string& procedure, Id after, int limit, bool dry_run,
+                           const InstanceFilter& only = nullptr);
 
   std::optional<Instant> next_timer() override;
   void fire_timers() override;

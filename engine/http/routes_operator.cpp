@@ -1,10 +1,12 @@
 // The operator's routes: schedules (list, pause, resume, run now) and their runs, procedure
-// instances (list, show with history, retry, cancel, upgrade one or a procedure's) and
-// incidents. Each is parse, check the caller is an operator (require_operator), call the
-// runtime the CLI calls, render; a change is audited as the signed-in operator's.
+// instances (list, show with history, retry, cancel, upgrade one or a procedure's),
+// incidents, and the audit's hash chain checked. Each is parse, check the caller is an operator
+// (require_operator), call the runtime the CLI calls, render; a change is audited as the signed-in
+// operator's.
 #include "engine/core/error.hpp"
 #include "engine/core/json.hpp"
 #include "engine/http/api.hpp"
+#include "engine/store/audit_chain.hpp"
 
 namespace casekit::http {
 namespace {
@@ -135,6 +137,32 @@ Response upgrade_procedure(Api& api, Call& call) {
   nlohmann::json out = to_json(procedure, body.dry_run, page.reports);
   out["next_cursor"] = page.next ? nlohmann::json(std::to_string(*page.next)) : nullptr;
   return json_response(out);
+}
+
+// Change sets checked per request: a walk of the whole chain would hold the loop, so an
+// operator's client walks it a page at a time (next_cursor), as `casekit audit verify` walks
+// it at once. A page chains on the set where the one before stopped.
+constexpr std::int64_t kVerifiedSetsPerRequest = 5000;
+
+Response verify_audit_page(Api& api, const Call& call) {
+  require_operator(call.user(), "verify the audit");
+  AuditCursor from;
+  for (const auto& [key, value] : call.request.query) {
+    if (key != "cursor")
+      throw Error(ErrorCode::bad_argument, "unknown query parameter '" + key + "'");
+    const auto cursor = AuditCursor::parse(value);
+    if (!cursor) throw Error(ErrorCode::bad_argument, "cursor is not one this route gave");
+    from = *cursor;
+  }
+  const AuditVerification v = verify_audit(api.engine.db, from, kVerifiedSetsPerRequest);
+  const bool intact = v.problem.empty();
+  return json_response({{"intact", intact},
+                        {"sets", v.sets},
+                        {"changes", v.changes},
+                        {"head", v.head},
+                        {"first_bad_set", or_null(v.bad_set)},
+                        {"problem", intact ? nlohmann::json(nullptr) : nlohmann::json(v.problem)},
+                        {"next_cursor", v.next ? nlohmann::json(v.next->text()) : nullptr}});
 }
 
 Response list_incidents(Api& api, const Call& call) {
@@ -343,6 +371,13 @@ void add_operator_routes(Router& router, Api& api) {
               "The same for a procedure's running instances, 100 a request in id order; "
               "next_cursor to go on (operators)",
               [&api](Call& c) { return upgrade_procedure(api, c); },
+              {}});
+  router.add({"GET",
+              "/api/v1/audit/verify",
+              Access::signed_in,
+              "Check the audit's hash chain, 5,000 change sets a request from the start; "
+              "next_cursor to go on (operators)",
+              [&api](Call& c) { return verify_audit_page(api, c); },
               {}});
   router.add({"GET",
               "/api/v1/incidents",

@@ -69,77 +69,143 @@ std::string AuditSetHash::hex() {
 
 namespace {
 
-// Every set with its changes, in order; `each` gets a set's id, its stored hash and the
-// hash its content gives after the set before: after that set's stored hash when verifying
-// (so one altered set fails alone), after its computed one when chaining afresh.
+// The sets with ids in (from.set, up_to] with their changes, in order; `each` gets a set's
+// id, its stored hash and the hash its content gives after the set before: after that set's
+// stored hash when verifying (so one altered set fails alone), after its computed one when
+// chaining afresh. `previous` is the hash the first chains on, and is left as the one the
+// next would.
+//
+// The engine writes a set's changes straight after the set, so change ids rise with set
+// ids, and the two tables are read side by side in id order (by their primary keys: a join
+// on set_id would need an index the audit does not otherwise want). A change that is not
+// where its set is (its set removed, or it inserted or moved by hand) is a problem: the walk
+// stops there and says so. Returns the cursor the next walk starts from.
 enum class Previous { stored, computed };
 using EachSet = std::function<void(std::int64_t set, const std::optional<std::string>& stored,
                                    const std::string& computed, std::int64_t changes,
                                    std::int64_t first_change)>;
 
-// The sets with ids in (after, up_to]; `previous` is the hash the first chains on, and is
-// left as the one the next would.
-void walk_sets(Database& db, Previous chain_on, std::int64_t after, std::int64_t up_to,
-               std::string& previous, const EachSet& each) {
-  auto st = db.prepare(
-      "SELECT s.id, s.at, s.actor, s.hash, c.id, c.entity, typeof(c.entity_id), c.entity_id, "
-      "c.action, c.before, c.after, w.why FROM audit_sets s "
-      "LEFT JOIN audit_changes c ON c.set_id = s.id LEFT JOIN audit_whys w ON w.id = c.why_id "
-      "WHERE s.id > ?1 AND s.id <= ?2 ORDER BY s.id, c.id");
-  st.bind_all(after, up_to);
-  std::optional<AuditSetHash> hash;
-  std::int64_t set = 0, changes = 0, first_change = 0;
-  std::optional<std::string> stored;
-  const auto finish = [&] {
-    if (!hash) return;
-    const std::string computed = hash->hex();
-    each(set, stored, computed, changes, first_change);
-    previous = chain_on == Previous::stored ? stored.value_or("") : computed;
+AuditCursor walk_sets(Database& db, Previous chain_on, AuditCursor from, std::int64_t up_to,
+                      std::string& previous, const EachSet& each, std::string& problem) {
+  auto sets = db.prepare(
+      "SELECT id, at, actor, hash FROM audit_sets WHERE id > ?1 AND id <= ?2 "
+      "ORDER BY id");
+  sets.bind_all(from.set, up_to);
+  auto changes = db.prepare(
+      "SELECT c.id, c.set_id, c.entity, typeof(c.entity_id), c.entity_id, c.action, c.before, "
+      "c.after, w.why FROM audit_changes c LEFT JOIN audit_whys w ON w.id = c.why_id "
+      "WHERE c.id > ?1 ORDER BY c.id");
+  changes.bind(1, from.change);
+  bool change_ready = changes.step();
+  AuditCursor at = from;
+  const auto misplaced = [&] {
+    problem = "audit change " + std::to_string(changes.integer(0)) + " names change set " +
+              std::to_string(changes.integer(1)) +
+              ", which is not where it sits: it was inserted or moved, or its set removed, "
+              "outside casekit";
   };
-  while (st.step()) {
-    if (!hash || st.integer(0) != set) {
-      finish();
-      set = st.integer(0);
-      stored = st.optional_text(3);
-      hash.emplace(previous, st.text(1), st.text(2));
-      changes = 0;
-      first_change = st.is_null(4) ? 0 : st.integer(4);
+  while (sets.step()) {
+    const std::int64_t set = sets.integer(0);
+    const std::optional<std::string> stored = sets.optional_text(3);
+    AuditSetHash hash(previous, sets.text(1), sets.text(2));
+    std::int64_t count = 0, first_change = 0;
+    for (; change_ready && changes.integer(1) <= set; change_ready = changes.step()) {
+      if (changes.integer(1) < set) {
+        misplaced();
+        return at;
+      }
+      if (count++ == 0) first_change = changes.integer(0);
+      at.change = changes.integer(0);
+      const std::string type = changes.text(3);
+      const std::string id = type == "integer" ? AuditSetHash::integer_id(changes.integer(4))
+                             : type == "null"  ? std::string("n")
+                                               : AuditSetHash::text_id(changes.text(4));
+      hash.change(changes.text(2), id, changes.text(5), changes.optional_text(6),
+                  changes.optional_text(7), changes.optional_text(8).value_or(""));
     }
-    if (st.is_null(4)) continue;  // a set with no changes left
-    ++changes;
-    const std::string type = st.text(6);
-    const std::string id = type == "integer" ? AuditSetHash::integer_id(st.integer(7))
-                           : type == "null"  ? std::string("n")
-                                             : AuditSetHash::text_id(st.text(7));
-    hash->change(st.text(5), id, st.text(8), st.optional_text(9), st.optional_text(10),
-                 st.optional_text(11).value_or(""));
+    const std::string computed = hash.hex();
+    each(set, stored, computed, count, first_change);
+    previous = chain_on == Previous::stored ? stored.value_or("") : computed;
+    at.set = set;
   }
-  finish();
+  // Past the last set of the walk: the next change must belong to a set after it.
+  if (change_ready && changes.integer(1) <= up_to) misplaced();
+  return at;
+}
+
+std::int64_t last_set(Database& db) {
+  auto st = db.prepare("SELECT coalesce(max(id), 0) FROM audit_sets");
+  st.step();
+  return st.integer(0);
 }
 
 }  // namespace
 
-AuditVerification verify_audit(Database& db) {
+std::string AuditCursor::text() const {
+  return std::to_string(set) + "." + std::to_string(change);
+}
+
+std::optional<AuditCursor> AuditCursor::parse(std::string_view text) {
+  const auto dot = text.find('.');
+  if (dot == std::string_view::npos) return std::nullopt;
+  const auto number = [](std::string_view digits) -> std::optional<std::int64_t> {
+    if (digits.empty() || digits.size() > 18) return std::nullopt;
+    std::int64_t n = 0;
+    for (const char c : digits) {
+      if (c < '0' || c > '9') return std::nullopt;
+      n = n * 10 + (c - '0');
+    }
+    return n;
+  };
+  const auto set = number(text.substr(0, dot));
+  const auto change = number(text.substr(dot + 1));
+  if (!set || !change) return std::nullopt;
+  return AuditCursor{*set, *change};
+}
+
+AuditVerification verify_audit(Database& db, AuditCursor from, std::int64_t sets) {
   AuditVerification out;
   std::string previous;
-  walk_sets(db, Previous::stored, 0, std::numeric_limits<std::int64_t>::max(), previous,
-            [&](std::int64_t set, const std::optional<std::string>& stored,
-                const std::string& computed, std::int64_t changes, std::int64_t first) {
-              ++out.sets;
-              out.changes += changes;
-              out.head = stored.value_or("");
-              if (out.bad_set || stored == computed) return;
-              out.bad_set = set;
-              out.problem =
-                  "audit set " + std::to_string(set) +
-                  (changes ? " (changes from " + std::to_string(first) + ")" : " (no changes)") +
-                  " does not match its hash: a change in it was altered, removed or inserted, "
-                  "or a set just before it was removed or inserted, outside casekit";
-            });
-  auto orphans = db.prepare(
-      "SELECT min(id) FROM audit_changes WHERE set_id NOT IN (SELECT id FROM audit_sets)");
+  if (from.set > 0) {
+    // The set the page chains on: a page starts where the one before stopped.
+    auto st = db.prepare("SELECT hash FROM audit_sets WHERE id = ?1");
+    st.bind(1, from.set);
+    if (!st.step()) {
+      out.bad_set = from.set;
+      out.problem = "audit set " + std::to_string(from.set) +
+                    ", where this page starts, is gone: it was removed outside casekit";
+      return out;
+    }
+    previous = st.optional_text(0).value_or("");
+  }
+  const std::int64_t last = last_set(db);
+  const std::int64_t up_to = sets >= last - from.set ? last : from.set + sets;
+  const AuditCursor stopped = walk_sets(
+      db, Previous::stored, from, up_to, previous,
+      [&](std::int64_t set, const std::optional<std::string>& stored, const std::string& computed,
+          std::int64_t changes, std::int64_t first) {
+        ++out.sets;
+        out.changes += changes;
+        out.head = stored.value_or("");
+        if (out.bad_set || stored == computed) return;
+        out.bad_set = set;
+        out.problem =
+            "audit set " + std::to_string(set) +
+            (changes ? " (changes from " + std::to_string(first) + ")" : " (no changes)") +
+            " does not match its hash: a change in it was altered, removed or inserted, "
+            "or a set just before it was removed or inserted, outside casekit";
+      },
+      out.problem);
+  if (!out.problem.empty()) return out;
+  if (up_to < last) {
+    out.next = stopped;
+    return out;
+  }
+  // The whole chain walked: a change left over belongs to no set.
+  auto orphans = db.prepare("SELECT min(id) FROM audit_changes WHERE id > ?1");
+  orphans.bind(1, stopped.change);
   orphans.step();
-  if (!out.bad_set && !orphans.is_null(0)) {
+  if (!orphans.is_null(0)) {
     out.problem = "audit change " + std::to_string(orphans.integer(0)) +
                   " belongs to no change set: it was inserted, or its set removed, outside casekit";
   }
@@ -149,21 +215,23 @@ AuditVerification verify_audit(Database& db) {
 void chain_audit(Database& db) {
   // A thousand sets at a time, their hashes written before the next are read.
   constexpr std::int64_t kPage = 1000;
-  std::int64_t last = 0;
-  {
-    auto st = db.prepare("SELECT coalesce(max(id), 0) FROM audit_sets");
-    st.step();
-    last = st.integer(0);
-  }
+  const std::int64_t last = last_set(db);
   std::string previous;
-  for (std::int64_t after = 0; after < last; after += kPage) {
+  AuditCursor from;
+  while (from.set < last) {
     std::vector<std::pair<std::int64_t, std::string>> hashes;
-    walk_sets(db, Previous::computed, after, after + kPage, previous,
-              [&](std::int64_t set, const std::optional<std::string>&, const std::string& computed,
-                  std::int64_t, std::int64_t) { hashes.emplace_back(set, computed); });
+    std::string problem;
+    const std::int64_t up_to = std::min(last, from.set + kPage);
+    const AuditCursor stopped = walk_sets(
+        db, Previous::computed, from, up_to, previous,
+        [&](std::int64_t set, const std::optional<std::string>&, const std::string& computed,
+            std::int64_t, std::int64_t) { hashes.emplace_back(set, computed); },
+        problem);
+    if (!problem.empty()) throw Error(ErrorCode::invalid, problem);
     for (const auto& [id, hex] : hashes) {
       db.prepare("UPDATE audit_sets SET hash = ?1 WHERE id = ?2").bind_all(hex, id).run();
     }
+    from = {up_to, stopped.change};
   }
 }
 

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <limits>
 #include <memory>
 #include <optional>
 #include <string>
@@ -42,18 +43,32 @@ class AuditSetHash {
   std::unique_ptr<void, Free> context_;  // OpenSSL's EVP_MD_CTX
 };
 
+// Where a walk of the chain stopped: the last set and the last change it read.
+struct AuditCursor {
+  std::int64_t set = 0;
+  std::int64_t change = 0;
+  std::string text() const;  // "SET.CHANGE", as the HTTP route's cursor
+  static std::optional<AuditCursor> parse(std::string_view text);
+};
+
 // What `casekit audit verify` found.
 struct AuditVerification {
   std::int64_t sets = 0;
   std::int64_t changes = 0;
   std::string head;  // the last set's hash
-  // The first set that does not match its hash, and how.
+  // The first set that does not match its hash, and how (a change out of place names no
+  // set: only the problem).
   std::optional<std::int64_t> bad_set;
   std::string problem;
+  // Where the next page starts, when the walk stopped at `sets` before the end.
+  std::optional<AuditCursor> next;
 };
 
-// Walks every change set in order and checks each against its hash.
-AuditVerification verify_audit(Database& db);
+// Walks the change sets in order from `from` (the start of the chain by default), at most
+// `sets` of them, and checks each against its hash; a page chains on the stored hash of the
+// set before it, so the pages of one walk find what one walk over them all finds.
+AuditVerification verify_audit(Database& db, AuditCursor from = {},
+                               std::int64_t sets = std::numeric_limits<std::int64_t>::max());
 // Gives every set its hash, in order (schema 31, for sets written before the chain).
 void chain_audit(Database& db);
 

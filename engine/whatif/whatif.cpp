@@ -23,6 +23,9 @@ struct Measure {
   const char* sql;
 };
 
+// A measure with no query is worked out from the others (staff_minutes).
+constexpr const char* kStaffMinutes = "staff minutes";
+
 constexpr Measure kMeasures[] = {
     {"SRs raised",
      "SELECT area || ' / ' || sub_area, casegroup_id, 1 FROM service_requests "
@@ -34,6 +37,7 @@ constexpr Measure kMeasures[] = {
     {"work items",
      "SELECT inbox, casegroup_id, 1 FROM work_items "
      "WHERE id > (SELECT items FROM whatif_base)"},
+    {kStaffMinutes, nullptr},
     {"letters",
      "SELECT template_code, casegroup_id, 1 FROM letters "
      "WHERE id > (SELECT letters FROM whatif_base)"},
@@ -200,8 +204,76 @@ void check_module_name(const std::string& name) {
   }
 }
 
+// The work items' staff time: each inbox's items times its minutes_per_item, for the inboxes
+// the catalogue gives a figure.
+void staff_minutes(const InboxCatalogue& inboxes, Tally& tally) {
+  Tally minutes;
+  for (const auto& [key, by_casegroup] : tally) {
+    if (key.first != "work items") continue;
+    const Inbox* inbox = inboxes.find(key.second);
+    if (!inbox || !inbox->minutes_per_item) continue;
+    auto& out = minutes[{kStaffMinutes, key.second}];
+    for (const auto& [casegroup, n] : by_casegroup) out[casegroup] = n * *inbox->minutes_per_item;
+  }
+  tally.merge(minutes);
+}
+
+// The engine's adapters, refusing the operations stated (WhatIfOptions::refusals) and
+// answering the rest from the copy's records. Put in place for as long as it lives.
+class StatedAdapters {
+ public:
+  StatedAdapters(Engine& engine, const std::map<std::string, std::string>& refusals)
+      : engine_(engine),
+        bancs_(engine.db, engine.clock),
+        cis_(engine.db, engine.clock, engine.casegroups),
+        cra_(engine.casegroups),
+        failing_bancs_(bancs_, refused("bancs", refusals)),
+        failing_cis_(cis_, refused("cis", refusals)),
+        failing_cra_(cra_, refused("cra", refusals)) {
+    engine.bancs.use(&failing_bancs_);
+    engine.cis.use(&failing_cis_);
+    engine.cra.use(&failing_cra_);
+  }
+  ~StatedAdapters() {
+    engine_.bancs.use(nullptr);
+    engine_.cis.use(nullptr);
+    engine_.cra.use(nullptr);
+  }
+  StatedAdapters(const StatedAdapters&) = delete;
+  StatedAdapters& operator=(const StatedAdapters&) = delete;
+
+ private:
+  // "bancs.unsuspend" -> "unsuspend", for one system's adapter.
+  static std::map<std::string, std::string> refused(
+      const std::string& system, const std::map<std::string, std::string>& refusals) {
+    std::map<std::string, std::string> out;
+    for (const auto& [name, message] : refusals) {
+      if (name.starts_with(system + ".")) out.emplace(name.substr(system.size() + 1), message);
+    }
+    return out;
+  }
+
+  Engine& engine_;
+  LocalBancs bancs_;
+  LocalCis cis_;
+  LocalCra cra_;
+  FailingBancs failing_bancs_;
+  FailingCis failing_cis_;
+  FailingCra failing_cra_;
+};
+
+// Whether an instance or a counted row is one of the casegroups asked for (all, without
+// --casegroups).
+struct Selection {
+  const std::set<Id>* casegroups = nullptr;
+  bool contains(std::optional<Id> casegroup) const {
+    return !casegroups || (casegroup && casegroups->contains(*casegroup));
+  }
+};
+
 SideResult run_side(const std::filesystem::path& db_file, const Home& home, Instant from,
-                    Instant until, const std::string& label, const WhatIfOptions& options) {
+                    Instant until, const std::string& label, const WhatIfOptions& options,
+                    Selection selection) {
   SimulatedClock clock(from);
   Database db(db_file, OpenMode::existing);
   db.set_clock(&clock);
@@ -216,12 +288,14 @@ SideResult run_side(const std::filesystem::path& db_file, const Home& home, Inst
     last_change = st.integer(0);
   }
   Engine engine(db, clock, home);
+  StatedAdapters adapters(engine, options.refusals);
   ProcedureRuntime runtime(engine, RuntimeOptions{});
   SideResult out;
   say(options, label + ": verifying the running instances of " + options.procedure);
   {
     ActorScope actor(db, "whatif");
-    for (const auto& [id, report] : runtime.upgrade_all(options.procedure)) {
+    const auto selected = [&](const Instance& i) { return selection.contains(i.casegroup); };
+    for (const auto& [id, report] : runtime.upgrade_all(options.procedure, false, selected)) {
       if (report.replays || report.up_to_date) continue;
       out.not_replaying.push_back({id, runtime.store().get(id).casegroup, report.message});
     }
@@ -241,13 +315,17 @@ SideResult run_side(const std::filesystem::path& db_file, const Home& home, Inst
     answerer.answer_open();
   }
   for (const auto& m : kMeasures) {
+    if (!m.sql) continue;
     auto st = db.prepare(m.sql);
     while (st.step()) {
+      const std::optional<Id> casegroup =
+          st.is_null(1) ? std::nullopt : std::optional<Id>(st.integer(1));
+      if (!selection.contains(casegroup)) continue;
       const std::string key = st.is_null(0) ? "-" : st.text(0);
-      const Id casegroup = st.is_null(1) ? 0 : st.integer(1);
-      out.tally[{m.name, key}][casegroup] += st.integer(2);
+      out.tally[{m.name, key}][casegroup.value_or(0)] += st.integer(2);
     }
   }
+  staff_minutes(engine.inboxes, out.tally);
   if (options.casegroup) out.timeline = timeline(engine, *options.casegroup, last_change);
   return out;
 }
@@ -275,7 +353,73 @@ std::vector<Id> differing(const std::map<Id, std::int64_t>& a, const std::map<Id
   return out;
 }
 
+// The casegroups the filter finds, a page at a time.
+std::set<Id> select_casegroups(Engine& live, CasegroupFilter filter) {
+  std::set<Id> out;
+  filter.limit = 1000;
+  for (;;) {
+    const auto page = live.casegroups.list(filter);
+    for (const auto& g : page) out.insert(g.id);
+    if (page.size() < static_cast<std::size_t>(filter.limit)) return out;
+    filter.after_id = page.back().id;
+  }
+}
+
+std::int64_t count_running(Engine& live, const std::string& procedure, Selection selection) {
+  InstanceStore store(live.db, live.clock);
+  if (!selection.casegroups) return store.count_running(procedure);
+  std::int64_t n = 0;
+  for (Id after = 0;;) {
+    const auto page = store.running(procedure, after, 1000);
+    for (const auto& i : page) n += selection.contains(i.casegroup) ? 1 : 0;
+    if (page.size() < 1000) return n;
+    after = page.back().id;
+  }
+}
+
+void check_refusals(const std::map<std::string, std::string>& refusals) {
+  for (const auto& [name, message] : refusals) {
+    if (std::find(std::begin(kAdapterOperations), std::end(kAdapterOperations), name) ==
+        std::end(kAdapterOperations)) {
+      std::string known;
+      for (const char* op : kAdapterOperations)
+        known += (known.empty() ? "" : ", ") + std::string(op);
+      throw Error(ErrorCode::bad_argument,
+                  "'" + name + "' is not an operation of an external system: one of " + known);
+    }
+  }
+}
+
 }  // namespace
+
+CasegroupFilter parse_casegroup_query(const std::string& query) {
+  CasegroupFilter filter;
+  const std::map<std::string, std::optional<std::string>*> keys = {
+      {"segment", &filter.segment}, {"flag", &filter.flag},
+      {"csa_ref", &filter.csa_ref}, {"nino", &filter.nino},
+      {"name", &filter.name},       {"review_due_by", &filter.review_due_by}};
+  const auto bad = [&](const std::string& why) {
+    return Error(ErrorCode::bad_argument, "casegroups query '" + query + "': " + why);
+  };
+  for (std::size_t at = 0; at <= query.size();) {
+    auto comma = query.find(',', at);
+    if (comma == std::string::npos) comma = query.size();
+    const std::string part = query.substr(at, comma - at);
+    const auto eq = part.find('=');
+    if (eq == std::string::npos || eq + 1 == part.size()) {
+      throw bad("'" + part + "' is not KEY=VALUE");
+    }
+    const auto key = keys.find(part.substr(0, eq));
+    if (key == keys.end()) {
+      throw bad("unknown key '" + part.substr(0, eq) +
+                "' (segment, flag, csa_ref, nino, name, review_due_by)");
+    }
+    if (*key->second) throw bad("'" + key->first + "' given twice");
+    *key->second = part.substr(eq + 1);
+    at = comma + 1;
+  }
+  return filter;
+}
 
 WhatIfReport run_whatif(Engine& live, const WhatIfOptions& options) {
   if (options.days < 1 || options.days > 366) {
@@ -288,6 +432,10 @@ WhatIfReport run_whatif(Engine& live, const WhatIfOptions& options) {
                 "library module (--module lib/FILE=NEWFILE)");
   }
   if (options.casegroup) live.casegroups.require(*options.casegroup);
+  check_refusals(options.refusals);
+  std::optional<std::set<Id>> subset;
+  if (options.casegroups) subset = select_casegroups(live, *options.casegroups);
+  const Selection selection{subset ? &*subset : nullptr};
   // Every changed text is read before anything is copied: a bad file changes nothing.
   // And compiled: a syntax error is one error now, not a failure on every instance.
   Sandbox compiler({}, {}, nullptr);
@@ -309,7 +457,8 @@ WhatIfReport run_whatif(Engine& live, const WhatIfOptions& options) {
   const Instant until = from + std::chrono::days(options.days);
   report.from = format_instant(from);
   report.until = format_instant(until);
-  report.running = InstanceStore(live.db, live.clock).count_running(options.procedure);
+  report.running = count_running(live, options.procedure, selection);
+  if (subset) report.selected = static_cast<std::int64_t>(subset->size());
 
   std::optional<TempFolder> temp;
   if (options.work_dir.empty()) temp.emplace();
@@ -324,9 +473,9 @@ WhatIfReport run_whatif(Engine& live, const WhatIfOptions& options) {
     write_text(changed_home.procedures() / "lib" / name, text);
 
   const SideResult current =
-      run_side(dir / "current.db", current_home, from, until, "current files", options);
+      run_side(dir / "current.db", current_home, from, until, "current files", options, selection);
   const SideResult changed =
-      run_side(dir / "changed.db", changed_home, from, until, "changed files", options);
+      run_side(dir / "changed.db", changed_home, from, until, "changed files", options, selection);
 
   report.casegroup = options.casegroup;
   report.current_timeline = current.timeline;
@@ -379,6 +528,7 @@ nlohmann::json to_json(const WhatIfReport& report) {
           {"from", report.from},
           {"until", report.until},
           {"running", report.running},
+          {"selected", or_null(report.selected)},
           {"diverging", divergences(report.diverging)},
           {"diverging_already", divergences(report.diverging_already)},
           {"counts", counts},

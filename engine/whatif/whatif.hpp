@@ -50,6 +50,13 @@ struct WhatIfOptions {
   // A casegroup whose two timelines to show: what each run changed on it.
   std::optional<Id> casegroup;
   std::vector<WhatIfAnswer> answers;
+  // Only these casegroups (parse_casegroup_query): only their instances are moved to a side's
+  // files and only what happens to them is counted. Every timer and schedule still fires.
+  std::optional<CasegroupFilter> casegroups;
+  // Stated behaviour of the external systems, the same on both sides: "bancs.unsuspend" (a
+  // system and one of its operations, kAdapterOperations) refuses with the message given.
+  // The rest answer as the engine's adapters do, from the copy's own records.
+  std::map<std::string, std::string> refusals;
   // Where the two copies are made; the system's temporary folder if empty.
   std::filesystem::path work_dir;
   // A line at each step of a long run (copying, verifying, advancing), or nothing.
@@ -78,6 +85,9 @@ struct WhatIfReport {
   std::string from;          // the live clock's now, where both runs start
   std::string until;         // `days` later
   std::int64_t running = 0;  // running instances of the procedure in the snapshot
+  // With WhatIfOptions::casegroups: how many casegroups it selected (`running` counts
+  // only theirs).
+  std::optional<std::int64_t> selected;
   // Instances whose history does not replay on the changed files (they stay on their
   // source in the changed run); and those that do not replay on the current files either
   // (someone edited the procedure without upgrading): not the change's doing.
@@ -90,6 +100,16 @@ struct WhatIfReport {
   nlohmann::json current_timeline;
   nlohmann::json changed_timeline;
 };
+
+// The operations each external system's adapter has, as --refuse names them.
+inline constexpr const char* kAdapterOperations[] = {
+    "bancs.display_written_off", "bancs.reverse_write_off",
+    "bancs.unsuspend",           "cis.verify",
+    "cis.benefit_details",       "cra.search"};
+
+// "segment=Enforcement,flag=enforcement_monitoring": a casegroup search, as CasegroupFilter
+// holds it (keys segment, flag, csa_ref, nino, name, review_due_by; at least one).
+CasegroupFilter parse_casegroup_query(const std::string& query);
 
 // Runs the two sides and compares them. `live`'s database is only read (a snapshot).
 // Unknown procedure, unreadable files, a module outside procedures/lib or days outside
