@@ -31,7 +31,8 @@ void write_type(std::ostringstream& out, const Type& type) {
   if (!type.properties.empty()) {
     out << "| property | type | meaning |\n|---|---|---|\n";
     for (const auto& p : type.properties) {
-      out << "| `" << p.name << "` | " << p.type << " | " << p.doc << " |\n";
+      out << "| `" << p.name << "` | " << p.type << " | " << p.doc
+          << (p.fixed ? " Fixed: never changes, so not recorded in the history." : "") << " |\n";
     }
     out << "\n";
   }

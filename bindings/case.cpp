@@ -314,9 +314,9 @@ const Function kFunctions[] = {
 };
 
 const Property kCasegroupProperties[] = {
-    {"id", entry<object_id<kCasegroupType>>, "integer", "Casegroup id."},
+    {"id", entry<object_id<kCasegroupType>>, "integer", "Casegroup id.", true},
     {"csa_ref", entry<field<load_casegroup, &Casegroup::csa_ref>>, "string|nil",
-     "CSA reference, for transitioned casegroups."},
+     "CSA reference, for transitioned casegroups.", true},
     {"segment", entry<field<load_casegroup, &Casegroup::segment>>, "string",
      "Maintenance, Arrears, Enforcement, Central Team or Arrears Only Categorised."},
     {"service_type", entry<field<load_casegroup, &Casegroup::service_type>>, "string",
@@ -331,7 +331,7 @@ const Property kCasegroupProperties[] = {
      "string|nil", "Annual review date."},
     {"paying_parent",
      entry<object_field<load_casegroup, &Casegroup::paying_parent_id, kClientType>>, "Client",
-     "The paying parent."},
+     "The paying parent.", true},
 };
 
 const Function kCasegroupMethods[] = {
@@ -364,11 +364,11 @@ const Function kCaseMethods[] = {
 };
 
 const Property kCaseProperties[] = {
-    {"id", entry<object_id<kCaseType>>, "integer", "Case id."},
+    {"id", entry<object_id<kCaseType>>, "integer", "Case id.", true},
     {"casegroup", entry<object_field<load_case, &Case::casegroup_id, kCasegroupType>>, "Casegroup",
-     "The casegroup the case is in."},
+     "The casegroup the case is in.", true},
     {"receiving_parent", entry<object_field<load_case, &Case::receiving_parent_id, kClientType>>,
-     "Client", "The receiving parent."},
+     "Client", "The receiving parent.", true},
     {"status", entry<field<load_case, &Case::status>>, "string", "Open or Closed."},
     {"csa_scheme", entry<field<load_case, &Case::csa_scheme>>, "string|nil",
      "CSA scheme (1993, 2003)."},
@@ -379,7 +379,7 @@ const Property kCaseProperties[] = {
 };
 
 const Property kClientProperties[] = {
-    {"id", entry<object_id<kClientType>>, "integer", "Client id."},
+    {"id", entry<object_id<kClientType>>, "integer", "Client id.", true},
     {"name", entry<field<load_client, &Client::name>>, "string", "Full name."},
     {"nino", entry<field<load_client, &Client::nino>>, "string|nil", "National Insurance number."},
     {"dob", entry<field<load_client, &Client::dob>>, "string|nil", "Date of birth."},

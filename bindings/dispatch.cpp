@@ -48,7 +48,8 @@ int raise(lua_State* L, const std::pair<std::string, std::string>& error) {
 }
 
 Replay replay_mode(lua_State* L) {
-  // Properties have no declaration: they read the store and are recorded.
+  // Properties have no declaration, but for the fixed ones: they read the store and are
+  // recorded.
   const Function* f = declaration_of(L);
   return f ? f->replay : Replay::record;
 }
@@ -151,6 +152,9 @@ int call_binding(lua_State* L, int (*impl)(Args&)) {
         return journaled_call(L, *journal, impl);
       case Replay::skip:
         if (journal->replaying()) return 0;
+        break;
+      case Replay::fixed:
+        if (journal->records_fixed()) return journaled_call(L, *journal, impl);
         break;
       case Replay::pure:
         break;

@@ -63,6 +63,8 @@ void push_error(lua_State* L, const char* code, const std::string& message) {
   luaL_setmetatable(L, kErrorMetatable);
 }
 
+const Function kFixedProperty{"", nullptr, "", "", Replay::fixed};
+
 const Function* declaration_of(lua_State* L) {
   return static_cast<const Function*>(lua_touserdata(L, lua_upvalueindex(2)));
 }

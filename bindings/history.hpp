@@ -13,6 +13,12 @@
 
 namespace casekit::lua {
 
+// What a history records, by the format its instance was started with (instances.
+// history_format). Format 1 recorded every call, fixed properties included; format 2 leaves
+// fixed properties out (Replay::fixed: what an object is never changes, so a replay reads
+// it again). An instance keeps its format for life, so a history replays as it was written.
+inline constexpr int kHistoryFormat = 2;
+
 // One recorded command. `result` is a JSON array of the values returned, or
 // {"$error": {code, message}} for a call that raised; it is empty while a wait is pending.
 struct Command {

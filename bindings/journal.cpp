@@ -2,8 +2,11 @@
 
 namespace casekit::lua {
 
-Journal::Journal(std::vector<Command> history, bool verify_only)
-    : history_(std::move(history)), unsaved_from_(history_.size()), verify_only_(verify_only) {}
+Journal::Journal(std::vector<Command> history, bool verify_only, int format)
+    : history_(std::move(history)),
+      unsaved_from_(history_.size()),
+      verify_only_(verify_only),
+      format_(format) {}
 
 std::string Journal::halt_message() const {
   if (divergence_) return "instance stopped: " + divergence_->message;

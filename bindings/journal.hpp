@@ -23,9 +23,13 @@ class Journal {
  public:
   // verify_only: replay the history and stop at its end instead of running live
   // (instance upgrade checks a new source this way).
-  explicit Journal(std::vector<Command> history, bool verify_only = false);
+  // format: the history's (kHistoryFormat for a new instance).
+  explicit Journal(std::vector<Command> history, bool verify_only = false,
+                   int format = kHistoryFormat);
 
   bool replaying() const { return cursor_ < history_.size(); }
+  // Whether fixed properties are recorded: in histories written before format 2 they are.
+  bool records_fixed() const { return format_ < 2; }
   bool verify_only() const { return verify_only_; }
   const std::optional<Divergence>& divergence() const { return divergence_; }
   bool halted() const { return divergence_ || reached_end_; }
@@ -59,6 +63,7 @@ class Journal {
   std::size_t unsaved_from_ = 0;
   bool verify_only_ = false;
   bool reached_end_ = false;
+  int format_ = kHistoryFormat;
   std::optional<Divergence> divergence_;
 };
 

@@ -114,14 +114,14 @@ const Function kFunctions[] = {
 };
 
 const Property kProperties[] = {
-    {"id", entry<object_id<kLetterType>>, "integer", "Letter id."},
+    {"id", entry<object_id<kLetterType>>, "integer", "Letter id.", true},
     {"template", entry<field<load_letter, &Letter::template_code>>, "string",
-     "Template code, e.g. CMSL6000."},
+     "Template code, e.g. CMSL6000.", true},
     {"status", entry<field<load_letter, &Letter::status>>, "string",
      "queued, fulfilled or failed."},
     {"body", entry<field<load_letter, &Letter::body>>, "string", "The rendered text."},
     {"recipient", entry<object_field<load_letter, &Letter::recipient_id, kClientType>>, "Client",
-     "Who it is addressed to."},
+     "Who it is addressed to.", true},
 };
 
 const Type* const kTypes[] = {&kLetterType};

@@ -67,7 +67,13 @@ void register_type(lua_State* L, const Type& type) {
   lua_createtable(L, 0, static_cast<int>(type.properties.size()));
   for (const auto& p : type.properties) {
     lua_pushfstring(L, "%s.%s", type.name, p.name);
-    lua_pushcclosure(L, p.get, 1);
+    if (p.fixed) {
+      // Upvalues as a function's: its name, then its declaration (declaration_of).
+      lua_pushlightuserdata(L, const_cast<Function*>(&kFixedProperty));
+      lua_pushcclosure(L, p.get, 2);
+    } else {
+      lua_pushcclosure(L, p.get, 1);
+    }
     lua_setfield(L, -2, p.name);
   }
   lua_pushvalue(L, info);

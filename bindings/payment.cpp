@@ -462,9 +462,9 @@ const Function kFunctions[] = {
 };
 
 const Property kProperties[] = {
-    {"id", entry<object_id<kAccountType>>, "integer", "Account id."},
+    {"id", entry<object_id<kAccountType>>, "integer", "Account id.", true},
     {"bancs_number", entry<field<load_account, &Account::bancs_number>>, "string",
-     "BaNCS account number."},
+     "BaNCS account number.", true},
     {"method", entry<field<load_account, &Account::mop>>, "string|nil",
      "Method of payment from: DD, SO, DEO, DFB."},
     {"method_status", entry<field<load_account, &Account::mop_status>>, "string|nil",
@@ -474,7 +474,7 @@ const Property kProperties[] = {
     {"second_method", entry<field<load_account, &Account::second_mop>>, "string|nil",
      "DD or SO beside a DEO: two methods of payment."},
     {"client", entry<object_field<load_account, &Account::client_id, kClientType>>, "Client",
-     "The paying parent."},
+     "The paying parent.", true},
 };
 
 const Function kMethods[] = {

@@ -222,11 +222,11 @@ const Function kFunctions[] = {
 };
 
 const Property kProperties[] = {
-    {"id", entry<object_id<kSrType>>, "integer", "SR id."},
+    {"id", entry<object_id<kSrType>>, "integer", "SR id.", true},
     {"process", entry<field<load_sr, &ServiceRequest::process>>, "string",
-     "Process, as spelled in the catalogue."},
-    {"area", entry<field<load_sr, &ServiceRequest::area>>, "string", "Area."},
-    {"sub_area", entry<field<load_sr, &ServiceRequest::sub_area>>, "string", "Sub Area."},
+     "Process, as spelled in the catalogue.", true},
+    {"area", entry<field<load_sr, &ServiceRequest::area>>, "string", "Area.", true},
+    {"sub_area", entry<field<load_sr, &ServiceRequest::sub_area>>, "string", "Sub Area.", true},
     {"status", entry<field<load_sr, &ServiceRequest::status>>, "string",
      "Status (see `statuses` in the SR catalogue)."},
     {"sub_status", entry<field<load_sr, &ServiceRequest::sub_status>>, "string|nil", "Sub Status."},
@@ -237,16 +237,16 @@ const Property kProperties[] = {
     {"owner_team", entry<field<load_sr, &ServiceRequest::owner_team>>, "string|nil",
      "Team that owns this SR type."},
     {"created_at", entry<field<load_sr, &ServiceRequest::created_at>>, "string",
-     "When it was raised (engine clock)."},
+     "When it was raised (engine clock).", true},
     {"closed_at", entry<field<load_sr, &ServiceRequest::closed_at>>, "string|nil",
      "When it was closed."},
     {"is_open", entry<field<load_sr, &ServiceRequest::open>>, "boolean", "Not yet Closed."},
     {"casegroup", entry<object_field<load_sr, &ServiceRequest::casegroup_id, kCasegroupType>>,
-     "Casegroup|nil", "The casegroup it is about."},
+     "Casegroup|nil", "The casegroup it is about.", true},
     {"case", entry<object_field<load_sr, &ServiceRequest::case_id, kCaseType>>, "Case|nil",
-     "The case it is linked to."},
+     "The case it is linked to.", true},
     {"parent", entry<object_field<load_sr, &ServiceRequest::parent_id, kSrType>>, "SR|nil",
-     "The parent SR of a child SR."},
+     "The parent SR of a child SR.", true},
 };
 
 const Function kMethods[] = {

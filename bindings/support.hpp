@@ -72,6 +72,9 @@ enum class Replay {
   record,  // reads or writes the store, or the clock: journaled, its result replayed
   pure,    // depends only on its arguments: runs again, never journaled
   skip,    // an effect outside the store (logging): runs live, not at all on replay
+  fixed,   // reads what an object is, which never changes once it exists (its id, an SR's
+           // casegroup; the store refuses to change it): runs live, journaled only in
+           // histories of format 1 (history.hpp)
 };
 
 // What a key of a table argument names in a policy catalogue, for the checks `casekit
@@ -119,6 +122,9 @@ struct Property {
   lua_CFunction get;  // receives the object, returns one value
   const char* type;
   const char* doc;
+  // Never changes once the object exists (Replay::fixed): not recorded in the history. Only
+  // for what the store refuses to change (schema 33's triggers), or what needs no store.
+  bool fixed = false;
 };
 
 struct Type {
@@ -303,9 +309,12 @@ class ArgError : public Error {
 
 // The name the running binding was registered under ("case.get", "SR:add_note").
 std::string qualified_name(lua_State* L);
-// The declaration of the running binding (null for a property getter). A binding
+// The declaration of the running binding (null for a property getter; a fixed property's
+// is kFixedProperty). A binding
 // closure's upvalues are its qualified name, its Function and the module's context.
 const Function* declaration_of(lua_State* L);
+// What a fixed property's getter is declared as: a read journaled as Replay::fixed says.
+extern const Function kFixedProperty;
 // "file:line" of the nearest Lua frame, or "" when there is none.
 std::string script_line(lua_State* L);
 

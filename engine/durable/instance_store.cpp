@@ -115,7 +115,8 @@ const RowFormat kInstanceRow{column<&Instance::id>("id"),
                              column<&Instance::error>("error"),
                              column<&Instance::started_by>("started_by"),
                              column<&Instance::created_at>("created_at"),
-                             column<&Instance::updated_at>("updated_at")};
+                             column<&Instance::updated_at>("updated_at"),
+                             column<&Instance::history_format>("history_format")};
 
 const RowFormat kIncidentRow{column<&Incident::id>("id"),
                              column<&Incident::instance>("instance_id"),
@@ -135,13 +136,14 @@ Id InstanceStore::create(const std::string& procedure, const Pin& pin, std::opti
                          const std::string& input_json, const std::string& started_by) {
   db_.prepare(
          "INSERT INTO instances(procedure, source_hash, casegroup_id, input, status, started_by, "
-         "created_at, updated_at, library_hash) VALUES (?1, ?2, ?3, ?4, 'runnable', ?5, ?6, ?6, "
-         "?7)")
+         "created_at, updated_at, library_hash, history_format) VALUES (?1, ?2, ?3, ?4, "
+         "'runnable', ?5, ?6, ?6, ?7, ?8)")
       .bind_all(procedure, pin.source, casegroup)
       .bind_unowned(4, input_json)  // the largest text; the caller holds it
       .bind(5, started_by)
       .bind(6, now())
       .bind(7, pin.library)
+      .bind(8, lua::kHistoryFormat)
       .run();
   return db_.last_insert_id();
 }
@@ -448,6 +450,7 @@ nlohmann::json to_json(const Instance& i) {
           {"procedure", i.procedure},
           {"source_hash", i.source_hash},
           {"library_hash", or_null(i.library_hash)},
+          {"history_format", i.history_format},
           {"casegroup", or_null(i.casegroup)},
           {"input", nlohmann::json::parse(i.input)},
           {"status", i.status},

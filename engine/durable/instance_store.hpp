@@ -42,6 +42,8 @@ struct Instance {
   std::string started_by;
   std::string created_at;
   std::string updated_at;
+  // What its history records (lua::kHistoryFormat for one started now; 1 before schema 33).
+  std::int64_t history_format = lua::kHistoryFormat;
 };
 
 struct Incident {

@@ -28,7 +28,7 @@ struct ProcedureRuntime::Live {
        const std::function<void(int, std::string_view)>& log, const SandboxLimits& limits,
        const std::vector<LibraryDir>& libraries, lua::ProcedureStarter* starter,
        std::unique_ptr<Sandbox> spare)
-      : journal(std::move(history), verify_only),
+      : journal(std::move(history), verify_only, static_cast<int>(instance.history_format)),
         host{engine, actor_of(instance), print, &journal, instance.id, starter, log},
         sandbox(std::move(spare)) {
     if (sandbox) {

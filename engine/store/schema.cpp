@@ -925,6 +925,36 @@ CREATE TABLE library_modules (
 ALTER TABLE instances ADD COLUMN library_hash TEXT REFERENCES libraries(hash);
 )sql";
 
+// What an object is never changes once it exists: a casegroup's paying parent and CSA
+// reference, a case's casegroup and receiving parent, an SR's type, casegroup, case, parent
+// and creation time, a letter's template and recipient, an account's client and BaNCS
+// number. Scripts read these as fixed properties, which histories of format 2 do not record
+// (a replay reads them again: bindings/support.hpp, Replay::fixed), so the store refuses to
+// change them. Histories written before (format 1, the column's default) recorded them.
+constexpr const char* kV33 = R"sql(
+ALTER TABLE instances ADD COLUMN history_format INTEGER NOT NULL DEFAULT 1;
+CREATE TRIGGER casegroups_fixed BEFORE UPDATE OF csa_ref, paying_parent_id ON casegroups
+WHEN NEW.csa_ref IS NOT OLD.csa_ref OR NEW.paying_parent_id IS NOT OLD.paying_parent_id
+BEGIN SELECT RAISE(ABORT, 'a casegroup''s CSA reference and paying parent never change'); END;
+CREATE TRIGGER cases_fixed BEFORE UPDATE OF casegroup_id, receiving_parent_id ON cases
+WHEN NEW.casegroup_id IS NOT OLD.casegroup_id
+  OR NEW.receiving_parent_id IS NOT OLD.receiving_parent_id
+BEGIN SELECT RAISE(ABORT, 'a case''s casegroup and receiving parent never change'); END;
+CREATE TRIGGER service_requests_fixed BEFORE UPDATE OF process, area, sub_area, casegroup_id,
+  case_id, parent_id, created_at ON service_requests
+WHEN NEW.process IS NOT OLD.process OR NEW.area IS NOT OLD.area
+  OR NEW.sub_area IS NOT OLD.sub_area OR NEW.casegroup_id IS NOT OLD.casegroup_id
+  OR NEW.case_id IS NOT OLD.case_id OR NEW.parent_id IS NOT OLD.parent_id
+  OR NEW.created_at IS NOT OLD.created_at
+BEGIN SELECT RAISE(ABORT, 'an SR''s type, casegroup, case, parent and creation time never change'); END;
+CREATE TRIGGER letters_fixed BEFORE UPDATE OF template_code, recipient_id ON letters
+WHEN NEW.template_code IS NOT OLD.template_code OR NEW.recipient_id IS NOT OLD.recipient_id
+BEGIN SELECT RAISE(ABORT, 'a letter''s template and recipient never change'); END;
+CREATE TRIGGER ledger_accounts_fixed BEFORE UPDATE OF client_id, bancs_number ON ledger_accounts
+WHEN NEW.client_id IS NOT OLD.client_id OR NEW.bancs_number IS NOT OLD.bancs_number
+BEGIN SELECT RAISE(ABORT, 'an account''s client and BaNCS number never change'); END;
+)sql";
+
 // The admin role (who may list a casegroup's readers), and each client's name keys.
 void casegroup_search(Database& db) {
   allow_value(db, "users", "role", "senior_manager", "admin");
@@ -1080,6 +1110,7 @@ const std::vector<Migration>& migrations() {
       {30, "history lines named once", kV30},
       {31, "the audit's hash chain", kV31, chain_audit},
       {32, "instances pin their library modules", kV32},
+      {33, "fixed properties: not recorded, never changed", kV33},
   };
   return all;
 }
