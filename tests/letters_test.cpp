@@ -1,6 +1,7 @@
 #include <fstream>
 
 #include "engine/core/error.hpp"
+#include "engine/store/audit_chain.hpp"
 #include "test_support.hpp"
 
 using namespace casekit;
@@ -147,4 +148,63 @@ TEST_CASE("a letter catalogue entry without its template file is reported at loa
   std::ofstream(dir.path() / "letters.toml")
       << "[[letter]]\ncode = \"GONE1\"\ntitle = \"Gone\"\nrecipient = \"any\"\n";
   CHECK_THROWS_WITH(LetterCatalogue::load(dir.path()), Catch::Contains("GONE1.mustache"));
+}
+
+TEST_CASE("a letter is kept as its template's version and values, and reads back as sent") {
+  TestEngine t;
+  const auto f = t.family();
+  casekit::test::TempDir v1, v2;
+  for (const auto& [dir, words] : {std::pair{&v1, "We wrote"}, std::pair{&v2, "We have written"}}) {
+    std::ofstream(dir->path() / "letters.toml")
+        << "[[letter]]\ncode = \"NOTE1\"\ntitle = \"Note\"\nrecipient = \"any\"\n";
+    std::ofstream(dir->path() / "NOTE1.mustache") << "{{recipient_name}}\n{{recipient_address}}\n"
+                                                  << words << " about {{amount}} on {{date}}.\n";
+  }
+  const LetterCatalogue first = LetterCatalogue::load(v1.path());
+  const NewLetter note{"NOTE1",      f.receiving_parent,     f.casegroup,
+                       std::nullopt, {{"amount", "£12.00"}}, std::nullopt};
+  Id sent = 0;
+  std::string text;
+  {
+    Letters letters(t.db, t.clock, first, t.engine.casegroups, t.engine.work_items, t.engine.users);
+    text = letters.render(note);
+    sent = letters.queue(note);
+    CHECK(letters.get(sent).body == text);
+  }
+  CHECK_THAT(text, Catch::Contains("We wrote about £12.00 on 20 November 2026."));
+  // Stored: the version's hash and the values, not the text.
+  auto row = t.db.prepare("SELECT body, template_hash, context FROM letters WHERE id = ?1");
+  row.bind(1, sent);
+  REQUIRE(row.step());
+  CHECK(row.text(0).empty());
+  CHECK(row.text(1) == sha256_hex(first.require("NOTE1").body));
+  CHECK_THAT(row.text(2), Catch::Contains("\"amount\":\"£12.00\"") &&
+                              Catch::Contains("\"recipient_name\":\"Alex Receiver\""));
+
+  // The template edited, the recipient moved, days later: the letter sent reads as it was
+  // sent, and a new one takes the new words and address.
+  t.engine.casegroups.set_address(
+      f.receiving_parent,
+      Address{"9 New St", {}, std::string("Hull"), std::string("HU1 1AA"), "confirmed"});
+  t.clock.set(t.clock.now() + std::chrono::hours(24 * 3));
+  const LetterCatalogue second = LetterCatalogue::load(v2.path());
+  Letters letters(t.db, t.clock, second, t.engine.casegroups, t.engine.work_items, t.engine.users);
+  CHECK(letters.get(sent).body == text);
+  const Id later = letters.queue(note);
+  CHECK_THAT(letters.get(later).body,
+             Catch::Contains("9 New St") &&
+                 Catch::Contains("We have written about £12.00 on 23 November 2026."));
+  CHECK(t.count("letter_templates") == 2);
+  const auto outbox = t.dir.path() / "outbox";
+  REQUIRE(letters.fulfil(outbox).fulfilled == 2);
+  CHECK(read(outbox / (std::to_string(sent) + "-NOTE1.txt")) == text);
+
+  // A letter queued before schema 34 kept its text, and reads as it.
+  t.db.exec("INSERT INTO letters(template_code, recipient_id, body, created_at) VALUES ('NOTE1', " +
+            std::to_string(f.receiving_parent) + ", 'as written then', '2026-11-01T09:00:00Z')");
+  CHECK(letters.get(t.db.last_insert_id()).body == "as written then");
+  // And no letter's text changes once it is queued.
+  CHECK_THROWS_WITH(
+      t.db.exec("UPDATE letters SET context = '{}' WHERE id = " + std::to_string(sent)),
+      Catch::Contains("never changes"));
 }

@@ -13,6 +13,7 @@
 #include <unordered_map>
 
 #include "engine/core/error.hpp"
+#include "engine/store/audit_chain.hpp"
 #include "engine/store/row_format.hpp"
 
 namespace casekit {
@@ -80,6 +81,12 @@ const RowFormat kLetterRow{column<&Letter::id>("id"),
                            column<&Letter::created_at>("created_at"),
                            column<&Letter::fulfilled_at>("fulfilled_at")};
 
+// What kLetterRow selects, then the letter's version and values (empty for a letter queued
+// before schema 34, whose body is its text).
+std::string select_letters(const std::string& from) {
+  return kLetterRow.select(", template_hash, context " + from);
+}
+
 [[noreturn]] void io_fail(const std::string& what, const std::filesystem::path& p) {
   throw Error(ErrorCode::io, what + " " + p.string() + ": " + std::strerror(errno));
 }
@@ -114,8 +121,16 @@ void write_atomically(const std::filesystem::path& target, const std::string& co
 
 }  // namespace
 
+// One version of a template: its text parsed, named by the text's SHA-256.
+struct Letters::Version {
+  std::string hash;
+  std::string code;
+  mstch::mustache tmpl;
+};
+
 struct Letters::Parsed {
-  std::unordered_map<std::string, mstch::mustache> templates;
+  std::unordered_map<std::string, Version> by_hash;      // every version met, parsed once
+  std::unordered_map<std::string, std::string> current;  // template code -> its hash now
   Date day{};
   std::string day_text;
 };
@@ -132,8 +147,23 @@ Letters::Letters(Database& db, const Clock& clock, const LetterCatalogue& catalo
 
 Letters::~Letters() = default;
 
-std::string Letters::render(const NewLetter& letter) {
-  const LetterTemplate& tpl = catalogue_.require(letter.template_code);
+Letters::Version& Letters::current_version(const std::string& code) {
+  if (const auto it = parsed_->current.find(code); it != parsed_->current.end()) {
+    return parsed_->by_hash.at(it->second);
+  }
+  const LetterTemplate& tpl = catalogue_.require(code);
+  const std::string hash = sha256_hex(tpl.body);
+  const auto [it, added] =
+      parsed_->by_hash.try_emplace(hash, Version{hash, tpl.code, mstch::mustache{tpl.body}});
+  if (!it->second.tmpl.is_valid()) {
+    throw Error(ErrorCode::template_error,
+                "letter template " + tpl.code + ": " + it->second.tmpl.error_message());
+  }
+  parsed_->current.emplace(code, hash);
+  return it->second;
+}
+
+nlohmann::json Letters::context_of(const NewLetter& letter) {
   if (!letter.fields.is_object()) {
     throw Error(ErrorCode::bad_argument, "letter fields must be a table of names to values");
   }
@@ -158,27 +188,55 @@ std::string Letters::render(const NewLetter& letter) {
   } else {
     fields["reference"] = "CL-" + std::to_string(recipient.id);
   }
-  auto it = parsed_->templates.find(tpl.code);
-  if (it == parsed_->templates.end()) {
-    it = parsed_->templates.emplace(tpl.code, mstch::mustache{tpl.body}).first;
-  }
-  mstch::mustache& tmpl = it->second;
-  if (!tmpl.is_valid()) {
-    throw Error(ErrorCode::template_error,
-                "letter template " + tpl.code + ": " + tmpl.error_message());
-  }
-  mstch::data data = to_mustache(fields);
+  return fields;
+}
+
+std::string Letters::render_version(Version& version, const nlohmann::json& context) {
+  mstch::data data = to_mustache(context);
   StrictContext ctx(&data);
+  mstch::mustache& tmpl = version.tmpl;  // kainjow's render records its errors on it
   std::string body = tmpl.render(ctx);
   if (!ctx.missing().empty()) {
     throw Error(ErrorCode::template_error,
-                "letter template " + tpl.code + ": field '" + ctx.missing() + "' has no value");
+                "letter template " + version.code + ": field '" + ctx.missing() + "' has no value");
   }
   if (!tmpl.is_valid()) {
     throw Error(ErrorCode::template_error,
-                "letter template " + tpl.code + ": " + tmpl.error_message());
+                "letter template " + version.code + ": " + tmpl.error_message());
   }
   return body;
+}
+
+std::string Letters::render(const NewLetter& letter) {
+  return render_version(current_version(letter.template_code), context_of(letter));
+}
+
+Letter Letters::with_body(Letter letter, const std::optional<std::string>& template_hash,
+                          const std::optional<std::string>& context) {
+  if (!template_hash) return letter;  // queued before schema 34: its body is its text
+  auto it = parsed_->by_hash.find(*template_hash);
+  if (it == parsed_->by_hash.end()) {
+    auto st = db_.prepare("SELECT code, body FROM letter_templates WHERE hash = ?1");
+    st.bind(1, *template_hash);
+    if (!st.step()) {
+      throw Error(ErrorCode::invalid, "letter " + std::to_string(letter.id) +
+                                          ": its template version " + *template_hash +
+                                          " is missing from letter_templates");
+    }
+    it = parsed_->by_hash
+             .try_emplace(*template_hash,
+                          Version{*template_hash, st.text(0), mstch::mustache{st.text(1)}})
+             .first;
+  }
+  letter.body = render_version(it->second, nlohmann::json::parse(context.value_or("{}")));
+  return letter;
+}
+
+std::vector<Letter> Letters::read_all(Statement& st) {
+  std::vector<Letter> out;
+  while (st.step())
+    out.push_back(with_body(kLetterRow.read(st), st.optional_text(10), st.optional_text(11)));
+  return out;
 }
 
 // Run time, not only `casekit check`: a script that sends the letter another way, or a
@@ -226,7 +284,11 @@ void Letters::require_sign_off(const NewLetter& letter) {
 
 Id Letters::queue(const NewLetter& letter) {
   if (catalogue_.require(letter.template_code).sign_off) require_sign_off(letter);
-  const std::string body = render(letter);
+  // Rendered now, so that a field missing is an error when the letter is sent; stored as
+  // its version and values, and rendered again to this text whenever it is read.
+  Version& version = current_version(letter.template_code);
+  const nlohmann::json context = context_of(letter);
+  render_version(version, context);
   if (letter.sr_id) {
     auto st = db_.prepare("SELECT 1 FROM service_requests WHERE id = ?1");
     st.bind(1, *letter.sr_id);
@@ -234,20 +296,25 @@ Id Letters::queue(const NewLetter& letter) {
       throw Error(ErrorCode::not_found, "no SR with id " + std::to_string(*letter.sr_id));
     }
   }
+  // Every time, not once a process: the transaction that first kept it may have rolled back.
+  db_.prepare("INSERT OR IGNORE INTO letter_templates(hash, code, body) VALUES (?1, ?2, ?3)")
+      .bind_all(version.hash, version.code, catalogue_.require(letter.template_code).body)
+      .run();
   db_.prepare(
          "INSERT INTO letters(template_code, recipient_id, casegroup_id, sr_id, body, "
-         "created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")
-      .bind_all(letter.template_code, letter.recipient_id, letter.casegroup_id, letter.sr_id, body,
-                format_instant(clock_.now()))
+         "created_at, template_hash, context) VALUES (?1, ?2, ?3, ?4, '', ?5, ?6, ?7)")
+      .bind_all(letter.template_code, letter.recipient_id, letter.casegroup_id, letter.sr_id,
+                format_instant(clock_.now()), version.hash, context.dump())
       .run();
   return db_.last_insert_id();
 }
 
 Letter Letters::get(Id id) {
-  auto st = db_.prepare(kLetterRow.select("FROM letters WHERE id = ?1"));
+  auto st = db_.prepare(select_letters("FROM letters WHERE id = ?1"));
   st.bind(1, id);
-  if (!st.step()) throw Error(ErrorCode::not_found, "no letter with id " + std::to_string(id));
-  return kLetterRow.read(st);
+  auto found = read_all(st);
+  if (found.empty()) throw Error(ErrorCode::not_found, "no letter with id " + std::to_string(id));
+  return std::move(found.front());
 }
 
 std::vector<Letter> Letters::list(const std::optional<std::string>& status, int limit,
@@ -255,20 +322,16 @@ std::vector<Letter> Letters::list(const std::optional<std::string>& status, int 
   static constexpr const char* kStatuses[] = {"queued", "fulfilled", "failed"};
   if (status) require_one_of("letter status", *status, kStatuses);
   auto st =
-      db_.prepare(kLetterRow.select("FROM letters WHERE (?1 IS NULL OR status = ?1) AND id > ?3 "
-                                    "ORDER BY id LIMIT ?2"));
+      db_.prepare(select_letters("FROM letters WHERE (?1 IS NULL OR status = ?1) AND id > ?3 "
+                                 "ORDER BY id LIMIT ?2"));
   st.bind_all(status, static_cast<std::int64_t>(limit), after_id);
-  std::vector<Letter> out;
-  while (st.step()) out.push_back(kLetterRow.read(st));
-  return out;
+  return read_all(st);
 }
 
 std::vector<Letter> Letters::of_casegroup(Id casegroup_id) {
-  auto st = db_.prepare(kLetterRow.select("FROM letters WHERE casegroup_id = ?1 ORDER BY id"));
+  auto st = db_.prepare(select_letters("FROM letters WHERE casegroup_id = ?1 ORDER BY id"));
   st.bind(1, casegroup_id);
-  std::vector<Letter> out;
-  while (st.step()) out.push_back(kLetterRow.read(st));
-  return out;
+  return read_all(st);
 }
 
 FulfilResult Letters::fulfil(const std::filesystem::path& dir, int limit,

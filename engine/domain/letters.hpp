@@ -1,5 +1,7 @@
 // Letters: rendered from mustache templates when a procedure sends them, stored queued,
-// and later written to an outbox folder by `casekit letters fulfil`.
+// and later written to an outbox folder by `casekit letters fulfil`. A letter is stored as
+// its template's version (kept once, by hash) and the values it was rendered with, and
+// rendered again, to the same text, whenever it is read (schema 34).
 #pragma once
 
 #include <filesystem>
@@ -33,7 +35,7 @@ struct Letter {
   Id recipient_id = 0;
   std::optional<Id> casegroup_id;
   std::optional<Id> sr_id;
-  std::string body;
+  std::string body;  // the text, as rendered when it was queued
   std::string status;
   std::optional<std::string> outbox_file;
   std::string created_at;
@@ -80,6 +82,16 @@ class Letters {
 
  private:
   void require_sign_off(const NewLetter& letter);
+  struct Version;
+  // The template's current version, kept in letter_templates the first time it is used.
+  Version& current_version(const std::string& code);
+  // Every value the letter's template reads: the caller's fields and the standard ones.
+  nlohmann::json context_of(const NewLetter& letter);
+  std::string render_version(Version& version, const nlohmann::json& context);
+  // A letter read from its row: its text rendered again from its version and values.
+  Letter with_body(Letter letter, const std::optional<std::string>& template_hash,
+                   const std::optional<std::string>& context);
+  std::vector<Letter> read_all(Statement& st);
 
   Database& db_;
   const Clock& clock_;

@@ -53,10 +53,9 @@ void AuditSetHash::change(std::string_view entity, std::string_view entity_id,
   field(why);
 }
 
-std::string AuditSetHash::hex() {
-  std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
-  unsigned int size = 0;
-  EVP_DigestFinal_ex(evp(context()), digest.data(), &size);
+namespace {
+
+std::string to_hex(const unsigned char* digest, unsigned int size) {
   static constexpr char kHex[] = "0123456789abcdef";
   std::string out;
   out.reserve(size * 2);
@@ -65,6 +64,24 @@ std::string AuditSetHash::hex() {
     out += kHex[digest[i] & 0xf];
   }
   return out;
+}
+
+}  // namespace
+
+std::string AuditSetHash::hex() {
+  std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
+  unsigned int size = 0;
+  EVP_DigestFinal_ex(evp(context()), digest.data(), &size);
+  return to_hex(digest.data(), size);
+}
+
+std::string sha256_hex(std::string_view text) {
+  std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
+  unsigned int size = 0;
+  if (EVP_Digest(text.data(), text.size(), digest.data(), &size, EVP_sha256(), nullptr) != 1) {
+    throw Error(ErrorCode::internal, "SHA-256 failed");
+  }
+  return to_hex(digest.data(), size);
 }
 
 namespace {

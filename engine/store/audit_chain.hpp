@@ -51,6 +51,10 @@ struct AuditCursor {
   static std::optional<AuditCursor> parse(std::string_view text);
 };
 
+// The SHA-256 of a text, in hex: what content kept once by its hash is named by (a letter
+// template's version, say).
+std::string sha256_hex(std::string_view text);
+
 // What `casekit audit verify` found.
 struct AuditVerification {
   std::int64_t sets = 0;

@@ -955,6 +955,27 @@ WHEN NEW.client_id IS NOT OLD.client_id OR NEW.bancs_number IS NOT OLD.bancs_num
 BEGIN SELECT RAISE(ABORT, 'an account''s client and BaNCS number never change'); END;
 )sql";
 
+// A letter is kept as the version of its template and the values it was rendered with,
+// and rendered again when read: the template's text was most of every letter, twice (the
+// letter and its audited insert). Each version of a template is kept once, named by its
+// SHA-256, so an edited template changes no letter already sent. Letters queued before
+// keep their body; a letter kept this way has an empty body. (Letters::queue keeps the
+// version in the same transaction as the letter, and reading a letter whose version is
+// missing is an error naming it.)
+constexpr const char* kV34 = R"sql(
+CREATE TABLE letter_templates (
+  hash TEXT PRIMARY KEY,
+  code TEXT NOT NULL,
+  body TEXT NOT NULL
+) WITHOUT ROWID;
+ALTER TABLE letters ADD COLUMN template_hash TEXT;  -- a letter_templates hash
+ALTER TABLE letters ADD COLUMN context TEXT;
+CREATE TRIGGER letters_kept BEFORE UPDATE OF body, template_hash, context ON letters
+WHEN NEW.body IS NOT OLD.body OR NEW.template_hash IS NOT OLD.template_hash
+  OR NEW.context IS NOT OLD.context
+BEGIN SELECT RAISE(ABORT, 'a letter''s text never changes once it is queued'); END;
+)sql";
+
 // The admin role (who may list a casegroup's readers), and each client's name keys.
 void casegroup_search(Database& db) {
   allow_value(db, "users", "role", "senior_manager", "admin");
@@ -1111,6 +1132,7 @@ const std::vector<Migration>& migrations() {
       {31, "the audit's hash chain", kV31, chain_audit},
       {32, "instances pin their library modules", kV32},
       {33, "fixed properties: not recorded, never changed", kV33},
+      {34, "letters kept as their template's version and values", kV34},
   };
   return all;
 }
