@@ -546,7 +546,7 @@ TEST_CASE("cli: audit --casegroup shows a casegroup's trail oldest first and pag
   CHECK_THAT(text.out, Catch::Contains("\n  + casegroups 1  ") &&
                            Catch::Contains("\n      why: procedures/phase2_transition.lua:") &&
                            Catch::Contains(": In Progress -> Closed") &&
-                           Catch::Contains("\n  + letters ") && Catch::Contains(" template_hash="));
+                           Catch::Contains("\n  + letters ") && Catch::Contains(" template_version="));
   CHECK(text.err.empty());
 
   // A page of the newest two, and a hint to read on; the next page is older.

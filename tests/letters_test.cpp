@@ -173,7 +173,9 @@ TEST_CASE("a letter is kept as its template's version and values, and reads back
   }
   CHECK_THAT(text, Catch::Contains("We wrote about £12.00 on 20 November 2026."));
   // Stored: the version's hash and the values, not the text.
-  auto row = t.db.prepare("SELECT body, template_hash, context FROM letters WHERE id = ?1");
+  auto row = t.db.prepare(
+      "SELECT l.body, v.hash, l.context FROM letters l JOIN letter_templates v ON v.id = "
+      "l.template_version WHERE l.id = ?1");
   row.bind(1, sent);
   REQUIRE(row.step());
   CHECK(row.text(0).empty());

@@ -190,7 +190,7 @@ DROP TRIGGER service_requests_fixed;
 DROP TRIGGER letters_fixed;
 DROP TRIGGER ledger_accounts_fixed;
 DROP TRIGGER letters_kept;
-ALTER TABLE letters DROP COLUMN template_hash;
+ALTER TABLE letters DROP COLUMN template_version;
 ALTER TABLE letters DROP COLUMN context;
 DROP TABLE letter_templates;
 DROP TABLE library_modules;

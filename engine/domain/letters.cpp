@@ -81,10 +81,10 @@ const RowFormat kLetterRow{column<&Letter::id>("id"),
                            column<&Letter::created_at>("created_at"),
                            column<&Letter::fulfilled_at>("fulfilled_at")};
 
-// What kLetterRow selects, then the letter's version and values (empty for a letter queued
-// before schema 34, whose body is its text).
+// What kLetterRow selects, then the letter's template version and values (NULL for a letter
+// queued before schema 34, whose body is its text).
 std::string select_letters(const std::string& from) {
-  return kLetterRow.select(", template_hash, context " + from);
+  return kLetterRow.select(", template_version, context " + from);
 }
 
 [[noreturn]] void io_fail(const std::string& what, const std::filesystem::path& p) {
@@ -131,6 +131,7 @@ struct Letters::Version {
 struct Letters::Parsed {
   std::unordered_map<std::string, Version> by_hash;      // every version met, parsed once
   std::unordered_map<std::string, std::string> current;  // template code -> its hash now
+  std::unordered_map<Id, std::string> hash_of;           // letter_templates id -> hash
   Date day{};
   std::string day_text;
 };
@@ -211,31 +212,34 @@ std::string Letters::render(const NewLetter& letter) {
   return render_version(current_version(letter.template_code), context_of(letter));
 }
 
-Letter Letters::with_body(Letter letter, const std::optional<std::string>& template_hash,
+Letter Letters::with_body(Letter letter, std::optional<Id> template_version,
                           const std::optional<std::string>& context) {
-  if (!template_hash) return letter;  // queued before schema 34: its body is its text
-  auto it = parsed_->by_hash.find(*template_hash);
-  if (it == parsed_->by_hash.end()) {
-    auto st = db_.prepare("SELECT code, body FROM letter_templates WHERE hash = ?1");
-    st.bind(1, *template_hash);
+  if (!template_version) return letter;  // queued before schema 34: its body is its text
+  auto hash = parsed_->hash_of.find(*template_version);
+  if (hash == parsed_->hash_of.end()) {
+    auto st = db_.prepare("SELECT hash, code, body FROM letter_templates WHERE id = ?1");
+    st.bind(1, *template_version);
     if (!st.step()) {
-      throw Error(ErrorCode::invalid, "letter " + std::to_string(letter.id) +
-                                          ": its template version " + *template_hash +
-                                          " is missing from letter_templates");
+      throw Error(ErrorCode::invalid,
+                  "letter " + std::to_string(letter.id) + ": its template version " +
+                      std::to_string(*template_version) + " is missing from letter_templates");
     }
-    it = parsed_->by_hash
-             .try_emplace(*template_hash,
-                          Version{*template_hash, st.text(0), mstch::mustache{st.text(1)}})
-             .first;
+    parsed_->by_hash.try_emplace(st.text(0),
+                                 Version{st.text(0), st.text(1), mstch::mustache{st.text(2)}});
+    hash = parsed_->hash_of.emplace(*template_version, st.text(0)).first;
   }
-  letter.body = render_version(it->second, nlohmann::json::parse(context.value_or("{}")));
+  letter.body = render_version(parsed_->by_hash.at(hash->second),
+                               nlohmann::json::parse(context.value_or("{}")));
   return letter;
 }
 
 std::vector<Letter> Letters::read_all(Statement& st) {
   std::vector<Letter> out;
-  while (st.step())
-    out.push_back(with_body(kLetterRow.read(st), st.optional_text(10), st.optional_text(11)));
+  while (st.step()) {
+    out.push_back(with_body(kLetterRow.read(st),
+                            st.is_null(10) ? std::nullopt : std::optional<Id>(st.integer(10)),
+                            st.optional_text(11)));
+  }
   return out;
 }
 
@@ -296,15 +300,19 @@ Id Letters::queue(const NewLetter& letter) {
       throw Error(ErrorCode::not_found, "no SR with id " + std::to_string(*letter.sr_id));
     }
   }
-  // Every time, not once a process: the transaction that first kept it may have rolled back.
+  // Looked up every time, not once a process: the transaction that first kept it may have
+  // rolled back.
   db_.prepare("INSERT OR IGNORE INTO letter_templates(hash, code, body) VALUES (?1, ?2, ?3)")
       .bind_all(version.hash, version.code, catalogue_.require(letter.template_code).body)
       .run();
+  auto kept = db_.prepare("SELECT id FROM letter_templates WHERE hash = ?1");
+  kept.bind(1, version.hash);
+  kept.step();
   db_.prepare(
          "INSERT INTO letters(template_code, recipient_id, casegroup_id, sr_id, body, "
-         "created_at, template_hash, context) VALUES (?1, ?2, ?3, ?4, '', ?5, ?6, ?7)")
+         "created_at, template_version, context) VALUES (?1, ?2, ?3, ?4, '', ?5, ?6, ?7)")
       .bind_all(letter.template_code, letter.recipient_id, letter.casegroup_id, letter.sr_id,
-                format_instant(clock_.now()), version.hash, context.dump())
+                format_instant(clock_.now()), kept.integer(0), context.dump())
       .run();
   return db_.last_insert_id();
 }

@@ -89,7 +89,7 @@ class Letters {
   nlohmann::json context_of(const NewLetter& letter);
   std::string render_version(Version& version, const nlohmann::json& context);
   // A letter read from its row: its text rendered again from its version and values.
-  Letter with_body(Letter letter, const std::optional<std::string>& template_hash,
+  Letter with_body(Letter letter, std::optional<Id> template_version,
                    const std::optional<std::string>& context);
   std::vector<Letter> read_all(Statement& st);
 

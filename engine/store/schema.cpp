@@ -958,20 +958,22 @@ BEGIN SELECT RAISE(ABORT, 'an account''s client and BaNCS number never change');
 // A letter is kept as the version of its template and the values it was rendered with,
 // and rendered again when read: the template's text was most of every letter, twice (the
 // letter and its audited insert). Each version of a template is kept once, named by its
-// SHA-256, so an edited template changes no letter already sent. Letters queued before
+// SHA-256 (and numbered: a letter names its version by number, not by its 64-character
+// hash), so an edited template changes no letter already sent. Letters queued before
 // keep their body; a letter kept this way has an empty body. (Letters::queue keeps the
 // version in the same transaction as the letter, and reading a letter whose version is
 // missing is an error naming it.)
 constexpr const char* kV34 = R"sql(
 CREATE TABLE letter_templates (
-  hash TEXT PRIMARY KEY,
+  id   INTEGER PRIMARY KEY,
+  hash TEXT NOT NULL UNIQUE,
   code TEXT NOT NULL,
   body TEXT NOT NULL
-) WITHOUT ROWID;
-ALTER TABLE letters ADD COLUMN template_hash TEXT;  -- a letter_templates hash
+);
+ALTER TABLE letters ADD COLUMN template_version INTEGER;  -- a letter_templates id
 ALTER TABLE letters ADD COLUMN context TEXT;
-CREATE TRIGGER letters_kept BEFORE UPDATE OF body, template_hash, context ON letters
-WHEN NEW.body IS NOT OLD.body OR NEW.template_hash IS NOT OLD.template_hash
+CREATE TRIGGER letters_kept BEFORE UPDATE OF body, template_version, context ON letters
+WHEN NEW.body IS NOT OLD.body OR NEW.template_version IS NOT OLD.template_version
   OR NEW.context IS NOT OLD.context
 BEGIN SELECT RAISE(ABORT, 'a letter''s text never changes once it is queued'); END;
 )sql";
