@@ -103,6 +103,17 @@ TEST_CASE("cli: the monitor raises one SR per missed casegroup, once, and letter
   CHECK(slurp(cli.dir.path() / "out" / "1-CMSL6000.txt") == letter["body"]);
   CHECK(cli.json("casegroup list --json").size() == 5);
   CHECK(cli.json("casegroup list --segment Arrears --json").size() == 2);
+  // The search's other criteria, as GET /api/v1/casegroups has them.
+  const auto one = [&](const std::string& criteria) {
+    const auto found = cli.json("casegroup list " + criteria + " --json");
+    return found.size() == 1 ? found[0]["csa_ref"].get<std::string>() : std::string("-");
+  };
+  CHECK(one("--csa-ref CSA-1002") == "CSA-1002");
+  CHECK(one("--nino JK193847B") == "CSA-1001");  // a receiving parent's
+  CHECK(one("--name ellis") == "CSA-1003");
+  CHECK(one("--name mark --segment Enforcement") == "CSA-1003");
+  CHECK(cli.json("casegroup list --name nobody --json").empty());
+  CHECK(cli.run("casegroup list --review-due-by 2026-13-01").status == 1);
 }
 
 TEST_CASE("cli: a wrong id is one line on stderr and exit 1") {
@@ -546,7 +557,8 @@ TEST_CASE("cli: audit --casegroup shows a casegroup's trail oldest first and pag
   CHECK_THAT(text.out, Catch::Contains("\n  + casegroups 1  ") &&
                            Catch::Contains("\n      why: procedures/phase2_transition.lua:") &&
                            Catch::Contains(": In Progress -> Closed") &&
-                           Catch::Contains("\n  + letters ") && Catch::Contains(" template_version="));
+                           Catch::Contains("\n  + letters ") &&
+                           Catch::Contains(" template_version="));
   CHECK(text.err.empty());
 
   // A page of the newest two, and a hint to read on; the next page is older.

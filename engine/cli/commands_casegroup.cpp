@@ -138,6 +138,10 @@ void add_casegroup_commands(CLI::App& app, Context& ctx) {
   struct ListOptions {
     std::string segment;
     std::string flag;
+    std::string csa_ref;
+    std::string nino;
+    std::string name;
+    std::string review_due_by;
     std::int64_t after = 0;
     int limit = 100;
     bool json = false;
@@ -146,6 +150,13 @@ void add_casegroup_commands(CLI::App& app, Context& ctx) {
   auto* list = group->add_subcommand("list", "List casegroups in id order");
   list->add_option("--segment", list_opts->segment, "only this segment");
   list->add_option("--flag", list_opts->flag, "only casegroups with this flag set");
+  list->add_option("--csa-ref", list_opts->csa_ref, "only the casegroup with this CSA reference");
+  list->add_option("--nino", list_opts->nino, "only casegroups with a parent of this NINO");
+  list->add_option("--name", list_opts->name,
+                   "only casegroups with a parent whose name, or a word of it, starts so "
+                   "(regardless of case and accents)");
+  list->add_option("--review-due-by", list_opts->review_due_by,
+                   "only casegroups with a review date on or before this date (YYYY-MM-DD)");
   list->add_option("--after", list_opts->after, "start after this id (paging)");
   list->add_option("--limit", list_opts->limit, "at most this many")->check(CLI::Range(1, 100000));
   list->add_flag("--json", list_opts->json, "print JSON");
@@ -154,6 +165,10 @@ void add_casegroup_commands(CLI::App& app, Context& ctx) {
     CasegroupFilter f;
     if (!list_opts->segment.empty()) f.segment = list_opts->segment;
     if (!list_opts->flag.empty()) f.flag = list_opts->flag;
+    if (!list_opts->csa_ref.empty()) f.csa_ref = list_opts->csa_ref;
+    if (!list_opts->nino.empty()) f.nino = list_opts->nino;
+    if (!list_opts->name.empty()) f.name = list_opts->name;
+    if (!list_opts->review_due_by.empty()) f.review_due_by = list_opts->review_due_by;
     f.after_id = list_opts->after;
     f.limit = list_opts->limit;
     const auto groups = e.casegroups.list(f);
