@@ -308,7 +308,11 @@ void Casegroups::set_flag(Id id, std::string_view flag, bool on) {
   require_one_of("flag", flag, kFlags);
   get(id);
   if (on) {
-    db_.prepare("INSERT OR IGNORE INTO casegroup_flags(casegroup_id, flag) VALUES (?1, ?2)")
+    // Only a flag set already is let be: OR IGNORE would also pass over a CHECK the schema
+    // makes, should its list of flags and kFlags ever differ.
+    db_.prepare(
+           "INSERT INTO casegroup_flags(casegroup_id, flag) VALUES (?1, ?2) "
+           "ON CONFLICT (casegroup_id, flag) DO NOTHING")
         .bind_all(id, flag)
         .run();
   } else {
