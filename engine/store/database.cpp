@@ -293,10 +293,12 @@ bool same_value(sqlite3_value* a, sqlite3_value* b) {
     case SQLITE_FLOAT:
       return sqlite3_value_double(a) == sqlite3_value_double(b);
     default: {
+      // An empty text or blob has no bytes to point at: SQLite gives NULL for it, which
+      // memcmp may not be given even with a length of 0.
       const int n = sqlite3_value_bytes(a);
-      return n == sqlite3_value_bytes(b) &&
-             std::memcmp(sqlite3_value_blob(a), sqlite3_value_blob(b),
-                         static_cast<std::size_t>(n)) == 0;
+      if (n != sqlite3_value_bytes(b)) return false;
+      return n == 0 || std::memcmp(sqlite3_value_blob(a), sqlite3_value_blob(b),
+                                   static_cast<std::size_t>(n)) == 0;
     }
   }
 }
