@@ -56,6 +56,14 @@ struct Caseload {
     write_file(file, text);
     return file;
   }
+  // The changed chase tried for five days.
+  WhatIfOptions changed_chase() {
+    WhatIfOptions options;
+    options.procedure = "chase";
+    options.source = changed("chase.lua", kChaseChanged);
+    options.days = 5;
+    return options;
+  }
   // What the caseload holds, to show a what-if left it as it was.
   std::string state() {
     return d.dump("instances") + d.dump("service_requests") + d.dump("libraries") +
@@ -114,10 +122,7 @@ struct Trial {
 TEST_CASE("whatif runs the changed procedure beside the current one and touches nothing") {
   Caseload c;
   const std::string before = c.state();
-  WhatIfOptions options;
-  options.procedure = "chase";
-  options.source = c.changed("chase.lua", kChaseChanged);
-  options.days = 5;
+  WhatIfOptions options = c.changed_chase();
   options.casegroup = c.casegroups[0];
   const WhatIfReport r = run_whatif(c.d.engine, options);
   CHECK(r.running == 3);
@@ -256,10 +261,7 @@ end}
 
 TEST_CASE("whatif --casegroups moves and counts only the casegroups asked for") {
   Caseload c;
-  WhatIfOptions options;
-  options.procedure = "chase";
-  options.source = c.changed("chase.lua", kChaseChanged);
-  options.days = 5;
+  WhatIfOptions options = c.changed_chase();
   options.casegroups = parse_casegroup_query("csa_ref=CSA-0000003");
   const WhatIfReport r = run_whatif(c.d.engine, options);
   CHECK(r.selected == 1);

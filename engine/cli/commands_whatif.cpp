@@ -4,6 +4,7 @@
 
 #include "engine/cli/cli.hpp"
 #include "engine/core/money.hpp"
+#include "engine/core/text.hpp"
 #include "engine/whatif/whatif.hpp"
 
 namespace casekit::cli {
@@ -54,13 +55,7 @@ WhatIfAnswer parse_answer(const std::string& text) {
   if (eq == std::string::npos || eq == 0) throw bad();
   WhatIfAnswer answer;
   answer.kind = text.substr(0, eq);
-  std::vector<std::string> parts;
-  for (std::size_t at = eq + 1;;) {
-    const auto comma = text.find(',', at);
-    parts.push_back(text.substr(at, comma == std::string::npos ? std::string::npos : comma - at));
-    if (comma == std::string::npos) break;
-    at = comma + 1;
-  }
+  std::vector<std::string> parts = split(std::string_view(text).substr(eq + 1), ',');
   answer.outcome = parts.front();
   if (answer.outcome.empty()) throw bad();
   parts.erase(parts.begin());

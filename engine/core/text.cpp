@@ -120,6 +120,17 @@ std::string with_article(std::string_view word) {
   return (vowel ? "an " : "a ") + std::string(word);
 }
 
+std::vector<std::string> split(std::string_view text, char separator) {
+  std::vector<std::string> out;
+  for (std::size_t at = 0;;) {
+    const auto end = text.find(separator, at);
+    out.emplace_back(
+        text.substr(at, end == std::string_view::npos ? std::string_view::npos : end - at));
+    if (end == std::string_view::npos) return out;
+    at = end + 1;
+  }
+}
+
 std::int64_t whole_number(const std::string& name, std::string_view text) {
   const auto value = positive_number(text);
   if (!value) throw Error(ErrorCode::bad_argument, name + " must be a whole number above 0");

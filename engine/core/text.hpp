@@ -29,6 +29,9 @@ std::optional<std::int64_t> positive_number(std::string_view text);
 // The same, for a value named `name` (a query parameter, a filter): bad_argument otherwise.
 std::int64_t whole_number(const std::string& name, std::string_view text);
 
+// The pieces of `text` between each `separator`: "a,b," is {"a", "b", ""}, "" is {""}.
+std::vector<std::string> split(std::string_view text, char separator);
+
 // "a caseworker", "an operator": a word (a role, say) with its indefinite article.
 std::string with_article(std::string_view word);
 

@@ -236,9 +236,7 @@ Letter Letters::with_body(Letter letter, std::optional<Id> template_version,
 std::vector<Letter> Letters::read_all(Statement& st) {
   std::vector<Letter> out;
   while (st.step()) {
-    out.push_back(with_body(kLetterRow.read(st),
-                            st.is_null(10) ? std::nullopt : std::optional<Id>(st.integer(10)),
-                            st.optional_text(11)));
+    out.push_back(with_body(kLetterRow.read(st), st.optional_integer(10), st.optional_text(11)));
   }
   return out;
 }
@@ -287,7 +285,8 @@ void Letters::require_sign_off(const NewLetter& letter) {
 }
 
 Id Letters::queue(const NewLetter& letter) {
-  if (catalogue_.require(letter.template_code).sign_off) require_sign_off(letter);
+  const LetterTemplate& tpl = catalogue_.require(letter.template_code);
+  if (tpl.sign_off) require_sign_off(letter);
   // Rendered now, so that a field missing is an error when the letter is sent; stored as
   // its version and values, and rendered again to this text whenever it is read.
   Version& version = current_version(letter.template_code);
@@ -303,7 +302,7 @@ Id Letters::queue(const NewLetter& letter) {
   // Looked up every time, not once a process: the transaction that first kept it may have
   // rolled back.
   db_.prepare("INSERT OR IGNORE INTO letter_templates(hash, code, body) VALUES (?1, ?2, ?3)")
-      .bind_all(version.hash, version.code, catalogue_.require(letter.template_code).body)
+      .bind_all(version.hash, version.code, tpl.body)
       .run();
   auto kept = db_.prepare("SELECT id FROM letter_templates WHERE hash = ?1");
   kept.bind(1, version.hash);

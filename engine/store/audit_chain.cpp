@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "engine/core/error.hpp"
+#include "engine/core/text.hpp"
 #include "engine/store/database.hpp"
 
 namespace casekit {
@@ -166,13 +167,7 @@ std::optional<AuditCursor> AuditCursor::parse(std::string_view text) {
   const auto dot = text.find('.');
   if (dot == std::string_view::npos) return std::nullopt;
   const auto number = [](std::string_view digits) -> std::optional<std::int64_t> {
-    if (digits.empty() || digits.size() > 18) return std::nullopt;
-    std::int64_t n = 0;
-    for (const char c : digits) {
-      if (c < '0' || c > '9') return std::nullopt;
-      n = n * 10 + (c - '0');
-    }
-    return n;
+    return digits == "0" ? 0 : positive_number(digits);
   };
   const auto set = number(text.substr(0, dot));
   const auto change = number(text.substr(dot + 1));

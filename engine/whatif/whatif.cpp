@@ -6,6 +6,7 @@
 
 #include "engine/core/json.hpp"
 #include "engine/core/temp_folder.hpp"
+#include "engine/core/text.hpp"
 #include "engine/durable/runtime.hpp"
 #include "engine/runtime/sandbox.hpp"
 #include "engine/schedule/schedules.hpp"
@@ -17,7 +18,7 @@ namespace {
 
 // What each run made is read back with one query per measure, each row a key, a casegroup
 // (or NULL) and an amount. The whatif_* temporary tables hold what the snapshot already had
-// (take_baseline), so that only the run's own rows count.
+// (kBaseline), so that only the run's own rows count.
 struct Measure {
   const char* name;
   const char* sql;
@@ -123,8 +124,7 @@ class Answerer {
     st.bind(1, kind);
     std::vector<OpenItem> out;
     while (st.step()) {
-      out.push_back({st.integer(0), st.text(1), st.optional_text(2),
-                     st.is_null(3) ? std::nullopt : std::optional<Id>(st.integer(3))});
+      out.push_back({st.integer(0), st.text(1), st.optional_text(2), st.optional_integer(3)});
     }
     return out;
   }
@@ -318,8 +318,7 @@ SideResult run_side(const std::filesystem::path& db_file, const Home& home, Inst
     if (!m.sql) continue;
     auto st = db.prepare(m.sql);
     while (st.step()) {
-      const std::optional<Id> casegroup =
-          st.is_null(1) ? std::nullopt : std::optional<Id>(st.integer(1));
+      const std::optional<Id> casegroup = st.optional_integer(1);
       if (!selection.contains(casegroup)) continue;
       const std::string key = st.is_null(0) ? "-" : st.text(0);
       out.tally[{m.name, key}][casegroup.value_or(0)] += st.integer(2);
@@ -401,10 +400,7 @@ CasegroupFilter parse_casegroup_query(const std::string& query) {
   const auto bad = [&](const std::string& why) {
     return Error(ErrorCode::bad_argument, "casegroups query '" + query + "': " + why);
   };
-  for (std::size_t at = 0; at <= query.size();) {
-    auto comma = query.find(',', at);
-    if (comma == std::string::npos) comma = query.size();
-    const std::string part = query.substr(at, comma - at);
+  for (const std::string& part : split(query, ',')) {
     const auto eq = part.find('=');
     if (eq == std::string::npos || eq + 1 == part.size()) {
       throw bad("'" + part + "' is not KEY=VALUE");
@@ -416,7 +412,6 @@ CasegroupFilter parse_casegroup_query(const std::string& query) {
     }
     if (*key->second) throw bad("'" + key->first + "' given twice");
     *key->second = part.substr(eq + 1);
-    at = comma + 1;
   }
   return filter;
 }
