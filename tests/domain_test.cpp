@@ -199,6 +199,131 @@ TEST_CASE("payments and versioned schedules") {
   CHECK(all[1].in_place);
 }
 
+// Schema 35: an activity plan is kept once for every SR that has it, and only the steps
+// taken are rows; SRs given steps before keep a row for each step.
+TEST_CASE("activity plans are kept once and only steps taken are stored") {
+  TestEngine t;
+  const auto f = t.family();
+  auto& srs = t.engine.srs;
+  const auto amp = [&] {
+    return srs.create({"Arrears",
+                       "Arrears management",
+                       "Action Missed Payment",
+                       "Open",
+                       {},
+                       {},
+                       f.casegroup,
+                       {},
+                       {}});
+  };
+  const auto text = [&](const std::string& sql) {
+    auto st = t.db.prepare(sql);
+    REQUIRE(st.step());
+    return st.text(0);
+  };
+  const Id a = amp(), b = amp();
+  srs.add_steps(a, {"Check address", "Search CRA", "Call paying parent"}, "pending");
+  srs.add_steps(b, {"Check address", "Search CRA", "Call paying parent"}, "pending");
+  CHECK(t.count("step_plans") == 1);
+  CHECK(text("SELECT names FROM step_plans") ==
+        R"(["Check address","Search CRA","Call paying parent"])");
+  CHECK(t.count("sr_step_marks") == 0);
+  CHECK(t.count("sr_steps") == 0);
+
+  t.clock.set(parse_instant("2026-11-21T10:00:00Z"));
+  srs.set_step(a, "Search CRA", "done");
+  srs.set_step(a, "Call paying parent", "skipped");
+  CHECK(t.count("sr_step_marks") == 2);
+  auto steps = srs.steps(a);
+  REQUIRE(steps.size() == 3);
+  CHECK(steps[0].name == "Check address");
+  CHECK(steps[0].status == "pending");
+  CHECK_FALSE(steps[0].completed_at);
+  CHECK(steps[1].seq == 2);
+  CHECK(steps[1].status == "done");
+  CHECK(steps[1].completed_at == std::optional<std::string>("2026-11-21T10:00:00Z"));
+  CHECK(steps[2].status == "skipped");
+  CHECK(srs.steps(b)[1].status == "pending");  // the plan is shared, the marks are not
+
+  // Back to pending leaves no row; appending names a new plan and keeps the old one.
+  srs.set_step(a, "Call paying parent", "pending");
+  CHECK(t.count("sr_step_marks") == 1);
+  srs.add_steps(a, {"Negotiate"}, "done");
+  CHECK(t.count("step_plans") == 2);
+  steps = srs.steps(a);
+  REQUIRE(steps.size() == 4);
+  CHECK(steps[2].status == "pending");
+  CHECK(steps[3].name == "Negotiate");
+  CHECK(steps[3].status == "done");
+  CHECK(srs.steps(b).size() == 3);
+
+  // Bad input changes nothing.
+  CHECK_THROWS_WITH(srs.add_steps(a, {"Wait", "Search CRA"}, "pending"),
+                    Catch::Contains("already has the activity step 'Search CRA'"));
+  CHECK_THROWS_WITH(srs.add_steps(a, {"Wait", "Wait"}, "pending"),
+                    Catch::Contains("already has the activity step 'Wait'"));
+  CHECK_THROWS_WITH(srs.add_steps(a, {""}, "pending"), Catch::Contains("needs a name"));
+  CHECK_THROWS_WITH(srs.add_steps(a, {"Wait"}, "finished"),
+                    Catch::Contains("activity step status"));
+  CHECK_THROWS_WITH(srs.set_step(a, "Nope", "done"), Catch::Contains("has no activity step"));
+  CHECK_THROWS_WITH(srs.set_step(b, "Negotiate", "done"), Catch::Contains("has no activity step"));
+  CHECK(srs.steps(a).size() == 4);
+  CHECK(t.count("step_plans") == 2);
+  // A kept plan never changes: another SR may have it.
+  CHECK_THROWS_WITH(t.db.exec("UPDATE step_plans SET names = '[]'"),
+                    Catch::Contains("never changes"));
+  // A plan that is not a list of names is one clear error.
+  t.db.exec("DROP TRIGGER step_plans_kept");
+  t.db.exec("UPDATE step_plans SET names = '{\"x\":1}' WHERE id = 1");
+  CHECK_THROWS_WITH(srs.steps(b), Catch::Contains("activity plan is not a list of step names"));
+
+  // The casegroup's trail names the steps a plan number and a step's place stand for.
+  const auto trail = t.engine.reads.trail(f.casegroup, 1000, std::nullopt);
+  bool named_step = false, named_plan = false;
+  for (const auto& c : trail["changes"]) {
+    if (c["entity"] == "sr_step_marks" && c["entity_id"] == a && c["action"] == "insert" &&
+        c["after"]["seq"] == 2) {
+      CHECK(c["step"] == "Search CRA");
+      named_step = true;
+    }
+    if (c["entity"] == "service_requests" && c["entity_id"] == a && c.contains("steps") &&
+        c["steps"].size() == 4) {
+      CHECK(c["steps"][3] == "Negotiate");
+      named_plan = true;
+    }
+  }
+  CHECK(named_step);
+  CHECK(named_plan);
+}
+
+TEST_CASE("an SR given steps before schema 35 keeps a row for each") {
+  TestEngine t;
+  const auto f = t.family();
+  auto& srs = t.engine.srs;
+  const Id id = srs.create({"Arrears",
+                            "Arrears management",
+                            "Action Missed Payment",
+                            "Open",
+                            {},
+                            {},
+                            f.casegroup,
+                            {},
+                            {}});
+  t.db.exec("INSERT INTO sr_steps(sr_id, seq, name, status) VALUES (" + std::to_string(id) +
+            ", 1, 'Check address', 'pending'), (" + std::to_string(id) +
+            ", 2, 'Search CRA', 'pending')");
+  srs.set_step(id, "Search CRA", "done");
+  srs.add_steps(id, {"Call paying parent"}, "skipped");
+  const auto steps = srs.steps(id);
+  REQUIRE(steps.size() == 3);
+  CHECK(steps[1].status == "done");
+  CHECK(steps[2].name == "Call paying parent");
+  CHECK(steps[2].status == "skipped");
+  CHECK(t.count("sr_steps") == 3);
+  CHECK(t.count("step_plans") == 0);
+  CHECK(t.count("sr_step_marks") == 0);
+}
+
 TEST_CASE("service requests: status, notes, fields, activity plan, links") {
   TestEngine t;
   const auto f = t.family();

@@ -79,9 +79,10 @@ struct Transition {
   // "nothing changed" checks.
   std::string domain(bool bookkeeping = true) {
     std::string out;
-    for (const char* t : {"clients", "addresses", "casegroups", "casegroup_flags", "cases",
-                          "ledger_accounts", "dues", "service_requests", "sr_steps", "sr_notes",
-                          "letters", "work_items", "instances", "instance_history"}) {
+    for (const char* t :
+         {"clients", "addresses", "casegroups", "casegroup_flags", "cases", "ledger_accounts",
+          "dues", "service_requests", "step_plans", "sr_step_marks", "sr_steps", "sr_notes",
+          "letters", "work_items", "instances", "instance_history"}) {
       out += std::string(t) + ":\n" + d.dump(t);
     }
     if (bookkeeping)

@@ -193,6 +193,10 @@ DROP TRIGGER letters_kept;
 ALTER TABLE letters DROP COLUMN template_version;
 ALTER TABLE letters DROP COLUMN context;
 DROP TABLE letter_templates;
+DROP TABLE sr_step_marks;
+DROP TRIGGER step_plans_kept;
+ALTER TABLE service_requests DROP COLUMN plan_id;
+DROP TABLE step_plans;
 DROP TABLE library_modules;
 DROP TABLE libraries;
 PRAGMA user_version = 29;
@@ -265,7 +269,10 @@ TEST_CASE("the store refuses to change what a fixed property reads") {
   DurableEngine d;
   const auto f = d.family();
   const auto other = d.family("CSA-0000002");
-  NewServiceRequest review{"Arrears", "Arrears Management", "Arrears Review"};
+  NewServiceRequest review;
+  review.process = "Arrears";
+  review.area = "Arrears Management";
+  review.sub_area = "Arrears Review";
   review.casegroup_id = f.casegroup;
   const Id sr = d.engine.srs.create(review);
   for (const std::string& change :

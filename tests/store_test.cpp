@@ -104,6 +104,8 @@ TEST_CASE("a new database is migrated to the latest schema in WAL mode with fore
                             "sr_fields",
                             "sr_notes",
                             "sr_steps",
+                            "step_plans",
+                            "sr_step_marks",
                             "sr_relations",
                             "payment_requests",
                             "work_items",

@@ -51,6 +51,14 @@ std::string change_line(const nlohmann::json& c) {
       line += " " + column + "=" + plain(value);
     }
   }
+  // Which step a step taken is, and which steps a plan named by number has (the trail
+  // looks them up: tables keep the number).
+  if (c.contains("step")) line += "  (" + plain(c["step"]) + ")";
+  if (c.contains("steps")) {
+    std::string names;
+    for (const auto& name : c["steps"]) names += (names.empty() ? "" : " | ") + plain(name);
+    line += "  (plan: " + names + ")";
+  }
   return line;
 }
 

@@ -132,6 +132,7 @@ WITH
     UNION ALL SELECT 'sr_fields', id FROM srs
     UNION ALL SELECT 'sr_relations', id FROM srs
     UNION ALL SELECT 'sr_steps', s.id FROM sr_steps s JOIN srs ON s.sr_id = srs.id
+    UNION ALL SELECT 'sr_step_marks', id FROM srs
     UNION ALL SELECT 'sr_notes', n.id FROM sr_notes n JOIN srs ON n.sr_id = srs.id
     UNION ALL SELECT 'payment_requests', q.id FROM payment_requests q JOIN srs ON q.sr_id = srs.id
     UNION ALL SELECT 'work_items', id FROM work_items WHERE casegroup_id = ?1
@@ -168,6 +169,37 @@ void put_changes(nlohmann::json& entry, const std::string& action, nlohmann::jso
   }
   entry["before"] = std::move(before);
   entry["after"] = std::move(after);
+}
+
+// An SR names its activity plan by number, and a step taken names its step by its place in
+// the plan (schema 35): the trail says which steps they are. A plan only grows, so a place
+// names the same step in every plan the SR has had.
+void name_steps(Database& db, nlohmann::json& entry, const nlohmann::json& before,
+                const nlohmann::json& after) {
+  const auto plan_names = [&db](std::int64_t plan) {
+    auto st = db.prepare("SELECT names FROM step_plans WHERE id = ?1");
+    st.bind(1, plan);
+    return st.step() ? nlohmann::json::parse(st.text(0)) : nlohmann::json::array();
+  };
+  if (entry["entity"] == "service_requests") {
+    if (after.is_object() && after.contains("plan_id") && after["plan_id"].is_number_integer()) {
+      entry["steps"] = plan_names(after["plan_id"].get<std::int64_t>());
+    }
+    return;
+  }
+  if (entry["entity"] != "sr_step_marks") return;
+  const nlohmann::json& row = after.is_object() && after.contains("seq") ? after : before;
+  if (!row.is_object() || !row.contains("seq")) return;
+  auto st = db.prepare(
+      "SELECT p.names FROM service_requests s JOIN step_plans p ON p.id = s.plan_id "
+      "WHERE s.id = ?1");
+  st.bind(1, entry["entity_id"].get<std::int64_t>());
+  if (!st.step()) return;
+  const auto names = nlohmann::json::parse(st.text(0));
+  const auto seq = row["seq"].get<std::int64_t>();
+  if (seq >= 1 && seq <= static_cast<std::int64_t>(names.size())) {
+    entry["step"] = names[static_cast<std::size_t>(seq - 1)];
+  }
 }
 
 nlohmann::json parsed_or_null(Statement& st, int column) {
@@ -273,7 +305,9 @@ nlohmann::json CasegroupReads::trail(Id id, int limit, std::optional<Id> before_
     nlohmann::json entry = {{"id", st.integer(0)},         {"at", st.text(1)},
                             {"who", who_json(st.text(2))}, {"entity", st.text(3)},
                             {"entity_id", st.integer(4)},  {"action", st.text(5)}};
-    put_changes(entry, st.text(5), parsed_or_null(st, 6), parsed_or_null(st, 7));
+    nlohmann::json before = parsed_or_null(st, 6), after = parsed_or_null(st, 7);
+    name_steps(db_, entry, before, after);
+    put_changes(entry, st.text(5), std::move(before), std::move(after));
     entry["why"] = st.is_null(8) ? nlohmann::json(nullptr) : nlohmann::json(st.text(8));
     changes.push_back(std::move(entry));
   }

@@ -1,6 +1,8 @@
 #include "engine/domain/service_requests.hpp"
 #include "engine/core/json.hpp"
 
+#include <algorithm>
+
 #include <nlohmann/json.hpp>
 
 #include "engine/core/error.hpp"
@@ -208,54 +210,173 @@ std::vector<std::pair<std::string, std::string>> ServiceRequests::fields(Id id) 
   return out;
 }
 
+namespace {
+
+constexpr const char* kStepStatuses[] = {"pending", "done", "skipped"};
+
+// An SR's activity plan as it is stored (schema 35): the names of its steps in order, kept
+// once in step_plans; `in_rows` for an SR whose steps were first given before that, a row
+// each in sr_steps, which it keeps.
+struct StoredPlan {
+  bool in_rows = false;
+  std::vector<std::string> names;
+};
+
+StoredPlan stored_plan(Database& db, Id sr) {
+  auto st = db.prepare(
+      "SELECT p.names, s.plan_id IS NULL AND EXISTS (SELECT 1 FROM sr_steps WHERE sr_id = s.id) "
+      "FROM service_requests s LEFT JOIN step_plans p ON p.id = s.plan_id WHERE s.id = ?1");
+  st.bind(1, sr);
+  if (!st.step()) throw Error(ErrorCode::not_found, "no SR with id " + std::to_string(sr));
+  StoredPlan plan;
+  plan.in_rows = st.integer(1) != 0;
+  if (const auto names = st.optional_text(0)) {
+    try {
+      plan.names = nlohmann::json::parse(*names).get<std::vector<std::string>>();
+    } catch (const nlohmann::json::exception&) {
+      throw Error(
+          ErrorCode::storage,
+          "SR " + std::to_string(sr) + "'s activity plan is not a list of step names: " + *names);
+    }
+  }
+  return plan;
+}
+
+// The id of the plan with these names, kept now if no SR had it yet.
+Id keep_plan(Database& db, const std::vector<std::string>& names) {
+  const std::string text = nlohmann::json(names).dump();
+  auto st = db.prepare("SELECT id FROM step_plans WHERE names = ?1");
+  st.bind(1, text);
+  if (st.step()) return st.integer(0);
+  db.prepare("INSERT INTO step_plans(names) VALUES (?1)").bind_all(text).run();
+  return db.last_insert_id();
+}
+
+void mark_step(Database& db, Id sr, std::int64_t seq, std::string_view status,
+               const std::string& at) {
+  if (status == "pending") {
+    db.prepare("DELETE FROM sr_step_marks WHERE sr_id = ?1 AND seq = ?2").bind_all(sr, seq).run();
+    return;
+  }
+  db.prepare(
+        "INSERT INTO sr_step_marks(sr_id, seq, status, at) VALUES (?1, ?2, ?3, ?4) "
+        "ON CONFLICT (sr_id, seq) DO UPDATE SET status = excluded.status, at = excluded.at")
+      .bind_all(sr, seq, status, at)
+      .run();
+}
+
+// An SR whose steps were first given before schema 35 keeps a row for each step in sr_steps.
+
+void add_step_rows(Database& db, Id sr, const std::vector<std::string>& names,
+                   std::string_view status, const std::string& at) {
+  auto last = db.prepare("SELECT coalesce(max(seq), 0) FROM sr_steps WHERE sr_id = ?1");
+  last.bind(1, sr);
+  last.step();
+  std::int64_t seq = last.integer(0);
+  for (const auto& name : names) {
+    if (name.empty()) throw Error(ErrorCode::bad_argument, "an activity step needs a name");
+    db.prepare(
+          "INSERT INTO sr_steps(sr_id, seq, name, status, completed_at) VALUES "
+          "(?1, ?2, ?3, ?4, CASE WHEN ?4 = 'pending' THEN NULL ELSE ?5 END)")
+        .bind_all(sr, ++seq, name, status, at)
+        .run();
+  }
+}
+
+void set_step_row(Database& db, Id sr, std::string_view name, std::string_view status,
+                  const std::string& at) {
+  db.prepare(
+        "UPDATE sr_steps SET status = ?1, completed_at = CASE WHEN ?1 = 'pending' THEN "
+        "NULL ELSE ?2 END WHERE sr_id = ?3 AND name = ?4")
+      .bind_all(status, at, sr, name)
+      .run();
+  if (db.changes() == 0) {
+    throw Error(ErrorCode::not_found,
+                "SR " + std::to_string(sr) + " has no activity step '" + std::string(name) + "'");
+  }
+}
+
+std::vector<SrStep> step_rows(Database& db, Id sr) {
+  auto st = db.prepare(
+      "SELECT seq, name, status, completed_at FROM sr_steps WHERE sr_id = ?1 ORDER BY seq");
+  st.bind(1, sr);
+  std::vector<SrStep> out;
+  while (st.step())
+    out.push_back(SrStep{st.integer(0), st.text(1), st.text(2), st.optional_text(3)});
+  return out;
+}
+
+}  // namespace
+
 void ServiceRequests::add_step(Id id, std::string_view name) {
   add_steps(id, std::vector<std::string>{std::string(name)}, "pending");
 }
 
 void ServiceRequests::add_steps(Id id, const std::vector<std::string>& names,
                                 std::string_view status) {
-  static constexpr const char* kStepStatuses[] = {"pending", "done", "skipped"};
   require_one_of("activity step status", status, kStepStatuses);
   require_open(id);
   const std::string at = now();
-  auto last = db_.prepare("SELECT coalesce(max(seq), 0) FROM sr_steps WHERE sr_id = ?1");
-  last.bind(1, id);
-  last.step();
-  std::int64_t seq = last.integer(0);
+  StoredPlan plan = stored_plan(db_, id);
+  if (plan.in_rows) {
+    add_step_rows(db_, id, names, status, at);
+    return touch(id);
+  }
+  const auto first = static_cast<std::int64_t>(plan.names.size()) + 1;
   for (const auto& name : names) {
     if (name.empty()) throw Error(ErrorCode::bad_argument, "an activity step needs a name");
-    db_.prepare(
-           "INSERT INTO sr_steps(sr_id, seq, name, status, completed_at) VALUES "
-           "(?1, ?2, ?3, ?4, CASE WHEN ?4 = 'pending' THEN NULL ELSE ?5 END)")
-        .bind_all(id, ++seq, name, status, at)
-        .run();
+    if (std::find(plan.names.begin(), plan.names.end(), name) != plan.names.end()) {
+      throw Error(ErrorCode::conflict,
+                  "SR " + std::to_string(id) + " already has the activity step '" + name + "'");
+    }
+    plan.names.push_back(name);
   }
-  touch(id);
+  if (names.empty()) return touch(id);
+  db_.prepare("UPDATE service_requests SET plan_id = ?1, updated_at = ?2 WHERE id = ?3")
+      .bind_all(keep_plan(db_, plan.names), at, id)
+      .run();
+  if (status == "pending") return;
+  for (auto seq = first; seq <= static_cast<std::int64_t>(plan.names.size()); ++seq) {
+    mark_step(db_, id, seq, status, at);
+  }
 }
 
 void ServiceRequests::set_step(Id id, std::string_view name, std::string_view status) {
-  static constexpr const char* kStepStatuses[] = {"pending", "done", "skipped"};
   require_one_of("activity step status", status, kStepStatuses);
   require_open(id);
-  db_.prepare(
-         "UPDATE sr_steps SET status = ?1, completed_at = CASE WHEN ?1 = 'pending' THEN "
-         "NULL ELSE ?2 END WHERE sr_id = ?3 AND name = ?4")
-      .bind_all(status, now(), id, name)
-      .run();
-  if (db_.changes() == 0) {
+  const StoredPlan plan = stored_plan(db_, id);
+  if (plan.in_rows) {
+    set_step_row(db_, id, name, status, now());
+    return touch(id);
+  }
+  const auto it = std::find(plan.names.begin(), plan.names.end(), name);
+  if (it == plan.names.end()) {
     throw Error(ErrorCode::not_found,
                 "SR " + std::to_string(id) + " has no activity step '" + std::string(name) + "'");
   }
+  mark_step(db_, id, it - plan.names.begin() + 1, status, now());
   touch(id);
 }
 
 std::vector<SrStep> ServiceRequests::steps(Id id) {
-  auto st = db_.prepare(
-      "SELECT seq, name, status, completed_at FROM sr_steps WHERE sr_id = ?1 ORDER BY seq");
-  st.bind(1, id);
+  const StoredPlan plan = stored_plan(db_, id);
+  if (plan.in_rows) return step_rows(db_, id);
   std::vector<SrStep> out;
-  while (st.step())
-    out.push_back(SrStep{st.integer(0), st.text(1), st.text(2), st.optional_text(3)});
+  out.reserve(plan.names.size());
+  for (std::size_t i = 0; i < plan.names.size(); ++i) {
+    out.push_back(SrStep{static_cast<std::int64_t>(i) + 1, plan.names[i], "pending", {}});
+  }
+  auto st = db_.prepare("SELECT seq, status, at FROM sr_step_marks WHERE sr_id = ?1");
+  st.bind(1, id);
+  while (st.step()) {
+    const auto seq = st.integer(0);
+    if (seq < 1 || seq > static_cast<std::int64_t>(out.size())) {
+      throw Error(ErrorCode::storage, "SR " + std::to_string(id) + " has a mark on step " +
+                                          std::to_string(seq) + ", which its plan does not have");
+    }
+    out[static_cast<std::size_t>(seq - 1)].status = st.text(1);
+    out[static_cast<std::size_t>(seq - 1)].completed_at = st.text(2);
+  }
   return out;
 }
 

@@ -978,6 +978,31 @@ WHEN NEW.body IS NOT OLD.body OR NEW.template_version IS NOT OLD.template_versio
 BEGIN SELECT RAISE(ABORT, 'a letter''s text never changes once it is queued'); END;
 )sql";
 
+// An SR's activity plan kept once for all the SRs that have it: the names of its steps, in
+// order, are a row of step_plans (most SRs of a type share one), the SR names its plan, and
+// only a step done or skipped is a row (sr_step_marks), written when it is. A plan kept a
+// row for each step of each SR, pending or not, with a unique index on the name, and
+// audited each insert: about 3 KB a transitioned casegroup, the largest part of its domain
+// rows and their audit. Appending steps to an SR's plan names a new plan (the old one with
+// the new names after it), so a plan never changes once kept. SRs given steps before keep
+// them in sr_steps, and go on doing so (ServiceRequests reads and writes both shapes).
+constexpr const char* kV35 = R"sql(
+CREATE TABLE step_plans (
+  id    INTEGER PRIMARY KEY,
+  names TEXT NOT NULL UNIQUE  -- a JSON array of the steps' names, in order
+);
+CREATE TRIGGER step_plans_kept BEFORE UPDATE ON step_plans
+BEGIN SELECT RAISE(ABORT, 'an activity plan never changes once it is kept'); END;
+ALTER TABLE service_requests ADD COLUMN plan_id INTEGER;  -- a step_plans id
+CREATE TABLE sr_step_marks (
+  sr_id  INTEGER NOT NULL REFERENCES service_requests(id),
+  seq    INTEGER NOT NULL CHECK (seq >= 1),  -- the step's place in the plan, from 1
+  status TEXT NOT NULL CHECK (status = 'done' OR status = 'skipped'),
+  at     TEXT NOT NULL,
+  PRIMARY KEY (sr_id, seq)
+) WITHOUT ROWID;
+)sql";
+
 // The admin role (who may list a casegroup's readers), and each client's name keys.
 void casegroup_search(Database& db) {
   allow_value(db, "users", "role", "senior_manager", "admin");
@@ -1135,6 +1160,7 @@ const std::vector<Migration>& migrations() {
       {32, "instances pin their library modules", kV32},
       {33, "fixed properties: not recorded, never changed", kV33},
       {34, "letters kept as their template's version and values", kV34},
+      {35, "activity plans kept once, only steps taken stored", kV35},
   };
   return all;
 }

@@ -130,9 +130,25 @@ class Writer {
         .run();
   }
 
-  void step(Id sr, const char* name, const char* status) {
-    db_.prepare("UPDATE sr_steps SET status = ?1, completed_at = ?2 WHERE sr_id = ?3 AND name = ?4")
-        .bind_all(status, now_, sr, name)
+  // An activity plan as ServiceRequests keeps one (schema 35): its names once, the SR naming
+  // it, and a row for each step taken.
+  void plan(Id sr, const char* const* names, std::size_t count) {
+    const std::string text = json(std::vector<std::string>(names, names + count)).dump();
+    auto st = db_.prepare("SELECT id FROM step_plans WHERE names = ?1");
+    st.bind(1, text);
+    Id id = 0;
+    if (st.step()) {
+      id = st.integer(0);
+    } else {
+      db_.prepare("INSERT INTO step_plans(names) VALUES (?1)").bind_all(text).run();
+      id = db_.last_insert_id();
+    }
+    db_.prepare("UPDATE service_requests SET plan_id = ?1 WHERE id = ?2").bind_all(id, sr).run();
+  }
+
+  void step(Id sr, std::int64_t seq, const char* status) {
+    db_.prepare("INSERT INTO sr_step_marks(sr_id, seq, status, at) VALUES (?1, ?2, ?3, ?4)")
+        .bind_all(sr, seq, status, now_)
         .run();
   }
 
@@ -164,20 +180,16 @@ class Writer {
       return;
     }
     set_sr_status(amp, "In Progress", std::nullopt);
-    for (int i = 0; i < 5; ++i) {
-      db_.prepare("INSERT INTO sr_steps(sr_id, seq, name, status) VALUES (?1, ?2, ?3, 'pending')")
-          .bind_all(amp, i + 1, kNegotiationSteps[i])
-          .run();
-    }
-    step(amp, kNegotiationSteps[0], "done");
+    plan(amp, kNegotiationSteps, 5);
+    step(amp, 1, "done");
     if (arrears_only && mop == "DFB") {
       work_item("caseworker", "new_method_of_payment", amp, "Agree a new method of payment",
                 "[\"SO\",\"DD\",\"no contact\"]");
       return;
     }
-    step(amp, kNegotiationSteps[1], address == "confirmed" ? "done" : "skipped");
-    step(amp, kNegotiationSteps[2], "skipped");
-    step(amp, kNegotiationSteps[3], "skipped");
+    step(amp, 2, address == "confirmed" ? "done" : "skipped");
+    step(amp, 3, "skipped");
+    step(amp, 4, "skipped");
     set_sr_status(amp, "In Progress", "Pending Negotiation");
     if (arrears_only && !employment) {
       const Id review = sr("Arrears Management", "Arrears Review", "In Progress", group,
@@ -267,13 +279,10 @@ class Writer {
       const Id setup =
           sr("Financial Transition", "Arrears only case set up", "Closed", *group, std::nullopt,
              "Phase 2 transition of " + row.csa_ref, "Financial Transition");
+      plan(setup, kSteps, 7);
       for (int i = 0; i < 7; ++i) {
         const bool done = i < 6 || r["paying_parent"]["benefit"].is_string() || mop == "DFB";
-        db_.prepare(
-               "INSERT INTO sr_steps(sr_id, seq, name, status, completed_at) "
-               "VALUES (?1, ?2, ?3, ?4, ?5)")
-            .bind_all(setup, i + 1, kSteps[i], done ? "done" : "skipped", now_)
-            .run();
+        step(setup, i + 1, done ? "done" : "skipped");
       }
       if (!mop) note(setup, "No method of payment on the CSA scheme");
       // The interest flags the CIS steps input.
