@@ -63,8 +63,7 @@ std::map<std::string, Rows> tables_from_audit(Database& db,
     out[t.name];
   }
   auto st = db.prepare(
-      "SELECT entity, json_quote(entity_id), action, before, after FROM audit_changes "
-      "ORDER BY id");
+      "SELECT entity, json_quote(entity_id), action, before, after FROM audit ORDER BY id");
   while (st.step()) {
     INFO(st.text(0) << " " << st.text(1) << " " << st.text(2));
     REQUIRE(by_name.contains(st.text(0)));
@@ -190,6 +189,69 @@ TEST_CASE("a change set says who and when once and each change only what it chan
   CHECK(st.text(4) == "casekit client add");
   CHECK_FALSE(st.step());  // the update that changed nothing is not a change
   CHECK(d.count("SELECT count(*) FROM audit_whys WHERE why = 'casekit client add'") == 1);
+}
+
+// Schema 36: a change names its table and columns by a shape and its action by number, and
+// an inserted or deleted row is its values in the shape's columns' order.
+TEST_CASE("a row is kept as its values in the order of its shape's columns") {
+  DurableEngine d;
+  {
+    ActorScope actor(d.db, "user:olga");
+    Transaction tx(d.db);
+    d.db.exec(
+        "INSERT INTO clients(nino, name, created_at) VALUES ('AB123456C', 'Ann \"Nan\" Smith', "
+        "'2026-11-20T09:00:00Z')");
+    d.db.exec("DELETE FROM clients WHERE nino = 'AB123456C'");
+    tx.commit();
+  }
+  std::vector<std::string> columns;
+  {
+    auto st = d.db.prepare("SELECT name FROM pragma_table_info('clients') ORDER BY cid");
+    while (st.step()) columns.push_back(st.text(0));
+  }
+  auto st = d.db.prepare(
+      "SELECT c.action, c.before, c.after, sh.entity, sh.columns FROM audit_changes c "
+      "JOIN audit_shapes sh ON sh.id = c.shape_id WHERE sh.entity = 'clients' ORDER BY c.id");
+  REQUIRE(st.step());
+  CHECK(st.integer(0) == 1);
+  CHECK(st.is_null(1));
+  CHECK(Json::parse(st.text(4)) == Json(columns));
+  const Json inserted = Json::parse(st.text(2));
+  REQUIRE(inserted.is_array());
+  // The values by place, NULL columns in the middle as null and the trailing ones left off.
+  const Json last = inserted.back();
+  CHECK_FALSE(last.is_null());
+  CHECK(inserted.size() <= columns.size());
+  for (std::size_t i = 0; i < inserted.size(); ++i) {
+    if (columns[i] == "name") CHECK(inserted[i] == "Ann \"Nan\" Smith");
+    if (columns[i] == "nino") CHECK(inserted[i] == "AB123456C");
+    if (columns[i] == "dob") CHECK(inserted[i].is_null());
+  }
+  REQUIRE(st.step());
+  CHECK(st.integer(0) == 3);
+  CHECK(Json::parse(st.text(1)) == inserted);  // the row deleted, as it was
+  CHECK_FALSE(st.step());
+  // The audit view reads the row as an object of its columns that are not NULL.
+  auto view =
+      d.db.prepare("SELECT action, after, before FROM audit WHERE entity = 'clients' ORDER BY id");
+  REQUIRE(view.step());
+  CHECK(view.text(0) == "insert");
+  const Json object = Json::parse(view.text(1));
+  CHECK(object["name"] == "Ann \"Nan\" Smith");
+  CHECK(object["nino"] == "AB123456C");
+  CHECK_FALSE(object.contains("dob"));
+  REQUIRE(view.step());
+  CHECK(view.text(0) == "delete");
+  CHECK(Json::parse(view.text(2)) == object);
+  // The columns a row follows are part of what its set's hash vouches for.
+  CHECK(verify_audit(d.db).problem.empty());
+  d.db.exec(
+      "UPDATE audit_shapes SET columns = replace(columns, '\"name\"', '\"nino2\"') "
+      "WHERE entity = 'clients'");
+  d.db.exec(
+      "UPDATE audit_shapes SET columns = replace(columns, '\"nino\"', '\"name\"') "
+      "WHERE entity = 'clients'");
+  CHECK_THAT(verify_audit(d.db).problem, Catch::Contains("does not match its hash"));
 }
 
 TEST_CASE("a why first given in a transaction that rolled back is given again") {

@@ -600,31 +600,37 @@ TEST_CASE("cli: audit verify finds a change altered removed or inserted by hand"
   SECTION("a value altered") {
     edit_by_hand(cli.db(),
                  "UPDATE audit_changes SET after = replace(after, 'CSA-', 'CSX-') "
-                 "WHERE entity = 'casegroups' AND entity_id = 1");
+                 "WHERE shape_id IN (SELECT id FROM audit_shapes WHERE "
+                 "entity = 'casegroups') AND entity_id = 1");
   }
   SECTION("a change removed") {
     edit_by_hand(cli.db(),
-                 "DELETE FROM audit_changes WHERE entity = 'casegroups' AND "
+                 "DELETE FROM audit_changes WHERE shape_id IN (SELECT id FROM audit_shapes WHERE "
+                 "entity = 'casegroups') AND "
                  "entity_id = 1");
   }
   SECTION("a change inserted into a set") {
     edit_by_hand(cli.db(),
-                 "INSERT INTO audit_changes(set_id, entity, entity_id, action, after) SELECT "
-                 "set_id, 'casegroups', 1, 'update', '{\"segment\":\"Enforcement\"}' FROM "
-                 "audit_changes WHERE entity = 'casegroups' AND entity_id = 1");
+                 "INSERT INTO audit_changes(set_id, shape_id, entity_id, action, after) SELECT "
+                 "set_id, shape_id, 1, 2, '{\"segment\":\"Enforcement\"}' FROM "
+                 "audit_changes WHERE shape_id IN (SELECT id FROM audit_shapes WHERE "
+                 "entity = 'casegroups') AND entity_id = 1");
     found = "which is not where it sits";
   }
   SECTION("a whole set removed") {
-    edit_by_hand(cli.db(),
-                 "PRAGMA foreign_keys = OFF; DELETE FROM audit_changes WHERE set_id = "
-                 "(SELECT set_id FROM audit_changes WHERE entity = 'casegroups' AND "
-                 "entity_id = 1); DELETE FROM audit_sets WHERE id NOT IN (SELECT "
-                 "set_id FROM audit_changes)");
+    edit_by_hand(
+        cli.db(),
+        "PRAGMA foreign_keys = OFF; DELETE FROM audit_changes WHERE set_id = "
+        "(SELECT set_id FROM audit_changes WHERE shape_id IN (SELECT id FROM audit_shapes WHERE "
+        "entity = 'casegroups') AND "
+        "entity_id = 1); DELETE FROM audit_sets WHERE id NOT IN (SELECT "
+        "set_id FROM audit_changes)");
   }
   SECTION("who made it altered") {
     edit_by_hand(cli.db(),
                  "UPDATE audit_sets SET actor = 'user:nobody' WHERE id = (SELECT "
-                 "set_id FROM audit_changes WHERE entity = 'casegroups' AND "
+                 "set_id FROM audit_changes WHERE shape_id IN (SELECT id FROM audit_shapes WHERE "
+                 "entity = 'casegroups') AND "
                  "entity_id = 1)");
   }
   const Result broken = cli.run("audit verify");

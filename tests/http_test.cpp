@@ -1360,7 +1360,8 @@ TEST_CASE("http: operators verify the audit's hash chain a page at a time") {
   w.on_server([&w] {
     w.t.db.exec(
         "UPDATE audit_changes SET after = replace(after, 'CSA-', 'CSX-') WHERE id = "
-        "(SELECT min(id) FROM audit_changes WHERE entity = 'casegroups')");
+        "(SELECT min(id) FROM audit_changes WHERE shape_id IN (SELECT id FROM audit_shapes WHERE "
+        "entity = 'casegroups'))");
     return 0;
   });
   r = olga.get(verify);

@@ -199,6 +199,25 @@ ALTER TABLE service_requests DROP COLUMN plan_id;
 DROP TABLE step_plans;
 DROP TABLE library_modules;
 DROP TABLE libraries;
+DROP VIEW audit;
+DROP TABLE audit_changes;
+DROP TABLE audit_shapes;
+DELETE FROM audit_sets;
+CREATE TABLE audit_changes (
+  id        INTEGER PRIMARY KEY,
+  set_id    INTEGER NOT NULL REFERENCES audit_sets(id),
+  entity    TEXT NOT NULL,
+  entity_id INTEGER,
+  action    TEXT NOT NULL CHECK (action = 'insert' OR action = 'update' OR action = 'delete'),
+  before    TEXT,
+  after     TEXT,
+  why_id    INTEGER REFERENCES audit_whys(id)
+);
+CREATE INDEX audit_changes_entity ON audit_changes(entity, entity_id);
+CREATE VIEW audit(id, at, actor, entity, entity_id, action, before, after, why) AS
+  SELECT c.id, s.at, s.actor, c.entity, c.entity_id, c.action, c.before, c.after, w.why
+  FROM audit_changes c JOIN audit_sets s ON s.id = c.set_id
+  LEFT JOIN audit_whys w ON w.id = c.why_id;
 PRAGMA user_version = 29;
 )sql");
   // A new process: the database migrates, and the instance is rebuilt from its history.

@@ -45,13 +45,17 @@ void AuditSetHash::field(std::string_view text, std::string_view prefix) {
 
 void AuditSetHash::change(std::string_view entity, std::string_view entity_id,
                           std::string_view action, const std::optional<std::string>& before,
-                          const std::optional<std::string>& after, std::string_view why) {
+                          const std::optional<std::string>& after, std::string_view why,
+                          std::string_view columns) {
   field(entity);
   field(entity_id);
   field(action);
   before ? field(*before, "b:") : field("n");
   after ? field(*after, "a:") : field("n");
   field(why);
+  // A row kept as a list of values means nothing without the columns it follows: they are
+  // part of what the hash vouches for. (Changes from before schema 36 name their columns.)
+  if (!columns.empty() && columns != "[]") field(columns, "c:");
 }
 
 namespace {
@@ -99,6 +103,25 @@ namespace {
 // where its set is (its set removed, or it inserted or moved by hand) is a problem: the walk
 // stops there and says so. Returns the cursor the next walk starts from.
 enum class Previous { stored, computed };
+
+// The changes after ?1 in order, as the hash takes them: from schema 36 a change names its
+// table and columns by a shape and its action by number; before it (schema 31 chains the
+// audit as it was then), by name.
+std::string changes_sql(Database& db) {
+  auto st =
+      db.prepare("SELECT count(*) FROM pragma_table_info('audit_changes') WHERE name = 'shape_id'");
+  st.step();
+  if (st.integer(0) == 0) {
+    return "SELECT c.id, c.set_id, c.entity, typeof(c.entity_id), c.entity_id, c.action, "
+           "c.before, c.after, w.why, NULL FROM audit_changes c "
+           "LEFT JOIN audit_whys w ON w.id = c.why_id WHERE c.id > ?1 ORDER BY c.id";
+  }
+  return "SELECT c.id, c.set_id, sh.entity, typeof(c.entity_id), c.entity_id, "
+         "CASE c.action WHEN 1 THEN 'insert' WHEN 2 THEN 'update' WHEN 3 THEN 'delete' END, "
+         "c.before, c.after, w.why, sh.columns FROM audit_changes c "
+         "LEFT JOIN audit_shapes sh ON sh.id = c.shape_id "
+         "LEFT JOIN audit_whys w ON w.id = c.why_id WHERE c.id > ?1 ORDER BY c.id";
+}
 using EachSet = std::function<void(std::int64_t set, const std::optional<std::string>& stored,
                                    const std::string& computed, std::int64_t changes,
                                    std::int64_t first_change)>;
@@ -109,10 +132,7 @@ AuditCursor walk_sets(Database& db, Previous chain_on, AuditCursor from, std::in
       "SELECT id, at, actor, hash FROM audit_sets WHERE id > ?1 AND id <= ?2 "
       "ORDER BY id");
   sets.bind_all(from.set, up_to);
-  auto changes = db.prepare(
-      "SELECT c.id, c.set_id, c.entity, typeof(c.entity_id), c.entity_id, c.action, c.before, "
-      "c.after, w.why FROM audit_changes c LEFT JOIN audit_whys w ON w.id = c.why_id "
-      "WHERE c.id > ?1 ORDER BY c.id");
+  auto changes = db.prepare(changes_sql(db));
   changes.bind(1, from.change);
   bool change_ready = changes.step();
   AuditCursor at = from;
@@ -138,8 +158,9 @@ AuditCursor walk_sets(Database& db, Previous chain_on, AuditCursor from, std::in
       const std::string id = type == "integer" ? AuditSetHash::integer_id(changes.integer(4))
                              : type == "null"  ? std::string("n")
                                                : AuditSetHash::text_id(changes.text(4));
-      hash.change(changes.text(2), id, changes.text(5), changes.optional_text(6),
-                  changes.optional_text(7), changes.optional_text(8).value_or(""));
+      hash.change(changes.optional_text(2).value_or(""), id, changes.optional_text(5).value_or(""),
+                  changes.optional_text(6), changes.optional_text(7),
+                  changes.optional_text(8).value_or(""), changes.optional_text(9).value_or(""));
     }
     const std::string computed = hash.hex();
     each(set, stored, computed, count, first_change);

@@ -24,9 +24,11 @@ class AuditSetHash {
   AuditSetHash(std::string_view previous, std::string_view at, std::string_view actor);
   // One change of the set, in order. `entity_id` is as audit_changes holds it: "i:42",
   // "t:name", or "n" (AuditSetHash::integer_id and text_id make them).
+  // `columns`: the shape's columns (a JSON list) that a row kept as a list of values follows;
+  // empty, or "[]", for a change that names its columns.
   void change(std::string_view entity, std::string_view entity_id, std::string_view action,
               const std::optional<std::string>& before, const std::optional<std::string>& after,
-              std::string_view why);
+              std::string_view why, std::string_view columns = {});
   std::string hex();
 
   static std::string integer_id(std::int64_t id) { return "i:" + std::to_string(id); }

@@ -269,8 +269,12 @@ void Database::audit(std::vector<AuditedTable> tables) {
   audited_ = std::move(tables);
   audit_shapes_.clear();
   for (const auto& t : audited_) {
-    AuditShape shape{&t, {}};
-    for (const auto& column : t.columns) shape.members.push_back('"' + column + "\":");
+    AuditShape shape{&t, {}, "[", 0};
+    for (const auto& column : t.columns) {
+      shape.members.push_back('"' + column + "\":");
+      shape.columns += (shape.columns.size() == 1 ? "\"" : ",\"") + column + '"';
+    }
+    shape.columns += "]";
     audit_shapes_.emplace(t.name, std::move(shape));
   }
   sqlite3_preupdate_hook(db_, audited_.empty() ? nullptr : &Database::on_preupdate, this);
@@ -305,10 +309,12 @@ bool same_value(sqlite3_value* a, sqlite3_value* b) {
 
 }  // namespace
 
-// A change is written as only what it changed: an insert's columns that are not NULL, an
-// update's changed columns before and after, a delete's row as it was (its non-NULL
-// columns). Together with the row's id that is enough to rebuild every audited table from
-// the audit alone (tests/audit_test.cpp does), at a fraction of whole-row images.
+// A change is written as only what it changed: an insert's row, an update's changed columns
+// before and after, a delete's row as it was. Together with the row's id that is enough to
+// rebuild every audited table from the audit alone (tests/audit_test.cpp does), at a
+// fraction of whole-row images. A row is a JSON list of its values in the order of its
+// shape's columns (schema 36), its trailing NULLs left off: the column names were a third
+// of an insert. An update names the columns it changed.
 void Database::on_preupdate(void* self_ptr, sqlite3* db, int op, const char* schema,
                             const char* table, sqlite3_int64, sqlite3_int64) {
   auto* self = static_cast<Database*>(self_ptr);
@@ -328,6 +334,7 @@ void Database::on_preupdate(void* self_ptr, sqlite3* db, int op, const char* sch
     out += members[i];
     append_json(out, v);
   };
+  AuditShape& audit_shape = shape->second;
   CapturedChange change;
   if (op == SQLITE_UPDATE) {
     std::string before = "{", after = "{";
@@ -349,13 +356,21 @@ void Database::on_preupdate(void* self_ptr, sqlite3* db, int op, const char* sch
     change.before = before + "}";
     change.after = after + "}";
   } else {
-    std::string row = "{";
+    std::string row = "[";
     row.reserve(256);
+    std::size_t values_end = row.size();  // after the last value that is not NULL
     for (std::size_t i = 0; i < t->columns.size(); ++i) {
+      if (i > 0) row += ',';
       sqlite3_value* v = value(op == SQLITE_DELETE, i);
-      if (v && sqlite3_value_type(v) != SQLITE_NULL) add_member(row, i, v);
+      if (v && sqlite3_value_type(v) != SQLITE_NULL) {
+        append_json(row, v);
+        values_end = row.size();
+      } else {
+        row += "null";
+      }
     }
-    (op == SQLITE_DELETE ? change.before : change.after) = row + "}";
+    row.resize(values_end);
+    (op == SQLITE_DELETE ? change.before : change.after) = row + "]";
   }
   if (self->clock_) {
     const Instant now = self->clock_->now();
@@ -367,7 +382,7 @@ void Database::on_preupdate(void* self_ptr, sqlite3* db, int op, const char* sch
   }
   change.actor = self->actor_;
   change.why = self->why_;
-  change.table = t;
+  change.shape = &audit_shape;
   change.action = op == SQLITE_INSERT ? "insert" : op == SQLITE_DELETE ? "delete" : "update";
   sqlite3_value* id = value(op == SQLITE_DELETE, static_cast<std::size_t>(t->id_column));
   if (id) {
@@ -396,6 +411,7 @@ void Database::on_rollback(void* self_ptr) {
 
 void Database::forget_interned() {
   for (auto& ids : interned_) ids.clear();
+  for (auto& [name, shape] : audit_shapes_) shape.id = 0;
 }
 
 void Database::discard_audit() {
@@ -458,11 +474,11 @@ void Database::flush_audit() {
       for (auto c = first; c != end; ++c) {
         const auto* n = std::get_if<std::int64_t>(&c->entity_id);
         const auto* text = std::get_if<std::string>(&c->entity_id);
-        hash.change(c->table->name,
+        hash.change(c->shape->table->name,
                     n      ? AuditSetHash::integer_id(*n)
                     : text ? AuditSetHash::text_id(*text)
                            : std::string("n"),
-                    c->action, c->before, c->after, c->why);
+                    c->action, c->before, c->after, c->why, c->shape->columns);
       }
       previous = hash.hex();
       auto set = prepare("INSERT INTO audit_sets(at, actor, hash) VALUES (?1, ?2, ?3)");
@@ -482,11 +498,29 @@ void Database::flush_audit() {
   flushing_ = false;
 }
 
+// The id of a shape in audit_shapes, added the first time a change of it is written.
+std::int64_t Database::shape_id(AuditShape& shape) {
+  if (shape.id != 0) return shape.id;
+  {
+    auto find = prepare("SELECT id FROM audit_shapes WHERE entity = ?1 AND columns = ?2");
+    find.bind_all(shape.table->name, shape.columns);
+    if (sqlite3_step(find.stmt_) == SQLITE_ROW) shape.id = sqlite3_column_int64(find.stmt_, 0);
+  }
+  if (shape.id == 0) {
+    auto add = prepare("INSERT INTO audit_shapes(entity, columns) VALUES (?1, ?2)");
+    add.bind_all(shape.table->name, shape.columns);
+    write_audit_row(add);
+    shape.id = sqlite3_last_insert_rowid(db_);
+  }
+  return shape.id;
+}
+
 void Database::write_change(std::int64_t set_id, const CapturedChange& c) {
+  const std::int64_t shape = shape_id(*c.shape);
   auto st = prepare(
-      "INSERT INTO audit_changes(set_id, entity, entity_id, action, before, after, why_id) "
+      "INSERT INTO audit_changes(set_id, shape_id, entity_id, action, before, after, why_id) "
       "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
-  st.bind_all(set_id, c.table->name);
+  st.bind_all(set_id, shape);
   if (const auto* n = std::get_if<std::int64_t>(&c.entity_id)) {
     st.bind(3, *n);
   } else if (const auto* text = std::get_if<std::string>(&c.entity_id)) {
@@ -494,7 +528,9 @@ void Database::write_change(std::int64_t set_id, const CapturedChange& c) {
   } else {
     st.bind_null(3);
   }
-  st.bind(4, c.action).bind(5, c.before).bind(6, c.after);
+  // 1 insert, 2 update, 3 delete: the audit view names them.
+  const std::int64_t action = c.action[0] == 'i' ? 1 : c.action[0] == 'u' ? 2 : 3;
+  st.bind(4, action).bind(5, c.before).bind(6, c.after);
   if (c.why.empty()) {
     st.bind_null(7);
   } else {

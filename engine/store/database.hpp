@@ -190,22 +190,28 @@ class Database {
                      std::equal_to<>>
       cache_;
 
+  // Each audited table by name, with its columns as they begin a JSON member ("name":),
+  // and its shape as the audit names it: the table and its columns (a JSON list), which an
+  // inserted or deleted row's values follow by place. `id` is the shape's row in
+  // audit_shapes, looked up (or added) when first written and forgotten on a rollback.
+  struct AuditShape {
+    const AuditedTable* table;
+    std::vector<std::string> members;
+    std::string columns;
+    std::int64_t id = 0;
+  };
   struct CapturedChange {
     std::string at;
     std::string actor;
     std::string why;
-    const AuditedTable* table;
+    AuditShape* shape;
     std::variant<std::monostate, std::int64_t, std::string> entity_id;
     const char* action;
     std::optional<std::string> before;
     std::optional<std::string> after;
   };
+  std::int64_t shape_id(AuditShape& shape);
   std::vector<AuditedTable> audited_;
-  // Each audited table by name, with its columns as they begin a JSON member ("name":).
-  struct AuditShape {
-    const AuditedTable* table;
-    std::vector<std::string> members;
-  };
   std::unordered_map<std::string, AuditShape, StringHash, std::equal_to<>> audit_shapes_;
   Instant audit_instant_{};  // the last instant formatted for the audit, and its text
   std::string audit_at_;

@@ -1003,6 +1003,58 @@ CREATE TABLE sr_step_marks (
 ) WITHOUT ROWID;
 )sql";
 
+// The audit names what it changed by number (schema 36): a change's table and columns are a
+// shape, kept once in audit_shapes, and its action is 1 insert, 2 update or 3 delete. An
+// inserted or deleted row is a JSON list of its values in its shape's columns' order, not an
+// object naming each column: the names were a third of an insert, and the table name and
+// action another sixth of a change with its index. Changes from before keep their objects
+// (their shapes list no columns). The `audit` view reads both as before, each row an object
+// of its columns that are not NULL. The table is copied once to drop its text columns.
+constexpr const char* kV36 = R"sql(
+CREATE TABLE audit_shapes (
+  id      INTEGER PRIMARY KEY,
+  entity  TEXT NOT NULL,
+  columns TEXT NOT NULL,  -- a JSON list of the table's columns, in order; [] for old changes
+  UNIQUE (entity, columns)
+);
+INSERT INTO audit_shapes(entity, columns)
+  SELECT DISTINCT entity, '[]' FROM audit_changes ORDER BY entity;
+CREATE TABLE audit_changes_36 (
+  id        INTEGER PRIMARY KEY,
+  set_id    INTEGER NOT NULL REFERENCES audit_sets(id),
+  shape_id  INTEGER NOT NULL REFERENCES audit_shapes(id),
+  entity_id INTEGER,
+  action    INTEGER NOT NULL CHECK (action = 1 OR action = 2 OR action = 3),
+  before    TEXT,
+  after     TEXT,
+  why_id    INTEGER REFERENCES audit_whys(id)
+);
+INSERT INTO audit_changes_36(id, set_id, shape_id, entity_id, action, before, after, why_id)
+  SELECT c.id, c.set_id, sh.id, c.entity_id,
+         CASE c.action WHEN 'insert' THEN 1 WHEN 'update' THEN 2 ELSE 3 END,
+         c.before, c.after, c.why_id
+  FROM audit_changes c JOIN audit_shapes sh ON sh.entity = c.entity ORDER BY c.id;
+DROP VIEW audit;
+DROP TABLE audit_changes;
+ALTER TABLE audit_changes_36 RENAME TO audit_changes;
+CREATE INDEX audit_changes_entity ON audit_changes(shape_id, entity_id);
+CREATE VIEW audit(id, at, actor, entity, entity_id, action, before, after, why) AS
+  SELECT c.id, s.at, s.actor, sh.entity, c.entity_id,
+         CASE c.action WHEN 1 THEN 'insert' WHEN 2 THEN 'update' WHEN 3 THEN 'delete' END,
+         CASE WHEN json_type(c.before) = 'array' THEN
+           (SELECT json_group_object(k.value, v.value) FROM json_each(c.before) v
+            JOIN json_each(sh.columns) k ON k.key = v.key WHERE v.type <> 'null')
+         ELSE c.before END,
+         CASE WHEN json_type(c.after) = 'array' THEN
+           (SELECT json_group_object(k.value, v.value) FROM json_each(c.after) v
+            JOIN json_each(sh.columns) k ON k.key = v.key WHERE v.type <> 'null')
+         ELSE c.after END,
+         w.why
+  FROM audit_changes c JOIN audit_sets s ON s.id = c.set_id
+  JOIN audit_shapes sh ON sh.id = c.shape_id
+  LEFT JOIN audit_whys w ON w.id = c.why_id;
+)sql";
+
 // The admin role (who may list a casegroup's readers), and each client's name keys.
 void casegroup_search(Database& db) {
   allow_value(db, "users", "role", "senior_manager", "admin");
@@ -1161,6 +1213,7 @@ const std::vector<Migration>& migrations() {
       {33, "fixed properties: not recorded, never changed", kV33},
       {34, "letters kept as their template's version and values", kV34},
       {35, "activity plans kept once, only steps taken stored", kV35},
+      {36, "the audit names tables, columns and actions by number", kV36},
   };
   return all;
 }
@@ -1176,12 +1229,11 @@ const std::vector<Migration>& migrations() {
 // what.
 bool audited(const std::string& table) {
   static const std::set<std::string, std::less<>> kUnaudited = {
-      "audit_sets",       "audit_changes",     "audit_whys",
-      "settings",         "procedure_sources", "instances",
-      "instance_history", "script_lines",      "dw_rows",
-      "user_credentials", "sessions",          "login_throttle",
-      "work_item_counts", "client_name_keys",  "casegroup_name_keys",
-      "access_log",       "libraries",         "library_modules"};
+      "audit_sets",     "audit_changes",     "audit_whys",       "audit_shapes",
+      "settings",       "procedure_sources", "instances",        "instance_history",
+      "script_lines",   "dw_rows",           "user_credentials", "sessions",
+      "login_throttle", "work_item_counts",  "client_name_keys", "casegroup_name_keys",
+      "access_log",     "libraries",         "library_modules"};
   return !kUnaudited.contains(table) && table.rfind("sqlite_", 0) != 0;
 }
 

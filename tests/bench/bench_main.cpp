@@ -250,7 +250,8 @@ std::map<std::string, std::int64_t> domain_rows(const std::filesystem::path& fil
   auto st = db.prepare(
       "SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND "
       "name NOT IN ('instances', 'instance_history', 'script_lines', 'procedure_sources', "
-      "'incidents', 'audit_sets', 'audit_changes', 'audit_whys', 'libraries', 'library_modules')");
+      "'incidents', 'audit_sets', 'audit_changes', 'audit_whys', 'audit_shapes', 'libraries', "
+      "'library_modules')");
   while (st.step()) tables.push_back(st.text(0));
   std::map<std::string, std::int64_t> counts;
   for (const auto& t : tables) {
