@@ -94,7 +94,9 @@ std::string dump(const std::filesystem::path& file) {
   std::string out;
   for (const char* table :
        {"clients", "casegroups", "cases", "service_requests", "sr_notes", "sr_fields",
-        "ledger_accounts", "dues", "payments", "allocations", "instances", "instance_history",
+        "ledger_accounts", "dues", "payments", "allocations", "instances",
+        "(SELECT instance_id, first_seq, last_seq, commands, wait_result, resolved_at FROM "
+        "instance_activations)",
         "script_lines", "incidents", "audit", "audit_sets"}) {
     out += std::string("== ") + table + "\n";
     auto st = db.prepare(std::string("SELECT * FROM ") + table + " ORDER BY 1, 2");

@@ -82,7 +82,9 @@ struct Transition {
     for (const char* t :
          {"clients", "addresses", "casegroups", "casegroup_flags", "cases", "ledger_accounts",
           "dues", "service_requests", "step_plans", "sr_step_marks", "sr_steps", "sr_notes",
-          "letters", "work_items", "instances", "instance_history"}) {
+          "letters", "work_items", "instances",
+          "(SELECT instance_id, first_seq, last_seq, commands, wait_result, resolved_at FROM "
+          "instance_activations)"}) {
       out += std::string(t) + ":\n" + d.dump(t);
     }
     if (bookkeeping)

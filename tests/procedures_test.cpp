@@ -141,7 +141,7 @@ TEST_CASE("an instance that finishes in one activation keeps no history, only it
     const Id id = d.runtime.start("one_shot", f.casegroup, {}, "alice");
     CHECK(d.instance(id).status == "completed");
     CHECK(d.instance(id).result == "1");
-    CHECK(d.count("SELECT count(*) FROM instance_history") == 0);
+    CHECK(d.count("SELECT count(*) FROM instance_activations") == 0);
     // What it changed is in the audit, under the instance's actor.
     CHECK(d.count("SELECT count(*) FROM audit WHERE actor = 'one_shot#1' AND "
                   "entity IN ('service_requests', 'sr_notes') AND action = 'insert'") == 2);
@@ -154,8 +154,10 @@ TEST_CASE("an instance that finishes in one activation keeps no history, only it
     d.procedure("one_shot", one_shot);
     d.runtime.start("one_shot", f.casegroup, {}, "alice");
     // With the option, the same run keeps its history.
-    CHECK(d.dump("instance_history").find("SR:add_note") != std::string::npos);
-    CHECK(d.count("SELECT count(*) FROM instance_history") == 2);  // s.id is fixed: not one
+    const auto history = d.runtime.store().history(1);
+    REQUIRE(history.size() == 2);  // s.id is fixed: not one
+    CHECK(history[1].name == "SR:add_note");
+    CHECK(d.count("SELECT count(*) FROM instance_activations") == 1);
   }
 }
 
@@ -172,8 +174,31 @@ TEST_CASE("a history written with its lines as text (schema 29) replays after th
   const Id id = d.runtime.start("sleeper", f.casegroup, {}, "alice");
   const auto before = d.runtime.store().history(id);
   REQUIRE(before.size() == 2);
-  // Back to schema 29's shape: each row's line as text, and when it was recorded.
+  // Back to schema 29's shape: a row a command (as schema 30 to 36 kept them), each row's
+  // line as text, and when it was recorded.
   d.db.audit({});
+  d.db.exec(R"sql(
+CREATE TABLE instance_history (
+  instance_id INTEGER NOT NULL REFERENCES instances(id),
+  seq         INTEGER NOT NULL,
+  command     TEXT NOT NULL,
+  args        TEXT NOT NULL,
+  result      TEXT,
+  resolved_at TEXT, line_id INTEGER REFERENCES script_lines(id),
+  PRIMARY KEY (instance_id, seq)
+) WITHOUT ROWID;
+DROP TABLE instance_activations;
+DROP TRIGGER payments_wake_waiters;
+DROP TRIGGER letters_wake_waiters;
+DROP TRIGGER service_requests_wake_waiters;
+)sql");
+  for (const auto& c : before) {
+    d.db.prepare(
+            "INSERT INTO instance_history(instance_id, seq, command, args, result, line_id) "
+            "VALUES (?1, ?2, ?3, ?4, ?5, (SELECT id FROM script_lines WHERE line = ?6))")
+        .bind_all(id, c.seq, c.name, c.args, c.result, c.line)
+        .run();
+  }
   d.db.exec(R"sql(
 ALTER TABLE instance_history ADD COLUMN line TEXT;
 ALTER TABLE instance_history ADD COLUMN recorded_at TEXT;
@@ -328,8 +353,10 @@ TEST_CASE("an instance keeps its history while it waits and none once it has end
     const Id done = d.runtime.start("sleeper", f.casegroup, {}, "alice");
     const Id cancelled = d.runtime.start("sleeper", f.casegroup, {}, "alice");
     const auto rows = [&](Id id) {
-      return d.count("SELECT count(*) FROM instance_history WHERE instance_id = " +
-                     std::to_string(id));
+      return d.count(
+          "SELECT coalesce(sum(last_seq - first_seq + 1), 0) FROM instance_activations "
+          "WHERE instance_id = " +
+          std::to_string(id));
     };
     CHECK(rows(done) == 2);  // sr.create, wait
     d.advance(std::chrono::hours(24));
@@ -367,7 +394,9 @@ TEST_CASE(
     REQUIRE(d->instance(id).status == "completed");
     std::string all;
     for (const char* t : {"service_requests", "sr_notes", "sr_fields", "work_items",
-                          "instance_history", "instances", "audit"}) {
+                          "(SELECT instance_id, first_seq, last_seq, commands, wait_result, "
+                          "resolved_at FROM instance_activations)",
+                          "instances", "audit"}) {
       all += d->dump(t);
     }
     return std::pair{all, d->runtime.stats()};
@@ -397,7 +426,7 @@ TEST_CASE("work items check the user's role, the outcome, required fields and th
   d.engine.users.add("carol", "caseworker", std::string("Arrears"));
   d.engine.users.add("tina", "team_leader", std::string("Arrears"));
   const Id id = d.runtime.start("approval", f.casegroup, {}, "carol");
-  const auto before = d.dump("instance_history") + d.dump("instances") + d.dump("work_items");
+  const auto before = d.dump("instance_activations") + d.dump("instances") + d.dump("work_items");
 
   CHECK_THROWS_WITH(d.runtime.complete_task(1, "submitted", {}, "carol"),
                     "outcome 'submitted' needs field 'journal'");
@@ -408,7 +437,7 @@ TEST_CASE("work items check the user's role, the outcome, required fields and th
       Catch::Contains("unknown field 'x'"));
   CHECK_THROWS_WITH(d.runtime.complete_task(1, "submitted", {{"journal", "J"}}, "nobody"),
                     Catch::Contains("no user 'nobody'"));
-  CHECK(before == d.dump("instance_history") + d.dump("instances") + d.dump("work_items"));
+  CHECK(before == d.dump("instance_activations") + d.dump("instances") + d.dump("work_items"));
 
   d.runtime.complete_task(1, "submitted", {{"journal", "J-1"}}, "tina");  // a team leader may
   CHECK_THROWS_WITH(d.runtime.complete_task(2, "approved", {}, "carol"),
@@ -573,7 +602,7 @@ TEST_CASE(
   CHECK(inc.line == std::optional<std::string>("procedures/timers.lua:5"));
   // Nothing ran: still one SR with one note, and the history is as it was.
   CHECK(d.count("SELECT count(*) FROM sr_notes") == 1);
-  CHECK(d.count("SELECT count(*) FROM instance_history") ==
+  CHECK(d.count("SELECT coalesce(sum(last_seq - first_seq + 1), 0) FROM instance_activations") ==
         4);  // sr.create, clock.now, SR:add_note, wait
 
   // Retrying replays the same pinned source, so it diverges again; cancelling ends it.

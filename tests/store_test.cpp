@@ -1,6 +1,7 @@
 #include <fstream>
 
 #include "engine/core/error.hpp"
+#include "engine/store/history_blob.hpp"
 #include "engine/store/row_format.hpp"
 #include "test_support.hpp"
 
@@ -499,4 +500,31 @@ TEST_CASE("casegroup name keys are filled by the migration and kept whatever com
   CHECK(of(second) == "cy dee;dee;di eve;eve;");
   add_case(second, ann);  // a parent already known by name
   CHECK(of(second) == "ann bell;bell;cy dee;dee;di eve;eve;");
+}
+
+TEST_CASE("an activation's commands are kept compressed and read back byte for byte") {
+  std::vector<StoredCommand> commands = {
+      {"sr.create", 3, R"([{"casegroup":{"$object":"Casegroup","id":1}}])", std::string("[7]")},
+      {"SR:add_note", 4, "[\"a note with \x1e, \x1f, : and 12:\\n\"]", std::string("[]")},
+      {"wait", 5, R"([{"days":1}])", std::nullopt},
+  };
+  const std::string blob = encode_commands(commands);
+  const auto back = decode_commands(blob, "instance 1's history");
+  REQUIRE(back.size() == 3);
+  for (std::size_t i = 0; i < 3; ++i) {
+    CHECK(back[i].name == commands[i].name);
+    CHECK(back[i].line_id == commands[i].line_id);
+    CHECK(back[i].args == commands[i].args);
+    CHECK(back[i].result == commands[i].result);
+  }
+  // Repeated commands compress.
+  std::vector<StoredCommand> many(200, commands[0]);
+  CHECK(encode_commands(many).size() * 5 < 200 * commands[0].args.size());
+  // What encode_commands did not write is one clear error.
+  for (const std::string& bad :
+       {std::string(), std::string("12"), std::string("99999999:xyz"),
+        blob.substr(0, blob.size() - 3), std::string("5:") + blob.substr(blob.find(':') + 1)}) {
+    CHECK_THROWS_WITH(decode_commands(bad, "instance 1's history"),
+                      Catch::Contains("instance 1's history is damaged"));
+  }
 }

@@ -18,6 +18,7 @@ packages=(
   libhowardhinnant-date-dev
   libsodium-dev            # Argon2id password hashes, random session tokens
   libssl-dev               # SHA-256 for the audit's hash chain (with the CPU's SHA instructions)
+  zlib1g-dev               # instances' histories, an activation's commands compressed together
   tzdata                   # the IANA zones schedules run in
   chromium                 # the web pages' browser tests, driven by playwright-core
   fonts-liberation         # a font for pages in headless Chromium

@@ -4,8 +4,10 @@
 #include <algorithm>
 #include <array>
 #include <cstdio>
+#include <unordered_map>
 
 #include "engine/core/error.hpp"
+#include "engine/store/history_blob.hpp"
 #include "engine/store/row_format.hpp"
 
 namespace casekit {
@@ -207,78 +209,84 @@ InstanceStore::Outcomes InstanceStore::count_outcomes(Id first, Id last) {
   return out;
 }
 
+namespace {
+
+std::string history_of(Id id) {
+  return "instance " + std::to_string(id) + "'s history";
+}
+
+// One activation's row read back: its commands, the wait it ended on given its result
+// once the wait has ended.
+std::vector<StoredCommand> activation_commands(HistoryCodec& codec, const Statement& st, int blob,
+                                               int wait_result, Id id) {
+  auto commands = codec.decode(st.blob(blob), history_of(id));
+  if (!st.is_null(wait_result) && !commands.empty()) {
+    commands.back().result = st.text(wait_result);
+  }
+  return commands;
+}
+
+}  // namespace
+
+// Each command's script line is named by id in the row: looked up once a line.
 std::vector<lua::Command> InstanceStore::history(Id id) {
   auto st = db_.prepare(
-      "SELECT h.seq, h.command, h.args, h.result, l.line FROM instance_history h "
-      "JOIN script_lines l ON l.id = h.line_id WHERE h.instance_id = ?1 ORDER BY h.seq");
+      "SELECT first_seq, commands, wait_result FROM instance_activations "
+      "WHERE instance_id = ?1 ORDER BY first_seq");
   st.bind(1, id);
   std::vector<lua::Command> out;
+  std::unordered_map<std::int64_t, std::string> lines;
   while (st.step()) {
-    out.push_back({st.integer(0), st.text(1), st.text(2), st.optional_text(3), st.text(4)});
+    std::int64_t seq = st.integer(0);
+    for (auto& c : activation_commands(codec_, st, 1, 2, id)) {
+      auto line = lines.find(c.line_id);
+      if (line == lines.end()) {
+        auto text = db_.prepare("SELECT line FROM script_lines WHERE id = ?1");
+        text.bind(1, c.line_id);
+        line = lines.emplace(c.line_id, text.step() ? text.text(0) : std::string()).first;
+      }
+      out.push_back(
+          {seq++, std::move(c.name), std::move(c.args), std::move(c.result), line->second});
+    }
   }
   return out;
 }
 
 std::int64_t InstanceStore::last_seq(Id id) {
-  auto st =
-      db_.prepare("SELECT coalesce(max(seq), 0) FROM instance_history WHERE instance_id = ?1");
+  auto st = db_.prepare(
+      "SELECT coalesce(max(last_seq), 0) FROM instance_activations WHERE instance_id = ?1");
   st.bind(1, id);
   st.step();
   return st.integer(0);
 }
 
 std::optional<std::string> InstanceStore::command_result(Id id, std::int64_t seq) {
-  auto st = db_.prepare("SELECT result FROM instance_history WHERE instance_id = ?1 AND seq = ?2");
+  auto st = db_.prepare(
+      "SELECT first_seq, last_seq, commands, wait_result FROM instance_activations "
+      "WHERE instance_id = ?1 AND first_seq <= ?2 ORDER BY first_seq DESC LIMIT 1");
   st.bind_all(id, seq);
-  if (!st.step()) return std::nullopt;
-  return st.optional_text(0);
+  if (!st.step() || seq > st.integer(1)) return std::nullopt;
+  // The result of the wait an activation ended on needs no decompressing.
+  if (seq == st.integer(1) && !st.is_null(3)) return st.text(3);
+  auto commands = activation_commands(codec_, st, 2, 3, id);
+  const auto at = static_cast<std::size_t>(seq - st.integer(0));
+  if (at >= commands.size()) return std::nullopt;
+  return std::move(commands[at].result);
 }
-
-namespace {
-
-// Up to this many history rows go in one INSERT: an activation records tens of commands,
-// and each statement run costs something of its own besides its rows.
-constexpr std::size_t kHistoryRowsPerInsert = 16;
-
-// The INSERT of n history rows (1 <= n <= kHistoryRowsPerInsert).
-const std::string& history_insert(std::size_t n) {
-  static const auto sql = [] {
-    std::array<std::string, kHistoryRowsPerInsert + 1> out;
-    std::string values;
-    for (std::size_t rows = 1; rows <= kHistoryRowsPerInsert; ++rows) {
-      values += rows == 1 ? "" : ",";
-      values += "(?,?,?,?,?,?)";
-      out[rows] =
-          "INSERT INTO instance_history(instance_id, seq, command, args, result, line_id) "
-          "VALUES " +
-          values;
-    }
-    return out;
-  }();
-  return sql[n];
-}
-
-}  // namespace
 
 void InstanceStore::append(Id id, std::span<const lua::Command> commands) {
-  while (!commands.empty()) {
-    const std::size_t n = std::min(commands.size(), kHistoryRowsPerInsert);
-    std::array<std::int64_t, kHistoryRowsPerInsert> lines{};
-    for (std::size_t i = 0; i < n; ++i) {
-      lines[i] = db_.intern(Database::Interned::script_lines, commands[i].line);
-    }
-    auto st = db_.prepare(history_insert(n));
-    int p = 0;  // the parameter before this row's first
-    for (std::size_t i = 0; i < n; ++i) {
-      // `commands` outlive the statement: SQLite need not copy their text.
-      const auto& c = commands[i];
-      st.bind(p + 1, id).bind(p + 2, c.seq).bind_unowned(p + 3, c.name);
-      st.bind_unowned(p + 4, c.args).bind_unowned(p + 5, c.result).bind(p + 6, lines[i]);
-      p += 6;
-    }
-    st.run();
-    commands = commands.subspan(n);
+  if (commands.empty()) return;
+  std::vector<StoredCommand> stored;
+  stored.reserve(commands.size());
+  for (const auto& c : commands) {
+    stored.push_back(
+        {c.name, db_.intern(Database::Interned::script_lines, c.line), c.args, c.result});
   }
+  db_.prepare(
+         "INSERT INTO instance_activations(instance_id, first_seq, last_seq, commands) "
+         "VALUES (?1, ?2, ?3, ?4)")
+      .bind_all(id, commands.front().seq, commands.back().seq, Blob{codec_.encode(stored)})
+      .run();
 }
 
 void InstanceStore::set_waiting(Id id, const lua::PendingWait& wait) {
@@ -326,7 +334,7 @@ void InstanceStore::set_cancelled(Id id) {
 }
 
 void InstanceStore::forget_history(Id id) {
-  db_.prepare("DELETE FROM instance_history WHERE instance_id = ?1").bind(1, id).run();
+  db_.prepare("DELETE FROM instance_activations WHERE instance_id = ?1").bind(1, id).run();
 }
 
 void InstanceStore::set_pin(Id id, const Pin& pin) {
@@ -342,8 +350,8 @@ void InstanceStore::resolve_wait(const Instance& instance, const nlohmann::json&
                                         instance.status + ", not waiting");
   }
   db_.prepare(
-         "UPDATE instance_history SET result = ?1, resolved_at = ?2 "
-         "WHERE instance_id = ?3 AND seq = ?4")
+         "UPDATE instance_activations SET wait_result = ?1, resolved_at = ?2 "
+         "WHERE instance_id = ?3 AND last_seq = ?4")
       .bind_all(result.dump(), now(), instance.id, *instance.wait_seq)
       .run();
   db_.prepare(std::string("UPDATE instances SET status = 'runnable', ") + kClearWait +
@@ -364,14 +372,18 @@ std::optional<Id> InstanceStore::active_for_sr(const std::string& procedure,
 
 std::vector<std::pair<Id, std::string>> InstanceStore::signal_waits(std::optional<Id> instance,
                                                                     std::optional<Id> casegroup) {
+  // The arguments of the wait each ended its last activation on.
   auto st = db_.prepare(
-      "SELECT i.id, h.args FROM instances i "
-      "JOIN instance_history h ON h.instance_id = i.id AND h.seq = i.wait_seq "
+      "SELECT i.id, a.commands, a.wait_result FROM instances i "
+      "JOIN instance_activations a ON a.instance_id = i.id AND a.last_seq = i.wait_seq "
       "WHERE i.status = 'waiting' AND i.wait_kind = 'signal' "
       "AND (i.id = ?1 OR i.casegroup_id = ?2) ORDER BY i.id");
   st.bind_all(instance, casegroup);
   std::vector<std::pair<Id, std::string>> out;
-  while (st.step()) out.emplace_back(st.integer(0), st.text(1));
+  while (st.step()) {
+    auto commands = activation_commands(codec_, st, 1, 2, st.integer(0));
+    if (!commands.empty()) out.emplace_back(st.integer(0), std::move(commands.back().args));
+  }
   return out;
 }
 
@@ -390,12 +402,12 @@ int InstanceStore::fire_due_timers(Instant at) {
       "  SELECT wait_ref FROM instances WHERE wait_kind = 'task' AND id IN (" +
       due + "))";
   const std::string answer_waits =
-      "UPDATE instance_history SET resolved_at = ?1, result = ("
+      "UPDATE instance_activations SET resolved_at = ?1, wait_result = ("
       "  SELECT CASE i.wait_kind"
       "    WHEN 'timer' THEN json_array(json_object('fired_at', i.wake_at))"
       "    ELSE json_array(json_object('kind', 'timeout', 'timeout', json('true'))) END"
-      "  FROM instances i WHERE i.id = instance_history.instance_id) "
-      "WHERE (instance_id, seq) IN (SELECT id, wait_seq FROM instances WHERE id IN (" +
+      "  FROM instances i WHERE i.id = instance_activations.instance_id) "
+      "WHERE (instance_id, last_seq) IN (SELECT id, wait_seq FROM instances WHERE id IN (" +
       due + "))";
   const std::string make_runnable = std::string("UPDATE instances SET status = 'runnable', ") +
                                     kClearWait + ", updated_at = ?1 WHERE id IN (" + due + ")";

@@ -15,6 +15,7 @@
 #include "engine/domain/casegroups.hpp"
 #include "engine/runtime/library_files.hpp"
 #include "engine/store/database.hpp"
+#include "engine/store/history_blob.hpp"
 
 namespace casekit {
 
@@ -140,6 +141,7 @@ class InstanceStore {
  private:
   std::string now() const { return format_instant(clock_.now()); }
   Database& db_;
+  HistoryCodec codec_;  // histories are kept compressed, an activation a row
   const Clock& clock_;
 };
 

@@ -23,6 +23,11 @@ namespace casekit {
 
 class Database;
 
+// Bytes that are not text (a compressed history): bound as an SQLite BLOB, copied.
+struct Blob {
+  std::string_view bytes;
+};
+
 // A prepared statement borrowed from the connection's cache; reset when it goes out of scope.
 class Statement {
  public:
@@ -48,6 +53,7 @@ class Statement {
     return bind(index, std::string_view(value));
   }
   Statement& bind_null(int index);
+  Statement& bind(int index, Blob value);
   // Text SQLite reads in place instead of copying: the caller keeps it alive and unchanged
   // until the statement has run. For the hot paths that bind large texts they already hold
   // (an instance's history and input); everywhere else, bind() is the safe choice.
@@ -81,6 +87,8 @@ class Statement {
   int columns() const;
   std::optional<std::string> optional_text(int column) const;
   std::optional<std::int64_t> optional_integer(int column) const;
+  // A BLOB column's bytes, good until the statement steps again or is reset.
+  std::string_view blob(int column) const;
 
  private:
   friend class Database;

@@ -13,6 +13,7 @@
 #include "engine/core/json.hpp"
 #include "engine/core/text.hpp"
 #include "engine/store/audit_chain.hpp"
+#include "engine/store/history_blob.hpp"
 
 namespace casekit {
 namespace {
@@ -1055,6 +1056,113 @@ CREATE VIEW audit(id, at, actor, entity, entity_id, action, before, after, why) 
   LEFT JOIN audit_whys w ON w.id = c.why_id;
 )sql";
 
+// An instance's history is a row for each activation, its commands compressed together
+// (engine/store/history_blob.hpp), not a row for each command: a third of the bytes, and an
+// ended instance's history deleted as a few rows, not a thousand b-tree entries. The
+// result of the wait an activation ends on is its own column, filled when the wait ends
+// (by InstanceStore, or by these triggers for waits on a payment, a letter or an SR).
+// A rowid table, not one keyed by instance and first command: rows of a few KiB stay in
+// their leaf page in a table's b-tree, and would spill into overflow pages in an index's.
+// Histories from before become one row an instance.
+constexpr const char* kV37 = R"sql(
+CREATE TABLE instance_activations (
+  id          INTEGER PRIMARY KEY,
+  instance_id INTEGER NOT NULL REFERENCES instances(id),
+  first_seq   INTEGER NOT NULL,
+  last_seq    INTEGER NOT NULL,
+  commands    BLOB NOT NULL,
+  wait_result TEXT,  -- the result of the last command, a wait, once the wait has ended
+  resolved_at TEXT,
+  UNIQUE (instance_id, first_seq)
+);
+DROP TRIGGER IF EXISTS payments_wake_waiters;
+CREATE TRIGGER payments_wake_waiters AFTER INSERT ON payments
+BEGIN
+  UPDATE instance_activations
+     SET wait_result = json_array(json_object('kind', 'payment', 'payment',
+                                              json_object('id', NEW.id, 'amount', NEW.amount,
+                                                          'date', NEW.received_on))),
+         resolved_at = casekit_now()
+   WHERE (instance_id, last_seq) IN (SELECT id, wait_seq FROM instances
+                                      WHERE status = 'waiting' AND wait_kind = 'payment'
+                                        AND wait_ref = NEW.account_id);
+  UPDATE instances
+     SET status = 'runnable', wait_kind = NULL, wait_seq = NULL, wake_at = NULL,
+         wait_ref = NULL, updated_at = casekit_now()
+   WHERE status = 'waiting' AND wait_kind = 'payment' AND wait_ref = NEW.account_id;
+END;
+DROP TRIGGER IF EXISTS letters_wake_waiters;
+CREATE TRIGGER letters_wake_waiters AFTER UPDATE OF status ON letters
+WHEN OLD.status = 'queued' AND NEW.status <> 'queued'
+BEGIN
+  UPDATE instance_activations
+     SET wait_result = json_array(json_object('kind', 'letter', 'letter',
+                                              json_object('id', NEW.id, 'status', NEW.status))),
+         resolved_at = casekit_now()
+   WHERE (instance_id, last_seq) IN (SELECT id, wait_seq FROM instances
+                                      WHERE status = 'waiting' AND wait_kind = 'letter'
+                                        AND wait_ref = NEW.id);
+  UPDATE instances
+     SET status = 'runnable', wait_kind = NULL, wait_seq = NULL, wake_at = NULL,
+         wait_ref = NULL, updated_at = casekit_now()
+   WHERE status = 'waiting' AND wait_kind = 'letter' AND wait_ref = NEW.id;
+END;
+DROP TRIGGER IF EXISTS service_requests_wake_waiters;
+CREATE TRIGGER service_requests_wake_waiters AFTER UPDATE OF status ON service_requests
+WHEN OLD.status <> 'Closed' AND NEW.status = 'Closed'
+BEGIN
+  UPDATE instance_activations
+     SET wait_result = json_array(json_object('kind', 'sr', 'sr',
+                                              json_object('id', NEW.id, 'status', NEW.status,
+                                                          'sub_status', NEW.sub_status,
+                                                          'resolution_code',
+                                                          NEW.resolution_code))),
+         resolved_at = casekit_now()
+   WHERE (instance_id, last_seq) IN (SELECT id, wait_seq FROM instances
+                                      WHERE status = 'waiting' AND wait_kind = 'sr'
+                                        AND wait_ref = NEW.id);
+  UPDATE instances
+     SET status = 'runnable', wait_kind = NULL, wait_seq = NULL, wake_at = NULL,
+         wait_ref = NULL, updated_at = casekit_now()
+   WHERE status = 'waiting' AND wait_kind = 'sr' AND wait_ref = NEW.id;
+END;
+)sql";
+
+void history_by_activation(Database& db) {
+  std::vector<std::int64_t> instances;
+  {
+    auto st = db.prepare("SELECT DISTINCT instance_id FROM instance_history ORDER BY 1");
+    while (st.step()) instances.push_back(st.integer(0));
+  }
+  for (const std::int64_t id : instances) {
+    auto st = db.prepare(
+        "SELECT seq, command, args, result, coalesce(line_id, 0), resolved_at "
+        "FROM instance_history WHERE instance_id = ?1 ORDER BY seq");
+    st.bind(1, id);
+    std::vector<StoredCommand> commands;
+    std::int64_t first = 0, last = 0;
+    std::optional<std::string> resolved_at;
+    const auto keep = [&] {
+      db.prepare(
+            "INSERT INTO instance_activations(instance_id, first_seq, last_seq, commands, "
+            "resolved_at) VALUES (?1, ?2, ?3, ?4, ?5)")
+          .bind_all(id, first, last, Blob{encode_commands(commands)}, resolved_at)
+          .run();
+      commands.clear();
+    };
+    while (st.step()) {
+      // A row's commands are numbered one after another from its first.
+      if (!commands.empty() && st.integer(0) != last + 1) keep();
+      if (commands.empty()) first = st.integer(0);
+      last = st.integer(0);
+      resolved_at = st.optional_text(5);
+      commands.push_back({st.text(1), st.integer(4), st.text(2), st.optional_text(3)});
+    }
+    if (!commands.empty()) keep();
+  }
+  db.exec("DROP TABLE instance_history");
+}
+
 // The admin role (who may list a casegroup's readers), and each client's name keys.
 void casegroup_search(Database& db) {
   allow_value(db, "users", "role", "senior_manager", "admin");
@@ -1214,6 +1322,7 @@ const std::vector<Migration>& migrations() {
       {34, "letters kept as their template's version and values", kV34},
       {35, "activity plans kept once, only steps taken stored", kV35},
       {36, "the audit names tables, columns and actions by number", kV36},
+      {37, "a history row for each activation, compressed", kV37, history_by_activation},
   };
   return all;
 }
@@ -1233,7 +1342,7 @@ bool audited(const std::string& table) {
       "settings",       "procedure_sources", "instances",        "instance_history",
       "script_lines",   "dw_rows",           "user_credentials", "sessions",
       "login_throttle", "work_item_counts",  "client_name_keys", "casegroup_name_keys",
-      "access_log",     "libraries",         "library_modules"};
+      "access_log",     "libraries",         "library_modules",  "instance_activations"};
   return !kUnaudited.contains(table) && table.rfind("sqlite_", 0) != 0;
 }
 

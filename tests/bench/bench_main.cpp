@@ -249,7 +249,7 @@ std::map<std::string, std::int64_t> domain_rows(const std::filesystem::path& fil
   std::vector<std::string> tables;
   auto st = db.prepare(
       "SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND "
-      "name NOT IN ('instances', 'instance_history', 'script_lines', 'procedure_sources', "
+      "name NOT IN ('instances', 'instance_activations', 'script_lines', 'procedure_sources', "
       "'incidents', 'audit_sets', 'audit_changes', 'audit_whys', 'audit_shapes', 'libraries', "
       "'library_modules')");
   while (st.step()) tables.push_back(st.text(0));
