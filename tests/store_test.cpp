@@ -504,7 +504,10 @@ TEST_CASE("casegroup name keys are filled by the migration and kept whatever com
 
 TEST_CASE("an activation's commands are kept compressed and read back byte for byte") {
   std::vector<StoredCommand> commands = {
-      {"sr.create", 3, R"([{"casegroup":{"$object":"Casegroup","id":1}}])", std::string("[7]")},
+      {"sr.create", 3,
+       R"([{"casegroup":{"$object":"Casegroup","id":1},"reason":")" + std::string(300, 'r') +
+           "\"}]",
+       std::string("[7]")},
       {"SR:add_note", 4, "[\"a note with \x1e, \x1f, : and 12:\\n\"]", std::string("[]")},
       {"wait", 5, R"([{"days":1}])", std::nullopt},
   };
@@ -517,6 +520,13 @@ TEST_CASE("an activation's commands are kept compressed and read back byte for b
     CHECK(back[i].args == commands[i].args);
     CHECK(back[i].result == commands[i].result);
   }
+  // A short activation is kept as it is; a longer one compressed.
+  const std::vector<StoredCommand> short_one = {commands[2]};
+  CHECK(encode_commands(short_one).front() == '=');
+  CHECK(decode_commands(encode_commands(short_one), "x")[0].args == commands[2].args);
+  CHECK(blob.front() != '=');
+  CHECK_THROWS_WITH(decode_commands("=4:wait", "instance 2's history"),
+                    Catch::Contains("instance 2's history is damaged"));
   // Repeated commands compress.
   std::vector<StoredCommand> many(200, commands[0]);
   CHECK(encode_commands(many).size() * 5 < 200 * commands[0].args.size());

@@ -58,6 +58,25 @@ class Reader {
   std::size_t at_ = 0;
 };
 
+constexpr std::size_t kSmallestCompressed = 256;
+
+std::vector<StoredCommand> read_commands(std::string_view plain, std::string_view what) {
+  Reader in(plain, what);
+  std::vector<StoredCommand> out;
+  while (!in.done()) {
+    StoredCommand c;
+    c.name = in.required();
+    const std::string line = in.required();
+    const auto [line_end, line_ec] =
+        std::from_chars(line.data(), line.data() + line.size(), c.line_id);
+    if (line_ec != std::errc() || line_end != line.data() + line.size()) in.damaged();
+    c.args = in.required();
+    c.result = in.field();
+    out.push_back(std::move(c));
+  }
+  return out;
+}
+
 }  // namespace
 
 struct HistoryCodec::Streams {
@@ -86,6 +105,9 @@ std::string HistoryCodec::encode(const std::vector<StoredCommand>& commands) {
       plain += '-';
     }
   }
+  // A short activation (a start that goes straight to its wait) gains nothing from zlib,
+  // and compressing it cost more than the rest of keeping it: kept as it is, after '='.
+  if (plain.size() < kSmallestCompressed) return "=" + plain;
   z_stream& z = streams_->deflater;
   if (!streams_->deflating) {
     // Level 1, a 4 KiB window and a small hash table: an activation's commands are a few
@@ -114,6 +136,7 @@ std::string HistoryCodec::encode(const std::vector<StoredCommand>& commands) {
 }
 
 std::vector<StoredCommand> HistoryCodec::decode(std::string_view blob, std::string_view what) {
+  if (!blob.empty() && blob.front() == '=') return read_commands(blob.substr(1), what);
   Reader header(blob, what);
   std::size_t plain_size = 0;
   const auto colon = blob.find(':');
@@ -138,20 +161,7 @@ std::vector<StoredCommand> HistoryCodec::decode(std::string_view blob, std::stri
   if (inflate(&z, Z_FINISH) != Z_STREAM_END || z.total_out != plain_size || z.avail_in != 0) {
     header.damaged();
   }
-  Reader in(plain, what);
-  std::vector<StoredCommand> out;
-  while (!in.done()) {
-    StoredCommand c;
-    c.name = in.required();
-    const std::string line = in.required();
-    const auto [line_end, line_ec] =
-        std::from_chars(line.data(), line.data() + line.size(), c.line_id);
-    if (line_ec != std::errc() || line_end != line.data() + line.size()) in.damaged();
-    c.args = in.required();
-    c.result = in.field();
-    out.push_back(std::move(c));
-  }
-  return out;
+  return read_commands(plain, what);
 }
 
 std::string encode_commands(const std::vector<StoredCommand>& commands) {

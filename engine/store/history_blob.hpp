@@ -2,7 +2,8 @@
 // (by its id in script_lines), arguments and result, framed by length and compressed with
 // zlib. A history row per command cost more than its content (keys, cell headers, half-empty
 // pages, and an ended instance's rows deleted one b-tree entry at a time); an activation's
-// commands repeat the same names and keys, and compress to about a third.
+// commands repeat the same names and keys, and compress to about a third. One of under 256
+// bytes is kept as it is, after '='.
 #pragma once
 
 #include <cstdint>
