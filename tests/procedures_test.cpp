@@ -161,6 +161,49 @@ TEST_CASE("an instance that finishes in one activation keeps no history, only it
   }
 }
 
+// Schema 37: a damaged history row is one clear error, and the instance an incident.
+TEST_CASE("a damaged history stops its instance as an incident naming it") {
+  using namespace std::chrono_literals;
+  DurableEngine d;
+  const auto f = d.family();
+  d.procedure("sleeper", R"(return procedure{name = "sleeper", run = function(ctx)
+    local s = sr.create{casegroup = ctx.casegroup, process = "Arrears",
+                        area = "Arrears management", sub_area = "Action Missed Payment"}
+    wait{days = 1}
+    s:add_note("woke")
+  end})");
+  const Id id = d.runtime.start("sleeper", f.casegroup, {}, "alice");
+  REQUIRE(d.runtime.store().history(id).size() == 2);
+  const auto damaged_with = [&](const std::string& sql) {
+    d.db.exec("SAVEPOINT damage");
+    d.db.exec(sql);
+    std::string message;
+    try {
+      d.runtime.store().history(id);
+    } catch (const Error& e) {
+      message = e.what();
+    }
+    d.db.exec("ROLLBACK TO damage");
+    d.db.exec("RELEASE damage");
+    return message;
+  };
+  CHECK_THAT(damaged_with("UPDATE instance_activations SET last_seq = 5"),
+             Catch::Contains("instance 1's history is damaged: its activation from command 1 "
+                             "does not hold commands 1 to 5"));
+  CHECK_THAT(damaged_with("UPDATE instance_activations SET commands = x'00ff'"),
+             Catch::Contains("instance 1's history is damaged"));
+  // Resumed by a process that must replay it: an incident, and nothing it would do done.
+  d.db.exec("UPDATE instance_activations SET commands = x'00ff'");
+  ProcedureRuntime restarted(d.engine, {.cache_size = 0});
+  d.clock.set(d.clock.now() + 48h);
+  restarted.fire_timers();
+  CHECK(d.instance(id).status == "failed");
+  const auto incidents = restarted.store().incidents(false, id);
+  REQUIRE(incidents.size() == 1);
+  CHECK_THAT(incidents.front().message, Catch::Contains("history is damaged"));
+  CHECK(d.count("SELECT count(*) FROM sr_notes") == 0);
+}
+
 TEST_CASE("a history written with its lines as text (schema 29) replays after the migration") {
   DurableEngine d;
   const auto f = d.family();

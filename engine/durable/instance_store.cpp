@@ -231,14 +231,24 @@ std::vector<StoredCommand> activation_commands(HistoryCodec& codec, const Statem
 // Each command's script line is named by id in the row: looked up once a line.
 std::vector<lua::Command> InstanceStore::history(Id id) {
   auto st = db_.prepare(
-      "SELECT first_seq, commands, wait_result FROM instance_activations "
+      "SELECT first_seq, commands, wait_result, last_seq FROM instance_activations "
       "WHERE instance_id = ?1 ORDER BY first_seq");
   st.bind(1, id);
   std::vector<lua::Command> out;
   std::unordered_map<std::int64_t, std::string> lines;
   while (st.step()) {
     std::int64_t seq = st.integer(0);
-    for (auto& c : activation_commands(codec_, st, 1, 2, id)) {
+    auto commands = activation_commands(codec_, st, 1, 2, id);
+    // A row holds the commands numbered from its first to its last, after the one before
+    // it: anything else was not written by append.
+    const bool follows = out.empty() ? seq >= 1 : seq > out.back().seq;
+    if (!follows || st.integer(3) - seq + 1 != static_cast<std::int64_t>(commands.size())) {
+      throw Error(ErrorCode::storage, history_of(id) + " is damaged: its activation from command " +
+                                          std::to_string(seq) + " does not hold commands " +
+                                          std::to_string(seq) + " to " +
+                                          std::to_string(st.integer(3)));
+    }
+    for (auto& c : commands) {
       auto line = lines.find(c.line_id);
       if (line == lines.end()) {
         auto text = db_.prepare("SELECT line FROM script_lines WHERE id = ?1");
@@ -276,6 +286,10 @@ std::optional<std::string> InstanceStore::command_result(Id id, std::int64_t seq
 
 void InstanceStore::append(Id id, std::span<const lua::Command> commands) {
   if (commands.empty()) return;
+  if (commands.back().seq - commands.front().seq + 1 !=
+      static_cast<std::int64_t>(commands.size())) {
+    throw Error(ErrorCode::internal, "an activation's commands are not numbered one after another");
+  }
   std::vector<StoredCommand> stored;
   stored.reserve(commands.size());
   for (const auto& c : commands) {
