@@ -4,6 +4,7 @@
 
 #include "engine/core/error.hpp"
 #include "engine/core/json.hpp"
+#include "engine/domain/step_plans.hpp"
 
 namespace casekit {
 
@@ -176,14 +177,14 @@ void put_changes(nlohmann::json& entry, const std::string& action, nlohmann::jso
 // names the same step in every plan the SR has had.
 void name_steps(Database& db, nlohmann::json& entry, const nlohmann::json& before,
                 const nlohmann::json& after) {
-  const auto plan_names = [&db](std::int64_t plan) {
-    auto st = db.prepare("SELECT names FROM step_plans WHERE id = ?1");
-    st.bind(1, plan);
-    return st.step() ? nlohmann::json::parse(st.text(0)) : nlohmann::json::array();
-  };
   if (entry["entity"] == "service_requests") {
     if (after.is_object() && after.contains("plan_id") && after["plan_id"].is_number_integer()) {
-      entry["steps"] = plan_names(after["plan_id"].get<std::int64_t>());
+      const auto plan = after["plan_id"].get<std::int64_t>();
+      auto st = db.prepare("SELECT names FROM step_plans WHERE id = ?1");
+      st.bind(1, plan);
+      entry["steps"] = st.step()
+                           ? step_plan_names(st.text(0), "activity plan " + std::to_string(plan))
+                           : std::vector<std::string>{};
     }
     return;
   }
@@ -195,7 +196,9 @@ void name_steps(Database& db, nlohmann::json& entry, const nlohmann::json& befor
       "WHERE s.id = ?1");
   st.bind(1, entry["entity_id"].get<std::int64_t>());
   if (!st.step()) return;
-  const auto names = nlohmann::json::parse(st.text(0));
+  const auto names =
+      step_plan_names(st.text(0), "SR " + std::to_string(entry["entity_id"].get<std::int64_t>()) +
+                                      "'s activity plan");
   const auto seq = row["seq"].get<std::int64_t>();
   if (seq >= 1 && seq <= static_cast<std::int64_t>(names.size())) {
     entry["step"] = names[static_cast<std::size_t>(seq - 1)];

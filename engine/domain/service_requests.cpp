@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/core/error.hpp"
+#include "engine/domain/step_plans.hpp"
 #include "engine/store/row_format.hpp"
 
 namespace casekit {
@@ -231,13 +232,7 @@ StoredPlan stored_plan(Database& db, Id sr) {
   StoredPlan plan;
   plan.in_rows = st.integer(1) != 0;
   if (const auto names = st.optional_text(0)) {
-    try {
-      plan.names = nlohmann::json::parse(*names).get<std::vector<std::string>>();
-    } catch (const nlohmann::json::exception&) {
-      throw Error(
-          ErrorCode::storage,
-          "SR " + std::to_string(sr) + "'s activity plan is not a list of step names: " + *names);
-    }
+    plan.names = step_plan_names(*names, "SR " + std::to_string(sr) + "'s activity plan");
   }
   return plan;
 }

@@ -18,6 +18,10 @@ void put(std::string& out, std::string_view field) {
   out += field;
 }
 
+[[noreturn]] void damaged(std::string_view what) {
+  throw Error(ErrorCode::storage, std::string(what) + " is damaged: it cannot be read back");
+}
+
 class Reader {
  public:
   Reader(std::string_view text, std::string_view what) : text_(text), what_(what) {}
@@ -48,9 +52,7 @@ class Reader {
     return *f;
   }
 
-  [[noreturn]] void damaged() const {
-    throw Error(ErrorCode::storage, std::string(what_) + " is damaged: it cannot be read back");
-  }
+  [[noreturn]] void damaged() const { casekit::damaged(what_); }
 
  private:
   std::string_view text_;
@@ -137,15 +139,14 @@ std::string HistoryCodec::encode(const std::vector<StoredCommand>& commands) {
 
 std::vector<StoredCommand> HistoryCodec::decode(std::string_view blob, std::string_view what) {
   if (!blob.empty() && blob.front() == '=') return read_commands(blob.substr(1), what);
-  Reader header(blob, what);
   std::size_t plain_size = 0;
   const auto colon = blob.find(':');
-  if (colon == std::string_view::npos) header.damaged();
+  if (colon == std::string_view::npos) damaged(what);
   const auto [end, ec] = std::from_chars(blob.data(), blob.data() + colon, plain_size);
-  if (ec != std::errc() || end != blob.data() + colon) header.damaged();
+  if (ec != std::errc() || end != blob.data() + colon) damaged(what);
   const auto compressed = blob.substr(colon + 1);
   // zlib cannot expand by more than about 1,032 times: a larger size is not one we wrote.
-  if (plain_size > compressed.size() * 1100 + 64) header.damaged();
+  if (plain_size > compressed.size() * 1100 + 64) damaged(what);
   z_stream& z = streams_->inflater;
   if (!streams_->inflating) {
     if (inflateInit(&z) != Z_OK) throw Error(ErrorCode::internal, "zlib could not start");
@@ -159,7 +160,7 @@ std::vector<StoredCommand> HistoryCodec::decode(std::string_view blob, std::stri
   z.next_out = reinterpret_cast<Bytef*>(plain.data());
   z.avail_out = static_cast<uInt>(plain.size());
   if (inflate(&z, Z_FINISH) != Z_STREAM_END || z.total_out != plain_size || z.avail_in != 0) {
-    header.damaged();
+    damaged(what);
   }
   return read_commands(plain, what);
 }
