@@ -106,7 +106,8 @@ const Function kFunctions[] = {
      "naming the template and the field. A template signed off before it is sent (CMEL9271) "
      "needs `signed_off`, the `work_item` of a completed `letter_sign_off` task signed off by a "
      "senior manager on the same SR, whose `details` name this template, `free_text` and "
-     "recipient; anything else is refused.",
+     "recipient, and that has not sent this letter to this recipient already (a sign-off "
+     "sends once); anything else is refused.",
      Replay::record, kSendKeys},
     {"get", entry<w_get>, "letter.get(id) -> Letter", "The letter with this id."},
     {"templates", entry<w_templates>, "letter.templates() -> {string}",

@@ -74,8 +74,9 @@ WorkItemSpec read_work_item(Args& a) {
   return spec;
 }
 
-// The keys of a work item's spec (read_work_item), and the one key each call adds.
-constexpr std::array<Key, 12> work_item_keys(Key own) {
+// The keys of a work item's spec (read_work_item), and the keys each call adds.
+template <typename... Own>
+constexpr std::array<Key, 11 + sizeof...(Own)> work_item_keys(Own... own) {
   return {{{"inbox", "string", Catalogue::inbox},
            {"kind", "string"},
            {"title", "string"},
@@ -87,14 +88,16 @@ constexpr std::array<Key, 12> work_item_keys(Key own) {
            {"submitted_by", "string"},
            {"not_by", "list of strings"},
            {"details", "table"},
-           own}};
+           own...}};
 }
 
-constexpr auto kTaskAwaitKeys = work_item_keys({"timeout_days", "integer"});
+constexpr auto kTaskAwaitKeys =
+    work_item_keys(Key{"timeout_days", "integer"}, Key{"ends_with_sr", "boolean"});
 
 PendingWait w_await(Args& a) {
   a.table(1, "spec");
-  const WorkItemSpec spec = read_work_item(a);
+  WorkItemSpec spec = read_work_item(a);
+  spec.ends_with_sr = a.opt_field_boolean(1, "ends_with_sr").value_or(false);
   PendingWait w;
   w.kind = "task";
   if (auto days = a.opt_field_integer(1, "timeout_days")) {
@@ -104,7 +107,7 @@ PendingWait w_await(Args& a) {
   return w;
 }
 
-constexpr auto kTaskCreateKeys = work_item_keys({"key", "string"});
+constexpr auto kTaskCreateKeys = work_item_keys(Key{"key", "string"});
 
 int w_create(Args& a) {
   a.table(1, "spec");
@@ -119,7 +122,7 @@ int w_create(Args& a) {
 const Function kTaskFunctions[] = {
     {"await", wait_entry<w_await>,
      "task.await{} -> {outcome=, fields={...}, by=, at=, work_item=} or {kind=\"timeout\", "
-     "timeout=true}",
+     "timeout=true} or {kind=\"cancelled\", cancelled=true}",
      "Creates a work item in `inbox` (procedures/inboxes.toml) and waits until a user whose "
      "role fits the inbox completes it with one of `outcomes`. `fields` names what the person "
      "may fill in; `required` lists the fields every outcome needs, or per outcome "
@@ -131,7 +134,10 @@ const Function kTaskFunctions[] = {
      "is about, for whoever completes it and for what it authorises (a letter sign-off names "
      "`template`, `free_text` and `to`, the recipients' ids: see letter.send). With "
      "`timeout_days`, an item nobody completes in time is cancelled and the wait returns "
-     "`{kind=\"timeout\", timeout=true}`.",
+     "`{kind=\"timeout\", timeout=true}`. With `ends_with_sr = true` (and `sr`), the item is "
+     "cancelled when its SR closes, however it closes, and the wait returns "
+     "`{kind=\"cancelled\", cancelled=true}`: for a step that means nothing once the SR is "
+     "closed.",
      Replay::record, kTaskAwaitKeys},
     {"create", entry<w_create>, "task.create{} -> integer",
      "Creates a work item nobody waits on (a scheduled job's, or a procedure's that carries "

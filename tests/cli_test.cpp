@@ -2,6 +2,7 @@
 // database as it was.
 #include <fstream>
 #include <regex>
+#include <sstream>
 
 #include <nlohmann/json.hpp>
 
@@ -166,10 +167,13 @@ TEST_CASE("cli: user metrics-token prints a token once, keeps only its hash, and
     auto st = db.prepare("SELECT value FROM settings WHERE key = 'metrics_token_hash'");
     return st.step() ? st.text(0) : std::string();
   };
-  CHECK(!stored().empty());
-  CHECK(stored() != token);  // the hash, never the token
+  const std::string first_hash = stored();
+  CHECK(!first_hash.empty());
+  CHECK(first_hash != token);  // the hash, never the token
   const Result second = cli.run("user metrics-token");
   CHECK(second.out != first.out);
+  const std::string second_token = second.out.substr(0, second.out.size() - 1);
+  const std::string second_hash = stored();
   {
     casekit::Database db(cli.db(), casekit::OpenMode::existing);
     const casekit::SystemClock clock;
@@ -177,10 +181,25 @@ TEST_CASE("cli: user metrics-token prints a token once, keeps only its hash, and
     // A new token replaces the last.
     casekit::Accounts accounts(db, clock, users);
     CHECK_FALSE(accounts.metrics_token_matches(token));
-    CHECK(accounts.metrics_token_matches(second.out.substr(0, second.out.size() - 1)));
+    CHECK(accounts.metrics_token_matches(second_token));
   }
   CHECK(cli.run("user metrics-token --revoke").out == "metrics token revoked\n");
   CHECK(stored().empty());
+  // The audit says when each token was made and when it ended, never the token or its hash.
+  casekit::Database db(cli.db(), casekit::OpenMode::existing);
+  auto st = db.prepare(
+      "SELECT action, entity_id, coalesce(after, '') || ' ' || coalesce(before, ''), why "
+      "FROM audit WHERE entity = 'metrics_tokens' ORDER BY id");
+  std::vector<std::string> trail;
+  while (st.step()) {
+    trail.push_back(st.text(0) + " " + st.text(1) + " " + st.text(3));
+    for (const std::string& secret : {token, first_hash, second_token, second_hash}) {
+      CHECK(st.text(2).find(secret) == std::string::npos);
+    }
+  }
+  CHECK(trail == std::vector<std::string>{
+                     "insert 1 casekit user metrics-token", "update 1 casekit user metrics-token",
+                     "insert 2 casekit user metrics-token", "update 2 casekit user metrics-token"});
 }
 
 TEST_CASE("cli: usage errors exit 2") {
@@ -559,6 +578,15 @@ TEST_CASE("cli: audit --casegroup shows a casegroup's trail oldest first and pag
                            Catch::Contains(": In Progress -> Closed") &&
                            Catch::Contains("\n  + letters ") &&
                            Catch::Contains(" template_version="));
+  // A letter's text is not stored (its template's version and values are), so not shown.
+  std::istringstream lines(text.out);
+  int letters = 0;
+  for (std::string line; std::getline(lines, line);) {
+    if (line.rfind("  + letters ", 0) != 0) continue;
+    ++letters;
+    CHECK(line.find("body=") == std::string::npos);
+  }
+  CHECK(letters > 0);
   CHECK(text.err.empty());
 
   // A page of the newest two, and a hint to read on; the next page is older.

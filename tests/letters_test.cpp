@@ -210,3 +210,25 @@ TEST_CASE("a letter is kept as its template's version and values, and reads back
       t.db.exec("UPDATE letters SET context = '{}' WHERE id = " + std::to_string(sent)),
       Catch::Contains("never changes"));
 }
+
+// Schema 38: the store holds the rule the domain checks, for writes that go round it.
+TEST_CASE("the store lets a sign-off send one letter to each recipient and never changes it") {
+  TestEngine t;
+  const auto f = t.family();
+  t.db.exec("PRAGMA foreign_keys = OFF");  // no sign-off work item needed to test the index
+  const auto send = [&](Id to) {
+    t.db.prepare(
+            "INSERT INTO letters(template_code, recipient_id, body, created_at, signed_off) "
+            "VALUES ('CMEL9271', ?1, 'x', '2026-11-20T09:00:00Z', 77)")
+        .bind(1, to)
+        .run();
+  };
+  send(f.paying_parent);
+  send(f.receiving_parent);
+  CHECK_THROWS_WITH(send(f.paying_parent), Catch::Contains("UNIQUE"));
+  CHECK(t.count("letters") == 2);
+  CHECK_THROWS_WITH(t.db.exec("UPDATE letters SET signed_off = 78"),
+                    Catch::Contains("sign-off never changes"));
+  CHECK_THROWS_WITH(t.db.exec("UPDATE letters SET signed_off = NULL"),
+                    Catch::Contains("sign-off never changes"));
+}

@@ -230,6 +230,9 @@ CREATE TABLE instance_history (
   resolved_at TEXT, line_id INTEGER REFERENCES script_lines(id),
   PRIMARY KEY (instance_id, seq)
 ) WITHOUT ROWID;
+DROP TABLE metrics_tokens;
+DROP TRIGGER service_requests_end_items;
+ALTER TABLE work_items DROP COLUMN ends_with_sr;
 DROP TABLE instance_activations;
 DROP TRIGGER payments_wake_waiters;
 DROP TRIGGER letters_wake_waiters;
@@ -258,6 +261,9 @@ DROP TRIGGER service_requests_fixed;
 DROP TRIGGER letters_fixed;
 DROP TRIGGER ledger_accounts_fixed;
 DROP TRIGGER letters_kept;
+DROP TRIGGER letters_signed_off_kept;
+DROP INDEX letters_signed_off;
+ALTER TABLE letters DROP COLUMN signed_off;
 ALTER TABLE letters DROP COLUMN template_version;
 ALTER TABLE letters DROP COLUMN context;
 DROP TABLE letter_templates;

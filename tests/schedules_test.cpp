@@ -1,6 +1,7 @@
 #include <fstream>
 
 #include "engine/core/error.hpp"
+#include "engine/runtime/script_runner.hpp"
 #include "engine/schedule/schedules.hpp"
 #include "test_support.hpp"
 
@@ -270,4 +271,17 @@ TEST_CASE("serve ticks: fires that come due during a long run follow the overlap
       CHECK(schedules.next_fire(f.t.clock.now()) == parse_instant("2026-11-20T09:40:00Z"));
     }
   }
+}
+
+// A scheduled run's changes were audited under the script's path as seen from the folder
+// `casekit serve` was started in: the same job, a different actor, from one start to the next.
+TEST_CASE("a script's changes are audited under its path in the casekit home, from anywhere") {
+  const Home home{"/srv/casekit"};
+  CHECK(script_actor(home, "/srv/casekit/scripts/monitor.lua") == "script:scripts/monitor.lua");
+  CHECK(script_actor(home, "/srv/casekit/procedures/../scripts/monitor.lua") ==
+        "script:scripts/monitor.lua");
+  // Outside the home, the name it goes by in errors (here: outside the working folder too).
+  CHECK(script_actor(home, "/srv/elsewhere/once.lua") == "script:/srv/elsewhere/once.lua");
+  CHECK(script_actor(home, "/srv/casekit-old/scripts/monitor.lua") ==
+        "script:/srv/casekit-old/scripts/monitor.lua");
 }

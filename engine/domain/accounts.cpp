@@ -263,16 +263,21 @@ void Accounts::end_sessions(Id user) {
 
 std::string Accounts::new_metrics_token() {
   const std::string token = random_token();
-  db_.prepare(
-         "INSERT INTO settings(key, value) VALUES ('metrics_token_hash', ?1) "
-         "ON CONFLICT (key) DO UPDATE SET value = excluded.value")
+  revoke_metrics_token();  // the last one's hash gone, and its row marked revoked
+  db_.prepare("INSERT INTO settings(key, value) VALUES ('metrics_token_hash', ?1)")
       .bind(1, token_hash(token))
+      .run();
+  db_.prepare("INSERT INTO metrics_tokens(issued_at) VALUES (?1)")
+      .bind(1, format_instant(clock_.now()))
       .run();
   return token;
 }
 
 void Accounts::revoke_metrics_token() {
   db_.exec("DELETE FROM settings WHERE key = 'metrics_token_hash'");
+  db_.prepare("UPDATE metrics_tokens SET revoked_at = ?1 WHERE revoked_at IS NULL")
+      .bind(1, format_instant(clock_.now()))
+      .run();
 }
 
 bool Accounts::metrics_token_matches(const std::string& token) {

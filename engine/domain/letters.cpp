@@ -282,6 +282,13 @@ void Letters::require_sign_off(const NewLetter& letter) {
                     "what was signed off is not this letter (its template, text, "
                     "recipient or SR differ)");
   }
+  auto sent = db_.prepare("SELECT id FROM letters WHERE signed_off = ?1 AND recipient_id = ?2");
+  sent.bind_all(item.id, letter.recipient_id);
+  if (sent.step()) {
+    throw Error(ErrorCode::forbidden, refused + "its sign-off sent letter " +
+                                          std::to_string(sent.integer(0)) +
+                                          " to this recipient already; a sign-off sends once");
+  }
 }
 
 Id Letters::queue(const NewLetter& letter) {
@@ -300,18 +307,26 @@ Id Letters::queue(const NewLetter& letter) {
     }
   }
   // Looked up every time, not once a process: the transaction that first kept it may have
-  // rolled back.
-  db_.prepare("INSERT OR IGNORE INTO letter_templates(hash, code, body) VALUES (?1, ?2, ?3)")
-      .bind_all(version.hash, version.code, tpl.body)
-      .run();
-  auto kept = db_.prepare("SELECT id FROM letter_templates WHERE hash = ?1");
-  kept.bind(1, version.hash);
-  kept.step();
+  // rolled back. Kept the first time only: nearly every letter finds its version there.
+  Id version_id = 0;
+  {
+    auto kept = db_.prepare("SELECT id FROM letter_templates WHERE hash = ?1");
+    kept.bind(1, version.hash);
+    if (kept.step()) version_id = kept.integer(0);
+  }
+  if (version_id == 0) {
+    db_.prepare("INSERT INTO letter_templates(hash, code, body) VALUES (?1, ?2, ?3)")
+        .bind_all(version.hash, version.code, tpl.body)
+        .run();
+    version_id = db_.last_insert_id();
+  }
   db_.prepare(
          "INSERT INTO letters(template_code, recipient_id, casegroup_id, sr_id, body, "
-         "created_at, template_version, context) VALUES (?1, ?2, ?3, ?4, '', ?5, ?6, ?7)")
+         "created_at, template_version, context, signed_off) "
+         "VALUES (?1, ?2, ?3, ?4, '', ?5, ?6, ?7, ?8)")
       .bind_all(letter.template_code, letter.recipient_id, letter.casegroup_id, letter.sr_id,
-                format_instant(clock_.now()), kept.integer(0), context.dump())
+                format_instant(clock_.now()), version_id, context.dump(),
+                tpl.sign_off ? letter.signed_off : std::nullopt)
       .run();
   return db_.last_insert_id();
 }

@@ -64,7 +64,8 @@ class Letters {
   // Renders and stores the letter as queued. A template with sign_off (CMEL9271) goes only
   // with `signed_off`: a completed letter_sign_off work item, signed off by a senior manager
   // (source 001), on the letter's SR, whose details name this template, this free_text and
-  // this recipient. Anything less is refused, saying why.
+  // this recipient, and that has not sent it to this recipient already (a sign-off sends
+  // once). Anything less is refused, saying why.
   Id queue(const NewLetter& letter);
   Letter get(Id id);
   // In id order, from after `after_id` (the last of the page before), at most `limit`.

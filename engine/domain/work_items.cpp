@@ -127,7 +127,8 @@ const RowFormat kWorkItemRow{
     column<&WorkItem::team>("team"),
     column<&WorkItem::casegroup>("casegroup_id"),
     column<&WorkItem::assignee>("assignee"),
-    column<WorkItem>("details", read_details)};
+    column<WorkItem>("details", read_details),
+    column<&WorkItem::spec, &WorkItemSpec::ends_with_sr>("ends_with_sr")};
 
 bool contains(const std::vector<std::string>& v, const std::string& s) {
   return std::find(v.begin(), v.end(), s) != v.end();
@@ -200,6 +201,9 @@ Id WorkItems::create(const WorkItemSpec& spec) {
       }
     }
   }
+  if (spec.ends_with_sr && !spec.sr_id) {
+    throw Error(ErrorCode::bad_argument, "a work item that ends with its SR needs an SR");
+  }
   if (spec.team && spec.sr_id) {
     throw Error(ErrorCode::bad_argument, "a work item on an SR takes the SR's owner team");
   }
@@ -214,17 +218,18 @@ Id WorkItems::create(const WorkItemSpec& spec) {
   db_.prepare(
          "INSERT INTO work_items(inbox, kind, sr_id, title, outcomes, fields, required_fields, "
          "due_date, submitted_by, not_by, instance_id, dedupe_key, created_at, team, "
-         "casegroup_id, details) "
+         "casegroup_id, details, ends_with_sr) "
          "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, "
          "COALESCE(?15, (SELECT NULLIF(owner_team, '') FROM service_requests WHERE id = ?3)), "
-         "(SELECT casegroup_id FROM service_requests WHERE id = ?3), ?14)")
+         "(SELECT casegroup_id FROM service_requests WHERE id = ?3), ?14, ?16)")
       .bind_all(
           spec.inbox, spec.kind, spec.sr_id, spec.title, nlohmann::json(spec.outcomes).dump(),
           nlohmann::json(spec.fields).dump(), nlohmann::json(spec.required).dump(), spec.due_date,
           spec.submitted_by,
           spec.not_by.empty() ? std::nullopt : std::optional(nlohmann::json(spec.not_by).dump()),
           spec.instance_id, spec.key, format_instant(clock_.now()),
-          spec.details.is_null() ? std::nullopt : std::optional(spec.details.dump()), spec.team)
+          spec.details.is_null() ? std::nullopt : std::optional(spec.details.dump()), spec.team,
+          spec.ends_with_sr)
       .run();
   return db_.last_insert_id();
 }
@@ -707,7 +712,8 @@ nlohmann::json to_json(const WorkItem& w) {
           {"completed_at", or_null(w.completed_at)},
           {"created_at", w.created_at},
           {"key", or_null(w.spec.key)},
-          {"details", w.spec.details}};
+          {"details", w.spec.details},
+          {"ends_with_sr", w.spec.ends_with_sr}};
 }
 
 }  // namespace casekit

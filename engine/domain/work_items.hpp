@@ -87,6 +87,10 @@ struct WorkItemSpec {
   // authorises: for a letter sign-off, the template, the text and the recipients
   // (Letters::queue sends a signed-off letter only as signed off). An object, or null.
   nlohmann::json details;
+  // Cancelled when its SR closes, and the instance waiting on it answered "cancelled" (a
+  // trigger does both, however the SR closes): for steps that only make sense while the SR
+  // is open. Needs sr_id.
+  bool ends_with_sr = false;
 };
 
 struct WorkItem {

@@ -254,7 +254,8 @@ void Router::handle(const Request& request, Done done) {
 
   Call call{request, std::move(params), std::nullopt, nlohmann::json::object()};
   // What a route's handler changes, the audit says was done by "METHOD /route/{pattern}".
-  // (A deferred handler's continuation runs later, outside this scope: its changes have none.)
+  // (A deferred handler's continuation runs later, outside this scope: it takes db.why()
+  // along and opens it again, as with_hash and the login do.)
   const WhyScope why(db_, request.method + " " + route->pattern);
   try {
     bool from_cookie = false;

@@ -132,7 +132,9 @@ void login(Api& api, Call& call, Reply reply) {
   std::string hash = attempt.hash;
   const bool started = api.passwords.verify(
       std::move(hash), std::move(password),
-      [&api, attempt = std::move(attempt), bearer, reply](const PasswordCheck& check) {
+      [&api, attempt = std::move(attempt), bearer, reply,
+       why = api.engine.db.why()](const PasswordCheck& check) {
+        const WhyScope scope(api.engine.db, why);  // the route's, whose scope has ended
         Response r;
         try {
           r = finish_login(api, attempt, check, bearer);

@@ -21,11 +21,14 @@ nlohmann::json user_json(const User& u) {
 
 // Hashes `password` off the loop, then calls `then(hash)` on it and replies with what it
 // answers; an error either side is the reply. 429 when the pool is full, as for logins.
+// `then` runs after the router's why scope has ended: it takes the route's why along.
 void with_hash(Api& api, std::string password, const char* route, Reply reply,
                std::function<Response(const std::string&)> then) {
   api.engine.accounts.check_password_rules(password);
-  const bool started = api.passwords.hash(
-      std::move(password), [route, reply, then = std::move(then)](const std::string& hash) {
+  const bool started =
+      api.passwords.hash(std::move(password), [&api, route, reply, why = api.engine.db.why(),
+                                               then = std::move(then)](const std::string& hash) {
+        const WhyScope scope(api.engine.db, why);
         Response r;
         try {
           if (hash.empty()) throw Error(ErrorCode::internal, "the password could not be hashed");

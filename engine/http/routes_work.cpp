@@ -56,6 +56,7 @@ nlohmann::json item_json(Api& api, const User& reader, const WorkItem& w) {
           {"completed_by", or_null(w.completed_by)},
           {"completed_at", or_null(w.completed_at)},
           {"details", w.spec.details},
+          {"ends_with_sr", w.spec.ends_with_sr},
           {"may_complete", why_not.empty()},
           {"why_not", why_not.empty() ? nlohmann::json(nullptr) : nlohmann::json(why_not)}};
 }

@@ -1,18 +1,40 @@
 #include "engine/runtime/script_runner.hpp"
 
+#include <optional>
+
 namespace casekit {
 
 std::vector<LibraryDir> library_dirs(const Home& home) {
   return {{home.procedures() / "lib", "procedures/lib"}, {home.scripts() / "lib", "scripts/lib"}};
 }
 
-std::string display_name(const std::filesystem::path& file) {
+namespace {
+
+// `file` relative to `folder` when it is inside it.
+std::optional<std::filesystem::path> inside(const std::filesystem::path& file,
+                                            const std::filesystem::path& folder) {
   std::error_code ec;
   const auto absolute = std::filesystem::weakly_canonical(file, ec);
-  if (ec) return file.string();
-  const auto relative = absolute.lexically_relative(std::filesystem::current_path(ec));
-  if (ec || relative.empty() || *relative.begin() == "..") return file.string();
-  return relative.string();
+  if (ec) return std::nullopt;
+  const auto relative = absolute.lexically_relative(folder);
+  if (relative.empty() || *relative.begin() == "..") return std::nullopt;
+  return relative;
+}
+
+}  // namespace
+
+std::string display_name(const std::filesystem::path& file) {
+  std::error_code ec;
+  const auto cwd = std::filesystem::current_path(ec);
+  const auto relative = ec ? std::nullopt : inside(file, cwd);
+  return relative ? relative->string() : file.string();
+}
+
+std::string script_actor(const Home& home, const std::filesystem::path& file) {
+  std::error_code ec;
+  const auto root = std::filesystem::weakly_canonical(home.root, ec);
+  const auto relative = ec ? std::nullopt : inside(file, root);
+  return "script:" + (relative ? relative->generic_string() : display_name(file));
 }
 
 ExecStats exec_script(Engine& engine, const std::filesystem::path& file,
@@ -21,7 +43,7 @@ ExecStats exec_script(Engine& engine, const std::filesystem::path& file,
                       lua::ProcedureStarter* procedures) {
   const std::string name = display_name(file);
   const std::string source = read_script(file);
-  lua::Host host{engine, "script:" + name, print};
+  lua::Host host{engine, script_actor(engine.home, file), print};
   host.procedures = procedures;
   ActorScope actor(engine.db, host.actor);
   Transaction tx(engine.db);

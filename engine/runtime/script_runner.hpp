@@ -20,6 +20,11 @@ std::vector<LibraryDir> library_dirs(const Home& home);
 // is inside it, else as given.
 std::string display_name(const std::filesystem::path& file);
 
+// Who the audit names for a script's changes: "script:" and its path in the casekit home when
+// it is there ("script:scripts/review_date_monitor.lua", whatever folder casekit was started
+// from, for a scheduled run as for `casekit exec`), else its display_name.
+std::string script_actor(const Home& home, const std::filesystem::path& file);
+
 struct ExecStats {
   std::size_t memory_bytes = 0;
   std::uint64_t instructions = 0;

@@ -1277,6 +1277,58 @@ constexpr const char* kV17 = R"sql(
 ALTER TABLE payment_schedules ADD COLUMN payments_before INTEGER;
 )sql";
 
+// A letter sent on a sign-off (CMEL9271) names it, and a sign-off sends its letter once to
+// each recipient it names: without this the same sign-off could send the text again, to the
+// same person, as often as a script asked. Letters sent before keep no sign-off.
+constexpr const char* kV38 = R"sql(
+ALTER TABLE letters ADD COLUMN signed_off INTEGER REFERENCES work_items(id);
+CREATE UNIQUE INDEX letters_signed_off ON letters(signed_off, recipient_id)
+  WHERE signed_off IS NOT NULL;
+CREATE TRIGGER letters_signed_off_kept BEFORE UPDATE OF signed_off ON letters
+WHEN NEW.signed_off IS NOT OLD.signed_off
+BEGIN SELECT RAISE(ABORT, 'a letter''s sign-off never changes once it is queued'); END;
+)sql";
+
+// A work item that ends with its SR (task.await's ends_with_sr): once the SR closes, by a
+// person, a script or another procedure, nobody needs to do it. The item is cancelled, and
+// the instance waiting on it is answered {kind = "cancelled", cancelled = true} and runs on,
+// so that an arrears negotiation whose SR a renegotiation closed stops at once instead of
+// leaving its item in a caseworker's inbox until someone completed it for nothing.
+constexpr const char* kV39 = R"sql(
+ALTER TABLE work_items ADD COLUMN ends_with_sr INTEGER NOT NULL DEFAULT 0
+  CHECK (ends_with_sr = 0 OR ends_with_sr = 1);
+CREATE TRIGGER service_requests_end_items AFTER UPDATE OF status ON service_requests
+WHEN OLD.status <> 'Closed' AND NEW.status = 'Closed'
+BEGIN
+  UPDATE instance_activations
+     SET wait_result = json_array(json_object('kind', 'cancelled', 'cancelled', json('true'))),
+         resolved_at = casekit_now()
+   WHERE (instance_id, last_seq) IN (
+     SELECT i.id, i.wait_seq FROM work_items w JOIN instances i ON i.id = w.instance_id
+      WHERE w.sr_id = NEW.id AND w.ends_with_sr = 1 AND w.status = 'open'
+        AND i.status = 'waiting' AND i.wait_kind = 'task' AND i.wait_ref = w.id);
+  UPDATE instances
+     SET status = 'runnable', wait_kind = NULL, wait_seq = NULL, wake_at = NULL,
+         wait_ref = NULL, updated_at = casekit_now()
+   WHERE status = 'waiting' AND wait_kind = 'task'
+     AND wait_ref IN (SELECT id FROM work_items
+                       WHERE sr_id = NEW.id AND ends_with_sr = 1 AND status = 'open');
+  UPDATE work_items SET status = 'cancelled'
+   WHERE sr_id = NEW.id AND ends_with_sr = 1 AND status = 'open';
+END;
+)sql";
+
+// Each metrics token made, and when it was replaced or revoked, so that the audit says who
+// gave a scraper access and when it ended. The token's hash stays in settings, which is not
+// audited (a secret's hash has no place in a copied history). A token made before has no row.
+constexpr const char* kV40 = R"sql(
+CREATE TABLE metrics_tokens (
+  id         INTEGER PRIMARY KEY,
+  issued_at  TEXT NOT NULL,
+  revoked_at TEXT
+);
+)sql";
+
 // A direct payment (issue 34): money the paying parent paid one receiving parent outside the
 // service, confirmed or evidenced, recorded so that what is owed is right. Its case says
 // whose dues it paid; it is never general credit.
@@ -1323,6 +1375,9 @@ const std::vector<Migration>& migrations() {
       {35, "activity plans kept once, only steps taken stored", kV35},
       {36, "the audit names tables, columns and actions by number", kV36},
       {37, "a history row for each activation, compressed", kV37, history_by_activation},
+      {38, "a sign-off sends its letter once to each recipient", kV38},
+      {39, "work items that end with their SR", kV39},
+      {40, "metrics tokens audited", kV40},
   };
   return all;
 }

@@ -447,6 +447,7 @@ end)
 scenario("renegotiation on an SR not generated today: closed Cancelled, a new SR, old instance superseded", function(t)
   local cg = family(t)
   local old = start(t, cg, { reason = "Missed Payment" })
+  t.eq(#t.tasks { kind = "missed_payment_call" }, 1)
   t.advance { days = 1 }
   local new = start(t, cg, { reason = "Negotiation Requested" })
   local srs = amp(cg)
@@ -454,9 +455,31 @@ scenario("renegotiation on an SR not generated today: closed Cancelled, a new SR
   t.eq(srs[1].sub_status, "Cancelled")
   t.eq(srs[2].reason, "Negotiation Requested")
   t.eq(srs[2].status, "In Progress")
-  complete(t, "missed_payment_call", "not willing")
+  -- The old SR's call went with it: its instance stopped at once, and nobody is left a call
+  -- to make on a closed SR. The new SR's negotiation is the only step open.
   t.eq(t.instance(old).result, "superseded")
+  t.eq(#t.tasks { kind = "missed_payment_call" }, 0)
+  local open = t.tasks {}
+  t.eq(#open, 1)
+  t.eq(open[1].kind, "negotiate_schedule")
+  t.eq(open[1].sr, srs[2].id)
   t.eq(t.instance(new).status, "waiting")
+end)
+
+scenario("an SR closed by hand while its negotiation waits on a person: the step is cancelled, the instance stops", function(t)
+  local cg = family(t)
+  local id = start(t, cg, { reason = "Missed Payment" })
+  local call = t.tasks { kind = "missed_payment_call" }[1]
+  local s = amp(cg)[1]
+  s:close("Cancelled")
+  t.advance { days = 0 }
+  t.eq(t.instance(id).result, "superseded")
+  t.eq(#t.tasks {}, 0)
+  t.refuses(function() complete(t, "missed_payment_call", "not willing") end,
+            "0 open work items match")
+  t.refuses(function()
+    t.complete { id = call.id, outcome = "not willing", as = "carl" }
+  end, "cancelled")
 end)
 
 scenario("renegotiation on an SR generated today: that SR goes on being worked", function(t)
@@ -517,7 +540,9 @@ scenario("DD failure codes 1 and 3: suspend; already suspended raises Change MOP
   amp(cg)[2]:close("Cancelled")
   start(t, cg, { reason = "ARUDD", dd_reason_code = "3" })
   t.eq(#sr.find { casegroup = cg, sub_area = "Change MOPF" }, 1, "not while one is open")
-  t.eq(#t.tasks { kind = "new_method_of_payment" }, 3)
+  -- Each SR closed by hand took its open step with it: only the last SR's is left.
+  t.eq(#t.tasks { kind = "new_method_of_payment" }, 1)
+  t.eq(t.tasks { kind = "new_method_of_payment" }[1].sr, amp(cg)[3].id)
 end)
 
 -- ---- the call -------------------------------------------------------------------------------

@@ -1040,6 +1040,7 @@ scenario("CMEL9271 is refused at run time without a senior manager's sign-off of
   t.refuses(function() send(open) end, "it is open, not signed off")
   t.complete { kind = "letter_sign_off", outcome = "signed off", as = "sue" }
   t.eq(send(open).template, "CMEL9271", "signed off: sent")
+  t.refuses(function() send(open) end, "to this recipient already; a sign-off sends once")
   t.refuses(function() send(open, "Something else.") end, "is not this letter")
   t.refuses(function() send(open, nil, rp) end, "is not this letter")
   local other = power(cg, "Charging Order")

@@ -47,7 +47,9 @@ local FREQUENCIES = { weekly = true, fortnightly = true, four_weekly = true, mon
 local EMPLOYMENT = { employed = true, ["self-employed"] = true, unemployed = true }
 
 -- Another Action Missed Payment SR replaced this one (a renegotiation request closed it):
--- every wait ends with this check, and the instance stops quietly.
+-- every wait ends with this check, and the instance stops quietly. A person's step ends with
+-- the SR (ends_with_sr): closing it cancels the step's work item and ends the wait at once,
+-- so nobody is left a step on a closed SR.
 local SUPERSEDED = {}
 
 local function ensure_open(s)
@@ -56,6 +58,7 @@ end
 
 local function await(s, spec)
   spec.sr = s
+  spec.ends_with_sr = true
   spec.inbox = spec.inbox or "caseworker"
   local answer = task.await(spec)
   ensure_open(s)
