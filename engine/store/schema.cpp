@@ -1329,6 +1329,102 @@ CREATE TABLE metrics_tokens (
 );
 )sql";
 
+// Triggers that find nothing to do cost nothing (issue 18). The triggers that wake waiters
+// and end an SR's items ran their updates on every SR closed, letter sent and payment
+// recorded, and each update's `IN (SELECT ...)` built a temporary b-tree, a pager of its own,
+// even when nobody waited: closing an SR took 49 microseconds, a fifth of it SQLite opening
+// and closing temporary storage. Each now first looks, through the index its updates use,
+// for a waiter or an item to end, and does what it did before only when there is one. The
+// name-key trigger's UNION (a temporary b-tree to drop duplicates) becomes UNION ALL: its
+// INSERT OR IGNORE already keeps a key once.
+constexpr const char* kV41 = R"sql(
+DROP TRIGGER payments_wake_waiters;
+CREATE TRIGGER payments_wake_waiters AFTER INSERT ON payments
+WHEN EXISTS (SELECT 1 FROM instances WHERE status = 'waiting' AND wait_kind = 'payment'
+                                        AND wait_ref = NEW.account_id)
+BEGIN
+  UPDATE instance_activations
+     SET wait_result = json_array(json_object('kind', 'payment', 'payment',
+                                              json_object('id', NEW.id, 'amount', NEW.amount,
+                                                          'date', NEW.received_on))),
+         resolved_at = casekit_now()
+   WHERE (instance_id, last_seq) IN (SELECT id, wait_seq FROM instances
+                                      WHERE status = 'waiting' AND wait_kind = 'payment'
+                                        AND wait_ref = NEW.account_id);
+  UPDATE instances
+     SET status = 'runnable', wait_kind = NULL, wait_seq = NULL, wake_at = NULL,
+         wait_ref = NULL, updated_at = casekit_now()
+   WHERE status = 'waiting' AND wait_kind = 'payment' AND wait_ref = NEW.account_id;
+END;
+DROP TRIGGER letters_wake_waiters;
+CREATE TRIGGER letters_wake_waiters AFTER UPDATE OF status ON letters
+WHEN OLD.status = 'queued' AND NEW.status <> 'queued'
+  AND EXISTS (SELECT 1 FROM instances WHERE status = 'waiting' AND wait_kind = 'letter'
+                                        AND wait_ref = NEW.id)
+BEGIN
+  UPDATE instance_activations
+     SET wait_result = json_array(json_object('kind', 'letter', 'letter',
+                                              json_object('id', NEW.id, 'status', NEW.status))),
+         resolved_at = casekit_now()
+   WHERE (instance_id, last_seq) IN (SELECT id, wait_seq FROM instances
+                                      WHERE status = 'waiting' AND wait_kind = 'letter'
+                                        AND wait_ref = NEW.id);
+  UPDATE instances
+     SET status = 'runnable', wait_kind = NULL, wait_seq = NULL, wake_at = NULL,
+         wait_ref = NULL, updated_at = casekit_now()
+   WHERE status = 'waiting' AND wait_kind = 'letter' AND wait_ref = NEW.id;
+END;
+DROP TRIGGER service_requests_wake_waiters;
+CREATE TRIGGER service_requests_wake_waiters AFTER UPDATE OF status ON service_requests
+WHEN OLD.status <> 'Closed' AND NEW.status = 'Closed'
+  AND EXISTS (SELECT 1 FROM instances WHERE status = 'waiting' AND wait_kind = 'sr'
+                                        AND wait_ref = NEW.id)
+BEGIN
+  UPDATE instance_activations
+     SET wait_result = json_array(json_object('kind', 'sr', 'sr',
+                                              json_object('id', NEW.id, 'status', NEW.status,
+                                                          'sub_status', NEW.sub_status,
+                                                          'resolution_code',
+                                                          NEW.resolution_code))),
+         resolved_at = casekit_now()
+   WHERE (instance_id, last_seq) IN (SELECT id, wait_seq FROM instances
+                                      WHERE status = 'waiting' AND wait_kind = 'sr'
+                                        AND wait_ref = NEW.id);
+  UPDATE instances
+     SET status = 'runnable', wait_kind = NULL, wait_seq = NULL, wake_at = NULL,
+         wait_ref = NULL, updated_at = casekit_now()
+   WHERE status = 'waiting' AND wait_kind = 'sr' AND wait_ref = NEW.id;
+END;
+DROP TRIGGER service_requests_end_items;
+CREATE TRIGGER service_requests_end_items AFTER UPDATE OF status ON service_requests
+WHEN OLD.status <> 'Closed' AND NEW.status = 'Closed'
+  AND EXISTS (SELECT 1 FROM work_items WHERE sr_id = NEW.id AND status = 'open'
+                                         AND ends_with_sr = 1)
+BEGIN
+  UPDATE instance_activations
+     SET wait_result = json_array(json_object('kind', 'cancelled', 'cancelled', json('true'))),
+         resolved_at = casekit_now()
+   WHERE (instance_id, last_seq) IN (
+     SELECT i.id, i.wait_seq FROM work_items w JOIN instances i ON i.id = w.instance_id
+      WHERE w.sr_id = NEW.id AND w.ends_with_sr = 1 AND w.status = 'open'
+        AND i.status = 'waiting' AND i.wait_kind = 'task' AND i.wait_ref = w.id);
+  UPDATE instances
+     SET status = 'runnable', wait_kind = NULL, wait_seq = NULL, wake_at = NULL,
+         wait_ref = NULL, updated_at = casekit_now()
+   WHERE status = 'waiting' AND wait_kind = 'task'
+     AND wait_ref IN (SELECT id FROM work_items
+                       WHERE sr_id = NEW.id AND ends_with_sr = 1 AND status = 'open');
+  UPDATE work_items SET status = 'cancelled'
+   WHERE sr_id = NEW.id AND ends_with_sr = 1 AND status = 'open';
+END;
+DROP TRIGGER casegroup_name_keys_client;
+CREATE TRIGGER casegroup_name_keys_client AFTER INSERT ON client_name_keys BEGIN
+  INSERT OR IGNORE INTO casegroup_name_keys(key, casegroup_id)
+    SELECT NEW.key, id FROM casegroups WHERE paying_parent_id = NEW.client_id
+    UNION ALL SELECT NEW.key, casegroup_id FROM cases WHERE receiving_parent_id = NEW.client_id;
+END;
+)sql";
+
 // A direct payment (issue 34): money the paying parent paid one receiving parent outside the
 // service, confirmed or evidenced, recorded so that what is owed is right. Its case says
 // whose dues it paid; it is never general credit.
@@ -1378,6 +1474,7 @@ const std::vector<Migration>& migrations() {
       {38, "a sign-off sends its letter once to each recipient", kV38},
       {39, "work items that end with their SR", kV39},
       {40, "metrics tokens audited", kV40},
+      {41, "triggers that find nothing to do cost nothing", kV41},
   };
   return all;
 }
