@@ -109,9 +109,10 @@ TEST_CASE("fulfil interrupted between writing and marking finishes the job witho
   std::sort(names.begin(), names.end());
   CHECK(names == std::vector<std::string>{"1-CMSL6000.txt", "2-CMSL6000.txt", "3-CMSL6000.txt",
                                           "4-CMSL6000.txt"});
-  for (const auto& l : t.engine.letters.list(std::nullopt, 100)) {
+  for (const auto& l : t.engine.letters.list(std::nullopt, 100, 0, Letters::Text::left_out)) {
     CHECK(l.status == "fulfilled");
-    CHECK(read(*l.outbox_file) == l.body);
+    CHECK(l.body.empty());  // a listing leaves the text out; get() renders it
+    CHECK(read(*l.outbox_file) == t.engine.letters.get(l.id).body);
   }
 }
 

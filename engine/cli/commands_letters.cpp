@@ -22,7 +22,8 @@ void add_letters_commands(CLI::App& app, Context& ctx) {
   list->callback([&ctx, lo] {
     Engine& e = ctx.open();
     const auto letters =
-        e.letters.list(lo->status.empty() ? std::nullopt : std::optional(lo->status), lo->limit);
+        e.letters.list(lo->status.empty() ? std::nullopt : std::optional(lo->status), lo->limit, 0,
+                       Letters::Text::left_out);
     if (lo->json) {
       print_json_list(letters, [](const auto& l) { return to_json(l, false); });
       return;

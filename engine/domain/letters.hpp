@@ -68,8 +68,13 @@ class Letters {
   // once). Anything less is refused, saying why.
   Id queue(const NewLetter& letter);
   Letter get(Id id);
+  // Whether letters read are rendered: a listing that never shows their text leaves it out
+  // (`body` empty), since rendering each letter of a page for nothing was most of what a
+  // page cost.
+  enum class Text { rendered, left_out };
   // In id order, from after `after_id` (the last of the page before), at most `limit`.
-  std::vector<Letter> list(const std::optional<std::string>& status, int limit, Id after_id = 0);
+  std::vector<Letter> list(const std::optional<std::string>& status, int limit, Id after_id = 0,
+                           Text text = Text::rendered);
   std::vector<Letter> of_casegroup(Id casegroup_id);
 
   // Writes each queued letter to dir/<id>-<code>.txt and marks it fulfilled. The file is
@@ -92,7 +97,7 @@ class Letters {
   // A letter read from its row: its text rendered again from its version and values.
   Letter with_body(Letter letter, std::optional<Id> template_version,
                    const std::optional<std::string>& context);
-  std::vector<Letter> read_all(Statement& st);
+  std::vector<Letter> read_all(Statement& st, Text text = Text::rendered);
 
   Database& db_;
   const Clock& clock_;

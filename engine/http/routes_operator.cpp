@@ -223,7 +223,7 @@ Response list_letters(Api& api, const Call& call) {
       throw Error(ErrorCode::bad_argument, "unknown query parameter '" + key + "'");
     }
   }
-  const auto found = api.engine.letters.list(status, limit, after);
+  const auto found = api.engine.letters.list(status, limit, after, Letters::Text::left_out);
   nlohmann::json out = nlohmann::json::array();
   for (const Letter& l : found) out.push_back(to_json(l, false));
   return json_response({{"letters", out}, {"next_cursor", id_cursor(found, limit)}});
